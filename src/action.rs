@@ -1,0 +1,103 @@
+//! Everything a user can ask the reader to do. Keys map to these through
+//! the keymap; the help overlay lists them with their keys, described in
+//! the user's language (see `locales/`).
+
+use std::fmt;
+
+/// A bindable action. Names in the config are the `snake_case` forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Leave the reader (or close the open overlay).
+    Quit,
+    /// Show every key binding.
+    Help,
+    /// Show the files that were skipped and why, and other warnings.
+    Warnings,
+    /// Close the overlay or go back one step.
+    Back,
+    /// Move focus to the next pane, wrapping around.
+    FocusNext,
+    /// Move focus to the previous pane, wrapping around.
+    FocusPrev,
+    /// Move focus one pane to the left.
+    FocusLeft,
+    /// Move focus one pane to the right.
+    FocusRight,
+    /// Move down one row (or scroll one line).
+    MoveDown,
+    /// Move up one row (or scroll one line).
+    MoveUp,
+    /// Move or scroll down one page.
+    PageDown,
+    /// Move or scroll up one page.
+    PageUp,
+    /// Jump to the top.
+    Top,
+    /// Jump to the bottom.
+    Bottom,
+    /// Open the selected entry.
+    Open,
+    /// Show every actor again.
+    ClearFilters,
+    /// Switch to the next language of the edition.
+    SwitchLanguage,
+    /// Show only (or also) sections about this configured actor.
+    ToggleActor(usize),
+}
+
+impl Action {
+    /// Every action bindable under `[keys]`, in help order.
+    pub const BINDABLE: &[Self] = &[
+        Self::MoveDown,
+        Self::MoveUp,
+        Self::PageDown,
+        Self::PageUp,
+        Self::Top,
+        Self::Bottom,
+        Self::Open,
+        Self::FocusNext,
+        Self::FocusPrev,
+        Self::FocusLeft,
+        Self::FocusRight,
+        Self::ClearFilters,
+        Self::SwitchLanguage,
+        Self::Warnings,
+        Self::Help,
+        Self::Back,
+        Self::Quit,
+    ];
+
+    /// The config name (`move_down`); actor toggles are bound in `[[actors]]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Quit => "quit",
+            Self::Help => "help",
+            Self::Warnings => "warnings",
+            Self::Back => "back",
+            Self::FocusNext => "focus_next",
+            Self::FocusPrev => "focus_prev",
+            Self::FocusLeft => "focus_left",
+            Self::FocusRight => "focus_right",
+            Self::MoveDown => "move_down",
+            Self::MoveUp => "move_up",
+            Self::PageDown => "page_down",
+            Self::PageUp => "page_up",
+            Self::Top => "top",
+            Self::Bottom => "bottom",
+            Self::Open => "open",
+            Self::ClearFilters => "clear_filters",
+            Self::SwitchLanguage => "switch_language",
+            Self::ToggleActor(_) => "toggle_actor",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::BINDABLE.iter().copied().find(|a| a.name() == name)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,103 @@
+//! Which sections are visible: the actor filter (union of active actors)
+//! and the topic choice, as pure functions over the library.
+
+use crate::content::{Library, SectionId, TopicId};
+
+/// The active actor filters, by configured actor index. Empty shows all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActorFilter {
+    active: Vec<usize>,
+}
+
+impl ActorFilter {
+    pub fn is_empty(&self) -> bool {
+        self.active.is_empty()
+    }
+
+    pub fn is_active(&self, actor: usize) -> bool {
+        self.active.contains(&actor)
+    }
+
+    /// Active actors in the order they were switched on.
+    pub fn active(&self) -> &[usize] {
+        &self.active
+    }
+
+    pub fn toggle(&mut self, actor: usize) {
+        if let Some(i) = self.active.iter().position(|&a| a == actor) {
+            self.active.remove(i);
+        } else {
+            self.active.push(actor);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.active.clear();
+    }
+
+    /// A section matches when it involves any active actor (or none are active).
+    pub fn matches(&self, library: &Library, section: SectionId) -> bool {
+        self.active.is_empty()
+            || library.sections[section]
+                .actors
+                .iter()
+                .any(|a| self.active.contains(a))
+    }
+}
+
+/// An entry of the topic list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicChoice {
+    All,
+    Topic(TopicId),
+    Untagged,
+}
+
+impl TopicChoice {
+    pub fn matches(self, library: &Library, section: SectionId) -> bool {
+        let topics = &library.sections[section].topics;
+        match self {
+            Self::All => true,
+            Self::Topic(t) => topics.contains(&t),
+            Self::Untagged => topics.is_empty(),
+        }
+    }
+}
+
+/// The topic list for the sections of an edition: "All" first, every topic
+/// present in the edition (even when the filter leaves it none), and
+/// "untagged" when some section has no topic. Counts follow the filter.
+pub fn topic_counts(
+    library: &Library,
+    edition: &[SectionId],
+    visible: &[SectionId],
+) -> Vec<(TopicChoice, usize)> {
+    let mut present = vec![false; library.topics.len()];
+    let mut any_untagged = false;
+    for &s in edition {
+        let topics = &library.sections[s].topics;
+        any_untagged |= topics.is_empty();
+        for &t in topics {
+            present[t] = true;
+        }
+    }
+    let mut counts = vec![0usize; library.topics.len()];
+    let mut untagged = 0;
+    for &s in visible {
+        let topics = &library.sections[s].topics;
+        untagged += usize::from(topics.is_empty());
+        for &t in topics {
+            counts[t] += 1;
+        }
+    }
+    let mut rows = vec![(TopicChoice::All, visible.len())];
+    rows.extend(
+        (0..library.topics.len())
+            .filter(|&t| present[t])
+            .map(|t| (TopicChoice::Topic(t), counts[t])),
+    );
+    if any_untagged {
+        rows.push((TopicChoice::Untagged, untagged));
+    }
+    rows
+}

@@ -1,0 +1,223 @@
+//! Text laid out for a given width: a section's heading, metadata and body,
+//! and the overlays' text. Built in `update` (and cached per section and
+//! width), never in `draw`. Widths are display columns (unicode-width), so
+//! wide and combining characters wrap correctly.
+
+use textwrap::Options;
+use unicode_width::UnicodeWidthStr;
+
+use crate::config::Role;
+use crate::content::{Block, Library, SectionId};
+use crate::i18n::{Strings, fill};
+
+/// How a span is painted: a theme role, or a configured actor's colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    Role(Role),
+    Actor(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub text: String,
+    pub paint: Paint,
+}
+
+impl Span {
+    pub fn new(text: impl Into<String>, role: Role) -> Self {
+        Self {
+            text: text.into(),
+            paint: Paint::Role(role),
+        }
+    }
+}
+
+pub type Line = Vec<Span>;
+
+/// Wraps text into lines of at most `width` columns, with indents.
+pub fn wrap(text: &str, width: u16, first: &str, rest: &str, role: Role) -> Vec<Line> {
+    let options = Options::new(usize::from(width.max(1)))
+        .initial_indent(first)
+        .subsequent_indent(rest);
+    textwrap::wrap(text, options)
+        .into_iter()
+        .map(|l| vec![Span::new(l.into_owned(), role)])
+        .collect()
+}
+
+/// Lays out a label and items (`Actors: Musk, OpenAI`) over as many lines
+/// as needed, keeping each item whole where it fits on a line.
+pub fn flow(label: &str, items: Vec<Span>, width: u16) -> Vec<Line> {
+    let width = usize::from(width.max(1));
+    let mut lines = vec![vec![Span::new(format!("{label}: "), Role::Label)]];
+    let mut used = label.width() + 2;
+    let count = items.len();
+    for (i, mut item) in items.into_iter().enumerate() {
+        if i + 1 < count {
+            item.text.push(',');
+        }
+        let w = item.text.width();
+        if used > label.width() + 2 && used + 1 + w > width {
+            lines.push(vec![Span::new("  ", Role::Label)]);
+            used = 2;
+        } else if i > 0 {
+            if let Some(line) = lines.last_mut() {
+                line.push(Span::new(" ", Role::Body));
+            }
+            used += 1;
+        }
+        used += w;
+        if let Some(line) = lines.last_mut() {
+            line.push(item);
+        }
+    }
+    lines
+}
+
+/// The reading pane's text for one section at one width.
+pub fn section_lines(
+    library: &Library,
+    strings: &Strings,
+    section: SectionId,
+    width: u16,
+    fallback_note: Option<&str>,
+) -> Vec<Line> {
+    let s = &library.sections[section];
+    let article = &library.articles[s.article];
+    let mut lines = Vec::new();
+    let count = article.sections.len();
+    let position = if count > 1 {
+        let of = fill(
+            &strings.ui.section_of,
+            &[
+                ("index", &(s.index + 1).to_string()),
+                ("count", &count.to_string()),
+            ],
+        );
+        format!(" · {of}")
+    } else {
+        String::new()
+    };
+    lines.extend(wrap(
+        &format!("{}{position}", article.title),
+        width,
+        "",
+        "",
+        Role::Kicker,
+    ));
+    lines.extend(wrap(&s.heading, width, "", "", Role::Heading));
+    let mut meta = strings.date_long(s.date);
+    if let Some(source) = &article.source {
+        meta.push_str(" · ");
+        meta.push_str(source);
+    }
+    lines.extend(wrap(&meta, width, "", "", Role::Meta));
+    if !s.actors.is_empty() {
+        let items = s
+            .actor_tags
+            .iter()
+            .map(|(tag, a)| Span {
+                text: tag.clone(),
+                paint: library.actors[*a]
+                    .configured
+                    .map_or(Paint::Role(Role::Meta), Paint::Actor),
+            })
+            .collect();
+        lines.extend(flow(&strings.ui.actors, items, width));
+    }
+    if !s.topics.is_empty() {
+        let items = s
+            .topics
+            .iter()
+            .map(|&t| Span::new(library.topics[t].clone(), Role::Topic))
+            .collect();
+        lines.extend(flow(&strings.ui.topics_label, items, width));
+    }
+    if let Some(url) = s.url.as_ref().or(article.url.as_ref()) {
+        let label = format!("{}: ", strings.ui.link);
+        let mut wrapped = wrap(
+            url,
+            width.saturating_sub(label.width() as u16).max(8),
+            "",
+            "",
+            Role::Link,
+        );
+        for (i, line) in wrapped.iter_mut().enumerate() {
+            let prefix = if i == 0 {
+                label.clone()
+            } else {
+                " ".repeat(label.width())
+            };
+            line.insert(0, Span::new(prefix, Role::Label));
+        }
+        lines.extend(wrapped);
+    }
+    if let Some(note) = fallback_note {
+        lines.extend(wrap(note, width, "", "", Role::Warning));
+    }
+    let mut previous_item = false;
+    for block in &s.body {
+        let is_item = matches!(block, Block::Item(_));
+        if !(is_item && previous_item) {
+            lines.push(Vec::new());
+        }
+        match block {
+            Block::Paragraph(text) => lines.extend(wrap(text, width, "", "", Role::Body)),
+            Block::Item(text) => {
+                let mut wrapped = wrap(text, width.saturating_sub(2).max(1), "", "", Role::Body);
+                for (i, line) in wrapped.iter_mut().enumerate() {
+                    let bullet = if i == 0 { "• " } else { "  " };
+                    line.insert(0, Span::new(bullet, Role::Bullet));
+                }
+                lines.extend(wrapped);
+            }
+        }
+        previous_item = is_item;
+    }
+    lines
+}
+
+/// Display width of a laid-out line.
+pub fn line_width(line: &Line) -> usize {
+    line.iter().map(|s| s.text.width()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.iter().map(|s| s.text.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn wide_characters_wrap_by_display_width() {
+        // Each ideograph takes two columns: six fit in twelve.
+        let lines = wrap("漢字漢字漢字漢字", 12, "", "", Role::Body);
+        assert_eq!(texts(&lines), ["漢字漢字漢字", "漢字"]);
+        for line in &lines {
+            assert!(line_width(line) <= 12);
+        }
+    }
+
+    #[test]
+    fn combining_marks_take_no_column() {
+        // "e" + combining acute is one column; the word fits exactly.
+        let word = "cafe\u{301}s";
+        let lines = wrap(&format!("{word} {word}"), 5, "", "", Role::Body);
+        assert_eq!(texts(&lines), [word, word]);
+    }
+
+    #[test]
+    fn flow_keeps_items_whole() {
+        let items = ["Musk", "OpenAI", "DeepSeek"]
+            .iter()
+            .map(|n| Span::new(*n, Role::Meta))
+            .collect();
+        let lines = flow("Actors", items, 22);
+        assert_eq!(texts(&lines), ["Actors: Musk, OpenAI,", "  DeepSeek"]);
+    }
+}

@@ -1,0 +1,321 @@
+//! `update`: the only place the reader's state changes. Takes an input,
+//! maps keys to actions through the keymap, and returns effects.
+
+use std::sync::Arc;
+
+use super::reflow::{self, Span};
+use super::{App, Effect, Layout, Overlay, OverlayKind, Pane, TimelineRow};
+use crate::action::Action;
+use crate::config::Role;
+use crate::i18n::fill;
+use crate::input::Input;
+
+impl App {
+    /// Handles one input; returns what the outside world should do.
+    pub fn handle(&mut self, input: Input) -> Vec<Effect> {
+        match input {
+            Input::Key(key) => {
+                self.notice = None;
+                self.dirty = true;
+                match self.ctx.config.keymap.action(&key) {
+                    Some(action) => self.update(action),
+                    None => Vec::new(),
+                }
+            }
+            Input::Resize(w, h) => {
+                self.resize(w, h);
+                Vec::new()
+            }
+            Input::Stop => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+        }
+    }
+
+    /// Applies one action.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.dirty = true;
+        if self.overlay.is_some() {
+            return self.update_overlay(action);
+        }
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            Action::Help => self.open_overlay(OverlayKind::Help),
+            Action::Warnings => self.open_overlay(OverlayKind::Warnings),
+            Action::Back => match self.focus {
+                Pane::Reader => self.set_focus(Pane::Timeline),
+                Pane::Timeline => self.set_focus(Pane::Topics),
+                Pane::Topics => {}
+            },
+            Action::FocusNext => self.set_focus(Pane::ALL[(self.focus.index() + 1) % 3]),
+            Action::FocusPrev => self.set_focus(Pane::ALL[(self.focus.index() + 2) % 3]),
+            Action::FocusRight => self.set_focus(Pane::ALL[(self.focus.index() + 1).min(2)]),
+            Action::FocusLeft => self.set_focus(Pane::ALL[self.focus.index().saturating_sub(1)]),
+            Action::MoveDown => self.move_by(1),
+            Action::MoveUp => self.move_by(-1),
+            Action::PageDown => self.move_by(page(&self.layout, self.focus)),
+            Action::PageUp => self.move_by(-page(&self.layout, self.focus)),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::Open => match self.focus {
+                Pane::Topics => self.set_focus(Pane::Timeline),
+                Pane::Timeline => {
+                    if let Some(section) = self.selected_section() {
+                        self.open_section(
+                            Some(section),
+                            section == self.reader.open.unwrap_or(usize::MAX),
+                        );
+                        self.set_focus(Pane::Reader);
+                    }
+                }
+                Pane::Reader => {}
+            },
+            Action::ToggleActor(i) => {
+                if i < self.ctx.config.actors.len() {
+                    self.filter.toggle(i);
+                    self.refresh();
+                }
+            }
+            Action::ClearFilters => {
+                self.filter.clear();
+                self.refresh();
+            }
+            Action::SwitchLanguage => self.switch_language(),
+        }
+        Vec::new()
+    }
+
+    fn update_overlay(&mut self, action: Action) -> Vec<Effect> {
+        let Some(overlay) = &mut self.overlay else {
+            return Vec::new();
+        };
+        let page = usize::from(self.layout.area.height.saturating_sub(4)).max(1);
+        let max = overlay.lines.len().saturating_sub(page);
+        match action {
+            Action::MoveDown => overlay.scroll = (overlay.scroll + 1).min(max),
+            Action::MoveUp => overlay.scroll = overlay.scroll.saturating_sub(1),
+            Action::PageDown => overlay.scroll = (overlay.scroll + page).min(max),
+            Action::PageUp => overlay.scroll = overlay.scroll.saturating_sub(page),
+            Action::Top => overlay.scroll = 0,
+            Action::Bottom => overlay.scroll = max,
+            Action::Help if overlay.kind == OverlayKind::Warnings => {
+                self.open_overlay(OverlayKind::Help);
+            }
+            Action::Warnings if overlay.kind == OverlayKind::Help => {
+                self.open_overlay(OverlayKind::Warnings);
+            }
+            Action::Help | Action::Warnings | Action::Back | Action::Quit | Action::Open => {
+                self.overlay = None;
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn set_focus(&mut self, pane: Pane) {
+        if pane != self.focus {
+            self.focus = pane;
+            let area = self.layout.area;
+            self.layout = Layout::compute(area, pane, self.topics.len());
+            self.relayout_reader();
+            self.follow_cursors();
+        }
+    }
+
+    /// Moves the focused pane's cursor (or scroll) by `delta` rows, clamped.
+    fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            Pane::Topics => {
+                let last = self.topics.len().saturating_sub(1);
+                let next = self
+                    .topic_cursor
+                    .selected
+                    .saturating_add_signed(delta)
+                    .min(last);
+                if next != self.topic_cursor.selected {
+                    self.topic_cursor.selected = next;
+                    self.timeline_cursor = super::ListCursor::default();
+                    self.rebuild_timeline();
+                }
+            }
+            Pane::Timeline => {
+                let sections: Vec<usize> = self
+                    .timeline
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| matches!(r, TimelineRow::Section(_)))
+                    .map(|(i, _)| i)
+                    .collect();
+                if let Some(current) = sections
+                    .iter()
+                    .position(|&i| i >= self.timeline_cursor.selected)
+                {
+                    let next = current.saturating_add_signed(delta).min(sections.len() - 1);
+                    self.timeline_cursor.selected = sections[next];
+                }
+            }
+            Pane::Reader => {
+                self.reader.scroll = self.reader.scroll.saturating_add_signed(delta);
+                self.clamp_reader_scroll();
+            }
+        }
+        self.follow_cursors();
+    }
+
+    fn switch_language(&mut self) {
+        let languages = self.ctx.library.languages();
+        if languages.len() < 2 {
+            return;
+        }
+        let next = languages
+            .iter()
+            .position(|l| *l == self.edition.lang)
+            .map_or(0, |i| (i + 1) % languages.len());
+        self.set_language(&languages[next].clone());
+    }
+
+    /// Shows the edition (and the reader's words) in `lang`, staying on the
+    /// same section in the other language.
+    pub fn set_language(&mut self, lang: &str) {
+        let edition = self.ctx.library.edition(lang);
+        let open = self
+            .reader
+            .open
+            .and_then(|s| self.ctx.library.counterpart(s, &edition));
+        let selected = self
+            .selected_section()
+            .and_then(|s| self.ctx.library.counterpart(s, &edition));
+        self.edition = edition;
+        self.strings = self.ctx.locales.get(lang);
+        self.reader.open = open;
+        self.refresh();
+        if let Some(row) = selected.and_then(|s| {
+            self.timeline
+                .iter()
+                .position(|r| *r == TimelineRow::Section(s))
+        }) {
+            self.timeline_cursor.selected = row;
+            self.follow_cursors();
+        }
+        self.relayout_overlay();
+        self.notice = Some(fill(
+            &self.strings.ui.language_switched,
+            &[("lang", &self.ctx.locales.language_name(lang))],
+        ));
+    }
+
+    fn open_overlay(&mut self, kind: OverlayKind) {
+        self.overlay = Some(Overlay {
+            kind,
+            lines: Vec::new(),
+            scroll: 0,
+        });
+        self.relayout_overlay();
+    }
+
+    /// Lays out the overlay's text for the current size.
+    pub(super) fn relayout_overlay(&mut self) {
+        let Some(kind) = self.overlay.as_ref().map(|o| o.kind) else {
+            return;
+        };
+        let width = overlay_width(&self.layout).saturating_sub(4);
+        let lines = match kind {
+            OverlayKind::Help => self.help_lines(),
+            OverlayKind::Warnings => self.warning_lines(width),
+        };
+        if let Some(overlay) = &mut self.overlay {
+            overlay.lines = lines;
+            let page = usize::from(self.layout.area.height.saturating_sub(4)).max(1);
+            overlay.scroll = overlay.scroll.min(overlay.lines.len().saturating_sub(page));
+        }
+    }
+
+    /// Every binding, from the keymap itself: action descriptions in the
+    /// reader's language, then the actor keys.
+    fn help_lines(&self) -> Vec<reflow::Line> {
+        let keymap = &self.ctx.config.keymap;
+        let mut rows: Vec<(String, String)> = Action::BINDABLE
+            .iter()
+            .filter(|a| !keymap.keys(**a).is_empty())
+            .map(|&a| {
+                let keys: Vec<String> = keymap.keys(a).iter().map(ToString::to_string).collect();
+                (keys.join(" "), self.strings.action(a).to_owned())
+            })
+            .collect();
+        let general = rows.len();
+        for (i, actor) in self.ctx.config.actors.iter().enumerate() {
+            if let Some(key) = keymap.keys(Action::ToggleActor(i)).first() {
+                rows.push((
+                    key.to_string(),
+                    fill(&self.strings.ui.help_actor, &[("actor", &actor.name)]),
+                ));
+            }
+        }
+        let key_width = rows
+            .iter()
+            .map(|r| unicode_width::UnicodeWidthStr::width(r.0.as_str()))
+            .max()
+            .unwrap_or(0);
+        let mut lines = vec![vec![Span::new(
+            self.strings.ui.help_general.clone(),
+            Role::Heading,
+        )]];
+        for (i, (keys, what)) in rows.into_iter().enumerate() {
+            if i == general {
+                lines.push(Vec::new());
+                lines.push(vec![Span::new(
+                    self.strings.ui.help_actors.clone(),
+                    Role::Heading,
+                )]);
+            }
+            let pad = key_width - unicode_width::UnicodeWidthStr::width(keys.as_str());
+            lines.push(vec![
+                Span::new(format!("{keys}{}  ", " ".repeat(pad)), Role::Key),
+                Span::new(what, Role::Overlay),
+            ]);
+        }
+        lines
+    }
+
+    /// Every load and config problem, one after another, wrapped.
+    fn warning_lines(&self, width: u16) -> Vec<reflow::Line> {
+        let diagnostics: Vec<_> = self
+            .ctx
+            .config
+            .warnings
+            .iter()
+            .chain(&self.ctx.library.diagnostics)
+            .collect();
+        if diagnostics.is_empty() {
+            return reflow::wrap(&self.strings.ui.no_warnings, width, "", "", Role::Overlay);
+        }
+        let mut lines = Vec::new();
+        for d in diagnostics {
+            let role = if d.is_error() {
+                Role::Error
+            } else {
+                Role::Warning
+            };
+            lines.extend(reflow::wrap(&d.to_string(), width, "", "  ", role));
+        }
+        lines
+    }
+
+    /// Shares the reading pane's lines (for views and tests).
+    pub fn reader_lines(&self) -> Arc<Vec<reflow::Line>> {
+        Arc::clone(&self.reader.lines)
+    }
+}
+
+fn page(layout: &Layout, pane: Pane) -> isize {
+    isize::try_from(layout.page(pane)).unwrap_or(1)
+}
+
+/// The overlay's outer width for a layout (shared with the view).
+pub fn overlay_width(layout: &Layout) -> u16 {
+    layout.area.width.saturating_sub(4).min(100)
+}

@@ -1,0 +1,493 @@
+//! The configuration: the built-in default (`config.toml`, compiled in)
+//! with the user's file laid over it key by key, checked with located
+//! errors and warnings, and resolved into runtime values. No terminal here.
+
+pub mod keymap;
+pub mod theme;
+
+use std::path::{Path, PathBuf};
+
+use ratatui::style::{Color, Modifier, Style};
+use toml::de::DeValue;
+
+use crate::action::Action;
+use crate::content::ActorDirectory;
+use crate::diag::{Diagnostic, SourceText, suggest};
+use crate::input::Key;
+use crate::toml_doc::{DocReader, Table, describe, get};
+pub use keymap::Keymap;
+pub use theme::{Role, Theme};
+
+/// The default configuration, documented, as shipped.
+pub const DEFAULT_CONFIG: &str = include_str!("../config.toml");
+/// How the built-in default is named in messages.
+pub const DEFAULT_CONFIG_PATH: &str = "<built-in config.toml>";
+
+const TOP_KEYS: &[&str] = &["language", "content", "bundled", "theme", "actors", "keys"];
+const THEME_KEYS: &[&str] = &["name", "styles"];
+const ACTOR_KEYS: &[&str] = &["name", "key", "color", "aliases"];
+const STYLE_KEYS: &[&str] = &["fg", "bg", "bold", "italic", "underline", "reversed", "dim"];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// A language code, or `None` to follow the environment's locale.
+    pub language: Option<String>,
+    pub content: Vec<PathBuf>,
+    /// Read the bundled edition; `None` means "when no content roots are set".
+    pub bundled: Option<bool>,
+    pub theme: Theme,
+    pub actors: Vec<Actor>,
+    pub keymap: Keymap,
+    /// Warnings found while reading (errors make loading fail instead).
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub name: String,
+    pub key: Option<Key>,
+    pub color: Color,
+    pub aliases: Vec<String>,
+}
+
+/// Where a setting was written, for conflicts found after merging.
+#[derive(Debug, Clone)]
+struct Origin {
+    path: String,
+    position: (u32, u32),
+}
+
+impl Origin {
+    fn error(&self, message: String) -> Diagnostic {
+        Diagnostic {
+            path: self.path.clone(),
+            position: Some(self.position),
+            severity: crate::diag::Severity::Error,
+            message,
+        }
+    }
+}
+
+/// One file's settings, all optional, already checked.
+#[derive(Default)]
+struct Layer {
+    /// A language code, or "auto".
+    language: Option<String>,
+    content: Option<Vec<PathBuf>>,
+    bundled: Option<bool>,
+    theme_name: Option<(String, Origin)>,
+    styles: Vec<(Role, Style)>,
+    actors: Vec<ActorPatch>,
+    keys: Vec<(Action, Vec<(Key, Origin)>)>,
+}
+
+struct ActorPatch {
+    name: String,
+    key: Option<(Key, Origin)>,
+    color: Option<Color>,
+    aliases: Option<Vec<String>>,
+}
+
+impl Config {
+    /// The built-in default alone.
+    pub fn built_in() -> Result<Self, Vec<Diagnostic>> {
+        Self::load(None)
+    }
+
+    /// The default with the user's file (path as shown, its text) over it.
+    pub fn load(user: Option<(&str, &str)>) -> Result<Self, Vec<Diagnostic>> {
+        let mut diagnostics = Vec::new();
+        let default = read_layer(
+            &SourceText::new(DEFAULT_CONFIG_PATH, DEFAULT_CONFIG),
+            None,
+            &mut diagnostics,
+        );
+        let user_layer = user.map(|(path, text)| {
+            let base = Path::new(path).parent().map(Path::to_path_buf);
+            read_layer(
+                &SourceText::new(path, text),
+                base.as_deref(),
+                &mut diagnostics,
+            )
+        });
+        let config = resolve(default, user_layer, &mut diagnostics);
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            diagnostics.retain(Diagnostic::is_error);
+            Err(diagnostics)
+        } else {
+            Ok(Self {
+                warnings: diagnostics,
+                ..config
+            })
+        }
+    }
+
+    /// The actors and aliases, as the content loader needs them.
+    pub fn actor_directory(&self) -> ActorDirectory {
+        ActorDirectory::new(
+            self.actors
+                .iter()
+                .map(|a| (a.name.as_str(), a.aliases.as_slice())),
+        )
+    }
+}
+
+fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic>) -> Config {
+    let mut config = Config {
+        language: None,
+        content: Vec::new(),
+        bundled: None,
+        theme: Theme::dark(),
+        actors: Vec::new(),
+        keymap: Keymap::default(),
+        warnings: Vec::new(),
+    };
+    let mut keys: Vec<(Action, Vec<(Key, Origin)>)> = Vec::new();
+    let mut actor_keys: Vec<Option<(Key, Origin)>> = Vec::new();
+    let mut styles = Vec::new();
+    for layer in std::iter::once(default).chain(user) {
+        if let Some(language) = layer.language {
+            config.language = (language != "auto").then_some(language);
+        }
+        if let Some(content) = layer.content {
+            config.content = content;
+        }
+        if let Some(bundled) = layer.bundled {
+            config.bundled = Some(bundled);
+        }
+        if let Some((name, origin)) = layer.theme_name {
+            if let Some(theme) = Theme::built_in(&name) {
+                config.theme = theme;
+            } else {
+                let hint = suggest(&name, theme::BUILT_IN)
+                    .map(|s| format!("; did you mean \"{s}\"?"))
+                    .unwrap_or_default();
+                diagnostics.push(origin.error(format!(
+                    "theme \"name\": unknown theme \"{name}\", expected one of {}{hint}",
+                    quoted_list(theme::BUILT_IN)
+                )));
+            }
+        }
+        styles.extend(layer.styles);
+        for patch in layer.actors {
+            let existing = config
+                .actors
+                .iter()
+                .position(|a| a.name.eq_ignore_ascii_case(&patch.name));
+            let index = existing.unwrap_or_else(|| {
+                config.actors.push(Actor {
+                    name: patch.name.clone(),
+                    key: None,
+                    color: Color::Reset,
+                    aliases: Vec::new(),
+                });
+                actor_keys.push(None);
+                config.actors.len() - 1
+            });
+            let actor = &mut config.actors[index];
+            if let Some(color) = patch.color {
+                actor.color = color;
+            }
+            if let Some(aliases) = patch.aliases {
+                actor.aliases = aliases;
+            }
+            if let Some((key, origin)) = patch.key {
+                actor.key = Some(key);
+                actor_keys[index] = Some((key, origin));
+            }
+        }
+        for (action, bound) in layer.keys {
+            match keys.iter_mut().find(|(a, _)| *a == action) {
+                Some((_, old)) => *old = bound,
+                None => keys.push((action, bound)),
+            }
+        }
+    }
+    for (role, style) in styles {
+        config.theme.patch(role, style);
+    }
+    // Bind actions in help order, then actor keys; a key bound twice is an error.
+    keys.sort_by_key(|(a, _)| Action::BINDABLE.iter().position(|b| b == a));
+    let actor_bindings = actor_keys
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, k)| k.map(|(key, origin)| (Action::ToggleActor(i), vec![(key, origin)])));
+    for (action, bound) in keys.into_iter().chain(actor_bindings) {
+        for (key, origin) in bound {
+            if let Err(other) = config.keymap.bind(action, key) {
+                diagnostics.push(origin.error(format!(
+                    "key `{key}` is bound to both {} and {}: one key does one thing",
+                    describe_action(other, &config.actors),
+                    describe_action(action, &config.actors)
+                )));
+            }
+        }
+    }
+    config
+}
+
+fn describe_action(action: Action, actors: &[Actor]) -> String {
+    match action {
+        Action::ToggleActor(i) => format!(
+            "the actor \"{}\"",
+            actors.get(i).map_or("?", |a| a.name.as_str())
+        ),
+        other => format!("`{other}`"),
+    }
+}
+
+fn quoted_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("\"{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn read_layer(
+    source: &SourceText<'_>,
+    base: Option<&Path>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Layer {
+    let mut r = DocReader::new(source);
+    let layer = match r.parse() {
+        Ok(root) => read_root(&mut r, root.get_ref(), base),
+        Err(d) => {
+            r.diagnostics.push(d);
+            Layer::default()
+        }
+    };
+    diagnostics.append(&mut r.diagnostics);
+    layer
+}
+
+fn origin(r: &DocReader<'_>, span: std::ops::Range<usize>) -> Origin {
+    Origin {
+        path: r.source.path.to_owned(),
+        position: r.source.position(span.start),
+    }
+}
+
+fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> Layer {
+    r.check_keys(root, TOP_KEYS, "");
+    let mut layer = Layer {
+        bundled: r.bool(root, "bundled", "").map(|b| *b.get_ref()),
+        ..Layer::default()
+    };
+    if let Some(lang) = r.string(root, "language", "") {
+        let code = lang.get_ref().trim().to_ascii_lowercase();
+        let valid = code == "auto" || (2..=3).contains(&code.split('-').next().unwrap_or("").len());
+        if valid {
+            layer.language = Some(if code == "auto" {
+                code
+            } else {
+                crate::content::index::primary_language(&code)
+            });
+        } else {
+            r.error(lang.span(), format!("\"language\": expected \"auto\" or a language code such as \"en\" or \"de\", found {}", describe(&DeValue::String(lang.get_ref().clone().into()))));
+        }
+    }
+    if let Some(roots) = r.string_list(root, "content", "", true) {
+        layer.content = Some(
+            roots
+                .iter()
+                .map(|p| expand_path(p.get_ref(), base))
+                .collect(),
+        );
+    }
+    if let Some(theme) = table_at(r, root, "theme", "") {
+        r.check_keys(theme, THEME_KEYS, "[theme] ");
+        if let Some(name) = r.string(theme, "name", "[theme] ") {
+            layer.theme_name = Some((name.get_ref().trim().to_owned(), origin(r, name.span())));
+        }
+        if let Some(styles) = table_at(r, theme, "styles", "[theme] ") {
+            for (key, value) in styles {
+                let name = key.get_ref().as_ref();
+                let Some(role) = Role::from_name(name) else {
+                    let hint = suggest(name, &Role::names())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    r.error(
+                        key.span(),
+                        format!(
+                            "[theme.styles] unknown element `{}`{hint}",
+                            crate::toml_doc::printable(name)
+                        ),
+                    );
+                    continue;
+                };
+                if let Some(style) = read_style(r, value, name) {
+                    layer.styles.push((role, style));
+                }
+            }
+        }
+    }
+    if let Some(actors) = get(root, "actors") {
+        match actors.get_ref() {
+            DeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let context = format!("actor {}: ", i + 1);
+                    if let DeValue::Table(t) = item.get_ref() {
+                        layer.actors.extend(read_actor(r, t, item.span(), &context));
+                    } else {
+                        r.mismatch(item, "actors", "a table ([[actors]])", &context);
+                    }
+                }
+            }
+            _ => r.mismatch(actors, "actors", "an array of tables ([[actors]])", ""),
+        }
+    }
+    if let Some(keys) = table_at(r, root, "keys", "") {
+        let names: Vec<&str> = Action::BINDABLE.iter().map(|a| a.name()).collect();
+        for (key, _) in keys {
+            let name = key.get_ref().as_ref();
+            let Some(action) = Action::from_name(name) else {
+                let hint = suggest(name, &names)
+                    .map(|s| format!(": did you mean `{s}`?"))
+                    .unwrap_or_default();
+                r.warn(
+                    key.span(),
+                    format!(
+                        "[keys] unknown action `{}`{hint} (ignored)",
+                        crate::toml_doc::printable(name)
+                    ),
+                );
+                continue;
+            };
+            let Some(list) = r.string_list(keys, name, "[keys] ", true) else {
+                continue;
+            };
+            let mut bound = Vec::new();
+            for k in list {
+                match Key::parse(k.get_ref()) {
+                    Ok(parsed) => bound.push((parsed, origin(r, k.span()))),
+                    Err(e) => r.error(k.span(), format!("[keys] \"{name}\": {e}")),
+                }
+            }
+            layer.keys.push((action, bound));
+        }
+    }
+    layer
+}
+
+fn table_at<'t, 'i>(
+    r: &mut DocReader<'_>,
+    table: &'t Table<'i>,
+    key: &str,
+    context: &str,
+) -> Option<&'t Table<'i>> {
+    let value = get(table, key)?;
+    if let DeValue::Table(t) = value.get_ref() {
+        Some(t)
+    } else {
+        r.mismatch(value, key, "a table", context);
+        None
+    }
+}
+
+fn read_actor(
+    r: &mut DocReader<'_>,
+    table: &Table<'_>,
+    span: std::ops::Range<usize>,
+    context: &str,
+) -> Option<ActorPatch> {
+    r.check_keys(table, ACTOR_KEYS, context);
+    let spanned = toml::Spanned::new(span, table.clone());
+    let name = r.required_string(&spanned, "name", context)?;
+    let context = format!("actor \"{}\": ", name.get_ref());
+    let key = r
+        .string(table, "key", &context)
+        .and_then(|k| match Key::parse(k.get_ref()) {
+            Ok(key) => Some((key, origin(r, k.span()))),
+            Err(e) => {
+                r.error(k.span(), format!("{context}\"key\": {e}"));
+                None
+            }
+        });
+    let color = get(table, "color").and_then(|v| read_color(r, v, &format!("{context}\"color\"")));
+    let aliases = r
+        .string_list(table, "aliases", &context, false)
+        .map(|list| {
+            list.into_iter()
+                .map(|a| a.into_inner().trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect()
+        });
+    Some(ActorPatch {
+        name: name.into_inner().trim().to_owned(),
+        key,
+        color,
+        aliases,
+    })
+}
+
+/// A colour from a string (name, index, hex) or an integer index.
+fn read_color(
+    r: &mut DocReader<'_>,
+    value: &crate::toml_doc::Value<'_>,
+    what: &str,
+) -> Option<Color> {
+    let text = match value.get_ref() {
+        DeValue::String(s) => s.to_string(),
+        DeValue::Integer(i) => i.as_str().to_owned(),
+        other => {
+            r.error(
+                value.span(),
+                format!("{what}: expected a colour, found {}", describe(other)),
+            );
+            return None;
+        }
+    };
+    match theme::parse_color(&text) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            r.error(value.span(), format!("{what}: {e}"));
+            None
+        }
+    }
+}
+
+fn read_style(
+    r: &mut DocReader<'_>,
+    value: &crate::toml_doc::Value<'_>,
+    element: &str,
+) -> Option<Style> {
+    let what = format!("[theme.styles] `{element}`");
+    let DeValue::Table(t) = value.get_ref() else {
+        return read_color(r, value, &what).map(|c| Style::new().fg(c));
+    };
+    r.check_keys(t, STYLE_KEYS, &format!("{what}: "));
+    let mut style = Style::new();
+    if let Some(fg) = get(t, "fg") {
+        style = style.fg(read_color(r, fg, &format!("{what} fg"))?);
+    }
+    if let Some(bg) = get(t, "bg") {
+        style = style.bg(read_color(r, bg, &format!("{what} bg"))?);
+    }
+    for (name, modifier) in [
+        ("bold", Modifier::BOLD),
+        ("italic", Modifier::ITALIC),
+        ("underline", Modifier::UNDERLINED),
+        ("reversed", Modifier::REVERSED),
+        ("dim", Modifier::DIM),
+    ] {
+        match r.bool(t, name, &format!("{what}: ")).map(|b| *b.get_ref()) {
+            Some(true) => style = style.add_modifier(modifier),
+            Some(false) => style = style.remove_modifier(modifier),
+            None => {}
+        }
+    }
+    Some(style)
+}
+
+fn expand_path(text: &str, base: Option<&Path>) -> PathBuf {
+    let path = match text.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map_or_else(|| PathBuf::from(text), |h| PathBuf::from(h).join(rest)),
+        None => PathBuf::from(text),
+    };
+    match base {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path,
+    }
+}

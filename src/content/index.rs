@@ -1,0 +1,277 @@
+//! The library: every loaded article and section, tags interned, and the
+//! orders and groupings derived once at load (timeline, editions by
+//! language). Read-only after `build`; filtering happens in the app.
+
+use std::collections::HashMap;
+
+use super::parse::{ParsedFile, RawArticle};
+use super::{ActorDirectory, ActorId, ActorInfo, Article, Section, SectionId, TopicId, tag_key};
+use crate::diag::{Diagnostic, Severity};
+
+#[derive(Debug, Default)]
+pub struct Library {
+    pub articles: Vec<Article>,
+    pub sections: Vec<Section>,
+    /// Topic display names (first spelling seen), sorted case-insensitively.
+    pub topics: Vec<String>,
+    pub actors: Vec<ActorInfo>,
+    /// Every section in timeline order: date, then article, then position.
+    pub timeline: Vec<SectionId>,
+    /// Each section's position in `timeline`.
+    pub timeline_rank: Vec<usize>,
+    /// Errors and warnings from loading, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    pub files_loaded: usize,
+    pub files_skipped: usize,
+}
+
+/// The sections a reader sees in one language: one article per id, in the
+/// chosen language where it exists, else in the language it has.
+#[derive(Debug, Clone, Default)]
+pub struct Edition {
+    pub lang: String,
+    /// Sections of the chosen articles, in timeline order.
+    pub sections: Vec<SectionId>,
+}
+
+impl Library {
+    /// Assembles parsed files: interns tags, rejects (id, lang) clashes,
+    /// and derives the timeline.
+    pub fn build<'p>(
+        files: impl IntoIterator<Item = (&'p str, ParsedFile)>,
+        mut diagnostics: Vec<Diagnostic>,
+        directory: &ActorDirectory,
+    ) -> Self {
+        let mut lib = Self::default();
+        let mut interner = Interner::new(directory, &mut lib.actors);
+        let mut topic_keys: HashMap<String, TopicId> = HashMap::new();
+        let mut seen: HashMap<(String, String), String> = HashMap::new();
+        for (path, parsed) in files {
+            diagnostics.extend(parsed.diagnostics);
+            let Some(raw) = parsed.article else {
+                lib.files_skipped += 1;
+                continue;
+            };
+            let key = (raw.id.clone(), raw.lang.to_ascii_lowercase());
+            if let Some(first) = seen.get(&key) {
+                diagnostics.push(clash(path, &raw, first));
+                lib.files_skipped += 1;
+                continue;
+            }
+            seen.insert(key, path.to_owned());
+            lib.files_loaded += 1;
+            lib.add_article(raw, &mut interner, &mut topic_keys);
+        }
+        lib.sort_topics();
+        let mut timeline: Vec<SectionId> = (0..lib.sections.len()).collect();
+        timeline.sort_by(|&a, &b| lib.timeline_key(a).cmp(&lib.timeline_key(b)));
+        lib.timeline_rank = vec![0; timeline.len()];
+        for (rank, &s) in timeline.iter().enumerate() {
+            lib.timeline_rank[s] = rank;
+        }
+        lib.timeline = timeline;
+        lib.diagnostics = diagnostics;
+        lib
+    }
+
+    fn add_article(
+        &mut self,
+        raw: RawArticle,
+        interner: &mut Interner<'_>,
+        topic_keys: &mut HashMap<String, TopicId>,
+    ) {
+        let article_index = self.articles.len();
+        let start = self.sections.len();
+        for (index, s) in raw.sections.into_iter().enumerate() {
+            let mut actors: Vec<ActorId> = Vec::new();
+            let mut actor_tags: Vec<(String, ActorId)> = Vec::new();
+            for tag in raw.actors.iter().chain(&s.actors) {
+                let id = interner.actor(tag, &mut self.actors);
+                if !actors.contains(&id) {
+                    actors.push(id);
+                }
+                if !actor_tags.iter().any(|(t, _)| tag_key(t) == tag_key(tag)) {
+                    actor_tags.push((tag.clone(), id));
+                }
+            }
+            let mut topics: Vec<TopicId> = Vec::new();
+            for tag in raw.topics.iter().chain(&s.topics) {
+                let next = self.topics.len();
+                let id = *topic_keys.entry(tag_key(tag)).or_insert(next);
+                if id == next {
+                    self.topics.push(tag.clone());
+                }
+                if !topics.contains(&id) {
+                    topics.push(id);
+                }
+            }
+            self.sections.push(Section {
+                article: article_index,
+                index,
+                heading: s.heading,
+                date: s.date.unwrap_or(raw.published),
+                actors,
+                actor_tags,
+                topics,
+                url: s.url,
+                body: s.body,
+            });
+        }
+        self.articles.push(Article {
+            id: raw.id,
+            lang: raw.lang,
+            title: raw.title,
+            published: raw.published,
+            source: raw.source,
+            url: raw.url,
+            summary: raw.summary,
+            path: raw.path,
+            sections: start..self.sections.len(),
+        });
+    }
+
+    /// Renumbers topics alphabetically so every list shows them in order.
+    fn sort_topics(&mut self) {
+        let mut order: Vec<TopicId> = (0..self.topics.len()).collect();
+        order.sort_by_cached_key(|&t| (self.topics[t].to_lowercase(), t));
+        let mut new_id = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old] = new;
+        }
+        self.topics = order
+            .iter()
+            .map(|&t| std::mem::take(&mut self.topics[t]))
+            .collect();
+        for section in &mut self.sections {
+            for t in &mut section.topics {
+                *t = new_id[*t];
+            }
+        }
+    }
+
+    fn timeline_key(&self, id: SectionId) -> (super::NewsDate, super::NewsDate, &str, usize, &str) {
+        let s = &self.sections[id];
+        let a = &self.articles[s.article];
+        (s.date, a.published, &a.id, s.index, &a.lang)
+    }
+
+    pub fn article_of(&self, section: SectionId) -> &Article {
+        &self.articles[self.sections[section].article]
+    }
+
+    /// The language subtags present, sorted (`["de", "en"]`).
+    pub fn languages(&self) -> Vec<String> {
+        let mut langs: Vec<String> = self
+            .articles
+            .iter()
+            .map(|a| primary_language(&a.lang))
+            .collect();
+        langs.sort();
+        langs.dedup();
+        langs
+    }
+
+    /// The edition in `lang`: for each article id, the version in that
+    /// language, else an English one, else the first by language tag.
+    pub fn edition(&self, lang: &str) -> Edition {
+        let wanted = primary_language(lang);
+        let mut best: HashMap<&str, (u8, &str, usize)> = HashMap::new();
+        for (i, a) in self.articles.iter().enumerate() {
+            let rank = if a.lang.eq_ignore_ascii_case(lang) {
+                0
+            } else if primary_language(&a.lang) == wanted {
+                1
+            } else if primary_language(&a.lang) == "en" {
+                2
+            } else {
+                3
+            };
+            let candidate = (rank, a.lang.as_str(), i);
+            best.entry(a.id.as_str())
+                .and_modify(|b| *b = (*b).min(candidate))
+                .or_insert(candidate);
+        }
+        let mut chosen = vec![false; self.articles.len()];
+        for (_, _, i) in best.values() {
+            chosen[*i] = true;
+        }
+        Edition {
+            lang: wanted,
+            sections: self
+                .timeline
+                .iter()
+                .copied()
+                .filter(|&s| chosen[self.sections[s].article])
+                .collect(),
+        }
+    }
+
+    /// The same section in another article version (same id, other language):
+    /// by position, falling back to the last section when the other is shorter.
+    pub fn counterpart(&self, section: SectionId, edition: &Edition) -> Option<SectionId> {
+        let s = &self.sections[section];
+        let id = &self.articles[s.article].id;
+        edition
+            .sections
+            .iter()
+            .copied()
+            .filter(|&o| self.article_of(o).id == *id)
+            .min_by_key(|&o| self.sections[o].index.abs_diff(s.index))
+    }
+}
+
+/// The language subtag of a BCP 47 tag, lowercased: `de-AT` -> `de`.
+pub fn primary_language(tag: &str) -> String {
+    tag.split('-').next().unwrap_or(tag).to_ascii_lowercase()
+}
+
+/// Interns actor tags: configured actors (and their aliases) first, so
+/// their ids equal their configuration index; other tags after.
+struct Interner<'d> {
+    directory: &'d ActorDirectory,
+    others: HashMap<String, ActorId>,
+}
+
+impl<'d> Interner<'d> {
+    fn new(directory: &'d ActorDirectory, actors: &mut Vec<ActorInfo>) -> Self {
+        actors.extend(
+            directory
+                .names()
+                .iter()
+                .enumerate()
+                .map(|(i, n)| ActorInfo {
+                    name: n.clone(),
+                    configured: Some(i),
+                }),
+        );
+        Self {
+            directory,
+            others: HashMap::new(),
+        }
+    }
+
+    fn actor(&mut self, tag: &str, actors: &mut Vec<ActorInfo>) -> ActorId {
+        if let Some(i) = self.directory.resolve(tag) {
+            return i;
+        }
+        *self.others.entry(tag_key(tag)).or_insert_with(|| {
+            actors.push(ActorInfo {
+                name: tag.trim().to_owned(),
+                configured: None,
+            });
+            actors.len() - 1
+        })
+    }
+}
+
+fn clash(path: &str, raw: &RawArticle, first: &str) -> Diagnostic {
+    Diagnostic {
+        path: path.to_owned(),
+        position: raw.id_position,
+        severity: Severity::Error,
+        message: format!(
+            "duplicate article: id \"{}\" with lang \"{}\" is already defined in {first} (file skipped)",
+            raw.id, raw.lang
+        ),
+    }
+}

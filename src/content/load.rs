@@ -1,0 +1,182 @@
+//! Finds and reads content files under one or more roots (folders on disk
+//! or the bundled edition), parses them in parallel and builds the library.
+//! A bad file is reported and skipped; nothing here is ever fatal.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::parse::{ParsedFile, parse_article};
+use super::{ActorDirectory, Library, bundled};
+use crate::diag::{Diagnostic, Severity, SourceText};
+
+/// Files larger than this are refused rather than read into memory.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Where articles come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentRoot {
+    /// The edition compiled into the binary.
+    Bundled,
+    Dir(PathBuf),
+}
+
+/// One file to parse: its display path, default id and text (or why it has none).
+struct PendingFile {
+    path: String,
+    default_id: String,
+    text: Result<String, Diagnostic>,
+}
+
+/// Loads every root, in order. Problems end up in `Library::diagnostics`.
+pub fn load_library(roots: &[ContentRoot], actors: &ActorDirectory) -> Library {
+    let mut diagnostics = Vec::new();
+    let mut pending = Vec::new();
+    for root in roots {
+        match root {
+            ContentRoot::Bundled => {
+                pending.extend(bundled::files().map(|(path, id, text)| PendingFile {
+                    path,
+                    default_id: id,
+                    text: Ok(text.to_owned()),
+                }));
+            }
+            ContentRoot::Dir(dir) => collect_dir(dir, &mut pending, &mut diagnostics),
+        }
+    }
+    let parsed = parse_all(&pending);
+    Library::build(
+        pending.iter().map(|p| p.path.as_str()).zip(parsed),
+        diagnostics,
+        actors,
+    )
+}
+
+/// Parses files on all cores; results keep the input order.
+fn parse_all(files: &[PendingFile]) -> Vec<ParsedFile> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = files.len().div_ceil(threads).max(64);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(parse_one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn parse_one(file: &PendingFile) -> ParsedFile {
+    match &file.text {
+        Ok(text) => parse_article(&SourceText::new(&file.path, text), &file.default_id),
+        Err(d) => ParsedFile {
+            article: None,
+            diagnostics: vec![d.clone()],
+        },
+    }
+}
+
+fn collect_dir(root: &Path, pending: &mut Vec<PendingFile>, diagnostics: &mut Vec<Diagnostic>) {
+    let display_root = root.display().to_string();
+    match fs::metadata(root) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            diagnostics.push(whole_file_error(
+                &display_root,
+                "content root is not a folder",
+            ));
+            return;
+        }
+        Err(e) => {
+            diagnostics.push(whole_file_error(
+                &display_root,
+                format!("cannot read content root: {e}"),
+            ));
+            return;
+        }
+    }
+    let mut files = Vec::new();
+    walk(root, &mut files, diagnostics);
+    files.sort();
+    for path in files {
+        let display = path.display().to_string();
+        let rel = path.strip_prefix(root).unwrap_or(&path).with_extension("");
+        let default_id = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let text = read_text(&path, &display);
+        pending.push(PendingFile {
+            path: display,
+            default_id,
+            text,
+        });
+    }
+}
+
+/// Every `*.toml` below `dir`, skipping hidden entries. Symbolic links to
+/// folders are not followed, so a link loop cannot hang the loader.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            diagnostics.push(whole_file_error(
+                &dir.display().to_string(),
+                format!("cannot read folder: {e}"),
+            ));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(&path, files, diagnostics);
+        } else if path.extension().is_some_and(|e| e == "toml")
+            && (kind.is_file() || fs::metadata(&path).is_ok_and(|m| m.is_file()))
+        {
+            files.push(path);
+        }
+    }
+}
+
+fn read_text(path: &Path, display: &str) -> Result<String, Diagnostic> {
+    let bytes = match fs::metadata(path) {
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            return Err(whole_file_error(
+                display,
+                format!("file is larger than {} MiB", MAX_FILE_BYTES >> 20),
+            ));
+        }
+        Ok(_) => fs::read(path)
+            .map_err(|e| whole_file_error(display, format!("cannot read file: {e}")))?,
+        Err(e) => return Err(whole_file_error(display, format!("cannot read file: {e}"))),
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        let position = SourceText::new(display, &prefix).position(valid);
+        Diagnostic {
+            path: display.to_owned(),
+            position: Some(position),
+            severity: Severity::Error,
+            message: "invalid UTF-8: content files must be UTF-8 text".to_owned(),
+        }
+    })
+}
+
+fn whole_file_error(path: &str, message: impl Into<String>) -> Diagnostic {
+    Diagnostic {
+        path: path.to_owned(),
+        position: None,
+        severity: Severity::Error,
+        message: message.into(),
+    }
+}

@@ -1,0 +1,268 @@
+//! The reader's own words, in every language it speaks, from one place: one
+//! TOML file per language under `locales/`, compiled in. A new language is
+//! a new file; keys it leaves out fall back to English.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+
+use crate::action::Action;
+use crate::content::{NewsDate, Precision};
+
+static LOCALES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/locales");
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Strings {
+    pub meta: Meta,
+    pub ui: Ui,
+    pub months: Months,
+    pub dates: Dates,
+    pub actions: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Meta {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Ui {
+    pub topics: String,
+    pub timeline: String,
+    pub reader: String,
+    pub all: String,
+    pub untagged: String,
+    pub sections: String,
+    pub filter_all: String,
+    pub filter_or: String,
+    pub filter_showing: String,
+    pub skipped: String,
+    pub warnings_only: String,
+    pub file: String,
+    pub files: String,
+    pub empty_filter: String,
+    pub empty_topic: String,
+    pub empty_hint: String,
+    pub empty_library: String,
+    pub no_section: String,
+    pub too_small: String,
+    pub help_title: String,
+    pub help_actor: String,
+    pub help_actors: String,
+    pub help_general: String,
+    pub close_hint: String,
+    pub warnings_title: String,
+    pub no_warnings: String,
+    pub hint_help: String,
+    pub hint_quit: String,
+    pub hint_clear: String,
+    pub hint_language: String,
+    pub section_of: String,
+    pub actors: String,
+    pub topics_label: String,
+    pub source: String,
+    pub link: String,
+    pub fallback: String,
+    pub language_switched: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Months {
+    pub long: Vec<String>,
+    pub short: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Dates {
+    pub day: String,
+    pub month: String,
+    pub day_short: String,
+    pub month_short: String,
+}
+
+/// Every compiled-in language, by code (`en`, `de`).
+#[derive(Debug, Clone)]
+pub struct Locales {
+    by_code: Vec<(String, Arc<Strings>)>,
+}
+
+impl Locales {
+    /// Loads the embedded locale files, each merged over English.
+    pub fn embedded() -> Self {
+        let parse = |text: &str| text.parse::<toml::Table>().unwrap_or_default();
+        let english = LOCALES
+            .get_file("en.toml")
+            .and_then(|f| f.contents_utf8())
+            .map(parse)
+            .unwrap_or_default();
+        let mut by_code = Vec::new();
+        for file in LOCALES.files() {
+            let path = file.path();
+            let (Some(code), Some(text)) = (
+                path.file_stem().and_then(|s| s.to_str()),
+                file.contents_utf8(),
+            ) else {
+                continue;
+            };
+            let mut merged = english.clone();
+            merge(&mut merged, parse(text));
+            let strings: Strings = toml::Value::Table(merged).try_into().unwrap_or_default();
+            by_code.push((code.to_owned(), Arc::new(strings)));
+        }
+        by_code.sort_by(|a, b| a.0.cmp(&b.0));
+        Self { by_code }
+    }
+
+    /// The strings for a language code, falling back to English.
+    pub fn get(&self, code: &str) -> Arc<Strings> {
+        self.find(code)
+            .or_else(|| self.find("en"))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn has(&self, code: &str) -> bool {
+        self.find(code).is_some()
+    }
+
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        self.by_code.iter().map(|(c, _)| c.as_str())
+    }
+
+    fn find(&self, code: &str) -> Option<&Arc<Strings>> {
+        self.by_code.iter().find(|(c, _)| c == code).map(|(_, s)| s)
+    }
+
+    /// A language's own name (`Deutsch`), or its code when we have no locale.
+    pub fn language_name(&self, code: &str) -> String {
+        self.find(code)
+            .map_or_else(|| code.to_owned(), |s| s.meta.name.clone())
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(key, v);
+            }
+        }
+    }
+}
+
+/// Replaces `{name}` placeholders.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+impl Strings {
+    pub fn action(&self, action: Action) -> &str {
+        self.actions
+            .get(action.name())
+            .map_or(action.name(), String::as_str)
+    }
+
+    fn month(names: &[String], month: u8) -> &str {
+        names
+            .get(usize::from(month).saturating_sub(1))
+            .map_or("?", String::as_str)
+    }
+
+    /// A date at its precision, in full: `27 January 2025`, `January 2025`, `2023`.
+    pub fn date_long(&self, date: NewsDate) -> String {
+        self.format_date(date, &self.dates.day, &self.dates.month)
+    }
+
+    /// A date at its precision without the year, for rows under a year
+    /// header: `27 Jan`, `Jan`; a year-only date shows its year.
+    pub fn date_short(&self, date: NewsDate) -> String {
+        self.format_date(date, &self.dates.day_short, &self.dates.month_short)
+    }
+
+    fn format_date(&self, date: NewsDate, day_form: &str, month_form: &str) -> String {
+        let year = date.year().to_string();
+        let month = date.month().unwrap_or(1);
+        let long = Self::month(&self.months.long, month);
+        let short = Self::month(&self.months.short, month);
+        let form = match date.precision() {
+            Precision::Year => return year,
+            Precision::Month => month_form,
+            Precision::Day => day_form,
+        };
+        let day = date.day().unwrap_or(1).to_string();
+        fill(
+            form,
+            &[
+                ("day", &day),
+                ("month", long),
+                ("mon", short),
+                ("year", &year),
+            ],
+        )
+    }
+
+    pub fn month_name(&self, month: u8) -> &str {
+        Self::month(&self.months.long, month)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_locale_has_every_key_filled() {
+        let locales = Locales::embedded();
+        assert!(locales.has("en") && locales.has("de"));
+        for code in locales.codes() {
+            let s = locales.get(code);
+            assert_eq!(s.months.long.len(), 12, "{code}");
+            assert_eq!(s.months.short.len(), 12, "{code}");
+            for action in Action::BINDABLE {
+                assert!(s.actions.contains_key(action.name()), "{code}: {action}");
+            }
+        }
+        // Every shipped translation is complete: no key falls back silently.
+        let english: toml::Table = include_str!("../locales/en.toml").parse().unwrap();
+        for file in LOCALES.files() {
+            let table: toml::Table = file.contents_utf8().unwrap().parse().unwrap();
+            for (section, keys) in &english {
+                for key in keys.as_table().unwrap().keys() {
+                    assert!(
+                        table[section].get(key).is_some(),
+                        "{:?} lacks {section}.{key}",
+                        file.path()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dates_show_their_precision_in_each_language() {
+        let locales = Locales::embedded();
+        let en = locales.get("en");
+        let de = locales.get("de");
+        let day = NewsDate::parse("2025-02-10").unwrap();
+        let month = NewsDate::parse("2025-01").unwrap();
+        let year = NewsDate::parse("2023").unwrap();
+        assert_eq!(en.date_long(day), "10 February 2025");
+        assert_eq!(de.date_long(day), "10. Februar 2025");
+        assert_eq!(en.date_long(month), "January 2025");
+        assert_eq!(de.date_short(month), "Jan.");
+        assert_eq!(en.date_long(year), "2023");
+        assert_eq!(en.date_short(day), "10 Feb");
+    }
+}

@@ -1,0 +1,254 @@
+//! Our own key type, so the app never sees a terminal library's events:
+//! local crossterm events and (later) raw bytes from an SSH channel both
+//! become a `Key`. Also parses and prints key names for the config.
+
+use std::fmt;
+
+use ratatui::crossterm::event::{KeyCode as CtCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyCode {
+    Char(char),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Delete,
+    Insert,
+    Up,
+    Down,
+    Left,
+    Right,
+    Home,
+    End,
+    PageUp,
+    PageDown,
+    F(u8),
+}
+
+/// A key with its modifiers. Shift is folded into the character for
+/// printable keys (`G`, not `shift-g`), so configs and terminals agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+    pub alt: bool,
+    pub shift: bool,
+}
+
+/// Everything the app can receive from the outside world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Key(Key),
+    /// The drawable area changed to (width, height).
+    Resize(u16, u16),
+    /// The terminal or connection went away, or a signal asked us to stop.
+    Stop,
+}
+
+impl Key {
+    pub const fn plain(code: KeyCode) -> Self {
+        Self {
+            code,
+            ctrl: false,
+            alt: false,
+            shift: false,
+        }
+    }
+
+    pub const fn char(c: char) -> Self {
+        Self::plain(KeyCode::Char(c))
+    }
+
+    /// Builds a key, normalising the shift modifier: for characters the case
+    /// already says it; Shift-Tab is its own key.
+    pub fn new(code: KeyCode, ctrl: bool, alt: bool, shift: bool) -> Self {
+        let (code, shift) = match code {
+            KeyCode::Char(c) if ctrl && c.is_ascii_uppercase() => {
+                (KeyCode::Char(c.to_ascii_lowercase()), true)
+            }
+            KeyCode::Tab if shift => (KeyCode::BackTab, false),
+            KeyCode::Char(_) | KeyCode::BackTab => (code, false),
+            _ => (code, shift),
+        };
+        Self {
+            code,
+            ctrl,
+            alt,
+            shift,
+        }
+    }
+
+    /// Parses names such as `q`, `G`, `ctrl-c`, `alt-x`, `shift-up`, `space`,
+    /// `enter`, `esc`, `tab`, `backtab`, `pgdn`, `f5`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut ctrl = false;
+        let mut alt = false;
+        let mut shift = false;
+        let mut rest = text;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            let Some((prefix, tail)) = lower.split_once('-').filter(|(_, t)| !t.is_empty()) else {
+                break;
+            };
+            match prefix {
+                "ctrl" | "c" => ctrl = true,
+                "alt" | "a" | "meta" | "m" => alt = true,
+                "shift" | "s" => shift = true,
+                _ => break,
+            }
+            rest = &rest[rest.len() - tail.len()..];
+        }
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "backspace" | "bs" => KeyCode::Backspace,
+            "delete" | "del" => KeyCode::Delete,
+            "insert" | "ins" => KeyCode::Insert,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pageup" | "pgup" => KeyCode::PageUp,
+            "pagedown" | "pgdn" => KeyCode::PageDown,
+            "space" => KeyCode::Char(' '),
+            "minus" => KeyCode::Char('-'),
+            f if f.len() >= 2
+                && f.starts_with('f')
+                && f[1..].parse::<u8>().is_ok_and(|n| (1..=24).contains(&n)) =>
+            {
+                KeyCode::F(f[1..].parse().unwrap_or(1))
+            }
+            _ => {
+                let mut chars = rest.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) if !c.is_control() => {
+                        let c = if shift && !ctrl {
+                            c.to_uppercase().next().unwrap_or(c)
+                        } else {
+                            c
+                        };
+                        KeyCode::Char(c)
+                    }
+                    _ => {
+                        return Err(format!(
+                            "unknown key name \"{}\"",
+                            crate::toml_doc::printable(text)
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(Self::new(code, ctrl, alt, shift))
+    }
+
+    /// From a crossterm key event; `None` for releases and keys we ignore.
+    pub fn from_crossterm(event: &KeyEvent) -> Option<Self> {
+        if event.kind == KeyEventKind::Release {
+            return None;
+        }
+        let code = match event.code {
+            CtCode::Char(c) => KeyCode::Char(c),
+            CtCode::Enter => KeyCode::Enter,
+            CtCode::Esc => KeyCode::Esc,
+            CtCode::Tab => KeyCode::Tab,
+            CtCode::BackTab => KeyCode::BackTab,
+            CtCode::Backspace => KeyCode::Backspace,
+            CtCode::Delete => KeyCode::Delete,
+            CtCode::Insert => KeyCode::Insert,
+            CtCode::Up => KeyCode::Up,
+            CtCode::Down => KeyCode::Down,
+            CtCode::Left => KeyCode::Left,
+            CtCode::Right => KeyCode::Right,
+            CtCode::Home => KeyCode::Home,
+            CtCode::End => KeyCode::End,
+            CtCode::PageUp => KeyCode::PageUp,
+            CtCode::PageDown => KeyCode::PageDown,
+            CtCode::F(n) => KeyCode::F(n),
+            _ => return None,
+        };
+        let m = event.modifiers;
+        Some(Self::new(
+            code,
+            m.contains(KeyModifiers::CONTROL),
+            m.contains(KeyModifiers::ALT),
+            m.contains(KeyModifiers::SHIFT),
+        ))
+    }
+}
+
+/// The name a user would write in the config (and sees in help): `ctrl-c`, `G`, `pgdn`.
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("alt-")?;
+        }
+        if self.shift {
+            f.write_str("shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("enter"),
+            KeyCode::Esc => f.write_str("esc"),
+            KeyCode::Tab => f.write_str("tab"),
+            KeyCode::BackTab => f.write_str("shift-tab"),
+            KeyCode::Backspace => f.write_str("backspace"),
+            KeyCode::Delete => f.write_str("del"),
+            KeyCode::Insert => f.write_str("ins"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::Home => f.write_str("home"),
+            KeyCode::End => f.write_str("end"),
+            KeyCode::PageUp => f.write_str("pgup"),
+            KeyCode::PageDown => f.write_str("pgdn"),
+            KeyCode::F(n) => write!(f, "f{n}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::letter("q", Key::char('q'))]
+    #[case::capital("G", Key::char('G'))]
+    #[case::shift_letter("shift-g", Key::char('G'))]
+    #[case::ctrl("ctrl-c", Key::new(KeyCode::Char('c'), true, false, false))]
+    #[case::space("space", Key::char(' '))]
+    #[case::backtab("shift-tab", Key::plain(KeyCode::BackTab))]
+    #[case::page("pgdn", Key::plain(KeyCode::PageDown))]
+    #[case::function("f5", Key::plain(KeyCode::F(5)))]
+    #[case::bang("!", Key::char('!'))]
+    #[case::dash("-", Key::char('-'))]
+    fn key_names_parse(#[case] name: &str, #[case] key: Key) {
+        assert_eq!(Key::parse(name), Ok(key));
+    }
+
+    #[rstest]
+    #[case("ctrl-")]
+    #[case("foo")]
+    #[case("f99")]
+    #[case("")]
+    fn bad_key_names_are_refused(#[case] name: &str) {
+        assert!(Key::parse(name).is_err());
+    }
+
+    #[test]
+    fn crossterm_shift_letters_fold_into_the_character() {
+        let event = KeyEvent::new(CtCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(Key::from_crossterm(&event), Some(Key::char('G')));
+    }
+}

@@ -1,0 +1,20 @@
+//! aiwatch-tui: a terminal news reader for following the AI race.
+//!
+//! `content` and `config` load and check files; `app` holds the reader's
+//! state and logic without any I/O; `view` draws that state; `runtime`
+//! connects it to a terminal. Arrows point one way: `app` never sees a
+//! terminal, `view` never changes state.
+
+pub mod action;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod diag;
+pub mod i18n;
+pub mod input;
+pub mod runtime;
+pub mod setup;
+pub mod text;
+pub mod toml_doc;
+pub mod view;

@@ -1,0 +1,69 @@
+//! Terminal-safe text: every string that came from a file passes through
+//! here before it can reach a screen, so no control byte from content is
+//! ever written to the terminal as it is.
+
+/// Replaces control characters: tabs become spaces, newlines are kept only
+/// when `keep_newlines` (bodies), and every other C0, DEL and C1 control is
+/// shown as a visible symbol. Returns whether anything had to be replaced
+/// (tabs and kept newlines do not count).
+pub fn sanitize(input: &str, keep_newlines: bool) -> (String, bool) {
+    if !input.chars().any(needs_care) {
+        return (input.to_owned(), false);
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut replaced = false;
+    for c in input.chars() {
+        match c {
+            '\n' if keep_newlines => out.push('\n'),
+            '\r' if keep_newlines => {} // CRLF line endings: the \n is kept
+            '\t' | '\n' | '\r' => out.push(' '),
+            c if is_control(c) => {
+                replaced = true;
+                out.push(visible_symbol(c));
+            }
+            c => out.push(c),
+        }
+    }
+    (out, replaced)
+}
+
+fn needs_care(c: char) -> bool {
+    is_control(c) || c == '\t' || c == '\r' || c == '\n'
+}
+
+/// C0 (other than tab and newline, handled by the caller), DEL and C1.
+pub fn is_control(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+}
+
+/// The Unicode "control picture" for C0 and DEL (␛ for ESC), else U+FFFD.
+fn visible_symbol(c: char) -> char {
+    match c {
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        '\u{7f}' => '\u{2421}',
+        _ => '\u{fffd}',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_become_visible_symbols() {
+        let (s, replaced) = sanitize("a\u{1b}]52;c;AAA\u{7}b\u{9b}2J", false);
+        assert!(replaced);
+        assert_eq!(s, "a\u{241b}]52;c;AAA\u{2407}b\u{fffd}2J");
+        assert!(!s.chars().any(is_control));
+    }
+
+    #[test]
+    fn tabs_and_newlines() {
+        assert_eq!(sanitize("a\tb\r\nc", true), ("a b\nc".to_owned(), false));
+        assert_eq!(sanitize("a\nb", false), ("a b".to_owned(), false));
+        assert_eq!(
+            sanitize("plain ü 漢字", false),
+            ("plain ü 漢字".to_owned(), false)
+        );
+    }
+}

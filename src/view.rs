@@ -1,0 +1,121 @@
+//! Drawing: a pure function of `&App` onto a ratatui frame. Reads state,
+//! never changes it; every style comes from the theme by role.
+
+mod header;
+mod overlay;
+mod reader;
+mod status;
+mod timeline;
+mod topics;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line as TextLine, Span as TextSpan};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+
+use crate::app::{App, Mode, Paint, Pane, Span};
+use crate::config::Role;
+
+/// Draws the whole screen.
+pub fn draw(app: &App, frame: &mut Frame<'_>) {
+    let area = frame.area();
+    frame.buffer_mut().set_style(area, app.style(Role::Base));
+    match app.layout.mode {
+        Some(Mode::TooSmall) | None => too_small(app, frame, area),
+        Some(mode) => {
+            header::draw(app, frame, app.layout.header, mode);
+            for pane in Pane::ALL {
+                let rect = app.layout.pane(pane);
+                if rect.area() == 0 {
+                    continue;
+                }
+                match pane {
+                    Pane::Topics => topics::draw(app, frame, rect),
+                    Pane::Timeline => timeline::draw(app, frame, rect),
+                    Pane::Reader => reader::draw(app, frame, rect),
+                }
+            }
+            status::draw(app, frame, app.layout.status);
+            if let Some(o) = &app.overlay {
+                overlay::draw(app, frame, o);
+            }
+        }
+    }
+}
+
+fn too_small(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let text = format!(
+        "{} ({}x{})",
+        app.strings.ui.too_small, area.width, area.height
+    );
+    let height = area.height.min(3);
+    let y = area.y + area.height.saturating_sub(height) / 2;
+    let rect = Rect::new(area.x, y, area.width, height);
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(app.style(Role::Warning))
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        rect,
+    );
+}
+
+impl App {
+    /// The theme's style for a role.
+    pub fn style(&self, role: Role) -> Style {
+        self.config().theme.style(role)
+    }
+
+    fn paint(&self, paint: Paint) -> Style {
+        match paint {
+            Paint::Role(role) => self.style(role),
+            Paint::Actor(i) => self
+                .config()
+                .actors
+                .get(i)
+                .map_or_else(|| self.style(Role::Meta), |a| Style::new().fg(a.color)),
+        }
+    }
+
+    fn text_line(&self, line: &[Span]) -> TextLine<'static> {
+        TextLine::from(
+            line.iter()
+                .map(|s| TextSpan::styled(s.text.clone(), self.paint(s.paint)))
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+/// A pane's frame: rounded border, title, focus shown by colour.
+fn pane_block<'a>(app: &App, title: &'a str, focused: bool) -> Block<'a> {
+    let (border, title_role) = if focused {
+        (Role::BorderFocused, Role::TitleFocused)
+    } else {
+        (Role::Border, Role::Title)
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(app.style(border))
+        .title(TextSpan::styled(
+            format!(" {title} "),
+            app.style(title_role),
+        ))
+}
+
+/// Draws an empty-state message centred in `area`.
+fn empty_state(app: &App, frame: &mut Frame<'_>, area: Rect, lines: &[String]) {
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    let y = area.y + area.height.saturating_sub(height) / 3;
+    let text: Vec<TextLine<'_>> = lines.iter().map(|l| TextLine::from(l.as_str())).collect();
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(app.style(Role::Empty))
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        Rect::new(area.x, y, area.width, area.height - (y - area.y)),
+    );
+}

@@ -1,0 +1,60 @@
+//! Help and load-problem overlays: a centred box over the panes showing
+//! lines laid out in `update`, scrollable.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::pane_block;
+use crate::app::{App, Overlay, OverlayKind, overlay_width};
+use crate::config::Role;
+
+pub fn draw(app: &App, frame: &mut Frame<'_>, overlay: &Overlay) {
+    let area = app.layout.area;
+    let width = overlay_width(&app.layout).min(area.width);
+    let wanted = u16::try_from(overlay.lines.len() + 2).unwrap_or(u16::MAX);
+    let height = wanted
+        .min(area.height.saturating_sub(2))
+        .max(3)
+        .min(area.height);
+    let rect = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    let title = match overlay.kind {
+        OverlayKind::Help => &app.strings.ui.help_title,
+        OverlayKind::Warnings => &app.strings.ui.warnings_title,
+    };
+    let block = pane_block(app, title, true)
+        .style(app.style(Role::Overlay))
+        .title_bottom(
+            Line::from(Span::styled(
+                format!(" {} ", app.strings.ui.close_hint),
+                app.style(Role::Muted),
+            ))
+            .alignment(Alignment::Right),
+        );
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let lines: Vec<Line<'_>> = overlay
+        .lines
+        .iter()
+        .skip(overlay.scroll)
+        .take(usize::from(inner.height))
+        .map(|l| app.text_line(l))
+        .collect();
+    let text_area = Rect::new(
+        inner.x.saturating_add(1),
+        inner.y,
+        inner.width.saturating_sub(2),
+        inner.height,
+    );
+    frame.render_widget(
+        Paragraph::new(lines).style(app.style(Role::Overlay)),
+        text_area,
+    );
+}

@@ -1,0 +1,131 @@
+//! The timeline: visible sections in date order under year and month
+//! headers; each row a date at its precision, actor markers and the
+//! headline. The section being read is marked.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use super::topics::truncate;
+use super::{empty_state, header::pane_title, pane_block};
+use crate::action::Action;
+use crate::app::{App, Pane, TimelineRow};
+use crate::config::Role;
+use crate::content::NewsDate;
+use crate::i18n::fill;
+
+/// Actor markers shown per row at most.
+const MARKERS: usize = 3;
+
+pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let focused = app.focus == Pane::Timeline;
+    let count = app.listed_count();
+    let title = format!("{} · {count}", pane_title(app, Pane::Timeline));
+    let block = pane_block(app, &title, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if app.timeline.is_empty() {
+        empty_state(app, frame, inner, &empty_message(app));
+        return;
+    }
+    let date_width = date_column(app);
+    let width = usize::from(inner.width);
+    let cursor = app.timeline_cursor;
+    let lines: Vec<Line<'_>> = app
+        .timeline
+        .iter()
+        .enumerate()
+        .skip(cursor.offset)
+        .take(usize::from(inner.height))
+        .map(|(i, row)| {
+            let line = match *row {
+                TimelineRow::Year(y) => Line::styled(format!(" {y}"), app.style(Role::Year)),
+                TimelineRow::Month(_, m) => Line::styled(
+                    format!("  {}", app.strings.month_name(m)),
+                    app.style(Role::Month),
+                ),
+                TimelineRow::Section(s) => section_row(app, s, date_width, width),
+            };
+            if i == cursor.selected {
+                line.style(app.style(if focused {
+                    Role::Selection
+                } else {
+                    Role::SelectionInactive
+                }))
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn section_row(app: &App, section: usize, date_width: usize, width: usize) -> Line<'static> {
+    let lib = app.library();
+    let s = &lib.sections[section];
+    let reading = app.reader.open == Some(section);
+    let mark = if reading { "▸" } else { " " };
+    let date = app.strings.date_short(s.date);
+    let mut spans = vec![
+        Span::styled(format!("{mark} "), app.style(Role::Reading)),
+        Span::styled(format!("{date:<date_width$} "), app.style(Role::Date)),
+    ];
+    let mut markers = 0;
+    for &a in &s.actors {
+        let Some(configured) = lib.actors[a].configured else {
+            continue;
+        };
+        let Some(key) = app
+            .config()
+            .keymap
+            .keys(Action::ToggleActor(configured))
+            .first()
+        else {
+            continue;
+        };
+        if markers == MARKERS {
+            break;
+        }
+        markers += 1;
+        let color = app.config().actors[configured].color;
+        spans.push(Span::styled(key.to_string(), Style::new().fg(color)));
+    }
+    spans.push(Span::raw(" ".repeat(MARKERS - markers + 1)));
+    let used = 2 + date_width + 1 + MARKERS + 1;
+    let heading = truncate(&s.heading, width.saturating_sub(used));
+    let role = if reading { Role::Reading } else { Role::Base };
+    spans.push(Span::styled(heading, app.style(role)));
+    Line::from(spans)
+}
+
+/// The widest short date the reader's language can produce.
+fn date_column(app: &App) -> usize {
+    (1..=12)
+        .filter_map(|m| NewsDate::new(2000, Some(m), Some(28)))
+        .map(|d| app.strings.date_short(d).width())
+        .max()
+        .unwrap_or(6)
+}
+
+/// What an empty timeline says: what the filter is and how to undo it.
+pub fn empty_message(app: &App) -> Vec<String> {
+    let ui = &app.strings.ui;
+    if app.edition.sections.is_empty() {
+        return vec![ui.empty_library.clone()];
+    }
+    let filter = super::status::filter_words(app);
+    let template = if app.filter.is_empty() {
+        &ui.empty_topic
+    } else {
+        &ui.empty_filter
+    };
+    let mut lines = vec![fill(template, &[("filter", &filter)])];
+    if !app.filter.is_empty() {
+        let key = app.config().keymap.hint(Action::ClearFilters);
+        lines.push(fill(&ui.empty_hint, &[("key", &key)]));
+    }
+    lines
+}

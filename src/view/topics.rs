@@ -1,0 +1,78 @@
+//! The topic list: "All", every topic and "untagged", each with its count
+//! under the current filter.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use super::{header::pane_title, pane_block};
+use crate::app::{App, Pane, TopicChoice};
+use crate::config::Role;
+
+pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let focused = app.focus == Pane::Topics;
+    let block = pane_block(app, pane_title(app, Pane::Topics), focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width);
+    let cursor = app.topic_cursor;
+    let lines: Vec<Line<'_>> = app
+        .topics
+        .iter()
+        .enumerate()
+        .skip(cursor.offset)
+        .take(usize::from(inner.height))
+        .map(|(i, &(choice, count))| {
+            let name = match choice {
+                TopicChoice::All => app.strings.ui.all.as_str(),
+                TopicChoice::Topic(t) => app.library().topics[t].as_str(),
+                TopicChoice::Untagged => app.strings.ui.untagged.as_str(),
+            };
+            let count_text = count.to_string();
+            let name = truncate(name, width.saturating_sub(count_text.len() + 3));
+            let pad = width.saturating_sub(name.width() + count_text.len() + 2);
+            let (name_role, count_role) = if count == 0 {
+                (Role::Muted, Role::Muted)
+            } else {
+                (Role::Base, Role::Count)
+            };
+            let mut line = Line::from(vec![
+                Span::styled(format!(" {name}"), app.style(name_role)),
+                Span::raw(" ".repeat(pad)),
+                Span::styled(format!("{count_text} "), app.style(count_role)),
+            ]);
+            if i == cursor.selected {
+                line = line.style(app.style(if focused {
+                    Role::Selection
+                } else {
+                    Role::SelectionInactive
+                }));
+            }
+            line
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Cuts text to `max` columns, ending with "…" when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.width() <= max {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}

@@ -42,6 +42,7 @@ pub struct Ui {
     pub filter_or: String,
     pub filter_showing: String,
     pub skipped: String,
+    pub skipped_short: String,
     pub warnings_only: String,
     pub file: String,
     pub files: String,

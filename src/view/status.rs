@@ -1,8 +1,10 @@
 //! The status line: the filter in words, how many sections are listed,
-//! load problems and key hints (from the keymap, so never stale).
+//! load problems and key hints (from the keymap, so never stale). When the
+//! line is too narrow, hints go first, then the long problem text.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -13,7 +15,7 @@ use crate::i18n::fill;
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let ui = &app.strings.ui;
-    let keymap = &app.config().keymap;
+    let base = app.style(Role::Status);
     let filter = fill(&ui.filter_showing, &[("filter", &filter_words(app))]);
     let counts = fill(
         &ui.sections,
@@ -22,46 +24,53 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
             ("total", &app.edition.sections.len().to_string()),
         ],
     );
-    let mut left = vec![
-        Span::styled(format!(" {filter}"), app.style(Role::Status)),
-        Span::styled(format!(" · {counts}"), app.style(Role::Status)),
-    ];
-    if let Some(problems) = problems(app) {
-        left.push(Span::styled(" · ", app.style(Role::Status)));
-        left.push(Span::styled(
-            format!("⚠ {problems}"),
-            app.style(Role::Status).patch(app.style(Role::Warning)),
-        ));
-    }
-    if let Some(notice) = &app.notice {
-        left.push(Span::styled(
-            format!(" · {notice}"),
-            app.style(Role::Status),
-        ));
-    }
-    let mut right = Vec::new();
-    for (action, label) in [(Action::Help, &ui.hint_help), (Action::Quit, &ui.hint_quit)] {
-        let key = keymap.hint(action);
-        if !key.is_empty() {
-            right.push(Span::styled(
-                format!(" {key}"),
-                app.style(Role::Status).patch(app.style(Role::Key)),
+    let hints = hints(app, base);
+    let width = usize::from(area.width);
+    let mut chosen = Vec::new();
+    for (short, with_hints) in [(false, true), (true, true), (true, false)] {
+        let mut spans = vec![Span::styled(format!(" {filter} · {counts}"), base)];
+        if let Some(problems) = problems(app, short) {
+            spans.push(Span::styled(" · ", base));
+            spans.push(Span::styled(
+                format!("⚠ {problems}"),
+                base.patch(app.style(Role::Warning)),
             ));
-            right.push(Span::styled(format!(" {label} "), app.style(Role::Status)));
+        }
+        if let Some(notice) = &app.notice {
+            spans.push(Span::styled(format!(" · {notice}"), base));
+        }
+        let left: usize = spans.iter().map(Span::width).sum();
+        let right: usize = if with_hints {
+            hints.iter().map(Span::width).sum()
+        } else {
+            0
+        };
+        chosen = spans;
+        if left + right <= width {
+            if with_hints {
+                chosen.push(Span::styled(" ".repeat(width - left - right), base));
+                chosen.extend(hints.iter().cloned());
+            }
+            break;
         }
     }
-    let left_width: usize = left.iter().map(Span::width).sum();
-    let right_width: usize = right.iter().map(Span::width).sum();
-    let mut spans = left;
-    if left_width + right_width < usize::from(area.width) {
-        let pad = usize::from(area.width) - left_width - right_width;
-        spans.push(Span::styled(" ".repeat(pad), app.style(Role::Status)));
-        spans.extend(right);
+    frame.render_widget(Paragraph::new(Line::from(chosen)).style(base), area);
+}
+
+fn hints(app: &App, base: Style) -> Vec<Span<'static>> {
+    let ui = &app.strings.ui;
+    let mut spans = Vec::new();
+    for (action, label) in [(Action::Help, &ui.hint_help), (Action::Quit, &ui.hint_quit)] {
+        let key = app.config().keymap.hint(action);
+        if !key.is_empty() {
+            spans.push(Span::styled(
+                format!(" {key}"),
+                base.patch(app.style(Role::Key)),
+            ));
+            spans.push(Span::styled(format!(" {label} "), base));
+        }
     }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(app.style(Role::Status)),
-        area,
-    );
+    spans
 }
 
 /// `Musk or DeepSeek`, or `all actors`.
@@ -78,8 +87,9 @@ pub fn filter_words(app: &App) -> String {
         .join(&ui.filter_or)
 }
 
-/// "2 files skipped, 1 warnings: press ! to see why", when there is anything to say.
-fn problems(app: &App) -> Option<String> {
+/// `2 files skipped, 1 warnings: press ! to see why` (or a short form),
+/// when there is anything to say.
+fn problems(app: &App, short: bool) -> Option<String> {
     let ui = &app.strings.ui;
     let lib = app.library();
     let warnings =
@@ -92,8 +102,13 @@ fn problems(app: &App) -> Option<String> {
             &ui.files
         };
         let files = format!("{} {noun}", lib.files_skipped);
+        let template = if short {
+            &ui.skipped_short
+        } else {
+            &ui.skipped
+        };
         Some(fill(
-            &ui.skipped,
+            template,
             &[
                 ("files", &files),
                 ("warnings", &warnings.to_string()),

@@ -1,0 +1,279 @@
+//! The reader's behaviour, driven by keys as a user would press them:
+//! filters, navigation, topics, languages, and robustness at any size.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use aiwatch_tui::app::{Pane, TimelineRow, TopicChoice};
+use aiwatch_tui::config::Config;
+use aiwatch_tui::content::ContentRoot;
+use aiwatch_tui::input::{Input, Key, KeyCode};
+use common::{app_with, bundled, open_heading, press, screen};
+
+fn actor(app: &aiwatch_tui::app::App, name: &str) -> usize {
+    app.config()
+        .actors
+        .iter()
+        .position(|a| a.name == name)
+        .unwrap()
+}
+
+fn listed(app: &aiwatch_tui::app::App) -> Vec<usize> {
+    app.timeline
+        .iter()
+        .filter_map(|r| match r {
+            TimelineRow::Section(s) => Some(*s),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn starts_on_the_newest_section_with_the_timeline_focused() {
+    let app = bundled("en", 120, 40);
+    assert_eq!(app.focus, Pane::Timeline);
+    assert_eq!(app.reader.open, listed(&app).last().copied());
+    assert_eq!(app.selected_section(), app.reader.open);
+    assert_eq!(listed(&app).len(), app.edition.sections.len());
+}
+
+#[test]
+fn an_actor_key_filters_every_pane_at_once() {
+    let mut app = bundled("en", 120, 40);
+    let deepseek = actor(&app, "DeepSeek");
+    press(&mut app, "d");
+    let shown = listed(&app);
+    assert!(!shown.is_empty());
+    assert!(
+        shown
+            .iter()
+            .all(|&s| app.library().sections[s].actors.contains(&deepseek))
+    );
+    assert_eq!(app.topics[0], (TopicChoice::All, shown.len()));
+    let open = app.reader.open.unwrap();
+    assert!(
+        shown.contains(&open),
+        "the reading pane moved to a visible section"
+    );
+    assert!(screen(&app).contains("Showing DeepSeek"));
+}
+
+#[test]
+fn several_actors_show_the_union_and_one_key_clears() {
+    let mut app = bundled("en", 120, 40);
+    let (musk, deepseek) = (actor(&app, "Musk"), actor(&app, "DeepSeek"));
+    press(&mut app, "m");
+    let only_musk = listed(&app).len();
+    press(&mut app, "d");
+    let both = listed(&app);
+    assert!(both.len() > only_musk);
+    assert!(both.iter().all(|&s| {
+        let actors = &app.library().sections[s].actors;
+        actors.contains(&musk) || actors.contains(&deepseek)
+    }));
+    assert!(screen(&app).contains("Showing Musk or DeepSeek"));
+    press(&mut app, "m");
+    assert!(app.filter.active() == [deepseek]);
+    press(&mut app, "x");
+    assert!(app.filter.is_empty());
+    assert_eq!(listed(&app).len(), app.edition.sections.len());
+}
+
+#[test]
+fn a_filter_that_matches_nothing_says_so() {
+    let config = Config::load(Some((
+        "user.toml",
+        "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\n",
+    )))
+    .unwrap();
+    let mut app = app_with(config, &[ContentRoot::Bundled], "en", 80, 24);
+    press(&mut app, "i");
+    assert!(app.timeline.is_empty());
+    assert_eq!(app.reader.open, None);
+    let text = screen(&app);
+    assert!(text.contains("No sections about Mistral."), "{text}");
+    assert!(text.contains("Press x to show all actors."), "{text}");
+    press(&mut app, "x");
+    assert!(app.reader.open.is_some());
+}
+
+#[test]
+fn timeline_keys_move_between_sections_and_enter_opens() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "g");
+    let all = listed(&app);
+    assert_eq!(app.selected_section(), Some(all[0]));
+    press(&mut app, "j j");
+    assert_eq!(app.selected_section(), Some(all[2]), "headers are skipped");
+    press(&mut app, "k");
+    assert_eq!(app.selected_section(), Some(all[1]));
+    press(&mut app, "enter");
+    assert_eq!(app.reader.open, Some(all[1]));
+    assert_eq!(app.focus, Pane::Reader);
+    press(&mut app, "G");
+    assert_eq!(
+        app.reader.scroll,
+        app.reader
+            .lines
+            .len()
+            .saturating_sub(app.layout.page(Pane::Reader))
+    );
+    press(&mut app, "h");
+    assert_eq!(app.focus, Pane::Timeline);
+    press(&mut app, "G");
+    assert_eq!(app.selected_section(), all.last().copied());
+}
+
+#[test]
+fn focus_cycles_with_tab_and_moves_with_h_and_l() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "tab");
+    assert_eq!(app.focus, Pane::Reader);
+    press(&mut app, "tab");
+    assert_eq!(app.focus, Pane::Topics);
+    press(&mut app, "shift-tab");
+    assert_eq!(app.focus, Pane::Reader);
+    press(&mut app, "l");
+    assert_eq!(app.focus, Pane::Reader, "l stops at the right edge");
+    press(&mut app, "h h h");
+    assert_eq!(app.focus, Pane::Topics);
+}
+
+#[test]
+fn choosing_a_topic_narrows_the_timeline_and_the_reader_follows() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "h g j");
+    let TopicChoice::Topic(topic) = app.topic_choice() else {
+        panic!("a topic is selected")
+    };
+    let shown = listed(&app);
+    assert_eq!(shown.len(), app.topics[1].1);
+    assert!(
+        shown
+            .iter()
+            .all(|&s| app.library().sections[s].topics.contains(&topic))
+    );
+    assert!(shown.contains(&app.reader.open.unwrap()));
+    press(&mut app, "enter");
+    assert_eq!(app.focus, Pane::Timeline);
+}
+
+#[test]
+fn untagged_sections_get_their_own_topic_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.toml"), "title = \"t\"\npublished = 2025-01-02\n[[section]]\nheading = \"no topic\"\n[[section]]\nheading = \"tagged\"\ntopics = [\"x\"]\n").unwrap();
+    let app = app_with(
+        Config::built_in().unwrap(),
+        &[ContentRoot::Dir(dir.path().into())],
+        "en",
+        80,
+        24,
+    );
+    assert_eq!(app.topics.last(), Some(&(TopicChoice::Untagged, 1)));
+    assert!(screen(&app).contains("untagged"));
+}
+
+#[test]
+fn switching_language_keeps_the_same_section_open() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "g j j j enter");
+    let before = app.reader.open.unwrap();
+    let (id, index) = {
+        let s = &app.library().sections[before];
+        (app.library().articles[s.article].id.clone(), s.index)
+    };
+    press(&mut app, "L");
+    let after = app.reader.open.unwrap();
+    let s = &app.library().sections[after];
+    assert_eq!(app.library().articles[s.article].lang, "de");
+    assert_eq!(
+        (app.library().articles[s.article].id.as_str(), s.index),
+        (id.as_str(), index)
+    );
+    assert!(screen(&app).contains("Zeitleiste"));
+    press(&mut app, "L");
+    assert_eq!(app.reader.open, Some(before));
+}
+
+#[test]
+fn an_article_without_translation_is_shown_in_its_own_language() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("only-en.toml"), "title = \"English only\"\nlang = \"en\"\npublished = 2025-01-02\n[[section]]\nheading = \"Only in English\"\n").unwrap();
+    let mut app = app_with(
+        Config::built_in().unwrap(),
+        &[ContentRoot::Bundled, ContentRoot::Dir(dir.path().into())],
+        "de",
+        120,
+        40,
+    );
+    let shown = listed(&app);
+    let english = shown
+        .iter()
+        .copied()
+        .find(|&s| app.library().sections[s].heading == "Only in English");
+    let english = english.expect("the untranslated article is listed");
+    let row = app
+        .timeline
+        .iter()
+        .position(|r| *r == TimelineRow::Section(english))
+        .unwrap();
+    press(&mut app, "g");
+    while app.timeline_cursor.selected != row {
+        press(&mut app, "j");
+    }
+    press(&mut app, "enter");
+    assert_eq!(open_heading(&app), "Only in English");
+    assert!(screen(&app).contains("Nicht auf Deutsch verfügbar: angezeigt auf English."));
+}
+
+#[test]
+fn help_and_warnings_overlays_open_and_close() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "?");
+    assert!(screen(&app).contains("Show this help"));
+    press(&mut app, "q");
+    assert!(
+        app.overlay.is_none() && !app.should_quit(),
+        "q closes the overlay first"
+    );
+    press(&mut app, "!");
+    assert!(screen(&app).contains("Everything loaded cleanly."));
+    press(&mut app, "esc q");
+    assert!(app.should_quit());
+}
+
+#[test]
+fn every_size_down_to_one_by_one_draws_without_panic() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "enter ?");
+    for width in (0..=130).step_by(7).chain([1, 2, 19, 20, 79, 80]) {
+        for height in (0..=45).step_by(5).chain([1, 5, 6, 23, 24]) {
+            app.handle(Input::Resize(width, height));
+            let text = screen(&app);
+            if width >= 30 && (6..24).contains(&height) {
+                assert!(!text.contains("too small"), "{width}x{height}");
+            }
+        }
+    }
+    app.handle(Input::Resize(10, 3));
+    assert!(screen(&app).contains("Terminal"));
+}
+
+#[test]
+fn a_key_flood_is_absorbed() {
+    let mut app = bundled("en", 80, 24);
+    let keys = [
+        "j", "k", "d", "m", "tab", "pgdn", "G", "L", "?", "esc", "x", "enter", "space", "h",
+    ];
+    for i in 0..20_000 {
+        let key = Key::parse(keys[i * 7 % keys.len()]).unwrap();
+        app.handle(Input::Key(key));
+        if i % 1000 == 0 {
+            app.handle(Input::Resize(40 + (i % 100) as u16, 10 + (i % 30) as u16));
+        }
+    }
+    app.handle(Input::Key(Key::plain(KeyCode::F(24))));
+    app.handle(Input::Resize(80, 24));
+    assert!(!screen(&app).is_empty());
+}

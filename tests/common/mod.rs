@@ -1,0 +1,80 @@
+//! Shared helpers: build an app on the bundled edition (or any roots),
+//! press keys by their config names, and draw into a test backend.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // shared by several test crates; failing loudly is the point
+
+use std::sync::Arc;
+
+use aiwatch_tui::app::{App, Context};
+use aiwatch_tui::config::Config;
+use aiwatch_tui::content::{ContentRoot, load_library};
+use aiwatch_tui::i18n::Locales;
+use aiwatch_tui::input::{Input, Key};
+use aiwatch_tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+pub fn app_with(config: Config, roots: &[ContentRoot], lang: &str, width: u16, height: u16) -> App {
+    let library = load_library(roots, &config.actor_directory());
+    let ctx = Context {
+        library: Arc::new(library),
+        config: Arc::new(config),
+        locales: Arc::new(Locales::embedded()),
+    };
+    let mut app = App::new(ctx, lang);
+    app.handle(Input::Resize(width, height));
+    app
+}
+
+pub fn bundled(lang: &str, width: u16, height: u16) -> App {
+    app_with(
+        Config::built_in().unwrap(),
+        &[ContentRoot::Bundled],
+        lang,
+        width,
+        height,
+    )
+}
+
+/// Presses keys given by their config names, separated by spaces: `"d j enter"`.
+pub fn press(app: &mut App, keys: &str) {
+    for name in keys.split_whitespace() {
+        let key = Key::parse(name).unwrap_or_else(|e| panic!("{e}"));
+        app.handle(Input::Key(key));
+    }
+}
+
+pub fn render(app: &App) -> Terminal<TestBackend> {
+    let area = app.layout.area;
+    let mut terminal = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
+    terminal.draw(|f| view::draw(app, f)).unwrap();
+    terminal
+}
+
+/// The screen as plain text lines.
+pub fn screen(app: &App) -> String {
+    let terminal = render(app);
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            out.push_str(symbol);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn open_heading(app: &App) -> String {
+    app.reader
+        .open
+        .map(|s| app.library().sections[s].heading.clone())
+        .unwrap_or_default()
+}

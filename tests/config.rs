@@ -1,0 +1,165 @@
+//! The configuration: the shipped default, a user file laid over it, and
+//! every kind of mistake reported with `file:line:col`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use aiwatch_tui::action::Action;
+use aiwatch_tui::config::{Config, Role};
+use aiwatch_tui::input::{Key, KeyCode};
+use ratatui::style::{Color, Modifier};
+use rstest::rstest;
+
+fn user(text: &str) -> Result<Config, Vec<String>> {
+    Config::load(Some(("user.toml", text))).map_err(|e| e.iter().map(ToString::to_string).collect())
+}
+
+#[test]
+fn the_shipped_default_loads_cleanly() {
+    let config = Config::built_in().unwrap();
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    assert_eq!(config.theme.name, "dark");
+    assert_eq!(config.keymap.action(&Key::char('q')), Some(Action::Quit));
+    assert_eq!(
+        config.keymap.action(&Key::plain(KeyCode::BackTab)),
+        Some(Action::FocusPrev)
+    );
+    // Every bindable action has a default key, so help lists them all.
+    for action in Action::BINDABLE {
+        assert!(
+            !config.keymap.keys(*action).is_empty(),
+            "{action} has no key"
+        );
+    }
+}
+
+#[test]
+fn default_actors_have_keys_colours_and_aliases() {
+    let config = Config::built_in().unwrap();
+    let find = |name: &str| config.actors.iter().position(|a| a.name == name).unwrap();
+    for (name, key) in [("Musk", 'm'), ("OpenAI", 'o'), ("DeepSeek", 'd')] {
+        let i = find(name);
+        assert_eq!(config.actors[i].key, Some(Key::char(key)));
+        assert_eq!(
+            config.keymap.action(&Key::char(key)),
+            Some(Action::ToggleActor(i))
+        );
+    }
+    let directory = config.actor_directory();
+    assert_eq!(directory.resolve(" xai "), Some(find("Musk")));
+    assert_eq!(directory.resolve("GROK"), Some(find("Musk")));
+    assert_eq!(directory.resolve("Sam Altman"), Some(find("Altman")));
+    assert_eq!(directory.resolve("Mistral"), None);
+}
+
+#[test]
+fn a_user_file_overrides_key_by_key() {
+    let config = user(
+        "language = \"de\"\n\
+         [theme]\nname = \"light\"\n[theme.styles]\nheading = { fg = \"#ff8800\", italic = true }\nlink = 238\n\
+         [[actors]]\nname = \"musk\"\ncolor = \"red\"\n\
+         [[actors]]\nname = \"Mistral\"\nkey = \"i\"\ncolor = \"magenta\"\naliases = [\"Le Chat\"]\n\
+         [keys]\nquit = \"Q\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.language.as_deref(), Some("de"));
+    assert_eq!(config.theme.name, "light");
+    let heading = config.theme.style(Role::Heading);
+    assert_eq!(heading.fg, Some(Color::Rgb(0xff, 0x88, 0)));
+    assert!(
+        heading
+            .add_modifier
+            .contains(Modifier::ITALIC | Modifier::BOLD)
+    );
+    assert_eq!(config.theme.style(Role::Link).fg, Some(Color::Indexed(238)));
+    let musk = &config.actors[0];
+    assert_eq!(
+        (musk.name.as_str(), musk.color, musk.key),
+        ("Musk", Color::Red, Some(Key::char('m')))
+    );
+    assert!(
+        musk.aliases.contains(&"xAI".to_owned()),
+        "unchanged fields keep their default"
+    );
+    let mistral = config.actors.len() - 1;
+    assert_eq!(
+        config.keymap.action(&Key::char('i')),
+        Some(Action::ToggleActor(mistral))
+    );
+    assert_eq!(config.actor_directory().resolve("le chat"), Some(mistral));
+    // quit now answers only to Q; other actions keep their keys.
+    assert_eq!(config.keymap.action(&Key::char('Q')), Some(Action::Quit));
+    assert_eq!(config.keymap.action(&Key::char('q')), None);
+    assert_eq!(
+        config.keymap.action(&Key::char('j')),
+        Some(Action::MoveDown)
+    );
+}
+
+#[test]
+fn unknown_keys_warn_with_a_suggestion() {
+    let config = user("langauge = \"de\"\n[theme]\nnmae = \"light\"\n[keys]\nmove_dwon = \"n\"\n[[actors]]\nname = \"X\"\nalias = [\"y\"]\n").unwrap();
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "user.toml:1:1: warning: unknown key `langauge`: did you mean `language`? (ignored)",
+            "user.toml:3:1: warning: [theme] unknown key `nmae`: did you mean `name`? (ignored)",
+            "user.toml:8:1: warning: actor 1: unknown key `alias`: did you mean `aliases`? (ignored)",
+            "user.toml:5:1: warning: [keys] unknown action `move_dwon`: did you mean `move_down`? (ignored)",
+        ]
+    );
+}
+
+#[rstest]
+#[case::toml_syntax(
+    "[keys\n",
+    "user.toml:1:6: error: invalid TOML: unclosed table, expected `]`"
+)]
+#[case::bad_colour(
+    "[theme.styles]\nheading = \"#12345\"\n",
+    "user.toml:2:11: error: [theme.styles] `heading`: expected a colour as #rrggbb, found \"#12345\""
+)]
+#[case::bad_colour_name(
+    "[[actors]]\nname = \"Musk\"\ncolor = \"chartreuse\"\n",
+    "user.toml:3:9: error: actor \"Musk\": \"color\": expected a colour name (such as \"yellow\"), an index 0-255 or #rrggbb, found \"chartreuse\""
+)]
+#[case::colour_index_out_of_range(
+    "[theme.styles]\nlink = { bg = 300 }\n",
+    "user.toml:2:15: error: [theme.styles] `link` bg: expected a colour index 0-255, found 300"
+)]
+#[case::unknown_element(
+    "[theme.styles]\nheadline = \"red\"\n",
+    "user.toml:2:1: error: [theme.styles] unknown element `headline`; did you mean `heading`?"
+)]
+#[case::unknown_theme(
+    "[theme]\nname = \"drak\"\n",
+    "user.toml:2:8: error: theme \"name\": unknown theme \"drak\", expected one of \"dark\", \"light\"; did you mean \"dark\"?"
+)]
+#[case::bad_key_name(
+    "[keys]\nquit = [\"ctrl-\"]\n",
+    "user.toml:2:9: error: [keys] \"quit\": unknown key name \"ctrl-\""
+)]
+#[case::key_bound_twice(
+    "[keys]\nquit = [\"j\"]\n",
+    "user.toml:2:9: error: key `j` is bound to both `move_down` and `quit`: one key does one thing"
+)]
+#[case::actor_key_taken(
+    "[[actors]]\nname = \"Mistral\"\nkey = \"g\"\n",
+    "user.toml:3:7: error: key `g` is bound to both `top` and the actor \"Mistral\": one key does one thing"
+)]
+#[case::wrong_type(
+    "bundled = \"yes\"\n",
+    "user.toml:1:11: error: \"bundled\": expected true or false, found \"yes\""
+)]
+#[case::actor_without_name(
+    "[[actors]]\nkey = \"i\"\n",
+    "user.toml:1:1: error: actor 1: missing required key \"name\": expected a non-empty string"
+)]
+fn config_errors_are_located(#[case] text: &str, #[case] expected: &str) {
+    let errors = user(text).unwrap_err();
+    assert!(
+        errors.contains(&expected.to_owned()),
+        "expected\n  {expected}\ngot\n  {}",
+        errors.join("\n  ")
+    );
+}

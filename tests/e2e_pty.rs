@@ -1,0 +1,203 @@
+//! End to end: the real binary in a real pseudo-terminal. Keys go in as
+//! bytes, the screen is rebuilt by a terminal emulator (vt100), and after
+//! quitting the terminal must be back to normal: main screen, cursor shown,
+//! canonical mode and echo on.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, PtyPair, PtySize, native_pty_system};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Pty {
+    pair: PtyPair,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Pty {
+    fn open(cols: u16, rows: u16) -> Self {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal can be opened");
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            rows.try_into().unwrap(),
+            cols.try_into().unwrap(),
+            0,
+        )));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (s, r) = (Arc::clone(&screen), Arc::clone(&raw));
+        thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Self {
+            pair,
+            writer,
+            screen,
+            raw,
+        }
+    }
+
+    fn spawn(
+        &self,
+        program: &str,
+        args: &[&str],
+        home: &std::path::Path,
+    ) -> Box<dyn Child + Send + Sync> {
+        let mut cmd = CommandBuilder::new(program);
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("LANG", "en_US.UTF-8");
+        cmd.env("HOME", home);
+        cmd.env("XDG_CONFIG_HOME", home.join("config"));
+        cmd.cwd(home);
+        self.pair
+            .slave
+            .spawn_command(cmd)
+            .expect("the program starts")
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) {
+        let start = Instant::now();
+        while !self.contents().contains(text) {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "timed out waiting for {text:?}; screen:\n{}",
+                self.contents()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+}
+
+fn wait_exit(child: &mut Box<dyn Child + Send + Sync>) -> portable_pty::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the program did not exit");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn filter_move_open_quit_and_the_terminal_is_restored() {
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::open(100, 30);
+    let mut child = pty.spawn(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for("Showing all actors");
+    assert!(
+        pty.screen.lock().unwrap().screen().alternate_screen(),
+        "the reader draws on the alternate screen"
+    );
+
+    pty.send(b"d");
+    pty.wait_for("Showing DeepSeek");
+    pty.wait_for("Timeline · 5");
+
+    // Top of the timeline, one row down, open it.
+    pty.send(b"gj\r");
+    pty.wait_for("DeepSeek sends stock markets tumbling");
+    pty.wait_for("caused a short but");
+
+    pty.send(b"q");
+    let status = wait_exit(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+    thread::sleep(Duration::from_millis(200));
+    {
+        let parser = pty.screen.lock().unwrap();
+        let screen = parser.screen();
+        assert!(!screen.alternate_screen(), "left the alternate screen");
+        assert!(!screen.hide_cursor(), "cursor shown again");
+    }
+
+    // The same terminal is back in cooked mode: canonical input and echo.
+    pty.raw.lock().unwrap().clear();
+    let mut stty = pty.spawn("stty", &["-a"], home.path());
+    assert!(wait_exit(&mut stty).success());
+    thread::sleep(Duration::from_millis(200));
+    let settings = String::from_utf8_lossy(&pty.raw.lock().unwrap()).into_owned();
+    let flags: Vec<&str> = settings.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(
+            flags.contains(&flag),
+            "{flag} restored; stty said:\n{settings}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_config_exits_with_status_2_before_touching_the_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("bad.toml");
+    std::fs::write(&config, "[theme.styles]\nheading = \"#12\"\n").unwrap();
+    let pty = Pty::open(100, 30);
+    let mut child = pty.spawn(
+        env!("CARGO_BIN_EXE_aiwatch-tui"),
+        &["--config", config.to_str().unwrap()],
+        home.path(),
+    );
+    let status = wait_exit(&mut child);
+    assert_eq!(status.exit_code(), 2);
+    thread::sleep(Duration::from_millis(200));
+    let raw = String::from_utf8_lossy(&pty.raw.lock().unwrap()).into_owned();
+    assert!(
+        raw.contains(
+            "bad.toml:2:11: error: [theme.styles] `heading`: expected a colour as #rrggbb"
+        ),
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("\u{1b}[?1049h"),
+        "the alternate screen was never entered"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let pty = Pty::open(80, 24);
+    let mut child = pty.spawn(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for("Showing all actors");
+    let pid = child.process_id().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    wait_exit(&mut child);
+    thread::sleep(Duration::from_millis(200));
+    let parser = pty.screen.lock().unwrap();
+    assert!(!parser.screen().alternate_screen());
+    assert!(!parser.screen().hide_cursor());
+}

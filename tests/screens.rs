@@ -1,0 +1,97 @@
+//! Snapshots of whole screens after scripted key presses, at 80x24 and
+//! 120x40 (and smaller sizes), so any change to what a user sees shows up
+//! in review. Update with `cargo insta review`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use std::path::PathBuf;
+
+use aiwatch_tui::config::Config;
+use aiwatch_tui::content::ContentRoot;
+use aiwatch_tui::input::Input;
+use common::{app_with, bundled, press, render};
+use insta::assert_snapshot;
+use rstest::rstest;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn snapshot(name: &str, lang: &str, keys: &str) {
+    for (w, h) in SIZES {
+        let mut app = bundled(lang, w, h);
+        press(&mut app, keys);
+        assert_snapshot!(format!("{name}_{w}x{h}"), render(&app).backend());
+    }
+}
+
+#[rstest]
+#[case::start("start", "en", "")]
+#[case::start_german("start_de", "de", "")]
+#[case::topic_chosen("topic_chosen", "en", "h j j j")]
+#[case::filter_active("filter_deepseek", "en", "d")]
+#[case::two_filters("filter_musk_openai", "en", "m o")]
+#[case::help_overlay("help", "en", "?")]
+#[case::help_overlay_german("help_de", "de", "?")]
+#[case::language_switch("language_switch", "en", "g j j j j j enter L")]
+fn screens(#[case] name: &str, #[case] lang: &str, #[case] keys: &str) {
+    snapshot(name, lang, keys);
+}
+
+/// A long section of wide, combining and accented text, opened and scrolled.
+#[test]
+fn section_open_and_scrolled() {
+    let roots = [ContentRoot::Dir(PathBuf::from(
+        "tests/fixtures/content/long",
+    ))];
+    for (w, h) in SIZES {
+        let mut app = app_with(Config::built_in().unwrap(), &roots, "en", w, h);
+        press(&mut app, "enter");
+        assert_snapshot!(format!("section_open_{w}x{h}"), render(&app).backend());
+        press(&mut app, "j j j space");
+        assert_snapshot!(format!("section_scrolled_{w}x{h}"), render(&app).backend());
+    }
+}
+
+#[test]
+fn empty_filter() {
+    let user = "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\ncolor = \"magenta\"\n";
+    for (w, h) in SIZES {
+        let config = Config::load(Some(("user.toml", user))).unwrap();
+        let mut app = app_with(config, &[ContentRoot::Bundled], "en", w, h);
+        press(&mut app, "i");
+        assert_snapshot!(format!("empty_filter_{w}x{h}"), render(&app).backend());
+    }
+}
+
+#[test]
+fn load_warnings() {
+    let fixtures = PathBuf::from("tests/fixtures/content");
+    let roots = [
+        ContentRoot::Bundled,
+        ContentRoot::Dir(fixtures.join("invalid")),
+        ContentRoot::Dir(fixtures.join("valid")),
+    ];
+    for (w, h) in SIZES {
+        let mut app = app_with(Config::built_in().unwrap(), &roots, "en", w, h);
+        assert_snapshot!(format!("warnings_status_{w}x{h}"), render(&app).backend());
+        press(&mut app, "!");
+        assert_snapshot!(format!("warnings_view_{w}x{h}"), render(&app).backend());
+    }
+}
+
+#[rstest]
+#[case::narrow_single_pane(60, 20, "")]
+#[case::narrow_reader(60, 20, "enter")]
+#[case::small(40, 12, "tab")]
+#[case::tiny(12, 4, "")]
+#[case::one_cell(1, 1, "")]
+fn small_terminals(#[case] w: u16, #[case] h: u16, #[case] keys: &str) {
+    let mut app = bundled("en", 80, 24);
+    app.handle(Input::Resize(w, h));
+    press(&mut app, keys);
+    assert_snapshot!(
+        format!("small_{w}x{h}_{}", keys.replace(' ', "_")),
+        render(&app).backend()
+    );
+}

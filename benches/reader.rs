@@ -1,1 +1,283 @@
-fn main() {}
+//! Start-up, memory and key-press figures for docs/performance.md.
+//!
+//! `cargo bench --bench reader` generates synthetic corpora (N articles of
+//! five sections each), then runs each scenario in a fresh child process so
+//! that its peak memory (`VmHWM`) is its own. Figures are printed as a table;
+//! nothing here asserts a time. `cargo bench --bench reader -- --generate DIR N`
+//! writes a corpus of N articles to DIR, to try the real binary on.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark fails loudly
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aiwatch_tui::app::{App, Context};
+use aiwatch_tui::config::Config;
+use aiwatch_tui::content::{ContentRoot, load_library};
+use aiwatch_tui::i18n::Locales;
+use aiwatch_tui::input::{Input, Key};
+use aiwatch_tui::runtime;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const ACTORS: &[&str] = &[
+    "Musk",
+    "xAI",
+    "OpenAI",
+    "DeepSeek",
+    "Nvidia",
+    "France",
+    "EU",
+    "Mistral",
+    "Anthropic",
+    "Google",
+];
+const TOPICS: &[&str] = &[
+    "markets",
+    "regulation",
+    "chips",
+    "models",
+    "investment",
+    "security",
+    "politics",
+    "research",
+];
+const WORDS: &[&str] = &[
+    "the",
+    "model",
+    "launch",
+    "market",
+    "billion",
+    "regulators",
+    "training",
+    "chips",
+    "Europe",
+    "announced",
+    "data",
+    "centre",
+    "investors",
+    "reported",
+    "quarter",
+    "safety",
+    "benchmark",
+    "open",
+    "weights",
+    "Südkorea",
+];
+
+/// A tiny deterministic generator, so every run measures the same corpus.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) as usize) % n
+    }
+}
+
+/// Writes `articles` files of five sections each into `dir`.
+fn generate(dir: &Path, articles: usize) {
+    let mut rng = Lcg(42);
+    for i in 0..articles {
+        let folder = dir.join(format!("{:03}", i % 100));
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut text = String::new();
+        let year = 2020 + rng.next(6);
+        let month = 1 + rng.next(12);
+        writeln!(
+            text,
+            "title = \"Synthetic article {i}\"\npublished = \"{year}-{month:02}\""
+        )
+        .unwrap();
+        writeln!(
+            text,
+            "source = \"Bench Daily\"\nurl = \"https://example.org/{i}\""
+        )
+        .unwrap();
+        writeln!(text, "topics = [\"{}\"]", TOPICS[rng.next(TOPICS.len())]).unwrap();
+        for s in 0..5 {
+            let day = 1 + rng.next(28);
+            let date = match rng.next(3) {
+                0 => format!("{year}-{month:02}"),
+                _ => format!("{year}-{month:02}-{day:02}"),
+            };
+            let body: Vec<String> = (0..3)
+                .map(|_| {
+                    (0..40)
+                        .map(|_| WORDS[rng.next(WORDS.len())])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            writeln!(
+                text,
+                "[[section]]\nheading = \"Section {s} of article {i}: {} and {}\"\ndate = \"{date}\"\nactors = [\"{}\", \"{}\"]\ntopics = [\"{}\"]\nbody = \"\"\"\n{}\n\"\"\"",
+                ACTORS[rng.next(ACTORS.len())],
+                ACTORS[rng.next(ACTORS.len())],
+                ACTORS[rng.next(ACTORS.len())],
+                ACTORS[rng.next(ACTORS.len())],
+                TOPICS[rng.next(TOPICS.len())],
+                body.join("\n\n"),
+            )
+            .unwrap();
+        }
+        std::fs::write(folder.join(format!("a{i}.toml")), text).unwrap();
+    }
+}
+
+fn peak_memory_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs one scenario in this process and prints `key=value` lines.
+fn scenario(roots: &[ContentRoot]) {
+    let start = Instant::now();
+    let config = Config::built_in().unwrap();
+    let library = load_library(roots, &config.actor_directory());
+    let loaded = start.elapsed();
+    let sections = library.sections.len();
+    let ctx = Context {
+        library: Arc::new(library),
+        config: Arc::new(config),
+        locales: Arc::new(Locales::embedded()),
+    };
+    let mut app = App::new(ctx, "en");
+    app.handle(Input::Resize(120, 40));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    runtime::draw(&mut terminal, &app).unwrap();
+    let first_frame = start.elapsed();
+
+    // Key presses: each is handled and drawn, as the runtime does.
+    let script = [
+        "j",
+        "j",
+        "k",
+        "d",
+        "m",
+        "x",
+        "G",
+        "g",
+        "tab",
+        "space",
+        "j",
+        "shift-tab",
+        "h",
+        "j",
+        "l",
+        "L",
+        "L",
+    ];
+    let mut times = Vec::new();
+    for round in 0..40 {
+        for name in script {
+            let key = Key::parse(name).unwrap();
+            let t = Instant::now();
+            app.handle(Input::Key(key));
+            if app.take_dirty() {
+                runtime::draw(&mut terminal, &app).unwrap();
+            }
+            times.push(t.elapsed());
+            let _ = round;
+        }
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    let p99 = times[times.len() * 99 / 100];
+    let max = *times.last().unwrap();
+    println!("sections={sections}");
+    println!("load_ms={:.2}", ms(loaded));
+    println!("first_frame_ms={:.2}", ms(first_frame));
+    println!("key_median_ms={:.3}", ms(median));
+    println!("key_p99_ms={:.3}", ms(p99));
+    println!("key_max_ms={:.3}", ms(max));
+    println!(
+        "peak_mib={:.1}",
+        f64::from(u32::try_from(peak_memory_kib()).unwrap_or(u32::MAX)) / 1024.0
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // `-- --generate DIR N` writes a corpus to try the real binary on.
+    if let Some(i) = args.iter().position(|a| a == "--generate") {
+        let dir = PathBuf::from(&args[i + 1]);
+        let n: usize = args[i + 2].parse().unwrap();
+        generate(&dir, n);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--scenario") {
+        let roots = match args.get(i + 1).map(String::as_str) {
+            Some("bundled") => vec![ContentRoot::Bundled],
+            Some(dir) => vec![ContentRoot::Dir(PathBuf::from(dir))],
+            None => panic!("--scenario needs a value"),
+        };
+        scenario(&roots);
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let mut rows = vec![("bundled edition".to_owned(), "bundled".to_owned())];
+    for n in [1_000, 10_000] {
+        let dir = work.path().join(format!("n{n}"));
+        let t = Instant::now();
+        generate(&dir, n);
+        eprintln!(
+            "generated {n} articles in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        rows.push((format!("{n} articles"), dir.display().to_string()));
+    }
+    let exe = std::env::current_exe().unwrap();
+    println!(
+        "| corpus | sections | load | first frame | key p50 | key p99 | key max | peak memory |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, arg) in rows {
+        // Warm the page cache once, then measure a fresh process.
+        for run in 0..2 {
+            let out = Command::new(&exe)
+                .args(["--scenario", &arg])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if run == 0 {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let get = |k: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                    .unwrap_or("?")
+                    .to_owned()
+            };
+            println!(
+                "| {name} | {} | {} ms | {} ms | {} ms | {} ms | {} ms | {} MiB |",
+                get("sections"),
+                get("load_ms"),
+                get("first_frame_ms"),
+                get("key_median_ms"),
+                get("key_p99_ms"),
+                get("key_max_ms"),
+                get("peak_mib")
+            );
+        }
+    }
+}

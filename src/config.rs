@@ -392,8 +392,7 @@ fn read_actor(
     context: &str,
 ) -> Option<ActorPatch> {
     r.check_keys(table, ACTOR_KEYS, context);
-    let spanned = toml::Spanned::new(span, table.clone());
-    let name = r.required_string(&spanned, "name", context)?;
+    let name = r.required_string(table, span, "name", context)?;
     let context = format!("actor \"{}\": ", name.get_ref());
     let key = r
         .string(table, "key", &context)

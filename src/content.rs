@@ -45,6 +45,9 @@ pub struct Section {
     pub date: NewsDate,
     /// Resolved actors, without duplicates, in the order first tagged.
     pub actors: Vec<ActorId>,
+    /// Bit `i` set when configured actor `i` (below 64) is among `actors`:
+    /// lets the filter test a section without walking its lists.
+    pub actor_mask: u64,
     /// The actor tags as written (article's, then section's), each with the
     /// actor it resolves to: what the reading pane shows.
     pub actor_tags: Vec<(String, ActorId)>,

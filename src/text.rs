@@ -7,7 +7,7 @@
 /// shown as a visible symbol. Returns whether anything had to be replaced
 /// (tabs and kept newlines do not count).
 pub fn sanitize(input: &str, keep_newlines: bool) -> (String, bool) {
-    if !input.chars().any(needs_care) {
+    if is_clean(input.as_bytes(), keep_newlines) {
         return (input.to_owned(), false);
     }
     let mut out = String::with_capacity(input.len());
@@ -27,8 +27,20 @@ pub fn sanitize(input: &str, keep_newlines: bool) -> (String, bool) {
     (out, replaced)
 }
 
-fn needs_care(c: char) -> bool {
-    is_control(c) || c == '\t' || c == '\r' || c == '\n'
+/// A byte scan for the common case of nothing to replace: no C0 byte
+/// (newlines allowed when kept), no DEL, and no C1 (UTF-8 `C2 80`-`C2 9F`).
+fn is_clean(bytes: &[u8], keep_newlines: bool) -> bool {
+    let mut previous = 0u8;
+    for &b in bytes {
+        let bad = (b < 0x20 && !(keep_newlines && b == b'\n'))
+            || b == 0x7f
+            || (previous == 0xc2 && (0x80..=0x9f).contains(&b));
+        if bad {
+            return false;
+        }
+        previous = b;
+    }
+    true
 }
 
 /// C0 (other than tab and newline, handled by the caller), DEL and C1.

@@ -89,17 +89,19 @@ impl<'s> DocReader<'s> {
         }
     }
 
-    /// A string that must be present and, after trimming, non-empty.
+    /// A string that must be present and, after trimming, non-empty. A
+    /// missing key is reported at `table_span`, where the table starts.
     pub fn required_string(
         &mut self,
-        table: &Spanned<Table<'_>>,
+        table: &Table<'_>,
+        table_span: Range<usize>,
         key: &str,
         context: &str,
     ) -> Option<Spanned<String>> {
-        let Some(value) = self.string(table.get_ref(), key, context) else {
-            if get(table.get_ref(), key).is_none() {
+        let Some(value) = self.string(table, key, context) else {
+            if get(table, key).is_none() {
                 self.error(
-                    table.span(),
+                    table_span,
                     format!("{context}missing required key \"{key}\": expected a non-empty string"),
                 );
             }

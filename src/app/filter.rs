@@ -37,11 +37,23 @@ impl ActorFilter {
 
     /// A section matches when it involves any active actor (or none are active).
     pub fn matches(&self, library: &Library, section: SectionId) -> bool {
-        self.active.is_empty()
-            || library.sections[section]
-                .actors
-                .iter()
-                .any(|a| self.active.contains(a))
+        if self.active.is_empty() {
+            return true;
+        }
+        let s = &library.sections[section];
+        if self.active.iter().all(|&a| a < 64) {
+            s.actor_mask & self.mask() != 0
+        } else {
+            s.actors.iter().any(|a| self.active.contains(a))
+        }
+    }
+
+    /// The active actors as bits, for those below 64.
+    fn mask(&self) -> u64 {
+        self.active
+            .iter()
+            .filter(|&&a| a < 64)
+            .fold(0, |m, &a| m | (1 << a))
     }
 }
 

@@ -44,7 +44,7 @@ impl Library {
     ) -> Self {
         let mut lib = Self::default();
         let mut interner = Interner::new(directory, &mut lib.actors);
-        let mut topic_keys: HashMap<String, TopicId> = HashMap::new();
+        let mut topic_keys = TagCache::default();
         let mut seen: HashMap<(String, String), String> = HashMap::new();
         for (path, parsed) in files {
             diagnostics.extend(parsed.diagnostics);
@@ -78,29 +78,32 @@ impl Library {
         &mut self,
         raw: RawArticle,
         interner: &mut Interner<'_>,
-        topic_keys: &mut HashMap<String, TopicId>,
+        topic_keys: &mut TagCache,
     ) {
         let article_index = self.articles.len();
         let start = self.sections.len();
         for (index, s) in raw.sections.into_iter().enumerate() {
             let mut actors: Vec<ActorId> = Vec::new();
             let mut actor_tags: Vec<(String, ActorId)> = Vec::new();
+            let mut actor_mask = 0u64;
             for tag in raw.actors.iter().chain(&s.actors) {
                 let id = interner.actor(tag, &mut self.actors);
+                if !actor_tags.iter().any(|(t, _)| same_tag(t, tag)) {
+                    actor_tags.push((tag.clone(), id));
+                }
                 if !actors.contains(&id) {
                     actors.push(id);
-                }
-                if !actor_tags.iter().any(|(t, _)| tag_key(t) == tag_key(tag)) {
-                    actor_tags.push((tag.clone(), id));
+                    if id < 64 && self.actors[id].configured.is_some() {
+                        actor_mask |= 1 << id;
+                    }
                 }
             }
             let mut topics: Vec<TopicId> = Vec::new();
             for tag in raw.topics.iter().chain(&s.topics) {
-                let next = self.topics.len();
-                let id = *topic_keys.entry(tag_key(tag)).or_insert(next);
-                if id == next {
+                let id = topic_keys.get_or_insert(tag, || {
                     self.topics.push(tag.clone());
-                }
+                    self.topics.len() - 1
+                });
                 if !topics.contains(&id) {
                     topics.push(id);
                 }
@@ -111,6 +114,7 @@ impl Library {
                 heading: s.heading,
                 date: s.date.unwrap_or(raw.published),
                 actors,
+                actor_mask,
                 actor_tags,
                 topics,
                 url: s.url,
@@ -220,6 +224,15 @@ impl Library {
     }
 }
 
+/// Tags compare without case; only non-ASCII spellings need the full fold.
+fn same_tag(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.trim().eq_ignore_ascii_case(b.trim())
+    } else {
+        tag_key(a) == tag_key(b)
+    }
+}
+
 /// The language subtag of a BCP 47 tag, lowercased: `de-AT` -> `de`.
 pub fn primary_language(tag: &str) -> String {
     tag.split('-').next().unwrap_or(tag).to_ascii_lowercase()
@@ -229,7 +242,7 @@ pub fn primary_language(tag: &str) -> String {
 /// their ids equal their configuration index; other tags after.
 struct Interner<'d> {
     directory: &'d ActorDirectory,
-    others: HashMap<String, ActorId>,
+    cache: TagCache,
 }
 
 impl<'d> Interner<'d> {
@@ -246,21 +259,41 @@ impl<'d> Interner<'d> {
         );
         Self {
             directory,
-            others: HashMap::new(),
+            cache: TagCache::default(),
         }
     }
 
     fn actor(&mut self, tag: &str, actors: &mut Vec<ActorInfo>) -> ActorId {
-        if let Some(i) = self.directory.resolve(tag) {
-            return i;
-        }
-        *self.others.entry(tag_key(tag)).or_insert_with(|| {
-            actors.push(ActorInfo {
-                name: tag.trim().to_owned(),
-                configured: None,
-            });
-            actors.len() - 1
+        let directory = self.directory;
+        self.cache.get_or_insert(tag, || {
+            directory.resolve(tag).unwrap_or_else(|| {
+                actors.push(ActorInfo {
+                    name: tag.trim().to_owned(),
+                    configured: None,
+                });
+                actors.len() - 1
+            })
         })
+    }
+}
+
+/// Tag spellings to ids. Most tags recur spelt exactly alike, so the exact
+/// spelling is looked up first without allocating; the case-folded key
+/// (tags compare case-insensitively) only on a miss.
+#[derive(Default)]
+struct TagCache {
+    exact: HashMap<String, usize>,
+    folded: HashMap<String, usize>,
+}
+
+impl TagCache {
+    fn get_or_insert(&mut self, tag: &str, new_id: impl FnOnce() -> usize) -> usize {
+        if let Some(&id) = self.exact.get(tag) {
+            return id;
+        }
+        let id = *self.folded.entry(tag_key(tag)).or_insert_with(new_id);
+        self.exact.insert(tag.to_owned(), id);
+        id
     }
 }
 

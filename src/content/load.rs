@@ -20,11 +20,18 @@ pub enum ContentRoot {
     Dir(PathBuf),
 }
 
-/// One file to parse: its display path, default id and text (or why it has none).
+/// One file to parse: its display path, default id and where its text is.
 struct PendingFile {
     path: String,
     default_id: String,
-    text: Result<String, Diagnostic>,
+    source: FileSource,
+}
+
+enum FileSource {
+    Bundled(&'static str),
+    /// Read by the parsing thread, so reading is spread over the cores
+    /// and each text is dropped as soon as it is parsed.
+    Disk(PathBuf),
 }
 
 /// Loads every root, in order. Problems end up in `Library::diagnostics`.
@@ -37,7 +44,7 @@ pub fn load_library(roots: &[ContentRoot], actors: &ActorDirectory) -> Library {
                 pending.extend(bundled::files().map(|(path, id, text)| PendingFile {
                     path,
                     default_id: id,
-                    text: Ok(text.to_owned()),
+                    source: FileSource::Bundled(text),
                 }));
             }
             ContentRoot::Dir(dir) => collect_dir(dir, &mut pending, &mut diagnostics),
@@ -54,7 +61,7 @@ pub fn load_library(roots: &[ContentRoot], actors: &ActorDirectory) -> Library {
 /// Parses files on all cores; results keep the input order.
 fn parse_all(files: &[PendingFile]) -> Vec<ParsedFile> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = files.len().div_ceil(threads).max(64);
+    let chunk = files.len().div_ceil(threads).max(32);
     std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
@@ -68,11 +75,15 @@ fn parse_all(files: &[PendingFile]) -> Vec<ParsedFile> {
 }
 
 fn parse_one(file: &PendingFile) -> ParsedFile {
-    match &file.text {
-        Ok(text) => parse_article(&SourceText::new(&file.path, text), &file.default_id),
+    let text = match &file.source {
+        FileSource::Bundled(text) => Ok(std::borrow::Cow::Borrowed(*text)),
+        FileSource::Disk(path) => read_text(path, &file.path).map(std::borrow::Cow::Owned),
+    };
+    match text {
+        Ok(text) => parse_article(&SourceText::new(&file.path, &text), &file.default_id),
         Err(d) => ParsedFile {
             article: None,
-            diagnostics: vec![d.clone()],
+            diagnostics: vec![d],
         },
     }
 }
@@ -107,11 +118,10 @@ fn collect_dir(root: &Path, pending: &mut Vec<PendingFile>, diagnostics: &mut Ve
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
-        let text = read_text(&path, &display);
         pending.push(PendingFile {
             path: display,
             default_id,
-            text,
+            source: FileSource::Disk(path),
         });
     }
 }

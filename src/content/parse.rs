@@ -89,7 +89,7 @@ fn read_article(
 ) -> Option<RawArticle> {
     let table = root.get_ref();
     r.check_keys(table, ARTICLE_KEYS, "");
-    let title = r.required_string(root, "title", "");
+    let title = r.required_string(table, root.span(), "title", "");
     let published = read_date(r, table, "published", "", true);
     let lang = read_lang(r, table);
     let source = optional_text(r, table, "source", "");
@@ -154,8 +154,7 @@ fn read_sections(r: &mut DocReader<'_>, root: &Spanned<Table<'_>>) -> Vec<RawSec
             );
             continue;
         };
-        let spanned = Spanned::new(item.span(), table.clone());
-        if let Some(section) = read_section(r, &spanned, &context) {
+        if let Some(section) = read_section(r, table, item.span(), &context) {
             sections.push(section);
         }
     }
@@ -164,12 +163,12 @@ fn read_sections(r: &mut DocReader<'_>, root: &Spanned<Table<'_>>) -> Vec<RawSec
 
 fn read_section(
     r: &mut DocReader<'_>,
-    spanned: &Spanned<Table<'_>>,
+    table: &Table<'_>,
+    span: std::ops::Range<usize>,
     context: &str,
 ) -> Option<RawSection> {
-    let table = spanned.get_ref();
     r.check_keys(table, SECTION_KEYS, context);
-    let heading = r.required_string(spanned, "heading", context);
+    let heading = r.required_string(table, span, "heading", context);
     let date = read_date(r, table, "date", context, false);
     let topics = read_tags(r, table, "topics", context);
     let actors = read_tags(r, table, "actors", context);

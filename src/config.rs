@@ -413,7 +413,7 @@ fn read_actor(
                 .collect()
         });
     Some(ActorPatch {
-        name: name.into_inner().trim().to_owned(),
+        name: crate::text::sanitize(name.get_ref().trim(), false).0,
         key,
         color,
         aliases,

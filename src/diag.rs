@@ -36,15 +36,15 @@ impl Diagnostic {
     }
 }
 
+/// Paths come from the file system and may hold any byte: they are made
+/// terminal-safe here, since diagnostics end up on screens and stderr.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (path, _) = crate::text::sanitize(&self.path, false);
+        let (message, _) = crate::text::sanitize(&self.message, false);
         match self.position {
-            Some((line, col)) => write!(
-                f,
-                "{}:{line}:{col}: {}: {}",
-                self.path, self.severity, self.message
-            ),
-            None => write!(f, "{}: {}: {}", self.path, self.severity, self.message),
+            Some((line, col)) => write!(f, "{path}:{line}:{col}: {}: {message}", self.severity),
+            None => write!(f, "{path}: {}: {message}", self.severity),
         }
     }
 }

@@ -277,3 +277,39 @@ fn a_key_flood_is_absorbed() {
     app.handle(Input::Resize(80, 24));
     assert!(!screen(&app).is_empty());
 }
+
+#[test]
+fn hostile_bytes_in_content_and_file_names_never_reach_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    // TOML forbids raw control characters in strings, so authors (and
+    // attackers) write them as escapes; file names may hold them raw.
+    let nasty = "\\u001b]52;c;SGVsbG8=\\u0007\\u001b[2J\\u009b31m\\u0090q\\u007f";
+    let raw = "\u{1b}]52;c;SGVsbG8=\u{7}\u{1b}[2J\u{9b}31m\u{90}q\u{7f}";
+    let article = format!(
+        "title = \"T{nasty}\"\nsource = \"S{nasty}\"\npublished = 2025-01-02\nactors = [\"A{nasty}\"]\ntopics = [\"X{nasty}\"]\n\
+         [[section]]\nheading = \"H{nasty}\"\nbody = \"\"\"\nB{nasty}\n\n- I{nasty}\n\"\"\"\n"
+    );
+    std::fs::write(dir.path().join("a.toml"), article).unwrap();
+    std::fs::write(
+        dir.path().join(format!("bad{raw}.toml")),
+        format!("title = \"{raw}"),
+    )
+    .unwrap();
+    let mut app = app_with(
+        Config::built_in().unwrap(),
+        &[ContentRoot::Dir(dir.path().into())],
+        "en",
+        120,
+        40,
+    );
+    for keys in ["", "enter", "!", "esc h"] {
+        press(&mut app, keys);
+        let text = screen(&app);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "after {keys:?}:\n{text:?}"
+        );
+    }
+    let text = screen(&app);
+    assert!(text.contains("H\u{241b}]52;c;SGVsbG8=\u{2407}"), "{text}");
+}

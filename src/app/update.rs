@@ -14,14 +14,14 @@ impl App {
     /// Handles one input; returns what the outside world should do.
     pub fn handle(&mut self, input: Input) -> Vec<Effect> {
         match input {
-            Input::Key(key) => {
-                self.notice = None;
-                self.dirty = true;
-                match self.ctx.config.keymap.action(&key) {
-                    Some(action) => self.update(action),
-                    None => Vec::new(),
+            // An unbound key changes nothing, so it draws nothing either.
+            Input::Key(key) => match self.ctx.config.keymap.action(&key) {
+                Some(action) => {
+                    self.notice = None;
+                    self.update(action)
                 }
-            }
+                None => Vec::new(),
+            },
             Input::Resize(w, h) => {
                 self.resize(w, h);
                 Vec::new()

@@ -6,6 +6,7 @@
 pub mod filter;
 pub mod layout;
 pub mod reflow;
+pub mod search;
 mod update;
 
 use std::collections::HashMap;

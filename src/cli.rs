@@ -1,26 +1,134 @@
-//! The command line.
+//! The command line: clap types only. Completions and the man page are
+//! generated from these same definitions.
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::content::NewsDate;
 
 /// A terminal news reader for following the AI race: who did what, when.
+///
+/// Without a command, opens the reader. The commands check content, list
+/// sections for scripts, and print sections as text.
 #[derive(Debug, Parser)]
-#[command(name = "aiwatch-tui", version, about, long_about = None)]
+#[command(name = "aiwatch-tui", version, about, long_about)]
 pub struct Cli {
+    #[command(flatten)]
+    pub sources: Sources,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where content and settings come from (for every command).
+#[derive(Debug, Args, Default, Clone)]
+pub struct Sources {
     /// Read articles from this folder instead of the bundled edition (repeatable).
-    #[arg(long = "content", value_name = "DIR")]
+    #[arg(long = "content", value_name = "DIR", global = true)]
     pub content: Vec<PathBuf>,
 
     /// Read the bundled edition as well as the --content folders.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub bundled: bool,
 
     /// Configuration file [default: $XDG_CONFIG_HOME/aiwatch-tui/config.toml].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
 
-    /// Language of the reader and the edition (en, de) [default: from the config, else the locale].
-    #[arg(long, value_name = "CODE")]
+    /// Language of the reader and the edition (en, de) [default: the config's, else the locale's].
+    #[arg(long, value_name = "CODE", global = true)]
     pub lang: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check content folders and the config; print every problem as path:line:col.
+    ///
+    /// Exit status: 0 when there are no errors, 1 with --strict when there
+    /// are warnings, 2 when there are errors.
+    Check(CheckArgs),
+    /// List the sections the reader would show for a filter, in timeline order.
+    List(ListArgs),
+    /// Print one article, or one section (ID#N), as wrapped text.
+    Show(ShowArgs),
+    /// Print a shell completion script (bash, zsh, fish).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Content folders to check [default: the configured ones, or the bundled edition].
+    #[arg(value_name = "ROOT")]
+    pub roots: Vec<PathBuf>,
+
+    /// Fail (exit status 1) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only sections about this actor, by name or alias (repeatable: any of them).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Vec<String>,
+
+    /// Only sections under this topic (repeatable: any of them).
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: Vec<String>,
+
+    /// Only sections dated on or after this date (YYYY, YYYY-MM or YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<NewsDate>,
+
+    /// Only sections dated on or before this date (YYYY, YYYY-MM or YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<NewsDate>,
+
+    /// Only sections containing every word, ignoring case and accents.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// An article id (the whole article) or ID#N (its section N, from 1), as `list` prints them.
+    pub id: String,
+
+    /// Wrap at this many columns [default: the terminal's width, or 80].
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One line per section, fitted to the terminal when there is one.
+    Text,
+    /// One JSON document (see docs/cli.md for the schema).
+    Json,
+    /// Tab-separated values with a header line.
+    Tsv,
+}
+
+/// The command definition, with a version line naming the bundled
+/// edition's date (`aiwatch-tui 0.1.0 (bundled edition: February 2025)`).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let edition = crate::content::bundled::edition_date()
+        .map_or_else(String::new, |d| format!(" (bundled edition of {d})"));
+    Cli::command().version(format!("{}{edition}", env!("CARGO_PKG_VERSION")))
+}
+
+fn parse_date(text: &str) -> Result<NewsDate, String> {
+    NewsDate::parse(text)
+        .ok_or_else(|| format!("expected YYYY, YYYY-MM or YYYY-MM-DD, found \"{text}\""))
 }

@@ -45,7 +45,7 @@ pub struct Section {
     pub date: NewsDate,
     /// Resolved actors, without duplicates, in the order first tagged.
     pub actors: Vec<ActorId>,
-    /// Bit `i` set when configured actor `i` (below 64) is among `actors`:
+    /// Bit `i` set when actor `i` (below 64) is among `actors`:
     /// lets the filter test a section without walking its lists.
     pub actor_mask: u64,
     /// The actor tags as written (article's, then section's), each with the

@@ -1,45 +1,119 @@
-//! aiwatch-tui: parse the command line, check the config and content, and
-//! run the reader on the local terminal. Exit codes: 0 fine, 1 runtime
-//! error, 2 bad usage or config (reported before the terminal is touched).
+//! aiwatch-tui: parse the command line, pick a mode (the reader, or one of
+//! the commands), and turn the outcome into an exit status: 0 fine, 1 a
+//! runtime error (or warnings under `check --strict`), 2 bad usage, config
+//! or content errors (reported before the terminal is touched).
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use aiwatch_tui::app::App;
-use aiwatch_tui::cli::Cli;
-use aiwatch_tui::{runtime, setup};
-use clap::Parser;
+use aiwatch_tui::cli::{self, Cli, Command};
+use aiwatch_tui::{commands, runtime, setup};
+use clap::FromArgMatches;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let status = match &cli.command {
+        None => read(&cli),
+        Some(Command::Check(args)) => io_status(commands::check(
+            &cli.sources,
+            args,
+            &mut std::io::stdout().lock(),
+        )),
+        Some(Command::List(args)) => with_startup(&cli, |startup| {
+            let width = terminal_width().map(usize::from);
+            commands::list(startup, args, width, &mut std::io::stdout().lock())
+        }),
+        Some(Command::Show(args)) => with_startup(&cli, |startup| {
+            let width = args.width.or_else(terminal_width).unwrap_or(80).max(20);
+            commands::show(startup, args, width, &mut std::io::stdout().lock())
+        }),
+        Some(Command::Completions { shell }) => {
+            let shell = *shell;
+            clap_complete::generate(
+                shell,
+                &mut cli::command(),
+                "aiwatch-tui",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Some(Command::Man) => io_status(
+            clap_mangen::Man::new(cli::command())
+                .render(&mut std::io::stdout())
+                .map(|()| commands::OK),
+        ),
+    };
+    ExitCode::from(status)
+}
+
+/// The interactive reader on the local terminal.
+fn read(cli: &Cli) -> u8 {
     // Never draw into a pipe or a file: say so and stop.
     if !std::io::stdout().is_terminal() {
         report(
-            "aiwatch-tui: standard output is not a terminal; run it in a terminal (for scripts, later versions offer `list` and `check`)",
+            "aiwatch-tui: standard output is not a terminal; the reader needs one (for scripts: `aiwatch-tui list`)",
         );
-        return ExitCode::from(2);
+        return 2;
     }
-    let startup = match setup::start(&cli) {
-        Ok(s) => s,
-        Err(errors) => {
-            for e in &errors {
-                report(&e.to_string());
-            }
-            report("aiwatch-tui: the configuration has errors; nothing was started");
-            return ExitCode::from(2);
-        }
+    let Some(startup) = startup(cli) else {
+        return 2;
     };
     for warning in &startup.ctx.config.warnings {
         report(&warning.to_string());
     }
     let app = App::new(startup.ctx, &startup.language);
     match runtime::local::run(app) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));
-            ExitCode::from(1)
+            1
         }
     }
+}
+
+fn startup(cli: &Cli) -> Option<setup::Startup> {
+    match setup::start(&cli.sources) {
+        Ok(s) => Some(s),
+        Err(errors) => {
+            for e in &errors {
+                report(&e.to_string());
+            }
+            report("aiwatch-tui: the configuration has errors; nothing was started");
+            None
+        }
+    }
+}
+
+fn with_startup(cli: &Cli, run: impl FnOnce(&setup::Startup) -> std::io::Result<u8>) -> u8 {
+    match startup(cli) {
+        Some(s) => io_status(run(&s)),
+        None => 2,
+    }
+}
+
+/// A closed pipe (`aiwatch-tui list | head`) is not an error worth a message.
+fn io_status(result: std::io::Result<u8>) -> u8 {
+    match result {
+        Ok(status) => status,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            report(&format!("aiwatch-tui: {e}"));
+            1
+        }
+    }
+}
+
+/// The terminal's width when standard output is one.
+fn terminal_width() -> Option<u16> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    ratatui::crossterm::terminal::size().ok().map(|(w, _)| w)
 }
 
 /// Writes a line to stderr, ignoring failure (the terminal may be gone).

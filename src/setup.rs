@@ -8,7 +8,7 @@ use std::sync::Arc;
 use etcetera::BaseStrategy;
 
 use crate::app::Context;
-use crate::cli::Cli;
+use crate::cli::Sources;
 use crate::config::Config;
 use crate::content::{ContentRoot, load_library};
 use crate::diag::{Diagnostic, Severity};
@@ -106,21 +106,27 @@ pub struct Startup {
     pub language: String,
 }
 
-pub fn start(cli: &Cli) -> Result<Startup, Vec<Diagnostic>> {
-    let config = load_config(config_path(cli.config.as_deref()).as_deref())?;
-    let roots = content_roots(&cli.content, cli.bundled, &config);
-    let library = load_library(&roots, &config.actor_directory());
-    let language = language(cli.lang.as_deref(), &config, |name| {
+/// Loads the config (errors stop here) and the content it names.
+pub fn start(sources: &Sources) -> Result<Startup, Vec<Diagnostic>> {
+    let config = load_config(config_path(sources.config.as_deref()).as_deref())?;
+    let roots = content_roots(&sources.content, sources.bundled, &config);
+    Ok(start_with(sources, config, &roots))
+}
+
+/// Loads `roots` under an already loaded config.
+pub fn start_with(sources: &Sources, config: Config, roots: &[ContentRoot]) -> Startup {
+    let library = load_library(roots, &config.actor_directory());
+    let language = language(sources.lang.as_deref(), &config, |name| {
         std::env::var(name).ok()
     });
-    Ok(Startup {
+    Startup {
         ctx: Context {
             library: Arc::new(library),
             config: Arc::new(config),
             locales: Arc::new(Locales::embedded()),
         },
         language,
-    })
+    }
 }
 
 #[cfg(test)]

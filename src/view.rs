@@ -8,6 +8,8 @@ mod status;
 mod timeline;
 mod topics;
 
+pub use topics::truncate;
+
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;

@@ -1,9 +1,11 @@
 //! Which sections are visible: the actor filter (union of active actors)
 //! and the topic choice, as pure functions over the library.
 
-use crate::content::{Library, SectionId, TopicId};
+use super::search::SearchQuery;
+use crate::content::{Library, NewsDate, SectionId, TopicId};
 
-/// The active actor filters, by configured actor index. Empty shows all.
+/// The active actor filters, by actor id (a configured actor's id is its
+/// config index). Empty shows all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActorFilter {
     active: Vec<usize>,
@@ -54,6 +56,45 @@ impl ActorFilter {
             .iter()
             .filter(|&&a| a < 64)
             .fold(0, |m, &a| m | (1 << a))
+    }
+}
+
+/// What a list shows besides the actor filter: topics (any of them; none
+/// given means all), a date range and a search. The reader and the `list`
+/// command select sections through the same rules.
+#[derive(Debug, Clone, Default)]
+pub struct SectionQuery {
+    pub actors: ActorFilter,
+    pub topics: Vec<TopicChoice>,
+    pub since: Option<NewsDate>,
+    pub until: Option<NewsDate>,
+    pub search: Option<SearchQuery>,
+}
+
+impl SectionQuery {
+    /// The sections of `edition` (kept in its order) that match.
+    pub fn select(&self, library: &Library, edition: &[SectionId]) -> Vec<SectionId> {
+        edition
+            .iter()
+            .copied()
+            .filter(|&s| self.matches(library, s))
+            .collect()
+    }
+
+    pub fn matches(&self, library: &Library, section: SectionId) -> bool {
+        let date = library.sections[section].date;
+        self.actors.matches(library, section)
+            && (self.topics.is_empty() || self.topics.iter().any(|t| t.matches(library, section)))
+            && self
+                .since
+                .is_none_or(|since| date.cmp_coarse(since).is_ge())
+            && self
+                .until
+                .is_none_or(|until| date.cmp_coarse(until).is_le())
+            && self
+                .search
+                .as_ref()
+                .is_none_or(|q| q.matches(library, section))
     }
 }
 

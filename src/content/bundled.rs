@@ -38,3 +38,12 @@ fn collect(dir: &'static Dir<'static>, out: &mut Vec<(String, String, &'static s
         }
     }
 }
+
+/// The newest `published` date of the bundled articles: the edition's date.
+pub fn edition_date() -> Option<super::NewsDate> {
+    let library = super::load_library(
+        &[super::ContentRoot::Bundled],
+        &super::ActorDirectory::default(),
+    );
+    library.articles.iter().map(|a| a.published).max()
+}

@@ -74,6 +74,22 @@ impl NewsDate {
         (self.day != 0).then_some(self.day)
     }
 
+    /// Compares at the coarser of the two precisions, so `2025` is neither
+    /// before nor after `2025-02`: a date range includes every section that
+    /// may fall in it.
+    pub fn cmp_coarse(self, other: Self) -> std::cmp::Ordering {
+        let cut = |d: Self, month: bool, day: bool| {
+            (
+                d.year,
+                if month { d.month } else { 0 },
+                if day { d.day } else { 0 },
+            )
+        };
+        let month = self.month != 0 && other.month != 0;
+        let day = month && self.day != 0 && other.day != 0;
+        cut(self, month, day).cmp(&cut(other, month, day))
+    }
+
     pub fn precision(self) -> Precision {
         match (self.month, self.day) {
             (0, _) => Precision::Year,
@@ -134,6 +150,15 @@ mod tests {
     #[case::signs("+202-01")]
     fn invalid_dates_are_rejected(#[case] text: &str) {
         assert_eq!(NewsDate::parse(text), None);
+    }
+
+    #[test]
+    fn coarse_comparison_treats_containing_dates_as_equal() {
+        let d = |s: &str| NewsDate::parse(s).unwrap();
+        assert!(d("2025").cmp_coarse(d("2025-02")).is_eq());
+        assert!(d("2025-02-10").cmp_coarse(d("2025-02")).is_eq());
+        assert!(d("2025-01-31").cmp_coarse(d("2025-02")).is_lt());
+        assert!(d("2025-03").cmp_coarse(d("2025-02-28")).is_gt());
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl Library {
                 }
                 if !actors.contains(&id) {
                     actors.push(id);
-                    if id < 64 && self.actors[id].configured.is_some() {
+                    if id < 64 {
                         actor_mask |= 1 << id;
                     }
                 }

@@ -1,0 +1,356 @@
+//! The non-interactive commands: `check`, `list`, `show`, `completions`,
+//! `man`. They use the same loader, filters, search and text layout as the
+//! reader, and write to any `Write` so tests can read what they print.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::app::filter::{ActorFilter, SectionQuery, TopicChoice};
+use crate::app::reflow::{self, Line};
+use crate::app::search::SearchQuery;
+use crate::cli::{CheckArgs, Format, ListArgs, ShowArgs, Sources};
+use crate::config::Config;
+use crate::content::{ActorId, Block, ContentRoot, Library, Precision, SectionId, tag_key};
+use crate::diag::Diagnostic;
+use crate::setup::{self, Startup};
+
+/// Exit status of a command.
+pub type Status = u8;
+pub const OK: Status = 0;
+pub const WARNINGS: Status = 1;
+pub const ERRORS: Status = 2;
+
+/// `check`: every problem as `path:line:col: severity: message`, a
+/// summary, and an exit status for CI.
+pub fn check(sources: &Sources, args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
+    let config_result =
+        setup::load_config(setup::config_path(sources.config.as_deref()).as_deref());
+    let (config, config_problems) = match config_result {
+        Ok(c) => {
+            let warnings = c.warnings.clone();
+            (c, warnings)
+        }
+        // The content is still checked, with the built-in actors.
+        Err(errors) => (
+            Config::built_in().map_err(|_| io::Error::other("built-in config"))?,
+            errors,
+        ),
+    };
+    let roots: Vec<ContentRoot> = if args.roots.is_empty() {
+        setup::content_roots(&sources.content, sources.bundled, &config)
+    } else {
+        let mut roots: Vec<ContentRoot> =
+            args.roots.iter().cloned().map(ContentRoot::Dir).collect();
+        if sources.bundled {
+            roots.insert(0, ContentRoot::Bundled);
+        }
+        roots
+    };
+    let library = crate::content::load_library(&roots, &config.actor_directory());
+    let all: Vec<&Diagnostic> = config_problems.iter().chain(&library.diagnostics).collect();
+    for d in &all {
+        writeln!(out, "{d}")?;
+    }
+    let errors = all.iter().filter(|d| d.is_error()).count();
+    let warnings = all.len() - errors;
+    writeln!(
+        out,
+        "checked {} {}: {} loaded, {} skipped; {} {}, {} {}",
+        library.files_loaded + library.files_skipped,
+        plural(
+            library.files_loaded + library.files_skipped,
+            "file",
+            "files"
+        ),
+        library.files_loaded,
+        library.files_skipped,
+        errors,
+        plural(errors, "error", "errors"),
+        warnings,
+        plural(warnings, "warning", "warnings"),
+    )?;
+    Ok(if errors > 0 {
+        ERRORS
+    } else if warnings > 0 && args.strict {
+        WARNINGS
+    } else {
+        OK
+    })
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// The filter a `list` command describes, as the reader would apply it.
+pub fn query_for(
+    library: &Library,
+    config: &Config,
+    args: &ListArgs,
+) -> Result<SectionQuery, String> {
+    let mut actors = ActorFilter::default();
+    let directory = config.actor_directory();
+    for name in &args.actor {
+        let id = directory
+            .resolve(name)
+            .or_else(|| find_actor(library, name))
+            .ok_or_else(|| format!("no actor or tag \"{name}\" in the loaded content"))?;
+        if !actors.is_active(id) {
+            actors.toggle(id);
+        }
+    }
+    let mut topics = Vec::new();
+    for name in &args.topic {
+        let key = tag_key(name);
+        let choice = if key == "untagged" {
+            TopicChoice::Untagged
+        } else {
+            let id = library
+                .topics
+                .iter()
+                .position(|t| tag_key(t) == key)
+                .ok_or_else(|| format!("no topic \"{name}\" in the loaded content"))?;
+            TopicChoice::Topic(id)
+        };
+        topics.push(choice);
+    }
+    Ok(SectionQuery {
+        actors,
+        topics,
+        since: args.since,
+        until: args.until,
+        search: args.search.as_deref().and_then(SearchQuery::new),
+    })
+}
+
+/// An actor no configured name or alias claims: by name or by a tag.
+fn find_actor(library: &Library, name: &str) -> Option<ActorId> {
+    let key = tag_key(name);
+    library
+        .actors
+        .iter()
+        .position(|a| tag_key(&a.name) == key)
+        .or_else(|| {
+            library
+                .sections
+                .iter()
+                .flat_map(|s| &s.actor_tags)
+                .find(|(tag, _)| tag_key(tag) == key)
+                .map(|(_, id)| *id)
+        })
+}
+
+/// `list`: the sections for a filter, in timeline order.
+pub fn list(
+    startup: &Startup,
+    args: &ListArgs,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<Status> {
+    let library = &startup.ctx.library;
+    let query = match query_for(library, &startup.ctx.config, args) {
+        Ok(q) => q,
+        Err(message) => {
+            writeln!(io::stderr(), "aiwatch-tui: {message}")?;
+            return Ok(ERRORS);
+        }
+    };
+    let edition = library.edition(&startup.language);
+    let sections = query.select(library, &edition.sections);
+    match args.format {
+        Format::Json => {
+            let document = ListDocument {
+                format: "aiwatch-tui/list",
+                version: 1,
+                lang: &edition.lang,
+                count: sections.len(),
+                sections: sections.iter().map(|&s| record(library, s)).collect(),
+            };
+            serde_json::to_writer_pretty(&mut *out, &document)?;
+            writeln!(out)?;
+        }
+        Format::Tsv => {
+            writeln!(out, "key\tdate\tlang\tactors\ttopics\theading")?;
+            for &s in &sections {
+                let r = record(library, s);
+                let fields = [
+                    r.key,
+                    r.date,
+                    r.lang.to_owned(),
+                    r.actors.join(", "),
+                    r.topics.join(", "),
+                    r.heading.to_owned(),
+                ];
+                let cleaned: Vec<String> = fields
+                    .iter()
+                    .map(|f| f.replace(['\t', '\n'], " "))
+                    .collect();
+                writeln!(out, "{}", cleaned.join("\t"))?;
+            }
+        }
+        Format::Text => {
+            for &s in &sections {
+                let r = record(library, s);
+                let line = format!(
+                    "{:<10}  {:<22}  {}  [{}]",
+                    r.date,
+                    r.key,
+                    r.heading,
+                    r.actors.join(", ")
+                );
+                match width {
+                    Some(w) => writeln!(out, "{}", crate::view::truncate(&line, w))?,
+                    None => writeln!(out, "{line}")?,
+                }
+            }
+        }
+    }
+    Ok(OK)
+}
+
+/// `show`: one article or section as wrapped text.
+pub fn show(
+    startup: &Startup,
+    args: &ShowArgs,
+    width: u16,
+    out: &mut dyn Write,
+) -> io::Result<Status> {
+    let library = &startup.ctx.library;
+    let (id, index) = match args.id.rsplit_once('#') {
+        Some((id, n)) => match n.parse::<usize>() {
+            Ok(n) if n >= 1 => (id, Some(n - 1)),
+            _ => {
+                writeln!(
+                    io::stderr(),
+                    "aiwatch-tui: \"{}\": expected ID or ID#N with N from 1",
+                    args.id
+                )?;
+                return Ok(ERRORS);
+            }
+        },
+        None => (args.id.as_str(), None),
+    };
+    let edition = library.edition(&startup.language);
+    let sections: Vec<SectionId> = edition
+        .sections
+        .iter()
+        .copied()
+        .filter(|&s| library.article_of(s).id == id)
+        .collect();
+    let Some(&first) = sections.first() else {
+        writeln!(
+            io::stderr(),
+            "aiwatch-tui: no article \"{id}\" (see `aiwatch-tui list`)"
+        )?;
+        return Ok(ERRORS);
+    };
+    let article = library.article_of(first);
+    let mut chosen: Vec<SectionId> = article.sections.clone().collect();
+    if let Some(i) = index {
+        let Some(&s) = chosen.get(i) else {
+            writeln!(
+                io::stderr(),
+                "aiwatch-tui: \"{id}\" has {} sections",
+                chosen.len()
+            )?;
+            return Ok(ERRORS);
+        };
+        chosen = vec![s];
+    }
+    let strings = startup.ctx.locales.get(&startup.language);
+    for (n, &s) in chosen.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        for line in reflow::section_lines(library, &strings, s, width, None) {
+            writeln!(out, "{}", plain(&line).trim_end())?;
+        }
+    }
+    Ok(OK)
+}
+
+fn plain(line: &Line) -> String {
+    line.iter().map(|s| s.text.as_str()).collect()
+}
+
+/// The JSON document `list --format json` prints (schema in docs/cli.md).
+#[derive(Serialize)]
+struct ListDocument<'a> {
+    format: &'static str,
+    version: u32,
+    lang: &'a str,
+    count: usize,
+    sections: Vec<SectionRecord<'a>>,
+}
+
+#[derive(Serialize)]
+struct SectionRecord<'a> {
+    key: String,
+    article: &'a str,
+    section: usize,
+    lang: &'a str,
+    date: String,
+    precision: &'static str,
+    heading: &'a str,
+    article_title: &'a str,
+    summary: Option<&'a str>,
+    source: Option<&'a str>,
+    url: Option<&'a str>,
+    actors: Vec<&'a str>,
+    tags: Vec<&'a str>,
+    topics: Vec<&'a str>,
+    body: Vec<BodyBlock<'a>>,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct BodyBlock<'a> {
+    kind: &'static str,
+    text: &'a str,
+}
+
+fn record(library: &Library, s: SectionId) -> SectionRecord<'_> {
+    let section = &library.sections[s];
+    let article = &library.articles[section.article];
+    SectionRecord {
+        key: format!("{}#{}", article.id, section.index + 1),
+        article: &article.id,
+        section: section.index + 1,
+        lang: &article.lang,
+        date: section.date.to_string(),
+        precision: match section.date.precision() {
+            Precision::Year => "year",
+            Precision::Month => "month",
+            Precision::Day => "day",
+        },
+        heading: &section.heading,
+        article_title: &article.title,
+        summary: article.summary.as_deref(),
+        source: article.source.as_deref(),
+        url: section.url.as_deref().or(article.url.as_deref()),
+        actors: section
+            .actors
+            .iter()
+            .map(|&a| library.actors[a].name.as_str())
+            .collect(),
+        tags: section.actor_tags.iter().map(|(t, _)| t.as_str()).collect(),
+        topics: section
+            .topics
+            .iter()
+            .map(|&t| library.topics[t].as_str())
+            .collect(),
+        body: section
+            .body
+            .iter()
+            .map(|b| BodyBlock {
+                kind: match b {
+                    Block::Paragraph(_) => "paragraph",
+                    Block::Item(_) => "item",
+                },
+                text: b.text(),
+            })
+            .collect(),
+        path: &article.path,
+    }
+}

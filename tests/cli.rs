@@ -1,0 +1,332 @@
+//! The command line, run as a user or a script would run it: the built
+//! binary, its output and its exit status.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use aiwatch_tui::app::TimelineRow;
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_CONFIG_HOME", dir.join("no-config"))
+        .env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .output()
+        .unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn version_names_the_bundled_edition() {
+    let out = run(&["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out).trim(),
+        format!(
+            "aiwatch-tui {} (bundled edition of 2025-02)",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in ["check", "list", "show", "completions", "man"] {
+        let out = run(&[command, "--help"]);
+        assert!(out.status.success(), "{command}");
+        assert!(stdout(&out).contains("Usage: aiwatch-tui"), "{command}");
+    }
+}
+
+#[test]
+fn check_passes_the_bundled_edition() {
+    let out = run(&["check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "checked 14 files: 14 loaded, 0 skipped; 0 errors, 0 warnings\n"
+    );
+}
+
+#[test]
+fn check_reports_each_error_class_in_the_editor_format_and_exits_2() {
+    let out = run(&["check", "tests/fixtures/content/invalid"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let (summary, problems) = lines.split_last().unwrap();
+    assert_eq!(
+        *summary,
+        "checked 15 files: 0 loaded, 15 skipped; 15 errors, 0 warnings"
+    );
+    assert_eq!(problems.len(), 15);
+    for line in problems {
+        // path:line:col: error: message
+        let mut parts = line.splitn(5, ':');
+        let path = parts.next().unwrap();
+        let line_no: u32 = parts.next().unwrap().parse().unwrap();
+        let col: u32 = parts.next().unwrap().parse().unwrap();
+        assert!(
+            path.starts_with("tests/fixtures/content/invalid/")
+                && Path::new(path).extension().is_some_and(|e| e == "toml"),
+            "{line}"
+        );
+        assert!(line_no >= 1 && col >= 1, "{line}");
+        assert_eq!(parts.next(), Some(" error"), "{line}");
+    }
+    for expected in [
+        "tests/fixtures/content/invalid/bad-date.toml:9:11: error: section 2: \"date\": expected YYYY, YYYY-MM or YYYY-MM-DD, found \"Feb 2025\"",
+        "tests/fixtures/content/invalid/syntax.toml:1:16: error: invalid TOML: invalid basic string, expected `\"`",
+        "tests/fixtures/content/invalid/no-section.toml:1:1: error: missing [[section]]: expected at least one section with a \"heading\"",
+        "tests/fixtures/content/invalid/wrong-type.toml:3:10: error: \"topics\": expected an array of strings, found \"markets\"",
+        "tests/fixtures/content/invalid/not-utf8.toml:4:15: error: invalid UTF-8: content files must be UTF-8 text",
+    ] {
+        assert!(lines.contains(&expected), "missing: {expected}");
+    }
+}
+
+#[test]
+fn check_warnings_fail_only_when_strict() {
+    let out = run(&["check", "tests/fixtures/content/valid"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains(
+        "warnings.toml:3:1: warning: unknown key `actor`: did you mean `actors`? (ignored)"
+    ));
+    let strict = run(&["check", "--strict", "tests/fixtures/content/valid"]);
+    assert_eq!(strict.status.code(), Some(1));
+}
+
+#[test]
+fn check_reports_a_hundred_broken_files_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..100 {
+        std::fs::write(
+            dir.path().join(format!("b{i:03}.toml")),
+            "title = \"x\"\npublished = \"soon\"\n[[section]]\nheading = \"x\"\n",
+        )
+        .unwrap();
+    }
+    let out = run_in(dir.path(), &["check", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains(": error: \"published\": expected YYYY"))
+            .count(),
+        100
+    );
+    assert!(text.ends_with("checked 100 files: 0 loaded, 100 skipped; 100 errors, 0 warnings\n"));
+}
+
+#[test]
+fn check_also_checks_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "[theme]\nname = \"drak\"\n").unwrap();
+    let out = run_in(dir.path(), &["check", "--config", "config.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).starts_with("config.toml:2:8: error: theme \"name\": unknown theme \"drak\""),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn list_json_carries_every_field_and_parses_back() {
+    let out = run(&["list", "--format", "json", "--actor", "DeepSeek"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["format"], "aiwatch-tui/list");
+    assert_eq!(doc["version"], 1);
+    let sections = doc["sections"].as_array().unwrap();
+    assert_eq!(doc["count"].as_u64().unwrap() as usize, sections.len());
+    assert!(sections.len() >= 5);
+    let first = &sections[0];
+    for field in [
+        "key",
+        "article",
+        "section",
+        "lang",
+        "date",
+        "precision",
+        "heading",
+        "article_title",
+        "summary",
+        "source",
+        "url",
+        "actors",
+        "tags",
+        "topics",
+        "body",
+        "path",
+    ] {
+        assert!(first.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(first["date"], "2025-01");
+    assert_eq!(first["precision"], "month");
+    assert!(sections.iter().all(|s| {
+        s["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "DeepSeek")
+    }));
+    let dates: Vec<&str> = sections
+        .iter()
+        .map(|s| s["date"].as_str().unwrap())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_unstable();
+    assert_eq!(dates, sorted, "timeline order");
+}
+
+#[test]
+fn list_filters_equal_the_readers() {
+    let config = aiwatch_tui::config::Config::built_in().unwrap();
+    for (i, actor) in config.actors.iter().enumerate() {
+        let Some(key) = actor.key else { continue };
+        let mut app = common::bundled("en", 120, 40);
+        common::press(&mut app, &key.to_string());
+        let lib = app.library();
+        let reader: BTreeSet<String> = app
+            .timeline
+            .iter()
+            .filter_map(|r| match r {
+                TimelineRow::Section(s) => Some(format!(
+                    "{}#{}",
+                    lib.article_of(*s).id,
+                    lib.sections[*s].index + 1
+                )),
+                _ => None,
+            })
+            .collect();
+        let out = run(&["list", "--format", "json", "--actor", &actor.name]);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let listed: BTreeSet<String> = doc["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["key"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(reader, listed, "actor {i}: {}", actor.name);
+    }
+}
+
+#[test]
+fn list_filters_by_topic_date_language_and_search() {
+    let keys = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list", "--format", "tsv"];
+        all.extend_from_slice(args);
+        let out = run(&all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').next().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        keys(&["--search", "sudkorea", "--lang", "de"]),
+        ["deepseek-bans#2"]
+    );
+    assert_eq!(keys(&["--search", "SEOUL data"]), ["deepseek-bans#2"]);
+    assert_eq!(
+        keys(&["--until", "2024"]),
+        ["xai-grok#1", "musk-vs-openai#1"]
+    );
+    assert_eq!(
+        keys(&["--since", "2025-02", "--actor", "nvidia"]),
+        ["xai-grok#3"]
+    );
+    assert_eq!(keys(&["--topic", "markets"]), ["market-turmoil#1"]);
+    assert!(
+        keys(&["--actor", "Grok", "--actor", "Altman"]).len() > keys(&["--actor", "Grok"]).len()
+    );
+    let unknown = run(&["list", "--actor", "Nobody"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no actor or tag \"Nobody\""));
+    let bad_date = run(&["list", "--since", "Feb 2025"]);
+    assert_eq!(bad_date.status.code(), Some(2));
+    assert!(stderr(&bad_date).contains("expected YYYY, YYYY-MM or YYYY-MM-DD"));
+}
+
+#[test]
+fn list_text_is_plain_when_piped() {
+    let out = run(&["list"]);
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 18);
+    assert!(text.lines().any(|l| l.contains(
+        "Grok 3 trained on 100,000 H100 chips; xAI aims for 200,000 GPUs  [Musk, Nvidia, Investors]"
+    )));
+}
+
+#[test]
+fn show_prints_a_section_or_an_article_wrapped() {
+    let out = run(&["show", "paris-summit#4", "--width", "40"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("The surprise: 150 billion euros for"));
+    assert!(
+        text.lines()
+            .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 40),
+        "{text}"
+    );
+    let article = run(&["show", "paris-summit", "--lang", "de"]);
+    let text = stdout(&article);
+    assert_eq!(
+        text.matches("Gipfel in Paris: Regeln und viel Geld")
+            .count(),
+        4
+    );
+    for bad in ["nope", "paris-summit#9", "paris-summit#0"] {
+        let out = run(&["show", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_same_definitions() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success());
+        let text = stdout(&out);
+        assert!(
+            text.contains("aiwatch-tui") && text.contains("--content") && text.contains("check"),
+            "{shell}"
+        );
+    }
+    let man = run(&["man"]);
+    let text = stdout(&man);
+    assert!(
+        text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH aiwatch-tui"),
+        "{text}"
+    );
+    assert!(text.contains("bundled edition of 2025"));
+}
+
+#[test]
+fn the_reader_refuses_to_draw_into_a_pipe() {
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("standard output is not a terminal"));
+    assert!(out.stdout.is_empty());
+}

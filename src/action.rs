@@ -41,6 +41,10 @@ pub enum Action {
     ClearFilters,
     /// Switch to the next language of the edition.
     SwitchLanguage,
+    /// Copy the open section's link to the clipboard.
+    CopyLink,
+    /// Open the open section's link in a browser.
+    OpenLink,
     /// Show only (or also) sections about this configured actor.
     ToggleActor(usize),
 }
@@ -61,6 +65,8 @@ impl Action {
         Self::FocusRight,
         Self::ClearFilters,
         Self::SwitchLanguage,
+        Self::CopyLink,
+        Self::OpenLink,
         Self::Warnings,
         Self::Help,
         Self::Back,
@@ -87,6 +93,8 @@ impl Action {
             Self::Open => "open",
             Self::ClearFilters => "clear_filters",
             Self::SwitchLanguage => "switch_language",
+            Self::CopyLink => "copy_link",
+            Self::OpenLink => "open_link",
             Self::ToggleActor(_) => "toggle_actor",
         }
     }

@@ -26,6 +26,10 @@ pub use update::overlay_width;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Quit,
+    /// Put this text on the user's clipboard (OSC 52, through SSH and tmux).
+    Copy(String),
+    /// Open this URL in a browser, where there is a display to show it.
+    OpenUrl(String),
 }
 
 /// Shared, read-only inputs: many app instances (SSH sessions) can share one.
@@ -176,6 +180,22 @@ impl App {
             .iter()
             .filter(|r| matches!(r, TimelineRow::Section(_)))
             .count()
+    }
+
+    /// Shows a short message in the status line (results of effects).
+    pub fn notify(&mut self, message: impl Into<String>) {
+        self.notice = Some(message.into());
+        self.dirty = true;
+    }
+
+    /// The link of the open section (or its article), if it has one.
+    pub fn open_link(&self) -> Option<&str> {
+        let s = self.reader.open?;
+        let section = &self.library().sections[s];
+        section
+            .url
+            .as_deref()
+            .or(self.library().article_of(s).url.as_deref())
     }
 
     /// Whether an article is shown in another language than the reader's.

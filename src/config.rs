@@ -16,15 +16,18 @@ use crate::diag::{Diagnostic, SourceText, suggest};
 use crate::input::Key;
 use crate::toml_doc::{DocReader, Table, describe, get};
 pub use keymap::Keymap;
-pub use theme::{Role, Theme};
+pub use theme::{ColorDepth, Role, Theme};
 
 /// The default configuration, documented, as shipped.
 pub const DEFAULT_CONFIG: &str = include_str!("../config.toml");
 /// How the built-in default is named in messages.
 pub const DEFAULT_CONFIG_PATH: &str = "<built-in config.toml>";
 
-const TOP_KEYS: &[&str] = &["language", "content", "bundled", "theme", "actors", "keys"];
-const THEME_KEYS: &[&str] = &["name", "styles"];
+const TOP_KEYS: &[&str] = &[
+    "language", "content", "bundled", "color", "links", "theme", "themes", "actors", "keys",
+];
+const THEME_KEYS: &[&str] = &["name", "styles", "actors"];
+const THEME_DEF_KEYS: &[&str] = &["base", "styles", "actors"];
 const ACTOR_KEYS: &[&str] = &["name", "key", "color", "aliases"];
 const STYLE_KEYS: &[&str] = &["fg", "bg", "bold", "italic", "underline", "reversed", "dim"];
 
@@ -36,6 +39,10 @@ pub struct Config {
     /// Read the bundled edition; `None` means "when no content roots are set".
     pub bundled: Option<bool>,
     pub theme: Theme,
+    /// The `color` setting: a fixed colour depth, or `None` to detect it.
+    pub color: Option<ColorDepth>,
+    /// The `links` setting: whether to send URLs as OSC 8 hyperlinks.
+    pub links: LinkMode,
     pub actors: Vec<Actor>,
     pub keymap: Keymap,
     /// Warnings found while reading (errors make loading fail instead).
@@ -48,6 +55,15 @@ pub struct Actor {
     pub key: Option<Key>,
     pub color: Color,
     pub aliases: Vec<String>,
+}
+
+/// When URLs become clickable (OSC 8) hyperlinks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkMode {
+    /// When the terminal is known to support them.
+    Auto,
+    Always,
+    Never,
 }
 
 /// Where a setting was written, for conflicts found after merging.
@@ -75,10 +91,44 @@ struct Layer {
     language: Option<String>,
     content: Option<Vec<PathBuf>>,
     bundled: Option<bool>,
+    /// Outer: whether this file sets `color`; inner: `None` for "auto".
+    #[allow(clippy::option_option)]
+    color: Option<Option<ColorDepth>>,
+    links: Option<LinkMode>,
     theme_name: Option<(String, Origin)>,
-    styles: Vec<(Role, Style)>,
+    /// `[theme.styles]` and `[theme.actors]`: over whichever theme is chosen.
+    overrides: ThemeBody,
+    /// `[themes.NAME]`: whole themes defined in the file.
+    themes: Vec<(String, ThemeDef)>,
     actors: Vec<ActorPatch>,
     keys: Vec<(Action, Vec<(Key, Origin)>)>,
+}
+
+/// Styles and actor colours laid over a theme.
+#[derive(Default, Clone)]
+struct ThemeBody {
+    styles: Vec<(Role, Style)>,
+    actors: Vec<(String, Color)>,
+}
+
+impl ThemeBody {
+    fn apply(&self, theme: &mut Theme) {
+        for (role, style) in &self.styles {
+            theme.patch(*role, *style);
+        }
+        for (name, color) in &self.actors {
+            let key = name.to_lowercase();
+            theme.actor_colors.retain(|(n, _)| *n != key);
+            theme.actor_colors.push((key, *color));
+        }
+    }
+}
+
+/// A theme defined under `[themes.NAME]`: a built-in base and changes.
+#[derive(Clone)]
+struct ThemeDef {
+    base: Option<(String, Origin)>,
+    body: ThemeBody,
 }
 
 struct ActorPatch {
@@ -122,6 +172,21 @@ impl Config {
         }
     }
 
+    /// Converts the theme and the actors' colours to what a terminal of
+    /// `depth` can show; done once per terminal (or SSH session).
+    pub fn adapt_colors(&mut self, depth: ColorDepth) {
+        self.theme.adapt(depth);
+        for actor in &mut self.actors {
+            actor.color = theme::adapt_color(actor.color, depth);
+        }
+    }
+
+    /// The colour depth for a terminal: the `color` setting, else what
+    /// its environment says.
+    pub fn color_depth(&self, env: impl Fn(&str) -> Option<String>) -> ColorDepth {
+        self.color.unwrap_or_else(|| ColorDepth::detect(env))
+    }
+
     /// The actors and aliases, as the content loader needs them.
     pub fn actor_directory(&self) -> ActorDirectory {
         ActorDirectory::new(
@@ -138,13 +203,17 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         content: Vec::new(),
         bundled: None,
         theme: Theme::dark(),
+        color: None,
+        links: LinkMode::Auto,
         actors: Vec::new(),
         keymap: Keymap::default(),
         warnings: Vec::new(),
     };
     let mut keys: Vec<(Action, Vec<(Key, Origin)>)> = Vec::new();
     let mut actor_keys: Vec<Option<(Key, Origin)>> = Vec::new();
-    let mut styles = Vec::new();
+    let mut overrides = Vec::new();
+    let mut theme_defs: Vec<(String, ThemeDef)> = Vec::new();
+    let mut theme_choice: Option<(String, Origin)> = None;
     for layer in std::iter::once(default).chain(user) {
         if let Some(language) = layer.language {
             config.language = (language != "auto").then_some(language);
@@ -155,47 +224,21 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         if let Some(bundled) = layer.bundled {
             config.bundled = Some(bundled);
         }
-        if let Some((name, origin)) = layer.theme_name {
-            if let Some(theme) = Theme::built_in(&name) {
-                config.theme = theme;
-            } else {
-                let hint = suggest(&name, theme::BUILT_IN)
-                    .map(|s| format!("; did you mean \"{s}\"?"))
-                    .unwrap_or_default();
-                diagnostics.push(origin.error(format!(
-                    "theme \"name\": unknown theme \"{name}\", expected one of {}{hint}",
-                    quoted_list(theme::BUILT_IN)
-                )));
-            }
+        if let Some(color) = layer.color {
+            config.color = color;
         }
-        styles.extend(layer.styles);
-        for patch in layer.actors {
-            let existing = config
-                .actors
-                .iter()
-                .position(|a| a.name.eq_ignore_ascii_case(&patch.name));
-            let index = existing.unwrap_or_else(|| {
-                config.actors.push(Actor {
-                    name: patch.name.clone(),
-                    key: None,
-                    color: Color::Reset,
-                    aliases: Vec::new(),
-                });
-                actor_keys.push(None);
-                config.actors.len() - 1
-            });
-            let actor = &mut config.actors[index];
-            if let Some(color) = patch.color {
-                actor.color = color;
-            }
-            if let Some(aliases) = patch.aliases {
-                actor.aliases = aliases;
-            }
-            if let Some((key, origin)) = patch.key {
-                actor.key = Some(key);
-                actor_keys[index] = Some((key, origin));
-            }
+        if let Some(links) = layer.links {
+            config.links = links;
         }
+        if layer.theme_name.is_some() {
+            theme_choice = layer.theme_name;
+        }
+        for (name, def) in layer.themes {
+            theme_defs.retain(|(n, _)| *n != name);
+            theme_defs.push((name, def));
+        }
+        overrides.push(layer.overrides);
+        apply_actor_patches(&mut config.actors, &mut actor_keys, layer.actors);
         for (action, bound) in layer.keys {
             match keys.iter_mut().find(|(a, _)| *a == action) {
                 Some((_, old)) => *old = bound,
@@ -203,8 +246,22 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
             }
         }
     }
-    for (role, style) in styles {
-        config.theme.patch(role, style);
+    if let Some((name, origin)) = theme_choice {
+        match choose_theme(&name, &theme_defs) {
+            Ok(theme) => config.theme = theme,
+            Err(message) => diagnostics.push(origin.error(message)),
+        }
+    }
+    for body in &overrides {
+        body.apply(&mut config.theme);
+    }
+    for actor in &mut config.actors {
+        if let Some(color) = config.theme.actor_color(&actor.name) {
+            actor.color = color;
+        }
+        if !config.theme.colored_actors {
+            actor.color = Color::Reset;
+        }
     }
     // Bind actions in help order, then actor keys; a key bound twice is an error.
     keys.sort_by_key(|(a, _)| Action::BINDABLE.iter().position(|b| b == a));
@@ -224,6 +281,69 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         }
     }
     config
+}
+
+/// Lays `[[actors]]` entries over the actors so far: an existing name
+/// (any case) is changed field by field, a new name is added.
+fn apply_actor_patches(
+    actors: &mut Vec<Actor>,
+    actor_keys: &mut Vec<Option<(Key, Origin)>>,
+    patches: Vec<ActorPatch>,
+) {
+    for patch in patches {
+        let existing = actors
+            .iter()
+            .position(|a| a.name.eq_ignore_ascii_case(&patch.name));
+        let index = existing.unwrap_or_else(|| {
+            actors.push(Actor {
+                name: patch.name.clone(),
+                key: None,
+                color: Color::Reset,
+                aliases: Vec::new(),
+            });
+            actor_keys.push(None);
+            actors.len() - 1
+        });
+        let actor = &mut actors[index];
+        if let Some(color) = patch.color {
+            actor.color = color;
+        }
+        if let Some(aliases) = patch.aliases {
+            actor.aliases = aliases;
+        }
+        if let Some((key, origin)) = patch.key {
+            actor.key = Some(key);
+            actor_keys[index] = Some((key, origin));
+        }
+    }
+}
+
+/// A built-in theme, or one defined under `[themes.NAME]` on a built-in base.
+fn choose_theme(name: &str, defs: &[(String, ThemeDef)]) -> Result<Theme, String> {
+    if let Some(theme) = Theme::built_in(name) {
+        return Ok(theme);
+    }
+    if let Some((_, def)) = defs.iter().find(|(n, _)| n == name) {
+        let base = def.base.as_ref().map_or("dark", |(b, _)| b.as_str());
+        let mut theme = Theme::built_in(base).ok_or_else(|| {
+            format!(
+                "theme \"{name}\": unknown base \"{base}\", expected one of {}",
+                quoted_list(theme::BUILT_IN)
+            )
+        })?;
+        name.clone_into(&mut theme.name);
+        def.body.apply(&mut theme);
+        return Ok(theme);
+    }
+    let mut known: Vec<&str> = theme::BUILT_IN.to_vec();
+    known.extend(defs.iter().map(|(n, _)| n.as_str()));
+    let hint = suggest(name, &known)
+        .map(|s| format!("; did you mean \"{s}\"?"))
+        .unwrap_or_default();
+    Err(format!(
+        "theme \"name\": unknown theme \"{name}\", expected one of {}{hint}",
+        quoted_list(&known)
+    ))
 }
 
 fn describe_action(action: Action, actors: &[Actor]) -> String {
@@ -295,33 +415,27 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
                 .collect(),
         );
     }
-    if let Some(theme) = table_at(r, root, "theme", "") {
-        r.check_keys(theme, THEME_KEYS, "[theme] ");
-        if let Some(name) = r.string(theme, "name", "[theme] ") {
-            layer.theme_name = Some((name.get_ref().trim().to_owned(), origin(r, name.span())));
-        }
-        if let Some(styles) = table_at(r, theme, "styles", "[theme] ") {
-            for (key, value) in styles {
-                let name = key.get_ref().as_ref();
-                let Some(role) = Role::from_name(name) else {
-                    let hint = suggest(name, &Role::names())
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    r.error(
-                        key.span(),
-                        format!(
-                            "[theme.styles] unknown element `{}`{hint}",
-                            crate::toml_doc::printable(name)
-                        ),
-                    );
-                    continue;
-                };
-                if let Some(style) = read_style(r, value, name) {
-                    layer.styles.push((role, style));
-                }
-            }
+    if let Some(color) = r.string(root, "color", "") {
+        match ColorDepth::from_setting(color.get_ref().trim()) {
+            Ok(depth) => layer.color = Some(depth),
+            Err(e) => r.error(color.span(), format!("\"color\": {e}")),
         }
     }
+    if let Some(links) = r.string(root, "links", "") {
+        match links.get_ref().trim() {
+            "auto" => layer.links = Some(LinkMode::Auto),
+            "always" => layer.links = Some(LinkMode::Always),
+            "never" => layer.links = Some(LinkMode::Never),
+            other => r.error(
+                links.span(),
+                format!(
+                    "\"links\": expected \"auto\", \"always\" or \"never\", found \"{}\"",
+                    crate::toml_doc::printable(other)
+                ),
+            ),
+        }
+    }
+    read_themes(r, root, &mut layer);
     if let Some(actors) = get(root, "actors") {
         match actors.get_ref() {
             DeValue::Array(items) => {
@@ -368,6 +482,79 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
         }
     }
     layer
+}
+
+/// `[theme]` (the choice and its overrides) and `[themes.NAME]` (whole themes).
+fn read_themes(r: &mut DocReader<'_>, root: &Table<'_>, layer: &mut Layer) {
+    if let Some(theme) = table_at(r, root, "theme", "") {
+        r.check_keys(theme, THEME_KEYS, "[theme] ");
+        if let Some(name) = r.string(theme, "name", "[theme] ") {
+            layer.theme_name = Some((name.get_ref().trim().to_owned(), origin(r, name.span())));
+        }
+        layer.overrides = read_theme_body(r, theme, "theme");
+    }
+    if let Some(themes) = table_at(r, root, "themes", "") {
+        for (key, value) in themes {
+            let name = key.get_ref().to_string();
+            let context = format!("[themes.{}] ", crate::toml_doc::printable(&name));
+            let DeValue::Table(def) = value.get_ref() else {
+                r.mismatch(value, &name, "a table", "[themes] ");
+                continue;
+            };
+            r.check_keys(def, THEME_DEF_KEYS, &context);
+            let base = r
+                .string(def, "base", &context)
+                .map(|b| (b.get_ref().trim().to_owned(), origin(r, b.span())));
+            if let Some((b, o)) = &base
+                && Theme::built_in(b).is_none()
+            {
+                r.diagnostics.push(o.error(format!(
+                    "{context}\"base\": expected a built-in theme ({}), found \"{}\"",
+                    quoted_list(theme::BUILT_IN),
+                    crate::toml_doc::printable(b)
+                )));
+            }
+            let body = read_theme_body(r, def, &format!("themes.{name}"));
+            layer.themes.push((name, ThemeDef { base, body }));
+        }
+    }
+}
+
+/// `styles` and `actors` of a `[theme]` or `[themes.NAME]` table.
+fn read_theme_body(r: &mut DocReader<'_>, table: &Table<'_>, section: &str) -> ThemeBody {
+    let mut body = ThemeBody::default();
+    let context = format!("[{section}] ");
+    if let Some(styles) = table_at(r, table, "styles", &context) {
+        for (key, value) in styles {
+            let name = key.get_ref().as_ref();
+            let Some(role) = Role::from_name(name) else {
+                let hint = suggest(name, &Role::names())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                r.error(
+                    key.span(),
+                    format!(
+                        "[{section}.styles] unknown element `{}`{hint}",
+                        crate::toml_doc::printable(name)
+                    ),
+                );
+                continue;
+            };
+            if let Some(style) = read_style(r, value, &format!("[{section}.styles] `{name}`")) {
+                body.styles.push((role, style));
+            }
+        }
+    }
+    if let Some(actors) = table_at(r, table, "actors", &context) {
+        for (key, value) in actors {
+            let name = key.get_ref().to_string();
+            let what = format!("[{section}.actors] `{}`", crate::toml_doc::printable(&name));
+            if let Some(color) = read_color(r, value, &what) {
+                body.actors.push((name, color));
+            }
+        }
+    }
+    body
 }
 
 fn table_at<'t, 'i>(
@@ -449,11 +636,10 @@ fn read_color(
 fn read_style(
     r: &mut DocReader<'_>,
     value: &crate::toml_doc::Value<'_>,
-    element: &str,
+    what: &str,
 ) -> Option<Style> {
-    let what = format!("[theme.styles] `{element}`");
     let DeValue::Table(t) = value.get_ref() else {
-        return read_color(r, value, &what).map(|c| Style::new().fg(c));
+        return read_color(r, value, what).map(|c| Style::new().fg(c));
     };
     r.check_keys(t, STYLE_KEYS, &format!("{what}: "));
     let mut style = Style::new();

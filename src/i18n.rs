@@ -70,6 +70,12 @@ pub struct Ui {
     pub link: String,
     pub fallback: String,
     pub language_switched: String,
+    pub no_link: String,
+    pub copied: String,
+    pub opened: String,
+    pub no_display: String,
+    pub open_failed: String,
+    pub tmux_clipboard: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

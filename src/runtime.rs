@@ -1,9 +1,12 @@
 //! The loop that connects an app to a backend and an input source. It
 //! sleeps until input arrives, drains what is queued (capped, so a flood
-//! still draws), and draws once if anything changed. Generic over the
-//! backend, so tests, the local terminal and (later) SSH run the same loop.
+//! still draws), performs the effects the app asked for, and draws once if
+//! anything changed. Generic over the backend and over a `Driver` that
+//! knows the outside world, so tests, the local terminal and (later) SSH
+//! sessions run the same loop.
 
 pub mod local;
+pub mod osc;
 
 use std::io::Write;
 use std::sync::mpsc::Receiver;
@@ -13,7 +16,7 @@ use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::crossterm::{execute, queue};
 
-use crate::app::App;
+use crate::app::{App, Effect};
 use crate::input::Input;
 use crate::view;
 
@@ -41,25 +44,51 @@ impl<W: Write> FrameSink for CrosstermBackend<W> {
     }
 }
 
+/// The outside world as the loop sees it: who performs effects, and what
+/// is written after a frame (hyperlinks).
+pub trait Driver<B: FrameSink> {
+    /// Carries out one effect (quitting is handled by the loop).
+    fn perform(&mut self, effect: Effect, app: &mut App, terminal: &mut Terminal<B>) {
+        let _ = (effect, app, terminal);
+    }
+
+    /// Runs inside the frame, after ratatui has drawn it.
+    fn after_draw(&mut self, app: &App, terminal: &mut Terminal<B>) -> Result<(), B::Error> {
+        let _ = (app, terminal);
+        Ok(())
+    }
+}
+
+/// A driver that does nothing: for tests and benchmarks.
+pub struct Quiet;
+
+impl<B: FrameSink> Driver<B> for Quiet {}
+
 /// Runs until the app quits or the input source closes.
 pub fn run<B: FrameSink>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     inputs: &Receiver<Input>,
+    driver: &mut impl Driver<B>,
 ) -> Result<(), B::Error> {
     loop {
         if app.take_dirty() {
-            draw(terminal, app)?;
+            draw_with(terminal, app, driver)?;
         }
         let Ok(first) = inputs.recv() else {
             return Ok(());
         };
-        app.handle(first);
+        let mut effects = app.handle(first);
         for input in inputs.try_iter().take(DRAIN_LIMIT - 1) {
             if app.should_quit() {
                 break;
             }
-            app.handle(input);
+            effects.extend(app.handle(input));
+        }
+        for effect in effects {
+            if effect != Effect::Quit {
+                driver.perform(effect, app, terminal);
+            }
         }
         if app.should_quit() {
             return Ok(());
@@ -69,7 +98,16 @@ pub fn run<B: FrameSink>(
 
 /// Draws one frame inside a synchronized update.
 pub fn draw<B: FrameSink>(terminal: &mut Terminal<B>, app: &App) -> Result<(), B::Error> {
+    draw_with(terminal, app, &mut Quiet)
+}
+
+fn draw_with<B: FrameSink>(
+    terminal: &mut Terminal<B>,
+    app: &App,
+    driver: &mut impl Driver<B>,
+) -> Result<(), B::Error> {
     terminal.backend_mut().begin_frame()?;
     terminal.draw(|frame| view::draw(app, frame))?;
+    driver.after_draw(app, terminal)?;
     terminal.backend_mut().end_frame()
 }

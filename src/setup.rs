@@ -114,8 +114,10 @@ pub fn start(sources: &Sources) -> Result<Startup, Vec<Diagnostic>> {
 }
 
 /// Loads `roots` under an already loaded config.
-pub fn start_with(sources: &Sources, config: Config, roots: &[ContentRoot]) -> Startup {
+pub fn start_with(sources: &Sources, mut config: Config, roots: &[ContentRoot]) -> Startup {
     let library = load_library(roots, &config.actor_directory());
+    let depth = config.color_depth(|name| std::env::var(name).ok());
+    config.adapt_colors(depth);
     let language = language(sources.lang.as_deref(), &config, |name| {
         std::env::var(name).ok()
     });

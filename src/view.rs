@@ -8,6 +8,7 @@ mod status;
 mod timeline;
 mod topics;
 
+pub use reader::{LinkSpan, link_spans};
 pub use topics::truncate;
 
 use ratatui::Frame;

@@ -133,7 +133,7 @@ fn unknown_keys_warn_with_a_suggestion() {
 )]
 #[case::unknown_theme(
     "[theme]\nname = \"drak\"\n",
-    "user.toml:2:8: error: theme \"name\": unknown theme \"drak\", expected one of \"dark\", \"light\"; did you mean \"dark\"?"
+    "user.toml:2:8: error: theme \"name\": unknown theme \"drak\", expected one of \"dark\", \"light\", \"high-contrast\", \"mono\"; did you mean \"dark\"?"
 )]
 #[case::bad_key_name(
     "[keys]\nquit = [\"ctrl-\"]\n",

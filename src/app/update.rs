@@ -85,6 +85,17 @@ impl App {
                 self.refresh();
             }
             Action::SwitchLanguage => self.switch_language(),
+            Action::CopyLink | Action::OpenLink => {
+                let Some(url) = self.open_link().map(str::to_owned) else {
+                    self.notice = Some(self.strings.ui.no_link.clone());
+                    return Vec::new();
+                };
+                return vec![if action == Action::CopyLink {
+                    Effect::Copy(url)
+                } else {
+                    Effect::OpenUrl(url)
+                }];
+            }
         }
         Vec::new()
     }
@@ -278,6 +289,11 @@ impl App {
                 Span::new(what, Role::Overlay),
             ]);
         }
+        lines.push(Vec::new());
+        lines.push(vec![Span::new(
+            self.strings.ui.tmux_clipboard.clone(),
+            Role::Muted,
+        )]);
         lines
     }
 

@@ -72,23 +72,32 @@ impl Role {
     }
 }
 
-/// A resolved theme: one style per role.
+/// A resolved theme: one style per role, and the actors' colours.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
     pub name: String,
     styles: Vec<Style>,
+    /// Colours this theme gives actors (by lowercased name), over the
+    /// colours in `[[actors]]`.
+    pub actor_colors: Vec<(String, Color)>,
+    /// Whether actors are shown in colour at all (`mono` says no).
+    pub colored_actors: bool,
 }
 
-pub const BUILT_IN: &[&str] = &["dark", "light"];
+pub const BUILT_IN: &[&str] = &["dark", "light", "high-contrast", "mono"];
 
 impl Theme {
     pub fn built_in(name: &str) -> Option<Self> {
         let palette: fn(Role) -> Style = match name {
             "dark" => dark,
             "light" => light,
+            "high-contrast" => high_contrast,
+            "mono" => mono,
             _ => return None,
         };
-        Some(Self::from_palette(name, palette))
+        let mut theme = Self::from_palette(name, palette);
+        theme.colored_actors = name != "mono";
+        Some(theme)
     }
 
     /// The default theme.
@@ -100,6 +109,34 @@ impl Theme {
         Self {
             name: name.to_owned(),
             styles: Role::ALL.iter().map(|&r| palette(r)).collect(),
+            actor_colors: Vec::new(),
+            colored_actors: true,
+        }
+    }
+
+    /// The colour this theme gives an actor, if it overrides the config's.
+    pub fn actor_color(&self, name: &str) -> Option<Color> {
+        let key = name.to_lowercase();
+        self.actor_colors
+            .iter()
+            .find(|(n, _)| *n == key)
+            .map(|(_, c)| *c)
+    }
+
+    /// Converts every colour to what a terminal of `depth` can show. With
+    /// no colour at all, emphasis moves to modifiers so the selection, the
+    /// focused pane and the section being read stay visible.
+    pub fn adapt(&mut self, depth: ColorDepth) {
+        for style in &mut self.styles {
+            *style = adapt_style(*style, depth);
+        }
+        for (_, c) in &mut self.actor_colors {
+            *c = adapt_color(*c, depth);
+        }
+        if depth == ColorDepth::None {
+            for (role, modifier) in NO_COLOR_EMPHASIS {
+                self.patch(*role, Style::new().add_modifier(*modifier));
+            }
         }
     }
 
@@ -113,6 +150,21 @@ impl Theme {
         *slot = slot.patch(patch);
     }
 }
+
+/// Where colour carried meaning, the modifier that carries it without colour.
+const NO_COLOR_EMPHASIS: &[(Role, Modifier)] = &[
+    (Role::Selection, Modifier::REVERSED),
+    (Role::SelectionInactive, Modifier::UNDERLINED),
+    (Role::BorderFocused, Modifier::BOLD),
+    (Role::TitleFocused, Modifier::BOLD),
+    (Role::Reading, Modifier::BOLD),
+    (Role::Status, Modifier::REVERSED),
+    (Role::FilterOn, Modifier::REVERSED),
+    (Role::Link, Modifier::UNDERLINED),
+    (Role::Year, Modifier::BOLD),
+    (Role::Warning, Modifier::BOLD),
+    (Role::Error, Modifier::BOLD),
+];
 
 fn fg(c: Color) -> Style {
     Style::new().fg(c)
@@ -185,6 +237,231 @@ fn light(role: Role) -> Style {
     }
 }
 
+#[allow(clippy::match_same_arms)] // a palette reads best as one arm per role
+fn high_contrast(role: Role) -> Style {
+    let bold = Modifier::BOLD;
+    match role {
+        Role::Base | Role::Body => fg(Color::White),
+        Role::Border => fg(Color::White),
+        Role::BorderFocused => fg(Color::LightYellow).add_modifier(bold),
+        Role::Title => fg(Color::White).add_modifier(bold),
+        Role::TitleFocused => fg(Color::LightYellow).add_modifier(bold),
+        Role::Selection => Style::new()
+            .fg(Color::Black)
+            .bg(Color::LightYellow)
+            .add_modifier(bold),
+        Role::SelectionInactive => Style::new().fg(Color::Black).bg(Color::White),
+        Role::Reading => fg(Color::LightYellow).add_modifier(bold | Modifier::UNDERLINED),
+        Role::Heading => fg(Color::LightYellow).add_modifier(bold),
+        Role::Kicker => fg(Color::LightCyan).add_modifier(bold),
+        Role::Meta | Role::Date | Role::Count => fg(Color::White),
+        Role::Label | Role::Muted => fg(Color::Gray),
+        Role::Topic => fg(Color::LightMagenta),
+        Role::Link => fg(Color::LightCyan).add_modifier(Modifier::UNDERLINED),
+        Role::Bullet => fg(Color::LightYellow),
+        Role::Year => fg(Color::LightYellow).add_modifier(bold | Modifier::UNDERLINED),
+        Role::Month => fg(Color::LightCyan).add_modifier(bold),
+        Role::Status => Style::new().fg(Color::Black).bg(Color::White),
+        Role::Key => fg(Color::Blue).add_modifier(bold),
+        Role::Warning => fg(Color::LightRed).add_modifier(bold),
+        Role::Error => fg(Color::LightRed).add_modifier(bold | Modifier::REVERSED),
+        Role::Overlay => Style::new().fg(Color::White).bg(Color::Black),
+        Role::FilterOn => Style::new().add_modifier(Modifier::REVERSED | bold),
+        Role::FilterOff => Style::new(),
+        Role::Empty => fg(Color::White).add_modifier(Modifier::ITALIC),
+        Role::Scrollbar => fg(Color::LightYellow),
+    }
+}
+
+/// No colour at all: everything by bold, dim, reverse and underline.
+#[allow(clippy::match_same_arms)] // a palette reads best as one arm per role
+fn mono(role: Role) -> Style {
+    let s = Style::new();
+    match role {
+        Role::Base | Role::Body | Role::Meta | Role::Date | Role::Count | Role::Topic => s,
+        Role::Kicker
+        | Role::Bullet
+        | Role::Month
+        | Role::FilterOff
+        | Role::Scrollbar
+        | Role::Overlay => s,
+        Role::Border | Role::Label | Role::Muted => s.add_modifier(Modifier::DIM),
+        Role::Title => s,
+        Role::BorderFocused | Role::TitleFocused | Role::Heading | Role::Key => {
+            s.add_modifier(Modifier::BOLD)
+        }
+        Role::Selection | Role::Status => s.add_modifier(Modifier::REVERSED),
+        Role::SelectionInactive => s.add_modifier(Modifier::UNDERLINED),
+        Role::Reading => s.add_modifier(Modifier::BOLD),
+        Role::Link => s.add_modifier(Modifier::UNDERLINED),
+        Role::Year => s.add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+        Role::Warning | Role::Error => s.add_modifier(Modifier::BOLD),
+        Role::FilterOn => s.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        Role::Empty => s.add_modifier(Modifier::ITALIC),
+    }
+}
+
+/// How many colours a terminal shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ColorDepth {
+    None,
+    Ansi16,
+    Ansi256,
+    TrueColor,
+}
+
+impl ColorDepth {
+    /// The config's `color` setting: `auto` (None here) or a fixed depth.
+    pub fn from_setting(text: &str) -> Result<Option<Self>, String> {
+        match text {
+            "auto" => Ok(None),
+            "truecolor" | "24bit" => Ok(Some(Self::TrueColor)),
+            "256" => Ok(Some(Self::Ansi256)),
+            "16" => Ok(Some(Self::Ansi16)),
+            "none" => Ok(Some(Self::None)),
+            _ => Err(format!(
+                "expected \"auto\", \"truecolor\", \"256\", \"16\" or \"none\", found \"{}\"",
+                crate::toml_doc::printable(text)
+            )),
+        }
+    }
+
+    /// What the environment says: `NO_COLOR` (any value) means none, then
+    /// `COLORTERM`, then `TERM`. `env` is a lookup so that a remote
+    /// session can pass its own variables.
+    pub fn detect(env: impl Fn(&str) -> Option<String>) -> Self {
+        if env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            return Self::None;
+        }
+        let colorterm = env("COLORTERM").unwrap_or_default().to_ascii_lowercase();
+        if colorterm == "truecolor" || colorterm == "24bit" {
+            return Self::TrueColor;
+        }
+        let term = env("TERM").unwrap_or_default().to_ascii_lowercase();
+        let truecolor_terms = [
+            "-direct",
+            "kitty",
+            "ghostty",
+            "wezterm",
+            "alacritty",
+            "foot",
+            "iterm",
+        ];
+        if truecolor_terms.iter().any(|t| term.contains(t)) {
+            Self::TrueColor
+        } else if term.contains("256") {
+            Self::Ansi256
+        } else if term == "dumb" {
+            Self::None
+        } else if term.is_empty() {
+            Self::Ansi16
+        } else {
+            // xterm, screen, linux, vt220...: assume the 16 ANSI colours.
+            Self::Ansi16
+        }
+    }
+}
+
+/// The 16 ANSI colours as xterm shows them, for nearest-colour matching.
+const ANSI16: [(Color, (u8, u8, u8)); 16] = [
+    (Color::Black, (0, 0, 0)),
+    (Color::Red, (205, 0, 0)),
+    (Color::Green, (0, 205, 0)),
+    (Color::Yellow, (205, 205, 0)),
+    (Color::Blue, (0, 0, 238)),
+    (Color::Magenta, (205, 0, 205)),
+    (Color::Cyan, (0, 205, 205)),
+    (Color::Gray, (229, 229, 229)),
+    (Color::DarkGray, (127, 127, 127)),
+    (Color::LightRed, (255, 0, 0)),
+    (Color::LightGreen, (0, 255, 0)),
+    (Color::LightYellow, (255, 255, 0)),
+    (Color::LightBlue, (92, 92, 255)),
+    (Color::LightMagenta, (255, 0, 255)),
+    (Color::LightCyan, (0, 255, 255)),
+    (Color::White, (255, 255, 255)),
+];
+
+const CUBE: [u8; 6] = [0, 95, 135, 175, 215, 255];
+
+/// The RGB value of a 256-palette index (xterm's defaults).
+pub fn indexed_rgb(i: u8) -> (u8, u8, u8) {
+    match i {
+        0..=15 => ANSI16[usize::from(i)].1,
+        16..=231 => {
+            let n = i - 16;
+            (
+                CUBE[usize::from(n / 36)],
+                CUBE[usize::from(n / 6 % 6)],
+                CUBE[usize::from(n % 6)],
+            )
+        }
+        _ => {
+            let v = 8 + (i - 232) * 10;
+            (v, v, v)
+        }
+    }
+}
+
+fn distance(a: (u8, u8, u8), b: (u8, u8, u8)) -> u32 {
+    let d = |x: u8, y: u8| (i32::from(x) - i32::from(y)).unsigned_abs();
+    // Weighted for how the eye sees green and red more than blue.
+    3 * d(a.0, b.0).pow(2) + 4 * d(a.1, b.1).pow(2) + 2 * d(a.2, b.2).pow(2)
+}
+
+/// The nearest 256-palette index to an RGB colour (cube or grey ramp).
+pub fn nearest_256(rgb: (u8, u8, u8)) -> u8 {
+    let step = |v: u8| {
+        CUBE.iter()
+            .enumerate()
+            .min_by_key(|(_, c)| (i32::from(**c) - i32::from(v)).abs())
+            .map_or(0, |(i, _)| i as u8)
+    };
+    let cube = 16 + 36 * step(rgb.0) + 6 * step(rgb.1) + step(rgb.2);
+    let grey_level = (u16::from(rgb.0) + u16::from(rgb.1) + u16::from(rgb.2)) / 3;
+    let grey = 232 + (grey_level.saturating_sub(8) / 10).min(23) as u8;
+    [cube, grey]
+        .into_iter()
+        .min_by_key(|&i| distance(indexed_rgb(i), rgb))
+        .unwrap_or(cube)
+}
+
+/// The nearest of the 16 ANSI colours.
+pub fn nearest_16(rgb: (u8, u8, u8)) -> Color {
+    ANSI16
+        .iter()
+        .min_by_key(|(_, c)| distance(*c, rgb))
+        .map_or(Color::White, |(c, _)| *c)
+}
+
+/// A colour as a terminal of `depth` can show it.
+pub fn adapt_color(color: Color, depth: ColorDepth) -> Color {
+    match (depth, color) {
+        (ColorDepth::None, _) => Color::Reset,
+        (ColorDepth::Ansi256, Color::Rgb(r, g, b)) => Color::Indexed(nearest_256((r, g, b))),
+        (ColorDepth::Ansi16, Color::Rgb(r, g, b)) => nearest_16((r, g, b)),
+        (ColorDepth::Ansi16, Color::Indexed(i)) if i >= 16 => nearest_16(indexed_rgb(i)),
+        (ColorDepth::Ansi16, Color::Indexed(i)) => ANSI16[usize::from(i)].0,
+        (_, c) => c,
+    }
+}
+
+fn adapt_style(style: Style, depth: ColorDepth) -> Style {
+    let mut out = style;
+    out.fg = style
+        .fg
+        .map(|c| adapt_color(c, depth))
+        .filter(|c| *c != Color::Reset || depth != ColorDepth::None);
+    out.bg = style
+        .bg
+        .map(|c| adapt_color(c, depth))
+        .filter(|c| *c != Color::Reset || depth != ColorDepth::None);
+    if depth == ColorDepth::None {
+        out.underline_color = None;
+    }
+    out
+}
+
 /// Parses a colour: a name (`yellow`, `darkgray`), an index (`238`) or hex (`#ff8800`).
 pub fn parse_color(text: &str) -> Result<Color, String> {
     let t = text.trim();
@@ -216,6 +493,90 @@ mod tests {
             let theme = Theme::built_in(name).unwrap();
             assert_eq!(theme.styles.len(), Role::ALL.len());
         }
+    }
+
+    #[test]
+    fn colours_come_down_to_the_terminal_depth() {
+        let orange = Color::Rgb(0xff, 0x88, 0x00);
+        assert_eq!(adapt_color(orange, ColorDepth::TrueColor), orange);
+        assert_eq!(
+            adapt_color(orange, ColorDepth::Ansi256),
+            Color::Indexed(208)
+        );
+        assert_eq!(adapt_color(orange, ColorDepth::Ansi16), Color::Yellow);
+        assert_eq!(
+            adapt_color(Color::Rgb(30, 30, 30), ColorDepth::Ansi256),
+            Color::Indexed(234)
+        );
+        assert_eq!(
+            adapt_color(Color::Indexed(236), ColorDepth::Ansi16),
+            Color::Black
+        );
+        assert_eq!(
+            adapt_color(Color::Indexed(196), ColorDepth::Ansi16),
+            Color::LightRed
+        );
+        assert_eq!(adapt_color(Color::Yellow, ColorDepth::None), Color::Reset);
+    }
+
+    #[test]
+    fn depth_follows_no_color_colorterm_and_term() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(
+            ColorDepth::detect(env(&[("NO_COLOR", "1"), ("COLORTERM", "truecolor")])),
+            ColorDepth::None
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("COLORTERM", "truecolor"), ("TERM", "xterm")])),
+            ColorDepth::TrueColor
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("TERM", "xterm-256color")])),
+            ColorDepth::Ansi256
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("TERM", "tmux-256color")])),
+            ColorDepth::Ansi256
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("TERM", "xterm-kitty")])),
+            ColorDepth::TrueColor
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("TERM", "xterm")])),
+            ColorDepth::Ansi16
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("TERM", "screen")])),
+            ColorDepth::Ansi16
+        );
+        assert_eq!(
+            ColorDepth::detect(env(&[("TERM", "dumb")])),
+            ColorDepth::None
+        );
+    }
+
+    #[test]
+    fn without_colour_the_selection_is_still_visible() {
+        let mut theme = Theme::built_in("dark").unwrap();
+        theme.adapt(ColorDepth::None);
+        for role in Role::ALL {
+            let s = theme.style(*role);
+            assert!(s.fg.is_none() && s.bg.is_none(), "{role:?}");
+        }
+        assert!(
+            theme
+                .style(Role::Selection)
+                .add_modifier
+                .contains(Modifier::REVERSED)
+        );
     }
 
     #[test]

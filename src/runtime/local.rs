@@ -1,31 +1,42 @@
 //! The local terminal: raw mode and the alternate screen, restored on
 //! every path (normal exit, error, panic, SIGTERM, SIGHUP); key and resize
-//! events from a crossterm thread; signals from a signal-hook thread.
+//! events from a crossterm thread; signals from a signal-hook thread; a
+//! watchdog that notices a terminal that went away. Effects (clipboard,
+//! browser) and hyperlinks are carried out here.
 
-use std::io::{self, Stdout};
+use std::io::{self, IsTerminal, Stdout, Write};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread;
+use std::time::Duration;
 
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{CrosstermBackend, IntoCrossterm};
 use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::style::{Attribute, Print, ResetColor, SetAttribute, SetForegroundColor};
 use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
-use ratatui::crossterm::{cursor, execute};
+use ratatui::crossterm::{cursor, execute, queue};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::app::App;
+use super::{Driver, osc};
+use crate::app::{App, Effect};
+use crate::config::{LinkMode, Role};
+use crate::i18n::fill;
 use crate::input::{Input, Key};
+use crate::view::{LinkSpan, link_spans};
 
 /// Set once the terminal is back to normal, so it is restored only once.
 static RESTORED: AtomicBool = AtomicBool::new(true);
 
+type Backend = CrosstermBackend<Stdout>;
+
 /// Owns the terminal's raw mode and alternate screen while alive.
 pub struct TerminalGuard {
-    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+    pub terminal: Terminal<Backend>,
 }
 
 impl TerminalGuard {
@@ -73,13 +84,173 @@ fn install_panic_hook() {
 
 /// Runs the app on the local terminal until it quits or the terminal goes away.
 pub fn run(mut app: App) -> io::Result<()> {
+    let env = |name: &str| std::env::var(name).ok();
+    let mut driver = LocalDriver {
+        links: links_supported(app.config().links, env),
+        in_tmux: env("TMUX").is_some(),
+        last_links: Vec::new(),
+    };
     let mut guard = TerminalGuard::enter()?;
     let (tx, rx) = mpsc::channel();
     spawn_events(tx.clone());
+    spawn_watchdog(tx.clone());
     spawn_signals(tx)?;
     let size = guard.terminal.size()?;
     app.handle(Input::Resize(size.width, size.height));
-    super::run(&mut guard.terminal, &mut app, &rx)
+    super::run(&mut guard.terminal, &mut app, &rx, &mut driver)
+}
+
+/// Whether to send OSC 8 hyperlinks: as configured, or (auto) for
+/// terminals known to show them, never inside tmux or screen, which drop
+/// or mangle them in common versions.
+pub fn links_supported(mode: LinkMode, env: impl Fn(&str) -> Option<String>) -> bool {
+    match mode {
+        LinkMode::Always => true,
+        LinkMode::Never => false,
+        LinkMode::Auto => {
+            let term = env("TERM").unwrap_or_default();
+            if env("TMUX").is_some() || term.starts_with("screen") || term.starts_with("tmux") {
+                return false;
+            }
+            let program = env("TERM_PROGRAM").unwrap_or_default();
+            let vte = env("VTE_VERSION")
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(0);
+            ["iTerm.app", "WezTerm", "vscode", "ghostty", "Hyper"].contains(&program.as_str())
+                || vte >= 5000
+                || ["kitty", "wezterm", "foot", "ghostty", "alacritty"]
+                    .iter()
+                    .any(|t| term.contains(t))
+        }
+    }
+}
+
+struct LocalDriver {
+    links: bool,
+    in_tmux: bool,
+    /// Links written with the last frame, so unchanged ones are not resent.
+    last_links: Vec<LinkSpan>,
+}
+
+impl LocalDriver {
+    fn copy(&self, text: &str, app: &mut App, out: &mut impl Write) -> bool {
+        let Some(sequence) = osc::copy_sequence(text) else {
+            return false;
+        };
+        let sent = out
+            .write_all(sequence.as_bytes())
+            .and_then(|()| out.flush())
+            .is_ok();
+        if sent {
+            let mut notice = fill(
+                &app.strings.ui.copied,
+                &[("bytes", &text.len().to_string())],
+            );
+            if self.in_tmux {
+                notice = format!("{notice} {}", app.strings.ui.tmux_clipboard);
+            }
+            app.notify(notice);
+        }
+        sent
+    }
+}
+
+impl Driver<Backend> for LocalDriver {
+    fn perform(&mut self, effect: Effect, app: &mut App, terminal: &mut Terminal<Backend>) {
+        match effect {
+            Effect::Quit => {}
+            Effect::Copy(text) => {
+                self.copy(&text, app, terminal.backend_mut());
+            }
+            Effect::OpenUrl(url) => {
+                let env = |name: &str| std::env::var(name).ok();
+                if !has_display(env) {
+                    self.copy(&url, app, terminal.backend_mut());
+                    let notice = app.strings.ui.no_display.clone();
+                    app.notify(notice);
+                    return;
+                }
+                match open_in_browser(&url, env) {
+                    Ok(()) => {
+                        let notice = app.strings.ui.opened.clone();
+                        app.notify(notice);
+                    }
+                    Err(e) => {
+                        self.copy(&url, app, terminal.backend_mut());
+                        let notice =
+                            fill(&app.strings.ui.open_failed, &[("error", &e.to_string())]);
+                        app.notify(notice);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Marks the link on screen as an OSC 8 hyperlink, by writing the same
+    /// text again inside the sequence. Only when it changed: the terminal
+    /// keeps the link until the cells are overwritten.
+    fn after_draw(&mut self, app: &App, terminal: &mut Terminal<Backend>) -> io::Result<()> {
+        if !self.links {
+            return Ok(());
+        }
+        let spans = link_spans(app);
+        if spans == self.last_links {
+            return Ok(());
+        }
+        let url = app.open_link().and_then(osc::safe_url).unwrap_or_default();
+        let id = app.reader.open.unwrap_or_default().to_string();
+        let color = app.style(Role::Link).fg;
+        let out = terminal.backend_mut();
+        if !url.is_empty() {
+            for span in &spans {
+                queue!(out, cursor::MoveTo(span.x, span.y))?;
+                if let Some(c) = color {
+                    queue!(out, SetForegroundColor(c.into_crossterm()))?;
+                }
+                queue!(
+                    out,
+                    SetAttribute(Attribute::Underlined),
+                    Print(osc::link_open(url, &id)),
+                    Print(&span.text),
+                    Print(osc::LINK_CLOSE),
+                    SetAttribute(Attribute::Reset),
+                    ResetColor
+                )?;
+            }
+        }
+        self.last_links = spans;
+        Ok(())
+    }
+}
+
+/// Whether a browser could show anything: a graphical session here.
+pub fn has_display(env: impl Fn(&str) -> Option<String>) -> bool {
+    cfg!(target_os = "macos")
+        || ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .any(|v| env(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// `$BROWSER`, else the platform's opener, detached from our terminal.
+fn open_in_browser(url: &str, env: impl Fn(&str) -> Option<String>) -> io::Result<()> {
+    let program = env("BROWSER")
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| {
+            if cfg!(target_os = "macos") {
+                "open".into()
+            } else {
+                "xdg-open".into()
+            }
+        });
+    let mut child = Command::new(program.trim())
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    // Reap it without blocking the reader.
+    thread::spawn(move || child.wait());
+    Ok(())
 }
 
 /// Reads terminal events. A read error means the terminal is gone: the
@@ -101,6 +272,19 @@ fn spawn_events(tx: Sender<Input>) {
     });
 }
 
+/// Checks once a second that the terminal is still there. After a hang-up
+/// with SIGHUP ignored, crossterm's reader can spin without ever returning
+/// an error (crossterm issue 793); this makes the reader leave within a
+/// second anyway.
+fn spawn_watchdog(tx: Sender<Input>) {
+    thread::spawn(move || {
+        while io::stdin().is_terminal() && io::stdout().is_terminal() {
+            thread::sleep(Duration::from_secs(1));
+        }
+        let _ = tx.send(Input::Stop);
+    });
+}
+
 fn spawn_signals(tx: Sender<Input>) -> io::Result<()> {
     let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
     thread::spawn(move || {
@@ -109,4 +293,56 @@ fn spawn_signals(tx: Sender<Input>) -> io::Result<()> {
         }
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn hyperlinks_only_where_the_terminal_shows_them() {
+        assert!(links_supported(
+            LinkMode::Auto,
+            env(&[("TERM", "xterm-kitty")])
+        ));
+        assert!(links_supported(
+            LinkMode::Auto,
+            env(&[("TERM", "xterm-256color"), ("VTE_VERSION", "7200")])
+        ));
+        assert!(!links_supported(
+            LinkMode::Auto,
+            env(&[("TERM", "xterm-256color")])
+        ));
+        assert!(!links_supported(
+            LinkMode::Auto,
+            env(&[("TERM", "xterm-kitty"), ("TMUX", "/tmp/x")])
+        ));
+        assert!(!links_supported(
+            LinkMode::Never,
+            env(&[("TERM", "xterm-kitty")])
+        ));
+        assert!(links_supported(
+            LinkMode::Always,
+            env(&[("TERM", "screen")])
+        ));
+    }
+
+    #[test]
+    fn a_browser_needs_a_display() {
+        if cfg!(target_os = "macos") {
+            return;
+        }
+        assert!(!has_display(env(&[])));
+        assert!(has_display(env(&[("DISPLAY", ":0")])));
+        assert!(has_display(env(&[("WAYLAND_DISPLAY", "wayland-0")])));
+    }
 }

@@ -12,7 +12,19 @@ use crate::config::Role;
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, overlay: &Overlay) {
     let area = app.layout.area;
-    let width = overlay_width(&app.layout).min(area.width);
+    let widest = overlay
+        .lines
+        .iter()
+        .map(crate::app::reflow::line_width)
+        .max()
+        .unwrap_or(0);
+    let width = match overlay.kind {
+        // Help is a table: as wide as its widest row, not the whole screen.
+        OverlayKind::Help => u16::try_from(widest + 4).unwrap_or(u16::MAX).max(30),
+        OverlayKind::Warnings => u16::MAX,
+    }
+    .min(overlay_width(&app.layout))
+    .min(area.width);
     let wanted = u16::try_from(overlay.lines.len() + 2).unwrap_or(u16::MAX);
     let height = wanted
         .min(area.height.saturating_sub(2))
@@ -37,6 +49,17 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, overlay: &Overlay) {
             ))
             .alignment(Alignment::Right),
         );
+    let visible = usize::from(rect.height.saturating_sub(2));
+    let block = if overlay.lines.len() > visible {
+        // More than fits: say where we are, like the reading pane does.
+        let last = (overlay.scroll + visible).min(overlay.lines.len());
+        let position = format!(" {}-{last}/{} ", overlay.scroll + 1, overlay.lines.len());
+        block.title_bottom(
+            Line::from(Span::styled(position, app.style(Role::Meta))).alignment(Alignment::Left),
+        )
+    } else {
+        block
+    };
     let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);

@@ -39,12 +39,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         empty_state(app, frame, inner, &message);
         return;
     }
-    let text_area = Rect::new(
-        inner.x.saturating_add(1),
-        inner.y,
-        inner.width.saturating_sub(2),
-        inner.height,
-    );
+    let text_area = text_area(inner);
     let visible: Vec<Line<'_>> = lines
         .iter()
         .skip(app.reader.scroll)
@@ -68,4 +63,57 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
             &mut state,
         );
     }
+}
+
+/// Where the text goes inside the pane's border: one column of margin on
+/// the left, one for the scroll bar on the right.
+fn text_area(inner: Rect) -> Rect {
+    Rect::new(
+        inner.x.saturating_add(1),
+        inner.y,
+        inner.width.saturating_sub(2),
+        inner.height,
+    )
+}
+
+/// A piece of a URL as drawn on screen, to be marked as a hyperlink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSpan {
+    pub x: u16,
+    pub y: u16,
+    pub text: String,
+}
+
+/// Where the open section's link is on screen (none under an overlay or
+/// when the reading pane is hidden), from the same layout as `draw`.
+pub fn link_spans(app: &App) -> Vec<LinkSpan> {
+    let area = app.layout.reader;
+    if app.overlay.is_some() || area.area() == 0 || app.reader.open.is_none() {
+        return Vec::new();
+    }
+    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+    let text = text_area(inner);
+    let mut spans = Vec::new();
+    let rows = app
+        .reader
+        .lines
+        .iter()
+        .skip(app.reader.scroll)
+        .take(usize::from(text.height));
+    for (row, line) in rows.enumerate() {
+        let mut x = text.x;
+        for span in line {
+            let width = unicode_width::UnicodeWidthStr::width(span.text.as_str());
+            if span.paint == crate::app::Paint::Role(Role::Link) {
+                let fits = usize::from(text.right().saturating_sub(x));
+                spans.push(LinkSpan {
+                    x,
+                    y: text.y + row as u16,
+                    text: crate::view::truncate(&span.text, fits),
+                });
+            }
+            x = x.saturating_add(width as u16);
+        }
+    }
+    spans
 }

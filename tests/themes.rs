@@ -1,0 +1,153 @@
+//! Themes and colour depth: the same screen in every built-in theme, and
+//! at every colour depth with no colour beyond what the terminal can show.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use std::fmt::Write as _;
+
+use aiwatch_tui::config::{ColorDepth, Config};
+use aiwatch_tui::content::ContentRoot;
+use common::{app_with, press, render};
+use insta::assert_snapshot;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use rstest::rstest;
+
+/// Each row's runs of one style: `row 3: 0-29 fg=Cyan bg=- BOLD`.
+fn style_runs(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut x = 0;
+        let mut runs = Vec::new();
+        while x < buffer.area.width {
+            let cell = &buffer[(x, y)];
+            let key = (cell.fg, cell.bg, cell.modifier);
+            let start = x;
+            while x < buffer.area.width && {
+                let c = &buffer[(x, y)];
+                (c.fg, c.bg, c.modifier) == key
+            } {
+                x += 1;
+            }
+            let show = |c: Color| {
+                if c == Color::Reset {
+                    "-".to_owned()
+                } else {
+                    format!("{c}")
+                }
+            };
+            runs.push(format!(
+                "{start}-{} fg={} bg={} {:?}",
+                x - 1,
+                show(key.0),
+                show(key.1),
+                key.2
+            ));
+        }
+        writeln!(out, "row {y:2}: {}", runs.join(" | ")).unwrap();
+    }
+    out
+}
+
+fn config(user: &str) -> Config {
+    Config::load(Some(("user.toml", user))).unwrap()
+}
+
+#[rstest]
+#[case("dark")]
+#[case("light")]
+#[case("high-contrast")]
+#[case("mono")]
+fn every_built_in_theme(#[case] name: &str) {
+    let config = config(&format!("[theme]\nname = \"{name}\"\n"));
+    let mut app = app_with(config, &[ContentRoot::Bundled], "en", 80, 24);
+    press(&mut app, "d");
+    let terminal = render(&app);
+    assert_snapshot!(
+        format!("theme_{name}"),
+        style_runs(terminal.backend().buffer())
+    );
+}
+
+/// A theme in hex colours, to see each depth bring it down.
+const HEX_THEME: &str = "[theme]\nname = \"sea\"\n[themes.sea]\nbase = \"dark\"\n\
+    [themes.sea.styles]\nbase = { fg = \"#c0d0e0\", bg = \"#102030\" }\nheading = { fg = \"#ff8800\", bold = true }\n\
+    selection = { fg = \"#102030\", bg = \"#40c0a0\" }\nborder_focused = \"#40c0a0\"\nstatus = { fg = \"#000000\", bg = \"#a0a0a0\" }\n\
+    [themes.sea.actors]\nDeepSeek = \"#3366ff\"\n";
+
+#[rstest]
+#[case::truecolor(ColorDepth::TrueColor, "truecolor")]
+#[case::ansi256(ColorDepth::Ansi256, "256")]
+#[case::ansi16(ColorDepth::Ansi16, "16")]
+#[case::none(ColorDepth::None, "none")]
+fn every_colour_depth_stays_within_the_terminal(#[case] depth: ColorDepth, #[case] name: &str) {
+    let mut config = config(HEX_THEME);
+    config.adapt_colors(depth);
+    let mut app = app_with(config, &[ContentRoot::Bundled], "en", 80, 24);
+    press(&mut app, "d enter");
+    let terminal = render(&app);
+    let buffer = terminal.backend().buffer();
+    for cell in &buffer.content {
+        for color in [cell.fg, cell.bg] {
+            let allowed = color == Color::Reset
+                || match depth {
+                    ColorDepth::TrueColor => true,
+                    ColorDepth::Ansi256 => !matches!(color, Color::Rgb(..)),
+                    ColorDepth::Ansi16 => !matches!(color, Color::Rgb(..) | Color::Indexed(_)),
+                    ColorDepth::None => false,
+                };
+            assert!(allowed, "{color:?} at depth {depth:?}");
+        }
+    }
+    assert_snapshot!(format!("depth_{name}"), style_runs(buffer));
+}
+
+#[test]
+fn a_user_theme_builds_on_a_base_and_recolours_actors() {
+    let config = config(HEX_THEME);
+    assert_eq!(config.theme.name, "sea");
+    let deepseek = config.actors.iter().find(|a| a.name == "DeepSeek").unwrap();
+    assert_eq!(deepseek.color, Color::Rgb(0x33, 0x66, 0xff));
+    let mono = self::config("[theme]\nname = \"mono\"\n");
+    assert!(mono.actors.iter().all(|a| a.color == Color::Reset));
+}
+
+#[rstest]
+#[case::bad_colour_in_user_theme(
+    "[themes.x.styles]\nheading = \"#12\"\n",
+    "user.toml:2:11: error: [themes.x.styles] `heading`: expected a colour as #rrggbb, found \"#12\""
+)]
+#[case::unknown_element_in_user_theme(
+    "[themes.x.styles]\nheadng = \"red\"\n",
+    "user.toml:2:1: error: [themes.x.styles] unknown element `headng`; did you mean `heading`?"
+)]
+#[case::bad_actor_colour(
+    "[theme.actors]\nMusk = \"reddish\"\n",
+    "user.toml:2:8: error: [theme.actors] `Musk`: expected a colour name (such as \"yellow\"), an index 0-255 or #rrggbb, found \"reddish\""
+)]
+#[case::bad_base(
+    "[themes.x]\nbase = \"darker\"\n",
+    "user.toml:2:8: error: [themes.x] \"base\": expected a built-in theme (\"dark\", \"light\", \"high-contrast\", \"mono\"), found \"darker\""
+)]
+#[case::bad_depth(
+    "color = \"millions\"\n",
+    "user.toml:1:9: error: \"color\": expected \"auto\", \"truecolor\", \"256\", \"16\" or \"none\", found \"millions\""
+)]
+#[case::bad_links(
+    "links = \"yes\"\n",
+    "user.toml:1:9: error: \"links\": expected \"auto\", \"always\" or \"never\", found \"yes\""
+)]
+fn theme_errors_are_located(#[case] text: &str, #[case] expected: &str) {
+    let errors: Vec<String> = Config::load(Some(("user.toml", text)))
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        errors.contains(&expected.to_owned()),
+        "expected\n  {expected}\ngot\n  {}",
+        errors.join("\n  ")
+    );
+}

@@ -5,6 +5,7 @@
 //! knows the outside world, so tests, the local terminal and (later) SSH
 //! sessions run the same loop.
 
+pub mod lean;
 pub mod local;
 pub mod osc;
 
@@ -36,6 +37,15 @@ pub trait FrameSink: Backend {
 impl FrameSink for TestBackend {}
 
 impl<W: Write> FrameSink for CrosstermBackend<W> {
+    fn begin_frame(&mut self) -> std::io::Result<()> {
+        queue!(self, BeginSynchronizedUpdate)
+    }
+    fn end_frame(&mut self) -> std::io::Result<()> {
+        execute!(self, EndSynchronizedUpdate)
+    }
+}
+
+impl<W: Write> FrameSink for lean::LeanBackend<W> {
     fn begin_frame(&mut self) -> std::io::Result<()> {
         queue!(self, BeginSynchronizedUpdate)
     }

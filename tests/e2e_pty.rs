@@ -201,3 +201,143 @@ fn sigterm_restores_the_terminal() {
     assert!(!parser.screen().alternate_screen());
     assert!(!parser.screen().hide_cursor());
 }
+
+fn write_content(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let root = dir.join("news");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join(name), text).unwrap();
+    root
+}
+
+#[test]
+fn y_copies_the_link_with_osc_52() {
+    let home = tempfile::tempdir().unwrap();
+    let url = "https://example.org/a/wide-text";
+    let root = write_content(
+        home.path(),
+        "a.toml",
+        &format!(
+            "title = \"T\"\npublished = 2025-01-02\nurl = \"{url}\"\n[[section]]\nheading = \"With a link\"\nbody = \"Text.\"\n"
+        ),
+    );
+    let mut pty = Pty::open(100, 30);
+    let mut child = pty.spawn(
+        env!("CARGO_BIN_EXE_aiwatch-tui"),
+        &["--content", root.to_str().unwrap()],
+        home.path(),
+    );
+    pty.wait_for("With a link");
+    pty.send(b"y");
+    pty.wait_for("Link copied to your clipboard");
+    let raw = String::from_utf8_lossy(&pty.raw.lock().unwrap()).into_owned();
+    let expected = format!(
+        "\u{1b}]52;c;{}\u{1b}\\",
+        aiwatch_tui::runtime::osc::base64(url.as_bytes())
+    );
+    assert!(
+        raw.contains(&expected),
+        "no OSC 52 with the URL in the output"
+    );
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+}
+
+#[test]
+fn hostile_strings_never_reach_the_terminal_as_sequences() {
+    let home = tempfile::tempdir().unwrap();
+    // Written as TOML escapes, as TOML requires; they decode to real ESC, BEL, C1.
+    let nasty =
+        r"\u001b]0;pwned\u0007\u001b[6n\u001b]52;c;SGVsbG8=\u0007\u009b2J\u0090q\u001bP+q\u001b\\";
+    let root = write_content(
+        home.path(),
+        "a.toml",
+        &format!(
+            "title = \"T{nasty}\"\nsource = \"S{nasty}\"\npublished = 2025-01-02\nactors = [\"A{nasty}\"]\ntopics = [\"X{nasty}\"]\n\
+             [[section]]\nheading = \"Hostile {nasty}\"\nbody = \"\"\"\nB{nasty}\n\n- I{nasty}\n\"\"\"\n"
+        ),
+    );
+    std::fs::write(root.join("bad\u{1b}]0;pwned\u{7}.toml"), "title = ").unwrap();
+    let mut pty = Pty::open(120, 40);
+    let mut child = pty.spawn(
+        env!("CARGO_BIN_EXE_aiwatch-tui"),
+        &["--content", root.to_str().unwrap()],
+        home.path(),
+    );
+    pty.wait_for("Hostile");
+    pty.send(b"\r!");
+    pty.wait_for("Load problems");
+    // Esc alone (a following byte would make it Alt+key), then quit.
+    pty.send(b"\x1b");
+    thread::sleep(Duration::from_millis(300));
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+    thread::sleep(Duration::from_millis(200));
+    let raw = pty.raw.lock().unwrap().clone();
+    let contains = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    for needle in [
+        &b"\x1b]0;pwned"[..],
+        b"\x1b[6n",
+        b"\x1b]52;c;SGVsbG8=",
+        b"\x1bP+q",
+        b"\x07",
+        "\u{9b}".as_bytes(),
+        "\u{90}".as_bytes(),
+    ] {
+        assert!(
+            !contains(needle),
+            "{:?} reached the terminal",
+            String::from_utf8_lossy(needle)
+        );
+    }
+    // What was drawn instead: visible symbols.
+    assert!(contains("Hostile \u{241b}]0;pwned\u{2407}".as_bytes()));
+}
+
+/// Closing the terminal (the master side of the pty) is a hang-up: the
+/// reader must leave quickly, also when SIGHUP is ignored (crossterm
+/// issue 793 makes its reader spin there), and never keep running.
+#[rstest::rstest]
+#[case::plain(false)]
+#[case::sighup_ignored(true)]
+fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
+    let home = tempfile::tempdir().unwrap();
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let binary = env!("CARGO_BIN_EXE_aiwatch-tui");
+    let mut cmd = if ignore_hup {
+        let mut c = CommandBuilder::new("sh");
+        c.args(["-c", "trap '' HUP; exec \"$0\"", binary]);
+        c
+    } else {
+        CommandBuilder::new(binary)
+    };
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", home.path());
+    cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    // Let it draw its first frame (nobody reads; the pty buffer holds it).
+    thread::sleep(Duration::from_millis(800));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "running before the hang-up"
+    );
+    drop(pair.master);
+    drop(pair.slave);
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "still running 3 s after the terminal went away"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}

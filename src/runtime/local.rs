@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use ratatui::Terminal;
-use ratatui::backend::{CrosstermBackend, IntoCrossterm};
+use ratatui::backend::IntoCrossterm;
 use ratatui::crossterm::event::{self, Event};
 use ratatui::crossterm::style::{Attribute, Print, ResetColor, SetAttribute, SetForegroundColor};
 use ratatui::crossterm::terminal::{
@@ -22,6 +22,7 @@ use ratatui::crossterm::{cursor, execute, queue};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+use super::lean::LeanBackend;
 use super::{Driver, osc};
 use crate::app::{App, Effect};
 use crate::config::{LinkMode, Role};
@@ -32,7 +33,8 @@ use crate::view::{LinkSpan, link_spans};
 /// Set once the terminal is back to normal, so it is restored only once.
 static RESTORED: AtomicBool = AtomicBool::new(true);
 
-type Backend = CrosstermBackend<Stdout>;
+/// Fewer bytes per frame than stock output (see `lean`).
+type Backend = LeanBackend<Stdout>;
 
 /// Owns the terminal's raw mode and alternate screen while alive.
 pub struct TerminalGuard {
@@ -49,7 +51,7 @@ impl TerminalGuard {
             restore();
             return Err(e);
         }
-        let terminal = Terminal::new(CrosstermBackend::new(stdout)).inspect_err(|_| restore())?;
+        let terminal = Terminal::new(LeanBackend::new(stdout)).inspect_err(|_| restore())?;
         Ok(Self { terminal })
     }
 }

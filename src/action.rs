@@ -45,6 +45,22 @@ pub enum Action {
     CopyLink,
     /// Open the open section's link in a browser.
     OpenLink,
+    /// Search headings, bodies, actors and topics.
+    Search,
+    /// Go to the next section that matches the search.
+    SearchNext,
+    /// Go to the previous section that matches the search.
+    SearchPrev,
+    /// Go to the next unread section.
+    NextUnread,
+    /// Mark every listed section read.
+    MarkAllRead,
+    /// Star or unstar the open section.
+    ToggleStar,
+    /// Switch the timeline between the list and the activity chart.
+    ToggleChart,
+    /// Hide (or show again) sections about this configured actor.
+    ExcludeActor(usize),
     /// Show only (or also) sections about this configured actor.
     ToggleActor(usize),
 }
@@ -65,6 +81,13 @@ impl Action {
         Self::FocusRight,
         Self::ClearFilters,
         Self::SwitchLanguage,
+        Self::Search,
+        Self::SearchNext,
+        Self::SearchPrev,
+        Self::NextUnread,
+        Self::MarkAllRead,
+        Self::ToggleStar,
+        Self::ToggleChart,
         Self::CopyLink,
         Self::OpenLink,
         Self::Warnings,
@@ -95,6 +118,14 @@ impl Action {
             Self::SwitchLanguage => "switch_language",
             Self::CopyLink => "copy_link",
             Self::OpenLink => "open_link",
+            Self::Search => "search",
+            Self::SearchNext => "search_next",
+            Self::SearchPrev => "search_prev",
+            Self::NextUnread => "next_unread",
+            Self::MarkAllRead => "mark_all_read",
+            Self::ToggleStar => "toggle_star",
+            Self::ToggleChart => "toggle_chart",
+            Self::ExcludeActor(_) => "exclude_actor",
             Self::ToggleActor(_) => "toggle_actor",
         }
     }

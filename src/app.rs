@@ -3,8 +3,10 @@
 //! requests for the outside world leave as `Effect`s, and the view reads
 //! the state without changing it.
 
+pub mod chart;
 pub mod filter;
 pub mod layout;
+pub mod marks;
 pub mod reflow;
 pub mod search;
 mod update;
@@ -17,15 +19,25 @@ use ratatui::layout::Rect;
 use crate::config::Config;
 use crate::content::{Edition, Library, SectionId};
 use crate::i18n::{Locales, Strings};
+use crate::store::{SavedState, SavedView};
 pub use filter::{ActorFilter, TopicChoice};
 pub use layout::{Layout, Mode, Pane};
+pub use marks::Marks;
 pub use reflow::{Line, Paint, Span};
+pub use search::SearchQuery;
 pub use update::overlay_width;
 
 /// What the app asks the outside world to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Quit,
+    /// Save the reader's state (read marks, stars, view).
+    Save(crate::store::SavedState),
+    /// Send `Input::Timer(token)` back after this many milliseconds.
+    Timer {
+        after_ms: u64,
+        token: u64,
+    },
     /// Put this text on the user's clipboard (OSC 52, through SSH and tmux).
     Copy(String),
     /// Open this URL in a browser, where there is a display to show it.
@@ -47,6 +59,43 @@ pub enum TimelineRow {
     Month(u16, u8),
     Section(SectionId),
 }
+
+/// A row of the topic list with its counts under the current filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicRow {
+    pub choice: TopicChoice,
+    pub count: usize,
+    pub unread: usize,
+}
+
+/// The search: its text, whether it is being typed, and the view to go
+/// back to when it is left with Esc.
+#[derive(Debug, Clone, Default)]
+pub struct SearchState {
+    pub text: String,
+    pub editing: bool,
+    pub query: Option<SearchQuery>,
+    /// Sections matching `query`, to narrow the next query as one types.
+    hits: Option<Vec<SectionId>>,
+    before: Option<(Option<SectionId>, Pane, usize, usize)>,
+}
+
+impl SearchState {
+    pub fn is_active(&self) -> bool {
+        self.editing || self.query.is_some()
+    }
+}
+
+/// What the timeline pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimelineView {
+    #[default]
+    List,
+    Chart,
+}
+
+/// How long a section stays open before it counts as read.
+pub const READ_AFTER_MS: u64 = 1500;
 
 /// A scrollable list's cursor and first visible row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -99,17 +148,30 @@ pub struct App {
     pub filter: ActorFilter,
     /// Sections of the edition that pass the actor filter, timeline order.
     pub visible: Vec<SectionId>,
-    pub topics: Vec<(TopicChoice, usize)>,
+    pub topics: Vec<TopicRow>,
     pub topic_cursor: ListCursor,
     pub timeline: Vec<TimelineRow>,
     pub timeline_cursor: ListCursor,
     pub reader: ReaderState,
+    pub marks: Marks,
+    pub search: SearchState,
+    /// New (since the last visit) and unread sections per configured actor.
+    pub actor_new: Vec<usize>,
+    pub timeline_view: TimelineView,
+    pub chart: chart::Chart,
     pub focus: Pane,
     pub overlay: Option<Overlay>,
     pub layout: Layout,
     /// A short message for the status line (cleared by the next key).
     pub notice: Option<String>,
     reflow_cache: HashMap<(SectionId, u16, String), Arc<Vec<Line>>>,
+    /// Folded text of every section, built at the first search.
+    search_index: Option<Arc<Vec<String>>>,
+    /// The timer that will mark the open section read.
+    read_timer: Option<(u64, SectionId)>,
+    next_token: u64,
+    /// Effects produced outside `update` (timers), handed out by `handle`.
+    pending: Vec<Effect>,
     dirty: bool,
     quit: bool,
 }
@@ -117,8 +179,21 @@ pub struct App {
 impl App {
     /// A reader on the library in `language` (a code such as "en").
     pub fn new(ctx: Context, language: &str) -> Self {
-        let strings = ctx.locales.get(language);
-        let edition = ctx.library.edition(language);
+        Self::restore(ctx, language, None)
+    }
+
+    /// A reader with what was saved last time: marks, stars, and the view
+    /// (language, filters, open section, focus) where it still applies.
+    pub fn restore(ctx: Context, language: &str, saved: Option<&SavedState>) -> Self {
+        let view = saved.and_then(|s| s.view.clone());
+        let language = view
+            .as_ref()
+            .map(|v| v.language.clone())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| language.to_owned());
+        let strings = ctx.locales.get(&language);
+        let edition = ctx.library.edition(&language);
+        let marks = Marks::new(&ctx.library, saved);
         let mut app = Self {
             ctx,
             strings,
@@ -130,17 +205,86 @@ impl App {
             timeline: Vec::new(),
             timeline_cursor: ListCursor::default(),
             reader: ReaderState::default(),
+            marks,
+            search: SearchState::default(),
+            actor_new: Vec::new(),
+            timeline_view: TimelineView::List,
+            chart: chart::Chart::default(),
             focus: Pane::Timeline,
             overlay: None,
             layout: Layout::default(),
             notice: None,
             reflow_cache: HashMap::new(),
+            search_index: None,
+            read_timer: None,
+            next_token: 0,
+            pending: Vec::new(),
             dirty: true,
             quit: false,
         };
+        if let Some(view) = &view {
+            app.apply_view(view);
+        }
+        // An unreadable locale would leave every label empty: fail loudly in tests.
+        debug_assert!(!app.strings.ui.topics.is_empty(), "locale files must parse");
         app.refresh();
         app.resize(80, 24);
         app
+    }
+
+    /// Filters, focus and open section from a saved view.
+    fn apply_view(&mut self, view: &SavedView) {
+        let find = |name: &String| {
+            self.ctx
+                .config
+                .actors
+                .iter()
+                .position(|a| a.name.eq_ignore_ascii_case(name))
+        };
+        let shown: Vec<usize> = view.actors.iter().filter_map(find).collect();
+        let hidden: Vec<usize> = view.excluded.iter().filter_map(find).collect();
+        for a in shown {
+            self.filter.toggle(a);
+        }
+        for a in hidden {
+            self.filter.toggle_excluded(a);
+        }
+        self.focus = match view.focus.as_str() {
+            "topics" => Pane::Topics,
+            "reader" => Pane::Reader,
+            _ => Pane::Timeline,
+        };
+        if let Some(key) = &view.section {
+            let lib = &self.ctx.library;
+            self.reader.open = self
+                .edition
+                .sections
+                .iter()
+                .copied()
+                .find(|&s| lib.section_key(s) == *key);
+        }
+    }
+
+    /// The state to save: marks, stars, known sections and the view.
+    pub fn snapshot(&self) -> SavedState {
+        let names = |ids: &[usize]| {
+            ids.iter()
+                .filter_map(|&i| self.config().actors.get(i).map(|a| a.name.clone()))
+                .collect()
+        };
+        let view = SavedView {
+            language: self.edition.lang.clone(),
+            section: self.reader.open.map(|s| self.library().section_key(s)),
+            focus: match self.focus {
+                Pane::Topics => "topics",
+                Pane::Timeline => "timeline",
+                Pane::Reader => "reader",
+            }
+            .to_owned(),
+            actors: names(self.filter.active()),
+            excluded: names(self.filter.excluded()),
+        };
+        self.marks.snapshot(self.library(), view)
     }
 
     pub fn library(&self) -> &Library {
@@ -163,7 +307,15 @@ impl App {
     pub fn topic_choice(&self) -> TopicChoice {
         self.topics
             .get(self.topic_cursor.selected)
-            .map_or(TopicChoice::All, |t| t.0)
+            .map_or(TopicChoice::All, |t| t.choice)
+    }
+
+    /// Whether a section is listed under a topic entry (stars live here).
+    fn in_topic(&self, choice: TopicChoice, s: SectionId) -> bool {
+        match choice {
+            TopicChoice::Starred => self.marks.is_starred(s),
+            other => other.matches(&self.ctx.library, s),
+        }
     }
 
     /// The section under the timeline cursor.
@@ -204,20 +356,70 @@ impl App {
         crate::content::index::primary_language(lang) != self.edition.lang
     }
 
-    /// Recomputes everything derived from the edition, filter and topic.
+    /// Recomputes everything derived from the edition, filter, search and topic.
     fn refresh(&mut self) {
         let lib = Arc::clone(&self.ctx.library);
+        let hits = self.search.hits.as_deref();
         self.visible = self
             .edition
             .sections
             .iter()
             .copied()
             .filter(|&s| self.filter.matches(&lib, s))
+            .filter(|s| hits.is_none_or(|h| h.binary_search(s).is_ok()))
             .collect();
         let chosen = self.topic_choice();
-        self.topics = filter::topic_counts(&lib, &self.edition.sections, &self.visible);
-        self.topic_cursor.selected = self.topics.iter().position(|t| t.0 == chosen).unwrap_or(0);
+        let mut rows: Vec<TopicRow> =
+            filter::topic_counts(&lib, &self.edition.sections, &self.visible)
+                .into_iter()
+                .map(|(choice, count)| TopicRow {
+                    choice,
+                    count,
+                    unread: 0,
+                })
+                .collect();
+        rows.insert(
+            1,
+            TopicRow {
+                choice: TopicChoice::Starred,
+                count: 0,
+                unread: 0,
+            },
+        );
+        for row in &mut rows {
+            let (count, unread) = self
+                .visible
+                .iter()
+                .filter(|&&s| self.in_topic(row.choice, s))
+                .fold((0, 0), |(c, u), &s| {
+                    (c + 1, u + usize::from(!self.marks.is_read(s)))
+                });
+            row.count = count;
+            row.unread = unread;
+        }
+        self.topics = rows;
+        self.topic_cursor.selected = self
+            .topics
+            .iter()
+            .position(|t| t.choice == chosen)
+            .unwrap_or(0);
+        self.count_new_by_actor();
         self.rebuild_timeline();
+    }
+
+    fn count_new_by_actor(&mut self) {
+        let lib = &self.ctx.library;
+        let mut counts = vec![0; self.ctx.config.actors.len()];
+        for &s in &self.edition.sections {
+            if self.marks.is_new(s) {
+                for &a in &lib.sections[s].actors {
+                    if let Some(c) = counts.get_mut(a) {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+        self.actor_new = counts;
     }
 
     fn rebuild_timeline(&mut self) {
@@ -225,7 +427,7 @@ impl App {
         let chosen = self.topic_choice();
         let mut rows = Vec::new();
         let mut last: Option<(u16, Option<u8>)> = None;
-        for &s in self.visible.iter().filter(|&&s| chosen.matches(&lib, s)) {
+        for &s in self.visible.iter().filter(|&&s| self.in_topic(chosen, s)) {
             let date = lib.sections[s].date;
             let (year, month) = (date.year(), date.month());
             if last.map(|l| l.0) != Some(year) {
@@ -241,7 +443,22 @@ impl App {
             rows.push(TimelineRow::Section(s));
         }
         self.timeline = rows;
+        let listed: Vec<SectionId> = self.listed().collect();
+        let active = if self.filter.active().is_empty() {
+            Vec::new()
+        } else {
+            self.filter.active().to_vec()
+        };
+        self.chart = chart::build(&lib, &listed, &active, &self.strings);
         self.keep_reader_visible();
+    }
+
+    /// The sections in the timeline, in order.
+    pub fn listed(&self) -> impl Iterator<Item = SectionId> + '_ {
+        self.timeline.iter().filter_map(|r| match r {
+            TimelineRow::Section(s) => Some(*s),
+            _ => None,
+        })
     }
 
     /// After the list changed: keep the open section if it is still listed,
@@ -288,11 +505,47 @@ impl App {
     }
 
     fn open_section(&mut self, section: Option<SectionId>, keep_scroll: bool) {
+        let changed = section != self.reader.open || self.read_timer.is_none();
         self.reader.open = section;
         if !keep_scroll {
             self.reader.scroll = 0;
         }
         self.relayout_reader();
+        // Reading for a moment makes it read: ask for a timer.
+        if changed && let Some(s) = section.filter(|&s| !self.marks.is_read(s)) {
+            self.next_token += 1;
+            self.read_timer = Some((self.next_token, s));
+            self.pending.push(Effect::Timer {
+                after_ms: READ_AFTER_MS,
+                token: self.next_token,
+            });
+        }
+    }
+
+    /// A timer came back: mark the section read if it is still open.
+    fn timer(&mut self, token: u64) {
+        if let Some((t, s)) = self.read_timer
+            && t == token
+        {
+            self.read_timer = None;
+            if self.reader.open == Some(s) && self.marks.set_read(&self.ctx.library, s) {
+                self.refresh_counts();
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// Recounts unread and new figures without rebuilding the lists.
+    fn refresh_counts(&mut self) {
+        for i in 0..self.topics.len() {
+            let choice = self.topics[i].choice;
+            self.topics[i].unread = self
+                .visible
+                .iter()
+                .filter(|&&s| self.in_topic(choice, s) && !self.marks.is_read(s))
+                .count();
+        }
+        self.count_new_by_actor();
     }
 
     /// Lays out the open section for the reading pane's width (cached).
@@ -322,7 +575,10 @@ impl App {
                 ))
             })
             .clone();
-        self.reader.lines = lines;
+        self.reader.lines = match &self.search.query {
+            Some(query) => Arc::new(reflow::highlight(&lines, query)),
+            None => lines,
+        };
         self.clamp_reader_scroll();
     }
 

@@ -36,6 +36,10 @@ pub struct Sources {
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
 
+    /// Where read marks, stars and the last view are kept [default: $XDG_STATE_HOME/aiwatch-tui/state.json].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub state: Option<PathBuf>,
+
     /// Language of the reader and the edition (en, de) [default: the config's, else the locale's].
     #[arg(long, value_name = "CODE", global = true)]
     pub lang: Option<String>,

@@ -24,7 +24,8 @@ pub const DEFAULT_CONFIG: &str = include_str!("../config.toml");
 pub const DEFAULT_CONFIG_PATH: &str = "<built-in config.toml>";
 
 const TOP_KEYS: &[&str] = &[
-    "language", "content", "bundled", "color", "links", "theme", "themes", "actors", "keys",
+    "language", "content", "bundled", "color", "links", "mouse", "theme", "themes", "actors",
+    "keys",
 ];
 const THEME_KEYS: &[&str] = &["name", "styles", "actors"];
 const THEME_DEF_KEYS: &[&str] = &["base", "styles", "actors"];
@@ -43,6 +44,8 @@ pub struct Config {
     pub color: Option<ColorDepth>,
     /// The `links` setting: whether to send URLs as OSC 8 hyperlinks.
     pub links: LinkMode,
+    /// Capture the mouse (clicks and wheel); off leaves text selection to the terminal.
+    pub mouse: bool,
     pub actors: Vec<Actor>,
     pub keymap: Keymap,
     /// Warnings found while reading (errors make loading fail instead).
@@ -95,6 +98,7 @@ struct Layer {
     #[allow(clippy::option_option)]
     color: Option<Option<ColorDepth>>,
     links: Option<LinkMode>,
+    mouse: Option<bool>,
     theme_name: Option<(String, Origin)>,
     /// `[theme.styles]` and `[theme.actors]`: over whichever theme is chosen.
     overrides: ThemeBody,
@@ -205,6 +209,7 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         theme: Theme::dark(),
         color: None,
         links: LinkMode::Auto,
+        mouse: true,
         actors: Vec::new(),
         keymap: Keymap::default(),
         warnings: Vec::new(),
@@ -229,6 +234,9 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         }
         if let Some(links) = layer.links {
             config.links = links;
+        }
+        if let Some(mouse) = layer.mouse {
+            config.mouse = mouse;
         }
         if layer.theme_name.is_some() {
             theme_choice = layer.theme_name;
@@ -265,10 +273,42 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
     }
     // Bind actions in help order, then actor keys; a key bound twice is an error.
     keys.sort_by_key(|(a, _)| Action::BINDABLE.iter().position(|b| b == a));
+    bind_keys(&mut config, keys, actor_keys, diagnostics);
+    config
+}
+
+/// Builds the keymap: actions in help order, then actor keys and their
+/// Shift variants; a key bound twice is an error at its later place.
+fn bind_keys(
+    config: &mut Config,
+    keys: Vec<(Action, Vec<(Key, Origin)>)>,
+    actor_keys: Vec<Option<(Key, Origin)>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    // Shift and the actor's letter hides the actor.
+    let exclusions: Vec<(Action, Vec<(Key, Origin)>)> = actor_keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| {
+            let (key, origin) = k.as_ref()?;
+            match key.code {
+                crate::input::KeyCode::Char(c)
+                    if c.is_ascii_lowercase() && !key.ctrl && !key.alt =>
+                {
+                    Some((
+                        Action::ExcludeActor(i),
+                        vec![(Key::char(c.to_ascii_uppercase()), origin.clone())],
+                    ))
+                }
+                _ => None,
+            }
+        })
+        .collect();
     let actor_bindings = actor_keys
         .into_iter()
         .enumerate()
-        .filter_map(|(i, k)| k.map(|(key, origin)| (Action::ToggleActor(i), vec![(key, origin)])));
+        .filter_map(|(i, k)| k.map(|(key, origin)| (Action::ToggleActor(i), vec![(key, origin)])))
+        .chain(exclusions);
     for (action, bound) in keys.into_iter().chain(actor_bindings) {
         for (key, origin) in bound {
             if let Err(other) = config.keymap.bind(action, key) {
@@ -280,7 +320,6 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
             }
         }
     }
-    config
 }
 
 /// Lays `[[actors]]` entries over the actors so far: an existing name
@@ -352,6 +391,10 @@ fn describe_action(action: Action, actors: &[Actor]) -> String {
             "the actor \"{}\"",
             actors.get(i).map_or("?", |a| a.name.as_str())
         ),
+        Action::ExcludeActor(i) => format!(
+            "hiding the actor \"{}\" (Shift and its key)",
+            actors.get(i).map_or("?", |a| a.name.as_str())
+        ),
         other => format!("`{other}`"),
     }
 }
@@ -392,6 +435,7 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
     r.check_keys(root, TOP_KEYS, "");
     let mut layer = Layer {
         bundled: r.bool(root, "bundled", "").map(|b| *b.get_ref()),
+        mouse: r.bool(root, "mouse", "").map(|b| *b.get_ref()),
         ..Layer::default()
     };
     if let Some(lang) = r.string(root, "language", "") {

@@ -45,6 +45,43 @@ pub enum Input {
     Resize(u16, u16),
     /// The terminal or connection went away, or a signal asked us to stop.
     Stop,
+    /// A timer the app asked for (`Effect::Timer`) has run out.
+    Timer(u64),
+    /// A mouse button or wheel at a cell.
+    Mouse(Mouse),
+}
+
+/// What the mouse did, and where (column, row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mouse {
+    pub kind: MouseKind,
+    pub x: u16,
+    pub y: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    Click,
+    ScrollUp,
+    ScrollDown,
+}
+
+impl Mouse {
+    /// From a crossterm mouse event; moves, drags and other buttons are ignored.
+    pub fn from_crossterm(event: &ratatui::crossterm::event::MouseEvent) -> Option<Self> {
+        use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+        let kind = match event.kind {
+            MouseEventKind::Down(MouseButton::Left) => MouseKind::Click,
+            MouseEventKind::ScrollUp => MouseKind::ScrollUp,
+            MouseEventKind::ScrollDown => MouseKind::ScrollDown,
+            _ => return None,
+        };
+        Some(Self {
+            kind,
+            x: event.column,
+            y: event.row,
+        })
+    }
 }
 
 impl Key {

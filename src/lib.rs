@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod input;
 pub mod runtime;
 pub mod setup;
+pub mod store;
 pub mod text;
 pub mod toml_doc;
 pub mod view;

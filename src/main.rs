@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use aiwatch_tui::app::App;
 use aiwatch_tui::cli::{self, Cli, Command};
-use aiwatch_tui::{commands, runtime, setup};
+use aiwatch_tui::{commands, runtime, setup, store};
 use clap::FromArgMatches;
 
 fn main() -> ExitCode {
@@ -66,8 +66,24 @@ fn read(cli: &Cli) -> u8 {
     for warning in &startup.ctx.config.warnings {
         report(&warning.to_string());
     }
-    let app = App::new(startup.ctx, &startup.language);
-    match runtime::local::run(app) {
+    let state_path = cli.sources.state.clone().or_else(store::default_path);
+    let (saved, problem) = match state_path.as_deref().map(store::load) {
+        Some(store::Loaded::State(state)) => (Some(state), None),
+        Some(store::Loaded::Corrupt { reason, moved_to }) => (None, Some((reason, moved_to))),
+        Some(store::Loaded::Nothing) | None => (None, None),
+    };
+    let mut app = App::restore(startup.ctx, &startup.language, saved.as_ref());
+    if let Some((reason, moved_to)) = problem {
+        // Said on screen (and on stderr after exit), never silently dropped.
+        let path = moved_to.map_or_else(|| "(not moved)".to_owned(), |p| p.display().to_string());
+        let message = aiwatch_tui::i18n::fill(
+            &app.strings.ui.state_corrupt,
+            &[("reason", &reason), ("path", &path)],
+        );
+        report(&format!("aiwatch-tui: {message}"));
+        app.notify(message);
+    }
+    match runtime::local::run(app, state_path) {
         Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));

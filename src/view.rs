@@ -1,6 +1,7 @@
 //! Drawing: a pure function of `&App` onto a ratatui frame. Reads state,
 //! never changes it; every style comes from the theme by role.
 
+mod chart;
 mod header;
 mod overlay;
 mod reader;

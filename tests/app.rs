@@ -50,7 +50,10 @@ fn an_actor_key_filters_every_pane_at_once() {
             .iter()
             .all(|&s| app.library().sections[s].actors.contains(&deepseek))
     );
-    assert_eq!(app.topics[0], (TopicChoice::All, shown.len()));
+    assert_eq!(
+        (app.topics[0].choice, app.topics[0].count),
+        (TopicChoice::All, shown.len())
+    );
     let open = app.reader.open.unwrap();
     assert!(
         shown.contains(&open),
@@ -143,12 +146,12 @@ fn focus_cycles_with_tab_and_moves_with_h_and_l() {
 #[test]
 fn choosing_a_topic_narrows_the_timeline_and_the_reader_follows() {
     let mut app = bundled("en", 120, 40);
-    press(&mut app, "h g j");
+    press(&mut app, "h g j j");
     let TopicChoice::Topic(topic) = app.topic_choice() else {
         panic!("a topic is selected")
     };
     let shown = listed(&app);
-    assert_eq!(shown.len(), app.topics[1].1);
+    assert_eq!(shown.len(), app.topics[2].count);
     assert!(
         shown
             .iter()
@@ -170,7 +173,8 @@ fn untagged_sections_get_their_own_topic_entry() {
         80,
         24,
     );
-    assert_eq!(app.topics.last(), Some(&(TopicChoice::Untagged, 1)));
+    let last = app.topics.last().unwrap();
+    assert_eq!((last.choice, last.count), (TopicChoice::Untagged, 1));
     assert!(screen(&app).contains("untagged"));
 }
 
@@ -231,7 +235,11 @@ fn an_article_without_translation_is_shown_in_its_own_language() {
 fn help_and_warnings_overlays_open_and_close() {
     let mut app = bundled("en", 80, 24);
     press(&mut app, "?");
-    assert!(screen(&app).contains("Show this help"));
+    assert!(screen(&app).contains("Down one row or line"));
+    // Longer than the screen: it scrolls, and says where it is.
+    assert!(!screen(&app).contains("Show Europe"));
+    press(&mut app, "G");
+    assert!(screen(&app).contains("Show / hide Europe"));
     press(&mut app, "q");
     assert!(
         app.overlay.is_none() && !app.should_quit(),

@@ -70,6 +70,7 @@ impl Pty {
         cmd.env("LANG", "en_US.UTF-8");
         cmd.env("HOME", home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
+        cmd.env("XDG_STATE_HOME", home.join("state"));
         cmd.cwd(home);
         self.pair
             .slave
@@ -320,6 +321,7 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
     cmd.env("TERM", "xterm-256color");
     cmd.env("HOME", home.path());
     cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+    cmd.env("XDG_STATE_HOME", home.path().join("state"));
     let mut child = pair.slave.spawn_command(cmd).unwrap();
     // Let it draw its first frame (nobody reads; the pty buffer holds it).
     thread::sleep(Duration::from_millis(800));
@@ -349,18 +351,28 @@ fn links_become_osc_8_hyperlinks_when_asked_for() {
     let root = write_content(
         home.path(),
         "a.toml",
-        &format!("title = \"T\"\npublished = 2025-01-02\nurl = \"{url}\"\n[[section]]\nheading = \"Linked\"\nbody = \"Text.\"\n"),
+        &format!(
+            "title = \"T\"\npublished = 2025-01-02\nurl = \"{url}\"\n[[section]]\nheading = \"Linked\"\nbody = \"Text.\"\n"
+        ),
     );
     let config = home.path().join("links.toml");
     std::fs::write(&config, "links = \"always\"\n").unwrap();
     let mut pty = Pty::open(100, 30);
-    let args = ["--content", root.to_str().unwrap(), "--config", config.to_str().unwrap()];
+    let args = [
+        "--content",
+        root.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ];
     let mut child = pty.spawn(env!("CARGO_BIN_EXE_aiwatch-tui"), &args, home.path());
     pty.wait_for("Linked");
     pty.wait_for(url);
     thread::sleep(Duration::from_millis(200));
     let raw = String::from_utf8_lossy(&pty.raw.lock().unwrap()).into_owned();
-    assert!(raw.contains(&format!(";{url}\u{1b}\\{url}\u{1b}]8;;\u{1b}\\")), "no OSC 8 hyperlink around the URL");
+    assert!(
+        raw.contains(&format!(";{url}\u{1b}\\{url}\u{1b}]8;;\u{1b}\\")),
+        "no OSC 8 hyperlink around the URL"
+    );
     pty.send(b"q");
     assert!(wait_exit(&mut child).success());
 }

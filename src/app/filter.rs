@@ -4,59 +4,84 @@
 use super::search::SearchQuery;
 use crate::content::{Library, NewsDate, SectionId, TopicId};
 
-/// The active actor filters, by actor id (a configured actor's id is its
-/// config index). Empty shows all.
+/// The actor filter, by actor id (a configured actor's id is its config
+/// index): actors shown (any of them; none means all) and actors hidden
+/// (a section about any of them is not shown, whatever else it is about).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActorFilter {
     active: Vec<usize>,
+    excluded: Vec<usize>,
 }
 
 impl ActorFilter {
+    /// Nothing shown or hidden: every section passes.
     pub fn is_empty(&self) -> bool {
-        self.active.is_empty()
+        self.active.is_empty() && self.excluded.is_empty()
     }
 
     pub fn is_active(&self, actor: usize) -> bool {
         self.active.contains(&actor)
     }
 
-    /// Active actors in the order they were switched on.
+    pub fn is_excluded(&self, actor: usize) -> bool {
+        self.excluded.contains(&actor)
+    }
+
+    /// Shown actors in the order they were switched on.
     pub fn active(&self) -> &[usize] {
         &self.active
     }
 
+    pub fn excluded(&self) -> &[usize] {
+        &self.excluded
+    }
+
+    /// Shows or stops showing an actor (and stops hiding it).
     pub fn toggle(&mut self, actor: usize) {
-        if let Some(i) = self.active.iter().position(|&a| a == actor) {
-            self.active.remove(i);
-        } else {
-            self.active.push(actor);
-        }
+        self.excluded.retain(|&a| a != actor);
+        toggle_in(&mut self.active, actor);
+    }
+
+    /// Hides or stops hiding an actor (and stops showing it).
+    pub fn toggle_excluded(&mut self, actor: usize) {
+        self.active.retain(|&a| a != actor);
+        toggle_in(&mut self.excluded, actor);
     }
 
     pub fn clear(&mut self) {
         self.active.clear();
+        self.excluded.clear();
     }
 
-    /// A section matches when it involves any active actor (or none are active).
+    /// A section passes when it involves a shown actor (or none are
+    /// shown) and no hidden one.
     pub fn matches(&self, library: &Library, section: SectionId) -> bool {
-        if self.active.is_empty() {
-            return true;
-        }
         let s = &library.sections[section];
-        if self.active.iter().all(|&a| a < 64) {
-            s.actor_mask & self.mask() != 0
-        } else {
-            s.actors.iter().any(|a| self.active.contains(a))
-        }
+        let involves = |set: &[usize]| {
+            if set.iter().all(|&a| a < 64) {
+                s.actor_mask & mask(set) != 0
+            } else {
+                s.actors.iter().any(|a| set.contains(a))
+            }
+        };
+        (self.active.is_empty() || involves(&self.active))
+            && (self.excluded.is_empty() || !involves(&self.excluded))
     }
+}
 
-    /// The active actors as bits, for those below 64.
-    fn mask(&self) -> u64 {
-        self.active
-            .iter()
-            .filter(|&&a| a < 64)
-            .fold(0, |m, &a| m | (1 << a))
+fn toggle_in(set: &mut Vec<usize>, actor: usize) {
+    if let Some(i) = set.iter().position(|&a| a == actor) {
+        set.remove(i);
+    } else {
+        set.push(actor);
     }
+}
+
+/// Actors below 64 as bits, to test a section's `actor_mask` at once.
+fn mask(set: &[usize]) -> u64 {
+    set.iter()
+        .filter(|&&a| a < 64)
+        .fold(0, |m, &a| m | (1 << a))
 }
 
 /// What a list shows besides the actor filter: topics (any of them; none
@@ -102,6 +127,8 @@ impl SectionQuery {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TopicChoice {
     All,
+    /// The sections the user starred (decided by the app, which knows them).
+    Starred,
     Topic(TopicId),
     Untagged,
 }
@@ -110,7 +137,7 @@ impl TopicChoice {
     pub fn matches(self, library: &Library, section: SectionId) -> bool {
         let topics = &library.sections[section].topics;
         match self {
-            Self::All => true,
+            Self::All | Self::Starred => true,
             Self::Topic(t) => topics.contains(&t),
             Self::Untagged => topics.is_empty(),
         }

@@ -177,6 +177,56 @@ pub fn section_lines(
     lines
 }
 
+/// The same lines with every occurrence of the query's words painted as
+/// matches. Works on characters, so the highlight lands on the right cells
+/// whatever their width.
+pub fn highlight(lines: &[Line], query: &crate::app::search::SearchQuery) -> Vec<Line> {
+    lines
+        .iter()
+        .map(|line| {
+            let text: String = line.iter().map(|s| s.text.as_str()).collect();
+            let ranges = query.find_in(&text);
+            if ranges.is_empty() {
+                return line.clone();
+            }
+            let mut out: Line = Vec::new();
+            let mut index = 0; // character index into the whole line
+            for span in line {
+                let mut current = String::new();
+                let mut current_match = None;
+                for c in span.text.chars() {
+                    let is_match = ranges.iter().any(|&(a, b)| index >= a && index < b);
+                    if current_match.is_some_and(|m| m != is_match) {
+                        out.push(painted(
+                            std::mem::take(&mut current),
+                            span.paint,
+                            current_match == Some(true),
+                        ));
+                    }
+                    current_match = Some(is_match);
+                    current.push(c);
+                    index += 1;
+                }
+                if !current.is_empty() {
+                    out.push(painted(current, span.paint, current_match == Some(true)));
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+fn painted(text: String, paint: Paint, is_match: bool) -> Span {
+    Span {
+        text,
+        paint: if is_match {
+            Paint::Role(Role::Match)
+        } else {
+            paint
+        },
+    }
+}
+
 /// Display width of a laid-out line.
 pub fn line_width(line: &Line) -> usize {
     line.iter().map(|s| s.text.width()).sum()

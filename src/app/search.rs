@@ -59,6 +59,77 @@ pub fn searchable_text(library: &Library, section: SectionId) -> String {
     fold(&text)
 }
 
+/// Folded text of every section of a library, built once (on all cores)
+/// the first time a search runs, then shared.
+pub fn build_index(library: &Library) -> Vec<String> {
+    let n = library.sections.len();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = n.div_ceil(threads).max(256);
+    let ids: Vec<SectionId> = (0..n).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|&s| searchable_text(library, s))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+impl SearchQuery {
+    /// Whether a section's folded text (from `build_index`) matches.
+    pub fn matches_folded(&self, folded: &str) -> bool {
+        self.words.iter().all(|w| folded.contains(w.as_str()))
+    }
+
+    /// Whether every word of `self` contains the word of `other` at the same
+    /// place: then `self` can only match where `other` matched (typing on).
+    pub fn narrows(&self, other: &Self) -> bool {
+        other.words.len() <= self.words.len()
+            && other
+                .words
+                .iter()
+                .zip(&self.words)
+                .all(|(o, s)| s.contains(o.as_str()))
+    }
+
+    /// Character ranges (start, end) in `text` where a query word occurs,
+    /// matching as search does (ignoring case and diacritics).
+    pub fn find_in(&self, text: &str) -> Vec<(usize, usize)> {
+        // Fold character by character, remembering which original
+        // character each folded byte came from.
+        let mut folded = String::new();
+        let mut origin: Vec<usize> = Vec::new();
+        for (i, c) in text.chars().enumerate() {
+            let f = fold(c.encode_utf8(&mut [0; 4]));
+            for _ in 0..f.len() {
+                origin.push(i);
+            }
+            folded.push_str(&f);
+        }
+        let mut ranges = Vec::new();
+        for word in &self.words {
+            let mut from = 0;
+            while let Some(pos) = folded[from..].find(word.as_str()) {
+                let start = from + pos;
+                let end = start + word.len();
+                ranges.push((origin[start], origin[end - 1] + 1));
+                from = end;
+            }
+        }
+        ranges.sort_unstable();
+        ranges
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

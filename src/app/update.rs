@@ -4,16 +4,21 @@
 use std::sync::Arc;
 
 use super::reflow::{self, Span};
-use super::{App, Effect, Layout, Overlay, OverlayKind, Pane, TimelineRow};
+use super::search::{self, SearchQuery};
+use super::{
+    App, Effect, Layout, Overlay, OverlayKind, Pane, SearchState, TimelineRow, TimelineView,
+};
 use crate::action::Action;
 use crate::config::Role;
+use crate::content::SectionId;
 use crate::i18n::fill;
-use crate::input::Input;
+use crate::input::{Input, Key, KeyCode, Mouse, MouseKind};
 
 impl App {
     /// Handles one input; returns what the outside world should do.
     pub fn handle(&mut self, input: Input) -> Vec<Effect> {
-        match input {
+        let mut effects = match input {
+            Input::Key(key) if self.search.editing && self.search_key(key) => Vec::new(),
             // An unbound key changes nothing, so it draws nothing either.
             Input::Key(key) => match self.ctx.config.keymap.action(&key) {
                 Some(action) => {
@@ -26,11 +31,160 @@ impl App {
                 self.resize(w, h);
                 Vec::new()
             }
+            Input::Timer(token) => {
+                self.timer(token);
+                Vec::new()
+            }
+            Input::Mouse(mouse) => {
+                self.mouse(mouse);
+                Vec::new()
+            }
+            // The terminal went away or a signal came: save, then go.
             Input::Stop => {
                 self.quit = true;
-                vec![Effect::Quit]
+                vec![Effect::Save(self.snapshot()), Effect::Quit]
+            }
+        };
+        effects.append(&mut self.pending);
+        effects
+    }
+
+    /// Typing into the search line; `false` for keys it does not take,
+    /// which then work as usual (arrows move while typing).
+    fn search_key(&mut self, key: Key) -> bool {
+        if key.alt || (key.ctrl && key.code != KeyCode::Char('u')) {
+            return false;
+        }
+        self.dirty = true;
+        match key.code {
+            KeyCode::Char('u') if key.ctrl => self.search.text.clear(),
+            KeyCode::Char(c) => self.search.text.push(c),
+            KeyCode::Backspace => {
+                self.search.text.pop();
+            }
+            KeyCode::Enter => {
+                self.search.editing = false;
+                if self.search.query.is_none() {
+                    self.leave_search();
+                }
+                return true;
+            }
+            KeyCode::Esc => {
+                self.leave_search();
+                return true;
+            }
+            _ => return false,
+        }
+        self.apply_search();
+        true
+    }
+
+    fn start_search(&mut self) {
+        if self.search.before.is_none() {
+            self.search.before = Some((
+                self.reader.open,
+                self.focus,
+                self.topic_cursor.selected,
+                self.reader.scroll,
+            ));
+        }
+        self.search.editing = true;
+        self.apply_search();
+    }
+
+    /// Runs the search for the current text. While one types on, only the
+    /// previous hits can still match, so only they are searched again.
+    fn apply_search(&mut self) {
+        let query = SearchQuery::new(&self.search.text);
+        let hits = query.as_ref().map(|q| {
+            let index = Arc::clone(
+                self.search_index
+                    .get_or_insert_with(|| Arc::new(search::build_index(&self.ctx.library))),
+            );
+            let narrowing = self.search.query.as_ref().is_some_and(|old| q.narrows(old));
+            let candidates: Vec<SectionId> =
+                if let (Some(old), true) = (&self.search.hits, narrowing) {
+                    old.clone()
+                } else {
+                    let mut all = self.edition.sections.clone();
+                    all.sort_unstable();
+                    all
+                };
+            candidates
+                .into_iter()
+                .filter(|&s| q.matches_folded(&index[s]))
+                .collect::<Vec<_>>()
+        });
+        self.search.query = query;
+        self.search.hits = hits;
+        self.refresh();
+        self.relayout_reader();
+        self.scroll_to_first_match();
+    }
+
+    /// Esc: the search goes, and the view from before it comes back.
+    fn leave_search(&mut self) {
+        let before = self.search.before.take();
+        self.search = SearchState::default();
+        self.refresh();
+        if let Some((open, focus, topic, scroll)) = before {
+            self.topic_cursor.selected = topic.min(self.topics.len().saturating_sub(1));
+            self.rebuild_timeline();
+            if open.is_some_and(|s| self.listed().any(|l| l == s)) {
+                self.open_section(open, false);
+                self.reader.scroll = scroll;
+                self.clamp_reader_scroll();
+                self.select_open_in_timeline();
+            }
+            self.set_focus(focus);
+        }
+        self.relayout_reader();
+    }
+
+    fn scroll_to_first_match(&mut self) {
+        if self.search.query.is_none() {
+            return;
+        }
+        let first = self
+            .reader
+            .lines
+            .iter()
+            .position(|l| l.iter().any(|s| s.paint == super::Paint::Role(Role::Match)));
+        if let Some(line) = first {
+            let page = self.layout.page(Pane::Reader);
+            if line >= self.reader.scroll + page || line < self.reader.scroll {
+                self.reader.scroll = line.saturating_sub(2);
+                self.clamp_reader_scroll();
             }
         }
+    }
+
+    /// Opens the next (or previous) listed section after the open one that
+    /// passes `wanted`, wrapping around; `false` when there is none.
+    fn open_next(&mut self, forward: bool, wanted: impl Fn(&Self, SectionId) -> bool) -> bool {
+        let listed: Vec<SectionId> = self.listed().collect();
+        if listed.is_empty() {
+            return false;
+        }
+        let here = self
+            .reader
+            .open
+            .and_then(|o| listed.iter().position(|&s| s == o));
+        let n = listed.len();
+        for step in 1..=n {
+            let i = match (here, forward) {
+                (Some(h), true) => (h + step) % n,
+                (Some(h), false) => (h + n - step % n) % n,
+                (None, true) => step - 1,
+                (None, false) => n - step,
+            };
+            if wanted(self, listed[i]) {
+                self.open_section(Some(listed[i]), false);
+                self.select_open_in_timeline();
+                return true;
+            }
+        }
+        false
     }
 
     /// Applies one action.
@@ -42,10 +196,19 @@ impl App {
         match action {
             Action::Quit => {
                 self.quit = true;
-                return vec![Effect::Quit];
+                return vec![Effect::Save(self.snapshot()), Effect::Quit];
             }
+            Action::Search
+            | Action::SearchNext
+            | Action::SearchPrev
+            | Action::NextUnread
+            | Action::MarkAllRead
+            | Action::ToggleStar
+            | Action::ToggleChart
+            | Action::ExcludeActor(_) => return self.update_reading(action),
             Action::Help => self.open_overlay(OverlayKind::Help),
             Action::Warnings => self.open_overlay(OverlayKind::Warnings),
+            Action::Back if self.search.is_active() => self.leave_search(),
             Action::Back => match self.focus {
                 Pane::Reader => self.set_focus(Pane::Timeline),
                 Pane::Timeline => self.set_focus(Pane::Topics),
@@ -96,6 +259,66 @@ impl App {
                     Effect::OpenUrl(url)
                 }];
             }
+        }
+        Vec::new()
+    }
+
+    /// Search, read marks, stars, the chart and hiding actors.
+    fn update_reading(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Search => self.start_search(),
+            Action::SearchNext | Action::SearchPrev
+                if self.search.query.is_some()
+                    && self.open_next(action == Action::SearchNext, |_, _| true) =>
+            {
+                self.scroll_to_first_match();
+            }
+            Action::NextUnread if !self.open_next(true, |app, s| !app.marks.is_read(s)) => {
+                self.notice = Some(self.strings.ui.no_unread.clone());
+            }
+            Action::MarkAllRead => {
+                let listed: Vec<SectionId> = self.listed().collect();
+                let lib = Arc::clone(&self.ctx.library);
+                let count = listed
+                    .iter()
+                    .filter(|&&s| self.marks.set_read(&lib, s))
+                    .count();
+                self.refresh_counts();
+                self.notice = Some(fill(
+                    &self.strings.ui.all_read,
+                    &[("count", &count.to_string())],
+                ));
+                return vec![Effect::Save(self.snapshot())];
+            }
+            Action::ToggleStar => {
+                let target = if self.focus == Pane::Timeline {
+                    self.selected_section()
+                } else {
+                    self.reader.open
+                };
+                if let Some(s) = target {
+                    let lib = Arc::clone(&self.ctx.library);
+                    let on = self.marks.toggle_star(&lib, s);
+                    self.refresh();
+                    self.notice = Some(if on {
+                        self.strings.ui.starred_on.clone()
+                    } else {
+                        self.strings.ui.starred_off.clone()
+                    });
+                    return vec![Effect::Save(self.snapshot())];
+                }
+            }
+            Action::ToggleChart => {
+                self.timeline_view = match self.timeline_view {
+                    TimelineView::List => TimelineView::Chart,
+                    TimelineView::Chart => TimelineView::List,
+                };
+            }
+            Action::ExcludeActor(i) if i < self.ctx.config.actors.len() => {
+                self.filter.toggle_excluded(i);
+                self.refresh();
+            }
+            _ => {}
         }
         Vec::new()
     }
@@ -203,6 +426,14 @@ impl App {
         self.edition = edition;
         self.strings = self.ctx.locales.get(lang);
         self.reader.open = open;
+        if self.search.query.is_some() {
+            // Other sections now: search them afresh.
+            self.search.hits = None;
+            let text = self.search.text.clone();
+            self.search.query = None;
+            self.search.text = text;
+            self.apply_search();
+        }
         self.refresh();
         if let Some(row) = selected.and_then(|s| {
             self.timeline
@@ -260,10 +491,18 @@ impl App {
         let general = rows.len();
         for (i, actor) in self.ctx.config.actors.iter().enumerate() {
             if let Some(key) = keymap.keys(Action::ToggleActor(i)).first() {
-                rows.push((
-                    key.to_string(),
-                    fill(&self.strings.ui.help_actor, &[("actor", &actor.name)]),
-                ));
+                let hide = keymap
+                    .keys(Action::ExcludeActor(i))
+                    .first()
+                    .map(|k| format!(" / {k}"))
+                    .unwrap_or_default();
+                let template = if hide.is_empty() {
+                    &self.strings.ui.help_actor
+                } else {
+                    &self.strings.ui.help_exclude
+                };
+                let what = fill(template, &[("actor", &actor.name)]);
+                rows.push((format!("{key}{hide}"), what));
             }
         }
         let key_width = rows
@@ -324,6 +563,61 @@ impl App {
     /// Shares the reading pane's lines (for views and tests).
     pub fn reader_lines(&self) -> Arc<Vec<reflow::Line>> {
         Arc::clone(&self.reader.lines)
+    }
+}
+
+impl App {
+    /// A click focuses the pane under it and picks the row; a click on a
+    /// timeline row opens it. The wheel scrolls the pane under the pointer.
+    fn mouse(&mut self, mouse: Mouse) {
+        if self.overlay.is_some() {
+            return;
+        }
+        let Some(pane) = Pane::ALL.into_iter().find(|&p| {
+            self.layout
+                .pane(p)
+                .contains(ratatui::layout::Position::new(mouse.x, mouse.y))
+        }) else {
+            return;
+        };
+        self.dirty = true;
+        let rect = self.layout.pane(pane);
+        match mouse.kind {
+            MouseKind::ScrollUp | MouseKind::ScrollDown => {
+                let focus = self.focus;
+                self.focus = pane;
+                self.move_by(if mouse.kind == MouseKind::ScrollUp {
+                    -3
+                } else {
+                    3
+                });
+                self.focus = focus;
+            }
+            MouseKind::Click => {
+                self.set_focus(pane);
+                let inside = mouse.y > rect.y && mouse.y < rect.bottom().saturating_sub(1);
+                let row = usize::from(mouse.y.saturating_sub(rect.y + 1));
+                match pane {
+                    Pane::Topics if inside => {
+                        let target = self.topic_cursor.offset + row;
+                        if target < self.topics.len() && target != self.topic_cursor.selected {
+                            self.topic_cursor.selected = target;
+                            self.timeline_cursor = super::ListCursor::default();
+                            self.rebuild_timeline();
+                        }
+                    }
+                    Pane::Timeline if inside && self.timeline_view == TimelineView::List => {
+                        let target = self.timeline_cursor.offset + row;
+                        if let Some(TimelineRow::Section(s)) = self.timeline.get(target).copied() {
+                            self.timeline_cursor.selected = target;
+                            self.open_section(Some(s), Some(s) == self.reader.open);
+                        }
+                    }
+                    _ => {}
+                }
+                self.follow_cursors();
+            }
+        }
     }
 }
 

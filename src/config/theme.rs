@@ -60,6 +60,10 @@ roles! {
     FilterOff => "filter_off": "An actor filter that is not active",
     Empty => "empty": "Empty states (\"nothing matches\")",
     Scrollbar => "scrollbar": "The reading pane's scroll position",
+    Match => "match": "Search matches in the reading pane",
+    Unread => "unread": "Sections not read yet, in lists and the timeline",
+    Star => "star": "The star of a starred section",
+    Chart => "chart": "Bars of the activity chart when no actor is chosen",
 }
 
 impl Role {
@@ -164,6 +168,8 @@ const NO_COLOR_EMPHASIS: &[(Role, Modifier)] = &[
     (Role::Year, Modifier::BOLD),
     (Role::Warning, Modifier::BOLD),
     (Role::Error, Modifier::BOLD),
+    (Role::Match, Modifier::REVERSED),
+    (Role::Unread, Modifier::BOLD),
 ];
 
 fn fg(c: Color) -> Style {
@@ -201,6 +207,10 @@ fn dark(role: Role) -> Style {
         Role::FilterOff => Style::new(),
         Role::Empty => fg(Color::Gray).add_modifier(Modifier::ITALIC),
         Role::Scrollbar => fg(Color::Cyan),
+        Role::Match => Style::new().fg(Color::Black).bg(Color::Yellow),
+        Role::Unread => Style::new().add_modifier(bold),
+        Role::Star => fg(Color::Yellow),
+        Role::Chart => fg(Color::Cyan),
     }
 }
 
@@ -234,6 +244,10 @@ fn light(role: Role) -> Style {
         Role::FilterOff => Style::new(),
         Role::Empty => fg(Color::DarkGray).add_modifier(Modifier::ITALIC),
         Role::Scrollbar => fg(Color::Blue),
+        Role::Match => Style::new().fg(Color::Black).bg(Color::LightYellow),
+        Role::Unread => Style::new().add_modifier(bold),
+        Role::Star => fg(Color::Magenta),
+        Role::Chart => fg(Color::Blue),
     }
 }
 
@@ -270,6 +284,13 @@ fn high_contrast(role: Role) -> Style {
         Role::FilterOff => Style::new(),
         Role::Empty => fg(Color::White).add_modifier(Modifier::ITALIC),
         Role::Scrollbar => fg(Color::LightYellow),
+        Role::Match => Style::new()
+            .fg(Color::Black)
+            .bg(Color::LightCyan)
+            .add_modifier(bold),
+        Role::Unread => fg(Color::White).add_modifier(bold),
+        Role::Star => fg(Color::LightYellow).add_modifier(bold),
+        Role::Chart => fg(Color::LightYellow),
     }
 }
 
@@ -298,6 +319,9 @@ fn mono(role: Role) -> Style {
         Role::Warning | Role::Error => s.add_modifier(Modifier::BOLD),
         Role::FilterOn => s.add_modifier(Modifier::REVERSED | Modifier::BOLD),
         Role::Empty => s.add_modifier(Modifier::ITALIC),
+        Role::Match => s.add_modifier(Modifier::REVERSED | Modifier::UNDERLINED),
+        Role::Unread | Role::Star => s.add_modifier(Modifier::BOLD),
+        Role::Chart => s,
     }
 }
 

@@ -159,6 +159,15 @@ impl Library {
         (s.date, a.published, &a.id, s.index, &a.lang)
     }
 
+    /// A section's stable key, for read marks and stars: `id|lang|heading`.
+    /// It survives edits to other files and to this file's other sections;
+    /// renaming the heading (or the id, or the language) makes it new.
+    pub fn section_key(&self, section: SectionId) -> String {
+        let s = &self.sections[section];
+        let a = &self.articles[s.article];
+        format!("{}|{}|{}", a.id, a.lang, s.heading)
+    }
+
     pub fn article_of(&self, section: SectionId) -> &Article {
         &self.articles[self.sections[section].article]
     }

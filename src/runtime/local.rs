@@ -5,6 +5,7 @@
 //! browser) and hyperlinks are carried out here.
 
 use std::io::{self, IsTerminal, Stdout, Write};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
@@ -27,11 +28,18 @@ use super::{Driver, osc};
 use crate::app::{App, Effect};
 use crate::config::{LinkMode, Role};
 use crate::i18n::fill;
-use crate::input::{Input, Key};
+use crate::input::{Input, Key, Mouse};
 use crate::view::{LinkSpan, link_spans};
 
 /// Set once the terminal is back to normal, so it is restored only once.
 static RESTORED: AtomicBool = AtomicBool::new(true);
+/// Whether mouse reporting was turned on (and must be turned off).
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+/// Buttons, drags and wheel in SGR encoding; not 1003 (every motion),
+/// which would send an event for each mouse move.
+const MOUSE_ON: &str = "\u{1b}[?1000h\u{1b}[?1002h\u{1b}[?1006h";
+const MOUSE_OFF: &str = "\u{1b}[?1006l\u{1b}[?1002l\u{1b}[?1000l";
 
 /// Fewer bytes per frame than stock output (see `lean`).
 type Backend = LeanBackend<Stdout>;
@@ -42,7 +50,7 @@ pub struct TerminalGuard {
 }
 
 impl TerminalGuard {
-    pub fn enter() -> io::Result<Self> {
+    pub fn enter(mouse: bool) -> io::Result<Self> {
         install_panic_hook();
         RESTORED.store(false, Ordering::SeqCst);
         enable_raw_mode()?;
@@ -50,6 +58,16 @@ impl TerminalGuard {
         if let Err(e) = execute!(stdout, EnterAlternateScreen, cursor::Hide) {
             restore();
             return Err(e);
+        }
+        if mouse {
+            MOUSE.store(true, Ordering::SeqCst);
+            if let Err(e) = stdout
+                .write_all(MOUSE_ON.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                restore();
+                return Err(e);
+            }
         }
         let terminal = Terminal::new(LeanBackend::new(stdout)).inspect_err(|_| restore())?;
         Ok(Self { terminal })
@@ -68,6 +86,9 @@ pub fn restore() {
     if RESTORED.swap(true, Ordering::SeqCst) {
         return;
     }
+    if MOUSE.swap(false, Ordering::SeqCst) {
+        let _ = io::stdout().write_all(MOUSE_OFF.as_bytes());
+    }
     let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
     let _ = disable_raw_mode();
 }
@@ -84,21 +105,28 @@ fn install_panic_hook() {
     }));
 }
 
-/// Runs the app on the local terminal until it quits or the terminal goes away.
-pub fn run(mut app: App) -> io::Result<()> {
+/// Runs the app on the local terminal until it quits or the terminal goes
+/// away, saving its state to `state_path`.
+pub fn run(mut app: App, state_path: Option<PathBuf>) -> io::Result<()> {
     let env = |name: &str| std::env::var(name).ok();
+    let (tx, rx) = mpsc::channel();
     let mut driver = LocalDriver {
+        state_path,
+        inputs: tx.clone(),
         links: links_supported(app.config().links, env),
         in_tmux: env("TMUX").is_some(),
         last_links: Vec::new(),
     };
-    let mut guard = TerminalGuard::enter()?;
-    let (tx, rx) = mpsc::channel();
+    let mouse = app.config().mouse;
+    let mut guard = TerminalGuard::enter(mouse)?;
     spawn_events(tx.clone());
     spawn_watchdog(tx.clone());
     spawn_signals(tx)?;
     let size = guard.terminal.size()?;
-    app.handle(Input::Resize(size.width, size.height));
+    let effects = app.handle(Input::Resize(size.width, size.height));
+    for effect in effects {
+        driver.perform(effect, &mut app, &mut guard.terminal);
+    }
     super::run(&mut guard.terminal, &mut app, &rx, &mut driver)
 }
 
@@ -128,6 +156,10 @@ pub fn links_supported(mode: LinkMode, env: impl Fn(&str) -> Option<String>) -> 
 }
 
 struct LocalDriver {
+    /// Where the reading state is saved; `None` keeps it in memory only.
+    state_path: Option<PathBuf>,
+    /// Sends timer expiries back into the loop.
+    inputs: Sender<Input>,
     links: bool,
     in_tmux: bool,
     /// Links written with the last frame, so unchanged ones are not resent.
@@ -161,6 +193,24 @@ impl Driver<Backend> for LocalDriver {
     fn perform(&mut self, effect: Effect, app: &mut App, terminal: &mut Terminal<Backend>) {
         match effect {
             Effect::Quit => {}
+            Effect::Save(state) => {
+                if let Some(path) = &self.state_path
+                    && let Err(e) = crate::store::save(path, &state)
+                {
+                    let notice = fill(
+                        &app.strings.ui.state_unwritable,
+                        &[("error", &e.to_string())],
+                    );
+                    app.notify(notice);
+                }
+            }
+            Effect::Timer { after_ms, token } => {
+                let tx = self.inputs.clone();
+                thread::spawn(move || {
+                    thread::sleep(Duration::from_millis(after_ms));
+                    let _ = tx.send(Input::Timer(token));
+                });
+            }
             Effect::Copy(text) => {
                 self.copy(&text, app, terminal.backend_mut());
             }
@@ -263,6 +313,7 @@ fn spawn_events(tx: Sender<Input>) {
             let input = match event::read() {
                 Ok(Event::Key(key)) => Key::from_crossterm(&key).map(Input::Key),
                 Ok(Event::Resize(w, h)) => Some(Input::Resize(w, h)),
+                Ok(Event::Mouse(m)) => Mouse::from_crossterm(&m).map(Input::Mouse),
                 Ok(_) => None,
                 Err(_) => Some(Input::Stop),
             };

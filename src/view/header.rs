@@ -35,7 +35,13 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect, mode: Mode) {
             let Some(key) = keymap.keys(Action::ToggleActor(i)).first() else {
                 continue;
             };
-            let chip = format!(" {key} {} ", actor.name);
+            // New since the last visit, unread: "m Musk 3".
+            let new = app.actor_new.get(i).copied().unwrap_or(0);
+            let chip = if new > 0 {
+                format!(" {key} {} {new} ", actor.name)
+            } else {
+                format!(" {key} {} ", actor.name)
+            };
             if used + chip.width() + 1 + 2 > budget {
                 spans.push(Span::styled(" …", app.style(Role::Muted)));
                 used += 2;
@@ -45,6 +51,10 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect, mode: Mode) {
             let mut style = ratatui::style::Style::new().fg(actor.color);
             if app.filter.is_active(i) {
                 style = style.patch(app.style(Role::FilterOn));
+            } else if app.filter.is_excluded(i) {
+                style = style.add_modifier(
+                    ratatui::style::Modifier::CROSSED_OUT | ratatui::style::Modifier::DIM,
+                );
             } else {
                 style = style.patch(app.style(Role::FilterOff));
             }

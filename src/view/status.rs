@@ -27,8 +27,18 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let hints = hints(app, base);
     let width = usize::from(area.width);
     let mut chosen = Vec::new();
+    let search = &app.search;
+    let lead = if search.is_active() {
+        // The search line: what is typed (with a cursor while typing) and
+        // how many sections match.
+        let cursor = if search.editing { "▏" } else { "" };
+        let matches = fill(&ui.matches, &[("count", &app.listed_count().to_string())]);
+        format!(" /{}{cursor} · {matches} · {filter}", search.text)
+    } else {
+        format!(" {filter} · {counts}")
+    };
     for (short, with_hints) in [(false, true), (true, true), (true, false)] {
-        let mut spans = vec![Span::styled(format!(" {filter} · {counts}"), base)];
+        let mut spans = vec![Span::styled(lead.clone(), base)];
         if let Some(problems) = problems(app, short) {
             spans.push(Span::styled(" · ", base));
             spans.push(Span::styled(
@@ -73,18 +83,26 @@ fn hints(app: &App, base: Style) -> Vec<Span<'static>> {
     spans
 }
 
-/// `Musk or DeepSeek`, or `all actors`.
+/// The whole filter in words: `Musk or DeepSeek`, `all actors`,
+/// `DeepSeek without Musk, Altman`.
 pub fn filter_words(app: &App) -> String {
     let ui = &app.strings.ui;
-    if app.filter.is_empty() {
-        return ui.filter_all.clone();
+    let names = |ids: &[usize]| -> Vec<&str> {
+        ids.iter()
+            .filter_map(|&i| app.config().actors.get(i).map(|a| a.name.as_str()))
+            .collect()
+    };
+    let shown = names(app.filter.active());
+    let mut words = if shown.is_empty() {
+        ui.filter_all.clone()
+    } else {
+        shown.join(&ui.filter_or)
+    };
+    let hidden = names(app.filter.excluded());
+    if !hidden.is_empty() {
+        words = format!("{words} {} {}", ui.filter_without, hidden.join(", "));
     }
-    app.filter
-        .active()
-        .iter()
-        .filter_map(|&i| app.config().actors.get(i).map(|a| a.name.as_str()))
-        .collect::<Vec<_>>()
-        .join(&ui.filter_or)
+    words
 }
 
 /// `2 files skipped, 1 warnings: press ! to see why` (or a short form),

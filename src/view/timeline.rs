@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthStr;
 use super::topics::truncate;
 use super::{empty_state, header::pane_title, pane_block};
 use crate::action::Action;
-use crate::app::{App, Pane, TimelineRow};
+use crate::app::{App, Pane, TimelineRow, TimelineView};
 use crate::config::Role;
 use crate::content::NewsDate;
 use crate::i18n::fill;
@@ -23,12 +23,19 @@ const MARKERS: usize = 3;
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let focused = app.focus == Pane::Timeline;
     let count = app.listed_count();
-    let title = format!("{} · {count}", pane_title(app, Pane::Timeline));
+    let title = match app.timeline_view {
+        TimelineView::List => format!("{} · {count}", pane_title(app, Pane::Timeline)),
+        TimelineView::Chart => format!("{} · {count}", app.strings.ui.chart_title),
+    };
     let block = pane_block(app, &title, focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if app.timeline.is_empty() {
         empty_state(app, frame, inner, &empty_message(app));
+        return;
+    }
+    if app.timeline_view == TimelineView::Chart {
+        super::chart::draw(app, frame, inner);
         return;
     }
     let date_width = date_column(app);
@@ -67,10 +74,16 @@ fn section_row(app: &App, section: usize, date_width: usize, width: usize) -> Li
     let lib = app.library();
     let s = &lib.sections[section];
     let reading = app.reader.open == Some(section);
-    let mark = if reading { "▸" } else { " " };
+    let unread = !app.marks.is_read(section);
+    // ▸ the section being read, • one not read yet.
+    let (mark, mark_role) = match (reading, unread) {
+        (true, _) => ("▸", Role::Reading),
+        (false, true) => ("•", Role::Unread),
+        (false, false) => (" ", Role::Base),
+    };
     let date = app.strings.date_short(s.date);
     let mut spans = vec![
-        Span::styled(format!("{mark} "), app.style(Role::Reading)),
+        Span::styled(format!("{mark} "), app.style(mark_role)),
         Span::styled(format!("{date:<date_width$} "), app.style(Role::Date)),
     ];
     let mut markers = 0;
@@ -94,9 +107,17 @@ fn section_row(app: &App, section: usize, date_width: usize, width: usize) -> Li
         spans.push(Span::styled(key.to_string(), Style::new().fg(color)));
     }
     spans.push(Span::raw(" ".repeat(MARKERS - markers + 1)));
-    let used = 2 + date_width + 1 + MARKERS + 1;
+    let mut used = 2 + date_width + 1 + MARKERS + 1;
+    if app.marks.is_starred(section) {
+        spans.push(Span::styled("★ ", app.style(Role::Star)));
+        used += 2;
+    }
     let heading = truncate(&s.heading, width.saturating_sub(used));
-    let role = if reading { Role::Reading } else { Role::Base };
+    let role = match (reading, unread) {
+        (true, _) => Role::Reading,
+        (false, true) => Role::Unread,
+        (false, false) => Role::Base,
+    };
     spans.push(Span::styled(heading, app.style(role)));
     Line::from(spans)
 }
@@ -115,6 +136,9 @@ pub fn empty_message(app: &App) -> Vec<String> {
     let ui = &app.strings.ui;
     if app.edition.sections.is_empty() {
         return vec![ui.empty_library.clone()];
+    }
+    if let Some(query) = app.search.query.as_ref().map(|_| app.search.text.trim()) {
+        return vec![fill(&ui.no_matches, &[("query", query)])];
     }
     let filter = super::status::filter_words(app);
     let template = if app.filter.is_empty() {

@@ -24,23 +24,36 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         .enumerate()
         .skip(cursor.offset)
         .take(usize::from(inner.height))
-        .map(|(i, &(choice, count))| {
-            let name = match choice {
-                TopicChoice::All => app.strings.ui.all.as_str(),
-                TopicChoice::Topic(t) => app.library().topics[t].as_str(),
-                TopicChoice::Untagged => app.strings.ui.untagged.as_str(),
+        .map(|(i, row)| {
+            let name = match row.choice {
+                TopicChoice::All => app.strings.ui.all.clone(),
+                TopicChoice::Starred => format!("★ {}", app.strings.ui.starred),
+                TopicChoice::Topic(t) => app.library().topics[t].clone(),
+                TopicChoice::Untagged => app.strings.ui.untagged.clone(),
             };
-            let count_text = count.to_string();
-            let name = truncate(name, width.saturating_sub(count_text.len() + 3));
-            let pad = width.saturating_sub(name.width() + count_text.len() + 2);
-            let (name_role, count_role) = if count == 0 {
+            // "●1 4": one of four unread; all unread shows the count in bold.
+            let unread = if row.unread > 0 && row.unread < row.count {
+                format!("●{} ", row.unread)
+            } else {
+                String::new()
+            };
+            let count_text = row.count.to_string();
+            let name = truncate(
+                &name,
+                width.saturating_sub(count_text.len() + unread.width() + 3),
+            );
+            let pad = width.saturating_sub(name.width() + unread.width() + count_text.len() + 2);
+            let (name_role, count_role) = if row.count == 0 {
                 (Role::Muted, Role::Muted)
+            } else if row.unread == row.count {
+                (Role::Base, Role::Unread)
             } else {
                 (Role::Base, Role::Count)
             };
             let mut line = Line::from(vec![
                 Span::styled(format!(" {name}"), app.style(name_role)),
                 Span::raw(" ".repeat(pad)),
+                Span::styled(unread, app.style(Role::Unread)),
                 Span::styled(format!("{count_text} "), app.style(count_role)),
             ]);
             if i == cursor.selected {

@@ -1,0 +1,97 @@
+//! Read marks, stars and what is new since the last visit, per section,
+//! kept by stable section key so they survive edits to other files.
+
+use std::collections::BTreeSet;
+
+use crate::content::{Library, SectionId};
+use crate::store::{SavedState, SavedView};
+
+#[derive(Debug, Clone, Default)]
+pub struct Marks {
+    /// Per section id, for fast lookups while drawing and filtering.
+    read: Vec<bool>,
+    starred: Vec<bool>,
+    new: Vec<bool>,
+    /// By key, including sections not loaded this time (kept on save).
+    read_keys: BTreeSet<String>,
+    star_keys: BTreeSet<String>,
+    known_keys: BTreeSet<String>,
+}
+
+impl Marks {
+    /// Marks for `library` from a saved state. Without one (a first
+    /// start) nothing counts as new: everything is simply unread.
+    pub fn new(library: &Library, saved: Option<&SavedState>) -> Self {
+        let keys: Vec<String> = (0..library.sections.len())
+            .map(|s| library.section_key(s))
+            .collect();
+        let set = |list: Option<&Vec<String>>| -> BTreeSet<String> {
+            list.into_iter().flatten().cloned().collect()
+        };
+        let read_keys = set(saved.map(|s| &s.read));
+        let star_keys = set(saved.map(|s| &s.starred));
+        let known_keys = set(saved.map(|s| &s.known));
+        Self {
+            read: keys.iter().map(|k| read_keys.contains(k)).collect(),
+            starred: keys.iter().map(|k| star_keys.contains(k)).collect(),
+            new: keys
+                .iter()
+                .map(|k| saved.is_some() && !known_keys.contains(k))
+                .collect(),
+            read_keys,
+            star_keys,
+            known_keys,
+        }
+    }
+
+    pub fn is_read(&self, s: SectionId) -> bool {
+        self.read.get(s).copied().unwrap_or(false)
+    }
+
+    pub fn is_starred(&self, s: SectionId) -> bool {
+        self.starred.get(s).copied().unwrap_or(false)
+    }
+
+    /// New since the last visit (and not yet read).
+    pub fn is_new(&self, s: SectionId) -> bool {
+        self.new.get(s).copied().unwrap_or(false) && !self.is_read(s)
+    }
+
+    /// Marks a section read; `true` when that changed anything.
+    pub fn set_read(&mut self, library: &Library, s: SectionId) -> bool {
+        if self.is_read(s) || s >= self.read.len() {
+            return false;
+        }
+        self.read[s] = true;
+        self.read_keys.insert(library.section_key(s));
+        true
+    }
+
+    /// Stars or unstars a section; returns whether it is starred now.
+    pub fn toggle_star(&mut self, library: &Library, s: SectionId) -> bool {
+        let Some(slot) = self.starred.get_mut(s) else {
+            return false;
+        };
+        *slot = !*slot;
+        let key = library.section_key(s);
+        if *slot {
+            self.star_keys.insert(key);
+        } else {
+            self.star_keys.remove(&key);
+        }
+        *slot
+    }
+
+    /// What to save: marks by key, every section key now known, the view.
+    pub fn snapshot(&self, library: &Library, view: SavedView) -> SavedState {
+        let mut known = self.known_keys.clone();
+        known.extend((0..library.sections.len()).map(|s| library.section_key(s)));
+        SavedState {
+            version: crate::store::VERSION,
+            read: self.read_keys.iter().cloned().collect(),
+            starred: self.star_keys.iter().cloned().collect(),
+            known: known.into_iter().collect(),
+            view: Some(view),
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! What the reader remembers between runs: read marks, stars, the
+//! sections it has seen, and the last view. Saved as JSON in the XDG state
+//! folder; every write is atomic (temporary file, fsync, rename), so a
+//! reader killed at any moment leaves the old state or the new one, never
+//! a broken file. A file that cannot be read is moved aside, not deleted.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped when a field changes meaning; older files are still read.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SavedState {
+    pub version: u32,
+    /// Section keys (`id|lang|heading`) marked read.
+    pub read: Vec<String>,
+    pub starred: Vec<String>,
+    /// Every section key present at the last save: what is not here is new.
+    pub known: Vec<String>,
+    pub view: Option<SavedView>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SavedView {
+    pub language: String,
+    /// The open section's key.
+    pub section: Option<String>,
+    /// `topics`, `timeline` or `reader`.
+    pub focus: String,
+    /// Actor names shown and hidden.
+    pub actors: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+/// The default place: `$XDG_STATE_HOME/aiwatch-tui/state.json`.
+pub fn default_path() -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    let strategy = etcetera::choose_base_strategy().ok()?;
+    let dir = strategy.state_dir().unwrap_or_else(|| strategy.data_dir());
+    Some(dir.join("aiwatch-tui").join("state.json"))
+}
+
+/// What loading found.
+#[derive(Debug)]
+pub enum Loaded {
+    /// No state yet (first start).
+    Nothing,
+    State(SavedState),
+    /// The file was unreadable; it was moved to `moved_to` and the reader
+    /// starts fresh. `reason` says what was wrong.
+    Corrupt {
+        reason: String,
+        moved_to: Option<PathBuf>,
+    },
+}
+
+pub fn load(path: &Path) -> Loaded {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Loaded::Nothing,
+        Err(e) => {
+            return Loaded::Corrupt {
+                reason: e.to_string(),
+                moved_to: None,
+            };
+        }
+    };
+    match serde_json::from_slice::<SavedState>(&bytes) {
+        Ok(state) => Loaded::State(state),
+        Err(e) => {
+            let aside = aside_path(path);
+            let moved_to = fs::rename(path, &aside).ok().map(|()| aside);
+            Loaded::Corrupt {
+                reason: e.to_string(),
+                moved_to,
+            }
+        }
+    }
+}
+
+/// `state.json` -> `state.json.corrupt-<seconds>`, never overwriting.
+fn aside_path(path: &Path) -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut n = 0;
+    loop {
+        let suffix = if n == 0 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let candidate = PathBuf::from(format!("{}.corrupt-{stamp}{suffix}", path.display()));
+        if !candidate.exists() {
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+/// Writes the state atomically: a temporary file beside it, flushed to
+/// disk, then renamed over the old one (and the folder synced).
+pub fn save(path: &Path, state: &SavedState) -> io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&tmp)?;
+        let bytes = serde_json::to_vec(&SavedState {
+            version: VERSION,
+            ..state.clone()
+        })?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        // Make the rename itself durable.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_and_loads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deep/state.json");
+        assert!(matches!(load(&path), Loaded::Nothing));
+        let state = SavedState {
+            version: VERSION,
+            read: vec!["a|en|x".into()],
+            starred: vec!["b|de|y".into()],
+            known: vec!["a|en|x".into(), "b|de|y".into()],
+            view: Some(SavedView {
+                language: "de".into(),
+                ..SavedView::default()
+            }),
+        };
+        save(&path, &state).unwrap();
+        let Loaded::State(back) = load(&path) else {
+            panic!("state")
+        };
+        assert_eq!(back, state);
+        let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn a_corrupt_file_is_moved_aside_not_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        fs::write(&path, "{\"read\": [1, 2").unwrap();
+        let Loaded::Corrupt {
+            reason,
+            moved_to: Some(aside),
+        } = load(&path)
+        else {
+            panic!("corrupt")
+        };
+        assert!(!reason.is_empty());
+        assert!(!path.exists());
+        assert_eq!(fs::read_to_string(aside).unwrap(), "{\"read\": [1, 2");
+    }
+}

@@ -158,6 +158,8 @@ pub struct App {
     /// New (since the last visit) and unread sections per configured actor.
     pub actor_new: Vec<usize>,
     pub timeline_view: TimelineView,
+    /// The topic list's entries for the edition (counts change, these do not).
+    topic_entries: Vec<TopicChoice>,
     pub chart: chart::Chart,
     pub focus: Pane,
     pub overlay: Option<Overlay>,
@@ -209,6 +211,7 @@ impl App {
             search: SearchState::default(),
             actor_new: Vec::new(),
             timeline_view: TimelineView::List,
+            topic_entries: Vec::new(),
             chart: chart::Chart::default(),
             focus: Pane::Timeline,
             overlay: None,
@@ -222,6 +225,7 @@ impl App {
             dirty: true,
             quit: false,
         };
+        app.topic_entries = filter::topic_entries(&app.ctx.library, &app.edition.sections);
         if let Some(view) = &view {
             app.apply_view(view);
         }
@@ -369,41 +373,22 @@ impl App {
             .filter(|s| hits.is_none_or(|h| h.binary_search(s).is_ok()))
             .collect();
         let chosen = self.topic_choice();
-        let mut rows: Vec<TopicRow> =
-            filter::topic_counts(&lib, &self.edition.sections, &self.visible)
-                .into_iter()
-                .map(|(choice, count)| TopicRow {
-                    choice,
-                    count,
-                    unread: 0,
-                })
-                .collect();
-        rows.insert(
-            1,
-            TopicRow {
-                choice: TopicChoice::Starred,
+        let rows: Vec<TopicRow> = self
+            .topic_entries
+            .iter()
+            .map(|&choice| TopicRow {
+                choice,
                 count: 0,
                 unread: 0,
-            },
-        );
-        for row in &mut rows {
-            let (count, unread) = self
-                .visible
-                .iter()
-                .filter(|&&s| self.in_topic(row.choice, s))
-                .fold((0, 0), |(c, u), &s| {
-                    (c + 1, u + usize::from(!self.marks.is_read(s)))
-                });
-            row.count = count;
-            row.unread = unread;
-        }
+            })
+            .collect();
         self.topics = rows;
+        self.refresh_counts();
         self.topic_cursor.selected = self
             .topics
             .iter()
             .position(|t| t.choice == chosen)
             .unwrap_or(0);
-        self.count_new_by_actor();
         self.rebuild_timeline();
     }
 
@@ -536,14 +521,39 @@ impl App {
     }
 
     /// Recounts unread and new figures without rebuilding the lists.
-    fn refresh_counts(&mut self) {
-        for i in 0..self.topics.len() {
-            let choice = self.topics[i].choice;
-            self.topics[i].unread = self
-                .visible
-                .iter()
-                .filter(|&&s| self.in_topic(choice, s) && !self.marks.is_read(s))
-                .count();
+    /// Recounts the topic list (stars and read marks changed) without
+    /// moving any cursor.
+    pub(crate) fn refresh_counts(&mut self) {
+        // One pass over the visible sections, counting into every entry
+        // that lists each one.
+        let lib = Arc::clone(&self.ctx.library);
+        let mut by_topic = vec![(0usize, 0usize); lib.topics.len()];
+        let (mut all, mut starred, mut untagged) = ((0, 0), (0, 0), (0, 0));
+        let add = |slot: &mut (usize, usize), unread: bool| {
+            slot.0 += 1;
+            slot.1 += usize::from(unread);
+        };
+        for &s in &self.visible {
+            let unread = !self.marks.is_read(s);
+            add(&mut all, unread);
+            if self.marks.is_starred(s) {
+                add(&mut starred, unread);
+            }
+            let topics = &lib.sections[s].topics;
+            if topics.is_empty() {
+                add(&mut untagged, unread);
+            }
+            for &t in topics {
+                add(&mut by_topic[t], unread);
+            }
+        }
+        for row in &mut self.topics {
+            (row.count, row.unread) = match row.choice {
+                TopicChoice::All => all,
+                TopicChoice::Starred => starred,
+                TopicChoice::Untagged => untagged,
+                TopicChoice::Topic(t) => by_topic[t],
+            };
         }
         self.count_new_by_actor();
     }

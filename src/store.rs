@@ -61,6 +61,7 @@ pub enum Loaded {
 }
 
 pub fn load(path: &Path) -> Loaded {
+    remove_stale_temporaries(path);
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Loaded::Nothing,
@@ -80,6 +81,24 @@ pub fn load(path: &Path) -> Loaded {
                 reason: e.to_string(),
                 moved_to,
             }
+        }
+    }
+}
+
+/// A writer killed between creating its temporary file and renaming it
+/// leaves the file behind; the next start clears them away.
+fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if file.starts_with(&prefix) && Path::new(&file).extension().is_some_and(|e| e == "tmp") {
+            let _ = fs::remove_file(entry.path());
         }
     }
 }

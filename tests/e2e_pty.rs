@@ -376,3 +376,35 @@ fn links_become_osc_8_hyperlinks_when_asked_for() {
     pty.send(b"q");
     assert!(wait_exit(&mut child).success());
 }
+
+#[test]
+fn an_unreadable_state_file_is_moved_aside_with_a_notice() {
+    let home = tempfile::tempdir().unwrap();
+    let state_dir = home.path().join("state/aiwatch-tui");
+    std::fs::create_dir_all(&state_dir).unwrap();
+    std::fs::write(state_dir.join("state.json"), "{\"read\": [\"trunc").unwrap();
+    let mut pty = Pty::open(160, 30);
+    let mut child = pty.spawn(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for("could not be read");
+    let moved: Vec<String> = std::fs::read_dir(&state_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("state.json.corrupt-"))
+        .collect();
+    assert_eq!(moved.len(), 1, "the bad file was kept aside");
+    assert_eq!(
+        std::fs::read_to_string(state_dir.join(&moved[0])).unwrap(),
+        "{\"read\": [\"trunc"
+    );
+    pty.send(b"s");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state_dir.join("state.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        saved["starred"].as_array().unwrap().len(),
+        1,
+        "a fresh state was saved on quit"
+    );
+}

@@ -95,3 +95,30 @@ fn small_terminals(#[case] w: u16, #[case] h: u16, #[case] keys: &str) {
         render(&app).backend()
     );
 }
+
+/// Issue views in both a colour theme and `mono`, as text and as styles.
+#[rstest]
+#[case::search("search", "/ b i l l i o n")]
+#[case::starred_list("starred", "g s j j s h g j l")]
+#[case::unread_styling("unread", "g enter h j j")]
+#[case::activity_chart("chart", "c m d")]
+fn reading_views(#[case] name: &str, #[case] keys: &str) {
+    for theme in ["dark", "mono"] {
+        for (w, h) in SIZES {
+            let config = Config::load(Some((
+                "user.toml",
+                &format!("[theme]\nname = \"{theme}\"\n"),
+            )))
+            .unwrap();
+            let mut app = app_with(config, &[ContentRoot::Bundled], "en", w, h);
+            press(&mut app, keys);
+            let terminal = render(&app);
+            let text = format!(
+                "{}\n{}",
+                terminal.backend(),
+                common::style_runs(terminal.backend().buffer())
+            );
+            assert_snapshot!(format!("{name}_{theme}_{w}x{h}"), text);
+        }
+    }
+}

@@ -5,51 +5,12 @@
 
 mod common;
 
-use std::fmt::Write as _;
-
 use aiwatch_tui::config::{ColorDepth, Config};
 use aiwatch_tui::content::ContentRoot;
-use common::{app_with, press, render};
+use common::{app_with, press, render, style_runs};
 use insta::assert_snapshot;
-use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 use rstest::rstest;
-
-/// Each row's runs of one style: `row 3: 0-29 fg=Cyan bg=- BOLD`.
-fn style_runs(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut x = 0;
-        let mut runs = Vec::new();
-        while x < buffer.area.width {
-            let cell = &buffer[(x, y)];
-            let key = (cell.fg, cell.bg, cell.modifier);
-            let start = x;
-            while x < buffer.area.width && {
-                let c = &buffer[(x, y)];
-                (c.fg, c.bg, c.modifier) == key
-            } {
-                x += 1;
-            }
-            let show = |c: Color| {
-                if c == Color::Reset {
-                    "-".to_owned()
-                } else {
-                    format!("{c}")
-                }
-            };
-            runs.push(format!(
-                "{start}-{} fg={} bg={} {:?}",
-                x - 1,
-                show(key.0),
-                show(key.1),
-                key.2
-            ));
-        }
-        writeln!(out, "row {y:2}: {}", runs.join(" | ")).unwrap();
-    }
-    out
-}
 
 fn config(user: &str) -> Config {
     Config::load(Some(("user.toml", user))).unwrap()

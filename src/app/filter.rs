@@ -144,14 +144,10 @@ impl TopicChoice {
     }
 }
 
-/// The topic list for the sections of an edition: "All" first, every topic
-/// present in the edition (even when the filter leaves it none), and
-/// "untagged" when some section has no topic. Counts follow the filter.
-pub fn topic_counts(
-    library: &Library,
-    edition: &[SectionId],
-    visible: &[SectionId],
-) -> Vec<(TopicChoice, usize)> {
+/// The topic list's entries for an edition: "All", "Starred", every
+/// topic present in the edition (even when a filter leaves it none), and
+/// "untagged" when some section has no topic. Counted by the app.
+pub fn topic_entries(library: &Library, edition: &[SectionId]) -> Vec<TopicChoice> {
     let mut present = vec![false; library.topics.len()];
     let mut any_untagged = false;
     for &s in edition {
@@ -161,23 +157,14 @@ pub fn topic_counts(
             present[t] = true;
         }
     }
-    let mut counts = vec![0usize; library.topics.len()];
-    let mut untagged = 0;
-    for &s in visible {
-        let topics = &library.sections[s].topics;
-        untagged += usize::from(topics.is_empty());
-        for &t in topics {
-            counts[t] += 1;
-        }
-    }
-    let mut rows = vec![(TopicChoice::All, visible.len())];
-    rows.extend(
+    let mut entries = vec![TopicChoice::All, TopicChoice::Starred];
+    entries.extend(
         (0..library.topics.len())
             .filter(|&t| present[t])
-            .map(|t| (TopicChoice::Topic(t), counts[t])),
+            .map(TopicChoice::Topic),
     );
     if any_untagged {
-        rows.push((TopicChoice::Untagged, untagged));
+        entries.push(TopicChoice::Untagged);
     }
-    rows
+    entries
 }

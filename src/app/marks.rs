@@ -22,6 +22,17 @@ impl Marks {
     /// Marks for `library` from a saved state. Without one (a first
     /// start) nothing counts as new: everything is simply unread.
     pub fn new(library: &Library, saved: Option<&SavedState>) -> Self {
+        let Some(saved) = saved else {
+            // Nothing saved: no keys to look up.
+            let n = library.sections.len();
+            return Self {
+                read: vec![false; n],
+                starred: vec![false; n],
+                new: vec![false; n],
+                ..Self::default()
+            };
+        };
+        let saved = Some(saved);
         let keys: Vec<String> = (0..library.sections.len())
             .map(|s| library.section_key(s))
             .collect();

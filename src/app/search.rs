@@ -10,11 +10,24 @@ use crate::content::{Library, SectionId};
 /// Folds text for matching: lowercase, accents and other combining marks
 /// removed, `ß` as `ss`.
 pub fn fold(text: &str) -> String {
-    text.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect::<String>()
-        .replace('ß', "ss")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        // Most text is ASCII: no decomposition needed there.
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        for d in std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d)) {
+            for l in d.to_lowercase() {
+                if l == 'ß' {
+                    out.push_str("ss");
+                } else {
+                    out.push(l);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A query: every word must occur in the section (heading, body, actors or
@@ -141,6 +154,8 @@ mod tests {
         assert_eq!(fold("Straße"), "strasse");
         assert_eq!(fold("cafe\u{301}"), "cafe");
         assert_eq!(fold("漢字"), "漢字");
+        assert_eq!(fold("GROSSE STRAẞE"), "grosse strasse");
+        assert_eq!(fold("Ελληνικά"), "ελληνικα");
     }
 
     #[test]

@@ -299,7 +299,15 @@ impl App {
                 if let Some(s) = target {
                     let lib = Arc::clone(&self.ctx.library);
                     let on = self.marks.toggle_star(&lib, s);
-                    self.refresh();
+                    self.refresh_counts();
+                    // Only the Starred list itself changes with a star.
+                    if self.topic_choice() == super::TopicChoice::Starred {
+                        let cursor = self.timeline_cursor.selected;
+                        self.rebuild_timeline();
+                        self.timeline_cursor.selected =
+                            cursor.min(self.timeline.len().saturating_sub(1));
+                        self.follow_cursors();
+                    }
                     self.notice = Some(if on {
                         self.strings.ui.starred_on.clone()
                     } else {
@@ -424,6 +432,8 @@ impl App {
             .selected_section()
             .and_then(|s| self.ctx.library.counterpart(s, &edition));
         self.edition = edition;
+        self.topic_entries =
+            super::filter::topic_entries(&self.ctx.library, &self.edition.sections);
         self.strings = self.ctx.locales.get(lang);
         self.reader.open = open;
         if self.search.query.is_some() {

@@ -23,6 +23,8 @@ pub struct Library {
     pub diagnostics: Vec<Diagnostic>,
     pub files_loaded: usize,
     pub files_skipped: usize,
+    /// The language subtags present, sorted (`["de", "en"]`).
+    languages: Vec<String>,
 }
 
 /// The sections a reader sees in one language: one article per id, in the
@@ -71,6 +73,14 @@ impl Library {
         }
         lib.timeline = timeline;
         lib.diagnostics = diagnostics;
+        let mut languages: Vec<String> = lib
+            .articles
+            .iter()
+            .map(|a| primary_language(&a.lang))
+            .collect();
+        languages.sort();
+        languages.dedup();
+        lib.languages = languages;
         lib
     }
 
@@ -173,15 +183,8 @@ impl Library {
     }
 
     /// The language subtags present, sorted (`["de", "en"]`).
-    pub fn languages(&self) -> Vec<String> {
-        let mut langs: Vec<String> = self
-            .articles
-            .iter()
-            .map(|a| primary_language(&a.lang))
-            .collect();
-        langs.sort();
-        langs.dedup();
-        langs
+    pub fn languages(&self) -> &[String] {
+        &self.languages
     }
 
     /// The edition in `lang`: for each article id, the version in that

@@ -11,8 +11,12 @@ use aiwatch_tui::content::{ContentRoot, load_library};
 use aiwatch_tui::i18n::Locales;
 use aiwatch_tui::input::{Input, Key};
 use aiwatch_tui::view;
+use std::fmt::Write as _;
+
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
 
 pub fn app_with(config: Config, roots: &[ContentRoot], lang: &str, width: u16, height: u16) -> App {
     let library = load_library(roots, &config.actor_directory());
@@ -77,4 +81,40 @@ pub fn open_heading(app: &App) -> String {
         .open
         .map(|s| app.library().sections[s].heading.clone())
         .unwrap_or_default()
+}
+
+/// Each row's runs of one style: `row 3: 0-29 fg=Cyan bg=- BOLD`.
+pub fn style_runs(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut x = 0;
+        let mut runs = Vec::new();
+        while x < buffer.area.width {
+            let cell = &buffer[(x, y)];
+            let key = (cell.fg, cell.bg, cell.modifier);
+            let start = x;
+            while x < buffer.area.width && {
+                let c = &buffer[(x, y)];
+                (c.fg, c.bg, c.modifier) == key
+            } {
+                x += 1;
+            }
+            let show = |c: Color| {
+                if c == Color::Reset {
+                    "-".to_owned()
+                } else {
+                    format!("{c}")
+                }
+            };
+            runs.push(format!(
+                "{start}-{} fg={} bg={} {:?}",
+                x - 1,
+                show(key.0),
+                show(key.1),
+                key.2
+            ));
+        }
+        writeln!(out, "row {y:2}: {}", runs.join(" | ")).unwrap();
+    }
+    out
 }

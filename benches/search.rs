@@ -1,0 +1,106 @@
+//! Time per search keystroke at 50,000 sections (10,000 synthetic
+//! articles): `cargo bench --bench search`. Each keystroke is handled and
+//! drawn as the runtime does; the first one also builds the folded search
+//! index. Figures go into docs/performance.md; nothing is asserted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark fails loudly
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aiwatch_tui::app::{App, Context};
+use aiwatch_tui::config::Config;
+use aiwatch_tui::content::{ContentRoot, load_library};
+use aiwatch_tui::i18n::Locales;
+use aiwatch_tui::input::{Input, Key};
+use aiwatch_tui::runtime;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+#[path = "support/corpus.rs"]
+mod corpus;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn press(app: &mut App, terminal: &mut Terminal<TestBackend>, key: &str) -> Duration {
+    let start = Instant::now();
+    app.handle(Input::Key(Key::parse(key).unwrap()));
+    if app.take_dirty() {
+        runtime::draw(terminal, app).unwrap();
+    }
+    start.elapsed()
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus::generate(dir.path(), 10_000);
+    let config = Config::built_in().unwrap();
+    let library = load_library(
+        &[ContentRoot::Dir(dir.path().to_path_buf())],
+        &config.actor_directory(),
+    );
+    let sections = library.sections.len();
+    let ctx = Context {
+        library: Arc::new(library),
+        config: Arc::new(config),
+        locales: Arc::new(Locales::embedded()),
+    };
+    let mut app = App::new(ctx, "en");
+    app.handle(Input::Resize(120, 40));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    runtime::draw(&mut terminal, &app).unwrap();
+
+    press(&mut app, &mut terminal, "/");
+    let mut rows = Vec::new();
+    // Typing a word: every key narrows the previous hits.
+    for (i, c) in "regulators".chars().enumerate() {
+        let t = press(&mut app, &mut terminal, &c.to_string());
+        rows.push((
+            format!(
+                "type '{c}'{}",
+                if i == 0 { " (builds the index)" } else { "" }
+            ),
+            t,
+            app.listed_count(),
+        ));
+    }
+    // A second word, then corrections that widen the search again.
+    for c in " model".chars() {
+        let key = if c == ' ' {
+            "space".to_owned()
+        } else {
+            c.to_string()
+        };
+        let t = press(&mut app, &mut terminal, &key);
+        rows.push((format!("type '{c}'"), t, app.listed_count()));
+    }
+    for _ in 0..3 {
+        let t = press(&mut app, &mut terminal, "backspace");
+        rows.push((
+            "backspace (searches all again)".to_owned(),
+            t,
+            app.listed_count(),
+        ));
+    }
+    let t = press(&mut app, &mut terminal, "d");
+    rows.push((
+        "type 'd' (no match narrowing)".to_owned(),
+        t,
+        app.listed_count(),
+    ));
+    println!("\n{sections} sections, 120x40\n");
+    println!("| keystroke | time | matches |");
+    println!("|---|---:|---:|");
+    for (what, t, n) in &rows {
+        println!("| {what} | {:.2} ms | {n} |", ms(*t));
+    }
+    let mut rest: Vec<Duration> = rows.iter().skip(1).map(|r| r.1).collect();
+    rest.sort();
+    println!(
+        "\nafter the first: median {:.2} ms, max {:.2} ms",
+        ms(rest[rest.len() / 2]),
+        ms(*rest.last().unwrap())
+    );
+}

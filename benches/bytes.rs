@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use aiwatch_tui::app::{App, Context};
 use aiwatch_tui::config::{ColorDepth, Config};
 use aiwatch_tui::content::{ContentRoot, load_library};
-use aiwatch_tui::i18n::Locales;
 use aiwatch_tui::input::{Input, Key};
 use aiwatch_tui::runtime::{self, FrameSink, lean::LeanBackend};
 use ratatui::backend::CrosstermBackend;
@@ -51,11 +50,7 @@ fn app(depth: ColorDepth) -> App {
         ContentRoot::Dir(PathBuf::from("tests/fixtures/content/long")),
     ];
     let library = load_library(&roots, &config.actor_directory());
-    let ctx = Context {
-        library: Arc::new(library),
-        config: Arc::new(config),
-        locales: Arc::new(Locales::embedded()),
-    };
+    let ctx = Context::new(library, config);
     let mut app = App::new(ctx, "en");
     app.handle(Input::Resize(120, 40));
     app

@@ -10,13 +10,11 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aiwatch_tui::app::{App, Context};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::content::{ContentRoot, load_library};
-use aiwatch_tui::i18n::Locales;
 use aiwatch_tui::input::{Input, Key};
 use aiwatch_tui::runtime;
 
@@ -46,11 +44,7 @@ fn scenario(roots: &[ContentRoot]) {
     let library = load_library(roots, &config.actor_directory());
     let loaded = start.elapsed();
     let sections = library.sections.len();
-    let ctx = Context {
-        library: Arc::new(library),
-        config: Arc::new(config),
-        locales: Arc::new(Locales::embedded()),
-    };
+    let ctx = Context::new(library, config);
     let mut app = App::new(ctx, "en");
     app.handle(Input::Resize(120, 40));
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();

@@ -5,13 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark fails loudly
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aiwatch_tui::app::{App, Context};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::content::{ContentRoot, load_library};
-use aiwatch_tui::i18n::Locales;
 use aiwatch_tui::input::{Input, Key};
 use aiwatch_tui::runtime;
 use ratatui::Terminal;
@@ -42,11 +40,7 @@ fn main() {
         &config.actor_directory(),
     );
     let sections = library.sections.len();
-    let ctx = Context {
-        library: Arc::new(library),
-        config: Arc::new(config),
-        locales: Arc::new(Locales::embedded()),
-    };
+    let ctx = Context::new(library, config);
     let mut app = App::new(ctx, "en");
     app.handle(Input::Resize(120, 40));
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();

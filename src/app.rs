@@ -52,6 +52,17 @@ pub struct Context {
     pub locales: Arc<Locales>,
 }
 
+impl Context {
+    /// A context with the compiled-in locales.
+    pub fn new(library: Library, config: Config) -> Self {
+        Self {
+            library: Arc::new(library),
+            config: Arc::new(config),
+            locales: Arc::new(crate::i18n::Locales::embedded()),
+        }
+    }
+}
+
 /// A row of the timeline: group headers and sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimelineRow {

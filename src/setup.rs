@@ -3,7 +3,6 @@
 //! nothing of terminals.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use etcetera::BaseStrategy;
 
@@ -12,7 +11,6 @@ use crate::cli::Sources;
 use crate::config::Config;
 use crate::content::{ContentRoot, load_library};
 use crate::diag::{Diagnostic, Severity};
-use crate::i18n::Locales;
 
 /// The user's config file: `--config`, else the XDG one when it exists.
 pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
@@ -122,11 +120,7 @@ pub fn start_with(sources: &Sources, mut config: Config, roots: &[ContentRoot]) 
         std::env::var(name).ok()
     });
     Startup {
-        ctx: Context {
-            library: Arc::new(library),
-            config: Arc::new(config),
-            locales: Arc::new(Locales::embedded()),
-        },
+        ctx: Context::new(library, config),
         language,
     }
 }

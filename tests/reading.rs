@@ -29,11 +29,7 @@ fn fresh() -> (App, Vec<Effect>) {
     let config = Config::built_in().unwrap();
     let library =
         aiwatch_tui::content::load_library(&[ContentRoot::Bundled], &config.actor_directory());
-    let ctx = aiwatch_tui::app::Context {
-        library: std::sync::Arc::new(library),
-        config: std::sync::Arc::new(config),
-        locales: std::sync::Arc::new(aiwatch_tui::i18n::Locales::embedded()),
-    };
+    let ctx = aiwatch_tui::app::Context::new(library, config);
     let mut app = App::new(ctx, "en");
     let effects = app.handle(Input::Resize(120, 40));
     (app, effects)

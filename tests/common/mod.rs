@@ -3,12 +3,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // shared by several test crates; failing loudly is the point
 
-use std::sync::Arc;
-
 use aiwatch_tui::app::{App, Context};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::content::{ContentRoot, load_library};
-use aiwatch_tui::i18n::Locales;
 use aiwatch_tui::input::{Input, Key};
 use aiwatch_tui::view;
 use std::fmt::Write as _;
@@ -20,11 +17,7 @@ use ratatui::style::Color;
 
 pub fn app_with(config: Config, roots: &[ContentRoot], lang: &str, width: u16, height: u16) -> App {
     let library = load_library(roots, &config.actor_directory());
-    let ctx = Context {
-        library: Arc::new(library),
-        config: Arc::new(config),
-        locales: Arc::new(Locales::embedded()),
-    };
+    let ctx = Context::new(library, config);
     let mut app = App::new(ctx, lang);
     app.handle(Input::Resize(width, height));
     app

@@ -42,6 +42,10 @@ pub enum Effect {
     Copy(String),
     /// Open this URL in a browser, where there is a display to show it.
     OpenUrl(String),
+    /// Build the search index off the input path and send it back as
+    /// `Input::SearchIndex`, so the first search keystroke is as quick as
+    /// the others. Asked for once, with the first frame.
+    BuildSearchIndex,
 }
 
 /// Shared, read-only inputs: many app instances (SSH sessions) can share one.
@@ -236,6 +240,7 @@ impl App {
             dirty: true,
             quit: false,
         };
+        app.pending.push(Effect::BuildSearchIndex);
         app.topic_entries = filter::topic_entries(&app.ctx.library, &app.edition.sections);
         if let Some(view) = &view {
             app.apply_view(view);

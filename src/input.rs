@@ -38,7 +38,7 @@ pub struct Key {
 }
 
 /// Everything the app can receive from the outside world.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     Key(Key),
     /// The drawable area changed to (width, height).
@@ -49,6 +49,8 @@ pub enum Input {
     Timer(u64),
     /// A mouse button or wheel at a cell.
     Mouse(Mouse),
+    /// The search index, built in the background (`Effect::BuildSearchIndex`).
+    SearchIndex(std::sync::Arc<Vec<String>>),
 }
 
 /// What the mouse did, and where (column, row).

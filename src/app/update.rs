@@ -39,6 +39,12 @@ impl App {
                 self.mouse(mouse);
                 Vec::new()
             }
+            Input::SearchIndex(index) => {
+                if index.len() == self.ctx.library.sections.len() {
+                    self.search_index.get_or_insert(index);
+                }
+                Vec::new()
+            }
             // The terminal went away or a signal came: save, then go.
             Input::Stop => {
                 self.quit = true;

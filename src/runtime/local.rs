@@ -204,6 +204,14 @@ impl Driver<Backend> for LocalDriver {
                     app.notify(notice);
                 }
             }
+            Effect::BuildSearchIndex => {
+                let library = std::sync::Arc::clone(&app.ctx.library);
+                let tx = self.inputs.clone();
+                thread::spawn(move || {
+                    let index = crate::app::search::build_index(&library);
+                    let _ = tx.send(Input::SearchIndex(std::sync::Arc::new(index)));
+                });
+            }
             Effect::Timer { after_ms, token } => {
                 let tx = self.inputs.clone();
                 thread::spawn(move || {

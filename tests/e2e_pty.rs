@@ -342,6 +342,14 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
         );
         thread::sleep(Duration::from_millis(50));
     }
+    // It saved its state on the way out: nothing is lost.
+    let saved = home.path().join("state/aiwatch-tui/state.json");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert!(
+        state["view"]["section"].is_string(),
+        "the open section was remembered"
+    );
 }
 
 #[test]

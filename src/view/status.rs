@@ -9,14 +9,24 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::action::Action;
-use crate::app::App;
+use crate::app::{App, TopicChoice};
 use crate::config::Role;
 use crate::i18n::fill;
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let ui = &app.strings.ui;
     let base = app.style(Role::Status);
-    let filter = fill(&ui.filter_showing, &[("filter", &filter_words(app))]);
+    let mut filter = fill(&ui.filter_showing, &[("filter", &filter_words(app))]);
+    // The topic narrows the list too: say which.
+    let topic = match app.topic_choice() {
+        TopicChoice::All => None,
+        TopicChoice::Starred => Some(format!("★ {}", ui.starred)),
+        TopicChoice::Untagged => Some(ui.untagged.clone()),
+        TopicChoice::Topic(t) => app.library().topics.get(t).cloned(),
+    };
+    if let Some(topic) = topic {
+        filter = format!("{filter} · {topic}");
+    }
     let counts = fill(
         &ui.sections,
         &[

@@ -56,6 +56,8 @@ pub enum Command {
     List(ListArgs),
     /// Print one article, or one section (ID#N), as wrapped text.
     Show(ShowArgs),
+    /// Serve the reader over SSH: `ssh -p 2222 host` opens it, no install needed.
+    Serve(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish).
     Completions {
         /// The shell to complete for.
@@ -101,6 +103,33 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on; a public address must be given explicitly.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:2222")]
+    pub listen: std::net::SocketAddr,
+
+    /// Host key (OpenSSH format); made (Ed25519, mode 0600) on first start [default: $XDG_DATA_HOME/aiwatch-tui/ssh_host_ed25519_key].
+    #[arg(long, value_name = "PATH")]
+    pub host_key: Option<PathBuf>,
+
+    /// Only these public keys may connect (an OpenSSH `authorized_keys` file); without it anyone may read.
+    #[arg(long, value_name = "PATH")]
+    pub authorized_keys: Option<PathBuf>,
+
+    /// Connections at most, in all.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_sessions: usize,
+
+    /// Connections at most from one address.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_per_address: usize,
+
+    /// Seconds without input before a session is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub idle_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ pub mod diag;
 pub mod i18n;
 pub mod input;
 pub mod runtime;
+pub mod serve;
 pub mod setup;
 pub mod store;
 pub mod text;

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
             let width = args.width.or_else(terminal_width).unwrap_or(80).max(20);
             commands::show(startup, args, width, &mut std::io::stdout().lock())
         }),
+        Some(Command::Serve(args)) => serve(&cli, args),
         Some(Command::Completions { shell }) => {
             let shell = *shell;
             clap_complete::generate(
@@ -87,6 +88,52 @@ fn read(cli: &Cli) -> u8 {
         Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));
+            1
+        }
+    }
+}
+
+/// The SSH server: the same content and config as the reader.
+fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
+    let config =
+        match setup::load_config(setup::config_path(cli.sources.config.as_deref()).as_deref()) {
+            Ok(c) => c,
+            Err(errors) => {
+                for e in &errors {
+                    report(&e.to_string());
+                }
+                return 2;
+            }
+        };
+    let roots = setup::content_roots(&cli.sources.content, cli.sources.bundled, &config);
+    let library = aiwatch_tui::content::load_library(&roots, &config.actor_directory());
+    for d in &library.diagnostics {
+        report(&d.to_string());
+    }
+    let Some(host_key) = args
+        .host_key
+        .clone()
+        .or_else(aiwatch_tui::serve::default_host_key)
+    else {
+        report("aiwatch-tui: no place for the host key: pass --host-key PATH");
+        return 2;
+    };
+    let limits = aiwatch_tui::serve::Limits {
+        max_sessions: args.max_sessions,
+        max_per_address: args.max_per_address,
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+        ..Default::default()
+    };
+    let options = aiwatch_tui::serve::ServeOptions {
+        listen: args.listen,
+        host_key,
+        authorized_keys: args.authorized_keys.clone(),
+        limits,
+    };
+    match aiwatch_tui::serve::run(&options, library, config) {
+        Ok(()) => 0,
+        Err(e) => {
+            report(&format!("aiwatch-tui serve: {e}"));
             1
         }
     }

@@ -62,6 +62,18 @@ pub trait Driver<B: FrameSink> {
         let _ = (effect, app, terminal);
     }
 
+    /// The drawable area changed (fixed viewports, such as SSH sessions,
+    /// resize here; a local terminal resizes itself).
+    fn resized(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        width: u16,
+        height: u16,
+    ) -> Result<(), B::Error> {
+        let _ = (terminal, width, height);
+        Ok(())
+    }
+
     /// Runs inside the frame, after ratatui has drawn it.
     fn after_draw(&mut self, app: &App, terminal: &mut Terminal<B>) -> Result<(), B::Error> {
         let _ = (app, terminal);
@@ -88,10 +100,13 @@ pub fn run<B: FrameSink>(
         let Ok(first) = inputs.recv() else {
             return Ok(());
         };
-        let mut effects = app.handle(first);
-        for input in inputs.try_iter().take(DRAIN_LIMIT - 1) {
+        let mut effects = Vec::new();
+        for input in std::iter::once(first).chain(inputs.try_iter().take(DRAIN_LIMIT - 1)) {
             if app.should_quit() {
                 break;
+            }
+            if let Input::Resize(w, h) = input {
+                driver.resized(terminal, w, h)?;
             }
             effects.extend(app.handle(input));
         }

@@ -1,0 +1,280 @@
+//! `aiwatch-tui serve`: the reader served over SSH. Our own accept loop
+//! enforces connection limits before any handshake; russh runs each
+//! connection; every shell gets its own `App` (same library, config and
+//! themes) on its own thread, drawn through `LeanBackend` into the
+//! channel. The server's own terminal is never touched.
+
+mod decode;
+mod session;
+
+pub use decode::Decoder;
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use russh::keys::{Algorithm, HashAlg, PrivateKey, PublicKey};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::content::Library;
+use crate::i18n::Locales;
+use session::Connection;
+
+/// The limits every connection lives under. Defaults are safe for a
+/// public server on a small machine.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_sessions: usize,
+    pub max_per_address: usize,
+    pub auth_timeout: Duration,
+    pub max_auth_attempts: usize,
+    pub idle_timeout: Duration,
+    pub keepalive: Duration,
+    pub max_duration: Duration,
+    pub max_cols: u16,
+    pub max_rows: u16,
+    /// Input bytes per second and burst.
+    pub input_rate: u32,
+    pub input_burst: u32,
+    /// Frames queued for a client before it counts as not keeping up.
+    pub frame_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_sessions: 500,
+            max_per_address: 3,
+            auth_timeout: Duration::from_secs(20),
+            max_auth_attempts: 3,
+            idle_timeout: Duration::from_secs(15 * 60),
+            keepalive: Duration::from_secs(30),
+            max_duration: Duration::from_secs(4 * 3600),
+            max_cols: 300,
+            max_rows: 100,
+            input_rate: 16 * 1024,
+            input_burst: 64 * 1024,
+            frame_queue: 64,
+        }
+    }
+}
+
+/// What every session shares: the library, the config (not yet adapted to
+/// a terminal), the locales, the limits and the search index.
+pub struct Shared {
+    pub library: Arc<Library>,
+    pub config: Arc<Config>,
+    pub locales: Arc<Locales>,
+    pub limits: Limits,
+    /// `None`: anyone may read; else only these keys.
+    pub authorized: Option<Vec<PublicKey>>,
+    index: OnceLock<Arc<Vec<String>>>,
+}
+
+impl Shared {
+    /// The search index once it is built (in the background at start).
+    pub fn search_index(&self) -> Option<Arc<Vec<String>>> {
+        self.index.get().cloned()
+    }
+}
+
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub host_key: PathBuf,
+    pub authorized_keys: Option<PathBuf>,
+    pub limits: Limits,
+}
+
+/// `$XDG_DATA_HOME/aiwatch-tui/ssh_host_ed25519_key`.
+pub fn default_host_key() -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    Some(
+        etcetera::choose_base_strategy()
+            .ok()?
+            .data_dir()
+            .join("aiwatch-tui")
+            .join("ssh_host_ed25519_key"),
+    )
+}
+
+/// One log line per event, `key=value`, to stderr.
+pub fn log(line: &str) {
+    let _ = writeln!(std::io::stderr(), "aiwatch-tui serve: {line}");
+}
+
+/// Loads the host key, or makes an Ed25519 one (0600) on first start.
+pub fn host_key(path: &Path) -> std::io::Result<PrivateKey> {
+    if path.exists() {
+        return russh::keys::load_secret_key(path, None)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())));
+    }
+    let key =
+        PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).map_err(std::io::Error::other)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let text = key
+        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+        .map_err(std::io::Error::other)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())?;
+    Ok(key)
+}
+
+fn read_authorized(path: &Path) -> std::io::Result<Vec<PublicKey>> {
+    let text = std::fs::read_to_string(path)?;
+    let keys: Vec<PublicKey> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| PublicKey::from_openssh(l).ok())
+        .collect();
+    if keys.is_empty() {
+        return Err(std::io::Error::other(format!(
+            "{}: no usable public key",
+            path.display()
+        )));
+    }
+    Ok(keys)
+}
+
+/// Runs the server until SIGTERM or Ctrl-C.
+pub fn run(options: &ServeOptions, library: Library, config: Config) -> std::io::Result<()> {
+    let key = host_key(&options.host_key)?;
+    let authorized = options
+        .authorized_keys
+        .as_deref()
+        .map(read_authorized)
+        .transpose()?;
+    log(&format!(
+        "event=start listen={} host_key={} fingerprint={} access={}",
+        options.listen,
+        options.host_key.display(),
+        key.public_key().fingerprint(HashAlg::Sha256),
+        if authorized.is_some() {
+            "authorized-keys"
+        } else {
+            "anyone"
+        }
+    ));
+    let limits = options.limits.clone();
+    let shared = Arc::new(Shared {
+        library: Arc::new(library),
+        config: Arc::new(config),
+        locales: Arc::new(Locales::embedded()),
+        limits: limits.clone(),
+        authorized,
+        index: OnceLock::new(),
+    });
+    let background = Arc::clone(&shared);
+    std::thread::spawn(move || {
+        let index = crate::app::search::build_index(&background.library);
+        let _ = background.index.set(Arc::new(index));
+    });
+    let config = Arc::new(russh::server::Config {
+        keys: vec![key],
+        auth_rejection_time: Duration::from_millis(300),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        max_auth_attempts: limits.max_auth_attempts,
+        inactivity_timeout: Some(limits.idle_timeout),
+        keepalive_interval: Some(limits.keepalive),
+        nodelay: true,
+        methods: russh::MethodSet::from(
+            &[russh::MethodKind::None, russh::MethodKind::PublicKey][..],
+        ),
+        ..Default::default()
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(accept_loop(options.listen, config, shared))
+}
+
+async fn accept_loop(
+    listen: SocketAddr,
+    config: Arc<russh::server::Config>,
+    shared: Arc<Shared>,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(listen).await?;
+    let per_address: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let stop = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+        Ok::<(), std::io::Error>(())
+    };
+    tokio::pin!(stop);
+    loop {
+        let (mut socket, peer) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            result = &mut stop => {
+                log("event=shutdown");
+                return result;
+            }
+        };
+        // Limits checked before any handshake: say why in one line.
+        let refusal = {
+            let mut counts = per_address
+                .lock()
+                .map_err(|_| std::io::Error::other("lock"))?;
+            let total: usize = counts.values().sum();
+            let mine = counts.entry(peer.ip()).or_default();
+            if total >= shared.limits.max_sessions {
+                Some("the server is full, try again later")
+            } else if *mine >= shared.limits.max_per_address {
+                Some("too many connections from your address")
+            } else {
+                *mine += 1;
+                None
+            }
+        };
+        if let Some(reason) = refusal {
+            log(&format!("event=refuse peer={peer} reason=\"{reason}\""));
+            let _ = socket
+                .write_all(format!("aiwatch-tui: {reason}\r\n").as_bytes())
+                .await;
+            continue;
+        }
+        log(&format!("event=connect peer={peer}"));
+        let config = Arc::clone(&config);
+        let shared = Arc::clone(&shared);
+        let per_address = Arc::clone(&per_address);
+        let limits = shared.limits.clone();
+        tokio::spawn(async move {
+            let handler = Connection::new(Arc::clone(&shared), peer);
+            let session = russh::server::run_stream(config, socket, handler);
+            // The whole session, handshake to close, within the time limits.
+            let outcome = tokio::time::timeout(limits.max_duration, async {
+                match tokio::time::timeout(limits.auth_timeout, session).await {
+                    Ok(Ok(running)) => running.await.map_err(|e| e.to_string()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("handshake timed out".to_owned()),
+                }
+            })
+            .await;
+            if let Ok(Err(reason)) | Err(reason) =
+                outcome.map_err(|_| "session time limit".to_owned())
+            {
+                log(&format!("event=close peer={peer} reason=\"{reason}\""));
+            }
+            if let Ok(mut counts) = per_address.lock()
+                && let Some(n) = counts.get_mut(&peer.ip())
+            {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    counts.remove(&peer.ip());
+                }
+            }
+        });
+    }
+}

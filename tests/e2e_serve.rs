@@ -1,0 +1,333 @@
+//! `aiwatch-tui serve` with the real OpenSSH client: sessions inside tmux
+//! (keys, a resize, quitting), two readers at once, and each refusal
+//! (exec, forwarding, an unknown key, too many connections, an idle
+//! session, an absurd window). Needs `ssh`, `ssh-keygen` and `tmux`;
+//! `.ci/run` installs them. Missing, the test says so loudly (and fails
+//! under CI).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn prerequisites() -> bool {
+    let missing: Vec<&str> = ["ssh", "ssh-keygen", "tmux"]
+        .into_iter()
+        .filter(|p| !have(p))
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the serve end-to-end test cannot run under CI: missing {missing:?}"
+    );
+    eprintln!(
+        "\n*** SKIPPED the serve end-to-end test: missing {} ***\n",
+        missing.join(", ")
+    );
+    false
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+    tmux: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.tmux, "kill-server"])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &Path) {
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--host-key",
+            ])
+            .arg(dir.path().join("host_key"))
+            .args(extra)
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < TIMEOUT, "the server did not start");
+            thread::sleep(Duration::from_millis(50));
+        }
+        let tmux = format!("aiwatch-serve-{}-{port}", std::process::id());
+        Self {
+            child,
+            port,
+            dir,
+            tmux,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    fn ssh(&self, key: Option<&Path>) -> String {
+        let key = key
+            .map(|k| format!("-i {} -o IdentitiesOnly=yes", k.display()))
+            .unwrap_or_default();
+        format!(
+            "ssh -F /dev/null {key} -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p {} reader@127.0.0.1",
+            self.port
+        )
+    }
+
+    fn run(&self, args: &str) -> Output {
+        Command::new("sh")
+            .args(["-c", &format!("{} {args}", self.ssh(None))])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.tmux, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn open(&self, session: &str, cols: u16, rows: u16) {
+        let command = format!("{} -tt; echo ssh-exit=$?; sleep 60", self.ssh(None));
+        self.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            &cols.to_string(),
+            "-y",
+            &rows.to_string(),
+            &command,
+        ]);
+    }
+
+    fn screen(&self, session: &str) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", session])
+    }
+
+    fn wait_for(&self, session: &str, text: &str) {
+        let start = Instant::now();
+        while !self.screen(session).contains(text) {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "timed out waiting for {text:?}:\n{}\nlog:\n{}",
+                self.screen(session),
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&self, session: &str, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", "-t", session, key]);
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn served_readers_over_openssh() {
+    if !prerequisites() {
+        return;
+    }
+    let server = Server::start(&[]);
+    // The host key was made on first start, private, and its fingerprint logged.
+    let key = server.dir.path().join("host_key");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let public = Command::new("ssh-keygen")
+        .arg("-y")
+        .arg("-f")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(public.status.success(), "the host key is an OpenSSH key");
+    assert!(server.log().contains("fingerprint=SHA256:"));
+
+    // Two readers at once, each with its own filter.
+    server.open("one", 100, 30);
+    server.open("two", 100, 30);
+    server.wait_for("one", "Showing all actors");
+    server.wait_for("two", "Showing all actors");
+    server.keys("one", &["d"]);
+    server.keys("two", &["m"]);
+    server.wait_for("one", "Showing DeepSeek");
+    server.wait_for("two", "Showing Musk");
+    assert!(!server.screen("one").contains("Showing Musk"));
+
+    // A resize lays the screen out again: one pane at a time below 80x24.
+    server.tmux(&["resize-window", "-t", "one", "-x", "70", "-y", "20"]);
+    server.wait_for("one", " Topics   Timeline   Reading ");
+    // An absurd window is clamped (and logged) rather than allocated.
+    server.tmux(&["resize-window", "-t", "two", "-x", "600", "-y", "200"]);
+    server.wait_for("two", "Showing Musk");
+
+    // Esc alone, then quit: the session ends cleanly, screen restored.
+    server.keys("one", &["Escape"]);
+    thread::sleep(Duration::from_millis(200));
+    server.keys("one", &["q"]);
+    server.wait_for("one", "ssh-exit=0");
+    assert_eq!(
+        server
+            .tmux(&["display-message", "-p", "-t", "one", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+    server.keys("two", &["q"]);
+    server.wait_for("two", "ssh-exit=0");
+
+    // Refusals.
+    let exec = server.run("cat /etc/passwd");
+    assert_ne!(exec.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&exec.stderr).contains("exec request failed"),
+        "{exec:?}"
+    );
+    let forward = server.run("-W 127.0.0.1:22");
+    assert_ne!(forward.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&forward.stderr).contains("forwarding failed"),
+        "{forward:?}"
+    );
+    let no_pty = server.run("-T");
+    assert!(String::from_utf8_lossy(&no_pty.stdout).contains("needs a terminal"));
+    let log = server.log();
+    assert!(log.contains("event=refuse") && log.contains("request=exec"));
+    assert!(
+        log.contains("size=300x100"),
+        "the 600x200 window was clamped: {log}"
+    );
+
+    // More connections from one address than allowed: told why, before any handshake.
+    let held: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap())
+        .collect();
+    let mut extra = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut line = String::new();
+    let _ = extra.read_to_string(&mut line);
+    assert!(
+        line.contains("too many connections from your address"),
+        "{line:?}"
+    );
+    drop(held);
+}
+
+#[test]
+fn only_authorized_keys_when_given_and_idle_sessions_end() {
+    if !prerequisites() {
+        return;
+    }
+    let keys = tempfile::tempdir().unwrap();
+    let (good, bad) = (keys.path().join("good"), keys.path().join("bad"));
+    keygen(&good);
+    keygen(&bad);
+    let authorized = keys.path().join("authorized_keys");
+    std::fs::copy(
+        PathBuf::from(format!("{}.pub", good.display())),
+        &authorized,
+    )
+    .unwrap();
+    let server = Server::start(&[
+        "--authorized-keys",
+        authorized.to_str().unwrap(),
+        "--idle-timeout",
+        "2",
+    ]);
+    let attempt = |key: &Path| {
+        Command::new("sh")
+            .args(["-c", &format!("{} -T", server.ssh(Some(key)))])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let denied = attempt(&bad);
+    assert!(
+        String::from_utf8_lossy(&denied.stderr).contains("Permission denied"),
+        "{denied:?}"
+    );
+    let allowed = attempt(&good);
+    assert!(
+        String::from_utf8_lossy(&allowed.stdout).contains("needs a terminal"),
+        "{allowed:?}"
+    );
+    // Anonymous access is off too.
+    let anonymous = server.run("-T");
+    assert!(String::from_utf8_lossy(&anonymous.stderr).contains("Permission denied"));
+
+    // A session left alone past the idle timeout is closed.
+    let command = format!(
+        "{} -tt; echo ssh-exit=$?; sleep 60",
+        server.ssh(Some(&good))
+    );
+    server.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "idle",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &command,
+    ]);
+    server.wait_for("idle", "Showing all actors");
+    let start = Instant::now();
+    server.wait_for("idle", "ssh-exit=");
+    assert!(start.elapsed() < Duration::from_secs(15));
+}

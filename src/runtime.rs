@@ -11,6 +11,7 @@ pub mod osc;
 
 use std::io::Write;
 use std::sync::mpsc::Receiver;
+use std::time::Instant;
 
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
@@ -74,6 +75,11 @@ pub trait Driver<B: FrameSink> {
         Ok(())
     }
 
+    /// The shortest time between two frames, if capped (SSH sessions).
+    fn frame_interval(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Runs inside the frame, after ratatui has drawn it.
     fn after_draw(&mut self, app: &App, terminal: &mut Terminal<B>) -> Result<(), B::Error> {
         let _ = (app, terminal);
@@ -93,32 +99,54 @@ pub fn run<B: FrameSink>(
     inputs: &Receiver<Input>,
     driver: &mut impl Driver<B>,
 ) -> Result<(), B::Error> {
+    let mut last_frame: Option<Instant> = None;
     loop {
         if app.take_dirty() {
+            // A capped frame rate waits out the interval, taking what
+            // arrives meanwhile into the same frame.
+            if let (Some(min), Some(last)) = (driver.frame_interval(), last_frame)
+                && let Some(wait) = min.checked_sub(last.elapsed())
+            {
+                std::thread::sleep(wait);
+                for input in inputs.try_iter().take(DRAIN_LIMIT) {
+                    take(terminal, app, driver, input)?;
+                    if app.should_quit() {
+                        return Ok(());
+                    }
+                }
+            }
             draw_with(terminal, app, driver)?;
+            last_frame = Some(Instant::now());
         }
         let Ok(first) = inputs.recv() else {
             return Ok(());
         };
-        let mut effects = Vec::new();
         for input in std::iter::once(first).chain(inputs.try_iter().take(DRAIN_LIMIT - 1)) {
+            take(terminal, app, driver, input)?;
             if app.should_quit() {
-                break;
+                return Ok(());
             }
-            if let Input::Resize(w, h) = input {
-                driver.resized(terminal, w, h)?;
-            }
-            effects.extend(app.handle(input));
-        }
-        for effect in effects {
-            if effect != Effect::Quit {
-                driver.perform(effect, app, terminal);
-            }
-        }
-        if app.should_quit() {
-            return Ok(());
         }
     }
+}
+
+/// One input: resize the terminal if needed, update the app, perform the
+/// effects it returns (quitting is the loop's business).
+fn take<B: FrameSink>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    driver: &mut impl Driver<B>,
+    input: Input,
+) -> Result<(), B::Error> {
+    if let Input::Resize(w, h) = input {
+        driver.resized(terminal, w, h)?;
+    }
+    for effect in app.handle(input) {
+        if effect != Effect::Quit {
+            driver.perform(effect, app, terminal);
+        }
+    }
+    Ok(())
 }
 
 /// Draws one frame inside a synchronized update.

@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use russh::keys::{Algorithm, HashAlg, PrivateKey, PublicKey};
 use tokio::io::AsyncWriteExt;
@@ -88,6 +89,104 @@ pub struct ServeOptions {
     pub host_key: PathBuf,
     pub authorized_keys: Option<PathBuf>,
     pub limits: Limits,
+}
+
+/// What a connection's watchdog looks at.
+#[derive(Debug)]
+pub struct Watch {
+    pub authenticated: AtomicBool,
+    pub last_input: Mutex<Instant>,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Self {
+            authenticated: AtomicBool::new(false),
+            last_input: Mutex::new(Instant::now()),
+        }
+    }
+}
+
+/// Every live session's handle, to say goodbye at shutdown.
+type Sessions = Arc<Mutex<HashMap<u64, russh::server::Handle>>>;
+
+/// Runs one connection to its end under the time limits; returns why it ended.
+async fn serve_connection(
+    config: Arc<russh::server::Config>,
+    socket: tokio::net::TcpStream,
+    handler: Connection,
+    limits: &Limits,
+    watch: &Watch,
+    sessions: &Sessions,
+) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let started = Instant::now();
+    let running = match tokio::time::timeout(
+        limits.auth_timeout,
+        russh::server::run_stream(config, socket, handler),
+    )
+    .await
+    {
+        Ok(Ok(running)) => running,
+        Ok(Err(e)) => return e.to_string(),
+        Err(_) => return "handshake timed out".to_owned(),
+    };
+    let handle = running.handle();
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut all) = sessions.lock() {
+        all.insert(id, handle.clone());
+    }
+    tokio::pin!(running);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let reason = loop {
+        tokio::select! {
+            result = &mut running => break result.map_or_else(|e| e.to_string(), |()| "closed".to_owned()),
+            _ = tick.tick() => {
+                let idle = watch.last_input.lock().map_or(Duration::ZERO, |t| t.elapsed());
+                // Each limit tells the client why, in one line.
+                let why = if !watch.authenticated.load(Ordering::Relaxed) && started.elapsed() > limits.auth_timeout {
+                    Some(format!("not authenticated within {} s", limits.auth_timeout.as_secs()))
+                } else if idle > limits.idle_timeout {
+                    Some(format!("idle for {} s", limits.idle_timeout.as_secs()))
+                } else if started.elapsed() > limits.max_duration {
+                    Some(format!("session longer than {} h", limits.max_duration.as_secs() / 3600))
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    let _ = handle.disconnect(russh::Disconnect::ByApplication, format!("aiwatch-tui: {why}"), "en".into()).await;
+                    break why;
+                }
+            }
+        }
+    };
+    if let Ok(mut all) = sessions.lock() {
+        all.remove(&id);
+    }
+    reason
+}
+
+/// SIGTERM or Ctrl-C: every session is told and closed, within two seconds.
+async fn goodbye(sessions: &Sessions) {
+    let handles: Vec<russh::server::Handle> = sessions
+        .lock()
+        .map(|all| all.values().cloned().collect())
+        .unwrap_or_default();
+    log(&format!("event=shutdown sessions={}", handles.len()));
+    let all = handles.iter().map(|h| {
+        h.disconnect(
+            russh::Disconnect::ByApplication,
+            "aiwatch-tui: the server is shutting down, goodbye".into(),
+            "en".into(),
+        )
+    });
+    let _ = tokio::time::timeout(Duration::from_millis(1500), futures_join(all)).await;
+}
+
+async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) {
+    for f in futures {
+        let _ = f.await;
+    }
 }
 
 /// `$XDG_DATA_HOME/aiwatch-tui/ssh_host_ed25519_key`.
@@ -184,7 +283,9 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> std::io:
         auth_rejection_time: Duration::from_millis(300),
         auth_rejection_time_initial: Some(Duration::ZERO),
         max_auth_attempts: limits.max_auth_attempts,
-        inactivity_timeout: Some(limits.idle_timeout),
+        // Our own watch enforces the idle limit (keepalive replies would
+        // count as activity here); this is only a backstop.
+        inactivity_timeout: Some(limits.idle_timeout + Duration::from_secs(60)),
         keepalive_interval: Some(limits.keepalive),
         nodelay: true,
         methods: russh::MethodSet::from(
@@ -205,6 +306,7 @@ async fn accept_loop(
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(listen).await?;
     let per_address: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let sessions: Sessions = Arc::default();
     let stop = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
@@ -218,7 +320,7 @@ async fn accept_loop(
         let (mut socket, peer) = tokio::select! {
             accepted = listener.accept() => accepted?,
             result = &mut stop => {
-                log("event=shutdown");
+                goodbye(&sessions).await;
                 return result;
             }
         };
@@ -249,24 +351,13 @@ async fn accept_loop(
         let config = Arc::clone(&config);
         let shared = Arc::clone(&shared);
         let per_address = Arc::clone(&per_address);
-        let limits = shared.limits.clone();
+        let sessions = Arc::clone(&sessions);
         tokio::spawn(async move {
-            let handler = Connection::new(Arc::clone(&shared), peer);
-            let session = russh::server::run_stream(config, socket, handler);
-            // The whole session, handshake to close, within the time limits.
-            let outcome = tokio::time::timeout(limits.max_duration, async {
-                match tokio::time::timeout(limits.auth_timeout, session).await {
-                    Ok(Ok(running)) => running.await.map_err(|e| e.to_string()),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err("handshake timed out".to_owned()),
-                }
-            })
-            .await;
-            if let Ok(Err(reason)) | Err(reason) =
-                outcome.map_err(|_| "session time limit".to_owned())
-            {
-                log(&format!("event=close peer={peer} reason=\"{reason}\""));
-            }
+            let watch = Arc::new(Watch::default());
+            let handler = Connection::new(Arc::clone(&shared), peer, Arc::clone(&watch));
+            let reason =
+                serve_connection(config, socket, handler, &shared.limits, &watch, &sessions).await;
+            log(&format!("event=close peer={peer} reason=\"{reason}\""));
             if let Ok(mut counts) = per_address.lock()
                 && let Some(n) = counts.get_mut(&peer.ip())
             {

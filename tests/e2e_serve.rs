@@ -331,3 +331,47 @@ fn only_authorized_keys_when_given_and_idle_sessions_end() {
     server.wait_for("idle", "ssh-exit=");
     assert!(start.elapsed() < Duration::from_secs(15));
 }
+
+#[test]
+fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
+    if !prerequisites() {
+        return;
+    }
+    let mut server = Server::start(&[]);
+    server.open("a", 90, 26);
+    server.open("b", 90, 26);
+    server.wait_for("a", "Showing all actors");
+    server.wait_for("b", "Showing all actors");
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    loop {
+        if server.child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "the server still runs 2 s after SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    for session in ["a", "b"] {
+        server.wait_for(session, "ssh-exit=");
+        let screen = server.screen(session);
+        assert!(
+            screen.contains("shutting down") || screen.contains("ssh-exit=255"),
+            "{screen}"
+        );
+    }
+    assert!(
+        server.log().contains("event=shutdown sessions=2"),
+        "{}",
+        server.log()
+    );
+}

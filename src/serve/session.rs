@@ -15,7 +15,7 @@ use russh::server::{Auth, ChannelOpenHandle, Handle, Msg, Session};
 use russh::{Channel, ChannelId};
 
 use super::decode::Decoder;
-use super::{Limits, Shared, log};
+use super::{Limits, Shared, Watch, log};
 use crate::app::{App, Context, Effect};
 use crate::input::Input;
 use crate::runtime::lean::LeanBackend;
@@ -38,11 +38,11 @@ pub struct Connection {
     /// Input budget in bytes (token bucket).
     budget: u64,
     refilled: Instant,
-    pub last_input: Arc<std::sync::Mutex<Instant>>,
+    watch: Arc<Watch>,
 }
 
 impl Connection {
-    pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
+    pub fn new(shared: Arc<Shared>, peer: SocketAddr, watch: Arc<Watch>) -> Self {
         let burst = u64::from(shared.limits.input_burst);
         Self {
             shared,
@@ -55,7 +55,7 @@ impl Connection {
             decoder: Decoder::default(),
             budget: burst,
             refilled: Instant::now(),
-            last_input: Arc::new(std::sync::Mutex::new(Instant::now())),
+            watch,
         }
     }
 
@@ -291,7 +291,7 @@ impl russh::server::Handler for Connection {
             .unwrap_or(usize::MAX)
             .min(data.len());
         self.budget -= take as u64;
-        if let Ok(mut last) = self.last_input.lock() {
+        if let Ok(mut last) = self.watch.last_input.lock() {
             *last = now;
         }
         for input in self.decoder.feed(&data[..take]) {
@@ -347,7 +347,14 @@ struct SessionDriver {
     inputs: mpsc::Sender<Input>,
 }
 
+/// At most this many frames per second reach a client.
+const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+
 impl Driver<LeanBackend<ChannelWriter>> for SessionDriver {
+    fn frame_interval(&self) -> Option<Duration> {
+        Some(FRAME_INTERVAL)
+    }
+
     fn resized(
         &mut self,
         terminal: &mut Terminal<LeanBackend<ChannelWriter>>,
@@ -405,10 +412,19 @@ fn start_reader(
     let overflow = Arc::new(AtomicBool::new(false));
     // The sender task: frames out, then the end of the session.
     let sender = handle.clone();
+    let restore = frames_tx.clone();
     tokio::spawn(async move {
         while let Some(frame) = frames_rx.recv().await {
-            if sender.data(channel, frame).await.is_err() {
-                break;
+            // A client that takes no output for 30 s is gone for our purposes.
+            match tokio::time::timeout(Duration::from_secs(30), sender.data(channel, frame)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    log(&format!(
+                        "event=drop peer={peer} reason=\"output blocked for 30 s\""
+                    ));
+                    break;
+                }
             }
         }
         let _ = sender.exit_status_request(channel, 0).await;
@@ -458,8 +474,15 @@ fn start_reader(
             Ok(Ok(())) => "quit".to_owned(),
             Ok(Err(e)) if overflow.load(Ordering::SeqCst) => format!("slow client ({e})"),
             Ok(Err(e)) => format!("error ({e})"),
-            Err(_) => "panic in session".to_owned(),
+            Err(_) => {
+                // Give the client its terminal back; the server goes on.
+                let _ = restore.try_send(
+                    b"\x1b[0m\x1b[?25h\x1b[?1049l\r\naiwatch-tui: this session failed\r\n".to_vec(),
+                );
+                "panic in session".to_owned()
+            }
         };
+        drop(restore);
         log(&format!(
             "event=session_end peer={peer} reason=\"{reason}\""
         ));

@@ -107,9 +107,9 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on; a public address must be given explicitly.
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:2222")]
-    pub listen: std::net::SocketAddr,
+    /// Address and port to listen on; a public address must be given explicitly [default: [serve] listen, else 127.0.0.1:2222].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
 
     /// Host key (OpenSSH format); made (Ed25519, mode 0600) on first start [default: $XDG_DATA_HOME/aiwatch-tui/ssh_host_ed25519_key].
     #[arg(long, value_name = "PATH")]
@@ -119,17 +119,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub authorized_keys: Option<PathBuf>,
 
-    /// Connections at most, in all.
-    #[arg(long, value_name = "N", default_value_t = 500)]
-    pub max_sessions: usize,
+    /// Connections at most, in all [default: [serve] max_sessions, else 500].
+    #[arg(long, value_name = "N")]
+    pub max_sessions: Option<usize>,
 
-    /// Connections at most from one address.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub max_per_address: usize,
+    /// Connections at most from one address [default: [serve] max_per_address, else 3].
+    #[arg(long, value_name = "N")]
+    pub max_per_address: Option<usize>,
 
-    /// Seconds without input before a session is closed.
-    #[arg(long, value_name = "SECS", default_value_t = 900)]
-    pub idle_timeout: u64,
+    /// Seconds without input before a session is closed [default: [serve] idle_timeout, else 900].
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -25,9 +25,23 @@ pub const DEFAULT_CONFIG_PATH: &str = "<built-in config.toml>";
 
 const TOP_KEYS: &[&str] = &[
     "language", "content", "bundled", "color", "links", "mouse", "theme", "themes", "actors",
-    "keys",
+    "keys", "serve",
 ];
 const THEME_KEYS: &[&str] = &["name", "styles", "actors"];
+const SERVE_KEYS: &[&str] = &[
+    "listen",
+    "host_key",
+    "authorized_keys",
+    "max_sessions",
+    "max_per_address",
+    "auth_timeout",
+    "idle_timeout",
+    "session_hours",
+    "max_width",
+    "max_height",
+    "input_rate",
+    "input_burst",
+];
 const THEME_DEF_KEYS: &[&str] = &["base", "styles", "actors"];
 const ACTOR_KEYS: &[&str] = &["name", "key", "color", "aliases"];
 const STYLE_KEYS: &[&str] = &["fg", "bg", "bold", "italic", "underline", "reversed", "dim"];
@@ -46,6 +60,8 @@ pub struct Config {
     pub links: LinkMode,
     /// Capture the mouse (clicks and wheel); off leaves text selection to the terminal.
     pub mouse: bool,
+    /// `[serve]`: settings of `aiwatch-tui serve`, each optional.
+    pub serve: ServeConfig,
     pub actors: Vec<Actor>,
     pub keymap: Keymap,
     /// Warnings found while reading (errors make loading fail instead).
@@ -58,6 +74,29 @@ pub struct Actor {
     pub key: Option<Key>,
     pub color: Color,
     pub aliases: Vec<String>,
+}
+
+/// The `[serve]` table; unset values take the command line's or the
+/// built-in defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServeConfig {
+    pub listen: Option<String>,
+    pub host_key: Option<PathBuf>,
+    pub authorized_keys: Option<PathBuf>,
+    /// Counts and sizes: `max_sessions`, `max_per_address`, `max_width`,
+    /// `max_height`, `input_rate`, `input_burst`; and seconds:
+    /// `auth_timeout`, `idle_timeout`; and `session_hours`.
+    pub numbers: Vec<(String, u64)>,
+}
+
+impl ServeConfig {
+    pub fn number(&self, key: &str) -> Option<u64> {
+        self.numbers
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+    }
 }
 
 /// When URLs become clickable (OSC 8) hyperlinks.
@@ -99,6 +138,7 @@ struct Layer {
     color: Option<Option<ColorDepth>>,
     links: Option<LinkMode>,
     mouse: Option<bool>,
+    serve: ServeConfig,
     theme_name: Option<(String, Origin)>,
     /// `[theme.styles]` and `[theme.actors]`: over whichever theme is chosen.
     overrides: ThemeBody,
@@ -210,6 +250,7 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         color: None,
         links: LinkMode::Auto,
         mouse: true,
+        serve: ServeConfig::default(),
         actors: Vec::new(),
         keymap: Keymap::default(),
         warnings: Vec::new(),
@@ -238,6 +279,13 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         if let Some(mouse) = layer.mouse {
             config.mouse = mouse;
         }
+        let serve = layer.serve;
+        config.serve.listen = serve.listen.or(config.serve.listen.take());
+        config.serve.host_key = serve.host_key.or(config.serve.host_key.take());
+        config.serve.authorized_keys = serve
+            .authorized_keys
+            .or(config.serve.authorized_keys.take());
+        config.serve.numbers.extend(serve.numbers);
         if layer.theme_name.is_some() {
             theme_choice = layer.theme_name;
         }
@@ -480,6 +528,9 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
         }
     }
     read_themes(r, root, &mut layer);
+    if let Some(serve) = table_at(r, root, "serve", "") {
+        layer.serve = read_serve(r, serve, base);
+    }
     if let Some(actors) = get(root, "actors") {
         match actors.get_ref() {
             DeValue::Array(items) => {
@@ -526,6 +577,43 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
         }
     }
     layer
+}
+
+/// `[serve]`: the address is checked here, so a typo is a located error.
+fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> ServeConfig {
+    r.check_keys(table, SERVE_KEYS, "[serve] ");
+    let mut serve = ServeConfig::default();
+    if let Some(listen) = r.string(table, "listen", "[serve] ") {
+        if listen.get_ref().parse::<std::net::SocketAddr>().is_ok() {
+            serve.listen = Some(listen.get_ref().clone());
+        } else {
+            r.error(
+                listen.span(),
+                format!("[serve] \"listen\": expected ADDRESS:PORT such as \"127.0.0.1:2222\", found \"{}\"", crate::toml_doc::printable(listen.get_ref())),
+            );
+        }
+    }
+    serve.host_key = r
+        .string(table, "host_key", "[serve] ")
+        .map(|p| expand_path(p.get_ref(), base));
+    serve.authorized_keys = r
+        .string(table, "authorized_keys", "[serve] ")
+        .map(|p| expand_path(p.get_ref(), base));
+    for key in &SERVE_KEYS[3..] {
+        if let Some(n) = r.integer(table, key, "[serve] ") {
+            match u64::try_from(*n.get_ref()) {
+                Ok(v) if v > 0 => serve.numbers.push(((*key).to_owned(), v)),
+                _ => r.error(
+                    n.span(),
+                    format!(
+                        "[serve] \"{key}\": expected a positive whole number, found {}",
+                        n.get_ref()
+                    ),
+                ),
+            }
+        }
+    }
+    serve
 }
 
 /// `[theme]` (the choice and its overrides) and `[themes.NAME]` (whole themes).

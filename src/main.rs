@@ -110,25 +110,12 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
     for d in &library.diagnostics {
         report(&d.to_string());
     }
-    let Some(host_key) = args
-        .host_key
-        .clone()
-        .or_else(aiwatch_tui::serve::default_host_key)
-    else {
-        report("aiwatch-tui: no place for the host key: pass --host-key PATH");
-        return 2;
-    };
-    let limits = aiwatch_tui::serve::Limits {
-        max_sessions: args.max_sessions,
-        max_per_address: args.max_per_address,
-        idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
-        ..Default::default()
-    };
-    let options = aiwatch_tui::serve::ServeOptions {
-        listen: args.listen,
-        host_key,
-        authorized_keys: args.authorized_keys.clone(),
-        limits,
+    let options = match aiwatch_tui::serve::options(args, &config.serve) {
+        Ok(o) => o,
+        Err(e) => {
+            report(&format!("aiwatch-tui serve: {e}"));
+            return 2;
+        }
     };
     match aiwatch_tui::serve::run(&options, library, config) {
         Ok(()) => 0,

@@ -201,6 +201,64 @@ pub fn default_host_key() -> Option<PathBuf> {
     )
 }
 
+/// The server's settings: the command line first, then `[serve]`, then
+/// the built-in defaults.
+pub fn options(
+    args: &crate::cli::ServeArgs,
+    config: &crate::config::ServeConfig,
+) -> Result<ServeOptions, String> {
+    let defaults = Limits::default();
+    let number = |key: &str| config.number(key);
+    let listen = match (args.listen, &config.listen) {
+        (Some(addr), _) => addr,
+        (None, Some(text)) => text
+            .parse()
+            .map_err(|_| format!("bad [serve] listen \"{text}\""))?,
+        (None, None) => SocketAddr::from(([127, 0, 0, 1], 2222)),
+    };
+    let host_key = args
+        .host_key
+        .clone()
+        .or_else(|| config.host_key.clone())
+        .or_else(default_host_key)
+        .ok_or("no place for the host key: pass --host-key PATH")?;
+    let as_usize = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    let as_u16 = |v: u64| u16::try_from(v).unwrap_or(u16::MAX);
+    let as_u32 = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    let limits = Limits {
+        max_sessions: args
+            .max_sessions
+            .or(number("max_sessions").map(as_usize))
+            .unwrap_or(defaults.max_sessions),
+        max_per_address: args
+            .max_per_address
+            .or(number("max_per_address").map(as_usize))
+            .unwrap_or(defaults.max_per_address),
+        auth_timeout: number("auth_timeout").map_or(defaults.auth_timeout, Duration::from_secs),
+        idle_timeout: args
+            .idle_timeout
+            .or(number("idle_timeout"))
+            .map_or(defaults.idle_timeout, |s| Duration::from_secs(s.max(1))),
+        max_duration: number("session_hours").map_or(defaults.max_duration, |h| {
+            Duration::from_secs(h.saturating_mul(3600))
+        }),
+        max_cols: number("max_width").map_or(defaults.max_cols, as_u16),
+        max_rows: number("max_height").map_or(defaults.max_rows, as_u16),
+        input_rate: number("input_rate").map_or(defaults.input_rate, as_u32),
+        input_burst: number("input_burst").map_or(defaults.input_burst, as_u32),
+        ..defaults
+    };
+    Ok(ServeOptions {
+        listen,
+        host_key,
+        authorized_keys: args
+            .authorized_keys
+            .clone()
+            .or_else(|| config.authorized_keys.clone()),
+        limits,
+    })
+}
+
 /// One log line per event, `key=value`, to stderr.
 pub fn log(line: &str) {
     let _ = writeln!(std::io::stderr(), "aiwatch-tui serve: {line}");

@@ -147,6 +147,14 @@ fn unknown_keys_warn_with_a_suggestion() {
     "[[actors]]\nname = \"Mistral\"\nkey = \"g\"\n",
     "user.toml:3:7: error: key `g` is bound to both `top` and the actor \"Mistral\": one key does one thing"
 )]
+#[case::serve_listen(
+    "[serve]\nlisten = \"localhost\"\n",
+    "user.toml:2:10: error: [serve] \"listen\": expected ADDRESS:PORT such as \"127.0.0.1:2222\", found \"localhost\""
+)]
+#[case::serve_number(
+    "[serve]\nmax_sessions = 0\n",
+    "user.toml:2:16: error: [serve] \"max_sessions\": expected a positive whole number, found 0"
+)]
 #[case::wrong_type(
     "bundled = \"yes\"\n",
     "user.toml:1:11: error: \"bundled\": expected true or false, found \"yes\""
@@ -161,5 +169,28 @@ fn config_errors_are_located(#[case] text: &str, #[case] expected: &str) {
         errors.contains(&expected.to_owned()),
         "expected\n  {expected}\ngot\n  {}",
         errors.join("\n  ")
+    );
+}
+
+#[test]
+fn serve_settings_come_from_the_command_line_then_the_config() {
+    let config =
+        user("[serve]\nlisten = \"0.0.0.0:2200\"\nmax_sessions = 50\nidle_timeout = 60\n").unwrap();
+    let args = aiwatch_tui::cli::ServeArgs {
+        listen: None,
+        host_key: Some("hk".into()),
+        authorized_keys: None,
+        max_sessions: Some(7),
+        max_per_address: None,
+        idle_timeout: None,
+    };
+    let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
+    assert_eq!(options.listen.to_string(), "0.0.0.0:2200");
+    assert_eq!(options.limits.max_sessions, 7, "the command line wins");
+    assert_eq!(options.limits.idle_timeout.as_secs(), 60);
+    assert_eq!(options.limits.max_per_address, 3, "the shipped default");
+    assert_eq!(
+        (options.limits.max_cols, options.limits.max_rows),
+        (300, 100)
     );
 }

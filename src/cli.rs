@@ -107,7 +107,7 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on; a public address must be given explicitly [default: [serve] listen, else 127.0.0.1:2222].
+    /// Address and port to listen on; a public address must be given explicitly [default: `[serve] listen`, else 127.0.0.1:2222].
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<std::net::SocketAddr>,
 
@@ -119,15 +119,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub authorized_keys: Option<PathBuf>,
 
-    /// Connections at most, in all [default: [serve] max_sessions, else 500].
+    /// Connections at most, in all [default: `[serve] max_sessions`, else 500].
     #[arg(long, value_name = "N")]
     pub max_sessions: Option<usize>,
 
-    /// Connections at most from one address [default: [serve] max_per_address, else 3].
+    /// Connections at most from one address [default: `[serve] max_per_address`, else 3].
     #[arg(long, value_name = "N")]
     pub max_per_address: Option<usize>,
 
-    /// Seconds without input before a session is closed [default: [serve] idle_timeout, else 900].
+    /// Seconds without input before a session is closed [default: `[serve] idle_timeout`, else 900].
     #[arg(long, value_name = "SECS")]
     pub idle_timeout: Option<u64>,
 }

@@ -363,6 +363,11 @@ async fn accept_loop(
     shared: Arc<Shared>,
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(listen).await?;
+    // The address really bound (port 0 asks the system for a free one).
+    log(&format!(
+        "event=listening address={}",
+        listener.local_addr()?
+    ));
     let per_address: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     let sessions: Sessions = Arc::default();
     let stop = async {

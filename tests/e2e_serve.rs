@@ -71,19 +71,11 @@ fn keygen(path: &Path) {
 impl Server {
     fn start(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        // Port 0: the server takes a free port and logs it; no race with
+        // other tests over a port picked beforehand.
         let child = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--host-key",
-            ])
+            .args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
             .arg(dir.path().join("host_key"))
             .args(extra)
             .env("XDG_CONFIG_HOME", dir.path().join("config"))
@@ -93,10 +85,19 @@ impl Server {
             .spawn()
             .unwrap();
         let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < TIMEOUT, "the server did not start");
+        let port = loop {
+            let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+            if let Some(port) = log
+                .split("event=listening address=127.0.0.1:")
+                .nth(1)
+                .and_then(|r| r.lines().next())
+                .and_then(|p| p.trim().parse().ok())
+            {
+                break port;
+            }
+            assert!(start.elapsed() < TIMEOUT, "the server did not start: {log}");
             thread::sleep(Duration::from_millis(50));
-        }
+        };
         let tmux = format!("aiwatch-serve-{}-{port}", std::process::id());
         Self {
             child,
@@ -208,6 +209,11 @@ fn served_readers_over_openssh() {
     server.wait_for("two", "Showing Musk");
     assert!(!server.screen("one").contains("Showing Musk"));
 
+    // Move and open: the second DeepSeek section, in the reading pane.
+    server.keys("one", &["g", "j", "Enter"]);
+    server.wait_for("one", "DeepSeek sends stock markets tumbling");
+    server.wait_for("one", "sharp sell-off");
+
     // A resize lays the screen out again: one pane at a time below 80x24.
     server.tmux(&["resize-window", "-t", "one", "-x", "70", "-y", "20"]);
     server.wait_for("one", " Topics   Timeline   Reading ");
@@ -229,6 +235,19 @@ fn served_readers_over_openssh() {
     server.keys("two", &["q"]);
     server.wait_for("two", "ssh-exit=0");
 
+    let log = server.log();
+    assert!(
+        log.contains("size=300x100"),
+        "the 600x200 window was clamped: {log}"
+    );
+}
+
+#[test]
+fn exec_forwarding_and_too_many_connections_are_refused() {
+    if !prerequisites() {
+        return;
+    }
+    let server = Server::start(&[]);
     // Refusals.
     let exec = server.run("cat /etc/passwd");
     assert_ne!(exec.status.code(), Some(0));
@@ -242,14 +261,49 @@ fn served_readers_over_openssh() {
         String::from_utf8_lossy(&forward.stderr).contains("forwarding failed"),
         "{forward:?}"
     );
+    // -L: the forwarded connection is refused by the server.
+    let local = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut forward_l = Command::new("sh")
+        .args([
+            "-c",
+            &format!("exec {} -N -L {local}:127.0.0.1:9", server.ssh(None)),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut stream = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", local)) {
+            break s;
+        }
+        assert!(start.elapsed() < TIMEOUT, "ssh -L did not listen");
+        thread::sleep(Duration::from_millis(50));
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        stream.read(&mut buf).unwrap_or(0),
+        0,
+        "nothing comes through a refused forward"
+    );
+    thread::sleep(Duration::from_millis(300));
+    let _ = forward_l.kill();
+    let _ = forward_l.wait();
+    assert!(
+        server.log().contains("request=port-forwarding"),
+        "{}",
+        server.log()
+    );
     let no_pty = server.run("-T");
     assert!(String::from_utf8_lossy(&no_pty.stdout).contains("needs a terminal"));
     let log = server.log();
     assert!(log.contains("event=refuse") && log.contains("request=exec"));
-    assert!(
-        log.contains("size=300x100"),
-        "the 600x200 window was clamped: {log}"
-    );
 
     // More connections from one address than allowed: told why, before any handshake.
     let held: Vec<std::net::TcpStream> = (0..3)

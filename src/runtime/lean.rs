@@ -29,6 +29,9 @@ pub struct LeanBackend<W: Write> {
     inner: CrosstermBackend<W>,
     /// What the terminal shows, as far as this backend has drawn it.
     shadow: Buffer,
+    /// A size given from outside (an SSH session's window), so the
+    /// backend never asks the process's own terminal.
+    fixed_size: Option<Size>,
 }
 
 /// The style state of the terminal while a frame is written.
@@ -60,7 +63,21 @@ impl<W: Write> LeanBackend<W> {
         Self {
             inner: CrosstermBackend::new(writer),
             shadow: Buffer::empty(Rect::ZERO),
+            fixed_size: None,
         }
+    }
+
+    /// A backend for a remote terminal of this size (see `set_size`).
+    pub fn with_size(writer: W, width: u16, height: u16) -> Self {
+        Self {
+            fixed_size: Some(Size::new(width, height)),
+            ..Self::new(writer)
+        }
+    }
+
+    /// The remote terminal's new size.
+    pub fn set_size(&mut self, width: u16, height: u16) {
+        self.fixed_size = Some(Size::new(width, height));
     }
 
     fn fits_shadow(&mut self, x: u16, y: u16) {
@@ -207,11 +224,20 @@ impl<W: Write> Backend for LeanBackend<W> {
     }
 
     fn size(&self) -> io::Result<Size> {
-        self.inner.size()
+        match self.fixed_size {
+            Some(size) => Ok(size),
+            None => self.inner.size(),
+        }
     }
 
     fn window_size(&mut self) -> io::Result<WindowSize> {
-        self.inner.window_size()
+        match self.fixed_size {
+            Some(columns_rows) => Ok(WindowSize {
+                columns_rows,
+                pixels: Size::new(0, 0),
+            }),
+            None => self.inner.window_size(),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -241,6 +241,52 @@ impl russh::server::Handler for Connection {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        _channel: Channel<Msg>,
+        _host: &str,
+        _port: u32,
+        _from: &str,
+        _from_port: u32,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        log(&format!(
+            "event=refuse peer={} request=port-forwarding",
+            self.peer
+        ));
+        reply
+            .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
+        Ok(())
+    }
+
+    async fn tcpip_forward(
+        &mut self,
+        _address: &str,
+        _port: &mut u32,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        log(&format!(
+            "event=refuse peer={} request=remote-forwarding",
+            self.peer
+        ));
+        Ok(false)
+    }
+
+    async fn agent_request(
+        &mut self,
+        _channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        log(&format!(
+            "event=refuse peer={} request=agent-forwarding",
+            self.peer
+        ));
+        Ok(false)
+    }
+
     async fn exec_request(
         &mut self,
         channel: ChannelId,
@@ -361,6 +407,7 @@ impl Driver<LeanBackend<ChannelWriter>> for SessionDriver {
         width: u16,
         height: u16,
     ) -> io::Result<()> {
+        terminal.backend_mut().set_size(width, height);
         terminal.resize(Rect::new(0, 0, width, height))
     }
 
@@ -442,6 +489,7 @@ fn start_reader(
         locales: Arc::clone(&shared.locales),
     };
     let index = shared.search_index();
+    let mouse = shared.config.mouse;
     std::thread::spawn(move || {
         let writer = ChannelWriter {
             buf: Vec::new(),
@@ -453,9 +501,15 @@ fn start_reader(
                 let options = TerminalOptions {
                     viewport: Viewport::Fixed(Rect::new(0, 0, w, h)),
                 };
-                let mut terminal = Terminal::with_options(LeanBackend::new(writer), options)?;
+                let mut terminal =
+                    Terminal::with_options(LeanBackend::with_size(writer, w, h), options)?;
                 let out = terminal.backend_mut();
-                out.write_all(b"\x1b[?1049h\x1b[?25l")?;
+                // Alternate screen, no cursor, bracketed paste (a pasted
+                // "q" is not a command), the mouse when the config wants it.
+                out.write_all(b"\x1b[?1049h\x1b[?25l\x1b[?2004h")?;
+                if mouse {
+                    out.write_all(b"\x1b[?1000h\x1b[?1002h\x1b[?1006h")?;
+                }
                 let mut app = App::new(ctx, &language);
                 if let Some(index) = index {
                     app.handle(Input::SearchIndex(index));
@@ -466,7 +520,8 @@ fn start_reader(
                 }
                 let result = runtime::run(&mut terminal, &mut app, &rx, &mut driver);
                 let out = terminal.backend_mut();
-                let _ = out.write_all(b"\x1b[?25h\x1b[?1049l");
+                let _ = out
+                    .write_all(b"\x1b[?1006l\x1b[?1002l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l");
                 let _ = Write::flush(out);
                 result
             }));

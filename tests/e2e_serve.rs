@@ -13,15 +13,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const TIMEOUT: Duration = Duration::from_secs(20);
+mod common;
 
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
+use common::have;
+
+const TIMEOUT: Duration = Duration::from_secs(20);
 
 fn prerequisites() -> bool {
     let missing: Vec<&str> = ["ssh", "ssh-keygen", "tmux"]

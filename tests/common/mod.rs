@@ -111,3 +111,12 @@ pub fn style_runs(buffer: &Buffer) -> String {
     }
     out
 }
+
+/// Whether a program is on the PATH (for tests that need outside tools).
+pub fn have(program: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}

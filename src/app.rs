@@ -348,10 +348,7 @@ impl App {
 
     /// Sections listed in the timeline (the filter and the topic).
     pub fn listed_count(&self) -> usize {
-        self.timeline
-            .iter()
-            .filter(|r| matches!(r, TimelineRow::Section(_)))
-            .count()
+        self.listed().count()
     }
 
     /// Shows a short message in the status line (results of effects).
@@ -465,14 +462,7 @@ impl App {
     /// After the list changed: keep the open section if it is still listed,
     /// else move to the nearest listed one (by timeline position).
     fn keep_reader_visible(&mut self) {
-        let listed: Vec<SectionId> = self
-            .timeline
-            .iter()
-            .filter_map(|r| match r {
-                TimelineRow::Section(s) => Some(*s),
-                _ => None,
-            })
-            .collect();
+        let listed: Vec<SectionId> = self.listed().collect();
         let target = match self.reader.open {
             Some(open) if listed.contains(&open) => Some(open),
             Some(open) => {

@@ -575,11 +575,6 @@ impl App {
         }
         lines
     }
-
-    /// Shares the reading pane's lines (for views and tests).
-    pub fn reader_lines(&self) -> Arc<Vec<reflow::Line>> {
-        Arc::clone(&self.reader.lines)
-    }
 }
 
 impl App {

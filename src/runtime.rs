@@ -87,6 +87,35 @@ pub trait Driver<B: FrameSink> {
     }
 }
 
+/// Sends `Input::Timer(token)` back after `after_ms` milliseconds, from a
+/// thread of its own (how every driver carries out `Effect::Timer`).
+pub fn spawn_timer(inputs: std::sync::mpsc::Sender<Input>, after_ms: u64, token: u64) {
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(after_ms));
+        let _ = inputs.send(Input::Timer(token));
+    });
+}
+
+/// Puts `text` on the user's clipboard with OSC 52 and says so in the
+/// status line; `false` when nothing could be sent.
+pub fn copy_to_clipboard(out: &mut impl Write, text: &str, app: &mut App) -> bool {
+    let Some(sequence) = osc::copy_sequence(text) else {
+        return false;
+    };
+    let sent = out
+        .write_all(sequence.as_bytes())
+        .and_then(|()| out.flush())
+        .is_ok();
+    if sent {
+        let notice = crate::i18n::fill(
+            &app.strings.ui.copied,
+            &[("bytes", &text.len().to_string())],
+        );
+        app.notify(notice);
+    }
+    sent
+}
+
 /// A driver that does nothing: for tests and benchmarks.
 pub struct Quiet;
 

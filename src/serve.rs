@@ -173,20 +173,17 @@ async fn goodbye(sessions: &Sessions) {
         .map(|all| all.values().cloned().collect())
         .unwrap_or_default();
     log(&format!("event=shutdown sessions={}", handles.len()));
-    let all = handles.iter().map(|h| {
-        h.disconnect(
-            russh::Disconnect::ByApplication,
-            "aiwatch-tui: the server is shutting down, goodbye".into(),
-            "en".into(),
-        )
-    });
-    let _ = tokio::time::timeout(Duration::from_millis(1500), futures_join(all)).await;
-}
-
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) {
-    for f in futures {
-        let _ = f.await;
-    }
+    // Each disconnect only queues a message to its session: one after
+    // another is quick, and the whole goodbye is bounded anyway.
+    let all = async {
+        for h in &handles {
+            let reason = "aiwatch-tui: the server is shutting down, goodbye".to_owned();
+            let _ = h
+                .disconnect(russh::Disconnect::ByApplication, reason, "en".into())
+                .await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(1500), all).await;
 }
 
 /// `$XDG_DATA_HOME/aiwatch-tui/ssh_host_ed25519_key`.

@@ -167,22 +167,15 @@ struct LocalDriver {
 }
 
 impl LocalDriver {
+    /// Copies with OSC 52; inside tmux the notice adds what tmux needs.
     fn copy(&self, text: &str, app: &mut App, out: &mut impl Write) -> bool {
-        let Some(sequence) = osc::copy_sequence(text) else {
-            return false;
-        };
-        let sent = out
-            .write_all(sequence.as_bytes())
-            .and_then(|()| out.flush())
-            .is_ok();
-        if sent {
-            let mut notice = fill(
-                &app.strings.ui.copied,
-                &[("bytes", &text.len().to_string())],
+        let sent = super::copy_to_clipboard(out, text, app);
+        if sent && self.in_tmux {
+            let notice = format!(
+                "{} {}",
+                app.notice.take().unwrap_or_default(),
+                app.strings.ui.tmux_clipboard
             );
-            if self.in_tmux {
-                notice = format!("{notice} {}", app.strings.ui.tmux_clipboard);
-            }
             app.notify(notice);
         }
         sent
@@ -213,11 +206,7 @@ impl Driver<Backend> for LocalDriver {
                 });
             }
             Effect::Timer { after_ms, token } => {
-                let tx = self.inputs.clone();
-                thread::spawn(move || {
-                    thread::sleep(Duration::from_millis(after_ms));
-                    let _ = tx.send(Input::Timer(token));
-                });
+                super::spawn_timer(self.inputs.clone(), after_ms, token);
             }
             Effect::Copy(text) => {
                 self.copy(&text, app, terminal.backend_mut());

@@ -19,7 +19,7 @@ use super::{Limits, Shared, Watch, log};
 use crate::app::{App, Context, Effect};
 use crate::input::Input;
 use crate::runtime::lean::LeanBackend;
-use crate::runtime::{self, Driver, osc};
+use crate::runtime::{self, Driver};
 
 /// Environment variables a client may set; the rest are refused.
 fn allowed_env(name: &str) -> bool {
@@ -418,23 +418,13 @@ impl Driver<LeanBackend<ChannelWriter>> for SessionDriver {
         terminal: &mut Terminal<LeanBackend<ChannelWriter>>,
     ) {
         match effect {
+            // The reader's own clipboard, through SSH: OSC 52. A browser on
+            // the server would be no use to them, so links are copied too.
             Effect::Copy(text) | Effect::OpenUrl(text) => {
-                // The reader's own clipboard, through SSH: OSC 52.
-                if let Some(seq) = osc::copy_sequence(&text) {
-                    let _ = terminal.backend_mut().write_all(seq.as_bytes());
-                    let notice = crate::i18n::fill(
-                        &app.strings.ui.copied,
-                        &[("bytes", &text.len().to_string())],
-                    );
-                    app.notify(notice);
-                }
+                runtime::copy_to_clipboard(terminal.backend_mut(), &text, app);
             }
             Effect::Timer { after_ms, token } => {
-                let tx = self.inputs.clone();
-                std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_millis(after_ms));
-                    let _ = tx.send(Input::Timer(token));
-                });
+                runtime::spawn_timer(self.inputs.clone(), after_ms, token);
             }
             // Served readers keep their state in memory; the shared index
             // is built once per server and given to every session.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::have;
+use common::{Tmux, have};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -42,14 +42,11 @@ struct Server {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
-    tmux: String,
+    tmux: Tmux,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.tmux, "kill-server"])
-            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -94,7 +91,10 @@ impl Server {
             assert!(start.elapsed() < TIMEOUT, "the server did not start: {log}");
             thread::sleep(Duration::from_millis(50));
         };
-        let tmux = format!("aiwatch-serve-{}-{port}", std::process::id());
+        let tmux = Tmux::new(
+            format!("aiwatch-serve-{}-{port}", std::process::id()),
+            Path::new("/dev/null"),
+        );
         Self {
             child,
             port,
@@ -125,18 +125,9 @@ impl Server {
             .unwrap()
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.tmux, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     fn open(&self, session: &str, cols: u16, rows: u16) {
         let command = format!("{} -tt; echo ssh-exit=$?; sleep 60", self.ssh(None));
-        self.tmux(&[
+        self.tmux.run(&[
             "new-session",
             "-d",
             "-s",
@@ -149,28 +140,9 @@ impl Server {
         ]);
     }
 
-    fn screen(&self, session: &str) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", session])
-    }
-
     fn wait_for(&self, session: &str, text: &str) {
-        let start = Instant::now();
-        while !self.screen(session).contains(text) {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "timed out waiting for {text:?}:\n{}\nlog:\n{}",
-                self.screen(session),
-                self.log()
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&self, session: &str, keys: &[&str]) {
-        for key in keys {
-            self.tmux(&["send-keys", "-t", session, key]);
-            thread::sleep(Duration::from_millis(100));
-        }
+        self.tmux
+            .wait_for(session, text, || format!("server log:\n{}", self.log()));
     }
 }
 
@@ -199,36 +171,41 @@ fn served_readers_over_openssh() {
     server.open("two", 100, 30);
     server.wait_for("one", "Showing all actors");
     server.wait_for("two", "Showing all actors");
-    server.keys("one", &["d"]);
-    server.keys("two", &["m"]);
+    server.tmux.keys("one", &["d"]);
+    server.tmux.keys("two", &["m"]);
     server.wait_for("one", "Showing DeepSeek");
     server.wait_for("two", "Showing Musk");
-    assert!(!server.screen("one").contains("Showing Musk"));
+    assert!(!server.tmux.screen("one").contains("Showing Musk"));
 
     // Move and open: the second DeepSeek section, in the reading pane.
-    server.keys("one", &["g", "j", "Enter"]);
+    server.tmux.keys("one", &["g", "j", "Enter"]);
     server.wait_for("one", "DeepSeek sends stock markets tumbling");
     server.wait_for("one", "sharp sell-off");
 
     // A resize lays the screen out again: one pane at a time below 80x24.
-    server.tmux(&["resize-window", "-t", "one", "-x", "70", "-y", "20"]);
+    server
+        .tmux
+        .run(&["resize-window", "-t", "one", "-x", "70", "-y", "20"]);
     server.wait_for("one", " Topics   Timeline   Reading ");
     // An absurd window is clamped (and logged) rather than allocated.
-    server.tmux(&["resize-window", "-t", "two", "-x", "600", "-y", "200"]);
+    server
+        .tmux
+        .run(&["resize-window", "-t", "two", "-x", "600", "-y", "200"]);
     server.wait_for("two", "Showing Musk");
 
     // Esc alone, then quit: the session ends cleanly, screen restored.
-    server.keys("one", &["Escape"]);
+    server.tmux.keys("one", &["Escape"]);
     thread::sleep(Duration::from_millis(200));
-    server.keys("one", &["q"]);
+    server.tmux.keys("one", &["q"]);
     server.wait_for("one", "ssh-exit=0");
     assert_eq!(
         server
-            .tmux(&["display-message", "-p", "-t", "one", "#{alternate_on}"])
+            .tmux
+            .run(&["display-message", "-p", "-t", "one", "#{alternate_on}"])
             .trim(),
         "0"
     );
-    server.keys("two", &["q"]);
+    server.tmux.keys("two", &["q"]);
     server.wait_for("two", "ssh-exit=0");
 
     let log = server.log();
@@ -365,7 +342,7 @@ fn only_authorized_keys_when_given_and_idle_sessions_end() {
         "{} -tt; echo ssh-exit=$?; sleep 60",
         server.ssh(Some(&good))
     );
-    server.tmux(&[
+    server.tmux.run(&[
         "new-session",
         "-d",
         "-s",
@@ -413,7 +390,7 @@ fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
     }
     for session in ["a", "b"] {
         server.wait_for(session, "ssh-exit=");
-        let screen = server.screen(session);
+        let screen = server.tmux.screen(session);
         assert!(
             screen.contains("shutting down") || screen.contains("ssh-exit=255"),
             "{screen}"

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::have;
+use common::{Tmux, have};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -56,14 +56,11 @@ struct Lab {
     dir: tempfile::TempDir,
     sshd: Child,
     port: u16,
-    tmux: String,
+    tmux: Tmux,
 }
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.tmux, "kill-server"])
-            .status();
         let _ = self.sshd.kill();
         let _ = self.sshd.wait();
     }
@@ -126,7 +123,10 @@ impl Lab {
             assert!(start.elapsed() < TIMEOUT, "sshd did not start");
             thread::sleep(Duration::from_millis(50));
         }
-        let tmux = format!("aiwatch-e2e-{}", std::process::id());
+        let tmux = Tmux::new(
+            format!("aiwatch-e2e-{}", std::process::id()),
+            &d.join("tmux.conf"),
+        );
         std::fs::write(
             d.join("tmux.conf"),
             "set -g set-clipboard on\nset -g default-terminal tmux-256color\n",
@@ -165,39 +165,13 @@ impl Lab {
         )
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new("tmux");
-        cmd.args(["-L", &self.tmux, "-f"])
-            .arg(self.path("tmux.conf"))
-            .args(args);
-        let out = cmd.output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self, session: &str) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", session])
-    }
-
     fn wait_for(&self, session: &str, text: &str) {
-        let start = Instant::now();
-        while !self.screen(session).contains(text) {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "timed out waiting for {text:?}; screen:\n{}\nsshd log:\n{}",
-                self.screen(session),
+        self.tmux.wait_for(session, text, || {
+            format!(
+                "sshd log:\n{}",
                 std::fs::read_to_string(self.path("sshd.log")).unwrap_or_default()
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&self, session: &str, keys: &[&str]) {
-        for key in keys {
-            let mut args = vec!["send-keys", "-t", session];
-            args.push(key);
-            self.tmux(&args);
-            thread::sleep(Duration::from_millis(80));
-        }
+            )
+        });
     }
 
     fn reader_pids(&self, marker: &str) -> Vec<u32> {
@@ -226,7 +200,7 @@ fn the_reader_over_a_real_ssh_connection() {
 
     // A clean session: filter, move, open, copy the link, quit.
     let ssh = lab.ssh_command("marker-one");
-    lab.tmux(&[
+    lab.tmux.run(&[
         "new-session",
         "-d",
         "-s",
@@ -238,15 +212,15 @@ fn the_reader_over_a_real_ssh_connection() {
         &format!("{ssh}; echo ssh-exit=$?; sleep 60"),
     ]);
     lab.wait_for("one", "Showing all actors");
-    lab.keys("one", &["d"]);
+    lab.tmux.keys("one", &["d"]);
     lab.wait_for("one", "Showing DeepSeek");
-    lab.keys("one", &["G", "Enter"]);
+    lab.tmux.keys("one", &["G", "Enter"]);
     lab.wait_for("one", "Wide, combining and accented");
-    lab.keys("one", &["y"]);
+    lab.tmux.keys("one", &["y"]);
     lab.wait_for("one", "Link copied");
     let start = Instant::now();
     loop {
-        let buffer = lab.tmux(&["show-buffer"]);
+        let buffer = lab.tmux.run(&["show-buffer"]);
         if buffer
             == "https://example.org/a/wide-text-with-a-long-address-that-has-to-wrap-somewhere"
         {
@@ -259,14 +233,16 @@ fn the_reader_over_a_real_ssh_connection() {
         thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(
-        lab.tmux(&["display-message", "-p", "-t", "one", "#{alternate_on}"])
+        lab.tmux
+            .run(&["display-message", "-p", "-t", "one", "#{alternate_on}"])
             .trim(),
         "1"
     );
-    lab.keys("one", &["q"]);
+    lab.tmux.keys("one", &["q"]);
     lab.wait_for("one", "ssh-exit=0");
     assert_eq!(
-        lab.tmux(&["display-message", "-p", "-t", "one", "#{alternate_on}"])
+        lab.tmux
+            .run(&["display-message", "-p", "-t", "one", "#{alternate_on}"])
             .trim(),
         "0",
         "the alternate screen was left"
@@ -275,7 +251,7 @@ fn the_reader_over_a_real_ssh_connection() {
 
     // A session cut off: kill the ssh client, the remote reader must go.
     let ssh = lab.ssh_command("marker-two");
-    lab.tmux(&[
+    lab.tmux.run(&[
         "new-session",
         "-d",
         "-s",
@@ -290,7 +266,8 @@ fn the_reader_over_a_real_ssh_connection() {
     let remote = lab.reader_pids("marker-two");
     assert_eq!(remote.len(), 1, "one remote reader running");
     let client: u32 = lab
-        .tmux(&["display-message", "-p", "-t", "two", "#{pane_pid}"])
+        .tmux
+        .run(&["display-message", "-p", "-t", "two", "#{pane_pid}"])
         .trim()
         .parse()
         .unwrap();

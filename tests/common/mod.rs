@@ -120,3 +120,66 @@ pub fn have(program: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// A private tmux server for end-to-end tests: its own socket and config,
+/// killed when dropped. Screens are read with `capture-pane`.
+pub struct Tmux {
+    socket: String,
+    config: std::path::PathBuf,
+}
+
+impl Tmux {
+    pub fn new(socket: String, config: &std::path::Path) -> Self {
+        Self {
+            socket,
+            config: config.to_path_buf(),
+        }
+    }
+
+    /// Runs a tmux command on this server; its standard output.
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "-f"])
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn screen(&self, session: &str) -> String {
+        self.run(&["capture-pane", "-p", "-t", session])
+    }
+
+    /// Waits (20 s at most) until the session's screen shows `text`;
+    /// `context` adds what helps on failure (a server log).
+    pub fn wait_for(&self, session: &str, text: &str, context: impl Fn() -> String) {
+        let start = std::time::Instant::now();
+        while !self.screen(session).contains(text) {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(20),
+                "timed out waiting for {text:?}; screen:\n{}\n{}",
+                self.screen(session),
+                context()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Types keys (tmux key names), one at a time as a person would.
+    pub fn keys(&self, session: &str, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", "-t", session, key]);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}

@@ -575,22 +575,25 @@ impl App {
         if self.reflow_cache.len() > 256 {
             self.reflow_cache.clear();
         }
-        let note = self
-            .is_fallback(section)
-            .then(|| self.fallback_note(section));
+        // Laid out only on a cache miss (the fallback note included).
+        if !self.reflow_cache.contains_key(&key) {
+            let note = self
+                .is_fallback(section)
+                .then(|| self.fallback_note(section));
+            let lines = reflow::section_lines(
+                &self.ctx.library,
+                &self.strings,
+                section,
+                width,
+                note.as_deref(),
+            );
+            self.reflow_cache.insert(key.clone(), Arc::new(lines));
+        }
         let lines = self
             .reflow_cache
-            .entry(key)
-            .or_insert_with(|| {
-                Arc::new(reflow::section_lines(
-                    &self.ctx.library,
-                    &self.strings,
-                    section,
-                    width,
-                    note.as_deref(),
-                ))
-            })
-            .clone();
+            .get(&key)
+            .map(Arc::clone)
+            .unwrap_or_default();
         self.reader.lines = match &self.search.query {
             Some(query) => Arc::new(reflow::highlight(&lines, query)),
             None => lines,

@@ -123,8 +123,8 @@ impl App {
         });
         self.search.query = query;
         self.search.hits = hits;
+        // Refreshing re-opens (and so re-highlights) the section read.
         self.refresh();
-        self.relayout_reader();
         self.scroll_to_first_match();
     }
 
@@ -132,10 +132,12 @@ impl App {
     fn leave_search(&mut self) {
         let before = self.search.before.take();
         self.search = SearchState::default();
-        self.refresh();
-        if let Some((open, focus, topic, scroll)) = before {
+        if let Some((_, _, topic, _)) = before {
+            // The topic entries do not change with a search: refresh keeps this one.
             self.topic_cursor.selected = topic.min(self.topics.len().saturating_sub(1));
-            self.rebuild_timeline();
+        }
+        self.refresh();
+        if let Some((open, focus, _, scroll)) = before {
             if open.is_some_and(|s| self.listed().any(|l| l == s)) {
                 self.open_section(open, false);
                 self.reader.scroll = scroll;
@@ -144,7 +146,6 @@ impl App {
             }
             self.set_focus(focus);
         }
-        self.relayout_reader();
     }
 
     fn scroll_to_first_match(&mut self) {

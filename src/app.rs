@@ -187,8 +187,10 @@ pub struct App {
     /// The timer that will mark the open section read.
     read_timer: Option<(u64, SectionId)>,
     next_token: u64,
-    /// Effects produced outside `update` (timers), handed out by `handle`.
-    pending: Vec<Effect>,
+    /// Whether `Effect::BuildSearchIndex` was asked for (once, first input).
+    index_asked: bool,
+    /// The read timer last returned as `Effect::Timer` by `handle`.
+    timer_asked: Option<u64>,
     dirty: bool,
     quit: bool,
 }
@@ -236,11 +238,11 @@ impl App {
             search_index: None,
             read_timer: None,
             next_token: 0,
-            pending: Vec::new(),
+            index_asked: false,
+            timer_asked: None,
             dirty: true,
             quit: false,
         };
-        app.pending.push(Effect::BuildSearchIndex);
         app.topic_entries = filter::topic_entries(&app.ctx.library, &app.edition.sections);
         if let Some(view) = &view {
             app.apply_view(view);
@@ -505,11 +507,8 @@ impl App {
         // Reading for a moment makes it read: ask for a timer.
         if changed && let Some(s) = section.filter(|&s| !self.marks.is_read(s)) {
             self.next_token += 1;
+            // `handle` sees the new token and returns the timer effect.
             self.read_timer = Some((self.next_token, s));
-            self.pending.push(Effect::Timer {
-                after_ms: READ_AFTER_MS,
-                token: self.next_token,
-            });
         }
     }
 

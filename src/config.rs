@@ -579,6 +579,11 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
     layer
 }
 
+/// The widest window a served session draws, whatever the config says.
+pub const MAX_WIDTH_BOUND: u16 = 1000;
+/// The tallest window a served session draws, whatever the config says.
+pub const MAX_HEIGHT_BOUND: u16 = 400;
+
 /// `[serve]`: the address is checked here, so a typo is a located error.
 fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> ServeConfig {
     r.check_keys(table, SERVE_KEYS, "[serve] ");
@@ -601,7 +606,18 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
         .map(|p| expand_path(p.get_ref(), base));
     for key in &SERVE_KEYS[3..] {
         if let Some(n) = r.integer(table, key, "[serve] ") {
+            let bound = match *key {
+                "max_width" => u64::from(MAX_WIDTH_BOUND),
+                "max_height" => u64::from(MAX_HEIGHT_BOUND),
+                _ => u64::MAX,
+            };
             match u64::try_from(*n.get_ref()) {
+                Ok(v) if v > bound => r.error(
+                    n.span(),
+                    format!(
+                        "[serve] \"{key}\": at most {bound} (a hard bound of the server), found {v}"
+                    ),
+                ),
                 Ok(v) if v > 0 => serve.numbers.push(((*key).to_owned(), v)),
                 _ => r.error(
                     n.span(),

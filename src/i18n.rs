@@ -94,6 +94,13 @@ pub struct Ui {
     pub state_corrupt: String,
     pub state_unwritable: String,
     pub new_since: String,
+    pub search_limit: String,
+    pub window_clamped: String,
+    pub bye_idle: String,
+    pub bye_shutdown: String,
+    pub bye_max_duration: String,
+    pub bye_failed: String,
+    pub bye_overrun: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -321,3 +321,101 @@ fn hostile_bytes_in_content_and_file_names_never_reach_the_screen() {
     let text = screen(&app);
     assert!(text.contains("H\u{241b}]52;c;SGVsbG8=\u{2407}"), "{text}");
 }
+
+/// Effects leave the core one way, as `handle`'s return value: the
+/// search index is asked for once, a read timer when a section opens; the
+/// timer's firing comes back as an input and marks the section read.
+#[test]
+fn effects_leave_only_through_handle_and_results_come_back_as_inputs() {
+    use aiwatch_tui::app::{Effect, READ_AFTER_MS};
+    let config = Config::built_in().unwrap();
+    let library =
+        aiwatch_tui::content::load_library(&[ContentRoot::Bundled], &config.actor_directory());
+    let ctx = aiwatch_tui::app::Context::new(library, config);
+    let mut app = aiwatch_tui::app::App::new(ctx, "en");
+    let first = app.handle(Input::Resize(120, 40));
+    assert_eq!(
+        first
+            .iter()
+            .filter(|e| **e == Effect::BuildSearchIndex)
+            .count(),
+        1
+    );
+    assert!(
+        !app.handle(Input::Resize(100, 30))
+            .contains(&Effect::BuildSearchIndex)
+    );
+    let effects = app.handle(Input::Key(Key::parse("u").unwrap()));
+    let token = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Timer { after_ms, token } if *after_ms == READ_AFTER_MS => Some(*token),
+            _ => None,
+        })
+        .expect("opening an unread section asks for a read timer");
+    let open = app.reader.open.unwrap();
+    assert!(!app.marks.is_read(open));
+    assert!(app.handle(Input::Timer(token)).is_empty());
+    assert!(app.marks.is_read(open));
+
+    // What became of an effect is an input too; the app words the notice.
+    app.handle(Input::Outcome(aiwatch_tui::input::Outcome::Copied {
+        bytes: 42,
+        in_tmux: false,
+    }));
+    assert_eq!(app.notice.as_deref(), Some("Link copied (42 bytes)."));
+    app.handle(Input::Outcome(aiwatch_tui::input::Outcome::WindowClamped {
+        width: 300,
+        height: 100,
+    }));
+    assert!(app.notice.as_deref().unwrap().contains("300x100"));
+}
+
+/// The search line takes 200 characters; more are refused with a notice
+/// on the status line, where it can be seen past the long line.
+#[test]
+fn the_search_line_is_capped_and_says_so() {
+    let mut app = bundled("en", 100, 30);
+    press(&mut app, "/");
+    for _ in 0..5_000 {
+        app.handle(Input::Key(Key::new(
+            KeyCode::Char('x'),
+            false,
+            false,
+            false,
+        )));
+    }
+    assert_eq!(app.search.text.chars().count(), 200);
+    let shown = screen(&app);
+    assert!(
+        shown.contains("Search text is limited to 200 characters."),
+        "{shown}"
+    );
+    press(&mut app, "backspace y");
+    assert_eq!(app.search.text.chars().count(), 200);
+    assert!(app.search.text.ends_with('y'));
+}
+
+/// The loop keeps timers as deadlines: the read mark arrives while the
+/// loop waits for input, with no thread of its own.
+#[test]
+fn the_loop_fires_timers_while_it_waits() {
+    use aiwatch_tui::runtime::{self, Quiet};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let config = Config::built_in().unwrap();
+    let library =
+        aiwatch_tui::content::load_library(&[ContentRoot::Bundled], &config.actor_directory());
+    let mut app = aiwatch_tui::app::App::new(aiwatch_tui::app::Context::new(library, config), "en");
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        let _ = tx.send(Input::Stop);
+    });
+    let first = [Input::Resize(100, 30), Input::Key(Key::parse("u").unwrap())];
+    runtime::run(&mut terminal, &mut app, first, &rx, &mut Quiet).unwrap();
+    stopper.join().unwrap();
+    let open = app.reader.open.unwrap();
+    assert!(app.marks.is_read(open), "the read timer fired in the loop");
+}

@@ -155,6 +155,10 @@ fn unknown_keys_warn_with_a_suggestion() {
     "[serve]\nmax_sessions = 0\n",
     "user.toml:2:16: error: [serve] \"max_sessions\": expected a positive whole number, found 0"
 )]
+#[case::serve_window_bound(
+    "[serve]\nmax_width = 40000\n",
+    "user.toml:2:13: error: [serve] \"max_width\": at most 1000 (a hard bound of the server), found 40000"
+)]
 #[case::wrong_type(
     "bundled = \"yes\"\n",
     "user.toml:1:11: error: \"bundled\": expected true or false, found \"yes\""

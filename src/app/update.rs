@@ -12,7 +12,11 @@ use crate::action::Action;
 use crate::config::Role;
 use crate::content::SectionId;
 use crate::i18n::fill;
-use crate::input::{Input, Key, KeyCode, Mouse, MouseKind};
+use crate::input::{Input, Key, KeyCode, Mouse, MouseKind, Outcome};
+
+/// The longest search text, in characters. Longer queries find nothing a
+/// shorter one would not, and each keystroke folds the whole text.
+pub const MAX_SEARCH_CHARS: usize = 200;
 
 impl App {
     /// Handles one input; returns what the outside world should do.
@@ -45,14 +49,61 @@ impl App {
                 }
                 Vec::new()
             }
+            Input::Outcome(outcome) => {
+                self.outcome(outcome);
+                Vec::new()
+            }
             // The terminal went away or a signal came: save, then go.
             Input::Stop => {
                 self.quit = true;
                 vec![Effect::Save(self.snapshot()), Effect::Quit]
             }
         };
-        effects.append(&mut self.pending);
+        // Effects that follow from the new state leave here too, so
+        // `handle` is the one way out of the core.
+        if let Some((token, _)) = self.read_timer
+            && self.timer_asked != Some(token)
+        {
+            self.timer_asked = Some(token);
+            effects.push(Effect::Timer {
+                after_ms: super::READ_AFTER_MS,
+                token,
+            });
+        }
+        if !self.index_asked {
+            self.index_asked = true;
+            if self.search_index.is_none() {
+                effects.push(Effect::BuildSearchIndex);
+            }
+        }
         effects
+    }
+
+    /// What became of an effect, said in the status line.
+    fn outcome(&mut self, outcome: Outcome) {
+        let ui = &self.strings.ui;
+        let notice = match outcome {
+            Outcome::Copied { bytes, in_tmux } => {
+                let copied = fill(&ui.copied, &[("bytes", &bytes.to_string())]);
+                if in_tmux {
+                    format!("{copied} {}", ui.tmux_clipboard)
+                } else {
+                    copied
+                }
+            }
+            Outcome::Opened => ui.opened.clone(),
+            Outcome::NoDisplay => ui.no_display.clone(),
+            Outcome::OpenFailed(error) => fill(&ui.open_failed, &[("error", &error)]),
+            Outcome::SaveFailed(error) => fill(&ui.state_unwritable, &[("error", &error)]),
+            Outcome::WindowClamped { width, height } => fill(
+                &ui.window_clamped,
+                &[
+                    ("width", &width.to_string()),
+                    ("height", &height.to_string()),
+                ],
+            ),
+        };
+        self.notify(notice);
     }
 
     /// Typing into the search line; `false` for keys it does not take,
@@ -64,6 +115,16 @@ impl App {
         self.dirty = true;
         match key.code {
             KeyCode::Char('u') if key.ctrl => self.search.text.clear(),
+            KeyCode::Char(_) if self.search.text.chars().count() >= MAX_SEARCH_CHARS => {
+                // A bound on what a client can make us fold and match on
+                // every keystroke; said once, the text stays as it is.
+                let notice = fill(
+                    &self.strings.ui.search_limit,
+                    &[("max", &MAX_SEARCH_CHARS.to_string())],
+                );
+                self.notice = Some(notice);
+                return true;
+            }
             KeyCode::Char(c) => self.search.text.push(c),
             KeyCode::Backspace => {
                 self.search.text.pop();

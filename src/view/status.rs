@@ -49,6 +49,13 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     };
     for (short, with_hints) in [(false, true), (true, true), (true, false)] {
         let mut spans = vec![Span::styled(lead.clone(), base)];
+        // While searching, a notice (the length cap) comes first: a long
+        // search line would push it out of sight.
+        if search.is_active()
+            && let Some(notice) = &app.notice
+        {
+            spans.insert(0, Span::styled(format!(" {notice} ·"), base));
+        }
         if let Some(problems) = problems(app, short) {
             spans.push(Span::styled(" · ", base));
             spans.push(Span::styled(
@@ -56,7 +63,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 base.patch(app.style(Role::Warning)),
             ));
         }
-        if let Some(notice) = &app.notice {
+        if let Some(notice) = app.notice.as_ref().filter(|_| !search.is_active()) {
             spans.push(Span::styled(format!(" · {notice}"), base));
         }
         let left: usize = spans.iter().map(Span::width).sum();

@@ -38,7 +38,8 @@ pub const RESTORE: &[u8] =
 pub struct Reader {
     inputs: SyncSender<Input>,
     stop: Arc<Mutex<Option<End>>>,
-    /// Set (with `stop`) by the debug-only fault hook; see `Fault`.
+    /// Set by the debug-only fault hook (`Shared::fault_key`).
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     pub fault: Arc<AtomicBool>,
     thread: Option<JoinHandle<End>>,
     /// Notified when the last frame (the goodbye) has gone to the channel.
@@ -125,6 +126,8 @@ impl Write for ChannelWriter {
 struct SessionDriver {
     stop: Arc<Mutex<Option<End>>>,
     overflow: Arc<AtomicBool>,
+    /// Read only in debug builds (the test-only fault hook).
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     fault: Arc<AtomicBool>,
 }
 

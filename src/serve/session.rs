@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +15,7 @@ use tokio::sync::Notify;
 use super::decode::Decoder;
 use super::reader::{self, Reader, Sent};
 use super::{End, Limits, Shared, log};
-use crate::input::{Input, Key, KeyCode};
+use crate::input::Input;
 
 /// Environment variables a client may set; the rest are refused.
 fn allowed_env(name: &str) -> bool {
@@ -129,7 +128,9 @@ impl Control {
         if let Ok(state) = self.state.lock()
             && let Some(reader) = &state.reader
         {
-            reader.fault.store(true, Ordering::SeqCst);
+            reader
+                .fault
+                .store(true, std::sync::atomic::Ordering::SeqCst);
         }
     }
 }
@@ -215,8 +216,8 @@ impl Connection {
         #[cfg(debug_assertions)]
         if let (
             Some(c),
-            Input::Key(Key {
-                code: KeyCode::Char(k),
+            Input::Key(crate::input::Key {
+                code: crate::input::KeyCode::Char(k),
                 ..
             }),
         ) = (self.shared.fault_key, input)

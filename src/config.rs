@@ -580,9 +580,9 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
 }
 
 /// The widest window a served session draws, whatever the config says.
-pub const MAX_WIDTH_BOUND: u16 = 1000;
+pub const MAX_WIDTH_BOUND: u16 = 500;
 /// The tallest window a served session draws, whatever the config says.
-pub const MAX_HEIGHT_BOUND: u16 = 400;
+pub const MAX_HEIGHT_BOUND: u16 = 200;
 
 /// `[serve]`: the address is checked here, so a typo is a located error.
 fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> ServeConfig {

@@ -157,7 +157,7 @@ fn unknown_keys_warn_with_a_suggestion() {
 )]
 #[case::serve_window_bound(
     "[serve]\nmax_width = 40000\n",
-    "user.toml:2:13: error: [serve] \"max_width\": at most 1000 (a hard bound of the server), found 40000"
+    "user.toml:2:13: error: [serve] \"max_width\": at most 500 (a hard bound of the server), found 40000"
 )]
 #[case::wrong_type(
     "bundled = \"yes\"\n",

@@ -97,7 +97,7 @@ struct ChannelWriter {
     overflow: Arc<AtomicBool>,
 }
 
-/// Bytes of one frame, at most (a full 1000x400 screen fits).
+/// Bytes of one frame, at most (a full 500x200 screen fits).
 const MAX_FRAME: usize = 4 << 20;
 
 impl Write for ChannelWriter {

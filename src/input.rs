@@ -167,7 +167,9 @@ impl Key {
                 let mut chars = rest.chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) if !c.is_control() => {
-                        let c = if shift && !ctrl {
+                        // Shift is in the character (`shift-g` is `G`);
+                        // with Ctrl, `Key::new` keeps it as a modifier.
+                        let c = if shift {
                             c.to_uppercase().next().unwrap_or(c)
                         } else {
                             c

@@ -17,6 +17,10 @@ pub struct Cli {
     #[command(flatten)]
     pub sources: Sources,
 
+    /// Print every load problem on stderr, not only a one-line summary.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

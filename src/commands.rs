@@ -79,6 +79,44 @@ pub fn check(sources: &Sources, args: &CheckArgs, out: &mut dyn Write) -> io::Re
     })
 }
 
+/// Load problems in one line: `2 of 24 files skipped, 1 folder unreadable, 3 warnings`.
+pub fn load_summary(library: &Library) -> String {
+    let files = library.files_loaded + library.files_skipped;
+    let warnings = library.diagnostics.iter().filter(|d| !d.is_error()).count();
+    let mut parts = Vec::new();
+    if library.files_skipped > 0 {
+        parts.push(format!(
+            "{} of {files} {} skipped",
+            library.files_skipped,
+            plural(files, "file", "files")
+        ));
+    }
+    if library.folders_unreadable > 0 {
+        parts.push(format!(
+            "{} {} unreadable",
+            library.folders_unreadable,
+            plural(library.folders_unreadable, "folder", "folders")
+        ));
+    }
+    if warnings > 0 {
+        parts.push(format!(
+            "{warnings} {}",
+            plural(warnings, "warning", "warnings")
+        ));
+    }
+    if parts.is_empty() {
+        "no problems".to_owned()
+    } else {
+        format!("content: {}", parts.join(", "))
+    }
+}
+
+/// Whether loading read nothing it was asked to read: then an empty
+/// listing would be a lie, and the command fails.
+fn read_nothing(library: &Library) -> bool {
+    library.files_loaded == 0 && library.diagnostics.iter().any(Diagnostic::is_error)
+}
+
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
@@ -149,6 +187,22 @@ pub fn list(
     out: &mut dyn Write,
 ) -> io::Result<Status> {
     let library = &startup.ctx.library;
+    if read_nothing(library) {
+        writeln!(
+            io::stderr(),
+            "aiwatch-tui: no content could be read, so there is nothing to list"
+        )?;
+        return Ok(ERRORS);
+    }
+    if let (Some(since), Some(until)) = (args.since, args.until)
+        && since.cmp_coarse(until).is_gt()
+    {
+        writeln!(
+            io::stderr(),
+            "aiwatch-tui: --since {since} is after --until {until}: no date can be both"
+        )?;
+        return Ok(ERRORS);
+    }
     let query = match query_for(library, &startup.ctx.config, args) {
         Ok(q) => q,
         Err(message) => {

@@ -52,6 +52,11 @@ pub enum Loaded {
     /// No state yet (first start).
     Nothing,
     State(SavedState),
+    /// The file was written by a newer version (its `version` is above
+    /// ours): it is left untouched and must not be overwritten.
+    Newer {
+        version: u32,
+    },
     /// The file was unreadable; it was moved to `moved_to` and the reader
     /// starts fresh. `reason` says what was wrong.
     Corrupt {
@@ -73,6 +78,9 @@ pub fn load(path: &Path) -> Loaded {
         }
     };
     match serde_json::from_slice::<SavedState>(&bytes) {
+        Ok(state) if state.version > VERSION => Loaded::Newer {
+            version: state.version,
+        },
         Ok(state) => Loaded::State(state),
         Err(e) => {
             let aside = aside_path(path);
@@ -180,6 +188,16 @@ mod tests {
         assert_eq!(back, state);
         let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn a_file_from_a_newer_version_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let text = "{\"version\": 99, \"read\": [\"a|en|x\"], \"future\": true}";
+        fs::write(&path, text).unwrap();
+        assert!(matches!(load(&path), Loaded::Newer { version: 99 }));
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
     }
 
     #[test]

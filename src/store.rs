@@ -111,8 +111,7 @@ fn remove_stale_temporaries(path: &Path) {
     let now = std::time::SystemTime::now();
     for entry in entries.flatten() {
         let file = entry.file_name().to_string_lossy().into_owned();
-        if !file.starts_with(&prefix) || Path::new(&file).extension().is_none_or(|e| e != "tmp")
-        {
+        if !file.starts_with(&prefix) || Path::new(&file).extension().is_none_or(|e| e != "tmp") {
             continue;
         }
         let old = entry
@@ -222,7 +221,10 @@ mod tests {
             .set_modified(an_hour_ago)
             .unwrap();
         assert!(matches!(load(&path), Loaded::Nothing));
-        assert!(in_flight.exists(), "another process's save in flight is kept");
+        assert!(
+            in_flight.exists(),
+            "another process's save in flight is kept"
+        );
         assert!(!abandoned.exists(), "an abandoned one is cleared away");
     }
 

@@ -44,8 +44,7 @@ fn main() -> ExitCode {
             0
         }
         Some(Command::Man) => io_status(
-            clap_mangen::Man::new(cli::command())
-                .render(&mut std::io::stdout())
+            aiwatch_tui::manpage::render(cli::command(), &mut std::io::stdout().lock())
                 .map(|()| commands::OK),
         ),
     };

@@ -480,3 +480,33 @@ fn since_after_until_is_an_error() {
     let out = run(&["list", "--since", "2025", "--until", "2025-01"]);
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn the_man_page_is_one_complete_page() {
+    let out = run(&["man"]);
+    assert!(out.status.success());
+    let page = stdout(&out);
+    for section in [
+        ".SH OPTIONS",
+        ".SH COMMANDS",
+        ".SH KEYS",
+        ".SH CONFIGURATION",
+        ".SH FILES",
+        ".SH ENVIRONMENT",
+        ".SH \"EXIT STATUS\"",
+    ] {
+        assert!(page.contains(section), "{section} missing");
+    }
+    for command in ["check", "list", "show", "serve", "completions", "man"] {
+        assert!(
+            page.contains(&format!(".SS \"aiwatch\\-tui {command}")),
+            "{command} is not described"
+        );
+    }
+    // No sub-page that is not installed is named.
+    assert!(!page.contains("tui-check"), "refers to a sub-page");
+    assert!(!page.contains("\\-check(1)"), "refers to a sub-page");
+    // Keys come from the keymap, options from the definitions.
+    assert!(page.contains("\\fBq, ctrl\\-c\\fR"));
+    assert!(page.contains("\\fB\\-\\-since <DATE>\\fR"));
+}

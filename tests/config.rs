@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod common;
+
 use aiwatch_tui::action::Action;
 use aiwatch_tui::config::{Config, Role};
 use aiwatch_tui::input::{Key, KeyCode};
@@ -283,4 +285,62 @@ fn without_built_in_positions(message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[test]
+fn actors_have_labels_per_language() {
+    let config = user(
+        "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\nlabels = { de = \"Mistral KI\", fr = \"Mistral IA\" }\n",
+    )
+    .unwrap();
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "user.toml:4:31: warning: actor \"Mistral\": \"labels\": the reader has no words for \"fr\"; available: \"de\", \"en\" (ignored)"
+        ]
+    );
+    let mistral = config.actors.last().unwrap();
+    assert_eq!(mistral.label("de"), "Mistral KI");
+    assert_eq!(mistral.label("en"), "Mistral");
+    let france = config.actors.iter().find(|a| a.name == "France").unwrap();
+    assert_eq!(
+        france.label("de"),
+        "Frankreich",
+        "the bundled actors have theirs"
+    );
+}
+
+#[test]
+fn the_german_reader_calls_actors_by_their_german_names() {
+    let mut app = common::bundled("de", 200, 50);
+    let text = common::screen(&app);
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.contains("f Frankreich") && header.contains("e Europa"),
+        "{header}"
+    );
+    assert!(
+        !text.contains("France") && !text.contains("Europe "),
+        "{text}"
+    );
+    common::press(&mut app, "?");
+    let help = common::screen(&app);
+    assert!(help.contains("Frankreich zeigen / ausblenden"), "{help}");
+    common::press(&mut app, "esc f");
+    let status = common::screen(&app);
+    let status = status.lines().last().unwrap();
+    assert!(status.contains("Frankreich"), "{status}");
+    common::press(&mut app, "c");
+    let chart = common::screen(&app);
+    assert!(chart.contains("f Frankreich"), "{chart}");
+    // The English reader keeps the English names.
+    let app = common::bundled("en", 200, 50);
+    assert!(
+        common::screen(&app)
+            .lines()
+            .next()
+            .unwrap()
+            .contains("f France")
+    );
 }

@@ -99,7 +99,12 @@ pub fn filter_words(app: &App) -> String {
     let ui = &app.strings.ui;
     let names = |ids: &[usize]| -> Vec<&str> {
         ids.iter()
-            .filter_map(|&i| app.config().actors.get(i).map(|a| a.name.as_str()))
+            .filter_map(|&i| {
+                app.config()
+                    .actors
+                    .get(i)
+                    .map(|a| a.label(&app.edition.lang))
+            })
             .collect()
     };
     let shown = names(app.filter.active());

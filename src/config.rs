@@ -352,7 +352,7 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
     if let Some((name, origin)) = theme_choice {
         match choose_theme(&name, &theme_defs) {
             Ok(theme) => config.theme = theme,
-            Err(message) => diagnostics.push(origin.error(message)),
+            Err(e) => diagnostics.push(origin.error(e.to_string())),
         }
     }
     check_actor_clashes(&config.actors, &actor_origins, diagnostics);
@@ -553,18 +553,32 @@ fn check_theme_actors(body: &ThemeBody, actors: &[Actor], diagnostics: &mut Vec<
     }
 }
 
+/// A `[theme] name` or `[themes.NAME] base` that names no theme.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum ThemeChoiceError {
+    #[error(
+        "theme \"{name}\": unknown base \"{base}\", expected one of {}",
+        quoted_list(theme::BUILT_IN)
+    )]
+    UnknownBase { name: String, base: String },
+    #[error("theme \"name\": unknown theme \"{name}\", expected one of {}{}", quoted_list(&.known.iter().map(String::as_str).collect::<Vec<_>>()), .hint.as_ref().map(|s| format!("; did you mean \"{s}\"?")).unwrap_or_default())]
+    Unknown {
+        name: String,
+        known: Vec<String>,
+        hint: Option<String>,
+    },
+}
+
 /// A built-in theme, or one defined under `[themes.NAME]` on a built-in base.
-fn choose_theme(name: &str, defs: &[(String, ThemeDef)]) -> Result<Theme, String> {
+fn choose_theme(name: &str, defs: &[(String, ThemeDef)]) -> Result<Theme, ThemeChoiceError> {
     if let Some(theme) = Theme::built_in(name) {
         return Ok(theme);
     }
     if let Some((_, def)) = defs.iter().find(|(n, _)| n == name) {
         let base = def.base.as_ref().map_or("dark", |(b, _)| b.as_str());
-        let mut theme = Theme::built_in(base).ok_or_else(|| {
-            format!(
-                "theme \"{name}\": unknown base \"{base}\", expected one of {}",
-                quoted_list(theme::BUILT_IN)
-            )
+        let mut theme = Theme::built_in(base).ok_or_else(|| ThemeChoiceError::UnknownBase {
+            name: name.to_owned(),
+            base: base.to_owned(),
         })?;
         name.clone_into(&mut theme.name);
         def.body.apply(&mut theme);
@@ -572,13 +586,11 @@ fn choose_theme(name: &str, defs: &[(String, ThemeDef)]) -> Result<Theme, String
     }
     let mut known: Vec<&str> = theme::BUILT_IN.to_vec();
     known.extend(defs.iter().map(|(n, _)| n.as_str()));
-    let hint = suggest(name, &known)
-        .map(|s| format!("; did you mean \"{s}\"?"))
-        .unwrap_or_default();
-    Err(format!(
-        "theme \"name\": unknown theme \"{name}\", expected one of {}{hint}",
-        quoted_list(&known)
-    ))
+    Err(ThemeChoiceError::Unknown {
+        name: name.to_owned(),
+        hint: suggest(name, &known).map(str::to_owned),
+        known: known.into_iter().map(str::to_owned).collect(),
+    })
 }
 
 fn describe_action(action: Action, actors: &[Actor]) -> String {

@@ -37,6 +37,11 @@ pub struct Key {
     pub shift: bool,
 }
 
+/// A key name the config cannot mean: `ctrl-`, `foo`, `f99`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown key name \"{}\"", crate::toml_doc::printable(.0))]
+pub struct UnknownKeyName(pub String);
+
 /// Everything the app can receive from the outside world.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -121,7 +126,7 @@ impl Key {
 
     /// Parses names such as `q`, `G`, `ctrl-c`, `alt-x`, `shift-up`, `space`,
     /// `enter`, `esc`, `tab`, `backtab`, `pgdn`, `f5`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, UnknownKeyName> {
         let mut ctrl = false;
         let mut alt = false;
         let mut shift = false;
@@ -176,12 +181,7 @@ impl Key {
                         };
                         KeyCode::Char(c)
                     }
-                    _ => {
-                        return Err(format!(
-                            "unknown key name \"{}\"",
-                            crate::toml_doc::printable(text)
-                        ));
-                    }
+                    _ => return Err(UnknownKeyName(text.to_owned())),
                 }
             }
         };

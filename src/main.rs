@@ -145,6 +145,14 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
             }
         };
     let roots = setup::content_roots(&cli.sources.content, cli.sources.bundled, &config);
+    let missing = setup::missing_roots(&roots);
+    if !missing.is_empty() {
+        report(&format!(
+            "aiwatch-tui serve: {}",
+            setup::StartError::Content(missing)
+        ));
+        return 2;
+    }
     let library = aiwatch_tui::content::load_library(&roots, &config.actor_directory());
     for d in &library.diagnostics {
         report(&d.to_string());

@@ -118,3 +118,21 @@ fn mouse_false_leaves_the_mouse_to_the_terminal() {
     assert!(mouse_captured("mouse = true\n"));
     assert!(!mouse_captured("mouse = false\n"));
 }
+
+#[test]
+fn the_reader_refuses_a_content_folder_that_does_not_exist() {
+    let home = tempfile::tempdir().unwrap();
+    let pty = Pty::open(100, 30);
+    let mut child = pty.spawn(&["--content", "nowhere"], home.path(), &[]);
+    let status = wait_exit(&mut child);
+    assert_eq!(status.exit_code(), 2);
+    let screen = pty.contents();
+    assert!(
+        screen.contains("nowhere: error: content folder cannot be read"),
+        "{screen}"
+    );
+    assert!(
+        !pty.raw().windows(8).any(|w| w == b"\x1b[?1049h"),
+        "the terminal was never touched"
+    );
+}

@@ -63,9 +63,6 @@ fn read(cli: &Cli) -> u8 {
     let Some(startup) = startup(cli) else {
         return 2;
     };
-    for warning in &startup.ctx.config.warnings {
-        report(&warning.to_string());
-    }
     let mut state_path = cli.sources.state.clone().or_else(store::default_path);
     let mut notices = Vec::new();
     let saved = match state_path.as_deref().map(store::load) {
@@ -176,6 +173,10 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
 fn startup(cli: &Cli) -> Option<setup::Startup> {
     match setup::start(&cli.sources) {
         Ok(s) => {
+            // Config warnings are few and each worth reading: all of them.
+            for warning in &s.ctx.config.warnings {
+                report(&warning.to_string());
+            }
             report_load_problems(&s.ctx.library, cli.verbose);
             Some(s)
         }

@@ -510,3 +510,18 @@ fn the_man_page_is_one_complete_page() {
     assert!(page.contains("\\fBq, ctrl\\-c\\fR"));
     assert!(page.contains("\\fB\\-\\-since <DATE>\\fR"));
 }
+
+#[test]
+fn list_says_what_the_config_warns_about() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "c.toml", "langauge = \"de\"\n");
+    let out = run_in(
+        dir.path(),
+        &["--config", "c.toml", "list", "--format", "tsv"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        "c.toml:1:1: warning: unknown key `langauge`: did you mean `language`? (ignored)\n"
+    );
+}

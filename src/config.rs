@@ -412,13 +412,20 @@ fn bind_keys(
         .filter_map(|(i, k)| k.map(|(key, origin)| (Action::ToggleActor(i), vec![(key, origin)])))
         .chain(exclusions);
     let mut places: std::collections::HashMap<Key, Origin> = std::collections::HashMap::new();
+    let mut clashed: Vec<usize> = Vec::new();
     for (action, bound) in keys.into_iter().chain(actor_bindings) {
         for (key, origin) in bound {
             match config.keymap.bind(action, key) {
                 Ok(()) => {
                     places.entry(key).or_insert(origin);
                 }
+                Err(_) if matches!(action, Action::ExcludeActor(i) if clashed.contains(&i)) => {
+                    // Its plain key clashed already: one message is enough.
+                }
                 Err(other) => {
+                    if let Action::ToggleActor(i) = action {
+                        clashed.push(i);
+                    }
                     // Report where the user wrote it: a clash with a
                     // built-in binding is the user's line, not ours.
                     let earlier = places.get(&key);

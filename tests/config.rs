@@ -344,3 +344,10 @@ fn the_german_reader_calls_actors_by_their_german_names() {
             .contains("f France")
     );
 }
+
+#[test]
+fn an_actor_key_that_clashes_is_reported_once() {
+    let errors = user("[[actors]]\nname = \"Mistral\"\nkey = \"m\"\n").unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("user.toml:3:7: error: key `m` is bound to both the actor \"Musk\" and the actor \"Mistral\""));
+}

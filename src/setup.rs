@@ -30,7 +30,7 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
     let Some(path) = path else {
         return Config::built_in();
     };
-    let shown = path.display().to_string();
+    let shown = crate::content::load::tidy_path(path).display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         vec![Diagnostic {
             path: shown.clone(),

@@ -466,6 +466,17 @@ fn paths_in_messages_are_tidied() {
         "{}",
         stdout(&out)
     );
+    // The config's path too.
+    write(dir.path(), "c.toml", "colour = 1\n");
+    let out = run_in(
+        &dir.path().join("a/b/c"),
+        &["--config", "../../../c.toml", "list", "--format", "tsv"],
+    );
+    assert!(
+        stderr(&out).starts_with(&format!("{}/c.toml:1:1: warning: ", canonical.display())),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

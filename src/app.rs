@@ -3,12 +3,8 @@
 //! requests for the outside world leave as `Effect`s, and the view reads
 //! the state without changing it.
 
-pub mod chart;
-pub mod filter;
 pub mod layout;
 pub mod marks;
-pub mod reflow;
-pub mod search;
 mod update;
 
 use std::collections::HashMap;
@@ -19,12 +15,15 @@ use ratatui::layout::Rect;
 use crate::config::Config;
 use crate::content::{Edition, Library, SectionId};
 use crate::i18n::{Locales, Strings};
+pub use crate::query::{ActorFilter, SearchQuery, TopicChoice};
+use crate::query::{chart, filter};
+use crate::reflow;
+pub use crate::reflow::{Line, Paint, Span};
 use crate::store::{SavedState, SavedView};
-pub use filter::{ActorFilter, TopicChoice};
+// The runtimes build the search index through this path.
+pub use crate::query::search;
 pub use layout::{Layout, Mode, Pane};
 pub use marks::Marks;
-pub use reflow::{Line, Paint, Span};
-pub use search::SearchQuery;
 pub use update::overlay_width;
 
 /// What the app asks the outside world to do.

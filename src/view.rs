@@ -10,7 +10,6 @@ mod timeline;
 mod topics;
 
 pub use reader::{LinkSpan, link_spans};
-pub use topics::truncate;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};

@@ -382,7 +382,7 @@ fn mouse_capture_can_be_switched_off() {
 fn the_search_index_is_asked_for_with_the_first_frame_and_used_when_it_comes() {
     let (mut app, effects) = fresh();
     assert!(effects.contains(&Effect::BuildSearchIndex));
-    let index = aiwatch_tui::app::search::build_index(app.library());
+    let index = aiwatch_tui::query::search::build_index(app.library());
     app.handle(Input::SearchIndex(std::sync::Arc::new(index)));
     press(&mut app, "/");
     type_text(&mut app, "stargate");

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use super::reflow::{self, Span};
-use super::search::{self, SearchQuery};
 use super::{
     App, Effect, Layout, Overlay, OverlayKind, Pane, SearchState, TimelineRow, TimelineView,
 };
@@ -13,6 +11,8 @@ use crate::config::Role;
 use crate::content::SectionId;
 use crate::i18n::fill;
 use crate::input::{Input, Key, KeyCode, Mouse, MouseKind};
+use crate::query::search::{self, SearchQuery};
+use crate::reflow::{self, Span};
 
 impl App {
     /// Handles one input; returns what the outside world should do.
@@ -440,7 +440,7 @@ impl App {
             .and_then(|s| self.ctx.library.counterpart(s, &edition));
         self.edition = edition;
         self.topic_entries =
-            super::filter::topic_entries(&self.ctx.library, &self.edition.sections);
+            crate::query::filter::topic_entries(&self.ctx.library, &self.edition.sections);
         self.strings = self.ctx.locales.get(lang);
         self.reader.open = open;
         if self.search.query.is_some() {

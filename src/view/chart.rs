@@ -11,9 +11,9 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph};
 
 use crate::action::Action;
 use crate::app::App;
-use crate::app::chart::{Series, Unit};
 use crate::config::Role;
 use crate::i18n::fill;
+use crate::query::chart::{Series, Unit};
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let chart = &app.chart;

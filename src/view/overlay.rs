@@ -15,7 +15,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, overlay: &Overlay) {
     let widest = overlay
         .lines
         .iter()
-        .map(crate::app::reflow::line_width)
+        .map(crate::reflow::line_width)
         .max()
         .unwrap_or(0);
     let width = match overlay.kind {

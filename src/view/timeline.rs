@@ -9,13 +9,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::topics::truncate;
 use super::{empty_state, header::pane_title, pane_block};
 use crate::action::Action;
 use crate::app::{App, Pane, TimelineRow, TimelineView};
 use crate::config::Role;
 use crate::content::NewsDate;
 use crate::i18n::fill;
+use crate::text::truncate;
 
 /// Actor markers shown per row at most.
 const MARKERS: usize = 3;

@@ -108,6 +108,9 @@ pub enum TimelineView {
     Chart,
 }
 
+/// Messages kept for the `!` overlay; older ones are dropped first.
+pub const MESSAGES_KEPT: usize = 100;
+
 /// How long a section stays open before it counts as read.
 pub const READ_AFTER_MS: u64 = 1500;
 
@@ -180,6 +183,9 @@ pub struct App {
     pub layout: Layout,
     /// A short message for the status line (cleared by the next key).
     pub notice: Option<String>,
+    /// Every message shown this session, oldest first (bounded), so one
+    /// that went by or did not fit can be read again under `!`.
+    pub messages: Vec<String>,
     reflow_cache: HashMap<(SectionId, u16, String), Arc<Vec<Line>>>,
     /// Folded text of every section, built at the first search.
     search_index: Option<Arc<Vec<String>>>,
@@ -231,6 +237,7 @@ impl App {
             overlay: None,
             layout: Layout::default(),
             notice: None,
+            messages: Vec::new(),
             reflow_cache: HashMap::new(),
             search_index: None,
             read_timer: None,
@@ -352,8 +359,18 @@ impl App {
 
     /// Shows a short message in the status line (results of effects).
     pub fn notify(&mut self, message: impl Into<String>) {
-        self.notice = Some(message.into());
+        self.say(message.into());
         self.dirty = true;
+    }
+
+    /// Puts a message in the status line and keeps it in the message log.
+    fn say(&mut self, message: String) {
+        if self.messages.len() >= MESSAGES_KEPT {
+            self.messages.remove(0);
+        }
+        self.messages.push(message.clone());
+        self.notice = Some(message);
+        self.relayout_overlay();
     }
 
     /// The link of the open section (or its article), if it has one.
@@ -494,15 +511,27 @@ impl App {
         self.follow_cursors();
     }
 
+    /// Shows a section in the reading pane. Opening alone does not count
+    /// as reading: the reader opens one by itself at start and after a
+    /// filter change; only the user's own opening starts the read timer.
     fn open_section(&mut self, section: Option<SectionId>, keep_scroll: bool) {
-        let changed = section != self.reader.open || self.read_timer.is_none();
+        if section != self.reader.open {
+            self.read_timer = None;
+        }
         self.reader.open = section;
         if !keep_scroll {
             self.reader.scroll = 0;
         }
         self.relayout_reader();
-        // Reading for a moment makes it read: ask for a timer.
-        if changed && let Some(s) = section.filter(|&s| !self.marks.is_read(s)) {
+    }
+
+    /// The user opened (or scrolled) the open section: reading it for a
+    /// moment makes it read, so ask for a timer unless one already runs.
+    fn start_read_timer(&mut self) {
+        let running = self
+            .read_timer
+            .is_some_and(|(_, s)| Some(s) == self.reader.open);
+        if !running && let Some(s) = self.reader.open.filter(|&s| !self.marks.is_read(s)) {
             self.next_token += 1;
             self.read_timer = Some((self.next_token, s));
             self.pending.push(Effect::Timer {
@@ -606,10 +635,16 @@ impl App {
         crate::i18n::fill(
             &self.strings.ui.fallback,
             &[
-                ("lang", &locales.language_name(&self.edition.lang)),
+                // Named in the reader's language: "auf Englisch".
+                (
+                    "lang",
+                    &self.strings.language_name(&self.edition.lang, locales),
+                ),
                 (
                     "original",
-                    &locales.language_name(&crate::content::index::primary_language(lang)),
+                    &self
+                        .strings
+                        .language_name(&crate::content::index::primary_language(lang), locales),
                 ),
             ],
         )

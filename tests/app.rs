@@ -228,7 +228,7 @@ fn an_article_without_translation_is_shown_in_its_own_language() {
     }
     press(&mut app, "enter");
     assert_eq!(open_heading(&app), "Only in English");
-    assert!(screen(&app).contains("Nicht auf Deutsch verfügbar: angezeigt auf English."));
+    assert!(screen(&app).contains("Nicht auf Deutsch verfügbar: auf Englisch angezeigt."));
 }
 
 #[test]
@@ -320,4 +320,39 @@ fn hostile_bytes_in_content_and_file_names_never_reach_the_screen() {
     }
     let text = screen(&app);
     assert!(text.contains("H\u{241b}]52;c;SGVsbG8=\u{2407}"), "{text}");
+}
+
+#[test]
+fn switching_language_keeps_topic_filters_search_and_open_section() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "h j j j j j");
+    let topic = app.topic_choice();
+    let TopicChoice::Topic(t) = topic else {
+        panic!("a topic is chosen")
+    };
+    let english_topic = app.library().topics[t].clone();
+    press(&mut app, "l d");
+    let open = app.reader.open.unwrap();
+    press(&mut app, "L");
+    let TopicChoice::Topic(de) = app.topic_choice() else {
+        panic!("still a topic after L, not All: {:?}", app.topic_choice())
+    };
+    assert_ne!(app.library().topics[de], english_topic, "the German topic");
+    assert!(!listed(&app).is_empty());
+    assert!(
+        app.filter.is_active(actor(&app, "DeepSeek")),
+        "the filter stays"
+    );
+    assert!(screen(&app).contains(&app.library().topics[de]));
+    press(&mut app, "L");
+    assert_eq!(app.topic_choice(), topic, "back to the same topic");
+    assert_eq!(app.reader.open, Some(open), "and the same section");
+    // A search is kept (and run again on the other edition).
+    press(&mut app, "x /");
+    for c in "deepseek".chars() {
+        app.handle(Input::Key(Key::char(c)));
+    }
+    press(&mut app, "enter L");
+    assert!(app.search.query.is_some());
+    assert!(screen(&app).contains("/deepseek"));
 }

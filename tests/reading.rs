@@ -169,16 +169,27 @@ fn matches_are_highlighted_on_the_right_cells_in_wrapped_wide_text() {
 }
 
 #[test]
-fn a_section_read_for_a_moment_becomes_read() {
+fn only_a_section_the_user_opened_becomes_read() {
     let (mut app, first) = fresh();
     let open = app.reader.open.unwrap();
-    assert!(!app.marks.is_read(open));
-    let all_unread = app.topics[0].unread;
+    // Opened by the reader itself at start: not read, however long it stays.
+    assert!(!first.iter().any(|e| matches!(e, Effect::Timer { .. })));
     dwell(&mut app, &first);
+    assert!(!app.marks.is_read(open));
+    // A filter change opens another section by itself: not read either.
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::char('d')));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Timer { .. })));
+    press(&mut app, "x");
+    let open = app.reader.open.unwrap();
+    assert!(!app.marks.is_read(open));
+    // Enter on it is the user's opening: read after a moment.
+    let all_unread = app.topics[0].unread;
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
+    dwell(&mut app, &effects);
     assert!(app.marks.is_read(open));
     assert_eq!(app.topics[0].unread, all_unread - 1);
     // Moving on before the timer runs out leaves a section unread.
-    press(&mut app, "g");
+    press(&mut app, "h g");
     let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
     let passed = app.reader.open.unwrap();
     assert!(effects.iter().any(|e| matches!(e, Effect::Timer { .. })));
@@ -189,6 +200,25 @@ fn a_section_read_for_a_moment_becomes_read() {
         !app.marks.is_read(passed),
         "its timer no longer matches the open section"
     );
+}
+
+#[test]
+fn scrolling_in_the_reading_pane_is_reading() {
+    let roots = [ContentRoot::Dir(PathBuf::from(
+        "tests/fixtures/content/long",
+    ))];
+    let mut app = app_with(Config::built_in().unwrap(), &roots, "en", 120, 40);
+    let open = app.reader.open.unwrap();
+    assert_eq!(
+        open_heading(&app),
+        "Wide, combining and accented text wraps by display width"
+    );
+    press(&mut app, "tab");
+    assert_eq!(app.focus, Pane::Reader);
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::char('j')));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Timer { .. })));
+    dwell(&mut app, &effects);
+    assert!(app.marks.is_read(open));
 }
 
 #[test]
@@ -205,6 +235,8 @@ fn next_unread_and_mark_all_read() {
     assert!(listed(&app).iter().all(|&s| app.marks.is_read(s)));
     press(&mut app, "u");
     assert!(screen(&app).contains("Nothing unread here."));
+    press(&mut app, "R");
+    assert!(screen(&app).contains("Marked 0 sections read."));
     press(&mut app, "x");
     assert!(
         app.topics[0].unread > 0,
@@ -270,9 +302,10 @@ fn shift_and_an_actor_key_hides_that_actor() {
 
 #[test]
 fn state_survives_a_restart() {
-    let (mut app, effects) = fresh();
+    let (mut app, _) = fresh();
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
     dwell(&mut app, &effects);
-    press(&mut app, "g j s d l");
+    press(&mut app, "h g j s d l");
     let saved = app.snapshot();
     assert!(!saved.read.is_empty() && saved.starred.len() == 1);
     let ctx = app.ctx.clone();
@@ -387,4 +420,121 @@ fn the_search_index_is_asked_for_with_the_first_frame_and_used_when_it_comes() {
     press(&mut app, "/");
     type_text(&mut app, "stargate");
     assert_eq!(listed(&app).len(), 2);
+}
+
+#[test]
+fn search_folds_letters_that_do_not_decompose() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.toml"),
+        "title = \"t\"\npublished = 2025-01-02\n\
+         [[section]]\nheading = \"Łódź an der Straße\"\n\
+         [[section]]\nheading = \"Øresund, Æble og Đorđević\"\n\
+         [[section]]\nheading = \"Ο λόγος\"\n\
+         [[section]]\nheading = \"nothing here\"\n",
+    )
+    .unwrap();
+    let roots = [ContentRoot::Dir(dir.path().into())];
+    for (query, heading) in [
+        ("lodz", "Łódź an der Straße"),
+        ("strasse", "Łódź an der Straße"),
+        ("oresund", "Øresund, Æble og Đorđević"),
+        ("aeble", "Øresund, Æble og Đorđević"),
+        ("dordevic", "Øresund, Æble og Đorđević"),
+        ("λογοσ", "Ο λόγος"),
+        ("ΛΌΓΟΣ", "Ο λόγος"),
+    ] {
+        let mut app = app_with(Config::built_in().unwrap(), &roots, "en", 120, 40);
+        press(&mut app, "/");
+        type_text(&mut app, query);
+        assert_eq!(listed(&app).len(), 1, "{query}");
+        assert_eq!(open_heading(&app), heading, "{query}");
+        assert!(
+            screen(&app).contains(&format!("/{query}▏ · 1 match ")),
+            "{query}"
+        );
+    }
+}
+
+#[test]
+fn ctrl_c_in_the_search_prompt_cancels_the_input() {
+    let mut app = bundled("en", 120, 40);
+    let before = app.reader.open;
+    press(&mut app, "/");
+    type_text(&mut app, "data");
+    assert!(app.search.is_active());
+    press(&mut app, "ctrl-c");
+    assert!(!app.should_quit(), "Ctrl-C in the prompt does not quit");
+    assert!(!app.search.is_active());
+    assert_eq!(app.reader.open, before);
+    press(&mut app, "ctrl-c");
+    assert!(app.should_quit(), "outside the prompt it quits");
+}
+
+#[test]
+fn keys_with_nothing_to_do_say_so() {
+    let mut app = bundled("en", 120, 40);
+    let open = app.reader.open;
+    press(&mut app, "n");
+    assert!(screen(&app).contains("No search yet: press / to search."));
+    press(&mut app, "N");
+    assert!(screen(&app).contains("No search yet"));
+    assert_eq!(app.reader.open, open);
+    press(&mut app, "R");
+    press(&mut app, "u");
+    assert!(screen(&app).contains("Nothing unread here."));
+    // An empty list: a filter no section passes.
+    let user = "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\ncolor = \"magenta\"\n";
+    let config = Config::load(Some(("user.toml", user))).unwrap();
+    let mut app = app_with(config, &[ContentRoot::Bundled], "en", 120, 40);
+    press(&mut app, "i R");
+    assert!(screen(&app).contains("Nothing listed to mark read."));
+}
+
+#[test]
+fn every_notice_is_kept_under_the_warnings_key() {
+    let mut app = bundled("en", 80, 24);
+    let long = "The saved state could not be read (EOF while parsing a value at line 1 column 0); it was moved to /tmp/state.json.bad. Starting afresh.";
+    app.notify(long);
+    // The status line cannot show it whole: it is shortened at a word, with "…".
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert!(status.contains("The saved state"), "{status}");
+    assert!(status.trim_end().ends_with('…'), "{status}");
+    press(&mut app, "s");
+    press(&mut app, "!");
+    let text = screen(&app);
+    assert!(text.contains("Messages"), "{text}");
+    assert!(text.contains("Starting afresh."), "{text}");
+    assert!(text.contains("Starred."), "{text}");
+    assert!(text.contains("Everything loaded cleanly."), "{text}");
+}
+
+#[test]
+fn the_status_line_keeps_count_and_notice_before_key_hints() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "s");
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert!(status.contains("sections"), "{status}");
+    assert!(status.contains("Starred."), "{status}");
+    // A long notice pushes the hints and the filter words out, not the count.
+    app.notify("Link copied (1234 bytes). In tmux, copying needs: set -g set-clipboard on");
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert!(status.contains("18/18 sections"), "{status}");
+    assert!(!status.contains("? help"), "{status}");
+    assert!(status.contains("Link copied"), "{status}");
+    // Every word shown is whole, or ends in "…".
+    let words: Vec<&str> = status.split_whitespace().collect();
+    let last = words.last().unwrap();
+    assert!(
+        last.ends_with('…')
+            || long_text_has_word(
+                "Link copied (1234 bytes). In tmux, copying needs: set -g set-clipboard on",
+                last
+            ),
+        "{status}"
+    );
+}
+
+fn long_text_has_word(text: &str, word: &str) -> bool {
+    text.split_whitespace().any(|w| w == word)
 }

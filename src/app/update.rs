@@ -58,6 +58,13 @@ impl App {
     /// Typing into the search line; `false` for keys it does not take,
     /// which then work as usual (arrows move while typing).
     fn search_key(&mut self, key: Key) -> bool {
+        // Ctrl-C in the input line cancels the input, as Esc does; it
+        // quits only outside it.
+        if key.ctrl && !key.alt && key.code == KeyCode::Char('c') {
+            self.dirty = true;
+            self.leave_search();
+            return true;
+        }
         if key.alt || (key.ctrl && key.code != KeyCode::Char('u')) {
             return false;
         }
@@ -187,6 +194,7 @@ impl App {
             };
             if wanted(self, listed[i]) {
                 self.open_section(Some(listed[i]), false);
+                self.start_read_timer();
                 self.select_open_in_timeline();
                 return true;
             }
@@ -239,6 +247,7 @@ impl App {
                             Some(section),
                             section == self.reader.open.unwrap_or(usize::MAX),
                         );
+                        self.start_read_timer();
                         self.set_focus(Pane::Reader);
                     }
                 }
@@ -257,7 +266,7 @@ impl App {
             Action::SwitchLanguage => self.switch_language(),
             Action::CopyLink | Action::OpenLink => {
                 let Some(url) = self.open_link().map(str::to_owned) else {
-                    self.notice = Some(self.strings.ui.no_link.clone());
+                    self.say(self.strings.ui.no_link.clone());
                     return Vec::new();
                 };
                 return vec![if action == Action::CopyLink {
@@ -274,14 +283,23 @@ impl App {
     fn update_reading(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Search => self.start_search(),
-            Action::SearchNext | Action::SearchPrev
-                if self.search.query.is_some()
-                    && self.open_next(action == Action::SearchNext, |_, _| true) =>
-            {
-                self.scroll_to_first_match();
+            Action::SearchNext | Action::SearchPrev if self.search.query.is_none() => {
+                let key = self.ctx.config.keymap.hint(Action::Search);
+                self.say(fill(&self.strings.ui.no_search, &[("key", &key)]));
+            }
+            Action::SearchNext | Action::SearchPrev => {
+                if self.open_next(action == Action::SearchNext, |_, _| true) {
+                    self.scroll_to_first_match();
+                } else {
+                    let text = self.search.text.trim().to_owned();
+                    self.say(fill(&self.strings.ui.no_matches, &[("query", &text)]));
+                }
             }
             Action::NextUnread if !self.open_next(true, |app, s| !app.marks.is_read(s)) => {
-                self.notice = Some(self.strings.ui.no_unread.clone());
+                self.say(self.strings.ui.no_unread.clone());
+            }
+            Action::MarkAllRead if self.listed_count() == 0 => {
+                self.say(self.strings.ui.nothing_listed.clone());
             }
             Action::MarkAllRead => {
                 let listed: Vec<SectionId> = self.listed().collect();
@@ -291,9 +309,10 @@ impl App {
                     .filter(|&&s| self.marks.set_read(&lib, s))
                     .count();
                 self.refresh_counts();
-                self.notice = Some(fill(
+                self.say(self.strings.count(
                     &self.strings.ui.all_read,
-                    &[("count", &count.to_string())],
+                    &self.strings.ui.all_read_one,
+                    count,
                 ));
                 return vec![Effect::Save(self.snapshot())];
             }
@@ -315,7 +334,7 @@ impl App {
                             cursor.min(self.timeline.len().saturating_sub(1));
                         self.follow_cursors();
                     }
-                    self.notice = Some(if on {
+                    self.say(if on {
                         self.strings.ui.starred_on.clone()
                     } else {
                         self.strings.ui.starred_off.clone()
@@ -408,11 +427,62 @@ impl App {
                 }
             }
             Pane::Reader => {
+                let before = self.reader.scroll;
                 self.reader.scroll = self.reader.scroll.saturating_add_signed(delta);
                 self.clamp_reader_scroll();
+                // Scrolling through a section is reading it.
+                if self.reader.scroll != before {
+                    self.start_read_timer();
+                }
             }
         }
         self.follow_cursors();
+    }
+
+    /// The topic entry in `edition` that matches the chosen one: the same
+    /// name, or else the topic its sections' translations carry at the
+    /// same place most often ("Regulation" becomes "Regulierung").
+    fn topic_counterpart(&self, edition: &crate::content::Edition) -> super::TopicChoice {
+        use super::TopicChoice;
+        let lib = &self.ctx.library;
+        let TopicChoice::Topic(topic) = self.topic_choice() else {
+            return self.topic_choice();
+        };
+        let present = |t: usize| {
+            edition
+                .sections
+                .iter()
+                .any(|&s| lib.sections[s].topics.contains(&t))
+        };
+        if present(topic) {
+            return TopicChoice::Topic(topic);
+        }
+        let mut votes: Vec<(usize, usize)> = Vec::new();
+        // A few translated sections decide; looking up each is a scan.
+        let tagged = self
+            .edition
+            .sections
+            .iter()
+            .filter(|&&s| lib.sections[s].topics.contains(&topic))
+            .take(16);
+        for &s in tagged {
+            let Some(place) = lib.sections[s].topics.iter().position(|&t| t == topic) else {
+                continue;
+            };
+            let Some(other) = lib.counterpart(s, edition) else {
+                continue;
+            };
+            if let Some(&t) = lib.sections[other].topics.get(place) {
+                match votes.iter_mut().find(|v| v.0 == t) {
+                    Some(v) => v.1 += 1,
+                    None => votes.push((t, 1)),
+                }
+            }
+        }
+        votes
+            .iter()
+            .max_by_key(|v| v.1)
+            .map_or(TopicChoice::All, |v| TopicChoice::Topic(v.0))
     }
 
     fn switch_language(&mut self) {
@@ -438,11 +508,20 @@ impl App {
         let selected = self
             .selected_section()
             .and_then(|s| self.ctx.library.counterpart(s, &edition));
+        let topic = self.topic_counterpart(&edition);
         self.edition = edition;
         self.topic_entries =
             crate::query::filter::topic_entries(&self.ctx.library, &self.edition.sections);
         self.strings = self.ctx.locales.get(lang);
         self.reader.open = open;
+        // The same topic in the other language (refresh keeps the entry
+        // under the cursor).
+        self.topics = vec![super::TopicRow {
+            choice: topic,
+            count: 0,
+            unread: 0,
+        }];
+        self.topic_cursor.selected = 0;
         if self.search.query.is_some() {
             // Other sections now: search them afresh.
             self.search.hits = None;
@@ -461,9 +540,9 @@ impl App {
             self.follow_cursors();
         }
         self.relayout_overlay();
-        self.notice = Some(fill(
+        self.say(fill(
             &self.strings.ui.language_switched,
-            &[("lang", &self.ctx.locales.language_name(lang))],
+            &[("lang", &self.strings.language_name(lang, &self.ctx.locales))],
         ));
     }
 
@@ -553,8 +632,24 @@ impl App {
         lines
     }
 
-    /// Every load and config problem, one after another, wrapped.
+    /// Every load and config problem, one after another, wrapped; above
+    /// them, the messages of this session (a notice that went by is here).
     fn warning_lines(&self, width: u16) -> Vec<reflow::Line> {
+        let mut lines = Vec::new();
+        if !self.messages.is_empty() {
+            let ui = &self.strings.ui;
+            lines.push(vec![Span::new(ui.messages_title.clone(), Role::Heading)]);
+            for message in &self.messages {
+                lines.extend(reflow::wrap(message, width, "", "  ", Role::Overlay));
+            }
+            lines.push(Vec::new());
+            lines.push(vec![Span::new(ui.problems_title.clone(), Role::Heading)]);
+        }
+        lines.extend(self.problem_lines(width));
+        lines
+    }
+
+    fn problem_lines(&self, width: u16) -> Vec<reflow::Line> {
         let diagnostics: Vec<_> = self
             .ctx
             .config
@@ -623,6 +718,7 @@ impl App {
                         if let Some(TimelineRow::Section(s)) = self.timeline.get(target).copied() {
                             self.timeline_cursor.selected = target;
                             self.open_section(Some(s), Some(s) == self.reader.open);
+                            self.start_read_timer();
                         }
                     }
                     _ => {}

@@ -3,6 +3,7 @@
 //! requests for the outside world leave as `Effect`s, and the view reads
 //! the state without changing it.
 
+mod activity;
 pub mod layout;
 pub mod marks;
 mod update;
@@ -15,6 +16,7 @@ use ratatui::layout::Rect;
 use crate::config::Config;
 use crate::content::{Edition, Library, SectionId};
 use crate::i18n::{Locales, Strings};
+use crate::query::chart::Period;
 pub use crate::query::{ActorFilter, SearchQuery, TopicChoice};
 use crate::query::{chart, filter};
 use crate::reflow;
@@ -22,6 +24,7 @@ pub use crate::reflow::{Line, Paint, Span};
 use crate::store::{SavedState, SavedView};
 // The runtimes build the search index through this path.
 pub use crate::query::search;
+pub use activity::ChartFrame;
 pub use layout::{Layout, Mode, Pane};
 pub use marks::Marks;
 pub use update::overlay_width;
@@ -177,7 +180,14 @@ pub struct App {
     pub timeline_view: TimelineView,
     /// The topic list's entries for the edition (counts change, these do not).
     topic_entries: Vec<TopicChoice>,
+    /// The activity chart's numbers (built only while it is shown).
     pub chart: chart::Chart,
+    /// The chart's own cursor: a row of `chart.rows` (a month or week).
+    pub chart_cursor: ListCursor,
+    /// The chart's legend and footnote, laid out for the pane.
+    pub chart_frame: ChartFrame,
+    /// The month (or week) the timeline is narrowed to from the chart.
+    pub period: Option<Period>,
     pub focus: Pane,
     pub overlay: Option<Overlay>,
     pub layout: Layout,
@@ -233,6 +243,9 @@ impl App {
             timeline_view: TimelineView::List,
             topic_entries: Vec::new(),
             chart: chart::Chart::default(),
+            chart_cursor: ListCursor::default(),
+            chart_frame: ChartFrame::default(),
+            period: None,
             focus: Pane::Timeline,
             overlay: None,
             layout: Layout::default(),
@@ -441,7 +454,19 @@ impl App {
         let chosen = self.topic_choice();
         let mut rows = Vec::new();
         let mut last: Option<(u16, Option<u8>)> = None;
-        for &s in self.visible.iter().filter(|&&s| self.in_topic(chosen, s)) {
+        let in_topic: Vec<SectionId> = self
+            .visible
+            .iter()
+            .copied()
+            .filter(|&s| self.in_topic(chosen, s))
+            .collect();
+        // The chart counts the list before any narrowing to one month.
+        self.rebuild_chart(&in_topic);
+        let period = self.period;
+        let narrowed = in_topic
+            .iter()
+            .filter(|&&s| period.is_none_or(|p| p.contains(lib.sections[s].date)));
+        for &s in narrowed {
             let date = lib.sections[s].date;
             let (year, month) = (date.year(), date.month());
             if last.map(|l| l.0) != Some(year) {
@@ -457,13 +482,6 @@ impl App {
             rows.push(TimelineRow::Section(s));
         }
         self.timeline = rows;
-        let listed: Vec<SectionId> = self.listed().collect();
-        let active = if self.filter.active().is_empty() {
-            Vec::new()
-        } else {
-            self.filter.active().to_vec()
-        };
-        self.chart = chart::build(&lib, &listed, &active, &self.strings);
         self.keep_reader_visible();
     }
 
@@ -686,6 +704,7 @@ impl App {
         );
         self.relayout_reader();
         self.follow_cursors();
+        self.relayout_chart();
         self.relayout_overlay();
         self.dirty = true;
     }

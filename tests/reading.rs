@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use aiwatch_tui::app::{App, Effect, Pane, TimelineRow, TimelineView, TopicChoice};
@@ -355,7 +356,7 @@ fn the_activity_chart_follows_the_filter() {
     let mut app = bundled("en", 120, 40);
     press(&mut app, "c");
     assert_eq!(app.timeline_view, TimelineView::Chart);
-    let total: u64 = app.chart.buckets.iter().map(|b| b.counts[0]).sum();
+    let total: u64 = app.chart.buckets().map(|b| b.counts[0]).sum();
     assert_eq!(total as usize + app.chart.year_only, listed(&app).len());
     press(&mut app, "m d");
     assert_eq!(app.chart.series.len(), 2);
@@ -537,4 +538,172 @@ fn the_status_line_keeps_count_and_notice_before_key_hints() {
 
 fn long_text_has_word(text: &str, word: &str) -> bool {
     text.split_whitespace().any(|w| w == word)
+}
+
+/// A folder with one article whose sections fall in the given months
+/// (`("2024-02", 6)`: six sections dated February 2024).
+fn months_fixture(months: &[(&str, usize)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("title = \"Months\"\npublished = 2023-01-01\n");
+    for (month, count) in months {
+        for i in 0..*count {
+            writeln!(
+                text,
+                "[[section]]\nheading = \"{month} number {i}\"\ndate = \"{month}-1{i}\""
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(dir.path().join("months.toml"), text).unwrap();
+    dir
+}
+
+fn chart_app(dir: &tempfile::TempDir, w: u16, h: u16) -> App {
+    let roots = [ContentRoot::Dir(dir.path().into())];
+    let mut app = app_with(Config::built_in().unwrap(), &roots, "en", w, h);
+    press(&mut app, "c");
+    app
+}
+
+/// The chart's bar rows as (text before the bar, bar cells).
+fn bars(app: &App) -> Vec<(String, usize)> {
+    let text = screen(app);
+    let pane = app.layout.timeline;
+    text.lines()
+        .skip(usize::from(pane.y) + 1)
+        .take(usize::from(pane.height.saturating_sub(2)))
+        .map(|l| {
+            let inner: String = l
+                .chars()
+                .skip(usize::from(pane.x) + 1)
+                .take(usize::from(pane.width) - 2)
+                .collect();
+            let cells = inner.chars().filter(|&c| c == '█').count();
+            (inner.replace('█', "").trim_end().to_owned(), cells)
+        })
+        .collect()
+}
+
+#[test]
+fn chart_bars_are_proportional_to_the_largest_count_in_view() {
+    let dir = months_fixture(&[
+        ("2023-11", 1),
+        ("2023-12", 2),
+        ("2024-01", 3),
+        ("2024-02", 6),
+    ]);
+    let app = chart_app(&dir, 120, 40);
+    let rows = bars(&app);
+    let find = |label: &str| {
+        rows.iter()
+            .find(|(t, _)| t.contains(label))
+            .unwrap_or_else(|| panic!("{label} in {rows:?}"))
+            .clone()
+    };
+    // Pane 48 wide: 46 inside; " 2023 Nov 1 " takes 12, one column spare:
+    // the largest bar is 33 cells, the others in proportion (rounded).
+    assert_eq!(find("Feb").1, 33, "{rows:?}");
+    assert_eq!(find("Jan").1, 17, "3 of 6: 16.5");
+    assert_eq!(find("Dec").1, 11, "2 of 6: 11");
+    assert_eq!(find("Nov").1, 6, "1 of 6: 5.5");
+    // A gap between the count and its bar, and every year labelled.
+    assert!(find("Nov").0.ends_with("2023 Nov 1"), "{rows:?}");
+    assert!(find("Jan").0.ends_with("2024 Jan 3"), "{rows:?}");
+    assert!(screen(&app).contains("6 ███"));
+}
+
+#[test]
+fn chart_collapses_long_empty_runs_and_labels_years_after_them() {
+    let dir = months_fixture(&[
+        ("2024-01", 2),
+        ("2024-02", 1),
+        ("2025-02", 1),
+        ("2025-04", 1),
+    ]);
+    let app = chart_app(&dir, 120, 40);
+    let text = screen(&app);
+    assert!(text.contains("… 11 empty months"), "{text}");
+    assert!(text.contains("2025 Feb 1"), "the year after a gap: {text}");
+    // A short run stays month by month (March 2025, empty).
+    assert!(text.contains("     Mar 0"), "{text}");
+    assert_eq!(app.chart.rows.len(), 6);
+}
+
+#[test]
+fn a_chart_over_ten_thousand_years_stays_small() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ages.toml"),
+        "title = \"Ages\"\npublished = 0001-01-01\n[[section]]\nheading = \"first\"\n\
+         [[section]]\nheading = \"last\"\ndate = \"9999-12-31\"\n",
+    )
+    .unwrap();
+    let app = chart_app(&dir, 80, 24);
+    assert_eq!(app.chart.rows.len(), 3, "two months and one gap");
+    let text = screen(&app);
+    assert!(text.contains("… 119986 empty months"), "{text}");
+    assert!(
+        text.contains("   1 Jan 1") && text.contains("9999 Dec 1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_chart_scrolls_with_its_own_cursor_and_enter_narrows_the_timeline() {
+    let months: Vec<String> = (0..30)
+        .map(|i| format!("{}-{:02}", 2022 + i / 12, i % 12 + 1))
+        .collect();
+    let spec: Vec<(&str, usize)> = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.as_str(), 1 + i % 2))
+        .collect();
+    let dir = months_fixture(&spec);
+    let mut app = chart_app(&dir, 80, 24);
+    let selection = (app.timeline_cursor, app.reader.open);
+    let text = screen(&app);
+    assert!(
+        text.contains("Jun 2") && !text.contains("2022 Jan"),
+        "newest in view: {text}"
+    );
+    press(&mut app, "g");
+    let text = screen(&app);
+    assert!(
+        text.contains("2022 Jan"),
+        "the first month is reachable: {text}"
+    );
+    press(&mut app, "j j G k");
+    assert_eq!(
+        (app.timeline_cursor, app.reader.open),
+        selection,
+        "no invisible timeline moves"
+    );
+    assert_eq!(app.chart_selected().unwrap().label, "May");
+    press(&mut app, "enter");
+    assert_eq!(app.timeline_view, TimelineView::List);
+    let dates: Vec<String> = listed(&app)
+        .iter()
+        .map(|&s| app.library().sections[s].date.to_string())
+        .collect();
+    assert!(
+        !dates.is_empty() && dates.iter().all(|d| d.starts_with("2024-05")),
+        "{dates:?}"
+    );
+    assert!(screen(&app).contains("May 2024"));
+    press(&mut app, "esc");
+    assert_eq!(listed(&app).len(), spec.iter().map(|s| s.1).sum::<usize>());
+}
+
+#[test]
+fn chart_legend_and_footnote_fit_without_cutting_words() {
+    let mut app = bundled("en", 80, 24);
+    app.handle(Input::Resize(40, 12));
+    press(&mut app, "c m d o");
+    let text = screen(&app);
+    assert!(text.contains("known only to the"), "{text}");
+    for line in text.lines() {
+        for cut in ["Dee ", "OpenA ", "know ", "yea "] {
+            assert!(!line.contains(cut), "{line}");
+        }
+    }
 }

@@ -208,6 +208,12 @@ impl App {
         if self.overlay.is_some() {
             return self.update_overlay(action);
         }
+        if self.timeline_view == TimelineView::Chart
+            && self.focus == Pane::Timeline
+            && self.update_chart(action)
+        {
+            return Vec::new();
+        }
         match action {
             Action::Quit => {
                 self.quit = true;
@@ -224,6 +230,10 @@ impl App {
             Action::Help => self.open_overlay(OverlayKind::Help),
             Action::Warnings => self.open_overlay(OverlayKind::Warnings),
             Action::Back if self.search.is_active() => self.leave_search(),
+            Action::Back if self.period.is_some() && self.focus != Pane::Reader => {
+                self.period = None;
+                self.rebuild_timeline();
+            }
             Action::Back => match self.focus {
                 Pane::Reader => self.set_focus(Pane::Timeline),
                 Pane::Timeline => self.set_focus(Pane::Topics),
@@ -261,6 +271,7 @@ impl App {
             }
             Action::ClearFilters => {
                 self.filter.clear();
+                self.period = None;
                 self.refresh();
             }
             Action::SwitchLanguage => self.switch_language(),
@@ -347,6 +358,18 @@ impl App {
                     TimelineView::List => TimelineView::Chart,
                     TimelineView::Chart => TimelineView::List,
                 };
+                // Built only while shown; it starts on the month being read.
+                let open = self.reader.open;
+                self.rebuild_timeline();
+                if let Some(date) = open.map(|s| self.ctx.library.sections[s].date) {
+                    let row = self.chart.rows.iter().position(|r| {
+                        matches!(r, crate::query::chart::Row::Bucket(b) if b.period.contains(date))
+                    });
+                    if let Some(row) = row {
+                        self.chart_cursor.selected = row;
+                        self.chart_follow();
+                    }
+                }
             }
             Action::ExcludeActor(i) if i < self.ctx.config.actors.len() => {
                 self.filter.toggle_excluded(i);
@@ -355,6 +378,26 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Keys on the chart, while it has the focus: it has a cursor of its
+    /// own (a month), and Enter narrows the timeline to that month. The
+    /// hidden timeline selection never moves. `false` for other keys.
+    fn update_chart(&mut self, action: Action) -> bool {
+        let page = isize::try_from(self.chart_viewport() / self.chart.series.len().max(1))
+            .unwrap_or(1)
+            .max(1);
+        match action {
+            Action::MoveDown => self.chart_move(1),
+            Action::MoveUp => self.chart_move(-1),
+            Action::PageDown => self.chart_move(page),
+            Action::PageUp => self.chart_move(-page),
+            Action::Top => self.chart_move(isize::MIN / 2),
+            Action::Bottom => self.chart_move(isize::MAX / 2),
+            Action::Open => self.chart_open(),
+            _ => return false,
+        }
+        true
     }
 
     fn update_overlay(&mut self, action: Action) -> Vec<Effect> {
@@ -384,13 +427,14 @@ impl App {
         Vec::new()
     }
 
-    fn set_focus(&mut self, pane: Pane) {
+    pub(super) fn set_focus(&mut self, pane: Pane) {
         if pane != self.focus {
             self.focus = pane;
             let area = self.layout.area;
             self.layout = Layout::compute(area, pane, self.topics.len());
             self.relayout_reader();
             self.follow_cursors();
+            self.relayout_chart();
         }
     }
 
@@ -690,6 +734,15 @@ impl App {
         self.dirty = true;
         let rect = self.layout.pane(pane);
         match mouse.kind {
+            MouseKind::ScrollUp | MouseKind::ScrollDown
+                if pane == Pane::Timeline && self.timeline_view == TimelineView::Chart =>
+            {
+                self.chart_move(if mouse.kind == MouseKind::ScrollUp {
+                    -1
+                } else {
+                    1
+                });
+            }
             MouseKind::ScrollUp | MouseKind::ScrollDown => {
                 let focus = self.focus;
                 self.focus = pane;

@@ -1,6 +1,7 @@
 //! The activity chart's numbers: how many listed sections fall in each
-//! month (or week, when the range is short), per active actor. Computed
-//! in `update` whenever the list changes; the view only draws it.
+//! month (or week, when the range is short), per active actor, with long
+//! runs of empty months folded into one row. Computed in `update` while
+//! the chart is shown; the view only draws it.
 
 use crate::content::{Library, NewsDate, Precision, SectionId};
 use crate::i18n::Strings;
@@ -18,25 +19,106 @@ pub enum Series {
     Actor(usize),
 }
 
+/// One month (or week) of the calendar: what a chart row stands for, and
+/// what the timeline can be narrowed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub unit: Unit,
+    /// Months since year 0 (`year * 12 + month - 1`), or for a week the
+    /// day number of its Monday (days since 1970-01-01).
+    pub index: i64,
+}
+
+impl Period {
+    /// Whether a section's date falls in the period; a date known only to
+    /// the year (or, for a week, only to the month) falls in none.
+    pub fn contains(self, date: NewsDate) -> bool {
+        match self.unit {
+            Unit::Month => date.precision() != Precision::Year && month_index(date) == self.index,
+            Unit::Week => {
+                date.precision() == Precision::Day
+                    && (self.index..self.index + 7).contains(&days(date))
+            }
+        }
+    }
+
+    /// The year the period starts in.
+    pub fn year(self) -> i64 {
+        match self.unit {
+            Unit::Month => self.index.div_euclid(12),
+            Unit::Week => civil(self.index).0,
+        }
+    }
+
+    /// The month (1-12) the period starts in.
+    pub fn month(self) -> u8 {
+        let month = match self.unit {
+            Unit::Month => self.index.rem_euclid(12) + 1,
+            Unit::Week => civil(self.index).1,
+        };
+        u8::try_from(month).unwrap_or(1)
+    }
+
+    /// The period in words: "March 2025", or the week's Monday "10.2.2025".
+    pub fn describe(self, strings: &Strings) -> String {
+        match self.unit {
+            Unit::Month => format!("{} {}", strings.month_name(self.month()), self.year()),
+            Unit::Week => {
+                let (y, m, d) = civil(self.index);
+                format!("{d}.{m}.{y}")
+            }
+        }
+    }
+}
+
+/// A month (or week) with at least one section, or the first of a short
+/// run of empty ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bucket {
+    pub period: Period,
+    /// "Mar", or the week's Monday as "10.2.".
     pub label: String,
     /// One count per series, in the order of `Chart::series`.
     pub counts: Vec<u64>,
+}
+
+/// A row of the chart, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Bucket(Bucket),
+    /// A run of this many empty months (or weeks), shown as one row.
+    Gap(u64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Chart {
     pub unit: Option<Unit>,
     pub series: Vec<Series>,
-    pub buckets: Vec<Bucket>,
+    pub rows: Vec<Row>,
     /// Sections known only to the year: they cannot be placed in a month.
     pub year_only: usize,
 }
 
+impl Chart {
+    /// The buckets, without the gaps.
+    pub fn buckets(&self) -> impl Iterator<Item = &Bucket> {
+        self.rows.iter().filter_map(|r| match r {
+            Row::Bucket(b) => Some(b),
+            Row::Gap(_) => None,
+        })
+    }
+}
+
 /// Ranges of at most this many weeks are shown by week.
 const WEEKS_MAX: i64 = 10;
+/// Runs of at least this many empty months become one "… N empty" row;
+/// shorter ones are shown month by month.
+pub const GAP_MIN: i64 = 3;
 
+/// Counts `sections` per month (or week), per series. Only months with a
+/// section and short runs of empty ones become rows, so the work and the
+/// memory follow the number of sections, never the span of their dates
+/// (a file dated 0001 and another 9999 make two rows and a gap).
 pub fn build(
     library: &Library,
     sections: &[SectionId],
@@ -61,47 +143,67 @@ pub fn build(
         return Chart {
             unit: None,
             series,
-            buckets: Vec::new(),
+            rows: Vec::new(),
             year_only,
         };
     };
     let all_days = dated.iter().all(|(_, d)| d.precision() == Precision::Day);
-    let weeks = all_days && (days(last) - days(first)) / 7 < WEEKS_MAX;
-    let (unit, start, count) = if weeks {
-        let start = days(first) - weekday(days(first));
-        (Unit::Week, start, (days(last) - start) / 7 + 1)
+    let unit = if all_days && (days(last) - days(first)) / 7 < WEEKS_MAX {
+        Unit::Week
     } else {
-        let start = month_index(first);
-        (Unit::Month, start, month_index(last) - start + 1)
+        Unit::Month
     };
-    let mut buckets: Vec<Bucket> = (0..count)
-        .map(|i| Bucket {
-            label: label(unit, start, i, strings),
+    let period_of = |date: NewsDate| match unit {
+        Unit::Week => {
+            let d = days(date);
+            d - weekday(d)
+        }
+        Unit::Month => month_index(date),
+    };
+    let step = match unit {
+        Unit::Week => 7,
+        Unit::Month => 1,
+    };
+    let mut keyed: Vec<(i64, SectionId)> = dated.iter().map(|&(s, d)| (period_of(d), s)).collect();
+    keyed.sort_unstable();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut previous: Option<i64> = None;
+    let empty = |index: i64| {
+        Row::Bucket(Bucket {
+            period: Period { unit, index },
+            label: label(unit, index, strings),
             counts: vec![0; series.len()],
         })
-        .collect();
-    for (s, date) in dated {
-        let index = match unit {
-            Unit::Week => (days(date) - start) / 7,
-            Unit::Month => month_index(date) - start,
-        };
-        let Some(bucket) = usize::try_from(index).ok().and_then(|i| buckets.get_mut(i)) else {
-            continue;
-        };
-        for (k, serie) in series.iter().enumerate() {
-            let counts = match serie {
-                Series::All => true,
-                Series::Actor(a) => library.sections[s].actors.contains(a),
-            };
-            if counts {
-                bucket.counts[k] += 1;
+    };
+    for (index, s) in keyed {
+        if previous != Some(index) {
+            if let Some(p) = previous {
+                let missing = (index - p) / step - 1;
+                if missing >= GAP_MIN {
+                    rows.push(Row::Gap(u64::try_from(missing).unwrap_or(0)));
+                } else {
+                    rows.extend((1..=missing).map(|k| empty(p + k * step)));
+                }
+            }
+            rows.push(empty(index));
+            previous = Some(index);
+        }
+        if let Some(Row::Bucket(bucket)) = rows.last_mut() {
+            for (k, serie) in series.iter().enumerate() {
+                let counts = match serie {
+                    Series::All => true,
+                    Series::Actor(a) => library.sections[s].actors.contains(a),
+                };
+                if counts {
+                    bucket.counts[k] += 1;
+                }
             }
         }
     }
     Chart {
         unit: Some(unit),
         series,
-        buckets,
+        rows,
         year_only,
     }
 }
@@ -131,27 +233,17 @@ fn weekday(days: i64) -> i64 {
     (days + 3).rem_euclid(7)
 }
 
-fn label(unit: Unit, start: i64, i: i64, strings: &Strings) -> String {
+fn label(unit: Unit, index: i64, strings: &Strings) -> String {
     match unit {
-        Unit::Month => {
-            let m = start + i;
-            let (year, month) = (m.div_euclid(12), m.rem_euclid(12) + 1);
-            let name = strings
-                .months
-                .short
-                .get(usize::try_from(month - 1).unwrap_or(0))
-                .cloned()
-                .unwrap_or_default();
-            if month == 1 || i == 0 {
-                format!("{name} {:02}", year % 100)
-            } else {
-                name
-            }
-        }
+        Unit::Month => strings
+            .months
+            .short
+            .get(usize::try_from(index.rem_euclid(12)).unwrap_or(0))
+            .cloned()
+            .unwrap_or_default(),
         Unit::Week => {
             // The Monday the week starts on, as day.month.
-            let (y, m, d) = civil(start + 7 * i);
-            let _ = y;
+            let (_, m, d) = civil(index);
             format!("{d}.{m}.")
         }
     }
@@ -182,5 +274,25 @@ mod tests {
         assert_eq!(civil(20_129), (2025, 2, 10));
         assert_eq!(weekday(days(d)), 0, "10 Feb 2025 was a Monday");
         assert_eq!(days(NewsDate::parse("1970-01-01").unwrap()), 0);
+    }
+
+    #[test]
+    fn periods_contain_their_dates_only() {
+        let march = Period {
+            unit: Unit::Month,
+            index: 2025 * 12 + 2,
+        };
+        assert!(march.contains(NewsDate::parse("2025-03-31").unwrap()));
+        assert!(march.contains(NewsDate::parse("2025-03").unwrap()));
+        assert!(!march.contains(NewsDate::parse("2025-04-01").unwrap()));
+        assert!(!march.contains(NewsDate::parse("2025").unwrap()));
+        assert_eq!((march.year(), march.month()), (2025, 3));
+        let week = Period {
+            unit: Unit::Week,
+            index: 20_129,
+        };
+        assert!(week.contains(NewsDate::parse("2025-02-16").unwrap()));
+        assert!(!week.contains(NewsDate::parse("2025-02-17").unwrap()));
+        assert_eq!((week.year(), week.month()), (2025, 2));
     }
 }

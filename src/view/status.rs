@@ -19,17 +19,7 @@ use crate::text::shorten;
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let ui = &app.strings.ui;
     let base = app.style(Role::Status);
-    let mut filter = fill(&ui.filter_showing, &[("filter", &filter_words(app))]);
-    // The topic narrows the list too: say which.
-    let topic = match app.topic_choice() {
-        TopicChoice::All => None,
-        TopicChoice::Starred => Some(format!("★ {}", ui.starred)),
-        TopicChoice::Untagged => Some(ui.untagged.clone()),
-        TopicChoice::Topic(t) => app.library().topics.get(t).cloned(),
-    };
-    if let Some(topic) = topic {
-        filter = format!("{filter} · {topic}");
-    }
+    let filter = what_is_shown(app);
     let search = &app.search;
     // The count (or, while searching, what is typed and how many match)
     // is what the line is for: it goes first and is never dropped.
@@ -122,6 +112,27 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.extend(hints);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+/// `Showing Musk or DeepSeek · Regulation · March 2025`: the filter, the
+/// topic and the month the timeline is narrowed to.
+fn what_is_shown(app: &App) -> String {
+    let ui = &app.strings.ui;
+    let mut filter = fill(&ui.filter_showing, &[("filter", &filter_words(app))]);
+    // The topic narrows the list too: say which.
+    let topic = match app.topic_choice() {
+        TopicChoice::All => None,
+        TopicChoice::Starred => Some(format!("★ {}", ui.starred)),
+        TopicChoice::Untagged => Some(ui.untagged.clone()),
+        TopicChoice::Topic(t) => app.library().topics.get(t).cloned(),
+    };
+    if let Some(topic) = topic {
+        filter = format!("{filter} · {topic}");
+    }
+    if let Some(period) = app.period {
+        filter = format!("{filter} · {}", period.describe(&app.strings));
+    }
+    filter
 }
 
 fn hints(app: &App, base: Style) -> Vec<Span<'static>> {

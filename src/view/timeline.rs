@@ -23,19 +23,34 @@ const MARKERS: usize = 3;
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let focused = app.focus == Pane::Timeline;
     let count = app.listed_count();
-    let title = match app.timeline_view {
-        TimelineView::List => format!("{} · {count}", pane_title(app, Pane::Timeline)),
-        TimelineView::Chart => format!("{} · {count}", app.strings.ui.chart_title),
+    let title = match (app.timeline_view, app.period) {
+        (TimelineView::List, None) => format!("{} · {count}", pane_title(app, Pane::Timeline)),
+        // Narrowed from the chart: say to what.
+        (TimelineView::List, Some(period)) => format!(
+            "{} · {} · {count}",
+            pane_title(app, Pane::Timeline),
+            period.describe(&app.strings)
+        ),
+        (TimelineView::Chart, _) => app.strings.ui.chart_title.clone(),
     };
-    let block = pane_block(app, &title, focused);
+    let mut block = pane_block(app, &title, focused);
+    if app.timeline_view == TimelineView::Chart && focused && !app.chart.rows.is_empty() {
+        let key = app.config().keymap.hint(Action::Open);
+        let hint = fill(&app.strings.ui.chart_help, &[("key", &key)]);
+        let hint = crate::text::shorten(&hint, usize::from(area.width.saturating_sub(4)));
+        block = block.title_bottom(
+            Line::from(Span::styled(format!(" {hint} "), app.style(Role::Muted)))
+                .alignment(ratatui::layout::Alignment::Right),
+        );
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.timeline.is_empty() {
-        empty_state(app, frame, inner, &empty_message(app));
-        return;
-    }
     if app.timeline_view == TimelineView::Chart {
         super::chart::draw(app, frame, inner);
+        return;
+    }
+    if app.timeline.is_empty() {
+        empty_state(app, frame, inner, &empty_message(app));
         return;
     }
     let date_width = date_column(app);

@@ -140,13 +140,38 @@ fn focus_cycles_with_tab_and_moves_with_h_and_l() {
     press(&mut app, "l");
     assert_eq!(app.focus, Pane::Reader, "l stops at the right edge");
     press(&mut app, "h h h");
+    assert_eq!(
+        app.focus,
+        Pane::Timeline,
+        "left of the reader: the timeline"
+    );
+    press(&mut app, "K");
+    assert_eq!(app.focus, Pane::Topics, "K: the pane above");
+    press(&mut app, "K h");
+    assert_eq!(app.focus, Pane::Topics, "nothing above or left of it");
+    // Topics is top left: the pane to its right is the reader, as drawn.
+    press(&mut app, "l");
+    assert_eq!(app.focus, Pane::Reader);
+    press(&mut app, "h J");
+    assert_eq!(app.focus, Pane::Timeline);
+    press(&mut app, "J");
+    assert_eq!(app.focus, Pane::Timeline, "nothing below it");
+    // One pane at a time: h and l walk the tabs.
+    app.handle(Input::Resize(60, 20));
+    press(&mut app, "h");
     assert_eq!(app.focus, Pane::Topics);
+    press(&mut app, "l l");
+    assert_eq!(app.focus, Pane::Reader);
+    // The help lists the new moves.
+    press(&mut app, "?");
+    let text = screen(&app);
+    assert!(text.contains("Pane above") || text.contains("K "), "{text}");
 }
 
 #[test]
 fn choosing_a_topic_narrows_the_timeline_and_the_reader_follows() {
     let mut app = bundled("en", 120, 40);
-    press(&mut app, "h g j j");
+    press(&mut app, "K g j j");
     let TopicChoice::Topic(topic) = app.topic_choice() else {
         panic!("a topic is selected")
     };
@@ -325,7 +350,7 @@ fn hostile_bytes_in_content_and_file_names_never_reach_the_screen() {
 #[test]
 fn switching_language_keeps_topic_filters_search_and_open_section() {
     let mut app = bundled("en", 120, 40);
-    press(&mut app, "h j j j j j");
+    press(&mut app, "K j j j j j");
     let topic = app.topic_choice();
     let TopicChoice::Topic(t) = topic else {
         panic!("a topic is chosen")

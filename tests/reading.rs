@@ -259,10 +259,10 @@ fn stars_gather_under_starred() {
         .find(|t| t.choice == TopicChoice::Starred)
         .unwrap();
     assert_eq!(starred.count, 2);
-    press(&mut app, "h g j");
+    press(&mut app, "K g j");
     assert_eq!(app.topic_choice(), TopicChoice::Starred);
     assert_eq!(listed(&app), vec![first, third]);
-    press(&mut app, "l g s");
+    press(&mut app, "J g s");
     assert_eq!(
         listed(&app),
         vec![third],

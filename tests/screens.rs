@@ -28,7 +28,7 @@ fn snapshot(name: &str, lang: &str, keys: &str) {
 #[rstest]
 #[case::start("start", "en", "")]
 #[case::start_german("start_de", "de", "")]
-#[case::topic_chosen("topic_chosen", "en", "h j j j")]
+#[case::topic_chosen("topic_chosen", "en", "K j j j")]
 #[case::filter_active("filter_deepseek", "en", "d")]
 #[case::two_filters("filter_musk_openai", "en", "m o")]
 #[case::help_overlay("help", "en", "?")]
@@ -99,7 +99,7 @@ fn small_terminals(#[case] w: u16, #[case] h: u16, #[case] keys: &str) {
 /// Issue views in both a colour theme and `mono`, as text and as styles.
 #[rstest]
 #[case::search("search", "/ b i l l i o n")]
-#[case::starred_list("starred", "g s j j s h g j l")]
+#[case::starred_list("starred", "g s j j s K g j J")]
 #[case::unread_styling("unread", "g enter h j j")]
 #[case::activity_chart("chart", "c m d")]
 fn reading_views(#[case] name: &str, #[case] keys: &str) {

@@ -31,6 +31,15 @@ pub const FULL_HEIGHT: u16 = 24;
 pub const MIN_WIDTH: u16 = 20;
 pub const MIN_HEIGHT: u16 = 6;
 
+/// A direction on screen, for moving between panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Left,
+    Right,
+    Up,
+    Down,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// All panes side by side.
@@ -97,6 +106,39 @@ impl Layout {
             Pane::Timeline => self.timeline,
             Pane::Reader => self.reader,
         }
+    }
+
+    /// The pane next to `from` in `direction` as drawn: wholly on that
+    /// side and overlapping it across; the nearest, then the one sharing
+    /// the longest edge. `None` at the edge of the screen.
+    pub fn neighbour(&self, from: Pane, direction: Direction) -> Option<Pane> {
+        let a = self.pane(from);
+        let overlap =
+            |lo: u16, hi: u16, lo2: u16, hi2: u16| hi.min(hi2).saturating_sub(lo.max(lo2));
+        Pane::ALL
+            .into_iter()
+            .filter(|&p| p != from && self.pane(p).area() > 0)
+            .filter_map(|p| {
+                let b = self.pane(p);
+                let (gap, shared) = match direction {
+                    Direction::Right if b.x >= a.right() => {
+                        (b.x - a.right(), overlap(a.y, a.bottom(), b.y, b.bottom()))
+                    }
+                    Direction::Left if b.right() <= a.x => {
+                        (a.x - b.right(), overlap(a.y, a.bottom(), b.y, b.bottom()))
+                    }
+                    Direction::Down if b.y >= a.bottom() => {
+                        (b.y - a.bottom(), overlap(a.x, a.right(), b.x, b.right()))
+                    }
+                    Direction::Up if b.bottom() <= a.y => {
+                        (a.y - b.bottom(), overlap(a.x, a.right(), b.x, b.right()))
+                    }
+                    _ => return None,
+                };
+                (shared > 0).then_some((gap, std::cmp::Reverse(shared), p.index(), p))
+            })
+            .min_by_key(|c| (c.0, c.1, c.2))
+            .map(|c| c.3)
     }
 
     fn pane_mut(&mut self, pane: Pane) -> &mut Rect {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::layout::Direction;
 use super::{
     App, Effect, Layout, Overlay, OverlayKind, Pane, SearchState, TimelineRow, TimelineView,
 };
@@ -241,8 +242,10 @@ impl App {
             },
             Action::FocusNext => self.set_focus(Pane::ALL[(self.focus.index() + 1) % 3]),
             Action::FocusPrev => self.set_focus(Pane::ALL[(self.focus.index() + 2) % 3]),
-            Action::FocusRight => self.set_focus(Pane::ALL[(self.focus.index() + 1).min(2)]),
-            Action::FocusLeft => self.set_focus(Pane::ALL[self.focus.index().saturating_sub(1)]),
+            Action::FocusLeft => self.focus_toward(Direction::Left),
+            Action::FocusRight => self.focus_toward(Direction::Right),
+            Action::FocusUp => self.focus_toward(Direction::Up),
+            Action::FocusDown => self.focus_toward(Direction::Down),
             Action::MoveDown => self.move_by(1),
             Action::MoveUp => self.move_by(-1),
             Action::PageDown => self.move_by(page(&self.layout, self.focus)),
@@ -425,6 +428,25 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Moves the focus to the pane next to this one on screen; where only
+    /// one pane shows, left and right walk the tabs.
+    fn focus_toward(&mut self, direction: Direction) {
+        let target = if self.layout.mode == Some(super::Mode::Full) {
+            self.layout.neighbour(self.focus, direction)
+        } else {
+            let i = self.focus.index();
+            match direction {
+                Direction::Left => i.checked_sub(1),
+                Direction::Right => Some(i + 1).filter(|&i| i < Pane::ALL.len()),
+                Direction::Up | Direction::Down => None,
+            }
+            .map(|i| Pane::ALL[i])
+        };
+        if let Some(pane) = target {
+            self.set_focus(pane);
+        }
     }
 
     pub(super) fn set_focus(&mut self, pane: Pane) {

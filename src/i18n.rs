@@ -97,6 +97,7 @@ pub struct Ui {
     pub state_unwritable: String,
     pub new_since: String,
     pub matches_one: String,
+    pub sections_one: String,
     pub all_read_one: String,
     pub warning_count: String,
     pub warning_count_one: String,

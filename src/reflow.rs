@@ -114,9 +114,12 @@ pub fn section_lines(
     }
     lines.extend(wrap(&meta, width, "", "", Role::Meta));
     if !s.actors.is_empty() {
-        let items = s
-            .actor_tags
-            .iter()
+        // Configured actors first, in config order (as in the header and
+        // the timeline's markers); then the others as tagged.
+        let mut tags: Vec<&(String, usize)> = s.actor_tags.iter().collect();
+        tags.sort_by_key(|(_, a)| library.actors[*a].configured.unwrap_or(usize::MAX));
+        let items = tags
+            .into_iter()
             .map(|(tag, a)| Span {
                 text: tag.clone(),
                 paint: library.actors[*a]

@@ -381,3 +381,115 @@ fn switching_language_keeps_topic_filters_search_and_open_section() {
     assert!(app.search.query.is_some());
     assert!(screen(&app).contains("/deepseek"));
 }
+
+#[test]
+fn at_80_columns_the_header_shows_every_actor_key() {
+    let app = bundled("en", 80, 24);
+    let header = screen(&app).lines().next().unwrap().to_owned();
+    assert!(!header.contains('…'), "{header}");
+    for chip in ["m Musk", "o OpenAI", "d DeepSeek", "f France", "e Europe"] {
+        assert!(header.contains(chip), "{chip} in {header}");
+    }
+    // Narrower than that, names are shortened for all, keys stay.
+    let mut app = bundled("en", 80, 24);
+    app.handle(Input::Resize(80, 24));
+    let user = "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\ncolor = \"magenta\"\n[[actors]]\nname = \"Anthropic\"\nkey = \"t\"\ncolor = \"magenta\"\n";
+    let config = Config::load(Some(("user.toml", user))).unwrap();
+    let app = app_with(config, &[ContentRoot::Bundled], "en", 80, 24);
+    let header = screen(&app).lines().next().unwrap().to_owned();
+    for key in ["m ", "e ", "i ", "t "] {
+        assert!(header.contains(key), "{key} in {header}");
+    }
+}
+
+#[test]
+fn wide_terminals_get_three_columns_and_a_capped_measure() {
+    let mut app = bundled("en", 200, 50);
+    let text = screen(&app);
+    let titles = text.lines().nth(1).unwrap();
+    assert!(
+        titles.contains("Topics") && titles.contains("Timeline") && titles.contains("Reading"),
+        "{titles}"
+    );
+    assert_eq!(app.layout.topics.height, app.layout.timeline.height);
+    assert!(app.layout.timeline.width >= 60, "{:?}", app.layout);
+    for line in app.reader.lines.iter() {
+        let width: usize = line
+            .iter()
+            .map(|s| unicode_width::UnicodeWidthStr::width(s.text.as_str()))
+            .sum();
+        assert!(width <= 100, "{width}");
+    }
+    // h and l walk the three columns.
+    press(&mut app, "h");
+    assert_eq!(app.focus, Pane::Topics);
+    press(&mut app, "l l");
+    assert_eq!(app.focus, Pane::Reader);
+}
+
+#[test]
+fn actors_are_listed_in_the_configured_order_everywhere() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "d m");
+    assert!(screen(&app).contains("Showing Musk or DeepSeek"));
+    assert_eq!(
+        app.filter.active(),
+        [actor(&app, "Musk"), actor(&app, "DeepSeek")]
+    );
+    // Timeline markers: keys in config order on every row.
+    press(&mut app, "x");
+    let order: Vec<char> = app
+        .config()
+        .actors
+        .iter()
+        .enumerate()
+        .filter_map(|(i, _)| {
+            app.config()
+                .keymap
+                .keys(aiwatch_tui::action::Action::ToggleActor(i))
+                .first()
+                .map(|k| k.to_string().chars().next().unwrap())
+        })
+        .collect();
+    let text = screen(&app);
+    let timeline = app.layout.timeline;
+    for line in text
+        .lines()
+        .skip(usize::from(timeline.y) + 1)
+        .take(usize::from(timeline.height) - 2)
+    {
+        // "│• 10 Feb moa Heading": the markers follow the date.
+        let cells: Vec<char> = line.chars().collect();
+        let markers: Vec<char> = cells[10..13.min(cells.len())]
+            .iter()
+            .copied()
+            .filter(|c| order.contains(c))
+            .collect();
+        let mut sorted = markers.clone();
+        sorted.sort_by_key(|c| order.iter().position(|o| o == c));
+        assert_eq!(markers, sorted, "{line}");
+    }
+}
+
+#[test]
+fn the_help_overlay_at_40_columns_wraps_at_words() {
+    let mut app = bundled("en", 40, 12);
+    press(&mut app, "?");
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen.push_str(&screen(&app));
+        press(&mut app, "j");
+    }
+    let strings = app.strings.clone();
+    for action in aiwatch_tui::action::Action::BINDABLE {
+        for word in strings.action(*action).split_whitespace() {
+            assert!(
+                seen.contains(word),
+                "{word:?} of {action} shown whole: {seen}"
+            );
+        }
+    }
+    for word in strings.ui.tmux_clipboard.split_whitespace() {
+        assert!(seen.contains(word), "{word:?}");
+    }
+}

@@ -707,3 +707,27 @@ fn chart_legend_and_footnote_fit_without_cutting_words() {
         }
     }
 }
+
+#[test]
+fn plurals_are_right_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.toml"),
+        "title = \"t\"\npublished = 2025-01-02\nsumary = \"typo\"\n[[section]]\nheading = \"only one\"\n",
+    )
+    .unwrap();
+    let roots = [ContentRoot::Dir(dir.path().into())];
+    let app = app_with(Config::built_in().unwrap(), &roots, "en", 120, 40);
+    let text = screen(&app);
+    assert!(text.contains("1/1 section ·"), "{text}");
+    assert!(text.contains("⚠ 1 warning: press !"), "{text}");
+    let mut app = app_with(Config::built_in().unwrap(), &roots, "de", 120, 40);
+    let text = screen(&app);
+    assert!(text.contains("1/1 Abschnitt ·"), "{text}");
+    assert!(text.contains("⚠ 1 Warnung: ! drücken"), "{text}");
+    press(&mut app, "/");
+    type_text(&mut app, "only");
+    assert!(screen(&app).contains("1 Treffer"));
+    press(&mut app, "esc R");
+    assert!(screen(&app).contains("1 Abschnitt als gelesen markiert."));
+}

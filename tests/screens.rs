@@ -122,3 +122,23 @@ fn reading_views(#[case] name: &str, #[case] keys: &str) {
         }
     }
 }
+
+/// Wide terminals (three columns) and narrow overlays and charts.
+#[rstest]
+#[case::wide_start("wide_start", "en", 200, 50, "")]
+#[case::wide_start_german("wide_start_de", "de", 200, 50, "")]
+#[case::wide_chart("wide_chart", "en", 200, 50, "c")]
+#[case::help_narrow("help_narrow", "en", 40, 12, "?")]
+#[case::chart_narrow("chart_narrow", "en", 40, 12, "c m d")]
+#[case::chart_german("chart_de", "de", 80, 24, "c k")]
+fn other_sizes(
+    #[case] name: &str,
+    #[case] lang: &str,
+    #[case] w: u16,
+    #[case] h: u16,
+    #[case] keys: &str,
+) {
+    let mut app = bundled(lang, w, h);
+    press(&mut app, keys);
+    assert_snapshot!(format!("{name}_{w}x{h}"), render(&app).backend());
+}

@@ -628,7 +628,7 @@ impl App {
         };
         let width = overlay_width(&self.layout).saturating_sub(4);
         let lines = match kind {
-            OverlayKind::Help => self.help_lines(),
+            OverlayKind::Help => self.help_lines(width),
             OverlayKind::Warnings => self.warning_lines(width),
         };
         if let Some(overlay) = &mut self.overlay {
@@ -639,8 +639,9 @@ impl App {
     }
 
     /// Every binding, from the keymap itself: action descriptions in the
-    /// reader's language, then the actor keys.
-    fn help_lines(&self) -> Vec<reflow::Line> {
+    /// reader's language, then the actor keys. Descriptions wrap at words
+    /// beside their keys (below them, when the keys leave no room).
+    fn help_lines(&self, width: u16) -> Vec<reflow::Line> {
         let keymap = &self.ctx.config.keymap;
         let mut rows: Vec<(String, String)> = Action::BINDABLE
             .iter()
@@ -667,9 +668,13 @@ impl App {
                 rows.push((format!("{key}{hide}"), what));
             }
         }
+        // In a narrow overlay, long key lists get a line of their own
+        // rather than pushing every description into a thin column.
+        let widest = usize::from(width / 3).max(6);
         let key_width = rows
             .iter()
             .map(|r| unicode_width::UnicodeWidthStr::width(r.0.as_str()))
+            .filter(|&w| w <= widest || width >= 60)
             .max()
             .unwrap_or(0);
         let mut lines = vec![vec![Span::new(
@@ -684,17 +689,39 @@ impl App {
                     Role::Heading,
                 )]);
             }
-            let pad = key_width - unicode_width::UnicodeWidthStr::width(keys.as_str());
-            lines.push(vec![
-                Span::new(format!("{keys}{}  ", " ".repeat(pad)), Role::Key),
-                Span::new(what, Role::Overlay),
-            ]);
+            let row_keys_width = unicode_width::UnicodeWidthStr::width(keys.as_str());
+            let pad = key_width.saturating_sub(row_keys_width);
+            let room = usize::from(width).saturating_sub(key_width + 2);
+            if row_keys_width <= key_width
+                && (room >= 12 || room >= unicode_width::UnicodeWidthStr::width(what.as_str()))
+            {
+                let indent = " ".repeat(key_width + 2);
+                let wrapped = reflow::wrap(&what, width, &indent, &indent, Role::Overlay);
+                for (i, mut line) in wrapped.into_iter().enumerate() {
+                    if let Some(first) = line.first_mut() {
+                        first.text = first.text.trim_start().to_owned();
+                    }
+                    let lead = if i == 0 {
+                        Span::new(format!("{keys}{}  ", " ".repeat(pad)), Role::Key)
+                    } else {
+                        Span::new(indent.clone(), Role::Overlay)
+                    };
+                    line.insert(0, lead);
+                    lines.push(line);
+                }
+            } else {
+                lines.push(vec![Span::new(keys, Role::Key)]);
+                lines.extend(reflow::wrap(&what, width, "  ", "  ", Role::Overlay));
+            }
         }
         lines.push(Vec::new());
-        lines.push(vec![Span::new(
-            self.strings.ui.tmux_clipboard.clone(),
+        lines.extend(reflow::wrap(
+            &self.strings.ui.tmux_clipboard,
+            width,
+            "",
+            "",
             Role::Muted,
-        )]);
+        ));
         lines
     }
 

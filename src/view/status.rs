@@ -30,8 +30,13 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
             .count(&ui.matches, &ui.matches_one, app.listed_count());
         format!("/{}{cursor} · {matches}", search.text)
     } else {
+        let total = app.edition.sections.len();
         fill(
-            &ui.sections,
+            if total == 1 {
+                &ui.sections_one
+            } else {
+                &ui.sections
+            },
             &[
                 ("visible", &app.listed_count().to_string()),
                 ("total", &app.edition.sections.len().to_string()),

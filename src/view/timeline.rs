@@ -102,10 +102,15 @@ fn section_row(app: &App, section: usize, date_width: usize, width: usize) -> Li
         Span::styled(format!("{date:<date_width$} "), app.style(Role::Date)),
     ];
     let mut markers = 0;
-    for &a in &s.actors {
-        let Some(configured) = lib.actors[a].configured else {
-            continue;
-        };
+    // In configured order, the same on every row (and in the header).
+    let mut configured: Vec<usize> = s
+        .actors
+        .iter()
+        .filter_map(|&a| lib.actors[a].configured)
+        .collect();
+    configured.sort_unstable();
+    configured.dedup();
+    for configured in configured {
         let Some(key) = app
             .config()
             .keymap

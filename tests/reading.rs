@@ -504,7 +504,7 @@ fn every_notice_is_kept_under_the_warnings_key() {
     press(&mut app, "s");
     press(&mut app, "!");
     let text = screen(&app);
-    assert!(text.contains("Messages"), "{text}");
+    assert!(text.contains("Messages · Load problems"), "{text}");
     assert!(text.contains("Starting afresh."), "{text}");
     assert!(text.contains("Starred."), "{text}");
     assert!(text.contains("Everything loaded cleanly."), "{text}");

@@ -378,10 +378,13 @@ impl App {
 
     /// Puts a message in the status line and keeps it in the message log.
     fn say(&mut self, message: String) {
-        if self.messages.len() >= MESSAGES_KEPT {
-            self.messages.remove(0);
+        // A key pressed again says the same again: logged once.
+        if self.messages.last() != Some(&message) {
+            if self.messages.len() >= MESSAGES_KEPT {
+                self.messages.remove(0);
+            }
+            self.messages.push(message.clone());
         }
-        self.messages.push(message.clone());
         self.notice = Some(message);
         self.relayout_overlay();
     }

@@ -731,3 +731,14 @@ fn plurals_are_right_in_both_languages() {
     press(&mut app, "esc R");
     assert!(screen(&app).contains("1 Abschnitt als gelesen markiert."));
 }
+
+#[test]
+fn the_message_log_is_bounded() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "n n n");
+    assert_eq!(app.messages.len(), 1, "a repeat is logged once");
+    for _ in 0..500 {
+        press(&mut app, "n s");
+    }
+    assert_eq!(app.messages.len(), aiwatch_tui::app::MESSAGES_KEPT);
+}

@@ -112,3 +112,57 @@ fn theme_errors_are_located(#[case] text: &str, #[case] expected: &str) {
         errors.join("\n  ")
     );
 }
+
+/// A user theme below the contrast limits is used as written, with a
+/// warning at the user's line naming the pair and its ratio.
+#[test]
+fn an_unreadable_user_theme_is_used_with_located_warnings() {
+    let text = "[theme]\nname = \"sea\"\n\
+        [themes.sea]\nbase = \"light\"\n[themes.sea.styles]\nmeta = \"yellow\"\n\
+        [theme.styles]\nselection = { fg = \"white\", bg = \"lightyellow\" }\n\
+        [theme.actors]\nMusk = \"blue\"\nOpenAI = \"#0000e0\"\n";
+    let config = config(text);
+    assert_eq!(
+        config.theme.style(aiwatch_tui::config::Role::Selection).bg,
+        Some(Color::LightYellow)
+    );
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    for expected in [
+        "user.toml:6:1: warning: [themes.sea.styles] meta: 1.7:1 (at least 4.5:1)",
+        "user.toml:6:1: warning: [themes.sea.styles] meta on overlay: 1.5:1 (at least 4.5:1)",
+        "user.toml:8:1: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)",
+        "user.toml:11:1: warning: [theme.actors] actors Musk and OpenAI: ΔE 1.8 (at least 20)",
+    ] {
+        assert!(
+            warnings.contains(&expected.to_owned()),
+            "expected\n  {expected}\ngot\n  {}",
+            warnings.join("\n  ")
+        );
+    }
+    // Blue reads on white: no warning for the actor itself.
+    assert!(!warnings.iter().any(|w| w.contains("actor Musk on")));
+    // The built-in themes give no warning at all.
+    for name in ["dark", "light", "high-contrast", "mono"] {
+        let built_in = self::config(&format!("[theme]\nname = \"{name}\"\n"));
+        assert!(
+            built_in.warnings.is_empty(),
+            "{name}: {:?}",
+            built_in.warnings
+        );
+    }
+}
+
+/// The light theme gives the bundled actors colours that read on white,
+/// chosen per depth; an actor colour the user set in `[[actors]]` wins.
+#[test]
+fn a_built_in_themes_actor_colours_yield_to_the_users() {
+    let user = "[theme]\nname = \"light\"\n[[actors]]\nname = \"Musk\"\ncolor = \"#1010c0\"\n";
+    let mut config = config(user);
+    let color = |c: &Config, name: &str| c.actors.iter().find(|a| a.name == name).unwrap().color;
+    assert_eq!(color(&config, "Musk"), Color::Rgb(0x10, 0x10, 0xc0));
+    assert_eq!(color(&config, "OpenAI"), Color::Indexed(28));
+    config.adapt_colors(ColorDepth::Ansi16);
+    assert_eq!(color(&config, "Musk"), Color::Blue);
+    assert_eq!(color(&config, "OpenAI"), Color::Black);
+    assert_eq!(color(&config, "Nvidia"), Color::Red);
+}

@@ -52,9 +52,11 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect, mode: Mode) {
             if app.filter.is_active(i) {
                 style = style.patch(app.style(Role::FilterOn));
             } else if app.filter.is_excluded(i) {
-                style = style.add_modifier(
-                    ratatui::style::Modifier::CROSSED_OUT | ratatui::style::Modifier::DIM,
-                );
+                // Muted (dim in `mono`) rather than faint: faint text in a
+                // colour can fall below any contrast the theme promises.
+                style = style
+                    .patch(app.style(Role::Muted))
+                    .add_modifier(ratatui::style::Modifier::CROSSED_OUT);
             } else {
                 style = style.patch(app.style(Role::FilterOff));
             }

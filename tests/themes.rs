@@ -166,3 +166,42 @@ fn a_built_in_themes_actor_colours_yield_to_the_users() {
     assert_eq!(color(&config, "OpenAI"), Color::Black);
     assert_eq!(color(&config, "Nvidia"), Color::Red);
 }
+
+/// The selected row that is also the one being read (issue: yellow on
+/// cyan in dark, white on white in high-contrast) is drawn in the
+/// selection's own colours in every colour theme, actor letters included.
+#[rstest]
+#[case("dark", Color::Black, Color::Cyan)]
+#[case("light", Color::White, Color::Indexed(25))]
+#[case("high-contrast", Color::Black, Color::LightYellow)]
+fn the_selected_row_being_read_takes_the_selections_colours(
+    #[case] name: &str,
+    #[case] fg: Color,
+    #[case] bg: Color,
+) {
+    let config = config(&format!("[theme]\nname = \"{name}\"\n"));
+    let mut app = app_with(config, &[ContentRoot::Bundled], "en", 120, 40);
+    press(&mut app, "enter shift-tab");
+    assert_eq!(app.focus, aiwatch_tui::app::Pane::Timeline);
+    let open = app.reader.open.expect("a section is open");
+    let terminal = render(&app);
+    let buffer = terminal.backend().buffer();
+    let area = app.layout.pane(aiwatch_tui::app::Pane::Timeline);
+    let row = (area.y..area.bottom())
+        .find(|&y| buffer[(area.x + 1, y)].symbol() == "▸")
+        .expect("the row being read is on screen");
+    let heading = &app.library().sections[open].heading;
+    let text: String = (area.x + 1..area.right() - 1)
+        .map(|x| buffer[(x, row)].symbol().to_owned())
+        .collect();
+    let start: String = heading.chars().take(10).collect();
+    assert!(text.contains(&start), "{text}");
+    for x in area.x + 1..area.right() - 1 {
+        let cell = &buffer[(x, row)];
+        assert_eq!(
+            (cell.fg, cell.bg),
+            (fg, bg),
+            "{name}: column {x} of {text:?}"
+        );
+    }
+}

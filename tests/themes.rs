@@ -205,3 +205,19 @@ fn the_selected_row_being_read_takes_the_selections_colours(
         );
     }
 }
+
+/// A background for the reading pane alone is checked against what the
+/// pane draws on it.
+#[test]
+fn a_reading_pane_background_is_checked_against_its_text() {
+    let config = config("[theme.styles]\nbody = { fg = \"black\", bg = \"blue\" }\n");
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "user.toml:2:1: warning: [theme.styles] body: 2.2:1 (at least 4.5:1)",
+            "user.toml:2:1: warning: [theme.styles] label on body: 2.3:1 (at least 3:1)",
+            "user.toml:2:1: warning: [theme.styles] topic on body: 3.0:1 (at least 4.5:1)",
+        ]
+    );
+}

@@ -293,8 +293,21 @@ const ON_OVERLAY: &[Role] = &[
     Role::Error,
 ];
 
+/// What the reading pane draws over the `body` style.
+const ON_BODY: &[Role] = &[
+    Role::Heading,
+    Role::Kicker,
+    Role::Meta,
+    Role::Label,
+    Role::Topic,
+    Role::Link,
+    Role::Bullet,
+    Role::Warning,
+    Role::Match,
+];
+
 /// The limit for a role: muted text and labels may be fainter.
-pub fn limit(role: Role) -> f64 {
+fn limit(role: Role) -> f64 {
     match role {
         Role::Muted | Role::Label => MUTED,
         _ => TEXT,
@@ -387,7 +400,16 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
             ));
         }
     }
-    for (surface, roles) in [(Role::Status, ON_STATUS), (Role::Overlay, ON_OVERLAY)] {
+    let surfaces = [
+        (Role::Status, ON_STATUS),
+        (Role::Overlay, ON_OVERLAY),
+        (Role::Body, ON_BODY),
+    ];
+    for (surface, roles) in surfaces {
+        if surface == Role::Body && theme.style(Role::Body).bg.is_none() {
+            // The reading pane is on the background: checked above.
+            continue;
+        }
         let under = base.patch(theme.style(surface));
         for &role in roles {
             out.push(check(
@@ -399,6 +421,13 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
             ));
         }
     }
+    out.extend(actors_apart(actors));
+    out
+}
+
+/// How far apart each two actors with a key are.
+fn actors_apart(actors: &[ActorColor<'_>]) -> Vec<Finding> {
+    let mut out = Vec::new();
     let keyed: Vec<&ActorColor<'_>> = actors.iter().filter(|a| a.keyed).collect();
     for (i, a) in keyed.iter().enumerate() {
         for b in &keyed[i + 1..] {

@@ -456,17 +456,14 @@ pub enum ColorDepth {
 
 impl ColorDepth {
     /// The config's `color` setting: `auto` (None here) or a fixed depth.
-    pub fn from_setting(text: &str) -> Result<Option<Self>, String> {
+    pub fn from_setting(text: &str) -> Result<Option<Self>, UnknownDepth> {
         match text {
             "auto" => Ok(None),
             "truecolor" | "24bit" => Ok(Some(Self::TrueColor)),
             "256" => Ok(Some(Self::Ansi256)),
             "16" => Ok(Some(Self::Ansi16)),
             "none" => Ok(Some(Self::None)),
-            _ => Err(format!(
-                "expected \"auto\", \"truecolor\", \"256\", \"16\" or \"none\", found \"{}\"",
-                crate::toml_doc::printable(text)
-            )),
+            _ => Err(UnknownDepth(text.to_owned())),
         }
     }
 
@@ -606,25 +603,36 @@ fn adapt_style(style: Style, depth: ColorDepth) -> Style {
     out
 }
 
+/// A `color` setting that is not a depth.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected \"auto\", \"truecolor\", \"256\", \"16\" or \"none\", found \"{}\"", crate::toml_doc::printable(.0))]
+pub struct UnknownDepth(pub String);
+
+/// A colour value that is none of the three forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ColorError {
+    #[error("expected a colour as #rrggbb, found \"{}\"", crate::toml_doc::printable(.0))]
+    Hex(String),
+    #[error("expected a colour index 0-255, found {0}")]
+    Index(String),
+    #[error("expected a colour name (such as \"yellow\"), an index 0-255 or #rrggbb, found \"{}\"", crate::toml_doc::printable(.0))]
+    Name(String),
+}
+
 /// Parses a colour: a name (`yellow`, `darkgray`), an index (`238`) or hex (`#ff8800`).
-pub fn parse_color(text: &str) -> Result<Color, String> {
+pub fn parse_color(text: &str) -> Result<Color, ColorError> {
     let t = text.trim();
     if let Some(hex) = t.strip_prefix('#') {
         if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("expected a colour as #rrggbb, found \"{t}\""));
+            return Err(ColorError::Hex(t.to_owned()));
         }
     } else if t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty() {
         return t
             .parse::<u8>()
             .map(Color::Indexed)
-            .map_err(|_| format!("expected a colour index 0-255, found {t}"));
+            .map_err(|_| ColorError::Index(t.to_owned()));
     }
-    Color::from_str(t).map_err(|_| {
-        format!(
-            "expected a colour name (such as \"yellow\"), an index 0-255 or #rrggbb, found \"{}\"",
-            crate::toml_doc::printable(t)
-        )
-    })
+    Color::from_str(t).map_err(|_| ColorError::Name(t.to_owned()))
 }
 
 #[cfg(test)]

@@ -46,7 +46,11 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 .first()
                 .map(ToString::to_string)
                 .unwrap_or_default();
-            let name = app.config().actors.get(*a).map_or("", |x| x.name.as_str());
+            let name = app
+                .config()
+                .actors
+                .get(*a)
+                .map_or("", |x| x.label(&app.edition.lang));
             legend.push(Span::styled(
                 format!("  {key} {name}"),
                 series_style(app, *series),

@@ -38,9 +38,9 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect, mode: Mode) {
             // New since the last visit, unread: "m Musk 3".
             let new = app.actor_new.get(i).copied().unwrap_or(0);
             let chip = if new > 0 {
-                format!(" {key} {} {new} ", actor.name)
+                format!(" {key} {} {new} ", actor.label(&app.edition.lang))
             } else {
-                format!(" {key} {} ", actor.name)
+                format!(" {key} {} ", actor.label(&app.edition.lang))
             };
             if used + chip.width() + 1 + 2 > budget {
                 spans.push(Span::styled(" …", app.style(Role::Muted)));

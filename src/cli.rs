@@ -17,6 +17,10 @@ pub struct Cli {
     #[command(flatten)]
     pub sources: Sources,
 
+    /// Print every load problem on stderr, not only a one-line summary.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -161,7 +165,11 @@ pub fn command() -> clap::Command {
     Cli::command().version(format!("{}{edition}", env!("CARGO_PKG_VERSION")))
 }
 
-fn parse_date(text: &str) -> Result<NewsDate, String> {
-    NewsDate::parse(text)
-        .ok_or_else(|| format!("expected YYYY, YYYY-MM or YYYY-MM-DD, found \"{text}\""))
+/// A `--since`/`--until` value that is not a date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected YYYY, YYYY-MM or YYYY-MM-DD, found \"{0}\"")]
+pub struct DateError(String);
+
+fn parse_date(text: &str) -> Result<NewsDate, DateError> {
+    NewsDate::parse(text).ok_or_else(|| DateError(text.to_owned()))
 }

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::cli::{CheckArgs, Format, ListArgs, ShowArgs, Sources};
 use crate::config::Config;
-use crate::content::{ActorId, Block, ContentRoot, Library, Precision, SectionId, tag_key};
+use crate::content::{
+    ActorId, Block, ContentRoot, Library, NewsDate, Precision, SectionId, tag_key,
+};
 use crate::diag::Diagnostic;
 use crate::query::{ActorFilter, SearchQuery, SectionQuery, TopicChoice};
 use crate::reflow::{self, Line};
@@ -19,6 +21,31 @@ pub type Status = u8;
 pub const OK: Status = 0;
 pub const WARNINGS: Status = 1;
 pub const ERRORS: Status = 2;
+
+/// Why `list` or `show` could not do what was asked (exit status 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("no actor or tag \"{0}\" in the loaded content")]
+    NoActor(String),
+    #[error("no topic \"{0}\" in the loaded content")]
+    NoTopic(String),
+    #[error("--since {since} is after --until {until}: no date can be both")]
+    DatesReversed { since: NewsDate, until: NewsDate },
+    #[error("no content could be read, so there is nothing to list")]
+    NothingRead,
+    #[error("\"{0}\": expected ID or ID#N with N from 1")]
+    BadId(String),
+    #[error("no article \"{0}\" (see `aiwatch-tui list`)")]
+    NoArticle(String),
+    #[error("\"{id}\" has {count} sections")]
+    NoSection { id: String, count: usize },
+}
+
+/// Says a command error on stderr; its exit status.
+fn refuse(error: &CommandError) -> io::Result<Status> {
+    writeln!(io::stderr(), "aiwatch-tui: {error}")?;
+    Ok(ERRORS)
+}
 
 /// `check`: every problem as `path:line:col: severity: message`, a
 /// summary, and an exit status for CI.
@@ -78,6 +105,44 @@ pub fn check(sources: &Sources, args: &CheckArgs, out: &mut dyn Write) -> io::Re
     })
 }
 
+/// Load problems in one line: `2 of 24 files skipped, 1 folder unreadable, 3 warnings`.
+pub fn load_summary(library: &Library) -> String {
+    let files = library.files_loaded + library.files_skipped;
+    let warnings = library.diagnostics.iter().filter(|d| !d.is_error()).count();
+    let mut parts = Vec::new();
+    if library.files_skipped > 0 {
+        parts.push(format!(
+            "{} of {files} {} skipped",
+            library.files_skipped,
+            plural(files, "file", "files")
+        ));
+    }
+    if library.folders_unreadable > 0 {
+        parts.push(format!(
+            "{} {} unreadable",
+            library.folders_unreadable,
+            plural(library.folders_unreadable, "folder", "folders")
+        ));
+    }
+    if warnings > 0 {
+        parts.push(format!(
+            "{warnings} {}",
+            plural(warnings, "warning", "warnings")
+        ));
+    }
+    if parts.is_empty() {
+        "no problems".to_owned()
+    } else {
+        format!("content: {}", parts.join(", "))
+    }
+}
+
+/// Whether loading read nothing it was asked to read: then an empty
+/// listing would be a lie, and the command fails.
+fn read_nothing(library: &Library) -> bool {
+    library.files_loaded == 0 && library.diagnostics.iter().any(Diagnostic::is_error)
+}
+
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
@@ -87,14 +152,19 @@ pub fn query_for(
     library: &Library,
     config: &Config,
     args: &ListArgs,
-) -> Result<SectionQuery, String> {
+) -> Result<SectionQuery, CommandError> {
+    if let (Some(since), Some(until)) = (args.since, args.until)
+        && since.cmp_coarse(until).is_gt()
+    {
+        return Err(CommandError::DatesReversed { since, until });
+    }
     let mut actors = ActorFilter::default();
     let directory = config.actor_directory();
     for name in &args.actor {
         let id = directory
             .resolve(name)
             .or_else(|| find_actor(library, name))
-            .ok_or_else(|| format!("no actor or tag \"{name}\" in the loaded content"))?;
+            .ok_or_else(|| CommandError::NoActor(name.clone()))?;
         if !actors.is_active(id) {
             actors.toggle(id);
         }
@@ -109,7 +179,7 @@ pub fn query_for(
                 .topics
                 .iter()
                 .position(|t| tag_key(t) == key)
-                .ok_or_else(|| format!("no topic \"{name}\" in the loaded content"))?;
+                .ok_or_else(|| CommandError::NoTopic(name.clone()))?;
             TopicChoice::Topic(id)
         };
         topics.push(choice);
@@ -148,12 +218,12 @@ pub fn list(
     out: &mut dyn Write,
 ) -> io::Result<Status> {
     let library = &startup.ctx.library;
+    if read_nothing(library) {
+        return refuse(&CommandError::NothingRead);
+    }
     let query = match query_for(library, &startup.ctx.config, args) {
         Ok(q) => q,
-        Err(message) => {
-            writeln!(io::stderr(), "aiwatch-tui: {message}")?;
-            return Ok(ERRORS);
-        }
+        Err(e) => return refuse(&e),
     };
     let edition = library.edition(&startup.language);
     let sections = query.select(library, &edition.sections);
@@ -219,14 +289,7 @@ pub fn show(
     let (id, index) = match args.id.rsplit_once('#') {
         Some((id, n)) => match n.parse::<usize>() {
             Ok(n) if n >= 1 => (id, Some(n - 1)),
-            _ => {
-                writeln!(
-                    io::stderr(),
-                    "aiwatch-tui: \"{}\": expected ID or ID#N with N from 1",
-                    args.id
-                )?;
-                return Ok(ERRORS);
-            }
+            _ => return refuse(&CommandError::BadId(args.id.clone())),
         },
         None => (args.id.as_str(), None),
     };
@@ -238,22 +301,16 @@ pub fn show(
         .filter(|&s| library.article_of(s).id == id)
         .collect();
     let Some(&first) = sections.first() else {
-        writeln!(
-            io::stderr(),
-            "aiwatch-tui: no article \"{id}\" (see `aiwatch-tui list`)"
-        )?;
-        return Ok(ERRORS);
+        return refuse(&CommandError::NoArticle(id.to_owned()));
     };
     let article = library.article_of(first);
     let mut chosen: Vec<SectionId> = article.sections.clone().collect();
     if let Some(i) = index {
         let Some(&s) = chosen.get(i) else {
-            writeln!(
-                io::stderr(),
-                "aiwatch-tui: \"{id}\" has {} sections",
-                chosen.len()
-            )?;
-            return Ok(ERRORS);
+            return refuse(&CommandError::NoSection {
+                id: id.to_owned(),
+                count: chosen.len(),
+            });
         };
         chosen = vec![s];
     }

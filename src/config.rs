@@ -2,6 +2,7 @@
 //! with the user's file laid over it key by key, checked with located
 //! errors and warnings, and resolved into runtime values. No terminal here.
 
+pub mod contrast;
 pub mod keymap;
 pub mod theme;
 
@@ -43,7 +44,7 @@ const SERVE_KEYS: &[&str] = &[
     "input_burst",
 ];
 const THEME_DEF_KEYS: &[&str] = &["base", "styles", "actors"];
-const ACTOR_KEYS: &[&str] = &["name", "key", "color", "aliases"];
+const ACTOR_KEYS: &[&str] = &["name", "key", "color", "aliases", "labels"];
 const STYLE_KEYS: &[&str] = &["fg", "bg", "bold", "italic", "underline", "reversed", "dim"];
 
 #[derive(Debug, Clone)]
@@ -66,6 +67,9 @@ pub struct Config {
     pub keymap: Keymap,
     /// Warnings found while reading (errors make loading fail instead).
     pub warnings: Vec<Diagnostic>,
+    /// Actors (lowercased names) whose colour the user's `[[actors]]` set:
+    /// a built-in theme's colour for them does not apply.
+    own_actor_colors: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +78,18 @@ pub struct Actor {
     pub key: Option<Key>,
     pub color: Color,
     pub aliases: Vec<String>,
+    /// The name in other languages (`("de", "Frankreich")`); the name itself otherwise.
+    pub labels: Vec<(String, String)>,
+}
+
+impl Actor {
+    /// The actor's name as a reader in `lang` calls it.
+    pub fn label(&self, lang: &str) -> &str {
+        self.labels
+            .iter()
+            .find(|(l, _)| l == lang)
+            .map_or(self.name.as_str(), |(_, label)| label.as_str())
+    }
 }
 
 /// The `[serve]` table; unset values take the command line's or the
@@ -117,12 +133,30 @@ struct Origin {
 
 impl Origin {
     fn error(&self, message: String) -> Diagnostic {
+        self.diagnostic(crate::diag::Severity::Error, message)
+    }
+
+    fn warning(&self, message: String) -> Diagnostic {
+        self.diagnostic(crate::diag::Severity::Warning, message)
+    }
+
+    fn diagnostic(&self, severity: crate::diag::Severity, message: String) -> Diagnostic {
         Diagnostic {
             path: self.path.clone(),
             position: Some(self.position),
-            severity: crate::diag::Severity::Error,
+            severity,
             message,
         }
+    }
+
+    fn is_built_in(&self) -> bool {
+        self.path == DEFAULT_CONFIG_PATH
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.path, self.position.0, self.position.1)
     }
 }
 
@@ -148,19 +182,22 @@ struct Layer {
     keys: Vec<(Action, Vec<(Key, Origin)>)>,
 }
 
-/// Styles and actor colours laid over a theme.
+/// Styles and actor colours laid over a theme, each with where it was
+/// written and under which table (`[theme.styles]`), for warnings.
 #[derive(Default, Clone)]
 struct ThemeBody {
-    styles: Vec<(Role, Style)>,
-    actors: Vec<(String, Color)>,
+    styles: Vec<(Role, Style, Origin)>,
+    actors: Vec<(String, Color, Origin)>,
+    /// The table they were read from (`theme`, `themes.NAME`).
+    section: String,
 }
 
 impl ThemeBody {
     fn apply(&self, theme: &mut Theme) {
-        for (role, style) in &self.styles {
+        for (role, style, _) in &self.styles {
             theme.patch(*role, *style);
         }
-        for (name, color) in &self.actors {
+        for (name, color, _) in &self.actors {
             let key = name.to_lowercase();
             theme.actor_colors.retain(|(n, _)| *n != key);
             theme.actor_colors.push((key, *color));
@@ -177,9 +214,18 @@ struct ThemeDef {
 
 struct ActorPatch {
     name: String,
+    name_origin: Origin,
     key: Option<(Key, Origin)>,
     color: Option<Color>,
-    aliases: Option<Vec<String>>,
+    aliases: Option<Vec<(String, Origin)>>,
+    labels: Vec<(String, String)>,
+}
+
+/// Where an actor's name and aliases were written, to locate clashes.
+#[derive(Clone)]
+struct ActorOrigins {
+    name: Origin,
+    aliases: Vec<Origin>,
 }
 
 impl Config {
@@ -205,8 +251,10 @@ impl Config {
             )
         });
         let config = resolve(default, user_layer, &mut diagnostics);
+        // Every problem of a file, errors and warnings together, in line
+        // order: the built-in file first (it has none), then the user's.
+        diagnostics.sort_by_key(|d| (d.path != DEFAULT_CONFIG_PATH, d.position));
         if diagnostics.iter().any(Diagnostic::is_error) {
-            diagnostics.retain(Diagnostic::is_error);
             Err(diagnostics)
         } else {
             Ok(Self {
@@ -221,8 +269,29 @@ impl Config {
     pub fn adapt_colors(&mut self, depth: ColorDepth) {
         self.theme.adapt(depth);
         for actor in &mut self.actors {
-            actor.color = theme::adapt_color(actor.color, depth);
+            let own = self.own_actor_colors.contains(&actor.name.to_lowercase());
+            actor.color = match self.theme.actor_color(&actor.name) {
+                _ if !self.theme.colored_actors => Color::Reset,
+                Some(color) => color,
+                None => self
+                    .theme
+                    .base_actor_color(&actor.name, depth)
+                    .filter(|_| !own)
+                    .unwrap_or_else(|| theme::adapt_color(actor.color, depth)),
+            };
         }
+    }
+
+    /// The actors' colours as the contrast audit takes them.
+    pub fn actor_colors(&self) -> Vec<contrast::ActorColor<'_>> {
+        self.actors
+            .iter()
+            .map(|a| contrast::ActorColor {
+                name: &a.name,
+                color: a.color,
+                keyed: a.key.is_some(),
+            })
+            .collect()
     }
 
     /// The colour depth for a terminal: the `color` setting, else what
@@ -254,13 +323,22 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         actors: Vec::new(),
         keymap: Keymap::default(),
         warnings: Vec::new(),
+        own_actor_colors: Vec::new(),
     };
     let mut keys: Vec<(Action, Vec<(Key, Origin)>)> = Vec::new();
     let mut actor_keys: Vec<Option<(Key, Origin)>> = Vec::new();
+    let mut actor_origins: Vec<ActorOrigins> = Vec::new();
     let mut overrides = Vec::new();
     let mut theme_defs: Vec<(String, ThemeDef)> = Vec::new();
     let mut theme_choice: Option<(String, Origin)> = None;
-    for layer in std::iter::once(default).chain(user) {
+    for (i, layer) in std::iter::once(default).chain(user).enumerate() {
+        if i > 0 {
+            config.own_actor_colors.extend(
+                (layer.actors.iter())
+                    .filter(|p| p.color.is_some())
+                    .map(|p| p.name.to_lowercase()),
+            );
+        }
         if let Some(language) = layer.language {
             config.language = (language != "auto").then_some(language);
         }
@@ -294,7 +372,12 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
             theme_defs.push((name, def));
         }
         overrides.push(layer.overrides);
-        apply_actor_patches(&mut config.actors, &mut actor_keys, layer.actors);
+        apply_actor_patches(
+            &mut config.actors,
+            &mut actor_keys,
+            &mut actor_origins,
+            layer.actors,
+        );
         for (action, bound) in layer.keys {
             match keys.iter_mut().find(|(a, _)| *a == action) {
                 Some((_, old)) => *old = bound,
@@ -305,20 +388,21 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
     if let Some((name, origin)) = theme_choice {
         match choose_theme(&name, &theme_defs) {
             Ok(theme) => config.theme = theme,
-            Err(message) => diagnostics.push(origin.error(message)),
+            Err(e) => diagnostics.push(origin.error(e.to_string())),
         }
+    }
+    check_actor_clashes(&config.actors, &actor_origins, diagnostics);
+    for body in overrides
+        .iter()
+        .chain(theme_defs.iter().map(|(_, d)| &d.body))
+    {
+        check_theme_actors(body, &config.actors, diagnostics);
     }
     for body in &overrides {
         body.apply(&mut config.theme);
     }
-    for actor in &mut config.actors {
-        if let Some(color) = config.theme.actor_color(&actor.name) {
-            actor.color = color;
-        }
-        if !config.theme.colored_actors {
-            actor.color = Color::Reset;
-        }
-    }
+    color_actors(&mut config);
+    warn_unreadable(&config, &theme_defs, &overrides, diagnostics);
     // Bind actions in help order, then actor keys; a key bound twice is an error.
     keys.sort_by_key(|(a, _)| Action::BINDABLE.iter().position(|b| b == a));
     bind_keys(&mut config, keys, actor_keys, diagnostics);
@@ -357,14 +441,37 @@ fn bind_keys(
         .enumerate()
         .filter_map(|(i, k)| k.map(|(key, origin)| (Action::ToggleActor(i), vec![(key, origin)])))
         .chain(exclusions);
+    let mut places: std::collections::HashMap<Key, Origin> = std::collections::HashMap::new();
+    let mut clashed: Vec<usize> = Vec::new();
     for (action, bound) in keys.into_iter().chain(actor_bindings) {
         for (key, origin) in bound {
-            if let Err(other) = config.keymap.bind(action, key) {
-                diagnostics.push(origin.error(format!(
-                    "key `{key}` is bound to both {} and {}: one key does one thing",
-                    describe_action(other, &config.actors),
-                    describe_action(action, &config.actors)
-                )));
+            match config.keymap.bind(action, key) {
+                Ok(()) => {
+                    places.entry(key).or_insert(origin);
+                }
+                Err(_) if matches!(action, Action::ExcludeActor(i) if clashed.contains(&i)) => {
+                    // Its plain key clashed already: one message is enough.
+                }
+                Err(other) => {
+                    if let Action::ToggleActor(i) = action {
+                        clashed.push(i);
+                    }
+                    // Report where the user wrote it: a clash with a
+                    // built-in binding is the user's line, not ours.
+                    let earlier = places.get(&key);
+                    let (at, elsewhere) = match earlier {
+                        Some(e) if origin.is_built_in() && !e.is_built_in() => (e, Some(&origin)),
+                        _ => (&origin, earlier),
+                    };
+                    let also = elsewhere
+                        .map(|o| format!(" (also at {o})"))
+                        .unwrap_or_default();
+                    diagnostics.push(at.error(format!(
+                        "key `{key}` is bound to both {} and {}: one key does one thing{also}",
+                        describe_action(other, &config.actors),
+                        describe_action(action, &config.actors)
+                    )));
+                }
             }
         }
     }
@@ -375,6 +482,7 @@ fn bind_keys(
 fn apply_actor_patches(
     actors: &mut Vec<Actor>,
     actor_keys: &mut Vec<Option<(Key, Origin)>>,
+    origins: &mut Vec<ActorOrigins>,
     patches: Vec<ActorPatch>,
 ) {
     for patch in patches {
@@ -387,8 +495,13 @@ fn apply_actor_patches(
                 key: None,
                 color: Color::Reset,
                 aliases: Vec::new(),
+                labels: Vec::new(),
             });
             actor_keys.push(None);
+            origins.push(ActorOrigins {
+                name: patch.name_origin.clone(),
+                aliases: Vec::new(),
+            });
             actors.len() - 1
         });
         let actor = &mut actors[index];
@@ -396,7 +509,13 @@ fn apply_actor_patches(
             actor.color = color;
         }
         if let Some(aliases) = patch.aliases {
-            actor.aliases = aliases;
+            let (names, places): (Vec<String>, Vec<Origin>) = aliases.into_iter().unzip();
+            actor.aliases = names;
+            origins[index].aliases = places;
+        }
+        for (lang, label) in patch.labels {
+            actor.labels.retain(|(l, _)| *l != lang);
+            actor.labels.push((lang, label));
         }
         if let Some((key, origin)) = patch.key {
             actor.key = Some(key);
@@ -405,18 +524,168 @@ fn apply_actor_patches(
     }
 }
 
+/// Each actor's colour: the theme's (`[theme.actors]`), else the user's
+/// `[[actors]]` colour, else the built-in theme's for a bundled actor,
+/// else the built-in `[[actors]]` colour.
+fn color_actors(config: &mut Config) {
+    for actor in &mut config.actors {
+        let own = config.own_actor_colors.contains(&actor.name.to_lowercase());
+        if let Some(color) = config.theme.actor_color(&actor.name) {
+            actor.color = color;
+        } else if let Some(color) = (config.theme)
+            .base_actor_color(&actor.name, ColorDepth::TrueColor)
+            .filter(|_| !own)
+        {
+            actor.color = color;
+        }
+        if !config.theme.colored_actors {
+            actor.color = Color::Reset;
+        }
+    }
+}
+
+/// Warns, at the user's line, about every pair of colours below its
+/// contrast limit (or two actors too alike) that the user's theme changes
+/// brought about. The theme is still used: the user may know their
+/// terminal's palette better than xterm's defaults.
+fn warn_unreadable(
+    config: &Config,
+    defs: &[(String, ThemeDef)],
+    overrides: &[ThemeBody],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    // The user's entries that shaped the chosen theme, later ones winning.
+    let chosen = defs
+        .iter()
+        .filter(|(n, _)| *n == config.theme.name)
+        .map(|(_, d)| &d.body);
+    let bodies: Vec<&ThemeBody> = chosen.chain(overrides).collect();
+    let user = |o: &Origin| !o.is_built_in();
+    let role_entry = |role: Role| {
+        (bodies.iter().rev())
+            .flat_map(|b| b.styles.iter().rev().map(move |e| (e, b)))
+            .find(|((r, _, o), _)| *r == role && user(o))
+            .map(|((_, _, o), b)| (o, format!("[{}.styles]", b.section)))
+    };
+    let actor_entry = |name: &str| {
+        (bodies.iter().rev())
+            .flat_map(|b| b.actors.iter().rev().map(move |e| (e, b)))
+            .find(|((n, _, o), _)| n.eq_ignore_ascii_case(name) && user(o))
+            .map(|((_, _, o), b)| (o, format!("[{}.actors]", b.section)))
+    };
+    let actors = config.actor_colors();
+    let mut found = Vec::new();
+    for finding in contrast::audit(&config.theme, &actors) {
+        // Where the user wrote the colour that made the pair: the later
+        // line of the two, so the message sits where the change was made.
+        let place = (finding.roles.iter().filter_map(|&r| role_entry(r)))
+            .chain(finding.actors.iter().filter_map(|a| actor_entry(a)))
+            .max_by_key(|(o, _)| o.position);
+        if let Some((at, table)) = place {
+            found.push(Diagnostic {
+                path: at.path.clone(),
+                position: Some(at.position),
+                severity: crate::diag::Severity::Warning,
+                message: format!("{table} {}", finding.describe()),
+            });
+        }
+    }
+    found.sort_by_key(|d| d.position);
+    diagnostics.extend(found);
+}
+
+/// Two actors claiming one name or alias would make tagging depend on
+/// the order of the file: each clash is an error where it was written
+/// (the user's file, never the built-in one when the user caused it).
+fn check_actor_clashes(
+    actors: &[Actor],
+    origins: &[ActorOrigins],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut claimed: std::collections::HashMap<String, (usize, bool, Origin)> =
+        std::collections::HashMap::new();
+    for (i, (actor, origin)) in actors.iter().zip(origins).enumerate() {
+        let tags = std::iter::once((&actor.name, &origin.name, true)).chain(
+            actor
+                .aliases
+                .iter()
+                .zip(&origin.aliases)
+                .map(|(a, o)| (a, o, false)),
+        );
+        for (tag, place, is_name) in tags {
+            let key = crate::content::tag_key(tag);
+            match claimed.get(&key) {
+                Some((other, other_is_name, other_place)) if *other != i => {
+                    let (at, elsewhere) = if place.is_built_in() && !other_place.is_built_in() {
+                        (other_place, place)
+                    } else {
+                        (place, other_place)
+                    };
+                    let what = |name: bool| if name { "the name" } else { "an alias" };
+                    diagnostics.push(at.error(format!(
+                        "actor \"{}\": \"{}\" is {} of \"{}\" and {} of \"{}\" ({elsewhere}): a name or alias belongs to one actor",
+                        actors[i].name,
+                        crate::toml_doc::printable(tag),
+                        what(is_name),
+                        actor.name,
+                        what(*other_is_name),
+                        actors[*other].name,
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    claimed.insert(key, (i, is_name, place.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// `[theme.actors]` entries must name an actor, or they colour nothing.
+fn check_theme_actors(body: &ThemeBody, actors: &[Actor], diagnostics: &mut Vec<Diagnostic>) {
+    let lower: Vec<String> = actors.iter().map(|a| a.name.to_lowercase()).collect();
+    let names: Vec<&str> = lower.iter().map(String::as_str).collect();
+    for (name, _, origin) in &body.actors {
+        if actors.iter().any(|a| a.name.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let hint = suggest(name, &names)
+            .and_then(|s| names.iter().position(|n| *n == s))
+            .map(|i| format!("; did you mean `{}`?", actors[i].name))
+            .unwrap_or_default();
+        diagnostics.push(origin.warning(format!(
+            "[theme.actors] no actor named `{}`{hint} (ignored)",
+            crate::toml_doc::printable(name)
+        )));
+    }
+}
+
+/// A `[theme] name` or `[themes.NAME] base` that names no theme.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum ThemeChoiceError {
+    #[error(
+        "theme \"{name}\": unknown base \"{base}\", expected one of {}",
+        quoted_list(theme::BUILT_IN)
+    )]
+    UnknownBase { name: String, base: String },
+    #[error("theme \"name\": unknown theme \"{name}\", expected one of {}{}", quoted_list(&.known.iter().map(String::as_str).collect::<Vec<_>>()), .hint.as_ref().map(|s| format!("; did you mean \"{s}\"?")).unwrap_or_default())]
+    Unknown {
+        name: String,
+        known: Vec<String>,
+        hint: Option<String>,
+    },
+}
+
 /// A built-in theme, or one defined under `[themes.NAME]` on a built-in base.
-fn choose_theme(name: &str, defs: &[(String, ThemeDef)]) -> Result<Theme, String> {
+fn choose_theme(name: &str, defs: &[(String, ThemeDef)]) -> Result<Theme, ThemeChoiceError> {
     if let Some(theme) = Theme::built_in(name) {
         return Ok(theme);
     }
     if let Some((_, def)) = defs.iter().find(|(n, _)| n == name) {
         let base = def.base.as_ref().map_or("dark", |(b, _)| b.as_str());
-        let mut theme = Theme::built_in(base).ok_or_else(|| {
-            format!(
-                "theme \"{name}\": unknown base \"{base}\", expected one of {}",
-                quoted_list(theme::BUILT_IN)
-            )
+        let mut theme = Theme::built_in(base).ok_or_else(|| ThemeChoiceError::UnknownBase {
+            name: name.to_owned(),
+            base: base.to_owned(),
         })?;
         name.clone_into(&mut theme.name);
         def.body.apply(&mut theme);
@@ -424,13 +693,11 @@ fn choose_theme(name: &str, defs: &[(String, ThemeDef)]) -> Result<Theme, String
     }
     let mut known: Vec<&str> = theme::BUILT_IN.to_vec();
     known.extend(defs.iter().map(|(n, _)| n.as_str()));
-    let hint = suggest(name, &known)
-        .map(|s| format!("; did you mean \"{s}\"?"))
-        .unwrap_or_default();
-    Err(format!(
-        "theme \"name\": unknown theme \"{name}\", expected one of {}{hint}",
-        quoted_list(&known)
-    ))
+    Err(ThemeChoiceError::Unknown {
+        name: name.to_owned(),
+        hint: suggest(name, &known).map(str::to_owned),
+        known: known.into_iter().map(str::to_owned).collect(),
+    })
 }
 
 fn describe_action(action: Action, actors: &[Actor]) -> String {
@@ -488,15 +755,21 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
     };
     if let Some(lang) = r.string(root, "language", "") {
         let code = lang.get_ref().trim().to_ascii_lowercase();
-        let valid = code == "auto" || (2..=3).contains(&code.split('-').next().unwrap_or("").len());
-        if valid {
-            layer.language = Some(if code == "auto" {
-                code
-            } else {
-                crate::content::index::primary_language(&code)
-            });
+        let primary = crate::content::index::primary_language(&code);
+        let available = crate::i18n::available_languages();
+        if code == "auto" {
+            layer.language = Some(code);
+        } else if available.contains(&primary.as_str()) {
+            layer.language = Some(primary);
         } else {
-            r.error(lang.span(), format!("\"language\": expected \"auto\" or a language code such as \"en\" or \"de\", found {}", describe(&DeValue::String(lang.get_ref().clone().into()))));
+            r.error(
+                lang.span(),
+                format!(
+                    "\"language\": the reader has no words for {}; available: \"auto\", {}",
+                    describe(&DeValue::String(lang.get_ref().clone().into())),
+                    quoted_list(&available)
+                ),
+            );
         }
     }
     if let Some(roots) = r.string_list(root, "content", "", true) {
@@ -547,36 +820,48 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
         }
     }
     if let Some(keys) = table_at(r, root, "keys", "") {
-        let names: Vec<&str> = Action::BINDABLE.iter().map(|a| a.name()).collect();
-        for (key, _) in keys {
-            let name = key.get_ref().as_ref();
-            let Some(action) = Action::from_name(name) else {
-                let hint = suggest(name, &names)
-                    .map(|s| format!(": did you mean `{s}`?"))
-                    .unwrap_or_default();
-                r.warn(
-                    key.span(),
-                    format!(
-                        "[keys] unknown action `{}`{hint} (ignored)",
-                        crate::toml_doc::printable(name)
-                    ),
-                );
-                continue;
-            };
-            let Some(list) = r.string_list(keys, name, "[keys] ", true) else {
-                continue;
-            };
-            let mut bound = Vec::new();
-            for k in list {
-                match Key::parse(k.get_ref()) {
-                    Ok(parsed) => bound.push((parsed, origin(r, k.span()))),
-                    Err(e) => r.error(k.span(), format!("[keys] \"{name}\": {e}")),
-                }
-            }
-            layer.keys.push((action, bound));
-        }
+        layer.keys = read_keys(r, keys);
     }
     layer
+}
+
+/// `[keys]`: actions and their keys, each key with where it was written.
+fn read_keys(r: &mut DocReader<'_>, keys: &Table<'_>) -> Vec<(Action, Vec<(Key, Origin)>)> {
+    let mut out = Vec::new();
+    let names: Vec<&str> = Action::BINDABLE.iter().map(|a| a.name()).collect();
+    for (key, _) in keys {
+        let name = key.get_ref().as_ref();
+        let Some(action) = Action::from_name(name) else {
+            let hint = suggest(name, &names)
+                .map(|s| format!(": did you mean `{s}`?"))
+                .unwrap_or_default();
+            r.warn(
+                key.span(),
+                format!(
+                    "[keys] unknown action `{}`{hint} (ignored)",
+                    crate::toml_doc::printable(name)
+                ),
+            );
+            continue;
+        };
+        let Some(list) = r.string_list(keys, name, "[keys] ", true) else {
+            continue;
+        };
+        let mut bound = Vec::new();
+        for k in list {
+            match Key::parse(k.get_ref()) {
+                Ok(parsed) => {
+                    if let Some(w) = keymap::spelling_warning(k.get_ref(), parsed) {
+                        r.warn(k.span(), format!("[keys] \"{name}\": {w}"));
+                    }
+                    bound.push((parsed, origin(r, k.span())));
+                }
+                Err(e) => r.error(k.span(), format!("[keys] \"{name}\": {e}")),
+            }
+        }
+        out.push((action, bound));
+    }
+    out
 }
 
 /// `[serve]`: the address is checked here, so a typo is a located error.
@@ -654,7 +939,10 @@ fn read_themes(r: &mut DocReader<'_>, root: &Table<'_>, layer: &mut Layer) {
 
 /// `styles` and `actors` of a `[theme]` or `[themes.NAME]` table.
 fn read_theme_body(r: &mut DocReader<'_>, table: &Table<'_>, section: &str) -> ThemeBody {
-    let mut body = ThemeBody::default();
+    let mut body = ThemeBody {
+        section: section.to_owned(),
+        ..ThemeBody::default()
+    };
     let context = format!("[{section}] ");
     if let Some(styles) = table_at(r, table, "styles", &context) {
         for (key, value) in styles {
@@ -673,7 +961,7 @@ fn read_theme_body(r: &mut DocReader<'_>, table: &Table<'_>, section: &str) -> T
                 continue;
             };
             if let Some(style) = read_style(r, value, &format!("[{section}.styles] `{name}`")) {
-                body.styles.push((role, style));
+                body.styles.push((role, style, origin(r, key.span())));
             }
         }
     }
@@ -682,7 +970,7 @@ fn read_theme_body(r: &mut DocReader<'_>, table: &Table<'_>, section: &str) -> T
             let name = key.get_ref().to_string();
             let what = format!("[{section}.actors] `{}`", crate::toml_doc::printable(&name));
             if let Some(color) = read_color(r, value, &what) {
-                body.actors.push((name, color));
+                body.actors.push((name, color, origin(r, key.span())));
             }
         }
     }
@@ -716,7 +1004,12 @@ fn read_actor(
     let key = r
         .string(table, "key", &context)
         .and_then(|k| match Key::parse(k.get_ref()) {
-            Ok(key) => Some((key, origin(r, k.span()))),
+            Ok(key) => {
+                if let Some(w) = keymap::spelling_warning(k.get_ref(), key) {
+                    r.warn(k.span(), format!("{context}\"key\": {w}"));
+                }
+                Some((key, origin(r, k.span())))
+            }
             Err(e) => {
                 r.error(k.span(), format!("{context}\"key\": {e}"));
                 None
@@ -727,16 +1020,58 @@ fn read_actor(
         .string_list(table, "aliases", &context, false)
         .map(|list| {
             list.into_iter()
-                .map(|a| a.into_inner().trim().to_owned())
-                .filter(|a| !a.is_empty())
+                .map(|a| (a.get_ref().trim().to_owned(), origin(r, a.span())))
+                .filter(|(a, _)| !a.is_empty())
                 .collect()
         });
+    let labels = read_labels(r, table, &context);
     Some(ActorPatch {
         name: crate::text::sanitize(name.get_ref().trim(), false).0,
+        name_origin: origin(r, name.span()),
         key,
         color,
         aliases,
+        labels,
     })
+}
+
+/// `labels = { de = "Frankreich" }`: the actor's name in other languages.
+fn read_labels(r: &mut DocReader<'_>, table: &Table<'_>, context: &str) -> Vec<(String, String)> {
+    let Some(value) = get(table, "labels") else {
+        return Vec::new();
+    };
+    let DeValue::Table(labels) = value.get_ref() else {
+        r.mismatch(
+            value,
+            "labels",
+            "a table such as { de = \"Frankreich\" }",
+            context,
+        );
+        return Vec::new();
+    };
+    let available = crate::i18n::available_languages();
+    let mut out = Vec::new();
+    for (lang, _) in labels {
+        let code = lang.get_ref().as_ref();
+        if !available.contains(&code) {
+            r.warn(
+                lang.span(),
+                format!(
+                    "{context}\"labels\": the reader has no words for \"{}\"; available: {} (ignored)",
+                    crate::toml_doc::printable(code),
+                    quoted_list(&available)
+                ),
+            );
+            continue;
+        }
+        if let Some(label) =
+            r.required_string(labels, lang.span(), code, &format!("{context}labels: "))
+        {
+            let text = crate::text::sanitize(label.get_ref().trim(), false).0;
+            out.push((code.to_owned(), text));
+        }
+    }
+    out
 }
 
 /// A colour from a string (name, index, hex) or an integer index.

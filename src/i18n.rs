@@ -109,6 +109,10 @@ pub struct Ui {
     pub chart_empty_months_one: String,
     pub chart_help: String,
     pub chart_narrowed: String,
+    pub problem: String,
+    pub problems: String,
+    pub problems_only: String,
+    pub state_newer: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -133,31 +137,85 @@ pub struct Locales {
     by_code: Vec<(String, Arc<Strings>)>,
 }
 
+/// A locale file that does not read as the reader's words. Shipped files
+/// are checked by a test, so users never see a screen of empty labels.
+#[derive(Debug, thiserror::Error)]
+pub enum LocaleError {
+    #[error("locales/{file}.toml: {message}")]
+    Invalid { file: String, message: String },
+    #[error("locales/{file}.toml is not UTF-8")]
+    Encoding { file: String },
+}
+
+/// The languages the reader has words for (`["de", "en"]`): one per file
+/// under `locales/`.
+pub fn available_languages() -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = LOCALES
+        .files()
+        .filter_map(|f| f.path().file_stem().and_then(|s| s.to_str()))
+        .collect();
+    codes.sort_unstable();
+    codes
+}
+
 impl Locales {
-    /// Loads the embedded locale files, each merged over English.
+    /// Loads the embedded locale files, each merged over English. A file
+    /// that does not read is left out (its language falls back to English);
+    /// `check_embedded` is the test that keeps that from shipping.
     pub fn embedded() -> Self {
-        let parse = |text: &str| text.parse::<toml::Table>().unwrap_or_default();
-        let english = LOCALES
-            .get_file("en.toml")
-            .and_then(|f| f.contents_utf8())
-            .map(parse)
-            .unwrap_or_default();
-        let mut by_code = Vec::new();
-        for file in LOCALES.files() {
-            let path = file.path();
-            let (Some(code), Some(text)) = (
-                path.file_stem().and_then(|s| s.to_str()),
-                file.contents_utf8(),
-            ) else {
+        Self::from_files(embedded_files()).0
+    }
+
+    /// Every problem of the embedded locale files.
+    pub fn check_embedded() -> Result<(), Vec<LocaleError>> {
+        let (_, errors) = Self::from_files(embedded_files());
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Locales from `(code, text)` pairs; `None` text for a file that is not UTF-8.
+    pub fn from_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) -> (Self, Vec<LocaleError>) {
+        let mut errors = Vec::new();
+        let mut tables: Vec<(String, toml::Table)> = Vec::new();
+        for (code, text) in files {
+            let Some(text) = text else {
+                errors.push(LocaleError::Encoding {
+                    file: code.to_owned(),
+                });
                 continue;
             };
+            match text.parse::<toml::Table>() {
+                Ok(table) => tables.push((code.to_owned(), table)),
+                Err(e) => errors.push(LocaleError::Invalid {
+                    file: code.to_owned(),
+                    message: e.message().to_owned(),
+                }),
+            }
+        }
+        let english = tables
+            .iter()
+            .find(|(c, _)| c == "en")
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default();
+        let mut by_code = Vec::new();
+        for (code, table) in tables {
             let mut merged = english.clone();
-            merge(&mut merged, parse(text));
-            let strings: Strings = toml::Value::Table(merged).try_into().unwrap_or_default();
-            by_code.push((code.to_owned(), Arc::new(strings)));
+            merge(&mut merged, table);
+            match toml::Value::Table(merged).try_into::<Strings>() {
+                Ok(strings) => by_code.push((code, Arc::new(strings))),
+                Err(e) => errors.push(LocaleError::Invalid {
+                    file: code,
+                    message: e.message().to_owned(),
+                }),
+            }
         }
         by_code.sort_by(|a, b| a.0.cmp(&b.0));
-        Self { by_code }
+        (Self { by_code }, errors)
     }
 
     /// The strings for a language code, falling back to English.
@@ -185,6 +243,13 @@ impl Locales {
         self.find(code)
             .map_or_else(|| code.to_owned(), |s| s.meta.name.clone())
     }
+}
+
+fn embedded_files() -> impl Iterator<Item = (&'static str, Option<&'static str>)> {
+    LOCALES.files().filter_map(|file| {
+        let code = file.path().file_stem().and_then(|s| s.to_str())?;
+        Some((code, file.contents_utf8()))
+    })
 }
 
 fn merge(base: &mut toml::Table, over: toml::Table) {
@@ -281,6 +346,33 @@ impl Strings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_embedded_locale_reads() {
+        assert!(
+            Locales::check_embedded().is_ok(),
+            "{:?}",
+            Locales::check_embedded()
+        );
+    }
+
+    #[test]
+    fn a_broken_locale_is_an_error_not_empty_strings() {
+        let english = include_str!("../locales/en.toml");
+        let (locales, errors) = Locales::from_files([
+            ("en", Some(english)),
+            ("de", Some("[ui]\ntopics = 3\n")),
+            ("fr", Some("[ui\n")),
+            ("xx", None),
+        ]);
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].to_string().starts_with("locales/fr.toml: "));
+        assert_eq!(errors[1].to_string(), "locales/xx.toml is not UTF-8");
+        assert!(errors[2].to_string().starts_with("locales/de.toml: "));
+        // The broken language falls back to English words, never to "".
+        assert!(!locales.has("de"));
+        assert_eq!(locales.get("de").ui.topics, "Topics");
+    }
 
     #[test]
     fn every_locale_has_every_key_filled() {

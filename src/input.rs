@@ -37,6 +37,11 @@ pub struct Key {
     pub shift: bool,
 }
 
+/// A key name the config cannot mean: `ctrl-`, `foo`, `f99`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown key name \"{}\"", crate::toml_doc::printable(.0))]
+pub struct UnknownKeyName(pub String);
+
 /// Everything the app can receive from the outside world.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -121,7 +126,7 @@ impl Key {
 
     /// Parses names such as `q`, `G`, `ctrl-c`, `alt-x`, `shift-up`, `space`,
     /// `enter`, `esc`, `tab`, `backtab`, `pgdn`, `f5`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, UnknownKeyName> {
         let mut ctrl = false;
         let mut alt = false;
         let mut shift = false;
@@ -167,19 +172,16 @@ impl Key {
                 let mut chars = rest.chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) if !c.is_control() => {
-                        let c = if shift && !ctrl {
+                        // Shift is in the character (`shift-g` is `G`);
+                        // with Ctrl, `Key::new` keeps it as a modifier.
+                        let c = if shift {
                             c.to_uppercase().next().unwrap_or(c)
                         } else {
                             c
                         };
                         KeyCode::Char(c)
                     }
-                    _ => {
-                        return Err(format!(
-                            "unknown key name \"{}\"",
-                            crate::toml_doc::printable(text)
-                        ));
-                    }
+                    _ => return Err(UnknownKeyName(text.to_owned())),
                 }
             }
         };

@@ -44,8 +44,7 @@ fn main() -> ExitCode {
             0
         }
         Some(Command::Man) => io_status(
-            clap_mangen::Man::new(cli::command())
-                .render(&mut std::io::stdout())
+            aiwatch_tui::manpage::render(cli::command(), &mut std::io::stdout().lock())
                 .map(|()| commands::OK),
         ),
     };
@@ -64,23 +63,54 @@ fn read(cli: &Cli) -> u8 {
     let Some(startup) = startup(cli) else {
         return 2;
     };
-    for warning in &startup.ctx.config.warnings {
-        report(&warning.to_string());
-    }
-    let state_path = cli.sources.state.clone().or_else(store::default_path);
-    let (saved, problem) = match state_path.as_deref().map(store::load) {
-        Some(store::Loaded::State(state)) => (Some(state), None),
-        Some(store::Loaded::Corrupt { reason, moved_to }) => (None, Some((reason, moved_to))),
-        Some(store::Loaded::Nothing) | None => (None, None),
+    let mut state_path = cli.sources.state.clone().or_else(store::default_path);
+    let mut notices = Vec::new();
+    let saved = match state_path.as_deref().map(store::load) {
+        Some(store::Loaded::State(state)) => Some(state),
+        Some(store::Loaded::Corrupt { reason, moved_to }) => {
+            let path =
+                moved_to.map_or_else(|| "(not moved)".to_owned(), |p| p.display().to_string());
+            notices.push((StateNotice::Corrupt, reason, path));
+            None
+        }
+        Some(store::Loaded::Newer { .. }) => {
+            // Never overwrite what a newer version wrote: read nothing, save nothing.
+            let path = state_path
+                .take()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            notices.push((StateNotice::Newer, String::new(), path));
+            None
+        }
+        Some(store::Loaded::Nothing) | None => None,
     };
-    let mut app = App::restore(startup.ctx, &startup.language, saved.as_ref());
-    if let Some((reason, moved_to)) = problem {
+    // A language the user chose beats the one the last run was left in.
+    let remembered = saved
+        .as_ref()
+        .and_then(|s| s.view.as_ref())
+        .map(|v| v.language.as_str())
+        .filter(|l| !l.is_empty());
+    let language = setup::starting_language(
+        &setup::LanguageChoice {
+            code: startup.language.clone(),
+            chosen: startup.language_chosen,
+        },
+        remembered,
+    );
+    let saved = saved.map(|mut s| {
+        if let Some(view) = s.view.as_mut() {
+            view.language.clone_from(&language);
+        }
+        s
+    });
+    let mut app = App::restore(startup.ctx, &language, saved.as_ref());
+    for (kind, reason, path) in notices {
         // Said on screen (and on stderr after exit), never silently dropped.
-        let path = moved_to.map_or_else(|| "(not moved)".to_owned(), |p| p.display().to_string());
-        let message = aiwatch_tui::i18n::fill(
-            &app.strings.ui.state_corrupt,
-            &[("reason", &reason), ("path", &path)],
-        );
+        let template = match kind {
+            StateNotice::Corrupt => &app.strings.ui.state_corrupt,
+            StateNotice::Newer => &app.strings.ui.state_newer,
+        };
+        let message = aiwatch_tui::i18n::fill(template, &[("reason", &reason), ("path", &path)]);
         report(&format!("aiwatch-tui: {message}"));
         app.notify(message);
     }
@@ -91,6 +121,12 @@ fn read(cli: &Cli) -> u8 {
             1
         }
     }
+}
+
+/// What went wrong with the saved state, for the notice.
+enum StateNotice {
+    Corrupt,
+    Newer,
 }
 
 /// The SSH server: the same content and config as the reader.
@@ -106,6 +142,14 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
             }
         };
     let roots = setup::content_roots(&cli.sources.content, cli.sources.bundled, &config);
+    let missing = setup::missing_roots(&roots);
+    if !missing.is_empty() {
+        report(&format!(
+            "aiwatch-tui serve: {}",
+            setup::StartError::Content(missing)
+        ));
+        return 2;
+    }
     let library = aiwatch_tui::content::load_library(&roots, &config.actor_directory());
     for d in &library.diagnostics {
         report(&d.to_string());
@@ -128,14 +172,43 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
 
 fn startup(cli: &Cli) -> Option<setup::Startup> {
     match setup::start(&cli.sources) {
-        Ok(s) => Some(s),
-        Err(errors) => {
+        Ok(s) => {
+            // Config warnings are few and each worth reading: all of them.
+            for warning in &s.ctx.config.warnings {
+                report(&warning.to_string());
+            }
+            report_load_problems(&s.ctx.library, cli.verbose);
+            Some(s)
+        }
+        Err(setup::StartError::Config(errors)) => {
             for e in &errors {
                 report(&e.to_string());
             }
             report("aiwatch-tui: the configuration has errors; nothing was started");
             None
         }
+        Err(e) => {
+            report(&format!("aiwatch-tui: {e}"));
+            None
+        }
+    }
+}
+
+/// Content problems on stderr: one summary line, or every problem with
+/// `--verbose`. Nothing when everything loaded cleanly.
+fn report_load_problems(library: &aiwatch_tui::content::Library, verbose: bool) {
+    if library.diagnostics.is_empty() {
+        return;
+    }
+    if verbose {
+        for d in &library.diagnostics {
+            report(&d.to_string());
+        }
+    } else {
+        report(&format!(
+            "aiwatch-tui: {} (--verbose or `aiwatch-tui check` shows each)",
+            commands::load_summary(library)
+        ));
     }
 }
 

@@ -30,7 +30,7 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
     let Some(path) = path else {
         return Config::built_in();
     };
-    let shown = path.display().to_string();
+    let shown = crate::content::load::tidy_path(path).display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         vec![Diagnostic {
             path: shown.clone(),
@@ -72,16 +72,79 @@ pub fn content_roots(
     roots
 }
 
-/// The language: `--lang`, the config's `language`, the locale, else English.
+/// The language the reader starts in, and whether the user chose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanguageChoice {
+    pub code: String,
+    /// Set by `--lang`, the config's `language`, or a locale naming a
+    /// language the reader speaks: then it beats the language remembered
+    /// from the last run. Otherwise the remembered one fills in.
+    pub chosen: bool,
+}
+
+/// `--lang` named a language the reader has no words for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--lang \"{given}\": no such language; available: {}", available.join(", "))]
+pub struct UnknownLanguage {
+    pub given: String,
+    pub available: Vec<String>,
+}
+
+/// The language: `--lang`, the config's `language`, the locale when it
+/// names a language we have, else English (not chosen: a remembered
+/// language may replace it).
+pub fn choose_language(
+    cli: Option<&str>,
+    config: &Config,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<LanguageChoice, UnknownLanguage> {
+    let available = crate::i18n::available_languages();
+    if let Some(flag) = cli {
+        let code = crate::content::index::primary_language(flag.trim());
+        if !available.iter().any(|a| *a == code) {
+            return Err(UnknownLanguage {
+                given: flag.to_owned(),
+                available: available.iter().map(|&a| a.to_owned()).collect(),
+            });
+        }
+        return Ok(LanguageChoice { code, chosen: true });
+    }
+    // The config's value was checked against the same list when it was read.
+    if let Some(code) = &config.language {
+        return Ok(LanguageChoice {
+            code: code.clone(),
+            chosen: true,
+        });
+    }
+    Ok(language_from_locale(&env)
+        .filter(|code| available.iter().any(|a| a == code))
+        .map_or_else(
+            || LanguageChoice {
+                code: "en".to_owned(),
+                chosen: false,
+            },
+            |code| LanguageChoice { code, chosen: true },
+        ))
+}
+
+/// The language as a code, for callers without a flag (SSH sessions): an
+/// unknown locale falls back to English.
 pub fn language(
     cli: Option<&str>,
     config: &Config,
     env: impl Fn(&str) -> Option<String>,
 ) -> String {
-    cli.map(|l| crate::content::index::primary_language(l.trim()))
-        .or_else(|| config.language.clone())
-        .or_else(|| language_from_locale(&env))
-        .unwrap_or_else(|| "en".to_owned())
+    choose_language(cli, config, env).map_or_else(|_| "en".to_owned(), |c| c.code)
+}
+
+/// The language the reader opens in: the chosen one when there is one,
+/// else the one the last run was left in (when we still speak it).
+pub fn starting_language(choice: &LanguageChoice, remembered: Option<&str>) -> String {
+    let available = crate::i18n::available_languages();
+    match remembered {
+        Some(code) if !choice.chosen && available.contains(&code) => code.to_owned(),
+        _ => choice.code.clone(),
+    }
 }
 
 /// `de_DE.UTF-8` -> `de`, from `LC_ALL`, `LC_MESSAGES` or `LANG` (first one set).
@@ -102,27 +165,77 @@ pub fn language_from_locale(env: &impl Fn(&str) -> Option<String>) -> Option<Str
 pub struct Startup {
     pub ctx: Context,
     pub language: String,
+    /// Whether the user chose the language (flag, config, locale), so it
+    /// beats the one remembered from the last run.
+    pub language_chosen: bool,
+}
+
+/// Why nothing could start; every variant is a usage or input error (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Config errors, each located; warnings of the same file among them, in line order.
+    #[error("the configuration has errors")]
+    Config(Vec<Diagnostic>),
+    #[error(transparent)]
+    Language(#[from] UnknownLanguage),
+    /// A content folder that was asked for is missing or not a folder.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Content(Vec<Diagnostic>),
 }
 
 /// Loads the config (errors stop here) and the content it names.
-pub fn start(sources: &Sources) -> Result<Startup, Vec<Diagnostic>> {
-    let config = load_config(config_path(sources.config.as_deref()).as_deref())?;
+pub fn start(sources: &Sources) -> Result<Startup, StartError> {
+    let config = load_config(config_path(sources.config.as_deref()).as_deref())
+        .map_err(StartError::Config)?;
     let roots = content_roots(&sources.content, sources.bundled, &config);
-    Ok(start_with(sources, config, &roots))
+    start_with(sources, config, &roots)
 }
 
 /// Loads `roots` under an already loaded config.
-pub fn start_with(sources: &Sources, mut config: Config, roots: &[ContentRoot]) -> Startup {
+pub fn start_with(
+    sources: &Sources,
+    mut config: Config,
+    roots: &[ContentRoot],
+) -> Result<Startup, StartError> {
+    let choice = choose_language(sources.lang.as_deref(), &config, |name| {
+        std::env::var(name).ok()
+    })?;
+    let missing = missing_roots(roots);
+    if !missing.is_empty() {
+        return Err(StartError::Content(missing));
+    }
     let library = load_library(roots, &config.actor_directory());
     let depth = config.color_depth(|name| std::env::var(name).ok());
     config.adapt_colors(depth);
-    let language = language(sources.lang.as_deref(), &config, |name| {
-        std::env::var(name).ok()
-    });
-    Startup {
+    Ok(Startup {
         ctx: Context::new(library, config),
-        language,
-    }
+        language: choice.code,
+        language_chosen: choice.chosen,
+    })
+}
+
+/// Content folders that do not exist or are not folders: asking for them
+/// is a mistake to stop on, not a library to show empty.
+pub fn missing_roots(roots: &[ContentRoot]) -> Vec<Diagnostic> {
+    roots
+        .iter()
+        .filter_map(|root| match root {
+            ContentRoot::Dir(dir) => {
+                let message = match std::fs::metadata(dir) {
+                    Ok(m) if m.is_dir() => return None,
+                    Ok(_) => "content folder is not a folder".to_owned(),
+                    Err(e) => format!("content folder cannot be read: {e}"),
+                };
+                Some(Diagnostic {
+                    path: crate::content::load::tidy_path(dir).display().to_string(),
+                    position: None,
+                    severity: Severity::Error,
+                    message,
+                })
+            }
+            ContentRoot::Bundled => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -52,6 +52,11 @@ pub enum Loaded {
     /// No state yet (first start).
     Nothing,
     State(SavedState),
+    /// The file was written by a newer version (its `version` is above
+    /// ours): it is left untouched and must not be overwritten.
+    Newer {
+        version: u32,
+    },
     /// The file was unreadable; it was moved to `moved_to` and the reader
     /// starts fresh. `reason` says what was wrong.
     Corrupt {
@@ -73,6 +78,9 @@ pub fn load(path: &Path) -> Loaded {
         }
     };
     match serde_json::from_slice::<SavedState>(&bytes) {
+        Ok(state) if state.version > VERSION => Loaded::Newer {
+            version: state.version,
+        },
         Ok(state) => Loaded::State(state),
         Err(e) => {
             let aside = aside_path(path);
@@ -85,8 +93,13 @@ pub fn load(path: &Path) -> Loaded {
     }
 }
 
+/// A temporary file untouched for this long belongs to no running writer:
+/// a save writes and renames it within moments.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 /// A writer killed between creating its temporary file and renaming it
-/// leaves the file behind; the next start clears them away.
+/// leaves the file behind; the next start clears away the old ones. A
+/// fresh one may be another reader's save in flight, and is left alone.
 fn remove_stale_temporaries(path: &Path) {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return;
@@ -95,9 +108,19 @@ fn remove_stale_temporaries(path: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
+    let now = std::time::SystemTime::now();
     for entry in entries.flatten() {
         let file = entry.file_name().to_string_lossy().into_owned();
-        if file.starts_with(&prefix) && Path::new(&file).extension().is_some_and(|e| e == "tmp") {
+        if !file.starts_with(&prefix) || Path::new(&file).extension().is_none_or(|e| e != "tmp") {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age >= STALE_AFTER);
+        if old {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -180,6 +203,39 @@ mod tests {
         assert_eq!(back, state);
         let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn only_old_temporaries_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let in_flight = dir.path().join(".state.json.4242.tmp");
+        let abandoned = dir.path().join(".state.json.17.tmp");
+        fs::write(&in_flight, "{").unwrap();
+        fs::write(&abandoned, "{").unwrap();
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        File::options()
+            .write(true)
+            .open(&abandoned)
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+        assert!(matches!(load(&path), Loaded::Nothing));
+        assert!(
+            in_flight.exists(),
+            "another process's save in flight is kept"
+        );
+        assert!(!abandoned.exists(), "an abandoned one is cleared away");
+    }
+
+    #[test]
+    fn a_file_from_a_newer_version_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let text = "{\"version\": 99, \"read\": [\"a|en|x\"], \"future\": true}";
+        fs::write(&path, text).unwrap();
+        assert!(matches!(load(&path), Loaded::Newer { version: 99 }));
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
     }
 
     #[test]

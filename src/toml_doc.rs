@@ -108,9 +108,10 @@ impl<'s> DocReader<'s> {
             return None;
         };
         if value.get_ref().trim().is_empty() {
+            let found = describe(&DeValue::String(value.get_ref().clone().into()));
             self.error(
                 value.span(),
-                format!("{context}\"{key}\": expected a non-empty string, found \"\""),
+                format!("{context}\"{key}\": expected a non-empty string, found {found}"),
             );
             return None;
         }

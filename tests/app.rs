@@ -294,21 +294,49 @@ fn every_size_down_to_one_by_one_draws_without_panic() {
 }
 
 #[test]
-fn a_key_flood_is_absorbed() {
+fn after_a_key_flood_the_reader_still_answers_every_key() {
     let mut app = bundled("en", 80, 24);
+    let total = app.edition.sections.len();
     let keys = [
         "j", "k", "d", "m", "tab", "pgdn", "G", "L", "?", "esc", "x", "enter", "space", "h",
     ];
     for i in 0..20_000 {
         let key = Key::parse(keys[i * 7 % keys.len()]).unwrap();
-        app.handle(Input::Key(key));
+        let effects = app.handle(Input::Key(key));
+        assert!(
+            !effects.contains(&aiwatch_tui::app::Effect::Quit),
+            "no key of the flood quits"
+        );
         if i % 1000 == 0 {
             app.handle(Input::Resize(40 + (i % 100) as u16, 10 + (i % 30) as u16));
         }
     }
-    app.handle(Input::Key(Key::plain(KeyCode::F(24))));
     app.handle(Input::Resize(80, 24));
-    assert!(!screen(&app).is_empty());
+    // The selection is a real row and on screen.
+    let cursor = app.timeline_cursor;
+    assert!(cursor.selected < app.timeline.len());
+    assert!(cursor.offset <= cursor.selected);
+    // A key bound to nothing changes nothing.
+    let before = screen(&app);
+    app.handle(Input::Key(Key::plain(KeyCode::F(24))));
+    assert_eq!(screen(&app), before);
+    // Back to everything, in English, in three keys or fewer: the state is sound.
+    press(&mut app, "esc esc x");
+    if app.edition.lang != "en" {
+        press(&mut app, "L");
+    }
+    while app.focus != Pane::Topics {
+        press(&mut app, "tab");
+    }
+    press(&mut app, "g");
+    assert_eq!(app.topic_choice(), TopicChoice::All);
+    assert_eq!(listed(&app).len(), total);
+    let text = screen(&app);
+    assert!(
+        text.contains(&format!("{total}/{total} sections")),
+        "{text}"
+    );
+    assert!(text.starts_with(" aiwatch"), "{text}");
 }
 
 #[test]

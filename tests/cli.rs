@@ -330,3 +330,209 @@ fn the_reader_refuses_to_draw_into_a_pipe() {
     assert!(stderr(&out).contains("standard output is not a terminal"));
     assert!(out.stdout.is_empty());
 }
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn article(id: &str, heading: &str) -> String {
+    format!(
+        "id = \"{id}\"\ntitle = \"T\"\npublished = 2025-01-10\n\n[[section]]\nheading = \"{heading}\"\nbody = \"Text.\"\n"
+    )
+}
+
+#[test]
+fn a_language_without_words_is_refused_with_the_available_ones() {
+    let out = run(&["--lang", "fr", "list", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty());
+    assert_eq!(
+        stderr(&out),
+        "aiwatch-tui: --lang \"fr\": no such language; available: de, en\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "c.toml", "language = \"xx-YY\"\n");
+    let out = run_in(dir.path(), &["--config", "c.toml", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("c.toml:1:12: error: \"language\": the reader has no words for \"xx-YY\"; available: \"auto\", \"de\", \"en\"\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_unknown_locale_falls_back_to_english() {
+    let out = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .args(["list", "--format", "json"])
+        .env("XDG_CONFIG_HOME", "/nonexistent-config")
+        .env("LANG", "fr_FR.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["lang"], "en");
+}
+
+#[test]
+fn a_content_folder_that_does_not_exist_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [&["list"][..], &["show", "x"], &["list", "--format", "json"]] {
+        let mut args = vec!["--content", "does-not-exist"];
+        args.extend_from_slice(command);
+        let out = run_in(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        assert!(stdout(&out).is_empty());
+        assert!(
+            stderr(&out)
+                .starts_with("aiwatch-tui: does-not-exist: error: content folder cannot be read: "),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn list_says_what_it_could_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..24 {
+        let text = if i % 2 == 0 {
+            article(&format!("a{i}"), "Fine")
+        } else {
+            "title = \n".to_owned()
+        };
+        write(dir.path(), &format!("news/a{i:02}.toml"), &text);
+    }
+    let out = run_in(dir.path(), &["--content", "news", "list"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out).lines().count(), 12);
+    assert_eq!(
+        stderr(&out),
+        "aiwatch-tui: content: 12 of 24 files skipped (--verbose or `aiwatch-tui check` shows each)\n"
+    );
+    let out = run_in(dir.path(), &["--content", "news", "--verbose", "list"]);
+    assert_eq!(stderr(&out).lines().count(), 12);
+    assert!(
+        stderr(&out).starts_with("news/a01.toml:1:9: error: "),
+        "{}",
+        stderr(&out)
+    );
+    // Nothing readable at all: not an empty success.
+    let broken = dir.path().join("broken");
+    write(&broken, "x.toml", "title = \n");
+    let out = run_in(dir.path(), &["--content", "broken", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("no content could be read"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_folder_given_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "news/a.toml", &article("a", "One"));
+    let out = run_in(
+        dir.path(),
+        &["--content", "news", "--content", "./news/", "list"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out).lines().count(), 1);
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn paths_in_messages_are_tidied() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "c3/x.toml", "title = \n");
+    std::fs::create_dir_all(dir.path().join("a/b/c")).unwrap();
+    let out = run_in(&dir.path().join("a/b/c"), &["check", "../../../c3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let canonical = std::fs::canonicalize(dir.path()).unwrap();
+    assert!(
+        stdout(&out).starts_with(&format!("{}/c3/x.toml:1:9: error: ", canonical.display())),
+        "{}",
+        stdout(&out)
+    );
+    let out = run_in(dir.path(), &["check", "./c3"]);
+    assert!(
+        stdout(&out).starts_with("c3/x.toml:1:9: error: "),
+        "{}",
+        stdout(&out)
+    );
+    // The config's path too.
+    write(dir.path(), "c.toml", "colour = 1\n");
+    let out = run_in(
+        &dir.path().join("a/b/c"),
+        &["--config", "../../../c.toml", "list", "--format", "tsv"],
+    );
+    assert!(
+        stderr(&out).starts_with(&format!("{}/c.toml:1:1: warning: ", canonical.display())),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn since_after_until_is_an_error() {
+    let out = run(&["list", "--since", "2025-02", "--until", "2025-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty());
+    assert_eq!(
+        stderr(&out),
+        "aiwatch-tui: --since 2025-02 is after --until 2025-01: no date can be both\n"
+    );
+    let out = run(&["list", "--since", "2025", "--until", "2025-01"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn the_man_page_is_one_complete_page() {
+    let out = run(&["man"]);
+    assert!(out.status.success());
+    let page = stdout(&out);
+    for section in [
+        ".SH OPTIONS",
+        ".SH COMMANDS",
+        ".SH KEYS",
+        ".SH CONFIGURATION",
+        ".SH FILES",
+        ".SH ENVIRONMENT",
+        ".SH \"EXIT STATUS\"",
+    ] {
+        assert!(page.contains(section), "{section} missing");
+    }
+    for command in ["check", "list", "show", "serve", "completions", "man"] {
+        assert!(
+            page.contains(&format!(".SS \"aiwatch\\-tui {command}")),
+            "{command} is not described"
+        );
+    }
+    // No sub-page that is not installed is named.
+    assert!(!page.contains("tui-check"), "refers to a sub-page");
+    assert!(!page.contains("\\-check(1)"), "refers to a sub-page");
+    // Keys come from the keymap, options from the definitions.
+    assert!(page.contains("\\fBq, ctrl\\-c\\fR"));
+    assert!(page.contains("\\fB\\-\\-since <DATE>\\fR"));
+}
+
+#[test]
+fn list_says_what_the_config_warns_about() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "c.toml", "langauge = \"de\"\n");
+    let out = run_in(
+        dir.path(),
+        &["--config", "c.toml", "list", "--format", "tsv"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        "c.toml:1:1: warning: unknown key `langauge`: did you mean `language`? (ignored)\n"
+    );
+}

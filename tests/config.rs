@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod common;
+
 use aiwatch_tui::action::Action;
 use aiwatch_tui::config::{Config, Role};
 use aiwatch_tui::input::{Key, KeyCode};
@@ -104,8 +106,8 @@ fn unknown_keys_warn_with_a_suggestion() {
         [
             "user.toml:1:1: warning: unknown key `langauge`: did you mean `language`? (ignored)",
             "user.toml:3:1: warning: [theme] unknown key `nmae`: did you mean `name`? (ignored)",
-            "user.toml:8:1: warning: actor 1: unknown key `alias`: did you mean `aliases`? (ignored)",
             "user.toml:5:1: warning: [keys] unknown action `move_dwon`: did you mean `move_down`? (ignored)",
+            "user.toml:8:1: warning: actor 1: unknown key `alias`: did you mean `aliases`? (ignored)",
         ]
     );
 }
@@ -141,11 +143,35 @@ fn unknown_keys_warn_with_a_suggestion() {
 )]
 #[case::key_bound_twice(
     "[keys]\nquit = [\"j\"]\n",
-    "user.toml:2:9: error: key `j` is bound to both `move_down` and `quit`: one key does one thing"
+    "user.toml:2:9: error: key `j` is bound to both `move_down` and `quit`: one key does one thing (also at <built-in config.toml>)"
 )]
 #[case::actor_key_taken(
     "[[actors]]\nname = \"Mistral\"\nkey = \"g\"\n",
-    "user.toml:3:7: error: key `g` is bound to both `top` and the actor \"Mistral\": one key does one thing"
+    "user.toml:3:7: error: key `g` is bound to both `top` and the actor \"Mistral\": one key does one thing (also at <built-in config.toml>)"
+)]
+#[case::key_conflict_caused_by_the_user(
+    "[keys]\nsearch = [\"q\"]\n",
+    "user.toml:2:11: error: key `q` is bound to both `search` and `quit`: one key does one thing (also at <built-in config.toml>)"
+)]
+#[case::actor_key_of_another_actor(
+    "[[actors]]\nname = \"Mistral\"\nkey = \"m\"\n",
+    "user.toml:3:7: error: key `m` is bound to both the actor \"Musk\" and the actor \"Mistral\": one key does one thing (also at <built-in config.toml>)"
+)]
+#[case::language_without_words(
+    "language = \"xx-YY\"\n",
+    "user.toml:1:12: error: \"language\": the reader has no words for \"xx-YY\"; available: \"auto\", \"de\", \"en\""
+)]
+#[case::language_fr(
+    "language = \"fr\"\n",
+    "user.toml:1:12: error: \"language\": the reader has no words for \"fr\"; available: \"auto\", \"de\", \"en\""
+)]
+#[case::new_actor_with_another_actors_alias(
+    "[[actors]]\nname = \"Grok Fans\"\naliases = [\"Fans\", \"xAI\"]\n",
+    "user.toml:3:20: error: actor \"Grok Fans\": \"xAI\" is an alias of \"Grok Fans\" and an alias of \"Musk\" (<built-in config.toml>): a name or alias belongs to one actor"
+)]
+#[case::actor_named_like_another_actors_alias(
+    "[[actors]]\nname = \"xAI\"\n",
+    "user.toml:2:8: error: actor \"xAI\": \"xAI\" is the name of \"xAI\" and an alias of \"Musk\" (<built-in config.toml>): a name or alias belongs to one actor"
 )]
 #[case::serve_listen(
     "[serve]\nlisten = \"localhost\"\n",
@@ -164,7 +190,12 @@ fn unknown_keys_warn_with_a_suggestion() {
     "user.toml:1:1: error: actor 1: missing required key \"name\": expected a non-empty string"
 )]
 fn config_errors_are_located(#[case] text: &str, #[case] expected: &str) {
-    let errors = user(text).unwrap_err();
+    // Places in the built-in file move when it is edited: compare without them.
+    let errors: Vec<String> = user(text)
+        .unwrap_err()
+        .into_iter()
+        .map(|e| without_built_in_positions(&e))
+        .collect();
     assert!(
         errors.contains(&expected.to_owned()),
         "expected\n  {expected}\ngot\n  {}",
@@ -193,4 +224,130 @@ fn serve_settings_come_from_the_command_line_then_the_config() {
         (options.limits.max_cols, options.limits.max_rows),
         (300, 100)
     );
+}
+
+#[test]
+fn every_problem_of_a_file_is_shown_in_line_order() {
+    let errors =
+        user("langauge = \"de\"\n[theme.styles]\nheading = \"#12\"\n[keys]\nmove_dwon = \"n\"\n")
+            .unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "user.toml:1:1: warning: unknown key `langauge`: did you mean `language`? (ignored)",
+            "user.toml:3:11: error: [theme.styles] `heading`: expected a colour as #rrggbb, found \"#12\"",
+            "user.toml:5:1: warning: [keys] unknown action `move_dwon`: did you mean `move_down`? (ignored)",
+        ]
+    );
+}
+
+#[test]
+fn a_theme_colour_for_an_actor_that_does_not_exist_is_a_warning() {
+    let config = user("[theme.actors]\nMuks = \"red\"\nOpenAI = \"lightgreen\"\n").unwrap();
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "user.toml:2:1: warning: [theme.actors] no actor named `Muks`; did you mean `Musk`? (ignored)"
+        ]
+    );
+}
+
+#[test]
+fn key_names_are_taken_as_documented_and_anything_else_is_said() {
+    let config =
+        user("[keys]\nquit = [\"Ctrl-C\", \"shift-1\", \"meta-q\", \"ctrl-q\"]\n").unwrap();
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "user.toml:2:9: warning: [keys] \"quit\": key `Ctrl-C` is read as `ctrl-shift-c`; write `ctrl-shift-c`, or the key you meant, as config.toml spells key names",
+            "user.toml:2:19: warning: [keys] \"quit\": key `shift-1` is read as `1`; write `1`, or the key you meant, as config.toml spells key names",
+            "user.toml:2:30: warning: [keys] \"quit\": key `meta-q` is read as `alt-q`; write `alt-q`, or the key you meant, as config.toml spells key names",
+        ]
+    );
+    assert_eq!(
+        config
+            .keymap
+            .action(&Key::new(KeyCode::Char('q'), true, false, false)),
+        Some(Action::Quit)
+    );
+}
+
+/// `<built-in config.toml>:12:3` -> `<built-in config.toml>`.
+fn without_built_in_positions(message: &str) -> String {
+    let tag = "<built-in config.toml>";
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(i) = rest.find(tag) {
+        out.push_str(&rest[..i + tag.len()]);
+        rest = rest[i + tag.len()..].trim_start_matches(|c: char| c == ':' || c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn actors_have_labels_per_language() {
+    let config = user(
+        "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\nlabels = { de = \"Mistral KI\", fr = \"Mistral IA\" }\n",
+    )
+    .unwrap();
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "user.toml:4:31: warning: actor \"Mistral\": \"labels\": the reader has no words for \"fr\"; available: \"de\", \"en\" (ignored)"
+        ]
+    );
+    let mistral = config.actors.last().unwrap();
+    assert_eq!(mistral.label("de"), "Mistral KI");
+    assert_eq!(mistral.label("en"), "Mistral");
+    let france = config.actors.iter().find(|a| a.name == "France").unwrap();
+    assert_eq!(
+        france.label("de"),
+        "Frankreich",
+        "the bundled actors have theirs"
+    );
+}
+
+#[test]
+fn the_german_reader_calls_actors_by_their_german_names() {
+    let mut app = common::bundled("de", 200, 50);
+    let text = common::screen(&app);
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.contains("f Frankreich") && header.contains("e Europa"),
+        "{header}"
+    );
+    assert!(
+        !text.contains("France") && !text.contains("Europe "),
+        "{text}"
+    );
+    common::press(&mut app, "?");
+    let help = common::screen(&app);
+    assert!(help.contains("Frankreich zeigen / ausblenden"), "{help}");
+    common::press(&mut app, "esc f");
+    let status = common::screen(&app);
+    let status = status.lines().last().unwrap();
+    assert!(status.contains("Frankreich"), "{status}");
+    common::press(&mut app, "c");
+    let chart = common::screen(&app);
+    assert!(chart.contains("f Frankreich"), "{chart}");
+    // The English reader keeps the English names.
+    let app = common::bundled("en", 200, 50);
+    assert!(
+        common::screen(&app)
+            .lines()
+            .next()
+            .unwrap()
+            .contains("f France")
+    );
+}
+
+#[test]
+fn an_actor_key_that_clashes_is_reported_once() {
+    let errors = user("[[actors]]\nname = \"Mistral\"\nkey = \"m\"\n").unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("user.toml:3:7: error: key `m` is bound to both the actor \"Musk\" and the actor \"Mistral\""));
 }

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -52,7 +54,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 )]
 #[case::empty_title(
     "empty-title.toml",
-    "1:9: error: \"title\": expected a non-empty string, found \"\""
+    "1:9: error: \"title\": expected a non-empty string, found \"   \""
 )]
 #[case::missing_published(
     "missing-published.toml",
@@ -293,4 +295,90 @@ fn unconfigured_tags_are_kept_as_their_own_actors() {
     assert_eq!(actors.len(), 1);
     assert_eq!(lib.actors[actors[0]].name, "Mistral");
     assert_eq!(lib.actors[actors[0]].configured, None);
+}
+
+#[test]
+fn a_hash_in_an_id_is_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.toml",
+        "id = \"a#1\"\ntitle = \"T\"\npublished = 2025-02-10\n[[section]]\nheading = \"H\"\n",
+    );
+    write(
+        dir.path(),
+        "b#2.toml",
+        "title = \"T\"\npublished = 2025-02-10\n[[section]]\nheading = \"H\"\n",
+    );
+    let lib = load_dir(dir.path());
+    assert_eq!((lib.files_loaded, lib.files_skipped), (0, 2));
+    assert_eq!(
+        messages(&lib, dir.path()),
+        [
+            "a.toml:1:6: error: \"id\": \"#\" separates an id from a section number (`show ID#N`), so an id cannot hold it; found \"a#1\"",
+            "b#2.toml:1:1: error: the file name makes the id \"b#2\", and \"#\" separates an id from a section number (`show ID#N`): rename the file or give an \"id\"",
+        ]
+    );
+}
+
+#[test]
+fn right_to_left_overrides_are_dropped_without_a_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.toml",
+        "title = \"\\u202eT\"\npublished = 2025-02-10\n[[section]]\nheading = \"\\u202e evil \\u2066heading\\u2069\"\nbody = \"\\u202eText.\"\n",
+    );
+    let lib = load_dir(dir.path());
+    assert_eq!(lib.files_loaded, 1);
+    assert_eq!(lib.sections[0].heading, "evil heading");
+    assert_eq!(lib.articles[0].title, "T");
+    assert_eq!(lib.sections[0].body[0].text(), "Text.");
+    assert_eq!(
+        messages(&lib, dir.path())[0],
+        "a.toml:1:9: warning: right-to-left override and isolate characters removed"
+    );
+}
+
+#[test]
+fn a_folder_given_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "news/a.toml",
+        "title = \"T\"\npublished = 2025-02-10\n[[section]]\nheading = \"H\"\n",
+    );
+    let news = dir.path().join("news");
+    let lib = load_roots(&[
+        ContentRoot::Dir(news.clone()),
+        ContentRoot::Dir(news.join("../news/")),
+        ContentRoot::Bundled,
+        ContentRoot::Bundled,
+    ]);
+    assert!(lib.diagnostics.is_empty(), "{:?}", lib.diagnostics);
+    assert_eq!(
+        lib.files_loaded, 15,
+        "one article and the bundled edition, once each"
+    );
+}
+
+#[test]
+fn an_unreadable_folder_is_counted_on_the_status_line_as_the_overlay_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("gone");
+    let mut app = common::app_with(
+        Config::built_in().unwrap(),
+        &[ContentRoot::Dir(missing)],
+        "en",
+        120,
+        40,
+    );
+    let text = common::screen(&app);
+    assert!(text.contains("⚠ 1 problem: press ! to see them"), "{text}");
+    common::press(&mut app, "!");
+    let text = common::screen(&app);
+    assert!(
+        text.contains("gone: error: cannot read content root"),
+        "{text}"
+    );
 }

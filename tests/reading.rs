@@ -406,13 +406,6 @@ fn clicks_focus_and_open_and_the_wheel_scrolls_under_the_pointer() {
 }
 
 #[test]
-fn mouse_capture_can_be_switched_off() {
-    let config = Config::load(Some(("user.toml", "mouse = false\n"))).unwrap();
-    assert!(!config.mouse);
-    assert!(Config::built_in().unwrap().mouse);
-}
-
-#[test]
 fn the_search_index_is_asked_for_with_the_first_frame_and_used_when_it_comes() {
     let (mut app, effects) = fresh();
     assert!(effects.contains(&Effect::BuildSearchIndex));

@@ -110,7 +110,11 @@ impl App {
                     .first()
                     .map(|k| format!("{k} "))
                     .unwrap_or_default();
-                let name = self.config().actors.get(a).map_or("", |x| x.name.as_str());
+                let name = self
+                    .config()
+                    .actors
+                    .get(a)
+                    .map_or("", |x| x.label(&self.edition.lang));
                 items.push(Span {
                     text: format!("{key}{name}"),
                     paint: Paint::Actor(a),

@@ -664,7 +664,7 @@ impl App {
                 } else {
                     &self.strings.ui.help_exclude
                 };
-                let what = fill(template, &[("actor", &actor.name)]);
+                let what = fill(template, &[("actor", actor.label(&self.edition.lang))]);
                 rows.push((format!("{key}{hide}"), what));
             }
         }

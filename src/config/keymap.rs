@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::action::Action;
-use crate::input::Key;
+use crate::input::{Key, KeyCode};
 
 #[derive(Debug, Clone, Default)]
 pub struct Keymap {
@@ -50,5 +50,100 @@ impl Keymap {
             .first()
             .map(ToString::to_string)
             .unwrap_or_default()
+    }
+}
+
+/// A key as config.toml documents it: `q`, `G`, `ctrl-c`, `alt-x`,
+/// `shift-up`, `space`, `enter`, `pgdn`, `f5`.
+pub fn config_name(key: Key) -> String {
+    let mut name = String::new();
+    if key.ctrl {
+        name.push_str("ctrl-");
+    }
+    if key.alt {
+        name.push_str("alt-");
+    }
+    if key.shift {
+        name.push_str("shift-");
+    }
+    match key.code {
+        KeyCode::Up => name.push_str("up"),
+        KeyCode::Down => name.push_str("down"),
+        KeyCode::Left => name.push_str("left"),
+        KeyCode::Right => name.push_str("right"),
+        _ => name.push_str(
+            &Key {
+                ctrl: false,
+                alt: false,
+                shift: false,
+                ..key
+            }
+            .to_string(),
+        ),
+    }
+    name
+}
+
+/// A warning when `text` is not how config.toml spells the key it was
+/// read as: `Ctrl-C` (read as `ctrl-shift-c`), `shift-1` (read as `1`),
+/// `meta-q` (read as `alt-q`). Nothing is reinterpreted silently.
+pub fn spelling_warning(text: &str, key: Key) -> Option<String> {
+    let name = config_name(key);
+    if text == name {
+        return None;
+    }
+    // `shift-g` is the documented long form of `G` (and `alt-shift-g` of `alt-G`).
+    if let Some((mods, letter)) = text.rsplit_once("shift-")
+        && letter.chars().count() == 1
+        && letter.chars().all(char::is_alphabetic)
+        && format!("{mods}{}", letter.to_uppercase()) == name
+    {
+        return None;
+    }
+    Some(format!(
+        "key `{}` is read as `{name}`; write `{name}`, or the key you meant, as config.toml spells key names",
+        crate::toml_doc::printable(text)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("q")]
+    #[case("G")]
+    #[case("shift-g")]
+    #[case("ctrl-c")]
+    #[case("ctrl-shift-c")]
+    #[case("alt-x")]
+    #[case("shift-up")]
+    #[case("shift-tab")]
+    #[case("alt-shift-g")]
+    #[case("space")]
+    #[case("pgdn")]
+    #[case("f12")]
+    #[case("!")]
+    #[case("?")]
+    fn documented_names_pass_silently(#[case] text: &str) {
+        let key = Key::parse(text).unwrap();
+        assert_eq!(spelling_warning(text, key), None, "{text}");
+    }
+
+    #[rstest]
+    #[case("Ctrl-C", "ctrl-shift-c")]
+    #[case("shift-1", "1")]
+    #[case("meta-q", "alt-q")]
+    #[case("Enter", "enter")]
+    #[case("backtab", "shift-tab")]
+    #[case("c-x", "ctrl-x")]
+    fn anything_reinterpreted_is_said(#[case] text: &str, #[case] read_as: &str) {
+        let key = Key::parse(text).unwrap();
+        let warning = spelling_warning(text, key).unwrap();
+        assert!(
+            warning.starts_with(&format!("key `{text}` is read as `{read_as}`")),
+            "{warning}"
+        );
     }
 }

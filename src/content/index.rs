@@ -23,6 +23,8 @@ pub struct Library {
     pub diagnostics: Vec<Diagnostic>,
     pub files_loaded: usize,
     pub files_skipped: usize,
+    /// Content folders (or folders below them) that could not be read.
+    pub folders_unreadable: usize,
     /// The language subtags present, sorted (`["de", "en"]`).
     languages: Vec<String>,
 }
@@ -44,7 +46,11 @@ impl Library {
         mut diagnostics: Vec<Diagnostic>,
         directory: &ActorDirectory,
     ) -> Self {
-        let mut lib = Self::default();
+        let mut lib = Self {
+            // What the loader passes in is about folders, not files.
+            folders_unreadable: diagnostics.len(),
+            ..Self::default()
+        };
         let mut interner = Interner::new(directory, &mut lib.actors);
         let mut topic_keys = TagCache::default();
         let mut seen: HashMap<(String, String), String> = HashMap::new();

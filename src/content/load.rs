@@ -35,22 +35,34 @@ enum FileSource {
 }
 
 /// Loads every root, in order. Problems end up in `Library::diagnostics`.
+/// A folder given twice (by any spelling) is read once.
 pub fn load_library(roots: &[ContentRoot], actors: &ActorDirectory) -> Library {
     let mut diagnostics = Vec::new();
     let mut pending = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut bundled_read = false;
     for root in roots {
         match root {
-            ContentRoot::Bundled => {
+            ContentRoot::Bundled if !bundled_read => {
+                bundled_read = true;
                 pending.extend(bundled::files().map(|(path, id, text)| PendingFile {
                     path,
                     default_id: id,
                     source: FileSource::Bundled(text),
                 }));
             }
-            ContentRoot::Dir(dir) => collect_dir(dir, &mut pending, &mut diagnostics),
+            ContentRoot::Bundled => {}
+            ContentRoot::Dir(dir) => {
+                let canonical = fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+                if seen.contains(&canonical) {
+                    continue;
+                }
+                seen.push(canonical);
+                collect_dir(&tidy_path(dir), &mut pending, &mut diagnostics);
+            }
         }
     }
-    let parsed = parse_all(&pending);
+    let parsed = parse_all(&pending, parse_one);
     Library::build(
         pending.iter().map(|p| p.path.as_str()).zip(parsed),
         diagnostics,
@@ -58,18 +70,69 @@ pub fn load_library(roots: &[ContentRoot], actors: &ActorDirectory) -> Library {
     )
 }
 
-/// Parses files on all cores; results keep the input order.
-fn parse_all(files: &[PendingFile]) -> Vec<ParsedFile> {
+/// A root as messages should show it: as given, unless it climbs with
+/// `..` or `.`; then relative to the working directory when it lies
+/// below it, else absolute.
+pub fn tidy_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let untidy = path
+        .components()
+        .any(|c| matches!(c, Component::ParentDir | Component::CurDir));
+    if !untidy {
+        return path.to_path_buf();
+    }
+    let Ok(absolute) = fs::canonicalize(path) else {
+        return path.to_path_buf();
+    };
+    let below_cwd = std::env::current_dir()
+        .and_then(fs::canonicalize)
+        .ok()
+        .and_then(|cwd| absolute.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    match below_cwd {
+        Some(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Some(rel) => rel,
+        None => absolute,
+    }
+}
+
+/// Parses files on all cores; results keep the input order, one per file,
+/// even when parsing a file panics (that file gets an error instead).
+fn parse_all(
+    files: &[PendingFile],
+    parse: impl Fn(&PendingFile) -> ParsedFile + Sync,
+) -> Vec<ParsedFile> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = files.len().div_ceil(threads).max(32);
+    let parse = &parse;
+    let guarded = move |file: &PendingFile| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse(file))).unwrap_or_else(
+            |_| ParsedFile {
+                article: None,
+                diagnostics: vec![whole_file_error(
+                    &file.path,
+                    "internal error while reading this file (file skipped); please report it",
+                )],
+            },
+        )
+    };
     std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(parse_one).collect::<Vec<_>>()))
+            .map(|part| {
+                (
+                    part,
+                    scope.spawn(move || part.iter().map(guarded).collect()),
+                )
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|(part, h)| {
+                // A thread can only fail outside `guarded` (out of memory):
+                // its files are still accounted for, each with an error.
+                h.join()
+                    .unwrap_or_else(|_| part.iter().map(guarded).collect::<Vec<_>>())
+            })
             .collect()
     })
 }
@@ -188,5 +251,49 @@ fn whole_file_error(path: &str, message: impl Into<String>) -> Diagnostic {
         position: None,
         severity: Severity::Error,
         message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(n: usize) -> Vec<PendingFile> {
+        (0..n)
+            .map(|i| PendingFile {
+                path: format!("f{i}.toml"),
+                default_id: format!("f{i}"),
+                source: FileSource::Bundled(""),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_parser_that_panics_keeps_every_result_on_its_own_path() {
+        let files = pending(100);
+        let results = parse_all(&files, |file| {
+            assert_ne!(file.path, "f7.toml", "a bug in the parser");
+            ParsedFile {
+                article: None,
+                diagnostics: vec![whole_file_error(&file.path, "parsed")],
+            }
+        });
+        assert_eq!(results.len(), files.len());
+        for (file, result) in files.iter().zip(&results) {
+            assert_eq!(result.diagnostics[0].path, file.path);
+        }
+        assert!(results[7].diagnostics[0].message.contains("internal error"));
+        assert_eq!(results[8].diagnostics[0].message, "parsed");
+    }
+
+    #[test]
+    fn paths_that_climb_are_tidied() {
+        let here = std::env::current_dir().unwrap();
+        let name = here.file_name().unwrap();
+        let climbing = Path::new("..").join(name).join("src");
+        assert_eq!(tidy_path(&climbing), Path::new("src"));
+        assert_eq!(tidy_path(Path::new("src")), Path::new("src"));
+        let outside = Path::new("..");
+        assert!(tidy_path(outside).is_absolute());
     }
 }

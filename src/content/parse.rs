@@ -97,13 +97,37 @@ fn read_article(
     let summary = optional_text(r, table, "summary", "");
     let (id, id_position) = match r.string(table, "id", "") {
         Some(id) if id.get_ref().trim().is_empty() => {
-            r.error(id.span(), "\"id\": expected a non-empty string, found \"\"");
+            let found = describe(&DeValue::String(id.get_ref().clone().into()));
+            r.error(
+                id.span(),
+                format!("\"id\": expected a non-empty string, found {found}"),
+            );
+            (String::new(), None)
+        }
+        Some(id) if id.get_ref().contains('#') => {
+            r.error(
+                id.span(),
+                format!(
+                    "\"id\": \"#\" separates an id from a section number (`show ID#N`), so an id cannot hold it; found {}",
+                    describe(&DeValue::String(id.get_ref().clone().into()))
+                ),
+            );
             (String::new(), None)
         }
         Some(id) => (
             clean(r, &id, false),
             Some(r.source.position(id.span().start)),
         ),
+        None if default_id.contains('#') => {
+            r.error(
+                0..0,
+                format!(
+                    "the file name makes the id \"{}\", and \"#\" separates an id from a section number (`show ID#N`): rename the file or give an \"id\"",
+                    crate::toml_doc::printable(default_id)
+                ),
+            );
+            (String::new(), None)
+        }
         None => (default_id.to_owned(), None),
     };
     let topics = read_tags(r, table, "topics", "");
@@ -304,7 +328,26 @@ fn clean(r: &mut DocReader<'_>, value: &Spanned<String>, keep_newlines: bool) ->
             "control characters replaced by visible symbols",
         );
     }
-    text
+    if !text.contains(is_bidi_control) {
+        return text;
+    }
+    // Overrides and isolates reorder what a terminal shows (and what a
+    // reader believes): dropped, with the space they would leave.
+    r.warn(
+        value.span(),
+        "right-to-left override and isolate characters removed",
+    );
+    let kept: String = text.chars().filter(|&c| !is_bidi_control(c)).collect();
+    if keep_newlines {
+        kept
+    } else {
+        kept.trim().to_owned()
+    }
+}
+
+/// U+202A-U+202E (embeddings, overrides) and U+2066-U+2069 (isolates).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Splits a body into paragraphs (blank-line separated, re-flowed) and list

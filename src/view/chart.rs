@@ -157,7 +157,7 @@ fn bar_lines(app: &App, area: Rect) -> Vec<Line<'static>> {
                         Span::styled("█".repeat(cells), series_style(app, series)),
                     ]);
                     if i == app.chart_cursor.selected {
-                        line = line.style(selection);
+                        line = super::highlight(line, selection);
                     }
                     lines.push(line);
                 }

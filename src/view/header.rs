@@ -76,7 +76,7 @@ fn actor_chips(app: &App, budget: usize) -> Vec<(String, Style)> {
         })
         .collect();
     let chip = |i: usize, key: &str, new: usize, fit: Fit| {
-        let name = app.config().actors[i].name.as_str();
+        let name = app.config().actors[i].label(&app.edition.lang);
         let name = match fit {
             Fit::Spaced | Fit::Snug => format!(" {name}"),
             Fit::Cut(n) => format!(" {}", truncate(name, n)),
@@ -95,7 +95,7 @@ fn actor_chips(app: &App, budget: usize) -> Vec<(String, Style)> {
     };
     let longest = actors
         .iter()
-        .map(|(i, ..)| app.config().actors[*i].name.width())
+        .map(|(i, ..)| app.config().actors[*i].label(&app.edition.lang).width())
         .max()
         .unwrap_or(0);
     let fits = [Fit::Spaced, Fit::Snug]
@@ -126,7 +126,11 @@ fn actor_chips(app: &App, budget: usize) -> Vec<(String, Style)> {
         if app.filter.is_active(*i) {
             style = style.patch(app.style(Role::FilterOn));
         } else if app.filter.is_excluded(*i) {
-            style = style.add_modifier(Modifier::CROSSED_OUT | Modifier::DIM);
+            // Muted (dim in `mono`) rather than faint: faint text in a
+            // colour can fall below any contrast the theme promises.
+            style = style
+                .patch(app.style(Role::Muted))
+                .add_modifier(Modifier::CROSSED_OUT);
         } else {
             style = style.patch(app.style(Role::FilterOff));
         }

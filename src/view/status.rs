@@ -162,7 +162,12 @@ pub fn filter_words(app: &App) -> String {
     let ui = &app.strings.ui;
     let names = |ids: &[usize]| -> Vec<&str> {
         ids.iter()
-            .filter_map(|&i| app.config().actors.get(i).map(|a| a.name.as_str()))
+            .filter_map(|&i| {
+                app.config()
+                    .actors
+                    .get(i)
+                    .map(|a| a.label(&app.edition.lang))
+            })
             .collect()
     };
     let shown = names(app.filter.active());
@@ -186,6 +191,20 @@ fn problems(app: &App, short: bool) -> Option<String> {
     let warnings =
         lib.diagnostics.iter().filter(|d| !d.is_error()).count() + app.config().warnings.len();
     let key = app.config().keymap.hint(Action::Warnings);
+    if lib.folders_unreadable > 0 {
+        // A folder that could not be read is an error, not a warning: count
+        // every problem, as many as the overlay lists.
+        let count = lib.diagnostics.len() + app.config().warnings.len();
+        let noun = if count == 1 {
+            &ui.problem
+        } else {
+            &ui.problems
+        };
+        return Some(fill(
+            &ui.problems_only,
+            &[("problems", &format!("{count} {noun}")), ("key", &key)],
+        ));
+    }
     let warning_count = app
         .strings
         .count(&ui.warning_count, &ui.warning_count_one, warnings);

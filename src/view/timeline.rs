@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::{empty_state, header::pane_title, pane_block};
+use super::{empty_state, header::pane_title, highlight, pane_block};
 use crate::action::Action;
 use crate::app::{App, Pane, TimelineRow, TimelineView};
 use crate::config::Role;
@@ -72,11 +72,14 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 TimelineRow::Section(s) => section_row(app, s, date_width, width),
             };
             if i == cursor.selected {
-                line.style(app.style(if focused {
-                    Role::Selection
-                } else {
-                    Role::SelectionInactive
-                }))
+                highlight(
+                    line,
+                    app.style(if focused {
+                        Role::Selection
+                    } else {
+                        Role::SelectionInactive
+                    }),
+                )
             } else {
                 line
             }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::{header::pane_title, pane_block};
+use super::{header::pane_title, highlight, pane_block};
 use crate::app::{App, Pane, TopicChoice};
 use crate::config::Role;
 use crate::text::truncate;
@@ -58,11 +58,14 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 Span::styled(format!("{count_text} "), app.style(count_role)),
             ]);
             if i == cursor.selected {
-                line = line.style(app.style(if focused {
-                    Role::Selection
-                } else {
-                    Role::SelectionInactive
-                }));
+                line = highlight(
+                    line,
+                    app.style(if focused {
+                        Role::Selection
+                    } else {
+                        Role::SelectionInactive
+                    }),
+                );
             }
             line
         })

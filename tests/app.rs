@@ -140,13 +140,38 @@ fn focus_cycles_with_tab_and_moves_with_h_and_l() {
     press(&mut app, "l");
     assert_eq!(app.focus, Pane::Reader, "l stops at the right edge");
     press(&mut app, "h h h");
+    assert_eq!(
+        app.focus,
+        Pane::Timeline,
+        "left of the reader: the timeline"
+    );
+    press(&mut app, "K");
+    assert_eq!(app.focus, Pane::Topics, "K: the pane above");
+    press(&mut app, "K h");
+    assert_eq!(app.focus, Pane::Topics, "nothing above or left of it");
+    // Topics is top left: the pane to its right is the reader, as drawn.
+    press(&mut app, "l");
+    assert_eq!(app.focus, Pane::Reader);
+    press(&mut app, "h J");
+    assert_eq!(app.focus, Pane::Timeline);
+    press(&mut app, "J");
+    assert_eq!(app.focus, Pane::Timeline, "nothing below it");
+    // One pane at a time: h and l walk the tabs.
+    app.handle(Input::Resize(60, 20));
+    press(&mut app, "h");
     assert_eq!(app.focus, Pane::Topics);
+    press(&mut app, "l l");
+    assert_eq!(app.focus, Pane::Reader);
+    // The help lists the new moves.
+    press(&mut app, "?");
+    let text = screen(&app);
+    assert!(text.contains("Pane above") || text.contains("K "), "{text}");
 }
 
 #[test]
 fn choosing_a_topic_narrows_the_timeline_and_the_reader_follows() {
     let mut app = bundled("en", 120, 40);
-    press(&mut app, "h g j j");
+    press(&mut app, "K g j j");
     let TopicChoice::Topic(topic) = app.topic_choice() else {
         panic!("a topic is selected")
     };
@@ -228,7 +253,7 @@ fn an_article_without_translation_is_shown_in_its_own_language() {
     }
     press(&mut app, "enter");
     assert_eq!(open_heading(&app), "Only in English");
-    assert!(screen(&app).contains("Nicht auf Deutsch verfügbar: angezeigt auf English."));
+    assert!(screen(&app).contains("Nicht auf Deutsch verfügbar: auf Englisch angezeigt."));
 }
 
 #[test]
@@ -446,4 +471,151 @@ fn the_loop_fires_timers_while_it_waits() {
     stopper.join().unwrap();
     let open = app.reader.open.unwrap();
     assert!(app.marks.is_read(open), "the read timer fired in the loop");
+}
+
+#[test]
+fn switching_language_keeps_topic_filters_search_and_open_section() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "K j j j j j");
+    let topic = app.topic_choice();
+    let TopicChoice::Topic(t) = topic else {
+        panic!("a topic is chosen")
+    };
+    let english_topic = app.library().topics[t].clone();
+    press(&mut app, "l d");
+    let open = app.reader.open.unwrap();
+    press(&mut app, "L");
+    let TopicChoice::Topic(de) = app.topic_choice() else {
+        panic!("still a topic after L, not All: {:?}", app.topic_choice())
+    };
+    assert_ne!(app.library().topics[de], english_topic, "the German topic");
+    assert!(!listed(&app).is_empty());
+    assert!(
+        app.filter.is_active(actor(&app, "DeepSeek")),
+        "the filter stays"
+    );
+    assert!(screen(&app).contains(&app.library().topics[de]));
+    press(&mut app, "L");
+    assert_eq!(app.topic_choice(), topic, "back to the same topic");
+    assert_eq!(app.reader.open, Some(open), "and the same section");
+    // A search is kept (and run again on the other edition).
+    press(&mut app, "x /");
+    for c in "deepseek".chars() {
+        app.handle(Input::Key(Key::char(c)));
+    }
+    press(&mut app, "enter L");
+    assert!(app.search.query.is_some());
+    assert!(screen(&app).contains("/deepseek"));
+}
+
+#[test]
+fn at_80_columns_the_header_shows_every_actor_key() {
+    let app = bundled("en", 80, 24);
+    let header = screen(&app).lines().next().unwrap().to_owned();
+    assert!(!header.contains('…'), "{header}");
+    for chip in ["m Musk", "o OpenAI", "d DeepSeek", "f France", "e Europe"] {
+        assert!(header.contains(chip), "{chip} in {header}");
+    }
+    // Narrower than that, names are shortened for all, keys stay.
+    let mut app = bundled("en", 80, 24);
+    app.handle(Input::Resize(80, 24));
+    let user = "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\ncolor = \"magenta\"\n[[actors]]\nname = \"Anthropic\"\nkey = \"t\"\ncolor = \"magenta\"\n";
+    let config = Config::load(Some(("user.toml", user))).unwrap();
+    let app = app_with(config, &[ContentRoot::Bundled], "en", 80, 24);
+    let header = screen(&app).lines().next().unwrap().to_owned();
+    for key in ["m ", "e ", "i ", "t "] {
+        assert!(header.contains(key), "{key} in {header}");
+    }
+}
+
+#[test]
+fn wide_terminals_get_three_columns_and_a_capped_measure() {
+    let mut app = bundled("en", 200, 50);
+    let text = screen(&app);
+    let titles = text.lines().nth(1).unwrap();
+    assert!(
+        titles.contains("Topics") && titles.contains("Timeline") && titles.contains("Reading"),
+        "{titles}"
+    );
+    assert_eq!(app.layout.topics.height, app.layout.timeline.height);
+    assert!(app.layout.timeline.width >= 60, "{:?}", app.layout);
+    for line in app.reader.lines.iter() {
+        let width: usize = line
+            .iter()
+            .map(|s| unicode_width::UnicodeWidthStr::width(s.text.as_str()))
+            .sum();
+        assert!(width <= 100, "{width}");
+    }
+    // h and l walk the three columns.
+    press(&mut app, "h");
+    assert_eq!(app.focus, Pane::Topics);
+    press(&mut app, "l l");
+    assert_eq!(app.focus, Pane::Reader);
+}
+
+#[test]
+fn actors_are_listed_in_the_configured_order_everywhere() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "d m");
+    assert!(screen(&app).contains("Showing Musk or DeepSeek"));
+    assert_eq!(
+        app.filter.active(),
+        [actor(&app, "Musk"), actor(&app, "DeepSeek")]
+    );
+    // Timeline markers: keys in config order on every row.
+    press(&mut app, "x");
+    let order: Vec<char> = app
+        .config()
+        .actors
+        .iter()
+        .enumerate()
+        .filter_map(|(i, _)| {
+            app.config()
+                .keymap
+                .keys(aiwatch_tui::action::Action::ToggleActor(i))
+                .first()
+                .map(|k| k.to_string().chars().next().unwrap())
+        })
+        .collect();
+    let text = screen(&app);
+    let timeline = app.layout.timeline;
+    for line in text
+        .lines()
+        .skip(usize::from(timeline.y) + 1)
+        .take(usize::from(timeline.height) - 2)
+    {
+        // "│• 10 Feb moa Heading": the markers follow the date.
+        let cells: Vec<char> = line.chars().collect();
+        let markers: Vec<char> = cells[10..13.min(cells.len())]
+            .iter()
+            .copied()
+            .filter(|c| order.contains(c))
+            .collect();
+        let mut sorted = markers.clone();
+        sorted.sort_by_key(|c| order.iter().position(|o| o == c));
+        assert_eq!(markers, sorted, "{line}");
+    }
+}
+
+#[test]
+fn the_help_overlay_at_40_columns_wraps_at_words() {
+    let mut app = bundled("en", 40, 12);
+    press(&mut app, "?");
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen.push_str(&screen(&app));
+        press(&mut app, "j");
+    }
+    let strings = app.strings.clone();
+    for action in aiwatch_tui::action::Action::BINDABLE {
+        for word in strings.action(*action).split_whitespace() {
+            assert!(
+                seen.contains(word),
+                "{word:?} of {action} shown whole: {seen}"
+            );
+        }
+    }
+    for word in strings.ui.tmux_clipboard.split_whitespace() {
+        assert!(seen.contains(word), "{word:?}");
+    }
 }

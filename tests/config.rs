@@ -247,7 +247,7 @@ fn every_problem_of_a_file_is_shown_in_line_order() {
 
 #[test]
 fn a_theme_colour_for_an_actor_that_does_not_exist_is_a_warning() {
-    let config = user("[theme.actors]\nMuks = \"red\"\nOpenAI = \"blue\"\n").unwrap();
+    let config = user("[theme.actors]\nMuks = \"red\"\nOpenAI = \"lightgreen\"\n").unwrap();
     let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         warnings,

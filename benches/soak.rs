@@ -169,66 +169,25 @@ async fn session(
     (times, false)
 }
 
-fn arg(args: &[String], name: &str, default: u64) -> u64 {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map_or(default, |v| v.parse().unwrap())
-}
-
-#[allow(clippy::too_many_lines)] // one run, start to table
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let n = arg(&args, "--sessions", 200) as usize;
-    let seconds = arg(&args, "--seconds", 600);
-    assert!(
-        (1..=MAX_SESSIONS).contains(&n),
-        "--sessions 1..={MAX_SESSIONS}"
-    );
-    assert!(
-        (1..=MAX_SECONDS).contains(&seconds),
-        "--seconds 1..={MAX_SECONDS}"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let log_path = dir.path().join("server.log");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--max-per-address",
-            "1000",
-            "--max-sessions",
-            "1000",
-            "--host-key",
-        ])
-        .arg(dir.path().join("host_key"))
-        .env("XDG_CONFIG_HOME", dir.path())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_secs(2)); // the search index is built
-    let pid = server.id();
-    let (threads_before, rss_before) = (proc_field(pid, "Threads:"), proc_field(pid, "VmRSS:"));
+/// One round: `n` sessions for `seconds`, then the wait for the server's
+/// threads to come back; gives the key times and (threads, RSS) after.
+fn round(
+    pid: u32,
+    n: usize,
+    seconds: u64,
+    port: u16,
+    threads_before: u64,
+    counts: &Arc<Counts>,
+    peak: &Arc<std::sync::Mutex<(u64, u64)>>,
+) -> (Vec<Duration>, (u64, u64)) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let counts = Arc::new(Counts::default());
     let until = Instant::now() + Duration::from_secs(seconds);
-    let peak = Arc::new(std::sync::Mutex::new((0u64, 0u64)));
-    let mut times = runtime.block_on(async {
+    let times = runtime.block_on(async {
         let sampler = {
-            let peak = Arc::clone(&peak);
+            let peak = Arc::clone(peak);
             tokio::spawn(async move {
                 while Instant::now() < until {
                     if let Ok(mut p) = peak.lock() {
@@ -241,7 +200,7 @@ fn main() {
         };
         let mut tasks = Vec::new();
         for i in 0..n {
-            let counts = Arc::clone(&counts);
+            let counts = Arc::clone(counts);
             tasks.push(tokio::spawn(async move {
                 let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((i as u64 + 1) * 0x1000_0001));
                 let mut times = Vec::new();
@@ -272,6 +231,73 @@ fn main() {
     }
     std::thread::sleep(Duration::from_secs(2));
     let (threads_after, rss_after) = (proc_field(pid, "Threads:"), proc_field(pid, "VmRSS:"));
+    (times, (threads_after, rss_after))
+}
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, |v| v.parse().unwrap())
+}
+
+#[allow(clippy::too_many_lines)] // one run, start to table
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n = arg(&args, "--sessions", 200) as usize;
+    let seconds = arg(&args, "--seconds", 600);
+    // Rounds against the same server: resident memory that grows from one
+    // round's end to the next is a leak; a level it keeps is the allocator.
+    let rounds = arg(&args, "--rounds", 1);
+    assert!(
+        (1..=MAX_SESSIONS).contains(&n),
+        "--sessions 1..={MAX_SESSIONS}"
+    );
+    assert!(
+        (1..=MAX_SECONDS).contains(&seconds),
+        "--seconds 1..={MAX_SECONDS}"
+    );
+    assert!((1..=10).contains(&rounds), "--rounds 1..=10");
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--max-per-address",
+            "1000",
+            "--max-sessions",
+            "1000",
+            "--host-key",
+        ])
+        .arg(dir.path().join("host_key"))
+        .env("XDG_CONFIG_HOME", dir.path())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(2)); // the search index is built
+    let pid = server.id();
+    let (threads_before, rss_before) = (proc_field(pid, "Threads:"), proc_field(pid, "VmRSS:"));
+    let counts = Arc::new(Counts::default());
+    let peak = Arc::new(std::sync::Mutex::new((0u64, 0u64)));
+    let mut times = Vec::new();
+    let mut after = Vec::new();
+    for _ in 0..rounds {
+        let (t, a) = round(pid, n, seconds, port, threads_before, &counts, &peak);
+        times.extend(t);
+        after.push(a);
+    }
+    let (threads_after, rss_after) = after.last().copied().unwrap_or_default();
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
     let panics = log.matches("event=panic").count();
     let reasons: Vec<String> = ["quit", "client_gone", "overrun", "panic", "idle"]
@@ -305,6 +331,13 @@ fn main() {
         counts.failed.load(Ordering::Relaxed),
         reasons.join(", ")
     );
+    if rounds > 1 {
+        let list: Vec<String> = after
+            .iter()
+            .map(|(t, r)| format!("{t} threads, {:.1} MiB", *r as f64 / 1024.0))
+            .collect();
+        println!("after each of {rounds} rounds: {}", list.join("; "));
+    }
     println!(
         "| sessions | seconds | threads before / peak / after | RSS before / peak / after | key-to-frame p50 | p90 | p99 | keys timed | panics |"
     );

@@ -324,3 +324,20 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     name.push(suffix);
     PathBuf::from(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_store_lives_in_the_data_folder() {
+        let path = default_path().unwrap();
+        assert!(path.ends_with("aiwatch-tui/library.sqlite"), "{path:?}");
+    }
+
+    #[test]
+    fn the_sidecars_sit_beside_the_store() {
+        let path = Path::new("/data/library.sqlite");
+        assert_eq!(sidecar(path, "-wal"), Path::new("/data/library.sqlite-wal"));
+    }
+}

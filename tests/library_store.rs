@@ -380,3 +380,34 @@ fn a_store_from_a_newer_schema_is_refused_and_left_untouched() {
         .collect();
     assert_eq!(dir_after, dir_before, "nothing moved aside or added");
 }
+
+/// Two threads with a connection each, as two processes would have.
+#[test]
+fn two_connections_syncing_at_once_both_finish_with_the_same_library() {
+    let f = Fixture::new();
+    for i in 0..40 {
+        write(
+            &f.content.join(format!("n{i:02}.toml")),
+            &article(&format!("n{i:02}"), "Heading"),
+            60,
+        );
+    }
+    let roots = f.roots();
+    let libraries: Vec<Library> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    LibraryStore::open_synced(&f.store, &roots, &ActorDirectory::default())
+                        .unwrap()
+                        .library
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let expected = f.loaded_from_files();
+    for library in &libraries {
+        same(library, &expected);
+    }
+    assert_eq!(f.sync().0.parsed, 0);
+}

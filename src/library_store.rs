@@ -34,6 +34,10 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    #[error(
+        "{path}: this is an SQLite database of another program, not an aiwatch-tui library store; it was left untouched: give another path"
+    )]
+    Foreign { path: PathBuf },
     #[error("{path}: cannot create the library store's folder: {source}")]
     CreateFolder {
         path: PathBuf,
@@ -109,14 +113,22 @@ impl LibraryStore {
             source,
         })?;
         match header {
-            Header::Version(found) if found > SCHEMA_VERSION => {
+            Header::Store {
+                application_id,
+                version,
+            } if is_foreign(application_id, version, 0) => {
+                return Err(StoreError::Foreign {
+                    path: path.to_path_buf(),
+                });
+            }
+            Header::Store { version: found, .. } if found > SCHEMA_VERSION => {
                 return Err(StoreError::NewerSchema {
                     path: path.to_path_buf(),
                     found,
                     supported: SCHEMA_VERSION,
                 });
             }
-            Header::Missing | Header::Version(_) => {}
+            Header::Missing | Header::Store { .. } => {}
             Header::NotAStore => moved_aside = Some(move_aside(path)?),
         }
         match Self::connect(path) {
@@ -183,6 +195,17 @@ impl LibraryStore {
         let found: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(wrap)?;
+        let application_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(wrap)?;
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(wrap)?;
+        if is_foreign(application_id, found, tables) {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+            });
+        }
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
                 path: path.to_path_buf(),
@@ -243,10 +266,22 @@ impl LibraryStore {
     }
 }
 
+/// Written into every store's header (`PRAGMA application_id`): "aiwt".
+pub const APPLICATION_ID: i32 = 0x6169_7774;
+
+/// Another program's database: a foreign application id, or none but a
+/// version or tables (an empty database is ours to fill).
+fn is_foreign(application_id: i32, version: i64, tables: i64) -> bool {
+    application_id != APPLICATION_ID && (application_id != 0 || version != 0 || tables != 0)
+}
+
 enum Header {
     /// No file, or an empty one: a new store.
     Missing,
-    Version(i64),
+    Store {
+        application_id: i32,
+        version: i64,
+    },
     NotAStore,
 }
 
@@ -268,9 +303,14 @@ fn read_header(path: &Path) -> std::io::Result<Header> {
     if head.len() < 100 || !head.starts_with(b"SQLite format 3\0") {
         return Ok(Header::NotAStore);
     }
-    // The user version: a big-endian 32-bit integer at offset 60.
-    let version = i32::from_be_bytes([head[60], head[61], head[62], head[63]]);
-    Ok(Header::Version(i64::from(version)))
+    // Big-endian 32-bit integers: the user version at offset 60, the
+    // application id at 68.
+    let field =
+        |at: usize| i32::from_be_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+    Ok(Header::Store {
+        application_id: field(68),
+        version: i64::from(field(60)),
+    })
 }
 
 /// Errors that mean the file is not a usable store, as opposed to a full

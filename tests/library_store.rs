@@ -411,3 +411,28 @@ fn two_connections_syncing_at_once_both_finish_with_the_same_library() {
     }
     assert_eq!(f.sync().0.parsed, 0);
 }
+
+#[test]
+fn another_programs_database_is_refused_and_left_untouched() {
+    let f = Fixture::new();
+    fs::create_dir_all(f.store.parent().unwrap()).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&f.store).unwrap();
+        conn.execute_batch("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine');")
+            .unwrap();
+    }
+    let before = fs::read(&f.store).unwrap();
+    let err = LibraryStore::open(&f.store).err().expect("refused");
+    assert!(matches!(err, StoreError::Foreign { .. }), "{err:?}");
+    assert!(err.to_string().contains("another program"), "{err}");
+    assert_eq!(fs::read(&f.store).unwrap(), before, "byte-identical");
+}
+
+#[test]
+fn an_empty_file_becomes_a_store() {
+    let f = Fixture::new();
+    fs::create_dir_all(f.store.parent().unwrap()).unwrap();
+    fs::write(&f.store, "").unwrap();
+    write(&f.content.join("a.toml"), &article("a", "A"), 60);
+    assert_eq!(f.sync().0.parsed, 1);
+}

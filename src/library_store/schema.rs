@@ -120,6 +120,7 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
     for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
         tx.execute_batch(migration)?;
     }
+    tx.pragma_update(None, "application_id", super::APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(Migrated::Current)

@@ -98,8 +98,8 @@ pub fn default_path() -> Option<PathBuf> {
 impl LibraryStore {
     /// Opens the store at `path`, creating it (and its folder) when missing
     /// and bringing its schema up to date. A file that is not a readable
-    /// store is moved aside and a new one created; one from a newer schema
-    /// is refused without being written.
+    /// store is moved aside and a new one created; one from a newer schema,
+    /// or another program's database, is refused without being written.
     pub fn open(path: &Path) -> Result<Opened, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(parent).map_err(|source| StoreError::CreateFolder {

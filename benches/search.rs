@@ -47,7 +47,7 @@ fn main() {
     // The reader builds the index on another thread right after start;
     // here it is built first, and timed on its own.
     let build = Instant::now();
-    let index = aiwatch_tui::app::search::build_index(app.library());
+    let index = aiwatch_tui::query::search::build_index(app.library());
     let build = build.elapsed();
     app.handle(Input::SearchIndex(std::sync::Arc::new(index)));
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();

@@ -23,6 +23,10 @@ pub enum Action {
     FocusLeft,
     /// Move focus one pane to the right.
     FocusRight,
+    /// Move focus to the pane above, where panes are stacked.
+    FocusUp,
+    /// Move focus to the pane below, where panes are stacked.
+    FocusDown,
     /// Move down one row (or scroll one line).
     MoveDown,
     /// Move up one row (or scroll one line).
@@ -79,6 +83,8 @@ impl Action {
         Self::FocusPrev,
         Self::FocusLeft,
         Self::FocusRight,
+        Self::FocusUp,
+        Self::FocusDown,
         Self::ClearFilters,
         Self::SwitchLanguage,
         Self::Search,
@@ -107,6 +113,8 @@ impl Action {
             Self::FocusPrev => "focus_prev",
             Self::FocusLeft => "focus_left",
             Self::FocusRight => "focus_right",
+            Self::FocusUp => "focus_up",
+            Self::FocusDown => "focus_down",
             Self::MoveDown => "move_down",
             Self::MoveUp => "move_up",
             Self::PageDown => "page_down",

@@ -3,12 +3,9 @@
 //! requests for the outside world leave as `Effect`s, and the view reads
 //! the state without changing it.
 
-pub mod chart;
-pub mod filter;
+mod activity;
 pub mod layout;
 pub mod marks;
-pub mod reflow;
-pub mod search;
 mod update;
 
 use std::collections::HashMap;
@@ -19,12 +16,17 @@ use ratatui::layout::Rect;
 use crate::config::Config;
 use crate::content::{Edition, Library, SectionId};
 use crate::i18n::{Locales, Strings};
+use crate::query::chart::Period;
+pub use crate::query::{ActorFilter, SearchQuery, TopicChoice};
+use crate::query::{chart, filter};
+use crate::reflow;
+pub use crate::reflow::{Line, Paint, Span};
 use crate::store::{SavedState, SavedView};
-pub use filter::{ActorFilter, TopicChoice};
+// The runtimes build the search index through this path.
+pub use crate::query::search;
+pub use activity::ChartFrame;
 pub use layout::{Layout, Mode, Pane};
 pub use marks::Marks;
-pub use reflow::{Line, Paint, Span};
-pub use search::SearchQuery;
 pub use update::overlay_width;
 
 /// What the app asks the outside world to do.
@@ -109,6 +111,9 @@ pub enum TimelineView {
     Chart,
 }
 
+/// Messages kept for the `!` overlay; older ones are dropped first.
+pub const MESSAGES_KEPT: usize = 100;
+
 /// How long a section stays open before it counts as read.
 pub const READ_AFTER_MS: u64 = 1500;
 
@@ -175,20 +180,32 @@ pub struct App {
     pub timeline_view: TimelineView,
     /// The topic list's entries for the edition (counts change, these do not).
     topic_entries: Vec<TopicChoice>,
+    /// The activity chart's numbers (built only while it is shown).
     pub chart: chart::Chart,
+    /// The chart's own cursor: a row of `chart.rows` (a month or week).
+    pub chart_cursor: ListCursor,
+    /// The chart's legend and footnote, laid out for the pane.
+    pub chart_frame: ChartFrame,
+    /// The month (or week) the timeline is narrowed to from the chart.
+    pub period: Option<Period>,
     pub focus: Pane,
     pub overlay: Option<Overlay>,
     pub layout: Layout,
     /// A short message for the status line (cleared by the next key).
     pub notice: Option<String>,
+    /// Every message shown this session, oldest first (bounded), so one
+    /// that went by or did not fit can be read again under `!`.
+    pub messages: Vec<String>,
     reflow_cache: HashMap<(SectionId, u16, String), Arc<Vec<Line>>>,
     /// Folded text of every section, built at the first search.
     search_index: Option<Arc<Vec<String>>>,
     /// The timer that will mark the open section read.
     read_timer: Option<(u64, SectionId)>,
     next_token: u64,
-    /// Effects produced outside `update` (timers), handed out by `handle`.
-    pending: Vec<Effect>,
+    /// Whether `Effect::BuildSearchIndex` was asked for (once, first input).
+    index_asked: bool,
+    /// The read timer last returned as `Effect::Timer` by `handle`.
+    timer_asked: Option<u64>,
     dirty: bool,
     quit: bool,
 }
@@ -228,19 +245,23 @@ impl App {
             timeline_view: TimelineView::List,
             topic_entries: Vec::new(),
             chart: chart::Chart::default(),
+            chart_cursor: ListCursor::default(),
+            chart_frame: ChartFrame::default(),
+            period: None,
             focus: Pane::Timeline,
             overlay: None,
             layout: Layout::default(),
             notice: None,
+            messages: Vec::new(),
             reflow_cache: HashMap::new(),
             search_index: None,
             read_timer: None,
             next_token: 0,
-            pending: Vec::new(),
+            index_asked: false,
+            timer_asked: None,
             dirty: true,
             quit: false,
         };
-        app.pending.push(Effect::BuildSearchIndex);
         app.topic_entries = filter::topic_entries(&app.ctx.library, &app.edition.sections);
         if let Some(view) = &view {
             app.apply_view(view);
@@ -353,8 +374,21 @@ impl App {
 
     /// Shows a short message in the status line (results of effects).
     pub fn notify(&mut self, message: impl Into<String>) {
-        self.notice = Some(message.into());
+        self.say(message.into());
         self.dirty = true;
+    }
+
+    /// Puts a message in the status line and keeps it in the message log.
+    fn say(&mut self, message: String) {
+        // A key pressed again says the same again: logged once.
+        if self.messages.last() != Some(&message) {
+            if self.messages.len() >= MESSAGES_KEPT {
+                self.messages.remove(0);
+            }
+            self.messages.push(message.clone());
+        }
+        self.notice = Some(message);
+        self.relayout_overlay();
     }
 
     /// The link of the open section (or its article), if it has one.
@@ -425,7 +459,19 @@ impl App {
         let chosen = self.topic_choice();
         let mut rows = Vec::new();
         let mut last: Option<(u16, Option<u8>)> = None;
-        for &s in self.visible.iter().filter(|&&s| self.in_topic(chosen, s)) {
+        let in_topic: Vec<SectionId> = self
+            .visible
+            .iter()
+            .copied()
+            .filter(|&s| self.in_topic(chosen, s))
+            .collect();
+        // The chart counts the list before any narrowing to one month.
+        self.rebuild_chart(&in_topic);
+        let period = self.period;
+        let narrowed = in_topic
+            .iter()
+            .filter(|&&s| period.is_none_or(|p| p.contains(lib.sections[s].date)));
+        for &s in narrowed {
             let date = lib.sections[s].date;
             let (year, month) = (date.year(), date.month());
             if last.map(|l| l.0) != Some(year) {
@@ -441,13 +487,6 @@ impl App {
             rows.push(TimelineRow::Section(s));
         }
         self.timeline = rows;
-        let listed: Vec<SectionId> = self.listed().collect();
-        let active = if self.filter.active().is_empty() {
-            Vec::new()
-        } else {
-            self.filter.active().to_vec()
-        };
-        self.chart = chart::build(&lib, &listed, &active, &self.strings);
         self.keep_reader_visible();
     }
 
@@ -495,21 +534,30 @@ impl App {
         self.follow_cursors();
     }
 
+    /// Shows a section in the reading pane. Opening alone does not count
+    /// as reading: the reader opens one by itself at start and after a
+    /// filter change; only the user's own opening starts the read timer.
     fn open_section(&mut self, section: Option<SectionId>, keep_scroll: bool) {
-        let changed = section != self.reader.open || self.read_timer.is_none();
+        if section != self.reader.open {
+            self.read_timer = None;
+        }
         self.reader.open = section;
         if !keep_scroll {
             self.reader.scroll = 0;
         }
         self.relayout_reader();
-        // Reading for a moment makes it read: ask for a timer.
-        if changed && let Some(s) = section.filter(|&s| !self.marks.is_read(s)) {
+    }
+
+    /// The user opened (or scrolled) the open section: reading it for a
+    /// moment makes it read, so ask for a timer unless one already runs.
+    fn start_read_timer(&mut self) {
+        let running = self
+            .read_timer
+            .is_some_and(|(_, s)| Some(s) == self.reader.open);
+        if !running && let Some(s) = self.reader.open.filter(|&s| !self.marks.is_read(s)) {
             self.next_token += 1;
+            // `handle` sees the new token and returns the timer effect.
             self.read_timer = Some((self.next_token, s));
-            self.pending.push(Effect::Timer {
-                after_ms: READ_AFTER_MS,
-                token: self.next_token,
-            });
         }
     }
 
@@ -607,10 +655,16 @@ impl App {
         crate::i18n::fill(
             &self.strings.ui.fallback,
             &[
-                ("lang", &locales.language_name(&self.edition.lang)),
+                // Named in the reader's language: "auf Englisch".
+                (
+                    "lang",
+                    &self.strings.language_name(&self.edition.lang, locales),
+                ),
                 (
                     "original",
-                    &locales.language_name(&crate::content::index::primary_language(lang)),
+                    &self
+                        .strings
+                        .language_name(&crate::content::index::primary_language(lang), locales),
                 ),
             ],
         )
@@ -652,6 +706,7 @@ impl App {
         );
         self.relayout_reader();
         self.follow_cursors();
+        self.relayout_chart();
         self.relayout_overlay();
         self.dirty = true;
     }

@@ -113,7 +113,7 @@ pub struct ListArgs {
 pub struct ServeArgs {
     /// Address and port to listen on; a public address must be given explicitly [default: `[serve] listen`, else 127.0.0.1:2222].
     #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<std::net::SocketAddr>,
+    pub listen: Option<String>,
 
     /// Host key (OpenSSH format); made (Ed25519, mode 0600) on first start [default: $XDG_DATA_HOME/aiwatch-tui/ssh_host_ed25519_key].
     #[arg(long, value_name = "PATH")]

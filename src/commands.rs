@@ -6,15 +6,14 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::app::filter::{ActorFilter, SectionQuery, TopicChoice};
-use crate::app::reflow::{self, Line};
-use crate::app::search::SearchQuery;
 use crate::cli::{CheckArgs, Format, ListArgs, ShowArgs, Sources};
 use crate::config::Config;
 use crate::content::{
     ActorId, Block, ContentRoot, Library, NewsDate, Precision, SectionId, tag_key,
 };
 use crate::diag::Diagnostic;
+use crate::query::{ActorFilter, SearchQuery, SectionQuery, TopicChoice};
+use crate::reflow::{self, Line};
 use crate::setup::{self, Startup};
 
 /// Exit status of a command.
@@ -270,7 +269,7 @@ pub fn list(
                     r.actors.join(", ")
                 );
                 match width {
-                    Some(w) => writeln!(out, "{}", crate::view::truncate(&line, w))?,
+                    Some(w) => writeln!(out, "{}", crate::text::truncate(&line, w))?,
                     None => writeln!(out, "{line}")?,
                 }
             }

@@ -2,6 +2,7 @@
 //! with the user's file laid over it key by key, checked with located
 //! errors and warnings, and resolved into runtime values. No terminal here.
 
+pub mod contrast;
 pub mod keymap;
 pub mod theme;
 
@@ -66,6 +67,9 @@ pub struct Config {
     pub keymap: Keymap,
     /// Warnings found while reading (errors make loading fail instead).
     pub warnings: Vec<Diagnostic>,
+    /// Actors (lowercased names) whose colour the user's `[[actors]]` set:
+    /// a built-in theme's colour for them does not apply.
+    own_actor_colors: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,16 +182,19 @@ struct Layer {
     keys: Vec<(Action, Vec<(Key, Origin)>)>,
 }
 
-/// Styles and actor colours laid over a theme.
+/// Styles and actor colours laid over a theme, each with where it was
+/// written and under which table (`[theme.styles]`), for warnings.
 #[derive(Default, Clone)]
 struct ThemeBody {
-    styles: Vec<(Role, Style)>,
+    styles: Vec<(Role, Style, Origin)>,
     actors: Vec<(String, Color, Origin)>,
+    /// The table they were read from (`theme`, `themes.NAME`).
+    section: String,
 }
 
 impl ThemeBody {
     fn apply(&self, theme: &mut Theme) {
-        for (role, style) in &self.styles {
+        for (role, style, _) in &self.styles {
             theme.patch(*role, *style);
         }
         for (name, color, _) in &self.actors {
@@ -262,8 +269,29 @@ impl Config {
     pub fn adapt_colors(&mut self, depth: ColorDepth) {
         self.theme.adapt(depth);
         for actor in &mut self.actors {
-            actor.color = theme::adapt_color(actor.color, depth);
+            let own = self.own_actor_colors.contains(&actor.name.to_lowercase());
+            actor.color = match self.theme.actor_color(&actor.name) {
+                _ if !self.theme.colored_actors => Color::Reset,
+                Some(color) => color,
+                None => self
+                    .theme
+                    .base_actor_color(&actor.name, depth)
+                    .filter(|_| !own)
+                    .unwrap_or_else(|| theme::adapt_color(actor.color, depth)),
+            };
         }
+    }
+
+    /// The actors' colours as the contrast audit takes them.
+    pub fn actor_colors(&self) -> Vec<contrast::ActorColor<'_>> {
+        self.actors
+            .iter()
+            .map(|a| contrast::ActorColor {
+                name: &a.name,
+                color: a.color,
+                keyed: a.key.is_some(),
+            })
+            .collect()
     }
 
     /// The colour depth for a terminal: the `color` setting, else what
@@ -295,6 +323,7 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         actors: Vec::new(),
         keymap: Keymap::default(),
         warnings: Vec::new(),
+        own_actor_colors: Vec::new(),
     };
     let mut keys: Vec<(Action, Vec<(Key, Origin)>)> = Vec::new();
     let mut actor_keys: Vec<Option<(Key, Origin)>> = Vec::new();
@@ -302,7 +331,14 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
     let mut overrides = Vec::new();
     let mut theme_defs: Vec<(String, ThemeDef)> = Vec::new();
     let mut theme_choice: Option<(String, Origin)> = None;
-    for layer in std::iter::once(default).chain(user) {
+    for (i, layer) in std::iter::once(default).chain(user).enumerate() {
+        if i > 0 {
+            config.own_actor_colors.extend(
+                (layer.actors.iter())
+                    .filter(|p| p.color.is_some())
+                    .map(|p| p.name.to_lowercase()),
+            );
+        }
         if let Some(language) = layer.language {
             config.language = (language != "auto").then_some(language);
         }
@@ -365,14 +401,8 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
     for body in &overrides {
         body.apply(&mut config.theme);
     }
-    for actor in &mut config.actors {
-        if let Some(color) = config.theme.actor_color(&actor.name) {
-            actor.color = color;
-        }
-        if !config.theme.colored_actors {
-            actor.color = Color::Reset;
-        }
-    }
+    color_actors(&mut config);
+    warn_unreadable(&config, &theme_defs, &overrides, diagnostics);
     // Bind actions in help order, then actor keys; a key bound twice is an error.
     keys.sort_by_key(|(a, _)| Action::BINDABLE.iter().position(|b| b == a));
     bind_keys(&mut config, keys, actor_keys, diagnostics);
@@ -492,6 +522,76 @@ fn apply_actor_patches(
             actor_keys[index] = Some((key, origin));
         }
     }
+}
+
+/// Each actor's colour: the theme's (`[theme.actors]`), else the user's
+/// `[[actors]]` colour, else the built-in theme's for a bundled actor,
+/// else the built-in `[[actors]]` colour.
+fn color_actors(config: &mut Config) {
+    for actor in &mut config.actors {
+        let own = config.own_actor_colors.contains(&actor.name.to_lowercase());
+        if let Some(color) = config.theme.actor_color(&actor.name) {
+            actor.color = color;
+        } else if let Some(color) = (config.theme)
+            .base_actor_color(&actor.name, ColorDepth::TrueColor)
+            .filter(|_| !own)
+        {
+            actor.color = color;
+        }
+        if !config.theme.colored_actors {
+            actor.color = Color::Reset;
+        }
+    }
+}
+
+/// Warns, at the user's line, about every pair of colours below its
+/// contrast limit (or two actors too alike) that the user's theme changes
+/// brought about. The theme is still used: the user may know their
+/// terminal's palette better than xterm's defaults.
+fn warn_unreadable(
+    config: &Config,
+    defs: &[(String, ThemeDef)],
+    overrides: &[ThemeBody],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    // The user's entries that shaped the chosen theme, later ones winning.
+    let chosen = defs
+        .iter()
+        .filter(|(n, _)| *n == config.theme.name)
+        .map(|(_, d)| &d.body);
+    let bodies: Vec<&ThemeBody> = chosen.chain(overrides).collect();
+    let user = |o: &Origin| !o.is_built_in();
+    let role_entry = |role: Role| {
+        (bodies.iter().rev())
+            .flat_map(|b| b.styles.iter().rev().map(move |e| (e, b)))
+            .find(|((r, _, o), _)| *r == role && user(o))
+            .map(|((_, _, o), b)| (o, format!("[{}.styles]", b.section)))
+    };
+    let actor_entry = |name: &str| {
+        (bodies.iter().rev())
+            .flat_map(|b| b.actors.iter().rev().map(move |e| (e, b)))
+            .find(|((n, _, o), _)| n.eq_ignore_ascii_case(name) && user(o))
+            .map(|((_, _, o), b)| (o, format!("[{}.actors]", b.section)))
+    };
+    let actors = config.actor_colors();
+    let mut found = Vec::new();
+    for finding in contrast::audit(&config.theme, &actors) {
+        // Where the user wrote the colour that made the pair: the later
+        // line of the two, so the message sits where the change was made.
+        let place = (finding.roles.iter().filter_map(|&r| role_entry(r)))
+            .chain(finding.actors.iter().filter_map(|a| actor_entry(a)))
+            .max_by_key(|(o, _)| o.position);
+        if let Some((at, table)) = place {
+            found.push(Diagnostic {
+                path: at.path.clone(),
+                position: Some(at.position),
+                severity: crate::diag::Severity::Warning,
+                message: format!("{table} {}", finding.describe()),
+            });
+        }
+    }
+    found.sort_by_key(|d| d.position);
+    diagnostics.extend(found);
 }
 
 /// Two actors claiming one name or alias would make tagging depend on
@@ -725,6 +825,11 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
     layer
 }
 
+/// The widest window a served session draws, whatever the config says.
+pub const MAX_WIDTH_BOUND: u16 = 500;
+/// The tallest window a served session draws, whatever the config says.
+pub const MAX_HEIGHT_BOUND: u16 = 200;
+
 /// `[keys]`: actions and their keys, each key with where it was written.
 fn read_keys(r: &mut DocReader<'_>, keys: &Table<'_>) -> Vec<(Action, Vec<(Key, Origin)>)> {
     let mut out = Vec::new();
@@ -786,7 +891,18 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
         .map(|p| expand_path(p.get_ref(), base));
     for key in &SERVE_KEYS[3..] {
         if let Some(n) = r.integer(table, key, "[serve] ") {
+            let bound = match *key {
+                "max_width" => u64::from(MAX_WIDTH_BOUND),
+                "max_height" => u64::from(MAX_HEIGHT_BOUND),
+                _ => u64::MAX,
+            };
             match u64::try_from(*n.get_ref()) {
+                Ok(v) if v > bound => r.error(
+                    n.span(),
+                    format!(
+                        "[serve] \"{key}\": at most {bound} (a hard bound of the server), found {v}"
+                    ),
+                ),
                 Ok(v) if v > 0 => serve.numbers.push(((*key).to_owned(), v)),
                 _ => r.error(
                     n.span(),
@@ -839,7 +955,10 @@ fn read_themes(r: &mut DocReader<'_>, root: &Table<'_>, layer: &mut Layer) {
 
 /// `styles` and `actors` of a `[theme]` or `[themes.NAME]` table.
 fn read_theme_body(r: &mut DocReader<'_>, table: &Table<'_>, section: &str) -> ThemeBody {
-    let mut body = ThemeBody::default();
+    let mut body = ThemeBody {
+        section: section.to_owned(),
+        ..ThemeBody::default()
+    };
     let context = format!("[{section}] ");
     if let Some(styles) = table_at(r, table, "styles", &context) {
         for (key, value) in styles {
@@ -858,7 +977,7 @@ fn read_theme_body(r: &mut DocReader<'_>, table: &Table<'_>, section: &str) -> T
                 continue;
             };
             if let Some(style) = read_style(r, value, &format!("[{section}.styles] `{name}`")) {
-                body.styles.push((role, style));
+                body.styles.push((role, style, origin(r, key.span())));
             }
         }
     }

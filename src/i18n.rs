@@ -21,6 +21,8 @@ pub struct Strings {
     pub months: Months,
     pub dates: Dates,
     pub actions: HashMap<String, String>,
+    /// Language names in this language, by code (`en = "Englisch"`).
+    pub languages: HashMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -94,6 +96,26 @@ pub struct Ui {
     pub state_corrupt: String,
     pub state_unwritable: String,
     pub new_since: String,
+    pub search_limit: String,
+    pub window_clamped: String,
+    pub bye_idle: String,
+    pub bye_shutdown: String,
+    pub bye_max_duration: String,
+    pub bye_failed: String,
+    pub bye_overrun: String,
+    pub matches_one: String,
+    pub sections_one: String,
+    pub all_read_one: String,
+    pub warning_count: String,
+    pub warning_count_one: String,
+    pub no_search: String,
+    pub nothing_listed: String,
+    pub messages_title: String,
+    pub problems_title: String,
+    pub chart_empty_months: String,
+    pub chart_empty_months_one: String,
+    pub chart_help: String,
+    pub chart_narrowed: String,
     pub problem: String,
     pub problems: String,
     pub problems_only: String,
@@ -301,6 +323,26 @@ impl Strings {
                 ("year", &year),
             ],
         )
+    }
+
+    /// `template` (or `one` when `n` is 1) with `{count}` filled in:
+    /// "1 match", "2 matches".
+    pub fn count(&self, template: &str, one: &str, n: usize) -> String {
+        let form = if n == 1 && !one.is_empty() {
+            one
+        } else {
+            template
+        };
+        fill(form, &[("count", &n.to_string())])
+    }
+
+    /// A language's name in this language (`en` in German: "Englisch"),
+    /// else its own name from `locales`, else its code.
+    pub fn language_name(&self, code: &str, locales: &Locales) -> String {
+        self.languages
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| locales.language_name(code))
     }
 
     pub fn month_name(&self, month: u8) -> &str {

@@ -56,6 +56,26 @@ pub enum Input {
     Mouse(Mouse),
     /// The search index, built in the background (`Effect::BuildSearchIndex`).
     SearchIndex(std::sync::Arc<Vec<String>>),
+    /// What became of an effect the outside world carried out.
+    Outcome(Outcome),
+}
+
+/// The result of an effect, reported back so the app (not the driver)
+/// decides what the user is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `Effect::Copy` went out as OSC 52; inside tmux it needs a setting.
+    Copied { bytes: usize, in_tmux: bool },
+    /// A browser was started for `Effect::OpenUrl`.
+    Opened,
+    /// No display for a browser: the link was copied instead.
+    NoDisplay,
+    /// The browser could not be started (the link was copied instead).
+    OpenFailed(String),
+    /// `Effect::Save` failed.
+    SaveFailed(String),
+    /// The client's window is larger than the server draws: clamped to this.
+    WindowClamped { width: u16, height: u16 },
 }
 
 /// What the mouse did, and where (column, row).

@@ -1,6 +1,7 @@
 //! aiwatch-tui: a terminal news reader for following the AI race.
 //!
-//! `content` and `config` load and check files; `app` holds the reader's
+//! `content` and `config` load and check files; `query` selects, searches
+//! and counts sections for the reader and the CLI alike; `app` holds the reader's
 //! state and logic without any I/O; `view` draws that state; `runtime`
 //! connects it to a terminal. Arrows point one way: `app` never sees a
 //! terminal, `view` never changes state.
@@ -16,6 +17,8 @@ pub mod i18n;
 pub mod input;
 pub mod library_store;
 pub mod manpage;
+pub mod query;
+pub mod reflow;
 pub mod runtime;
 pub mod serve;
 pub mod setup;

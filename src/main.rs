@@ -165,7 +165,7 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
         Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui serve: {e}"));
-            1
+            e.exit_code()
         }
     }
 }

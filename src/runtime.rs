@@ -1,7 +1,8 @@
 //! The loop that connects an app to a backend and an input source. It
-//! sleeps until input arrives, drains what is queued (capped, so a flood
-//! still draws), performs the effects the app asked for, and draws once if
-//! anything changed. Generic over the backend and over a `Driver` that
+//! sleeps until input arrives or a timer is due (timers are deadlines it
+//! keeps, not threads), drains what is queued (capped, so a flood still
+//! draws), performs the effects the app asked for, feeds their outcomes
+//! back to the app, and draws once if anything changed. Generic over the backend and over a `Driver` that
 //! knows the outside world, so tests, the local terminal and (later) SSH
 //! sessions run the same loop.
 
@@ -9,9 +10,10 @@ pub mod lean;
 pub mod local;
 pub mod osc;
 
+use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::mpsc::Receiver;
-use std::time::Instant;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
@@ -19,7 +21,7 @@ use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdat
 use ratatui::crossterm::{execute, queue};
 
 use crate::app::{App, Effect};
-use crate::input::Input;
+use crate::input::{Input, Outcome};
 use crate::view;
 
 /// Inputs handled before a frame is drawn, at most.
@@ -56,11 +58,15 @@ impl<W: Write> FrameSink for lean::LeanBackend<W> {
 }
 
 /// The outside world as the loop sees it: who performs effects, and what
-/// is written after a frame (hyperlinks).
+/// is written after a frame (hyperlinks). Timers and quitting are the
+/// loop's own business and never reach a driver.
 pub trait Driver<B: FrameSink> {
-    /// Carries out one effect (quitting is handled by the loop).
-    fn perform(&mut self, effect: Effect, app: &mut App, terminal: &mut Terminal<B>) {
-        let _ = (effect, app, terminal);
+    /// Carries out one effect. What became of it comes back as an input
+    /// (`Input::Outcome`), which the loop hands to the app: drivers never
+    /// change the app themselves.
+    fn perform(&mut self, effect: Effect, terminal: &mut Terminal<B>) -> Option<Input> {
+        let _ = (effect, terminal);
+        None
     }
 
     /// The drawable area changed (fixed viewports, such as SSH sessions,
@@ -76,8 +82,14 @@ pub trait Driver<B: FrameSink> {
     }
 
     /// The shortest time between two frames, if capped (SSH sessions).
-    fn frame_interval(&self) -> Option<std::time::Duration> {
+    fn frame_interval(&self) -> Option<Duration> {
         None
+    }
+
+    /// Whether the loop should end now, whatever is still queued (a
+    /// served session that the server ends while its queue is full).
+    fn should_stop(&self) -> bool {
+        false
     }
 
     /// Runs inside the frame, after ratatui has drawn it.
@@ -87,33 +99,17 @@ pub trait Driver<B: FrameSink> {
     }
 }
 
-/// Sends `Input::Timer(token)` back after `after_ms` milliseconds, from a
-/// thread of its own (how every driver carries out `Effect::Timer`).
-pub fn spawn_timer(inputs: std::sync::mpsc::Sender<Input>, after_ms: u64, token: u64) {
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(after_ms));
-        let _ = inputs.send(Input::Timer(token));
-    });
-}
-
-/// Puts `text` on the user's clipboard with OSC 52 and says so in the
-/// status line; `false` when nothing could be sent.
-pub fn copy_to_clipboard(out: &mut impl Write, text: &str, app: &mut App) -> bool {
-    let Some(sequence) = osc::copy_sequence(text) else {
-        return false;
-    };
-    let sent = out
-        .write_all(sequence.as_bytes())
+/// Puts `text` on the user's clipboard with OSC 52; what to tell the user,
+/// or `None` when nothing could be sent.
+pub fn copy_to_clipboard(out: &mut impl Write, text: &str, in_tmux: bool) -> Option<Outcome> {
+    let sequence = osc::copy_sequence(text)?;
+    out.write_all(sequence.as_bytes())
         .and_then(|()| out.flush())
-        .is_ok();
-    if sent {
-        let notice = crate::i18n::fill(
-            &app.strings.ui.copied,
-            &[("bytes", &text.len().to_string())],
-        );
-        app.notify(notice);
-    }
-    sent
+        .ok()?;
+    Some(Outcome::Copied {
+        bytes: text.len(),
+        in_tmux,
+    })
 }
 
 /// A driver that does nothing: for tests and benchmarks.
@@ -121,15 +117,74 @@ pub struct Quiet;
 
 impl<B: FrameSink> Driver<B> for Quiet {}
 
-/// Runs until the app quits or the input source closes.
+/// Timers the app asked for, as deadlines the loop waits on: no thread
+/// per timer. Bounded: past `MAX_TIMERS` the oldest request is dropped
+/// (the app only ever waits for its latest one).
+#[derive(Debug, Default)]
+pub struct Deadlines {
+    due: VecDeque<(Instant, u64)>,
+}
+
+/// Timers kept at once, at most.
+pub const MAX_TIMERS: usize = 64;
+
+impl Deadlines {
+    pub fn add(&mut self, at: Instant, token: u64) {
+        if self.due.len() >= MAX_TIMERS {
+            self.due.pop_front();
+        }
+        self.due.push_back((at, token));
+    }
+
+    /// The soonest deadline, if any.
+    pub fn next(&self) -> Option<Instant> {
+        self.due.iter().map(|(at, _)| *at).min()
+    }
+
+    /// Removes and returns the tokens due at `now`, in the order asked.
+    pub fn take_due(&mut self, now: Instant) -> Vec<u64> {
+        let mut fired = Vec::new();
+        self.due.retain(|&(at, token)| {
+            let due = at <= now;
+            if due {
+                fired.push(token);
+            }
+            !due
+        });
+        fired
+    }
+
+    pub fn len(&self) -> usize {
+        self.due.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.due.is_empty()
+    }
+}
+
+/// Runs `first` (the initial size, say), then until the app quits, the
+/// input source closes or the driver says stop. Sleeps until an input
+/// comes or the next timer is due.
 pub fn run<B: FrameSink>(
     terminal: &mut Terminal<B>,
     app: &mut App,
+    first: impl IntoIterator<Item = Input>,
     inputs: &Receiver<Input>,
     driver: &mut impl Driver<B>,
 ) -> Result<(), B::Error> {
+    let mut timers = Deadlines::default();
     let mut last_frame: Option<Instant> = None;
+    for input in first {
+        take(terminal, app, driver, &mut timers, input)?;
+    }
     loop {
+        for token in timers.take_due(Instant::now()) {
+            take(terminal, app, driver, &mut timers, Input::Timer(token))?;
+        }
+        if app.should_quit() || driver.should_stop() {
+            return Ok(());
+        }
         if app.take_dirty() {
             // A capped frame rate waits out the interval, taking what
             // arrives meanwhile into the same frame.
@@ -138,8 +193,8 @@ pub fn run<B: FrameSink>(
             {
                 std::thread::sleep(wait);
                 for input in inputs.try_iter().take(DRAIN_LIMIT) {
-                    take(terminal, app, driver, input)?;
-                    if app.should_quit() {
+                    take(terminal, app, driver, &mut timers, input)?;
+                    if app.should_quit() || driver.should_stop() {
                         return Ok(());
                     }
                 }
@@ -147,32 +202,49 @@ pub fn run<B: FrameSink>(
             draw_with(terminal, app, driver)?;
             last_frame = Some(Instant::now());
         }
-        let Ok(first) = inputs.recv() else {
-            return Ok(());
+        let received = match timers.next() {
+            Some(at) => inputs.recv_timeout(at.saturating_duration_since(Instant::now())),
+            None => inputs.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        let first = match received {
+            Ok(input) => input,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
         };
         for input in std::iter::once(first).chain(inputs.try_iter().take(DRAIN_LIMIT - 1)) {
-            take(terminal, app, driver, input)?;
-            if app.should_quit() {
+            take(terminal, app, driver, &mut timers, input)?;
+            if app.should_quit() || driver.should_stop() {
                 return Ok(());
             }
         }
     }
 }
 
-/// One input: resize the terminal if needed, update the app, perform the
-/// effects it returns (quitting is the loop's business).
+/// One input: resize the terminal if needed, update the app, keep the
+/// timers it asks for, and hand other effects to the driver, whose
+/// outcomes go back to the app (quitting is the loop's business).
 fn take<B: FrameSink>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     driver: &mut impl Driver<B>,
+    timers: &mut Deadlines,
     input: Input,
 ) -> Result<(), B::Error> {
     if let Input::Resize(w, h) = input {
         driver.resized(terminal, w, h)?;
     }
-    for effect in app.handle(input) {
-        if effect != Effect::Quit {
-            driver.perform(effect, app, terminal);
+    let mut queue = VecDeque::from([input]);
+    // Outcomes are few (one per effect) and make no effects of their own
+    // that come back again, so this ends.
+    while let Some(input) = queue.pop_front() {
+        for effect in app.handle(input) {
+            match effect {
+                Effect::Quit => {}
+                Effect::Timer { after_ms, token } => {
+                    timers.add(Instant::now() + Duration::from_millis(after_ms), token);
+                }
+                effect => queue.extend(driver.perform(effect, terminal)),
+            }
         }
     }
     Ok(())
@@ -192,4 +264,28 @@ fn draw_with<B: FrameSink>(
     terminal.draw(|frame| view::draw(app, frame))?;
     driver.after_draw(app, terminal)?;
     terminal.backend_mut().end_frame()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_fire_in_order_and_stay_bounded() {
+        let now = Instant::now();
+        let mut d = Deadlines::default();
+        d.add(now + Duration::from_millis(20), 2);
+        d.add(now + Duration::from_millis(10), 1);
+        assert_eq!(d.next(), Some(now + Duration::from_millis(10)));
+        assert!(d.take_due(now).is_empty());
+        assert_eq!(d.take_due(now + Duration::from_millis(15)), [1]);
+        assert_eq!(d.take_due(now + Duration::from_millis(30)), [2]);
+        assert!(d.is_empty());
+        for token in 0..1000 {
+            d.add(now, token);
+        }
+        assert_eq!(d.len(), MAX_TIMERS);
+        // The oldest requests went; the newest are kept.
+        assert_eq!(d.take_due(now).last(), Some(&999));
+    }
 }

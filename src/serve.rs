@@ -1,10 +1,13 @@
 //! `aiwatch-tui serve`: the reader served over SSH. Our own accept loop
-//! enforces connection limits before any handshake; russh runs each
-//! connection; every shell gets its own `App` (same library, config and
-//! themes) on its own thread, drawn through `LeanBackend` into the
-//! channel. The server's own terminal is never touched.
+//! enforces connection limits before any handshake (and says why in a
+//! form OpenSSH prints); russh runs each connection as a task, watched by
+//! one more task for the login, idle and length limits and shutdown;
+//! every shell gets its own `App` on one thread of its own (see `reader`).
+//! Every end is logged once with its reason. The server's own terminal is
+//! never touched.
 
 mod decode;
+mod reader;
 mod session;
 
 pub use decode::Decoder;
@@ -13,18 +16,19 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use russh::keys::{Algorithm, HashAlg, PrivateKey, PublicKey};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
 
 use crate::config::Config;
 use crate::content::Library;
 use crate::i18n::Locales;
-use session::Connection;
+use session::{Connection, Control, Phase};
 
 /// The limits every connection lives under. Defaults are safe for a
 /// public server on a small machine.
@@ -75,6 +79,10 @@ pub struct Shared {
     /// `None`: anyone may read; else only these keys.
     pub authorized: Option<Vec<PublicKey>>,
     index: OnceLock<Arc<Vec<String>>>,
+    /// Debug builds only, for tests: a key that makes a session panic
+    /// (`AIWATCH_TUI_TEST_PANIC_KEY`), to prove a panic ends only it.
+    #[cfg(debug_assertions)]
+    pub fault_key: Option<char>,
 }
 
 impl Shared {
@@ -91,36 +99,164 @@ pub struct ServeOptions {
     pub limits: Limits,
 }
 
-/// What a connection's watchdog looks at.
-#[derive(Debug)]
-pub struct Watch {
-    pub authenticated: AtomicBool,
-    pub last_input: Mutex<Instant>,
+/// Why a session or connection ended: one per end, `reason=` in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The reader quit (q).
+    Quit,
+    /// No input for the idle timeout.
+    Idle,
+    /// The session lasted the longest allowed.
+    MaxDuration,
+    /// The client went away (closed, killed, network).
+    ClientGone,
+    /// SIGTERM or Ctrl-C on the server.
+    ServerShutdown,
+    /// The session panicked; the server goes on.
+    Panic,
+    /// The client sent input faster than its reader takes it, or did not
+    /// read its output.
+    Overrun,
+    /// Not authenticated within the login timeout.
+    LoginTimeout,
 }
 
-impl Default for Watch {
-    fn default() -> Self {
-        Self {
-            authenticated: AtomicBool::new(false),
-            last_input: Mutex::new(Instant::now()),
+impl End {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Quit => "quit",
+            Self::Idle => "idle",
+            Self::MaxDuration => "max_duration",
+            Self::ClientGone => "client_gone",
+            Self::ServerShutdown => "server_shutdown",
+            Self::Panic => "panic",
+            Self::Overrun => "overrun",
+            Self::LoginTimeout => "login_timeout",
+        }
+    }
+
+    /// The disconnect message (in English: the SSH layer does not know
+    /// the client's language; the reader's own goodbye line does).
+    fn disconnect_text(self, limits: &Limits) -> String {
+        let text = match self {
+            Self::Quit => "goodbye".to_owned(),
+            Self::Idle => format!("idle for {}, goodbye", reader::human(limits.idle_timeout)),
+            Self::MaxDuration => format!(
+                "sessions last at most {}, goodbye",
+                reader::human(limits.max_duration)
+            ),
+            Self::ClientGone => "connection lost".to_owned(),
+            Self::ServerShutdown => "the server is shutting down, goodbye".to_owned(),
+            Self::Panic => "this session failed on the server".to_owned(),
+            Self::Overrun => "too much input too fast".to_owned(),
+            Self::LoginTimeout => format!(
+                "not authenticated within {}",
+                reader::human(limits.auth_timeout)
+            ),
+        };
+        format!("aiwatch-tui: {text}")
+    }
+}
+
+/// Start-up problems, each naming what failed. Configuration problems
+/// (exit status 2) are told apart from the rest (1).
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("bad listen address \"{text}\": {reason}")]
+    Listen { text: String, reason: String },
+    #[error("no place for the host key: pass --host-key PATH")]
+    NoHostKeyPath,
+    #[error("host key {path}: {source}")]
+    HostKey {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("authorized keys {path}: {source}")]
+    AuthorizedKeys {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("authorized keys {path}: no usable public key")]
+    NoKeys { path: PathBuf },
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ServeError {
+    /// 2 for what the operator's configuration got wrong, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Io(_) => 1,
+            _ => 2,
         }
     }
 }
 
-/// Every live session's handle, to say goodbye at shutdown.
-type Sessions = Arc<Mutex<HashMap<u64, russh::server::Handle>>>;
+/// Connections being served, per address and in all. An address leaves
+/// the table when its last connection ends, so refused and gone clients
+/// leave nothing behind; admission is constant-time.
+#[derive(Debug, Default)]
+struct Admission {
+    per_address: HashMap<IpAddr, usize>,
+    total: usize,
+}
 
-/// Runs one connection to its end under the time limits; returns why it ended.
+impl Admission {
+    /// Admits `ip` or says why not (nothing is recorded for a refusal).
+    fn admit(&mut self, ip: IpAddr, limits: &Limits) -> Result<(), &'static str> {
+        let mine = self.per_address.get(&ip).copied().unwrap_or(0);
+        if self.total >= limits.max_sessions {
+            return Err("the server is full, try again later");
+        }
+        if mine >= limits.max_per_address {
+            return Err("too many connections from your address");
+        }
+        self.per_address.insert(ip, mine + 1);
+        self.total += 1;
+        Ok(())
+    }
+
+    fn leave(&mut self, ip: IpAddr) {
+        if let Some(n) = self.per_address.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_address.remove(&ip);
+            }
+            self.total = self.total.saturating_sub(1);
+        }
+    }
+}
+
+/// Waits for a notification, or forever when there is nothing to wait on.
+async fn notified(notify: Option<Arc<Notify>>) {
+    match notify {
+        Some(n) => n.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How long a reader that ended by itself (quit, panic) leaves the
+/// connection to the client before the server closes it.
+const AFTER_SESSION: Duration = Duration::from_secs(2);
+
+/// Runs one connection to its end under the time limits; returns why it
+/// ended. Every path ends the reader (if one runs), lets its goodbye reach
+/// the client, joins its thread and logs `session_end` once.
 async fn serve_connection(
     config: Arc<russh::server::Config>,
     socket: tokio::net::TcpStream,
     handler: Connection,
-    limits: &Limits,
-    watch: &Watch,
-    sessions: &Sessions,
-) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let started = Instant::now();
+    control: Arc<Control>,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    peer: SocketAddr,
+) -> End {
+    let limits = &shared.limits;
     let running = match tokio::time::timeout(
         limits.auth_timeout,
         russh::server::run_stream(config, socket, handler),
@@ -128,62 +264,107 @@ async fn serve_connection(
     .await
     {
         Ok(Ok(running)) => running,
-        Ok(Err(e)) => return e.to_string(),
-        Err(_) => return "handshake timed out".to_owned(),
+        Ok(Err(e)) => {
+            log(&format!(
+                "event=handshake_failed peer={peer} error={}",
+                quote(&e.to_string())
+            ));
+            return End::ClientGone;
+        }
+        Err(_) => return End::LoginTimeout,
     };
     let handle = running.handle();
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    if let Ok(mut all) = sessions.lock() {
-        all.insert(id, handle.clone());
-    }
-    tokio::pin!(running);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let reason = loop {
+    let mut session = tokio::spawn(running);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    // The reader's own end (quit, panic, overrun), once it has happened.
+    let mut session_end: Option<(End, Instant)> = None;
+    let why = loop {
         tokio::select! {
-            result = &mut running => break result.map_or_else(|e| e.to_string(), |()| "closed".to_owned()),
+            _ = &mut session => break End::ClientGone,
+            _ = shutdown.changed() => break End::ServerShutdown,
+            () = notified(control.done()) => {
+                if let Some(reader) = control.close(End::Quit) {
+                    let end = join_reader(reader).await;
+                    log(&format!("event=session_end peer={peer} reason={} duration_s={}",
+                        end.name(), control.started.elapsed().as_secs()));
+                    session_end = Some((end, Instant::now()));
+                }
+            }
             _ = tick.tick() => {
-                let idle = watch.last_input.lock().map_or(Duration::ZERO, |t| t.elapsed());
-                // Each limit tells the client why, in one line.
-                let why = if !watch.authenticated.load(Ordering::Relaxed) && started.elapsed() > limits.auth_timeout {
-                    Some(format!("not authenticated within {} s", limits.auth_timeout.as_secs()))
-                } else if idle > limits.idle_timeout {
-                    Some(format!("idle for {} s", limits.idle_timeout.as_secs()))
-                } else if started.elapsed() > limits.max_duration {
-                    Some(format!("session longer than {} h", limits.max_duration.as_secs() / 3600))
-                } else {
-                    None
-                };
-                if let Some(why) = why {
-                    let _ = handle.disconnect(russh::Disconnect::ByApplication, format!("aiwatch-tui: {why}"), "en".into()).await;
-                    break why;
+                if let Some((end, at)) = session_end && at.elapsed() > AFTER_SESSION {
+                    break end;
+                }
+                let phase = control.phase();
+                if phase == Phase::AwaitingAuth && control.started.elapsed() > limits.auth_timeout {
+                    break End::LoginTimeout;
+                }
+                if phase != Phase::AwaitingAuth && control.idle() > limits.idle_timeout {
+                    break End::Idle;
+                }
+                if control.started.elapsed() > limits.max_duration {
+                    break End::MaxDuration;
                 }
             }
         }
     };
-    if let Ok(mut all) = sessions.lock() {
-        all.remove(&id);
+    if let Some(reader) = control.close(why) {
+        // Let the goodbye (terminal restored, reason) reach the client.
+        let _ = tokio::time::timeout(Duration::from_millis(800), reader.done.notified()).await;
+        let end = join_reader(reader).await;
+        log(&format!(
+            "event=session_end peer={peer} reason={} duration_s={}",
+            end.name(),
+            control.started.elapsed().as_secs()
+        ));
+        session_end = Some((end, Instant::now()));
+        // The channel is closed: OpenSSH leaves by itself once it has
+        // written what it got. A disconnect sent at once could overtake
+        // the goodbye on the client's screen, so it only follows a client
+        // that stays.
+        if why != End::ClientGone {
+            let _ = tokio::time::timeout(Duration::from_millis(500), &mut session).await;
+        }
     }
-    reason
+    if why != End::ClientGone && !session.is_finished() {
+        let _ = handle
+            .disconnect(
+                russh::Disconnect::ByApplication,
+                why.disconnect_text(limits),
+                "en".into(),
+            )
+            .await;
+        let _ = tokio::time::timeout(Duration::from_millis(200), &mut session).await;
+    }
+    session.abort();
+    session_end.map_or(why, |(end, _)| end)
 }
 
-/// SIGTERM or Ctrl-C: every session is told and closed, within two seconds.
-async fn goodbye(sessions: &Sessions) {
-    let handles: Vec<russh::server::Handle> = sessions
-        .lock()
-        .map(|all| all.values().cloned().collect())
-        .unwrap_or_default();
-    log(&format!("event=shutdown sessions={}", handles.len()));
-    // Each disconnect only queues a message to its session: one after
-    // another is quick, and the whole goodbye is bounded anyway.
-    let all = async {
-        for h in &handles {
-            let reason = "aiwatch-tui: the server is shutting down, goodbye".to_owned();
-            let _ = h
-                .disconnect(russh::Disconnect::ByApplication, reason, "en".into())
-                .await;
+/// Joins a reader's thread once it has finished, without blocking the
+/// runtime; one stuck past two seconds is left (and logged).
+async fn join_reader(reader: reader::Reader) -> End {
+    for _ in 0..200 {
+        if reader.is_finished() {
+            return reader.join();
         }
-    };
-    let _ = tokio::time::timeout(Duration::from_millis(1500), all).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    log("event=reader_stuck");
+    End::Panic
+}
+
+/// A value for the log: as is when it is one plain word, else quoted.
+pub fn quote(value: &str) -> String {
+    let clean: String = value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|&c| c != '"')
+        .take(200)
+        .collect();
+    if !clean.is_empty() && !clean.contains(' ') {
+        clean
+    } else {
+        format!("\"{clean}\"")
+    }
 }
 
 /// `$XDG_DATA_HOME/aiwatch-tui/ssh_host_ed25519_key`.
@@ -198,19 +379,21 @@ pub fn default_host_key() -> Option<PathBuf> {
     )
 }
 
+/// Widest and tallest window any server draws, whatever the config says:
+/// beyond this, layout arithmetic and memory are no longer small.
+pub const MAX_COLS_BOUND: u16 = crate::config::MAX_WIDTH_BOUND;
+pub const MAX_ROWS_BOUND: u16 = crate::config::MAX_HEIGHT_BOUND;
+
 /// The server's settings: the command line first, then `[serve]`, then
 /// the built-in defaults.
 pub fn options(
     args: &crate::cli::ServeArgs,
     config: &crate::config::ServeConfig,
-) -> Result<ServeOptions, String> {
+) -> Result<ServeOptions, ServeError> {
     let defaults = Limits::default();
     let number = |key: &str| config.number(key);
-    let listen = match (args.listen, &config.listen) {
-        (Some(addr), _) => addr,
-        (None, Some(text)) => text
-            .parse()
-            .map_err(|_| format!("bad [serve] listen \"{text}\""))?,
+    let listen = match (&args.listen, &config.listen) {
+        (Some(text), _) | (None, Some(text)) => resolve(text)?,
         (None, None) => SocketAddr::from(([127, 0, 0, 1], 2222)),
     };
     let host_key = args
@@ -218,7 +401,7 @@ pub fn options(
         .clone()
         .or_else(|| config.host_key.clone())
         .or_else(default_host_key)
-        .ok_or("no place for the host key: pass --host-key PATH")?;
+        .ok_or(ServeError::NoHostKeyPath)?;
     let as_usize = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
     let as_u16 = |v: u64| u16::try_from(v).unwrap_or(u16::MAX);
     let as_u32 = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
@@ -239,8 +422,14 @@ pub fn options(
         max_duration: number("session_hours").map_or(defaults.max_duration, |h| {
             Duration::from_secs(h.saturating_mul(3600))
         }),
-        max_cols: number("max_width").map_or(defaults.max_cols, as_u16),
-        max_rows: number("max_height").map_or(defaults.max_rows, as_u16),
+        // The config refuses larger values with their location; this
+        // bound holds whatever reaches here.
+        max_cols: number("max_width")
+            .map_or(defaults.max_cols, as_u16)
+            .min(MAX_COLS_BOUND),
+        max_rows: number("max_height")
+            .map_or(defaults.max_rows, as_u16)
+            .min(MAX_ROWS_BOUND),
         input_rate: number("input_rate").map_or(defaults.input_rate, as_u32),
         input_burst: number("input_burst").map_or(defaults.input_burst, as_u32),
         ..defaults
@@ -256,52 +445,121 @@ pub fn options(
     })
 }
 
+/// `HOST:PORT` to one address (`localhost:2222` too).
+fn resolve(text: &str) -> Result<SocketAddr, ServeError> {
+    use std::net::ToSocketAddrs;
+    let bad = |reason: String| ServeError::Listen {
+        text: text.to_owned(),
+        reason,
+    };
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let mut found = text
+        .to_socket_addrs()
+        .map_err(|e| bad(format!("{e}; expected ADDRESS:PORT such as 127.0.0.1:2222")))?;
+    found
+        .next()
+        .ok_or_else(|| bad("the name has no address".to_owned()))
+}
+
 /// One log line per event, `key=value`, to stderr.
 pub fn log(line: &str) {
     let _ = writeln!(std::io::stderr(), "aiwatch-tui serve: {line}");
 }
 
 /// Loads the host key, or makes an Ed25519 one (0600) on first start.
-pub fn host_key(path: &Path) -> std::io::Result<PrivateKey> {
+pub fn host_key(path: &Path) -> Result<PrivateKey, ServeError> {
+    let fail = |source: std::io::Error| ServeError::HostKey {
+        path: path.to_owned(),
+        source,
+    };
     if path.exists() {
         return russh::keys::load_secret_key(path, None)
-            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())));
+            .map_err(|e| fail(std::io::Error::other(e.to_string())));
     }
-    let key =
-        PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).map_err(std::io::Error::other)?;
+    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
+        .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(fail)?;
     }
     let text = key
         .to_openssh(russh::keys::ssh_key::LineEnding::LF)
-        .map_err(std::io::Error::other)?;
+        .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())?;
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(fail)?;
     Ok(key)
 }
 
-fn read_authorized(path: &Path) -> std::io::Result<Vec<PublicKey>> {
-    let text = std::fs::read_to_string(path)?;
-    let keys: Vec<PublicKey> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| PublicKey::from_openssh(l).ok())
-        .collect();
+/// The keys of an OpenSSH `authorized_keys` file. A line that is not a
+/// key is logged with its place and skipped, never silently.
+fn read_authorized(path: &Path) -> Result<Vec<PublicKey>, ServeError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ServeError::AuthorizedKeys {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut keys = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        match PublicKey::from_openssh(trimmed) {
+            Ok(key) => keys.push(key),
+            Err(e) => log(&format!(
+                "event=authorized_keys_skip path={} line={} col={} error={}",
+                quote(&path.display().to_string()),
+                n + 1,
+                line.len() - line.trim_start().len() + 1,
+                quote(&e.to_string())
+            )),
+        }
+    }
     if keys.is_empty() {
-        return Err(std::io::Error::other(format!(
-            "{}: no usable public key",
-            path.display()
-        )));
+        return Err(ServeError::NoKeys {
+            path: path.to_owned(),
+        });
     }
     Ok(keys)
 }
 
+/// Panics in sessions are caught there; this keeps the report one
+/// `key=value` line rather than the default text.
+fn install_panic_log() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        if thread.name().is_some_and(|n| n.starts_with("session ")) {
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(ToString::to_string)
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            log(&format!(
+                "event=panic thread={} location={} message={}",
+                quote(thread.name().unwrap_or_default()),
+                quote(&location),
+                quote(&message)
+            ));
+        } else {
+            previous(info);
+        }
+    }));
+}
+
 /// Runs the server until SIGTERM or Ctrl-C.
-pub fn run(options: &ServeOptions, library: Library, config: Config) -> std::io::Result<()> {
+pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(), ServeError> {
     let key = host_key(&options.host_key)?;
     let authorized = options
         .authorized_keys
@@ -311,7 +569,7 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> std::io:
     log(&format!(
         "event=start listen={} host_key={} fingerprint={} access={}",
         options.listen,
-        options.host_key.display(),
+        quote(&options.host_key.display().to_string()),
         key.public_key().fingerprint(HashAlg::Sha256),
         if authorized.is_some() {
             "authorized-keys"
@@ -319,6 +577,7 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> std::io:
             "anyone"
         }
     ));
+    install_panic_log();
     let limits = options.limits.clone();
     let shared = Arc::new(Shared {
         library: Arc::new(library),
@@ -327,6 +586,10 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> std::io:
         limits: limits.clone(),
         authorized,
         index: OnceLock::new(),
+        #[cfg(debug_assertions)]
+        fault_key: std::env::var("AIWATCH_TUI_TEST_PANIC_KEY")
+            .ok()
+            .and_then(|k| k.chars().next()),
     });
     let background = Arc::clone(&shared);
     std::thread::spawn(move || {
@@ -348,84 +611,159 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> std::io:
         ),
         ..Default::default()
     });
+    // Two workers: sessions are tasks, readers their own threads; the
+    // count stays fixed whatever clients do.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(accept_loop(options.listen, config, shared))
+    let listener = runtime.block_on(async {
+        TcpListener::bind(options.listen)
+            .await
+            .map_err(|source| ServeError::Bind {
+                address: options.listen,
+                source,
+            })
+    })?;
+    runtime.block_on(accept_loop(listener, config, shared))
 }
 
+/// How a refused connection is told why: our version line, then an SSH
+/// disconnect message in the clear (allowed before key exchange), which
+/// the stock OpenSSH client prints as "Received disconnect ...: REASON".
+fn refusal_bytes(reason: &str) -> Vec<u8> {
+    let mut payload = vec![1u8]; // SSH_MSG_DISCONNECT
+    payload.extend_from_slice(&11u32.to_be_bytes()); // by application
+    let text = format!("aiwatch-tui: {reason}");
+    payload.extend_from_slice(&(text.len() as u32).to_be_bytes());
+    payload.extend_from_slice(text.as_bytes());
+    payload.extend_from_slice(&2u32.to_be_bytes());
+    payload.extend_from_slice(b"en");
+    // Padding: at least 4 bytes, the whole packet a multiple of 8.
+    let mut padding = 8 - (5 + payload.len()) % 8;
+    if padding < 4 {
+        padding += 8;
+    }
+    let length = (1 + payload.len() + padding) as u32;
+    let mut out = b"SSH-2.0-aiwatch_tui\r\n".to_vec();
+    out.extend_from_slice(&length.to_be_bytes());
+    out.push(padding as u8);
+    out.extend_from_slice(&payload);
+    out.extend(std::iter::repeat_n(0u8, padding));
+    out
+}
+
+/// Refused connections told at once, at most; beyond, they are closed.
+const MAX_REFUSING: usize = 64;
+
 async fn accept_loop(
-    listen: SocketAddr,
+    listener: TcpListener,
     config: Arc<russh::server::Config>,
     shared: Arc<Shared>,
-) -> std::io::Result<()> {
-    let listener = TcpListener::bind(listen).await?;
+) -> Result<(), ServeError> {
     // The address really bound (port 0 asks the system for a free one).
     log(&format!(
         "event=listening address={}",
         listener.local_addr()?
     ));
-    let per_address: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
-    let sessions: Sessions = Arc::default();
-    let stop = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            _ = term.recv() => {},
-        }
-        Ok::<(), std::io::Error>(())
-    };
-    tokio::pin!(stop);
+    let admission: Arc<Mutex<Admission>> = Arc::default();
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let refusing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut backoff = Duration::from_millis(10);
     loop {
-        let (mut socket, peer) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            result = &mut stop => {
-                goodbye(&sessions).await;
-                return result;
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            Some(_) = connections.join_next() => continue,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+        };
+        let (mut socket, peer) = match accepted {
+            Ok(pair) => {
+                backoff = Duration::from_millis(10);
+                pair
+            }
+            Err(e) => {
+                // Out of file descriptors (or any other accept error):
+                // logged, then a pause that grows, and the server goes on.
+                let fds = matches!(e.raw_os_error(), Some(23 | 24));
+                log(&format!(
+                    "event=accept_error error={} pause_ms={}",
+                    quote(&e.to_string()),
+                    backoff.as_millis()
+                ));
+                tokio::time::sleep(backoff).await;
+                if fds {
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+                continue;
             }
         };
-        // Limits checked before any handshake: say why in one line.
-        let refusal = {
-            let mut counts = per_address
-                .lock()
-                .map_err(|_| std::io::Error::other("lock"))?;
-            let total: usize = counts.values().sum();
-            let mine = counts.entry(peer.ip()).or_default();
-            if total >= shared.limits.max_sessions {
-                Some("the server is full, try again later")
-            } else if *mine >= shared.limits.max_per_address {
-                Some("too many connections from your address")
-            } else {
-                *mine += 1;
-                None
+        // Limits checked before any handshake.
+        let admitted = admission
+            .lock()
+            .map_err(|_| ServeError::Io(std::io::Error::other("admission lock")))?
+            .admit(peer.ip(), &shared.limits);
+        if let Err(reason) = admitted {
+            log(&format!(
+                "event=refuse peer={peer} reason={}",
+                quote(reason)
+            ));
+            if refusing.load(Ordering::Relaxed) < MAX_REFUSING {
+                refusing.fetch_add(1, Ordering::Relaxed);
+                let refusing = Arc::clone(&refusing);
+                tokio::spawn(async move {
+                    let _ = socket.write_all(&refusal_bytes(reason)).await;
+                    let _ = socket.shutdown().await;
+                    // Read what the client sends until it closes, so our
+                    // message is not lost to a reset; a second at most.
+                    let mut sink = [0u8; 1024];
+                    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                        while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+                    })
+                    .await;
+                    refusing.fetch_sub(1, Ordering::Relaxed);
+                });
             }
-        };
-        if let Some(reason) = refusal {
-            log(&format!("event=refuse peer={peer} reason=\"{reason}\""));
-            let _ = socket
-                .write_all(format!("aiwatch-tui: {reason}\r\n").as_bytes())
-                .await;
             continue;
         }
         log(&format!("event=connect peer={peer}"));
         let config = Arc::clone(&config);
         let shared = Arc::clone(&shared);
-        let per_address = Arc::clone(&per_address);
-        let sessions = Arc::clone(&sessions);
-        tokio::spawn(async move {
-            let watch = Arc::new(Watch::default());
-            let handler = Connection::new(Arc::clone(&shared), peer, Arc::clone(&watch));
-            let reason =
-                serve_connection(config, socket, handler, &shared.limits, &watch, &sessions).await;
-            log(&format!("event=close peer={peer} reason=\"{reason}\""));
-            if let Ok(mut counts) = per_address.lock()
-                && let Some(n) = counts.get_mut(&peer.ip())
-            {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    counts.remove(&peer.ip());
-                }
-            }
+        let admission = Arc::clone(&admission);
+        let shutdown = shutdown_rx.clone();
+        connections.spawn(async move {
+            let control = Arc::new(Control::default());
+            let handler = Connection::new(Arc::clone(&shared), peer, Arc::clone(&control));
+            let why = serve_connection(
+                config,
+                socket,
+                handler,
+                Arc::clone(&control),
+                shared,
+                shutdown,
+                peer,
+            )
+            .await;
+            let addresses = admission.lock().map_or(0, |mut a| {
+                a.leave(peer.ip());
+                a.per_address.len()
+            });
+            log(&format!(
+                "event=close peer={peer} reason={} duration_s={} addresses={addresses}",
+                why.name(),
+                control.started.elapsed().as_secs()
+            ));
         });
     }
+    // SIGTERM or Ctrl-C: every session is told and closed, within two seconds.
+    log(&format!("event=shutdown sessions={}", connections.len()));
+    let _ = shutdown_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_millis(1800), async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    Ok(())
 }

@@ -1,6 +1,13 @@
 //! Terminal-safe text: every string that came from a file passes through
 //! here before it can reach a screen, so no control byte from content is
-//! ever written to the terminal as it is.
+//! ever written to the terminal as it is. Folding for search and fitting
+//! text into columns live beside it (`fold`, `fit`): pure string functions.
+
+pub mod fit;
+pub mod fold;
+
+pub use fit::{shorten, truncate};
+pub use fold::fold;
 
 /// Replaces control characters: tabs become spaces, newlines are kept only
 /// when `keep_newlines` (bodies), and every other C0, DEL and C1 control is

@@ -10,7 +10,6 @@ mod timeline;
 mod topics;
 
 pub use reader::{LinkSpan, link_spans};
-pub use topics::truncate;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -89,6 +88,18 @@ impl App {
                 .collect::<Vec<_>>(),
         )
     }
+}
+
+/// A selected row: the row's colours win over its spans' (which keep
+/// their bold and underline), so the text drawn on a selection is the
+/// selection's own pair, the one the theme's contrast was checked for.
+fn highlight(line: TextLine<'_>, row: Style) -> TextLine<'_> {
+    let mut line = line.style(row);
+    for span in &mut line.spans {
+        span.style.fg = row.fg.or(span.style.fg);
+        span.style.bg = row.bg.or(span.style.bg);
+    }
+    line
 }
 
 /// A pane's frame: rounded border, title, focus shown by colour.

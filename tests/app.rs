@@ -140,13 +140,38 @@ fn focus_cycles_with_tab_and_moves_with_h_and_l() {
     press(&mut app, "l");
     assert_eq!(app.focus, Pane::Reader, "l stops at the right edge");
     press(&mut app, "h h h");
+    assert_eq!(
+        app.focus,
+        Pane::Timeline,
+        "left of the reader: the timeline"
+    );
+    press(&mut app, "K");
+    assert_eq!(app.focus, Pane::Topics, "K: the pane above");
+    press(&mut app, "K h");
+    assert_eq!(app.focus, Pane::Topics, "nothing above or left of it");
+    // Topics is top left: the pane to its right is the reader, as drawn.
+    press(&mut app, "l");
+    assert_eq!(app.focus, Pane::Reader);
+    press(&mut app, "h J");
+    assert_eq!(app.focus, Pane::Timeline);
+    press(&mut app, "J");
+    assert_eq!(app.focus, Pane::Timeline, "nothing below it");
+    // One pane at a time: h and l walk the tabs.
+    app.handle(Input::Resize(60, 20));
+    press(&mut app, "h");
     assert_eq!(app.focus, Pane::Topics);
+    press(&mut app, "l l");
+    assert_eq!(app.focus, Pane::Reader);
+    // The help lists the new moves.
+    press(&mut app, "?");
+    let text = screen(&app);
+    assert!(text.contains("Pane above") || text.contains("K "), "{text}");
 }
 
 #[test]
 fn choosing_a_topic_narrows_the_timeline_and_the_reader_follows() {
     let mut app = bundled("en", 120, 40);
-    press(&mut app, "h g j j");
+    press(&mut app, "K g j j");
     let TopicChoice::Topic(topic) = app.topic_choice() else {
         panic!("a topic is selected")
     };
@@ -228,7 +253,7 @@ fn an_article_without_translation_is_shown_in_its_own_language() {
     }
     press(&mut app, "enter");
     assert_eq!(open_heading(&app), "Only in English");
-    assert!(screen(&app).contains("Nicht auf Deutsch verfügbar: angezeigt auf English."));
+    assert!(screen(&app).contains("Nicht auf Deutsch verfügbar: auf Englisch angezeigt."));
 }
 
 #[test]
@@ -348,4 +373,249 @@ fn hostile_bytes_in_content_and_file_names_never_reach_the_screen() {
     }
     let text = screen(&app);
     assert!(text.contains("H\u{241b}]52;c;SGVsbG8=\u{2407}"), "{text}");
+}
+
+/// Effects leave the core one way, as `handle`'s return value: the
+/// search index is asked for once, a read timer when a section opens; the
+/// timer's firing comes back as an input and marks the section read.
+#[test]
+fn effects_leave_only_through_handle_and_results_come_back_as_inputs() {
+    use aiwatch_tui::app::{Effect, READ_AFTER_MS};
+    let config = Config::built_in().unwrap();
+    let library =
+        aiwatch_tui::content::load_library(&[ContentRoot::Bundled], &config.actor_directory());
+    let ctx = aiwatch_tui::app::Context::new(library, config);
+    let mut app = aiwatch_tui::app::App::new(ctx, "en");
+    let first = app.handle(Input::Resize(120, 40));
+    assert_eq!(
+        first
+            .iter()
+            .filter(|e| **e == Effect::BuildSearchIndex)
+            .count(),
+        1
+    );
+    assert!(
+        !app.handle(Input::Resize(100, 30))
+            .contains(&Effect::BuildSearchIndex)
+    );
+    let effects = app.handle(Input::Key(Key::parse("u").unwrap()));
+    let token = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Timer { after_ms, token } if *after_ms == READ_AFTER_MS => Some(*token),
+            _ => None,
+        })
+        .expect("opening an unread section asks for a read timer");
+    let open = app.reader.open.unwrap();
+    assert!(!app.marks.is_read(open));
+    assert!(app.handle(Input::Timer(token)).is_empty());
+    assert!(app.marks.is_read(open));
+
+    // What became of an effect is an input too; the app words the notice.
+    app.handle(Input::Outcome(aiwatch_tui::input::Outcome::Copied {
+        bytes: 42,
+        in_tmux: false,
+    }));
+    assert_eq!(app.notice.as_deref(), Some("Link copied (42 bytes)."));
+    app.handle(Input::Outcome(aiwatch_tui::input::Outcome::WindowClamped {
+        width: 300,
+        height: 100,
+    }));
+    assert!(app.notice.as_deref().unwrap().contains("300x100"));
+}
+
+/// The search line takes 200 characters; more are refused with a notice
+/// on the status line, where it can be seen past the long line.
+#[test]
+fn the_search_line_is_capped_and_says_so() {
+    let mut app = bundled("en", 100, 30);
+    press(&mut app, "/");
+    for _ in 0..5_000 {
+        app.handle(Input::Key(Key::new(
+            KeyCode::Char('x'),
+            false,
+            false,
+            false,
+        )));
+    }
+    assert_eq!(app.search.text.chars().count(), 200);
+    let shown = screen(&app);
+    assert!(
+        shown.contains("Search text is limited to 200 characters."),
+        "{shown}"
+    );
+    press(&mut app, "backspace y");
+    assert_eq!(app.search.text.chars().count(), 200);
+    assert!(app.search.text.ends_with('y'));
+}
+
+/// The loop keeps timers as deadlines: the read mark arrives while the
+/// loop waits for input, with no thread of its own.
+#[test]
+fn the_loop_fires_timers_while_it_waits() {
+    use aiwatch_tui::runtime::{self, Quiet};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let config = Config::built_in().unwrap();
+    let library =
+        aiwatch_tui::content::load_library(&[ContentRoot::Bundled], &config.actor_directory());
+    let mut app = aiwatch_tui::app::App::new(aiwatch_tui::app::Context::new(library, config), "en");
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        let _ = tx.send(Input::Stop);
+    });
+    let first = [Input::Resize(100, 30), Input::Key(Key::parse("u").unwrap())];
+    runtime::run(&mut terminal, &mut app, first, &rx, &mut Quiet).unwrap();
+    stopper.join().unwrap();
+    let open = app.reader.open.unwrap();
+    assert!(app.marks.is_read(open), "the read timer fired in the loop");
+}
+
+#[test]
+fn switching_language_keeps_topic_filters_search_and_open_section() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "K j j j j j");
+    let topic = app.topic_choice();
+    let TopicChoice::Topic(t) = topic else {
+        panic!("a topic is chosen")
+    };
+    let english_topic = app.library().topics[t].clone();
+    press(&mut app, "l d");
+    let open = app.reader.open.unwrap();
+    press(&mut app, "L");
+    let TopicChoice::Topic(de) = app.topic_choice() else {
+        panic!("still a topic after L, not All: {:?}", app.topic_choice())
+    };
+    assert_ne!(app.library().topics[de], english_topic, "the German topic");
+    assert!(!listed(&app).is_empty());
+    assert!(
+        app.filter.is_active(actor(&app, "DeepSeek")),
+        "the filter stays"
+    );
+    assert!(screen(&app).contains(&app.library().topics[de]));
+    press(&mut app, "L");
+    assert_eq!(app.topic_choice(), topic, "back to the same topic");
+    assert_eq!(app.reader.open, Some(open), "and the same section");
+    // A search is kept (and run again on the other edition).
+    press(&mut app, "x /");
+    for c in "deepseek".chars() {
+        app.handle(Input::Key(Key::char(c)));
+    }
+    press(&mut app, "enter L");
+    assert!(app.search.query.is_some());
+    assert!(screen(&app).contains("/deepseek"));
+}
+
+#[test]
+fn at_80_columns_the_header_shows_every_actor_key() {
+    let app = bundled("en", 80, 24);
+    let header = screen(&app).lines().next().unwrap().to_owned();
+    assert!(!header.contains('…'), "{header}");
+    for chip in ["m Musk", "o OpenAI", "d DeepSeek", "f France", "e Europe"] {
+        assert!(header.contains(chip), "{chip} in {header}");
+    }
+    // Narrower than that, names are shortened for all, keys stay.
+    let mut app = bundled("en", 80, 24);
+    app.handle(Input::Resize(80, 24));
+    let user = "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\ncolor = \"magenta\"\n[[actors]]\nname = \"Anthropic\"\nkey = \"t\"\ncolor = \"magenta\"\n";
+    let config = Config::load(Some(("user.toml", user))).unwrap();
+    let app = app_with(config, &[ContentRoot::Bundled], "en", 80, 24);
+    let header = screen(&app).lines().next().unwrap().to_owned();
+    for key in ["m ", "e ", "i ", "t "] {
+        assert!(header.contains(key), "{key} in {header}");
+    }
+}
+
+#[test]
+fn wide_terminals_get_three_columns_and_a_capped_measure() {
+    let mut app = bundled("en", 200, 50);
+    let text = screen(&app);
+    let titles = text.lines().nth(1).unwrap();
+    assert!(
+        titles.contains("Topics") && titles.contains("Timeline") && titles.contains("Reading"),
+        "{titles}"
+    );
+    assert_eq!(app.layout.topics.height, app.layout.timeline.height);
+    assert!(app.layout.timeline.width >= 60, "{:?}", app.layout);
+    for line in app.reader.lines.iter() {
+        let width: usize = line
+            .iter()
+            .map(|s| unicode_width::UnicodeWidthStr::width(s.text.as_str()))
+            .sum();
+        assert!(width <= 100, "{width}");
+    }
+    // h and l walk the three columns.
+    press(&mut app, "h");
+    assert_eq!(app.focus, Pane::Topics);
+    press(&mut app, "l l");
+    assert_eq!(app.focus, Pane::Reader);
+}
+
+#[test]
+fn actors_are_listed_in_the_configured_order_everywhere() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "d m");
+    assert!(screen(&app).contains("Showing Musk or DeepSeek"));
+    assert_eq!(
+        app.filter.active(),
+        [actor(&app, "Musk"), actor(&app, "DeepSeek")]
+    );
+    // Timeline markers: keys in config order on every row.
+    press(&mut app, "x");
+    let order: Vec<char> = app
+        .config()
+        .actors
+        .iter()
+        .enumerate()
+        .filter_map(|(i, _)| {
+            app.config()
+                .keymap
+                .keys(aiwatch_tui::action::Action::ToggleActor(i))
+                .first()
+                .map(|k| k.to_string().chars().next().unwrap())
+        })
+        .collect();
+    let text = screen(&app);
+    let timeline = app.layout.timeline;
+    for line in text
+        .lines()
+        .skip(usize::from(timeline.y) + 1)
+        .take(usize::from(timeline.height) - 2)
+    {
+        // "│• 10 Feb moa Heading": the markers follow the date.
+        let cells: Vec<char> = line.chars().collect();
+        let markers: Vec<char> = cells[10..13.min(cells.len())]
+            .iter()
+            .copied()
+            .filter(|c| order.contains(c))
+            .collect();
+        let mut sorted = markers.clone();
+        sorted.sort_by_key(|c| order.iter().position(|o| o == c));
+        assert_eq!(markers, sorted, "{line}");
+    }
+}
+
+#[test]
+fn the_help_overlay_at_40_columns_wraps_at_words() {
+    let mut app = bundled("en", 40, 12);
+    press(&mut app, "?");
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen.push_str(&screen(&app));
+        press(&mut app, "j");
+    }
+    let strings = app.strings.clone();
+    for action in aiwatch_tui::action::Action::BINDABLE {
+        for word in strings.action(*action).split_whitespace() {
+            assert!(
+                seen.contains(word),
+                "{word:?} of {action} shown whole: {seen}"
+            );
+        }
+    }
+    for word in strings.ui.tmux_clipboard.split_whitespace() {
+        assert!(seen.contains(word), "{word:?}");
+    }
 }

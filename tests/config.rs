@@ -181,6 +181,10 @@ fn unknown_keys_warn_with_a_suggestion() {
     "[serve]\nmax_sessions = 0\n",
     "user.toml:2:16: error: [serve] \"max_sessions\": expected a positive whole number, found 0"
 )]
+#[case::serve_window_bound(
+    "[serve]\nmax_width = 40000\n",
+    "user.toml:2:13: error: [serve] \"max_width\": at most 500 (a hard bound of the server), found 40000"
+)]
 #[case::wrong_type(
     "bundled = \"yes\"\n",
     "user.toml:1:11: error: \"bundled\": expected true or false, found \"yes\""
@@ -243,7 +247,7 @@ fn every_problem_of_a_file_is_shown_in_line_order() {
 
 #[test]
 fn a_theme_colour_for_an_actor_that_does_not_exist_is_a_warning() {
-    let config = user("[theme.actors]\nMuks = \"red\"\nOpenAI = \"blue\"\n").unwrap();
+    let config = user("[theme.actors]\nMuks = \"red\"\nOpenAI = \"lightgreen\"\n").unwrap();
     let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         warnings,

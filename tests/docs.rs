@@ -6,8 +6,9 @@
 
 use std::fmt::Write as _;
 
+use aiwatch_tui::config::contrast::{self, ACTORS_APART, MUTED, TEXT};
 use aiwatch_tui::config::theme::BUILT_IN;
-use aiwatch_tui::config::{Role, Theme};
+use aiwatch_tui::config::{ColorDepth, Config, Role, Theme};
 use ratatui::style::{Color, Style};
 
 fn describe(style: Style) -> String {
@@ -37,6 +38,7 @@ fn themes_page() -> String {
          - **high-contrast**: bright colours and strong selection, for low vision or bright rooms.\n\
          - **mono**: no colour at all, emphasis by bold, dim, underline and reverse; actors shown by\n  their key letter only.\n",
     );
+    out.push_str(&contrast_section());
     for name in BUILT_IN {
         let theme = Theme::built_in(name).unwrap();
         writeln!(out, "\n## {name}\n\n| element | meaning | foreground | background | modifiers |\n|---|---|---|---|---|").unwrap();
@@ -51,6 +53,101 @@ fn themes_page() -> String {
             .unwrap();
         }
     }
+    out
+}
+
+/// What each colour theme guarantees, measured from the code.
+fn contrast_section() -> String {
+    let mut out = format!(
+        "\n## Contrast\n\n\
+         Every colour theme meets, against the background it is made for, a WCAG contrast of at\n\
+         least {TEXT}:1 for text and {MUTED}:1 for muted text and labels (`muted`, `label`), at truecolor,\n\
+         256 and 16 colours. Actors with a filter key differ from each other by a CIEDE2000 colour\n\
+         difference of at least {ACTORS_APART} (about red against orange), so their letters side by side are\n\
+         told apart at a glance; the one exception is below. `tests/contrast.rs` draws the reader's\n\
+         screens (start, filters, search with matches, help, warnings, the chart, every pane focused, a\n\
+         selected row of each kind) through the real output, replays them into a terminal emulator\n\
+         and measures every letter and digit.\n\n\
+         Colours are measured as xterm's default palette shows them; the terminal's own default colours\n\
+         are taken as light grey (229) on black for **dark** and **high-contrast**, black on white for\n\
+         **light**. On a selected row every letter takes the selection's text colour (keeping its bold\n\
+         or underline), so the selection's own pair is the one that counts.\n\n\
+         - **dark** and **high-contrast** use named colours, so they follow your terminal's palette\n\
+         \x20 (the figures hold for xterm's; a palette with a darker blue or red may differ), and a few\n\
+         \x20 fixed colours of the 256-colour palette for surfaces (`status`, `overlay`,\n\
+         \x20 `selection_inactive`) and `error`.\n\
+         - **light** uses exact colours of the 256-colour palette at truecolor and 256 colours (too few\n\
+         \x20 named colours read on white) and named colours at 16, chosen for 16 colours rather than the\n\
+         \x20 nearest, which would not always read.\n\
+         - **mono** has no colours: the terminal's own pair, with bold, dim, underline and reverse.\n\n\
+         The lowest contrast of any pair each theme draws, and the closest two actors with a key:\n\n\
+         | theme | colours | text (at least {TEXT}:1) | muted (at least {MUTED}:1) | actors (ΔE at least {ACTORS_APART}) |\n\
+         |---|---|---|---|---|\n"
+    );
+    let mut shared = Vec::new();
+    for name in ["dark", "light", "high-contrast"] {
+        for (depth, label) in [
+            (ColorDepth::TrueColor, "truecolor"),
+            (ColorDepth::Ansi256, "256"),
+            (ColorDepth::Ansi16, "16"),
+        ] {
+            let mut config = Config::load(Some((
+                "user.toml",
+                &format!("[theme]\nname = \"{name}\"\n"),
+            )))
+            .unwrap();
+            config.adapt_colors(depth);
+            let pairs = contrast::measure(&config.theme, &config.actor_colors());
+            let lowest = |keep: &dyn Fn(&contrast::Finding) -> bool| {
+                pairs
+                    .iter()
+                    .filter(|f| keep(f))
+                    .min_by(|a, b| a.value.total_cmp(&b.value))
+                    .map_or_else(
+                        || "·".to_owned(),
+                        |f| format!("{:.1} ({})", f.value, f.pair),
+                    )
+            };
+            let is_actors = |f: &contrast::Finding| f.pair.starts_with("actors ");
+            writeln!(
+                out,
+                "| {name} | {label} | {} | {} | {} |",
+                lowest(&|f| !is_actors(f) && f.limit == TEXT),
+                lowest(&|f| f.limit == MUTED),
+                lowest(&is_actors),
+            )
+            .unwrap();
+            shared.extend(
+                pairs
+                    .iter()
+                    .filter(|f| is_actors(f) && f.value < f.limit)
+                    .map(|f| format!("{name} at {label} colours: {}", f.describe())),
+            );
+        }
+    }
+    out.push_str(
+        "\nThe exception: on white, only five of xterm's 16 colours read as text (black, blue, red,\n\
+         magenta, light blue), so **light** at 16 colours gives some actors the same colour; their\n\
+         letters still tell them apart.\n\n",
+    );
+    for line in shared {
+        writeln!(out, "- {line}").unwrap();
+    }
+    out.push_str(
+        "\n### Your own themes\n\n\
+         A theme you change under `[theme.styles]`, `[theme.actors]` or `[themes.NAME]` is checked\n\
+         the same way when the configuration is read, with the colours as written (named colours as\n\
+         xterm shows them). Every pair your entries bring below its limit is a warning at your line,\n\
+         naming the pair and its ratio, and the theme is used as you wrote it (you may know your\n\
+         terminal's palette better):\n\n\
+         ```text\n\
+         config.toml:8:1: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)\n\
+         config.toml:11:1: warning: [theme.actors] actors Musk and OpenAI: ΔE 1.8 (at least 20)\n\
+         ```\n\n\
+         `aiwatch-tui check` lists them; in the reader they are counted on the status line and shown\n\
+         with `!`. A pair is named as the element, then what it is drawn on: `heading on selection`,\n\
+         `key on status`, `actor Musk on background`.\n",
+    );
     out
 }
 

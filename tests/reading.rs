@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use aiwatch_tui::app::{App, Effect, Pane, TimelineRow, TimelineView, TopicChoice};
@@ -169,16 +170,27 @@ fn matches_are_highlighted_on_the_right_cells_in_wrapped_wide_text() {
 }
 
 #[test]
-fn a_section_read_for_a_moment_becomes_read() {
+fn only_a_section_the_user_opened_becomes_read() {
     let (mut app, first) = fresh();
     let open = app.reader.open.unwrap();
-    assert!(!app.marks.is_read(open));
-    let all_unread = app.topics[0].unread;
+    // Opened by the reader itself at start: not read, however long it stays.
+    assert!(!first.iter().any(|e| matches!(e, Effect::Timer { .. })));
     dwell(&mut app, &first);
+    assert!(!app.marks.is_read(open));
+    // A filter change opens another section by itself: not read either.
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::char('d')));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Timer { .. })));
+    press(&mut app, "x");
+    let open = app.reader.open.unwrap();
+    assert!(!app.marks.is_read(open));
+    // Enter on it is the user's opening: read after a moment.
+    let all_unread = app.topics[0].unread;
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
+    dwell(&mut app, &effects);
     assert!(app.marks.is_read(open));
     assert_eq!(app.topics[0].unread, all_unread - 1);
     // Moving on before the timer runs out leaves a section unread.
-    press(&mut app, "g");
+    press(&mut app, "h g");
     let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
     let passed = app.reader.open.unwrap();
     assert!(effects.iter().any(|e| matches!(e, Effect::Timer { .. })));
@@ -189,6 +201,25 @@ fn a_section_read_for_a_moment_becomes_read() {
         !app.marks.is_read(passed),
         "its timer no longer matches the open section"
     );
+}
+
+#[test]
+fn scrolling_in_the_reading_pane_is_reading() {
+    let roots = [ContentRoot::Dir(PathBuf::from(
+        "tests/fixtures/content/long",
+    ))];
+    let mut app = app_with(Config::built_in().unwrap(), &roots, "en", 120, 40);
+    let open = app.reader.open.unwrap();
+    assert_eq!(
+        open_heading(&app),
+        "Wide, combining and accented text wraps by display width"
+    );
+    press(&mut app, "tab");
+    assert_eq!(app.focus, Pane::Reader);
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::char('j')));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Timer { .. })));
+    dwell(&mut app, &effects);
+    assert!(app.marks.is_read(open));
 }
 
 #[test]
@@ -205,6 +236,8 @@ fn next_unread_and_mark_all_read() {
     assert!(listed(&app).iter().all(|&s| app.marks.is_read(s)));
     press(&mut app, "u");
     assert!(screen(&app).contains("Nothing unread here."));
+    press(&mut app, "R");
+    assert!(screen(&app).contains("Marked 0 sections read."));
     press(&mut app, "x");
     assert!(
         app.topics[0].unread > 0,
@@ -226,10 +259,10 @@ fn stars_gather_under_starred() {
         .find(|t| t.choice == TopicChoice::Starred)
         .unwrap();
     assert_eq!(starred.count, 2);
-    press(&mut app, "h g j");
+    press(&mut app, "K g j");
     assert_eq!(app.topic_choice(), TopicChoice::Starred);
     assert_eq!(listed(&app), vec![first, third]);
-    press(&mut app, "l g s");
+    press(&mut app, "J g s");
     assert_eq!(
         listed(&app),
         vec![third],
@@ -270,9 +303,10 @@ fn shift_and_an_actor_key_hides_that_actor() {
 
 #[test]
 fn state_survives_a_restart() {
-    let (mut app, effects) = fresh();
+    let (mut app, _) = fresh();
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
     dwell(&mut app, &effects);
-    press(&mut app, "g j s d l");
+    press(&mut app, "h g j s d l");
     let saved = app.snapshot();
     assert!(!saved.read.is_empty() && saved.starred.len() == 1);
     let ctx = app.ctx.clone();
@@ -322,7 +356,7 @@ fn the_activity_chart_follows_the_filter() {
     let mut app = bundled("en", 120, 40);
     press(&mut app, "c");
     assert_eq!(app.timeline_view, TimelineView::Chart);
-    let total: u64 = app.chart.buckets.iter().map(|b| b.counts[0]).sum();
+    let total: u64 = app.chart.buckets().map(|b| b.counts[0]).sum();
     assert_eq!(total as usize + app.chart.year_only, listed(&app).len());
     press(&mut app, "m d");
     assert_eq!(app.chart.series.len(), 2);
@@ -375,9 +409,329 @@ fn clicks_focus_and_open_and_the_wheel_scrolls_under_the_pointer() {
 fn the_search_index_is_asked_for_with_the_first_frame_and_used_when_it_comes() {
     let (mut app, effects) = fresh();
     assert!(effects.contains(&Effect::BuildSearchIndex));
-    let index = aiwatch_tui::app::search::build_index(app.library());
+    let index = aiwatch_tui::query::search::build_index(app.library());
     app.handle(Input::SearchIndex(std::sync::Arc::new(index)));
     press(&mut app, "/");
     type_text(&mut app, "stargate");
     assert_eq!(listed(&app).len(), 2);
+}
+
+#[test]
+fn search_folds_letters_that_do_not_decompose() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.toml"),
+        "title = \"t\"\npublished = 2025-01-02\n\
+         [[section]]\nheading = \"Łódź an der Straße\"\n\
+         [[section]]\nheading = \"Øresund, Æble og Đorđević\"\n\
+         [[section]]\nheading = \"Ο λόγος\"\n\
+         [[section]]\nheading = \"nothing here\"\n",
+    )
+    .unwrap();
+    let roots = [ContentRoot::Dir(dir.path().into())];
+    for (query, heading) in [
+        ("lodz", "Łódź an der Straße"),
+        ("strasse", "Łódź an der Straße"),
+        ("oresund", "Øresund, Æble og Đorđević"),
+        ("aeble", "Øresund, Æble og Đorđević"),
+        ("dordevic", "Øresund, Æble og Đorđević"),
+        ("λογοσ", "Ο λόγος"),
+        ("ΛΌΓΟΣ", "Ο λόγος"),
+    ] {
+        let mut app = app_with(Config::built_in().unwrap(), &roots, "en", 120, 40);
+        press(&mut app, "/");
+        type_text(&mut app, query);
+        assert_eq!(listed(&app).len(), 1, "{query}");
+        assert_eq!(open_heading(&app), heading, "{query}");
+        assert!(
+            screen(&app).contains(&format!("/{query}▏ · 1 match ")),
+            "{query}"
+        );
+    }
+}
+
+#[test]
+fn ctrl_c_in_the_search_prompt_cancels_the_input() {
+    let mut app = bundled("en", 120, 40);
+    let before = app.reader.open;
+    press(&mut app, "/");
+    type_text(&mut app, "data");
+    assert!(app.search.is_active());
+    press(&mut app, "ctrl-c");
+    assert!(!app.should_quit(), "Ctrl-C in the prompt does not quit");
+    assert!(!app.search.is_active());
+    assert_eq!(app.reader.open, before);
+    press(&mut app, "ctrl-c");
+    assert!(app.should_quit(), "outside the prompt it quits");
+}
+
+#[test]
+fn keys_with_nothing_to_do_say_so() {
+    let mut app = bundled("en", 120, 40);
+    let open = app.reader.open;
+    press(&mut app, "n");
+    assert!(screen(&app).contains("No search yet: press / to search."));
+    press(&mut app, "N");
+    assert!(screen(&app).contains("No search yet"));
+    assert_eq!(app.reader.open, open);
+    press(&mut app, "R");
+    press(&mut app, "u");
+    assert!(screen(&app).contains("Nothing unread here."));
+    // An empty list: a filter no section passes.
+    let user = "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\ncolor = \"magenta\"\n";
+    let config = Config::load(Some(("user.toml", user))).unwrap();
+    let mut app = app_with(config, &[ContentRoot::Bundled], "en", 120, 40);
+    press(&mut app, "i R");
+    assert!(screen(&app).contains("Nothing listed to mark read."));
+}
+
+#[test]
+fn every_notice_is_kept_under_the_warnings_key() {
+    let mut app = bundled("en", 80, 24);
+    let long = "The saved state could not be read (EOF while parsing a value at line 1 column 0); it was moved to /tmp/state.json.bad. Starting afresh.";
+    app.notify(long);
+    // The status line cannot show it whole: it is shortened at a word, with "…".
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert!(status.contains("The saved state"), "{status}");
+    assert!(status.trim_end().ends_with('…'), "{status}");
+    press(&mut app, "s");
+    press(&mut app, "!");
+    let text = screen(&app);
+    assert!(text.contains("Messages · Load problems"), "{text}");
+    assert!(text.contains("Starting afresh."), "{text}");
+    assert!(text.contains("Starred."), "{text}");
+    assert!(text.contains("Everything loaded cleanly."), "{text}");
+}
+
+#[test]
+fn the_status_line_keeps_count_and_notice_before_key_hints() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "s");
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert!(status.contains("sections"), "{status}");
+    assert!(status.contains("Starred."), "{status}");
+    // A long notice pushes the hints and the filter words out, not the count.
+    app.notify("Link copied (1234 bytes). In tmux, copying needs: set -g set-clipboard on");
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert!(status.contains("18/18 sections"), "{status}");
+    assert!(!status.contains("? help"), "{status}");
+    assert!(status.contains("Link copied"), "{status}");
+    // Every word shown is whole, or ends in "…".
+    let words: Vec<&str> = status.split_whitespace().collect();
+    let last = words.last().unwrap();
+    assert!(
+        last.ends_with('…')
+            || long_text_has_word(
+                "Link copied (1234 bytes). In tmux, copying needs: set -g set-clipboard on",
+                last
+            ),
+        "{status}"
+    );
+}
+
+fn long_text_has_word(text: &str, word: &str) -> bool {
+    text.split_whitespace().any(|w| w == word)
+}
+
+/// A folder with one article whose sections fall in the given months
+/// (`("2024-02", 6)`: six sections dated February 2024).
+fn months_fixture(months: &[(&str, usize)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("title = \"Months\"\npublished = 2023-01-01\n");
+    for (month, count) in months {
+        for i in 0..*count {
+            writeln!(
+                text,
+                "[[section]]\nheading = \"{month} number {i}\"\ndate = \"{month}-1{i}\""
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(dir.path().join("months.toml"), text).unwrap();
+    dir
+}
+
+fn chart_app(dir: &tempfile::TempDir, w: u16, h: u16) -> App {
+    let roots = [ContentRoot::Dir(dir.path().into())];
+    let mut app = app_with(Config::built_in().unwrap(), &roots, "en", w, h);
+    press(&mut app, "c");
+    app
+}
+
+/// The chart's bar rows as (text before the bar, bar cells).
+fn bars(app: &App) -> Vec<(String, usize)> {
+    let text = screen(app);
+    let pane = app.layout.timeline;
+    text.lines()
+        .skip(usize::from(pane.y) + 1)
+        .take(usize::from(pane.height.saturating_sub(2)))
+        .map(|l| {
+            let inner: String = l
+                .chars()
+                .skip(usize::from(pane.x) + 1)
+                .take(usize::from(pane.width) - 2)
+                .collect();
+            let cells = inner.chars().filter(|&c| c == '█').count();
+            (inner.replace('█', "").trim_end().to_owned(), cells)
+        })
+        .collect()
+}
+
+#[test]
+fn chart_bars_are_proportional_to_the_largest_count_in_view() {
+    let dir = months_fixture(&[
+        ("2023-11", 1),
+        ("2023-12", 2),
+        ("2024-01", 3),
+        ("2024-02", 6),
+    ]);
+    let app = chart_app(&dir, 120, 40);
+    let rows = bars(&app);
+    let find = |label: &str| {
+        rows.iter()
+            .find(|(t, _)| t.contains(label))
+            .unwrap_or_else(|| panic!("{label} in {rows:?}"))
+            .clone()
+    };
+    // Pane 48 wide: 46 inside; " 2023 Nov 1 " takes 12, one column spare:
+    // the largest bar is 33 cells, the others in proportion (rounded).
+    assert_eq!(find("Feb").1, 33, "{rows:?}");
+    assert_eq!(find("Jan").1, 17, "3 of 6: 16.5");
+    assert_eq!(find("Dec").1, 11, "2 of 6: 11");
+    assert_eq!(find("Nov").1, 6, "1 of 6: 5.5");
+    // A gap between the count and its bar, and every year labelled.
+    assert!(find("Nov").0.ends_with("2023 Nov 1"), "{rows:?}");
+    assert!(find("Jan").0.ends_with("2024 Jan 3"), "{rows:?}");
+    assert!(screen(&app).contains("6 ███"));
+}
+
+#[test]
+fn chart_collapses_long_empty_runs_and_labels_years_after_them() {
+    let dir = months_fixture(&[
+        ("2024-01", 2),
+        ("2024-02", 1),
+        ("2025-02", 1),
+        ("2025-04", 1),
+    ]);
+    let app = chart_app(&dir, 120, 40);
+    let text = screen(&app);
+    assert!(text.contains("… 11 empty months"), "{text}");
+    assert!(text.contains("2025 Feb 1"), "the year after a gap: {text}");
+    // A short run stays month by month (March 2025, empty).
+    assert!(text.contains("     Mar 0"), "{text}");
+    assert_eq!(app.chart.rows.len(), 6);
+}
+
+#[test]
+fn a_chart_over_ten_thousand_years_stays_small() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ages.toml"),
+        "title = \"Ages\"\npublished = 0001-01-01\n[[section]]\nheading = \"first\"\n\
+         [[section]]\nheading = \"last\"\ndate = \"9999-12-31\"\n",
+    )
+    .unwrap();
+    let app = chart_app(&dir, 80, 24);
+    assert_eq!(app.chart.rows.len(), 3, "two months and one gap");
+    let text = screen(&app);
+    assert!(text.contains("… 119986 empty months"), "{text}");
+    assert!(
+        text.contains("   1 Jan 1") && text.contains("9999 Dec 1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_chart_scrolls_with_its_own_cursor_and_enter_narrows_the_timeline() {
+    let months: Vec<String> = (0..30)
+        .map(|i| format!("{}-{:02}", 2022 + i / 12, i % 12 + 1))
+        .collect();
+    let spec: Vec<(&str, usize)> = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.as_str(), 1 + i % 2))
+        .collect();
+    let dir = months_fixture(&spec);
+    let mut app = chart_app(&dir, 80, 24);
+    let selection = (app.timeline_cursor, app.reader.open);
+    let text = screen(&app);
+    assert!(
+        text.contains("Jun 2") && !text.contains("2022 Jan"),
+        "newest in view: {text}"
+    );
+    press(&mut app, "g");
+    let text = screen(&app);
+    assert!(
+        text.contains("2022 Jan"),
+        "the first month is reachable: {text}"
+    );
+    press(&mut app, "j j G k");
+    assert_eq!(
+        (app.timeline_cursor, app.reader.open),
+        selection,
+        "no invisible timeline moves"
+    );
+    assert_eq!(app.chart_selected().unwrap().label, "May");
+    press(&mut app, "enter");
+    assert_eq!(app.timeline_view, TimelineView::List);
+    let dates: Vec<String> = listed(&app)
+        .iter()
+        .map(|&s| app.library().sections[s].date.to_string())
+        .collect();
+    assert!(
+        !dates.is_empty() && dates.iter().all(|d| d.starts_with("2024-05")),
+        "{dates:?}"
+    );
+    assert!(screen(&app).contains("May 2024"));
+    press(&mut app, "esc");
+    assert_eq!(listed(&app).len(), spec.iter().map(|s| s.1).sum::<usize>());
+}
+
+#[test]
+fn chart_legend_and_footnote_fit_without_cutting_words() {
+    let mut app = bundled("en", 80, 24);
+    app.handle(Input::Resize(40, 12));
+    press(&mut app, "c m d o");
+    let text = screen(&app);
+    assert!(text.contains("known only to the"), "{text}");
+    for line in text.lines() {
+        for cut in ["Dee ", "OpenA ", "know ", "yea "] {
+            assert!(!line.contains(cut), "{line}");
+        }
+    }
+}
+
+#[test]
+fn plurals_are_right_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.toml"),
+        "title = \"t\"\npublished = 2025-01-02\nsumary = \"typo\"\n[[section]]\nheading = \"only one\"\n",
+    )
+    .unwrap();
+    let roots = [ContentRoot::Dir(dir.path().into())];
+    let app = app_with(Config::built_in().unwrap(), &roots, "en", 120, 40);
+    let text = screen(&app);
+    assert!(text.contains("1/1 section ·"), "{text}");
+    assert!(text.contains("⚠ 1 warning: press !"), "{text}");
+    let mut app = app_with(Config::built_in().unwrap(), &roots, "de", 120, 40);
+    let text = screen(&app);
+    assert!(text.contains("1/1 Abschnitt ·"), "{text}");
+    assert!(text.contains("⚠ 1 Warnung: ! drücken"), "{text}");
+    press(&mut app, "/");
+    type_text(&mut app, "only");
+    assert!(screen(&app).contains("1 Treffer"));
+    press(&mut app, "esc R");
+    assert!(screen(&app).contains("1 Abschnitt als gelesen markiert."));
+}
+
+#[test]
+fn the_message_log_is_bounded() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "n n n");
+    assert_eq!(app.messages.len(), 1, "a repeat is logged once");
+    for _ in 0..500 {
+        press(&mut app, "n s");
+    }
+    assert_eq!(app.messages.len(), aiwatch_tui::app::MESSAGES_KEPT);
 }

@@ -28,7 +28,7 @@ fn snapshot(name: &str, lang: &str, keys: &str) {
 #[rstest]
 #[case::start("start", "en", "")]
 #[case::start_german("start_de", "de", "")]
-#[case::topic_chosen("topic_chosen", "en", "h j j j")]
+#[case::topic_chosen("topic_chosen", "en", "K j j j")]
 #[case::filter_active("filter_deepseek", "en", "d")]
 #[case::two_filters("filter_musk_openai", "en", "m o")]
 #[case::help_overlay("help", "en", "?")]
@@ -99,7 +99,7 @@ fn small_terminals(#[case] w: u16, #[case] h: u16, #[case] keys: &str) {
 /// Issue views in both a colour theme and `mono`, as text and as styles.
 #[rstest]
 #[case::search("search", "/ b i l l i o n")]
-#[case::starred_list("starred", "g s j j s h g j l")]
+#[case::starred_list("starred", "g s j j s K g j J")]
 #[case::unread_styling("unread", "g enter h j j")]
 #[case::activity_chart("chart", "c m d")]
 fn reading_views(#[case] name: &str, #[case] keys: &str) {
@@ -121,4 +121,24 @@ fn reading_views(#[case] name: &str, #[case] keys: &str) {
             assert_snapshot!(format!("{name}_{theme}_{w}x{h}"), text);
         }
     }
+}
+
+/// Wide terminals (three columns) and narrow overlays and charts.
+#[rstest]
+#[case::wide_start("wide_start", "en", 200, 50, "")]
+#[case::wide_start_german("wide_start_de", "de", 200, 50, "")]
+#[case::wide_chart("wide_chart", "en", 200, 50, "c")]
+#[case::help_narrow("help_narrow", "en", 40, 12, "?")]
+#[case::chart_narrow("chart_narrow", "en", 40, 12, "c m d")]
+#[case::chart_german("chart_de", "de", 80, 24, "c k")]
+fn other_sizes(
+    #[case] name: &str,
+    #[case] lang: &str,
+    #[case] w: u16,
+    #[case] h: u16,
+    #[case] keys: &str,
+) {
+    let mut app = bundled(lang, w, h);
+    press(&mut app, keys);
+    assert_snapshot!(format!("{name}_{w}x{h}"), render(&app).backend());
 }

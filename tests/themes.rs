@@ -112,3 +112,112 @@ fn theme_errors_are_located(#[case] text: &str, #[case] expected: &str) {
         errors.join("\n  ")
     );
 }
+
+/// A user theme below the contrast limits is used as written, with a
+/// warning at the user's line naming the pair and its ratio.
+#[test]
+fn an_unreadable_user_theme_is_used_with_located_warnings() {
+    let text = "[theme]\nname = \"sea\"\n\
+        [themes.sea]\nbase = \"light\"\n[themes.sea.styles]\nmeta = \"yellow\"\n\
+        [theme.styles]\nselection = { fg = \"white\", bg = \"lightyellow\" }\n\
+        [theme.actors]\nMusk = \"blue\"\nOpenAI = \"#0000e0\"\n";
+    let config = config(text);
+    assert_eq!(
+        config.theme.style(aiwatch_tui::config::Role::Selection).bg,
+        Some(Color::LightYellow)
+    );
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    for expected in [
+        "user.toml:6:1: warning: [themes.sea.styles] meta: 1.7:1 (at least 4.5:1)",
+        "user.toml:6:1: warning: [themes.sea.styles] meta on overlay: 1.5:1 (at least 4.5:1)",
+        "user.toml:8:1: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)",
+        "user.toml:11:1: warning: [theme.actors] actors Musk and OpenAI: ΔE 1.8 (at least 20)",
+    ] {
+        assert!(
+            warnings.contains(&expected.to_owned()),
+            "expected\n  {expected}\ngot\n  {}",
+            warnings.join("\n  ")
+        );
+    }
+    // Blue reads on white: no warning for the actor itself.
+    assert!(!warnings.iter().any(|w| w.contains("actor Musk on")));
+    // The built-in themes give no warning at all.
+    for name in ["dark", "light", "high-contrast", "mono"] {
+        let built_in = self::config(&format!("[theme]\nname = \"{name}\"\n"));
+        assert!(
+            built_in.warnings.is_empty(),
+            "{name}: {:?}",
+            built_in.warnings
+        );
+    }
+}
+
+/// The light theme gives the bundled actors colours that read on white,
+/// chosen per depth; an actor colour the user set in `[[actors]]` wins.
+#[test]
+fn a_built_in_themes_actor_colours_yield_to_the_users() {
+    let user = "[theme]\nname = \"light\"\n[[actors]]\nname = \"Musk\"\ncolor = \"#1010c0\"\n";
+    let mut config = config(user);
+    let color = |c: &Config, name: &str| c.actors.iter().find(|a| a.name == name).unwrap().color;
+    assert_eq!(color(&config, "Musk"), Color::Rgb(0x10, 0x10, 0xc0));
+    assert_eq!(color(&config, "OpenAI"), Color::Indexed(28));
+    config.adapt_colors(ColorDepth::Ansi16);
+    assert_eq!(color(&config, "Musk"), Color::Blue);
+    assert_eq!(color(&config, "OpenAI"), Color::Black);
+    assert_eq!(color(&config, "Nvidia"), Color::Red);
+}
+
+/// The selected row that is also the one being read (issue: yellow on
+/// cyan in dark, white on white in high-contrast) is drawn in the
+/// selection's own colours in every colour theme, actor letters included.
+#[rstest]
+#[case("dark", Color::Black, Color::Cyan)]
+#[case("light", Color::White, Color::Indexed(25))]
+#[case("high-contrast", Color::Black, Color::LightYellow)]
+fn the_selected_row_being_read_takes_the_selections_colours(
+    #[case] name: &str,
+    #[case] fg: Color,
+    #[case] bg: Color,
+) {
+    let config = config(&format!("[theme]\nname = \"{name}\"\n"));
+    let mut app = app_with(config, &[ContentRoot::Bundled], "en", 120, 40);
+    press(&mut app, "enter shift-tab");
+    assert_eq!(app.focus, aiwatch_tui::app::Pane::Timeline);
+    let open = app.reader.open.expect("a section is open");
+    let terminal = render(&app);
+    let buffer = terminal.backend().buffer();
+    let area = app.layout.pane(aiwatch_tui::app::Pane::Timeline);
+    let row = (area.y..area.bottom())
+        .find(|&y| buffer[(area.x + 1, y)].symbol() == "▸")
+        .expect("the row being read is on screen");
+    let heading = &app.library().sections[open].heading;
+    let text: String = (area.x + 1..area.right() - 1)
+        .map(|x| buffer[(x, row)].symbol().to_owned())
+        .collect();
+    let start: String = heading.chars().take(10).collect();
+    assert!(text.contains(&start), "{text}");
+    for x in area.x + 1..area.right() - 1 {
+        let cell = &buffer[(x, row)];
+        assert_eq!(
+            (cell.fg, cell.bg),
+            (fg, bg),
+            "{name}: column {x} of {text:?}"
+        );
+    }
+}
+
+/// A background for the reading pane alone is checked against what the
+/// pane draws on it.
+#[test]
+fn a_reading_pane_background_is_checked_against_its_text() {
+    let config = config("[theme.styles]\nbody = { fg = \"black\", bg = \"blue\" }\n");
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "user.toml:2:1: warning: [theme.styles] body: 2.2:1 (at least 4.5:1)",
+            "user.toml:2:1: warning: [theme.styles] label on body: 2.3:1 (at least 3:1)",
+            "user.toml:2:1: warning: [theme.styles] topic on body: 3.0:1 (at least 4.5:1)",
+        ]
+    );
+}

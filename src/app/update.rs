@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use super::reflow::{self, Span};
-use super::search::{self, SearchQuery};
+use super::layout::Direction;
 use super::{
     App, Effect, Layout, Overlay, OverlayKind, Pane, SearchState, TimelineRow, TimelineView,
 };
@@ -12,7 +11,13 @@ use crate::action::Action;
 use crate::config::Role;
 use crate::content::SectionId;
 use crate::i18n::fill;
-use crate::input::{Input, Key, KeyCode, Mouse, MouseKind};
+use crate::input::{Input, Key, KeyCode, Mouse, MouseKind, Outcome};
+use crate::query::search::{self, SearchQuery};
+use crate::reflow::{self, Span};
+
+/// The longest search text, in characters. Longer queries find nothing a
+/// shorter one would not, and each keystroke folds the whole text.
+pub const MAX_SEARCH_CHARS: usize = 200;
 
 impl App {
     /// Handles one input; returns what the outside world should do.
@@ -45,25 +50,89 @@ impl App {
                 }
                 Vec::new()
             }
+            Input::Outcome(outcome) => {
+                self.outcome(outcome);
+                Vec::new()
+            }
             // The terminal went away or a signal came: save, then go.
             Input::Stop => {
                 self.quit = true;
                 vec![Effect::Save(self.snapshot()), Effect::Quit]
             }
         };
-        effects.append(&mut self.pending);
+        // Effects that follow from the new state leave here too, so
+        // `handle` is the one way out of the core.
+        if let Some((token, _)) = self.read_timer
+            && self.timer_asked != Some(token)
+        {
+            self.timer_asked = Some(token);
+            effects.push(Effect::Timer {
+                after_ms: super::READ_AFTER_MS,
+                token,
+            });
+        }
+        if !self.index_asked {
+            self.index_asked = true;
+            if self.search_index.is_none() {
+                effects.push(Effect::BuildSearchIndex);
+            }
+        }
         effects
+    }
+
+    /// What became of an effect, said in the status line.
+    fn outcome(&mut self, outcome: Outcome) {
+        let ui = &self.strings.ui;
+        let notice = match outcome {
+            Outcome::Copied { bytes, in_tmux } => {
+                let copied = fill(&ui.copied, &[("bytes", &bytes.to_string())]);
+                if in_tmux {
+                    format!("{copied} {}", ui.tmux_clipboard)
+                } else {
+                    copied
+                }
+            }
+            Outcome::Opened => ui.opened.clone(),
+            Outcome::NoDisplay => ui.no_display.clone(),
+            Outcome::OpenFailed(error) => fill(&ui.open_failed, &[("error", &error)]),
+            Outcome::SaveFailed(error) => fill(&ui.state_unwritable, &[("error", &error)]),
+            Outcome::WindowClamped { width, height } => fill(
+                &ui.window_clamped,
+                &[
+                    ("width", &width.to_string()),
+                    ("height", &height.to_string()),
+                ],
+            ),
+        };
+        self.notify(notice);
     }
 
     /// Typing into the search line; `false` for keys it does not take,
     /// which then work as usual (arrows move while typing).
     fn search_key(&mut self, key: Key) -> bool {
+        // Ctrl-C in the input line cancels the input, as Esc does; it
+        // quits only outside it.
+        if key.ctrl && !key.alt && key.code == KeyCode::Char('c') {
+            self.dirty = true;
+            self.leave_search();
+            return true;
+        }
         if key.alt || (key.ctrl && key.code != KeyCode::Char('u')) {
             return false;
         }
         self.dirty = true;
         match key.code {
             KeyCode::Char('u') if key.ctrl => self.search.text.clear(),
+            KeyCode::Char(_) if self.search.text.chars().count() >= MAX_SEARCH_CHARS => {
+                // A bound on what a client can make us fold and match on
+                // every keystroke; said once, the text stays as it is.
+                let notice = fill(
+                    &self.strings.ui.search_limit,
+                    &[("max", &MAX_SEARCH_CHARS.to_string())],
+                );
+                self.notice = Some(notice);
+                return true;
+            }
             KeyCode::Char(c) => self.search.text.push(c),
             KeyCode::Backspace => {
                 self.search.text.pop();
@@ -187,6 +256,7 @@ impl App {
             };
             if wanted(self, listed[i]) {
                 self.open_section(Some(listed[i]), false);
+                self.start_read_timer();
                 self.select_open_in_timeline();
                 return true;
             }
@@ -199,6 +269,12 @@ impl App {
         self.dirty = true;
         if self.overlay.is_some() {
             return self.update_overlay(action);
+        }
+        if self.timeline_view == TimelineView::Chart
+            && self.focus == Pane::Timeline
+            && self.update_chart(action)
+        {
+            return Vec::new();
         }
         match action {
             Action::Quit => {
@@ -216,6 +292,10 @@ impl App {
             Action::Help => self.open_overlay(OverlayKind::Help),
             Action::Warnings => self.open_overlay(OverlayKind::Warnings),
             Action::Back if self.search.is_active() => self.leave_search(),
+            Action::Back if self.period.is_some() && self.focus != Pane::Reader => {
+                self.period = None;
+                self.rebuild_timeline();
+            }
             Action::Back => match self.focus {
                 Pane::Reader => self.set_focus(Pane::Timeline),
                 Pane::Timeline => self.set_focus(Pane::Topics),
@@ -223,8 +303,10 @@ impl App {
             },
             Action::FocusNext => self.set_focus(Pane::ALL[(self.focus.index() + 1) % 3]),
             Action::FocusPrev => self.set_focus(Pane::ALL[(self.focus.index() + 2) % 3]),
-            Action::FocusRight => self.set_focus(Pane::ALL[(self.focus.index() + 1).min(2)]),
-            Action::FocusLeft => self.set_focus(Pane::ALL[self.focus.index().saturating_sub(1)]),
+            Action::FocusLeft => self.focus_toward(Direction::Left),
+            Action::FocusRight => self.focus_toward(Direction::Right),
+            Action::FocusUp => self.focus_toward(Direction::Up),
+            Action::FocusDown => self.focus_toward(Direction::Down),
             Action::MoveDown => self.move_by(1),
             Action::MoveUp => self.move_by(-1),
             Action::PageDown => self.move_by(page(&self.layout, self.focus)),
@@ -239,6 +321,7 @@ impl App {
                             Some(section),
                             section == self.reader.open.unwrap_or(usize::MAX),
                         );
+                        self.start_read_timer();
                         self.set_focus(Pane::Reader);
                     }
                 }
@@ -252,12 +335,13 @@ impl App {
             }
             Action::ClearFilters => {
                 self.filter.clear();
+                self.period = None;
                 self.refresh();
             }
             Action::SwitchLanguage => self.switch_language(),
             Action::CopyLink | Action::OpenLink => {
                 let Some(url) = self.open_link().map(str::to_owned) else {
-                    self.notice = Some(self.strings.ui.no_link.clone());
+                    self.say(self.strings.ui.no_link.clone());
                     return Vec::new();
                 };
                 return vec![if action == Action::CopyLink {
@@ -274,14 +358,23 @@ impl App {
     fn update_reading(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Search => self.start_search(),
-            Action::SearchNext | Action::SearchPrev
-                if self.search.query.is_some()
-                    && self.open_next(action == Action::SearchNext, |_, _| true) =>
-            {
-                self.scroll_to_first_match();
+            Action::SearchNext | Action::SearchPrev if self.search.query.is_none() => {
+                let key = self.ctx.config.keymap.hint(Action::Search);
+                self.say(fill(&self.strings.ui.no_search, &[("key", &key)]));
+            }
+            Action::SearchNext | Action::SearchPrev => {
+                if self.open_next(action == Action::SearchNext, |_, _| true) {
+                    self.scroll_to_first_match();
+                } else {
+                    let text = self.search.text.trim().to_owned();
+                    self.say(fill(&self.strings.ui.no_matches, &[("query", &text)]));
+                }
             }
             Action::NextUnread if !self.open_next(true, |app, s| !app.marks.is_read(s)) => {
-                self.notice = Some(self.strings.ui.no_unread.clone());
+                self.say(self.strings.ui.no_unread.clone());
+            }
+            Action::MarkAllRead if self.listed_count() == 0 => {
+                self.say(self.strings.ui.nothing_listed.clone());
             }
             Action::MarkAllRead => {
                 let listed: Vec<SectionId> = self.listed().collect();
@@ -291,9 +384,10 @@ impl App {
                     .filter(|&&s| self.marks.set_read(&lib, s))
                     .count();
                 self.refresh_counts();
-                self.notice = Some(fill(
+                self.say(self.strings.count(
                     &self.strings.ui.all_read,
-                    &[("count", &count.to_string())],
+                    &self.strings.ui.all_read_one,
+                    count,
                 ));
                 return vec![Effect::Save(self.snapshot())];
             }
@@ -315,7 +409,7 @@ impl App {
                             cursor.min(self.timeline.len().saturating_sub(1));
                         self.follow_cursors();
                     }
-                    self.notice = Some(if on {
+                    self.say(if on {
                         self.strings.ui.starred_on.clone()
                     } else {
                         self.strings.ui.starred_off.clone()
@@ -328,6 +422,18 @@ impl App {
                     TimelineView::List => TimelineView::Chart,
                     TimelineView::Chart => TimelineView::List,
                 };
+                // Built only while shown; it starts on the month being read.
+                let open = self.reader.open;
+                self.rebuild_timeline();
+                if let Some(date) = open.map(|s| self.ctx.library.sections[s].date) {
+                    let row = self.chart.rows.iter().position(|r| {
+                        matches!(r, crate::query::chart::Row::Bucket(b) if b.period.contains(date))
+                    });
+                    if let Some(row) = row {
+                        self.chart_cursor.selected = row;
+                        self.chart_follow();
+                    }
+                }
             }
             Action::ExcludeActor(i) if i < self.ctx.config.actors.len() => {
                 self.filter.toggle_excluded(i);
@@ -336,6 +442,26 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Keys on the chart, while it has the focus: it has a cursor of its
+    /// own (a month), and Enter narrows the timeline to that month. The
+    /// hidden timeline selection never moves. `false` for other keys.
+    fn update_chart(&mut self, action: Action) -> bool {
+        let page = isize::try_from(self.chart_viewport() / self.chart.series.len().max(1))
+            .unwrap_or(1)
+            .max(1);
+        match action {
+            Action::MoveDown => self.chart_move(1),
+            Action::MoveUp => self.chart_move(-1),
+            Action::PageDown => self.chart_move(page),
+            Action::PageUp => self.chart_move(-page),
+            Action::Top => self.chart_move(isize::MIN / 2),
+            Action::Bottom => self.chart_move(isize::MAX / 2),
+            Action::Open => self.chart_open(),
+            _ => return false,
+        }
+        true
     }
 
     fn update_overlay(&mut self, action: Action) -> Vec<Effect> {
@@ -365,13 +491,33 @@ impl App {
         Vec::new()
     }
 
-    fn set_focus(&mut self, pane: Pane) {
+    /// Moves the focus to the pane next to this one on screen; where only
+    /// one pane shows, left and right walk the tabs.
+    fn focus_toward(&mut self, direction: Direction) {
+        let target = if self.layout.mode == Some(super::Mode::Full) {
+            self.layout.neighbour(self.focus, direction)
+        } else {
+            let i = self.focus.index();
+            match direction {
+                Direction::Left => i.checked_sub(1),
+                Direction::Right => Some(i + 1).filter(|&i| i < Pane::ALL.len()),
+                Direction::Up | Direction::Down => None,
+            }
+            .map(|i| Pane::ALL[i])
+        };
+        if let Some(pane) = target {
+            self.set_focus(pane);
+        }
+    }
+
+    pub(super) fn set_focus(&mut self, pane: Pane) {
         if pane != self.focus {
             self.focus = pane;
             let area = self.layout.area;
             self.layout = Layout::compute(area, pane, self.topics.len());
             self.relayout_reader();
             self.follow_cursors();
+            self.relayout_chart();
         }
     }
 
@@ -408,11 +554,62 @@ impl App {
                 }
             }
             Pane::Reader => {
+                let before = self.reader.scroll;
                 self.reader.scroll = self.reader.scroll.saturating_add_signed(delta);
                 self.clamp_reader_scroll();
+                // Scrolling through a section is reading it.
+                if self.reader.scroll != before {
+                    self.start_read_timer();
+                }
             }
         }
         self.follow_cursors();
+    }
+
+    /// The topic entry in `edition` that matches the chosen one: the same
+    /// name, or else the topic its sections' translations carry at the
+    /// same place most often ("Regulation" becomes "Regulierung").
+    fn topic_counterpart(&self, edition: &crate::content::Edition) -> super::TopicChoice {
+        use super::TopicChoice;
+        let lib = &self.ctx.library;
+        let TopicChoice::Topic(topic) = self.topic_choice() else {
+            return self.topic_choice();
+        };
+        let present = |t: usize| {
+            edition
+                .sections
+                .iter()
+                .any(|&s| lib.sections[s].topics.contains(&t))
+        };
+        if present(topic) {
+            return TopicChoice::Topic(topic);
+        }
+        let mut votes: Vec<(usize, usize)> = Vec::new();
+        // A few translated sections decide; looking up each is a scan.
+        let tagged = self
+            .edition
+            .sections
+            .iter()
+            .filter(|&&s| lib.sections[s].topics.contains(&topic))
+            .take(16);
+        for &s in tagged {
+            let Some(place) = lib.sections[s].topics.iter().position(|&t| t == topic) else {
+                continue;
+            };
+            let Some(other) = lib.counterpart(s, edition) else {
+                continue;
+            };
+            if let Some(&t) = lib.sections[other].topics.get(place) {
+                match votes.iter_mut().find(|v| v.0 == t) {
+                    Some(v) => v.1 += 1,
+                    None => votes.push((t, 1)),
+                }
+            }
+        }
+        votes
+            .iter()
+            .max_by_key(|v| v.1)
+            .map_or(TopicChoice::All, |v| TopicChoice::Topic(v.0))
     }
 
     fn switch_language(&mut self) {
@@ -438,11 +635,20 @@ impl App {
         let selected = self
             .selected_section()
             .and_then(|s| self.ctx.library.counterpart(s, &edition));
+        let topic = self.topic_counterpart(&edition);
         self.edition = edition;
         self.topic_entries =
-            super::filter::topic_entries(&self.ctx.library, &self.edition.sections);
+            crate::query::filter::topic_entries(&self.ctx.library, &self.edition.sections);
         self.strings = self.ctx.locales.get(lang);
         self.reader.open = open;
+        // The same topic in the other language (refresh keeps the entry
+        // under the cursor).
+        self.topics = vec![super::TopicRow {
+            choice: topic,
+            count: 0,
+            unread: 0,
+        }];
+        self.topic_cursor.selected = 0;
         if self.search.query.is_some() {
             // Other sections now: search them afresh.
             self.search.hits = None;
@@ -461,9 +667,9 @@ impl App {
             self.follow_cursors();
         }
         self.relayout_overlay();
-        self.notice = Some(fill(
+        self.say(fill(
             &self.strings.ui.language_switched,
-            &[("lang", &self.ctx.locales.language_name(lang))],
+            &[("lang", &self.strings.language_name(lang, &self.ctx.locales))],
         ));
     }
 
@@ -483,7 +689,7 @@ impl App {
         };
         let width = overlay_width(&self.layout).saturating_sub(4);
         let lines = match kind {
-            OverlayKind::Help => self.help_lines(),
+            OverlayKind::Help => self.help_lines(width),
             OverlayKind::Warnings => self.warning_lines(width),
         };
         if let Some(overlay) = &mut self.overlay {
@@ -494,8 +700,9 @@ impl App {
     }
 
     /// Every binding, from the keymap itself: action descriptions in the
-    /// reader's language, then the actor keys.
-    fn help_lines(&self) -> Vec<reflow::Line> {
+    /// reader's language, then the actor keys. Descriptions wrap at words
+    /// beside their keys (below them, when the keys leave no room).
+    fn help_lines(&self, width: u16) -> Vec<reflow::Line> {
         let keymap = &self.ctx.config.keymap;
         let mut rows: Vec<(String, String)> = Action::BINDABLE
             .iter()
@@ -522,9 +729,13 @@ impl App {
                 rows.push((format!("{key}{hide}"), what));
             }
         }
+        // In a narrow overlay, long key lists get a line of their own
+        // rather than pushing every description into a thin column.
+        let widest = usize::from(width / 3).max(6);
         let key_width = rows
             .iter()
             .map(|r| unicode_width::UnicodeWidthStr::width(r.0.as_str()))
+            .filter(|&w| w <= widest || width >= 60)
             .max()
             .unwrap_or(0);
         let mut lines = vec![vec![Span::new(
@@ -539,22 +750,60 @@ impl App {
                     Role::Heading,
                 )]);
             }
-            let pad = key_width - unicode_width::UnicodeWidthStr::width(keys.as_str());
-            lines.push(vec![
-                Span::new(format!("{keys}{}  ", " ".repeat(pad)), Role::Key),
-                Span::new(what, Role::Overlay),
-            ]);
+            let row_keys_width = unicode_width::UnicodeWidthStr::width(keys.as_str());
+            let pad = key_width.saturating_sub(row_keys_width);
+            let room = usize::from(width).saturating_sub(key_width + 2);
+            if row_keys_width <= key_width
+                && (room >= 12 || room >= unicode_width::UnicodeWidthStr::width(what.as_str()))
+            {
+                let indent = " ".repeat(key_width + 2);
+                let wrapped = reflow::wrap(&what, width, &indent, &indent, Role::Overlay);
+                for (i, mut line) in wrapped.into_iter().enumerate() {
+                    if let Some(first) = line.first_mut() {
+                        first.text = first.text.trim_start().to_owned();
+                    }
+                    let lead = if i == 0 {
+                        Span::new(format!("{keys}{}  ", " ".repeat(pad)), Role::Key)
+                    } else {
+                        Span::new(indent.clone(), Role::Overlay)
+                    };
+                    line.insert(0, lead);
+                    lines.push(line);
+                }
+            } else {
+                lines.push(vec![Span::new(keys, Role::Key)]);
+                lines.extend(reflow::wrap(&what, width, "  ", "  ", Role::Overlay));
+            }
         }
         lines.push(Vec::new());
-        lines.push(vec![Span::new(
-            self.strings.ui.tmux_clipboard.clone(),
+        lines.extend(reflow::wrap(
+            &self.strings.ui.tmux_clipboard,
+            width,
+            "",
+            "",
             Role::Muted,
-        )]);
+        ));
         lines
     }
 
-    /// Every load and config problem, one after another, wrapped.
+    /// Every load and config problem, one after another, wrapped; above
+    /// them, the messages of this session (a notice that went by is here).
     fn warning_lines(&self, width: u16) -> Vec<reflow::Line> {
+        let mut lines = Vec::new();
+        if !self.messages.is_empty() {
+            let ui = &self.strings.ui;
+            lines.push(vec![Span::new(ui.messages_title.clone(), Role::Heading)]);
+            for message in &self.messages {
+                lines.extend(reflow::wrap(message, width, "", "  ", Role::Overlay));
+            }
+            lines.push(Vec::new());
+            lines.push(vec![Span::new(ui.problems_title.clone(), Role::Heading)]);
+        }
+        lines.extend(self.problem_lines(width));
+        lines
+    }
+
+    fn problem_lines(&self, width: u16) -> Vec<reflow::Line> {
         let diagnostics: Vec<_> = self
             .ctx
             .config
@@ -595,6 +844,15 @@ impl App {
         self.dirty = true;
         let rect = self.layout.pane(pane);
         match mouse.kind {
+            MouseKind::ScrollUp | MouseKind::ScrollDown
+                if pane == Pane::Timeline && self.timeline_view == TimelineView::Chart =>
+            {
+                self.chart_move(if mouse.kind == MouseKind::ScrollUp {
+                    -1
+                } else {
+                    1
+                });
+            }
             MouseKind::ScrollUp | MouseKind::ScrollDown => {
                 let focus = self.focus;
                 self.focus = pane;
@@ -623,6 +881,7 @@ impl App {
                         if let Some(TimelineRow::Section(s)) = self.timeline.get(target).copied() {
                             self.timeline_cursor.selected = target;
                             self.open_section(Some(s), Some(s) == self.reader.open);
+                            self.start_read_timer();
                         }
                     }
                     _ => {}

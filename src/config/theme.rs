@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use ratatui::style::{Color, Modifier, Style};
 
+pub use super::contrast::Backdrop;
+
 macro_rules! roles {
     ($($variant:ident => $name:literal: $doc:literal,)*) => {
         /// A thing the reader draws, styled by the theme.
@@ -81,41 +83,63 @@ impl Role {
 pub struct Theme {
     pub name: String,
     styles: Vec<Style>,
+    /// The built-in theme this one starts from: its palette is asked again
+    /// for each colour depth, since the nearest colour is not always a
+    /// readable one.
+    base: &'static str,
+    /// The user's changes to the base, laid over it at every depth.
+    patches: Vec<(Role, Style)>,
     /// Colours this theme gives actors (by lowercased name), over the
     /// colours in `[[actors]]`.
     pub actor_colors: Vec<(String, Color)>,
     /// Whether actors are shown in colour at all (`mono` says no).
     pub colored_actors: bool,
+    /// The background the theme is made for (its contrast is measured
+    /// against it).
+    pub backdrop: Backdrop,
 }
 
 pub const BUILT_IN: &[&str] = &["dark", "light", "high-contrast", "mono"];
 
+type Palette = fn(Role, ColorDepth) -> Style;
+
+fn palette(name: &str) -> Option<(&'static str, Palette)> {
+    Some(match name {
+        "dark" => ("dark", dark),
+        "light" => ("light", light),
+        "high-contrast" => ("high-contrast", high_contrast),
+        "mono" => ("mono", mono),
+        _ => return None,
+    })
+}
+
 impl Theme {
     pub fn built_in(name: &str) -> Option<Self> {
-        let palette: fn(Role) -> Style = match name {
-            "dark" => dark,
-            "light" => light,
-            "high-contrast" => high_contrast,
-            "mono" => mono,
-            _ => return None,
-        };
-        let mut theme = Self::from_palette(name, palette);
-        theme.colored_actors = name != "mono";
-        Some(theme)
+        palette(name).map(|(base, palette)| Self::from_base(base, palette))
+    }
+
+    fn from_base(base: &'static str, palette: Palette) -> Self {
+        Self {
+            name: base.to_owned(),
+            styles: Role::ALL
+                .iter()
+                .map(|&r| palette(r, ColorDepth::TrueColor))
+                .collect(),
+            base,
+            patches: Vec::new(),
+            actor_colors: Vec::new(),
+            colored_actors: base != "mono",
+            backdrop: if base == "light" {
+                Backdrop::Light
+            } else {
+                Backdrop::Dark
+            },
+        }
     }
 
     /// The default theme.
     pub fn dark() -> Self {
-        Self::from_palette("dark", dark)
-    }
-
-    fn from_palette(name: &str, palette: fn(Role) -> Style) -> Self {
-        Self {
-            name: name.to_owned(),
-            styles: Role::ALL.iter().map(|&r| palette(r)).collect(),
-            actor_colors: Vec::new(),
-            colored_actors: true,
-        }
+        Self::from_base("dark", dark)
     }
 
     /// The colour this theme gives an actor, if it overrides the config's.
@@ -127,10 +151,30 @@ impl Theme {
             .map(|(_, c)| *c)
     }
 
-    /// Converts every colour to what a terminal of `depth` can show. With
-    /// no colour at all, emphasis moves to modifiers so the selection, the
-    /// focused pane and the section being read stay visible.
+    /// The colour the built-in base gives a bundled actor at `depth`, for
+    /// actors whose colour the user did not choose.
+    pub fn base_actor_color(&self, name: &str, depth: ColorDepth) -> Option<Color> {
+        base_actor_colors(self.base, depth)
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, c)| *c)
+    }
+
+    /// Converts every colour to what a terminal of `depth` can show: the
+    /// base palette's choice for that depth, the user's changes over it,
+    /// each brought to the nearest colour the terminal has. With no colour
+    /// at all, emphasis moves to modifiers so the selection, the focused
+    /// pane and the section being read stay visible.
     pub fn adapt(&mut self, depth: ColorDepth) {
+        if let Some((_, palette)) = palette(self.base) {
+            for (slot, &role) in self.styles.iter_mut().zip(Role::ALL) {
+                *slot = palette(role, depth);
+            }
+            for (role, patch) in &self.patches {
+                let slot = &mut self.styles[*role as usize];
+                *slot = slot.patch(*patch);
+            }
+        }
         for style in &mut self.styles {
             *style = adapt_style(*style, depth);
         }
@@ -139,7 +183,8 @@ impl Theme {
         }
         if depth == ColorDepth::None {
             for (role, modifier) in NO_COLOR_EMPHASIS {
-                self.patch(*role, Style::new().add_modifier(*modifier));
+                let slot = &mut self.styles[*role as usize];
+                *slot = slot.add_modifier(*modifier);
             }
         }
     }
@@ -152,6 +197,7 @@ impl Theme {
     pub fn patch(&mut self, role: Role, patch: Style) {
         let slot = &mut self.styles[role as usize];
         *slot = slot.patch(patch);
+        self.patches.push((role, patch));
     }
 }
 
@@ -176,9 +222,17 @@ fn fg(c: Color) -> Style {
     Style::new().fg(c)
 }
 
+// The palettes. Each meets its contrast (docs/themes.md) at every depth
+// against the background it is made for, with xterm's default palette for
+// named colours; `tests/contrast.rs` checks the screens as drawn. Where the
+// nearest of 16 colours would not be readable, a palette says what to use.
+
+/// For dark backgrounds: named colours, so it follows the terminal's
+/// palette, and a few greys of the 256-colour ramp for surfaces.
 #[allow(clippy::match_same_arms)] // a palette reads best as one arm per role
-fn dark(role: Role) -> Style {
+fn dark(role: Role, depth: ColorDepth) -> Style {
     let bold = Modifier::BOLD;
+    let ansi16 = depth <= ColorDepth::Ansi16;
     match role {
         Role::Base | Role::Body => Style::new(),
         Role::Border => fg(Color::DarkGray),
@@ -186,14 +240,16 @@ fn dark(role: Role) -> Style {
         Role::Title => fg(Color::Gray),
         Role::TitleFocused => fg(Color::Cyan).add_modifier(bold),
         Role::Selection => Style::new().fg(Color::Black).bg(Color::Cyan),
-        Role::SelectionInactive => Style::new().bg(Color::Indexed(237)),
+        // Grey 237 would become black at 16 colours: the row would vanish.
+        Role::SelectionInactive if ansi16 => Style::new().fg(Color::Black).bg(Color::DarkGray),
+        Role::SelectionInactive => Style::new().fg(Color::White).bg(Color::Indexed(237)),
         Role::Reading => fg(Color::Yellow).add_modifier(bold),
         Role::Heading => fg(Color::White).add_modifier(bold),
         Role::Kicker => fg(Color::Cyan),
         Role::Meta | Role::Date => fg(Color::Gray),
         Role::Label | Role::Muted => fg(Color::DarkGray),
-        Role::Topic => fg(Color::Magenta),
-        Role::Link => fg(Color::Blue).add_modifier(Modifier::UNDERLINED),
+        Role::Topic => fg(Color::LightMagenta),
+        Role::Link => fg(Color::LightCyan).add_modifier(Modifier::UNDERLINED),
         Role::Bullet => fg(Color::Cyan),
         Role::Count => fg(Color::Gray),
         Role::Year => fg(Color::Yellow).add_modifier(bold),
@@ -201,7 +257,10 @@ fn dark(role: Role) -> Style {
         Role::Status => Style::new().fg(Color::Gray).bg(Color::Indexed(236)),
         Role::Key => fg(Color::Cyan).add_modifier(bold),
         Role::Warning => fg(Color::Yellow).add_modifier(bold),
-        Role::Error => fg(Color::Red).add_modifier(bold),
+        Role::Error if ansi16 => fg(Color::LightRed).add_modifier(bold),
+        // Red of xterm's palette is too dark on black, LightRed on the
+        // overlay's grey: a lighter red.
+        Role::Error => fg(Color::Indexed(203)).add_modifier(bold),
         Role::Overlay => Style::new().fg(Color::White).bg(Color::Indexed(235)),
         Role::FilterOn => Style::new().add_modifier(Modifier::REVERSED | bold),
         Role::FilterOff => Style::new(),
@@ -214,45 +273,62 @@ fn dark(role: Role) -> Style {
     }
 }
 
+/// For light backgrounds: exact colours of the 256-colour palette (the
+/// named ones that read on white are too few), and at 16 colours the
+/// named colours that read on white in xterm's palette.
 #[allow(clippy::match_same_arms)] // a palette reads best as one arm per role
-fn light(role: Role) -> Style {
+fn light(role: Role, depth: ColorDepth) -> Style {
     let bold = Modifier::BOLD;
+    let ansi16 = depth <= ColorDepth::Ansi16;
+    let pick = |exact: u8, named: Color| {
+        if ansi16 { named } else { Color::Indexed(exact) }
+    };
+    let blue = pick(25, Color::Blue);
+    let grey = pick(240, Color::Black);
+    let faint = pick(244, Color::DarkGray);
+    let magenta = pick(127, Color::Magenta);
+    let red = pick(124, Color::Red);
     match role {
-        Role::Base | Role::Body => Style::new().fg(Color::Black),
-        Role::Border => fg(Color::Gray),
-        Role::BorderFocused => fg(Color::Blue),
-        Role::Title => fg(Color::DarkGray),
-        Role::TitleFocused => fg(Color::Blue).add_modifier(bold),
-        Role::Selection => Style::new().fg(Color::White).bg(Color::Blue),
-        Role::SelectionInactive => Style::new().bg(Color::Indexed(254)),
-        Role::Reading => fg(Color::Magenta).add_modifier(bold),
+        Role::Base | Role::Body => fg(Color::Black),
+        Role::Border => fg(pick(248, Color::DarkGray)),
+        Role::BorderFocused => fg(blue),
+        Role::Title => fg(grey),
+        Role::TitleFocused => fg(blue).add_modifier(bold),
+        Role::Selection => Style::new().fg(Color::White).bg(blue),
+        Role::SelectionInactive => Style::new().fg(Color::Black).bg(pick(252, Color::Gray)),
+        Role::Reading => fg(magenta).add_modifier(bold),
         Role::Heading => fg(Color::Black).add_modifier(bold),
-        Role::Kicker => fg(Color::Blue),
-        Role::Meta | Role::Date | Role::Count => fg(Color::DarkGray),
-        Role::Label | Role::Muted => fg(Color::Gray),
-        Role::Topic => fg(Color::Magenta),
-        Role::Link => fg(Color::Blue).add_modifier(Modifier::UNDERLINED),
-        Role::Bullet => fg(Color::Blue),
-        Role::Year => fg(Color::Red).add_modifier(bold),
-        Role::Month => fg(Color::Blue),
-        Role::Status => Style::new().fg(Color::Black).bg(Color::Indexed(252)),
-        Role::Key => fg(Color::Blue).add_modifier(bold),
-        Role::Warning => fg(Color::Indexed(130)).add_modifier(bold),
-        Role::Error => fg(Color::Red).add_modifier(bold),
-        Role::Overlay => Style::new().fg(Color::Black).bg(Color::Indexed(255)),
+        Role::Kicker => fg(blue),
+        Role::Meta | Role::Date | Role::Count => fg(grey),
+        Role::Label | Role::Muted => fg(faint),
+        Role::Topic => fg(magenta),
+        Role::Link => fg(blue).add_modifier(Modifier::UNDERLINED),
+        Role::Bullet => fg(blue),
+        Role::Year => fg(red).add_modifier(bold),
+        Role::Month => fg(blue),
+        Role::Status => Style::new().fg(Color::Black).bg(pick(252, Color::Gray)),
+        // Darker than `blue`, to read on the status line's grey too.
+        Role::Key => fg(pick(19, Color::Blue)).add_modifier(bold),
+        Role::Warning => fg(red).add_modifier(bold),
+        Role::Error => fg(red).add_modifier(bold | Modifier::UNDERLINED),
+        Role::Overlay => Style::new().fg(Color::Black).bg(pick(255, Color::Gray)),
         Role::FilterOn => Style::new().add_modifier(Modifier::REVERSED | bold),
         Role::FilterOff => Style::new(),
-        Role::Empty => fg(Color::DarkGray).add_modifier(Modifier::ITALIC),
-        Role::Scrollbar => fg(Color::Blue),
-        Role::Match => Style::new().fg(Color::Black).bg(Color::LightYellow),
+        Role::Empty => fg(grey).add_modifier(Modifier::ITALIC),
+        Role::Scrollbar => fg(blue),
+        Role::Match => Style::new()
+            .fg(Color::Black)
+            .bg(pick(229, Color::LightYellow)),
         Role::Unread => Style::new().add_modifier(bold),
-        Role::Star => fg(Color::Magenta),
-        Role::Chart => fg(Color::Blue),
+        Role::Star => fg(magenta),
+        Role::Chart => fg(blue),
     }
 }
 
+/// For low vision and bright rooms: named colours at their brightest on
+/// black, strong surfaces, nothing below 4.5:1 (most pairs above 7:1).
 #[allow(clippy::match_same_arms)] // a palette reads best as one arm per role
-fn high_contrast(role: Role) -> Style {
+fn high_contrast(role: Role, _depth: ColorDepth) -> Style {
     let bold = Modifier::BOLD;
     match role {
         Role::Base | Role::Body => fg(Color::White),
@@ -275,9 +351,11 @@ fn high_contrast(role: Role) -> Style {
         Role::Bullet => fg(Color::LightYellow),
         Role::Year => fg(Color::LightYellow).add_modifier(bold | Modifier::UNDERLINED),
         Role::Month => fg(Color::LightCyan).add_modifier(bold),
-        Role::Status => Style::new().fg(Color::Black).bg(Color::White),
-        Role::Key => fg(Color::Blue).add_modifier(bold),
-        Role::Warning => fg(Color::LightRed).add_modifier(bold),
+        // Blue, so that keys and warnings in bright colours read on it as
+        // they do on black.
+        Role::Status => Style::new().fg(Color::White).bg(Color::Blue),
+        Role::Key => fg(Color::LightCyan).add_modifier(bold),
+        Role::Warning => fg(Color::LightYellow).add_modifier(bold),
         Role::Error => fg(Color::LightRed).add_modifier(bold | Modifier::REVERSED),
         Role::Overlay => Style::new().fg(Color::White).bg(Color::Black),
         Role::FilterOn => Style::new().add_modifier(Modifier::REVERSED | bold),
@@ -296,7 +374,7 @@ fn high_contrast(role: Role) -> Style {
 
 /// No colour at all: everything by bold, dim, reverse and underline.
 #[allow(clippy::match_same_arms)] // a palette reads best as one arm per role
-fn mono(role: Role) -> Style {
+fn mono(role: Role, _depth: ColorDepth) -> Style {
     let s = Style::new();
     match role {
         Role::Base | Role::Body | Role::Meta | Role::Date | Role::Count | Role::Topic => s,
@@ -322,6 +400,48 @@ fn mono(role: Role) -> Style {
         Role::Match => s.add_modifier(Modifier::REVERSED | Modifier::UNDERLINED),
         Role::Unread | Role::Star => s.add_modifier(Modifier::BOLD),
         Role::Chart => s,
+    }
+}
+
+/// Colours a built-in theme gives the bundled actors (the colours in the
+/// built-in `config.toml` are made for dark backgrounds). Actors with a
+/// key differ by at least `contrast::ACTORS_APART`; at 16 colours on white
+/// only five colours read, so some share one (docs/themes.md says which).
+fn base_actor_colors(base: &str, depth: ColorDepth) -> &'static [(&'static str, Color)] {
+    const LIGHT: &[(&str, Color)] = &[
+        ("Musk", Color::Indexed(160)),
+        ("OpenAI", Color::Indexed(28)),
+        ("DeepSeek", Color::Indexed(27)),
+        ("Altman", Color::Indexed(240)),
+        ("Nvidia", Color::Indexed(94)),
+        ("France", Color::Indexed(127)),
+        ("Europe", Color::Indexed(18)),
+        ("Germany", Color::Indexed(94)),
+        ("Italy", Color::Indexed(162)),
+        ("South Korea", Color::Indexed(90)),
+        ("USA", Color::Indexed(24)),
+        ("Investors", Color::Indexed(240)),
+        ("Bret Taylor", Color::Indexed(22)),
+    ];
+    const LIGHT_16: &[(&str, Color)] = &[
+        ("Musk", Color::Red),
+        ("OpenAI", Color::Black),
+        ("DeepSeek", Color::Blue),
+        ("Altman", Color::Black),
+        ("Nvidia", Color::Red),
+        ("France", Color::Magenta),
+        ("Europe", Color::LightBlue),
+        ("Germany", Color::Red),
+        ("Italy", Color::Magenta),
+        ("South Korea", Color::Magenta),
+        ("USA", Color::Blue),
+        ("Investors", Color::Black),
+        ("Bret Taylor", Color::Black),
+    ];
+    match (base, depth) {
+        ("light", ColorDepth::None | ColorDepth::Ansi16) => LIGHT_16,
+        ("light", _) => LIGHT,
+        _ => &[],
     }
 }
 
@@ -519,12 +639,51 @@ pub fn parse_color(text: &str) -> Result<Color, ColorError> {
 mod tests {
     use super::*;
 
+    /// Every pair of colours each built-in theme draws meets its limit at
+    /// every depth, and actors with a key differ enough, except where 16
+    /// colours on white leave too few (listed in docs/themes.md).
     #[test]
-    fn every_built_in_theme_styles_every_role() {
-        for name in BUILT_IN {
-            let theme = Theme::built_in(name).unwrap();
-            assert_eq!(theme.styles.len(), Role::ALL.len());
+    fn every_built_in_theme_passes_its_audit_at_every_depth() {
+        use crate::config::Config;
+        use crate::config::contrast::audit;
+        for name in ["dark", "light", "high-contrast"] {
+            for depth in [
+                ColorDepth::TrueColor,
+                ColorDepth::Ansi256,
+                ColorDepth::Ansi16,
+            ] {
+                let text = format!("[theme]\nname = \"{name}\"\n");
+                let mut config = Config::load(Some(("user.toml", &text))).unwrap();
+                config.adapt_colors(depth);
+                let findings: Vec<String> = audit(&config.theme, &config.actor_colors())
+                    .iter()
+                    .filter(|f| {
+                        !(name == "light"
+                            && depth == ColorDepth::Ansi16
+                            && f.pair.starts_with("actors "))
+                    })
+                    .map(super::super::contrast::Finding::describe)
+                    .collect();
+                assert!(
+                    findings.is_empty(),
+                    "{name} at {depth:?}:\n{}",
+                    findings.join("\n")
+                );
+            }
         }
+    }
+
+    /// The palettes are asked again per depth, and the user's changes
+    /// survive it: a patched role keeps the user's colour at 16 colours.
+    #[test]
+    fn a_users_change_outlives_the_depth_fall_back() {
+        let mut theme = Theme::built_in("light").unwrap();
+        theme.patch(Role::Heading, Style::new().fg(Color::Rgb(0x80, 0, 0)));
+        theme.adapt(ColorDepth::Ansi16);
+        assert_eq!(theme.style(Role::Heading).fg, Some(Color::Red));
+        // And a role the user left alone takes the palette's 16-colour choice.
+        assert_eq!(theme.style(Role::Meta).fg, Some(Color::Black));
+        assert_eq!(theme.style(Role::Heading).add_modifier, Modifier::BOLD);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use std::io::{self, IsTerminal, Stdout, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread;
@@ -27,8 +28,8 @@ use super::lean::LeanBackend;
 use super::{Driver, osc};
 use crate::app::{App, Effect};
 use crate::config::{LinkMode, Role};
-use crate::i18n::fill;
-use crate::input::{Input, Key, Mouse};
+use crate::content::Library;
+use crate::input::{Input, Key, Mouse, Outcome};
 use crate::view::{LinkSpan, link_spans};
 
 /// Set once the terminal is back to normal, so it is restored only once.
@@ -113,6 +114,7 @@ pub fn run(mut app: App, state_path: Option<PathBuf>) -> io::Result<()> {
     let mut driver = LocalDriver {
         state_path,
         inputs: tx.clone(),
+        library: Arc::clone(&app.ctx.library),
         links: links_supported(app.config().links, env),
         in_tmux: env("TMUX").is_some(),
         last_links: Vec::new(),
@@ -123,11 +125,8 @@ pub fn run(mut app: App, state_path: Option<PathBuf>) -> io::Result<()> {
     spawn_watchdog(tx.clone());
     spawn_signals(tx)?;
     let size = guard.terminal.size()?;
-    let effects = app.handle(Input::Resize(size.width, size.height));
-    for effect in effects {
-        driver.perform(effect, &mut app, &mut guard.terminal);
-    }
-    super::run(&mut guard.terminal, &mut app, &rx, &mut driver)
+    let first = [Input::Resize(size.width, size.height)];
+    super::run(&mut guard.terminal, &mut app, first, &rx, &mut driver)
 }
 
 /// Whether to send OSC 8 hyperlinks: as configured, or (auto) for
@@ -158,81 +157,54 @@ pub fn links_supported(mode: LinkMode, env: impl Fn(&str) -> Option<String>) -> 
 struct LocalDriver {
     /// Where the reading state is saved; `None` keeps it in memory only.
     state_path: Option<PathBuf>,
-    /// Sends timer expiries back into the loop.
+    /// Sends the search index back into the loop when it is built.
     inputs: Sender<Input>,
+    library: Arc<Library>,
     links: bool,
     in_tmux: bool,
     /// Links written with the last frame, so unchanged ones are not resent.
     last_links: Vec<LinkSpan>,
 }
 
-impl LocalDriver {
-    /// Copies with OSC 52; inside tmux the notice adds what tmux needs.
-    fn copy(&self, text: &str, app: &mut App, out: &mut impl Write) -> bool {
-        let sent = super::copy_to_clipboard(out, text, app);
-        if sent && self.in_tmux {
-            let notice = format!(
-                "{} {}",
-                app.notice.take().unwrap_or_default(),
-                app.strings.ui.tmux_clipboard
-            );
-            app.notify(notice);
-        }
-        sent
-    }
-}
-
 impl Driver<Backend> for LocalDriver {
-    fn perform(&mut self, effect: Effect, app: &mut App, terminal: &mut Terminal<Backend>) {
-        match effect {
-            Effect::Quit => {}
-            Effect::Save(state) => {
-                if let Some(path) = &self.state_path
-                    && let Err(e) = crate::store::save(path, &state)
-                {
-                    let notice = fill(
-                        &app.strings.ui.state_unwritable,
-                        &[("error", &e.to_string())],
-                    );
-                    app.notify(notice);
-                }
-            }
+    fn perform(&mut self, effect: Effect, terminal: &mut Terminal<Backend>) -> Option<Input> {
+        let outcome = match effect {
+            Effect::Quit | Effect::Timer { .. } => None,
+            Effect::Save(state) => match &self.state_path {
+                Some(path) => crate::store::save(path, &state)
+                    .err()
+                    .map(|e| Outcome::SaveFailed(e.to_string())),
+                None => None,
+            },
             Effect::BuildSearchIndex => {
-                let library = std::sync::Arc::clone(&app.ctx.library);
+                let library = Arc::clone(&self.library);
                 let tx = self.inputs.clone();
                 thread::spawn(move || {
                     let index = crate::app::search::build_index(&library);
-                    let _ = tx.send(Input::SearchIndex(std::sync::Arc::new(index)));
+                    let _ = tx.send(Input::SearchIndex(Arc::new(index)));
                 });
-            }
-            Effect::Timer { after_ms, token } => {
-                super::spawn_timer(self.inputs.clone(), after_ms, token);
+                None
             }
             Effect::Copy(text) => {
-                self.copy(&text, app, terminal.backend_mut());
+                super::copy_to_clipboard(terminal.backend_mut(), &text, self.in_tmux)
             }
             Effect::OpenUrl(url) => {
                 let env = |name: &str| std::env::var(name).ok();
-                if !has_display(env) {
-                    self.copy(&url, app, terminal.backend_mut());
-                    let notice = app.strings.ui.no_display.clone();
-                    app.notify(notice);
-                    return;
-                }
-                match open_in_browser(&url, env) {
-                    Ok(()) => {
-                        let notice = app.strings.ui.opened.clone();
-                        app.notify(notice);
+                if has_display(env) {
+                    match open_in_browser(&url, env) {
+                        Ok(()) => Some(Outcome::Opened),
+                        Err(e) => {
+                            super::copy_to_clipboard(terminal.backend_mut(), &url, self.in_tmux);
+                            Some(Outcome::OpenFailed(e.to_string()))
+                        }
                     }
-                    Err(e) => {
-                        self.copy(&url, app, terminal.backend_mut());
-                        let notice =
-                            fill(&app.strings.ui.open_failed, &[("error", &e.to_string())]);
-                        app.notify(notice);
-                    }
+                } else {
+                    super::copy_to_clipboard(terminal.backend_mut(), &url, self.in_tmux);
+                    Some(Outcome::NoDisplay)
                 }
             }
-        }
+        };
+        outcome.map(Input::Outcome)
     }
 
     /// Marks the link on screen as an OSC 8 hyperlink, by writing the same

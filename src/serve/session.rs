@@ -1,86 +1,232 @@
-//! One SSH connection: authentication, the channel requests we serve
-//! (pty-req, window-change, env for a few variables, shell) and refuse
-//! (everything else), and the reader app that runs for the shell.
+//! One SSH connection as a state machine: awaiting auth, authenticated,
+//! pty granted, running (it owns its reader), closing. Serves the channel
+//! requests we allow (pty-req, window-change, env for a few variables,
+//! one shell) and answers the rest with a reason the client prints.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
-use russh::server::{Auth, ChannelOpenHandle, Handle, Msg, Session};
+use russh::server::{Auth, ChannelOpenHandle, Msg, Session};
 use russh::{Channel, ChannelId};
+use tokio::sync::Notify;
 
 use super::decode::Decoder;
-use super::{Limits, Shared, Watch, log};
-use crate::app::{App, Context, Effect};
+use super::reader::{self, Reader, Sent};
+use super::{End, Limits, Shared, log};
 use crate::input::Input;
-use crate::runtime::lean::LeanBackend;
-use crate::runtime::{self, Driver};
 
 /// Environment variables a client may set; the rest are refused.
 fn allowed_env(name: &str) -> bool {
     matches!(name, "TERM" | "COLORTERM" | "NO_COLOR" | "LANG") || name.starts_with("LC_")
 }
 
-pub struct Connection {
-    pub shared: Arc<Shared>,
-    pub peer: SocketAddr,
+/// Where a connection is. It only moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// The login watch runs: the connection ends if this lasts too long.
+    AwaitingAuth,
+    Authenticated,
+    /// A terminal was granted: a shell may start.
+    Pty,
+    /// The reader runs; no second shell or pty on this connection.
+    Running,
+    /// Ending: the reader is told, the client's terminal restored.
+    Closing,
+}
+
+/// What the connection's handler (inside russh) and its watching task share.
+pub struct Control {
+    state: Mutex<State>,
+    last_input: Mutex<Instant>,
     pub started: Instant,
+}
+
+struct State {
+    phase: Phase,
+    reader: Option<Reader>,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(State {
+                phase: Phase::AwaitingAuth,
+                reader: None,
+            }),
+            last_input: Mutex::new(Instant::now()),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl Control {
+    pub fn phase(&self) -> Phase {
+        self.state.lock().map_or(Phase::Closing, |s| s.phase)
+    }
+
+    /// Moves from `from` to `to`; `false` (and no change) from anywhere else.
+    fn advance(&self, from: Phase, to: Phase) -> bool {
+        self.state.lock().is_ok_and(|mut s| {
+            let ok = s.phase == from;
+            if ok {
+                s.phase = to;
+            }
+            ok
+        })
+    }
+
+    pub fn idle(&self) -> Duration {
+        self.last_input
+            .lock()
+            .map_or(Duration::ZERO, |t| t.elapsed())
+    }
+
+    fn touch(&self) {
+        if let Ok(mut t) = self.last_input.lock() {
+            *t = Instant::now();
+        }
+    }
+
+    /// Notified when the running reader has said its last word.
+    pub fn done(&self) -> Option<Arc<Notify>> {
+        let state = self.state.lock().ok()?;
+        state.reader.as_ref().map(|r| Arc::clone(&r.done))
+    }
+
+    /// Closing: the reader (if one runs) is asked to end for `why` and
+    /// handed over to be joined.
+    pub fn close(&self, why: End) -> Option<Reader> {
+        let mut state = self.state.lock().ok()?;
+        state.phase = Phase::Closing;
+        let reader = state.reader.take()?;
+        reader.end(why);
+        Some(reader)
+    }
+
+    fn send(&self, input: Input) -> Sent {
+        match self.state.lock() {
+            Ok(state) => match &state.reader {
+                Some(reader) => reader.send(input),
+                None => Sent::Gone,
+            },
+            Err(_) => Sent::Gone,
+        }
+    }
+
+    fn end_reader(&self, why: End) {
+        if let Ok(state) = self.state.lock()
+            && let Some(reader) = &state.reader
+        {
+            reader.end(why);
+        }
+    }
+
+    #[cfg(debug_assertions)]
+    fn inject_fault(&self) {
+        if let Ok(state) = self.state.lock()
+            && let Some(reader) = &state.reader
+        {
+            reader
+                .fault
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+/// Window changes applied per second, at most; the latest size always
+/// wins, a little later if need be.
+const RESIZE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long a client whose input queue is full is slowed before it is
+/// dropped (`overrun`).
+const OVERRUN_AFTER: Duration = Duration::from_secs(3);
+
+pub struct Connection {
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    control: Arc<Control>,
     channel: Option<ChannelId>,
     size: Option<(u16, u16)>,
+    /// The window asked for was larger than we draw (said once).
+    clamped: bool,
     env: HashMap<String, String>,
-    inputs: Option<mpsc::Sender<Input>>,
     decoder: Decoder,
     /// Input budget in bytes (token bucket).
     budget: u64,
     refilled: Instant,
-    watch: Arc<Watch>,
+    /// When a window change was last applied, and the one held back.
+    resized: Instant,
+    held_size: Arc<Mutex<Option<(u16, u16)>>>,
 }
 
 impl Connection {
-    pub fn new(shared: Arc<Shared>, peer: SocketAddr, watch: Arc<Watch>) -> Self {
+    pub fn new(shared: Arc<Shared>, peer: SocketAddr, control: Arc<Control>) -> Self {
         let burst = u64::from(shared.limits.input_burst);
         Self {
             shared,
             peer,
-            started: Instant::now(),
+            control,
             channel: None,
             size: None,
+            clamped: false,
             env: HashMap::new(),
-            inputs: None,
             decoder: Decoder::default(),
             budget: burst,
             refilled: Instant::now(),
-            watch,
+            resized: Instant::now()
+                .checked_sub(RESIZE_INTERVAL)
+                .unwrap_or_else(Instant::now),
+            held_size: Arc::default(),
         }
     }
 
-    fn clamp(&self, cols: u32, rows: u32) -> (u16, u16) {
+    fn clamp(&self, cols: u32, rows: u32) -> ((u16, u16), bool) {
         let l: &Limits = &self.shared.limits;
         let w = u16::try_from(cols).unwrap_or(u16::MAX).clamp(1, l.max_cols);
         let h = u16::try_from(rows).unwrap_or(u16::MAX).clamp(1, l.max_rows);
-        (w, h)
+        let clamped = cols > u32::from(l.max_cols) || rows > u32::from(l.max_rows);
+        ((w, h), clamped)
     }
 
-    fn send(&self, input: Input) {
-        if let Some(tx) = &self.inputs {
-            let _ = tx.send(input);
+    /// Hands an input to the reader. A full queue slows the client (we
+    /// stop reading its channel); one that stays full ends the session.
+    async fn deliver(&self, mut input: Input) -> bool {
+        let start = Instant::now();
+        loop {
+            match self.control.send(input) {
+                Sent::Queued => return true,
+                Sent::Gone => return false,
+                Sent::Full(back) => {
+                    if start.elapsed() > OVERRUN_AFTER {
+                        log(&format!("event=overrun peer={}", self.peer));
+                        self.control.end_reader(End::Overrun);
+                        return false;
+                    }
+                    input = back;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
         }
     }
-}
 
-impl Drop for Connection {
-    fn drop(&mut self) {
-        self.send(Input::Stop);
-        log(&format!(
-            "event=disconnect peer={} duration_s={}",
-            self.peer,
-            self.started.elapsed().as_secs()
-        ));
+    /// The debug-only fault hook (see `Shared::fault_key`).
+    fn fault(&self, input: &Input) {
+        #[cfg(debug_assertions)]
+        if let (
+            Some(c),
+            Input::Key(crate::input::Key {
+                code: crate::input::KeyCode::Char(k),
+                ..
+            }),
+        ) = (self.shared.fault_key, input)
+            && c == *k
+        {
+            self.control.inject_fault();
+        }
+        #[cfg(not(debug_assertions))]
+        let _ = input;
     }
 }
 
@@ -88,39 +234,9 @@ impl russh::server::Handler for Connection {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
-        if self.shared.authorized.is_some() {
-            return Ok(Auth::reject());
-        }
+        let accepted = self.shared.authorized.is_none();
         log(&format!(
-            "event=auth peer={} user={} method=none result=accept",
-            self.peer,
-            sanitize(user)
-        ));
-        Ok(Auth::Accept)
-    }
-
-    async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
-        log(&format!(
-            "event=auth peer={} user={} method=password result=reject",
-            self.peer,
-            sanitize(user)
-        ));
-        Ok(Auth::reject())
-    }
-
-    async fn auth_publickey(
-        &mut self,
-        user: &str,
-        key: russh::server::VerifiedPublicKey<'_>,
-    ) -> Result<Auth, Self::Error> {
-        let accepted = match &self.shared.authorized {
-            None => true,
-            Some(keys) => keys
-                .iter()
-                .any(|k| k.key_data() == key.public_key.key_data()),
-        };
-        log(&format!(
-            "event=auth peer={} user={} method=publickey result={}",
+            "event=auth peer={} user={} method=none result={}",
             self.peer,
             sanitize(user),
             if accepted { "accept" } else { "reject" }
@@ -132,6 +248,62 @@ impl russh::server::Handler for Connection {
         })
     }
 
+    async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
+        log(&format!(
+            "event=auth peer={} user={} method=password result=reject",
+            self.peer,
+            sanitize(user)
+        ));
+        Ok(Auth::reject())
+    }
+
+    /// A key that is not authorized is refused when offered, before the
+    /// client signs anything, and logged as such.
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: russh::server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        if self.authorized(offer.public_key) {
+            return Ok(Auth::Accept);
+        }
+        log(&format!(
+            "event=auth peer={} user={} method=publickey result=reject fingerprint={}",
+            self.peer,
+            sanitize(user),
+            offer.public_key.fingerprint(russh::keys::HashAlg::Sha256)
+        ));
+        Ok(Auth::reject())
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: russh::server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let accepted = self.authorized(key.public_key);
+        log(&format!(
+            "event=auth peer={} user={} method=publickey result={} fingerprint={}",
+            self.peer,
+            sanitize(user),
+            if accepted { "accept" } else { "reject" },
+            key.public_key.fingerprint(russh::keys::HashAlg::Sha256)
+        ));
+        Ok(if accepted {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        })
+    }
+
+    /// Logged in: the login watch is over.
+    async fn auth_succeeded(&mut self, _session: &mut Session) -> Result<(), Self::Error> {
+        self.control
+            .advance(Phase::AwaitingAuth, Phase::Authenticated);
+        self.control.touch();
+        Ok(())
+    }
+
     async fn channel_open_session(
         &mut self,
         channel: Channel<Msg>,
@@ -140,6 +312,10 @@ impl russh::server::Handler for Connection {
     ) -> Result<(), Self::Error> {
         // One session per connection.
         if self.channel.is_some() {
+            log(&format!(
+                "event=refuse peer={} request=channel reason=one_session_per_connection",
+                self.peer
+            ));
             reply
                 .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
                 .await;
@@ -161,8 +337,18 @@ impl russh::server::Handler for Connection {
         _modes: &[(russh::Pty, u32)],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let size = self.clamp(cols, rows);
+        if Some(channel) != self.channel || !self.control.advance(Phase::Authenticated, Phase::Pty)
+        {
+            log(&format!(
+                "event=refuse peer={} request=pty reason=already_granted",
+                self.peer
+            ));
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        let (size, clamped) = self.clamp(cols, rows);
         self.size = Some(size);
+        self.clamped = clamped;
         self.env
             .insert("TERM".into(), term.chars().take(64).collect());
         log(&format!(
@@ -199,7 +385,7 @@ impl russh::server::Handler for Connection {
         _ph: u32,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let (w, h) = self.clamp(cols, rows);
+        let ((w, h), clamped) = self.clamp(cols, rows);
         if Some((w, h)) != self.size {
             log(&format!(
                 "event=resize peer={} size={w}x{h} asked={cols}x{rows}",
@@ -207,7 +393,42 @@ impl russh::server::Handler for Connection {
             ));
         }
         self.size = Some((w, h));
-        self.send(Input::Resize(w, h));
+        if self.control.phase() != Phase::Running {
+            return Ok(());
+        }
+        if clamped && !self.clamped {
+            self.clamped = true;
+            let outcome = crate::input::Outcome::WindowClamped {
+                width: w,
+                height: h,
+            };
+            self.deliver(Input::Outcome(outcome)).await;
+        }
+        // Rate-limited: within the interval the size is held back, and a
+        // task (at most one) applies the latest when the interval is over.
+        let since = self.resized.elapsed();
+        if since >= RESIZE_INTERVAL {
+            self.resized = Instant::now();
+            self.deliver(Input::Resize(w, h)).await;
+            return Ok(());
+        }
+        let first_held = self
+            .held_size
+            .lock()
+            .is_ok_and(|mut held| held.replace((w, h)).is_none());
+        let wait = RESIZE_INTERVAL.saturating_sub(since);
+        if first_held {
+            self.resized = Instant::now() + wait;
+            let held = Arc::clone(&self.held_size);
+            let control = Arc::clone(&self.control);
+            tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
+                let size = held.lock().ok().and_then(|mut h| h.take());
+                if let Some((w, h)) = size {
+                    let _ = control.send(Input::Resize(w, h));
+                }
+            });
+        }
         Ok(())
     }
 
@@ -216,28 +437,58 @@ impl russh::server::Handler for Connection {
         channel: ChannelId,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let handle = session.handle();
-        let Some((w, h)) = self.size else {
+        let phase = self.control.phase();
+        if Some(channel) != self.channel || phase >= Phase::Running {
+            log(&format!(
+                "event=refuse peer={} request=shell reason=already_running",
+                self.peer
+            ));
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        let Some((w, h)) = self.size.filter(|_| phase == Phase::Pty) else {
+            log(&format!(
+                "event=refuse peer={} request=shell reason=no_terminal",
+                self.peer
+            ));
             session.channel_success(channel)?;
             let message = "aiwatch-tui needs a terminal: connect with ssh -t\r\n";
-            let _ = handle.data(channel, message.as_bytes().to_vec()).await;
-            let _ = handle.exit_status_request(channel, 1).await;
-            let _ = handle.close(channel).await;
+            session.data(channel, message.as_bytes().to_vec())?;
+            session.exit_status_request(channel, 1)?;
+            session.eof(channel)?;
+            session.close(channel)?;
             return Ok(());
         };
-        session.channel_success(channel)?;
-        let (tx, rx) = mpsc::channel();
-        self.inputs = Some(tx.clone());
-        start_reader(
-            &self.shared,
-            self.env.clone(),
-            (w, h),
-            rx,
-            tx,
-            &handle,
+        let started = reader::start(reader::Start {
+            shared: &self.shared,
+            env: self.env.clone(),
+            size: (w, h),
+            clamped: self.clamped,
+            handle: session.handle(),
             channel,
-            self.peer,
-        );
+            peer: self.peer,
+        });
+        match started {
+            Ok(reader) => {
+                if let Ok(mut state) = self.control.state.lock() {
+                    state.phase = Phase::Running;
+                    state.reader = Some(reader);
+                }
+                log(&format!(
+                    "event=session_start peer={} size={w}x{h}",
+                    self.peer
+                ));
+                session.channel_success(channel)?;
+            }
+            Err(e) => {
+                log(&format!(
+                    "event=refuse peer={} request=shell reason=no_thread error=\"{}\"",
+                    self.peer,
+                    sanitize(&e.to_string())
+                ));
+                session.channel_failure(channel)?;
+            }
+        }
         Ok(())
     }
 
@@ -287,6 +538,8 @@ impl russh::server::Handler for Connection {
         Ok(false)
     }
 
+    /// A command: answered on stderr with exit status 1, so `ssh host ls`
+    /// prints why rather than a bare failure.
     async fn exec_request(
         &mut self,
         channel: ChannelId,
@@ -294,7 +547,13 @@ impl russh::server::Handler for Connection {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         log(&format!("event=refuse peer={} request=exec", self.peer));
-        session.channel_failure(channel)?;
+        session.channel_success(channel)?;
+        let message = "aiwatch-tui: this server runs no commands, it shows the reader: \
+                       connect without a command (ssh -t)\r\n";
+        session.extended_data(channel, 1, message.as_bytes().to_vec())?;
+        session.exit_status_request(channel, 1)?;
+        session.eof(channel)?;
+        session.close(channel)?;
         Ok(())
     }
 
@@ -337,199 +596,45 @@ impl russh::server::Handler for Connection {
             .unwrap_or(usize::MAX)
             .min(data.len());
         self.budget -= take as u64;
-        if let Ok(mut last) = self.watch.last_input.lock() {
-            *last = now;
-        }
+        self.control.touch();
         for input in self.decoder.feed(&data[..take]) {
-            self.send(input);
+            self.fault(&input);
+            if !self.deliver(input).await {
+                break;
+            }
         }
         // A lone Esc: complete it after a short pause unless more follows.
         if data.last() == Some(&0x1b) {
             tokio::time::sleep(Duration::from_millis(30)).await;
             for input in self.decoder.flush() {
-                self.send(input);
+                self.deliver(input).await;
             }
         }
         Ok(())
     }
 }
 
+impl Connection {
+    fn authorized(&self, key: &russh::keys::PublicKey) -> bool {
+        match &self.shared.authorized {
+            None => true,
+            Some(keys) => keys.iter().any(|k| k.key_data() == key.key_data()),
+        }
+    }
+}
+
 /// Printable text of a client-chosen string, for the log.
 fn sanitize(s: &str) -> String {
-    crate::text::sanitize(s, false).0.chars().take(64).collect()
-}
-
-/// Frames go to the channel through a bounded queue; a client that does
-/// not read them fills it and is dropped rather than growing memory.
-struct ChannelWriter {
-    buf: Vec<u8>,
-    frames: tokio::sync::mpsc::Sender<Vec<u8>>,
-    overflow: Arc<AtomicBool>,
-}
-
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.buf.len() + data.len() > 4 << 20 {
-            return Err(io::Error::other("frame too large"));
-        }
-        self.buf.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    /// A flush ends a frame: hand it to the sender task.
-    fn flush(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let frame = std::mem::take(&mut self.buf);
-        self.frames.try_send(frame).map_err(|_| {
-            self.overflow.store(true, Ordering::SeqCst);
-            io::Error::other("the client does not keep up")
+    crate::text::sanitize(s, false)
+        .0
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c == '"' || c.is_whitespace() {
+                '_'
+            } else {
+                c
+            }
         })
-    }
-}
-
-struct SessionDriver {
-    inputs: mpsc::Sender<Input>,
-}
-
-/// At most this many frames per second reach a client.
-const FRAME_INTERVAL: Duration = Duration::from_millis(33);
-
-impl Driver<LeanBackend<ChannelWriter>> for SessionDriver {
-    fn frame_interval(&self) -> Option<Duration> {
-        Some(FRAME_INTERVAL)
-    }
-
-    fn resized(
-        &mut self,
-        terminal: &mut Terminal<LeanBackend<ChannelWriter>>,
-        width: u16,
-        height: u16,
-    ) -> io::Result<()> {
-        terminal.backend_mut().set_size(width, height);
-        terminal.resize(Rect::new(0, 0, width, height))
-    }
-
-    fn perform(
-        &mut self,
-        effect: Effect,
-        app: &mut App,
-        terminal: &mut Terminal<LeanBackend<ChannelWriter>>,
-    ) {
-        match effect {
-            // The reader's own clipboard, through SSH: OSC 52. A browser on
-            // the server would be no use to them, so links are copied too.
-            Effect::Copy(text) | Effect::OpenUrl(text) => {
-                runtime::copy_to_clipboard(terminal.backend_mut(), &text, app);
-            }
-            Effect::Timer { after_ms, token } => {
-                runtime::spawn_timer(self.inputs.clone(), after_ms, token);
-            }
-            // Served readers keep their state in memory; the shared index
-            // is built once per server and given to every session.
-            Effect::Save(_) | Effect::Quit | Effect::BuildSearchIndex => {}
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn start_reader(
-    shared: &Shared,
-    env: HashMap<String, String>,
-    (w, h): (u16, u16),
-    rx: mpsc::Receiver<Input>,
-    tx: mpsc::Sender<Input>,
-    handle: &Handle,
-    channel: ChannelId,
-    peer: SocketAddr,
-) {
-    let (frames_tx, mut frames_rx) =
-        tokio::sync::mpsc::channel::<Vec<u8>>(shared.limits.frame_queue);
-    let overflow = Arc::new(AtomicBool::new(false));
-    // The sender task: frames out, then the end of the session.
-    let sender = handle.clone();
-    let restore = frames_tx.clone();
-    tokio::spawn(async move {
-        while let Some(frame) = frames_rx.recv().await {
-            // A client that takes no output for 30 s is gone for our purposes.
-            match tokio::time::timeout(Duration::from_secs(30), sender.data(channel, frame)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => break,
-                Err(_) => {
-                    log(&format!(
-                        "event=drop peer={peer} reason=\"output blocked for 30 s\""
-                    ));
-                    break;
-                }
-            }
-        }
-        let _ = sender.exit_status_request(channel, 0).await;
-        let _ = sender.eof(channel).await;
-        let _ = sender.close(channel).await;
-    });
-    let lookup = move |name: &str| env.get(name).cloned();
-    let mut config = (*shared.config).clone();
-    let depth = config.color_depth(&lookup);
-    config.adapt_colors(depth);
-    let language = crate::setup::language(None, &config, &lookup);
-    let ctx = Context {
-        library: Arc::clone(&shared.library),
-        config: Arc::new(config),
-        locales: Arc::clone(&shared.locales),
-    };
-    let index = shared.search_index();
-    let mouse = shared.config.mouse;
-    std::thread::spawn(move || {
-        let writer = ChannelWriter {
-            buf: Vec::new(),
-            frames: frames_tx,
-            overflow: Arc::clone(&overflow),
-        };
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> io::Result<()> {
-                let options = TerminalOptions {
-                    viewport: Viewport::Fixed(Rect::new(0, 0, w, h)),
-                };
-                let mut terminal =
-                    Terminal::with_options(LeanBackend::with_size(writer, w, h), options)?;
-                let out = terminal.backend_mut();
-                // Alternate screen, no cursor, bracketed paste (a pasted
-                // "q" is not a command), the mouse when the config wants it.
-                out.write_all(b"\x1b[?1049h\x1b[?25l\x1b[?2004h")?;
-                if mouse {
-                    out.write_all(b"\x1b[?1000h\x1b[?1002h\x1b[?1006h")?;
-                }
-                let mut app = App::new(ctx, &language);
-                if let Some(index) = index {
-                    app.handle(Input::SearchIndex(index));
-                }
-                let mut driver = SessionDriver { inputs: tx };
-                for effect in app.handle(Input::Resize(w, h)) {
-                    driver.perform(effect, &mut app, &mut terminal);
-                }
-                let result = runtime::run(&mut terminal, &mut app, &rx, &mut driver);
-                let out = terminal.backend_mut();
-                let _ = out
-                    .write_all(b"\x1b[?1006l\x1b[?1002l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l");
-                let _ = Write::flush(out);
-                result
-            }));
-        let reason = match outcome {
-            Ok(Ok(())) => "quit".to_owned(),
-            Ok(Err(e)) if overflow.load(Ordering::SeqCst) => format!("slow client ({e})"),
-            Ok(Err(e)) => format!("error ({e})"),
-            Err(_) => {
-                // Give the client its terminal back; the server goes on.
-                let _ = restore.try_send(
-                    b"\x1b[0m\x1b[?25h\x1b[?1049l\r\naiwatch-tui: this session failed\r\n".to_vec(),
-                );
-                "panic in session".to_owned()
-            }
-        };
-        drop(restore);
-        log(&format!(
-            "event=session_end peer={peer} reason=\"{reason}\""
-        ));
-    });
+        .collect()
 }

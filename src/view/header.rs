@@ -1,8 +1,11 @@
 //! The top line: the actor legend (each filter key, its actor in colour,
 //! active ones highlighted) in full mode, or the pane tabs in single mode.
+//! When not every chip fits, names are shortened for all of them before
+//! any actor is left out.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
@@ -10,6 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::action::Action;
 use crate::app::{App, Mode, Pane};
 use crate::config::Role;
+use crate::text::truncate;
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect, mode: Mode) {
     let mut spans = vec![Span::styled(" aiwatch ", app.style(Role::TitleFocused))];
@@ -30,35 +34,9 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect, mode: Mode) {
             spans.push(Span::styled(text, app.style(role)));
         }
     } else {
-        let keymap = &app.config().keymap;
-        for (i, actor) in app.config().actors.iter().enumerate() {
-            let Some(key) = keymap.keys(Action::ToggleActor(i)).first() else {
-                continue;
-            };
-            // New since the last visit, unread: "m Musk 3".
-            let new = app.actor_new.get(i).copied().unwrap_or(0);
-            let chip = if new > 0 {
-                format!(" {key} {} {new} ", actor.label(&app.edition.lang))
-            } else {
-                format!(" {key} {} ", actor.label(&app.edition.lang))
-            };
-            if used + chip.width() + 1 + 2 > budget {
-                spans.push(Span::styled(" …", app.style(Role::Muted)));
-                used += 2;
-                break;
-            }
-            used += chip.width() + 1;
-            let mut style = ratatui::style::Style::new().fg(actor.color);
-            if app.filter.is_active(i) {
-                style = style.patch(app.style(Role::FilterOn));
-            } else if app.filter.is_excluded(i) {
-                style = style.add_modifier(
-                    ratatui::style::Modifier::CROSSED_OUT | ratatui::style::Modifier::DIM,
-                );
-            } else {
-                style = style.patch(app.style(Role::FilterOff));
-            }
-            spans.push(Span::raw(" "));
+        let chips = actor_chips(app, budget.saturating_sub(used));
+        for (chip, style) in chips {
+            used += chip.width();
             spans.push(Span::styled(chip, style));
         }
     }
@@ -66,6 +44,102 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect, mode: Mode) {
     spans.push(Span::raw(" ".repeat(pad)));
     spans.push(Span::styled(lang, app.style(Role::Meta)));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// How much of each actor chip is shown, from the most to the least.
+#[derive(Clone, Copy)]
+enum Fit {
+    /// ` m Musk 3 `, a space on each side and between chips.
+    Spaced,
+    /// `m Musk 3`, one space between chips.
+    Snug,
+    /// Names cut to this many columns, with "…".
+    Cut(usize),
+    /// Keys (and new counts) only.
+    Keys,
+}
+
+/// The actor chips that fit in `budget` columns: every actor in config
+/// order, as much of each as fits for all of them; only when not even the
+/// keys fit are the last ones left out behind "…".
+fn actor_chips(app: &App, budget: usize) -> Vec<(String, Style)> {
+    let keymap = &app.config().keymap;
+    let actors: Vec<(usize, String, usize)> = app
+        .config()
+        .actors
+        .iter()
+        .enumerate()
+        .filter_map(|(i, _)| {
+            let key = keymap.keys(Action::ToggleActor(i)).first()?.to_string();
+            // New since the last visit, unread: "m Musk 3".
+            Some((i, key, app.actor_new.get(i).copied().unwrap_or(0)))
+        })
+        .collect();
+    let chip = |i: usize, key: &str, new: usize, fit: Fit| {
+        let name = app.config().actors[i].label(&app.edition.lang);
+        let name = match fit {
+            Fit::Spaced | Fit::Snug => format!(" {name}"),
+            Fit::Cut(n) => format!(" {}", truncate(name, n)),
+            Fit::Keys => String::new(),
+        };
+        let new = if new > 0 {
+            format!(" {new}")
+        } else {
+            String::new()
+        };
+        if matches!(fit, Fit::Spaced) {
+            (" ", format!(" {key}{name}{new} "))
+        } else {
+            (" ", format!("{key}{name}{new}"))
+        }
+    };
+    let longest = actors
+        .iter()
+        .map(|(i, ..)| app.config().actors[*i].label(&app.edition.lang).width())
+        .max()
+        .unwrap_or(0);
+    let fits = [Fit::Spaced, Fit::Snug]
+        .into_iter()
+        .chain((2..longest).rev().map(Fit::Cut))
+        .chain([Fit::Keys]);
+    let width = |fit: Fit| -> usize {
+        actors
+            .iter()
+            .map(|(i, k, n)| {
+                let (gap, text) = chip(*i, k, *n, fit);
+                gap.len() + text.width()
+            })
+            .sum()
+    };
+    let chosen = fits.into_iter().find(|&f| width(f) <= budget);
+    let mut out = Vec::new();
+    let mut used = 0;
+    for (i, key, new) in &actors {
+        let (gap, text) = chip(*i, key, *new, chosen.unwrap_or(Fit::Keys));
+        if chosen.is_none() && used + gap.len() + text.width() + 2 > budget {
+            out.push((" …".to_owned(), app.style(Role::Muted)));
+            break;
+        }
+        used += gap.len() + text.width();
+        let actor = &app.config().actors[*i];
+        let mut style = Style::new().fg(actor.color);
+        if app.filter.is_active(*i) {
+            style = style.patch(app.style(Role::FilterOn));
+        } else if app.filter.is_excluded(*i) {
+            // Muted (dim in `mono`) rather than faint: faint text in a
+            // colour can fall below any contrast the theme promises.
+            style = style
+                .patch(app.style(Role::Muted))
+                .add_modifier(Modifier::CROSSED_OUT);
+        } else {
+            style = style.patch(app.style(Role::FilterOff));
+        }
+        if !gap.is_empty() {
+            out.push((gap.to_owned(), Style::new()));
+        }
+        out.push((text, style));
+    }
+    out
 }
 
 pub fn pane_title(app: &App, pane: Pane) -> &str {

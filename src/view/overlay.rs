@@ -15,7 +15,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, overlay: &Overlay) {
     let widest = overlay
         .lines
         .iter()
-        .map(crate::app::reflow::line_width)
+        .map(crate::reflow::line_width)
         .max()
         .unwrap_or(0);
     let width = match overlay.kind {
@@ -36,11 +36,14 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, overlay: &Overlay) {
         width,
         height,
     );
+    let ui = &app.strings.ui;
     let title = match overlay.kind {
-        OverlayKind::Help => &app.strings.ui.help_title,
-        OverlayKind::Warnings => &app.strings.ui.warnings_title,
+        OverlayKind::Help => ui.help_title.clone(),
+        OverlayKind::Warnings if app.messages.is_empty() => ui.warnings_title.clone(),
+        // The session's messages come first, then the load problems.
+        OverlayKind::Warnings => format!("{} · {}", ui.messages_title, ui.problems_title),
     };
-    let block = pane_block(app, title, true)
+    let block = pane_block(app, &title, true)
         .style(app.style(Role::Overlay))
         .title_bottom(
             Line::from(Span::styled(

@@ -109,7 +109,7 @@ pub fn link_spans(app: &App) -> Vec<LinkSpan> {
                 spans.push(LinkSpan {
                     x,
                     y: text.y + row as u16,
-                    text: crate::view::truncate(&span.text, fits),
+                    text: crate::text::truncate(&span.text, fits),
                 });
             }
             x = x.saturating_add(width as u16);

@@ -1,6 +1,8 @@
 //! The status line: the filter in words, how many sections are listed,
-//! load problems and key hints (from the keymap, so never stale). When the
-//! line is too narrow, hints go first, then the long problem text.
+//! load problems, the latest notice and key hints (from the keymap, so
+//! never stale). When the line is too narrow, space goes by priority: key
+//! hints go first, then the long problem text, then the filter in words;
+//! a notice that still does not fit is shortened at a word, with "…".
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,10 +14,130 @@ use crate::action::Action;
 use crate::app::{App, TopicChoice};
 use crate::config::Role;
 use crate::i18n::fill;
+use crate::text::shorten;
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let ui = &app.strings.ui;
     let base = app.style(Role::Status);
+    let filter = what_is_shown(app);
+    let search = &app.search;
+    // The count (or, while searching, what is typed and how many match)
+    // is what the line is for: it goes first and is never dropped.
+    let width = usize::from(area.width);
+    let count = if search.is_active() {
+        let cursor = if search.editing { "▏" } else { "" };
+        let matches = app
+            .strings
+            .count(&ui.matches, &ui.matches_one, app.listed_count());
+        format!(
+            "/{}{cursor} · {matches}",
+            typed_tail(&search.text, width / 3)
+        )
+    } else {
+        let total = app.edition.sections.len();
+        fill(
+            if total == 1 {
+                &ui.sections_one
+            } else {
+                &ui.sections
+            },
+            &[
+                ("visible", &app.listed_count().to_string()),
+                ("total", &app.edition.sections.len().to_string()),
+            ],
+        )
+    };
+    let hints = hints(app, base);
+    let hints_width: usize = hints.iter().map(Span::width).sum();
+    let warning = base.patch(app.style(Role::Warning));
+    // Space goes by priority: count, notice, problems (short), the filter
+    // in words, the long problem text, and key hints last.
+    let line = |with_filter: bool, long: bool, notice: Option<&str>| -> Vec<Span<'static>> {
+        let mut parts: Vec<(String, Style)> = Vec::new();
+        if search.is_active() {
+            parts.push((count.clone(), base));
+            if with_filter {
+                parts.push((filter.clone(), base));
+            }
+        } else {
+            if with_filter {
+                parts.push((filter.clone(), base));
+            }
+            parts.push((count.clone(), base));
+        }
+        if let Some(problems) = problems(app, !long) {
+            parts.push((format!("⚠ {problems}"), warning));
+        }
+        if let Some(notice) = notice.filter(|n| !n.is_empty()) {
+            parts.push((notice.to_owned(), base));
+        }
+        let mut spans = Vec::new();
+        for (i, (text, style)) in parts.into_iter().enumerate() {
+            let sep = if i == 0 { " " } else { " · " };
+            spans.push(Span::styled(sep, base));
+            spans.push(Span::styled(text, style));
+        }
+        spans
+    };
+    let notice = app.notice.as_deref();
+    let fits = |spans: &[Span<'_>], extra: usize| {
+        spans.iter().map(Span::width).sum::<usize>() + extra <= width
+    };
+    let mut chosen = None;
+    for (with_filter, long, with_hints) in [
+        (true, true, true),
+        (true, false, true),
+        (true, false, false),
+        (false, false, false),
+    ] {
+        let spans = line(with_filter, long, notice);
+        let extra = if with_hints { hints_width } else { 0 };
+        if fits(&spans, extra) {
+            chosen = Some((spans, with_hints));
+            break;
+        }
+    }
+    let (mut spans, with_hints) = chosen.unwrap_or_else(|| {
+        // Still too long: shorten the notice at a word (with "…"), then,
+        // if even that is not enough, the whole line.
+        let essentials: usize = line(false, false, None).iter().map(Span::width).sum();
+        let room = width.saturating_sub(essentials + 3);
+        let short = notice.map(|n| shorten(n, room));
+        let spans = line(false, false, short.as_deref().filter(|_| room >= 6));
+        if fits(&spans, 0) {
+            (spans, false)
+        } else {
+            let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+            (vec![Span::styled(shorten(&text, width), base)], false)
+        }
+    });
+    if with_hints {
+        let used: usize = spans.iter().map(Span::width).sum();
+        spans.push(Span::styled(
+            " ".repeat(width.saturating_sub(used + hints_width)),
+            base,
+        ));
+        spans.extend(hints);
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+/// The end of a long search text (where one types), at most `max`
+/// characters with a leading "…", so the count and a notice still show.
+fn typed_tail(text: &str, max: usize) -> String {
+    let max = max.max(10);
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_owned();
+    }
+    let tail: String = text.chars().skip(count - (max - 1)).collect();
+    format!("…{tail}")
+}
+
+/// `Showing Musk or DeepSeek · Regulation · March 2025`: the filter, the
+/// topic and the month the timeline is narrowed to.
+fn what_is_shown(app: &App) -> String {
+    let ui = &app.strings.ui;
     let mut filter = fill(&ui.filter_showing, &[("filter", &filter_words(app))]);
     // The topic narrows the list too: say which.
     let topic = match app.topic_choice() {
@@ -27,54 +149,10 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     if let Some(topic) = topic {
         filter = format!("{filter} · {topic}");
     }
-    let counts = fill(
-        &ui.sections,
-        &[
-            ("visible", &app.listed_count().to_string()),
-            ("total", &app.edition.sections.len().to_string()),
-        ],
-    );
-    let hints = hints(app, base);
-    let width = usize::from(area.width);
-    let mut chosen = Vec::new();
-    let search = &app.search;
-    let lead = if search.is_active() {
-        // The search line: what is typed (with a cursor while typing) and
-        // how many sections match.
-        let cursor = if search.editing { "▏" } else { "" };
-        let matches = fill(&ui.matches, &[("count", &app.listed_count().to_string())]);
-        format!(" /{}{cursor} · {matches} · {filter}", search.text)
-    } else {
-        format!(" {filter} · {counts}")
-    };
-    for (short, with_hints) in [(false, true), (true, true), (true, false)] {
-        let mut spans = vec![Span::styled(lead.clone(), base)];
-        if let Some(problems) = problems(app, short) {
-            spans.push(Span::styled(" · ", base));
-            spans.push(Span::styled(
-                format!("⚠ {problems}"),
-                base.patch(app.style(Role::Warning)),
-            ));
-        }
-        if let Some(notice) = &app.notice {
-            spans.push(Span::styled(format!(" · {notice}"), base));
-        }
-        let left: usize = spans.iter().map(Span::width).sum();
-        let right: usize = if with_hints {
-            hints.iter().map(Span::width).sum()
-        } else {
-            0
-        };
-        chosen = spans;
-        if left + right <= width {
-            if with_hints {
-                chosen.push(Span::styled(" ".repeat(width - left - right), base));
-                chosen.extend(hints.iter().cloned());
-            }
-            break;
-        }
+    if let Some(period) = app.period {
+        filter = format!("{filter} · {}", period.describe(&app.strings));
     }
-    frame.render_widget(Paragraph::new(Line::from(chosen)).style(base), area);
+    filter
 }
 
 fn hints(app: &App, base: Style) -> Vec<Span<'static>> {
@@ -120,7 +198,7 @@ pub fn filter_words(app: &App) -> String {
     words
 }
 
-/// `2 files skipped, 1 warnings: press ! to see why` (or a short form),
+/// `2 files skipped, 1 warning: press ! to see why` (or a short form),
 /// when there is anything to say.
 fn problems(app: &App, short: bool) -> Option<String> {
     let ui = &app.strings.ui;
@@ -142,6 +220,9 @@ fn problems(app: &App, short: bool) -> Option<String> {
             &[("problems", &format!("{count} {noun}")), ("key", &key)],
         ));
     }
+    let warning_count = app
+        .strings
+        .count(&ui.warning_count, &ui.warning_count_one, warnings);
     if lib.files_skipped > 0 {
         let noun = if lib.files_skipped == 1 {
             &ui.file
@@ -158,7 +239,7 @@ fn problems(app: &App, short: bool) -> Option<String> {
             template,
             &[
                 ("files", &files),
-                ("warnings", &warnings.to_string()),
+                ("warnings", &warning_count),
                 ("key", &key),
             ],
         ))
@@ -170,7 +251,7 @@ fn problems(app: &App, short: bool) -> Option<String> {
     {
         Some(fill(
             &ui.warnings_only,
-            &[("warnings", &warnings.to_string()), ("key", &key)],
+            &[("warnings", &warning_count), ("key", &key)],
         ))
     } else {
         None

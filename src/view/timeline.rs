@@ -9,13 +9,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::topics::truncate;
-use super::{empty_state, header::pane_title, pane_block};
+use super::{empty_state, header::pane_title, highlight, pane_block};
 use crate::action::Action;
 use crate::app::{App, Pane, TimelineRow, TimelineView};
 use crate::config::Role;
 use crate::content::NewsDate;
 use crate::i18n::fill;
+use crate::text::truncate;
 
 /// Actor markers shown per row at most.
 const MARKERS: usize = 3;
@@ -23,19 +23,34 @@ const MARKERS: usize = 3;
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let focused = app.focus == Pane::Timeline;
     let count = app.listed_count();
-    let title = match app.timeline_view {
-        TimelineView::List => format!("{} · {count}", pane_title(app, Pane::Timeline)),
-        TimelineView::Chart => format!("{} · {count}", app.strings.ui.chart_title),
+    let title = match (app.timeline_view, app.period) {
+        (TimelineView::List, None) => format!("{} · {count}", pane_title(app, Pane::Timeline)),
+        // Narrowed from the chart: say to what.
+        (TimelineView::List, Some(period)) => format!(
+            "{} · {} · {count}",
+            pane_title(app, Pane::Timeline),
+            period.describe(&app.strings)
+        ),
+        (TimelineView::Chart, _) => app.strings.ui.chart_title.clone(),
     };
-    let block = pane_block(app, &title, focused);
+    let mut block = pane_block(app, &title, focused);
+    if app.timeline_view == TimelineView::Chart && focused && !app.chart.rows.is_empty() {
+        let key = app.config().keymap.hint(Action::Open);
+        let hint = fill(&app.strings.ui.chart_help, &[("key", &key)]);
+        let hint = crate::text::shorten(&hint, usize::from(area.width.saturating_sub(4)));
+        block = block.title_bottom(
+            Line::from(Span::styled(format!(" {hint} "), app.style(Role::Muted)))
+                .alignment(ratatui::layout::Alignment::Right),
+        );
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.timeline.is_empty() {
-        empty_state(app, frame, inner, &empty_message(app));
-        return;
-    }
     if app.timeline_view == TimelineView::Chart {
         super::chart::draw(app, frame, inner);
+        return;
+    }
+    if app.timeline.is_empty() {
+        empty_state(app, frame, inner, &empty_message(app));
         return;
     }
     let date_width = date_column(app);
@@ -57,11 +72,14 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 TimelineRow::Section(s) => section_row(app, s, date_width, width),
             };
             if i == cursor.selected {
-                line.style(app.style(if focused {
-                    Role::Selection
-                } else {
-                    Role::SelectionInactive
-                }))
+                highlight(
+                    line,
+                    app.style(if focused {
+                        Role::Selection
+                    } else {
+                        Role::SelectionInactive
+                    }),
+                )
             } else {
                 line
             }
@@ -87,10 +105,15 @@ fn section_row(app: &App, section: usize, date_width: usize, width: usize) -> Li
         Span::styled(format!("{date:<date_width$} "), app.style(Role::Date)),
     ];
     let mut markers = 0;
-    for &a in &s.actors {
-        let Some(configured) = lib.actors[a].configured else {
-            continue;
-        };
+    // In configured order, the same on every row (and in the header).
+    let mut configured: Vec<usize> = s
+        .actors
+        .iter()
+        .filter_map(|&a| lib.actors[a].configured)
+        .collect();
+    configured.sort_unstable();
+    configured.dedup();
+    for configured in configured {
         let Some(key) = app
             .config()
             .keymap

@@ -7,9 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::{header::pane_title, pane_block};
+use super::{header::pane_title, highlight, pane_block};
 use crate::app::{App, Pane, TopicChoice};
 use crate::config::Role;
+use crate::text::truncate;
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let focused = app.focus == Pane::Topics;
@@ -57,35 +58,17 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 Span::styled(format!("{count_text} "), app.style(count_role)),
             ]);
             if i == cursor.selected {
-                line = line.style(app.style(if focused {
-                    Role::Selection
-                } else {
-                    Role::SelectionInactive
-                }));
+                line = highlight(
+                    line,
+                    app.style(if focused {
+                        Role::Selection
+                    } else {
+                        Role::SelectionInactive
+                    }),
+                );
             }
             line
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-/// Cuts text to `max` columns, ending with "…" when cut.
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.width() <= max {
-        return text.to_owned();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w + 1 > max {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
-    if max > 0 {
-        out.push('…');
-    }
-    out
 }

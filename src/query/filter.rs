@@ -69,11 +69,14 @@ impl ActorFilter {
     }
 }
 
+/// Adds or removes an actor, keeping the set in actor (config) order, so
+/// every list of actors reads the same way whatever order keys were pressed.
 fn toggle_in(set: &mut Vec<usize>, actor: usize) {
-    if let Some(i) = set.iter().position(|&a| a == actor) {
-        set.remove(i);
-    } else {
-        set.push(actor);
+    match set.binary_search(&actor) {
+        Ok(i) => {
+            set.remove(i);
+        }
+        Err(i) => set.insert(i, actor),
     }
 }
 

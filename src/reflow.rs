@@ -1,7 +1,8 @@
-//! Text laid out for a given width: a section's heading, metadata and body,
-//! and the overlays' text. Built in `update` (and cached per section and
-//! width), never in `draw`. Widths are display columns (unicode-width), so
-//! wide and combining characters wrap correctly.
+//! Text laid out for a given width: a section's heading, metadata and body
+//! (the reading pane, and `show` on the command line), and the overlays'
+//! text. The reader builds it in `update` (cached per section and width),
+//! never in `draw`. Widths are display columns (unicode-width), so wide and
+//! combining characters wrap correctly.
 
 use textwrap::Options;
 use unicode_width::UnicodeWidthStr;
@@ -113,9 +114,12 @@ pub fn section_lines(
     }
     lines.extend(wrap(&meta, width, "", "", Role::Meta));
     if !s.actors.is_empty() {
-        let items = s
-            .actor_tags
-            .iter()
+        // Configured actors first, in config order (as in the header and
+        // the timeline's markers); then the others as tagged.
+        let mut tags: Vec<&(String, usize)> = s.actor_tags.iter().collect();
+        tags.sort_by_key(|(_, a)| library.actors[*a].configured.unwrap_or(usize::MAX));
+        let items = tags
+            .into_iter()
             .map(|(tag, a)| Span {
                 text: tag.clone(),
                 paint: library.actors[*a]
@@ -180,7 +184,7 @@ pub fn section_lines(
 /// The same lines with every occurrence of the query's words painted as
 /// matches. Works on characters, so the highlight lands on the right cells
 /// whatever their width.
-pub fn highlight(lines: &[Line], query: &crate::app::search::SearchQuery) -> Vec<Line> {
+pub fn highlight(lines: &[Line], query: &crate::query::SearchQuery) -> Vec<Line> {
     lines
         .iter()
         .map(|line| {

@@ -1,34 +1,9 @@
 //! Text search over sections, ignoring case and diacritics (`sudkorea`
 //! finds `Südkorea`, `muller` finds `Müller`). Shared by the reader and
-//! the `list --search` command.
-
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+//! the `list --search` command; folding itself is `text::fold`.
 
 use crate::content::{Library, SectionId};
-
-/// Folds text for matching: lowercase, accents and other combining marks
-/// removed, `ß` as `ss`.
-pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        // Most text is ASCII: no decomposition needed there.
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-            continue;
-        }
-        for d in std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d)) {
-            for l in d.to_lowercase() {
-                if l == 'ß' {
-                    out.push_str("ss");
-                } else {
-                    out.push(l);
-                }
-            }
-        }
-    }
-    out
-}
+use crate::text::fold;
 
 /// A query: every word must occur in the section (heading, body, actors or
 /// topics), in any order.
@@ -122,11 +97,9 @@ impl SearchQuery {
         let mut folded = String::new();
         let mut origin: Vec<usize> = Vec::new();
         for (i, c) in text.chars().enumerate() {
-            let f = fold(c.encode_utf8(&mut [0; 4]));
-            for _ in 0..f.len() {
-                origin.push(i);
-            }
-            folded.push_str(&f);
+            let before = folded.len();
+            crate::text::fold::fold_char(c, &mut folded);
+            origin.resize(origin.len() + folded.len() - before, i);
         }
         let mut ranges = Vec::new();
         for word in &self.words {
@@ -146,17 +119,6 @@ impl SearchQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folding_ignores_case_and_diacritics() {
-        assert_eq!(fold("Südkorea"), "sudkorea");
-        assert_eq!(fold("MÜLLER"), "muller");
-        assert_eq!(fold("Straße"), "strasse");
-        assert_eq!(fold("cafe\u{301}"), "cafe");
-        assert_eq!(fold("漢字"), "漢字");
-        assert_eq!(fold("GROSSE STRAẞE"), "grosse strasse");
-        assert_eq!(fold("Ελληνικά"), "ελληνικα");
-    }
 
     #[test]
     fn blank_queries_match_everything() {

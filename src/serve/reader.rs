@@ -1,0 +1,353 @@
+//! The reader of one served session: an `App` on a thread of its own, fed
+//! through a bounded input queue, drawing through `LeanBackend` into a
+//! bounded frame queue that one task sends to the channel. Whatever ends
+//! it, the client gets its terminal back and a line saying why.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use russh::ChannelId;
+use russh::server::Handle;
+use tokio::sync::Notify;
+
+use super::{End, Shared, log};
+use crate::app::{App, Context, Effect};
+use crate::i18n::{Strings, fill};
+use crate::input::Input;
+use crate::runtime::lean::LeanBackend;
+use crate::runtime::{self, Driver};
+
+/// Inputs queued for one reader, at most. A client that outruns it is
+/// slowed (its channel is not read) and, if it keeps on, dropped.
+pub const INPUT_QUEUE: usize = 1024;
+
+/// Leaves the alternate screen, shows the cursor, turns mouse reporting
+/// and bracketed paste off and resets attributes: the client's terminal
+/// as it was before the session.
+pub const RESTORE: &[u8] =
+    b"\x1b[0m\x1b[?1006l\x1b[?1002l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l";
+
+/// A running reader: its input queue, the end asked of it, its thread.
+pub struct Reader {
+    inputs: SyncSender<Input>,
+    stop: Arc<Mutex<Option<End>>>,
+    /// Set by the debug-only fault hook (`Shared::fault_key`).
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
+    pub fault: Arc<AtomicBool>,
+    thread: Option<JoinHandle<End>>,
+    /// Notified when the last frame (the goodbye) has gone to the channel.
+    pub done: Arc<Notify>,
+}
+
+/// What `Reader::send` did with an input.
+pub enum Sent {
+    Queued,
+    /// The queue is full: try again after a pause.
+    Full(Input),
+    /// The reader has ended.
+    Gone,
+}
+
+impl Reader {
+    pub fn send(&self, input: Input) -> Sent {
+        match self.inputs.try_send(input) {
+            Ok(()) => Sent::Queued,
+            Err(TrySendError::Full(input)) => Sent::Full(input),
+            Err(TrySendError::Disconnected(_)) => Sent::Gone,
+        }
+    }
+
+    /// Asks the reader to end for `why` (the first reason asked wins).
+    pub fn end(&self, why: End) {
+        if let Ok(mut stop) = self.stop.lock() {
+            stop.get_or_insert(why);
+        }
+        // If the queue is full the loop sees `stop` between two inputs.
+        let _ = self.inputs.try_send(Input::Stop);
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Waits for the thread (it has ended or is about to: call after
+    /// `done`, or after `end` and a bounded wait) and says why it ended.
+    pub fn join(mut self) -> End {
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or(End::Panic)
+    }
+}
+
+/// Frames go to the channel through a bounded queue; a client that does
+/// not read them fills it and its session ends (`overrun`) rather than
+/// growing memory. Never fails a write: ratatui would print to the
+/// server's stderr when it cannot show the cursor on drop.
+struct ChannelWriter {
+    buf: Vec<u8>,
+    frames: tokio::sync::mpsc::Sender<Vec<u8>>,
+    overflow: Arc<AtomicBool>,
+}
+
+/// Bytes of one frame, at most (a full 500x200 screen fits).
+const MAX_FRAME: usize = 4 << 20;
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.len() + data.len() > MAX_FRAME {
+            self.overflow.store(true, Ordering::SeqCst);
+        } else {
+            self.buf.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+
+    /// A flush ends a frame: hand it to the sender task.
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let frame = std::mem::take(&mut self.buf);
+        if self.frames.try_send(frame).is_err() {
+            self.overflow.store(true, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+struct SessionDriver {
+    stop: Arc<Mutex<Option<End>>>,
+    overflow: Arc<AtomicBool>,
+    /// Read only in debug builds (the test-only fault hook).
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
+    fault: Arc<AtomicBool>,
+}
+
+/// At most this many frames per second reach a client.
+const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+
+type Backend = LeanBackend<ChannelWriter>;
+
+impl Driver<Backend> for SessionDriver {
+    fn frame_interval(&self) -> Option<Duration> {
+        Some(FRAME_INTERVAL)
+    }
+
+    fn should_stop(&self) -> bool {
+        // The debug-only fault hook: a panic inside the session, as a bug
+        // would cause, to test that only this session ends.
+        #[cfg(debug_assertions)]
+        #[allow(clippy::panic)]
+        {
+            assert!(
+                !self.fault.load(Ordering::SeqCst),
+                "fault injected for a test"
+            );
+        }
+        self.overflow.load(Ordering::SeqCst) || self.stop.lock().map_or(true, |s| s.is_some())
+    }
+
+    fn resized(
+        &mut self,
+        terminal: &mut Terminal<Backend>,
+        width: u16,
+        height: u16,
+    ) -> io::Result<()> {
+        terminal.backend_mut().set_size(width, height);
+        terminal.resize(Rect::new(0, 0, width, height))
+    }
+
+    fn perform(&mut self, effect: Effect, terminal: &mut Terminal<Backend>) -> Option<Input> {
+        match effect {
+            // The reader's own clipboard, through SSH: OSC 52. A browser on
+            // the server would be no use to them, so links are copied too.
+            Effect::Copy(text) | Effect::OpenUrl(text) => {
+                runtime::copy_to_clipboard(terminal.backend_mut(), &text, false).map(Input::Outcome)
+            }
+            // Served readers keep their state in memory; the shared index
+            // is built once per server and given to every session. Timers
+            // are kept by the loop.
+            Effect::Save(_) | Effect::Quit | Effect::BuildSearchIndex | Effect::Timer { .. } => {
+                None
+            }
+        }
+    }
+}
+
+/// The line that says why a session ended, in the client's language
+/// (`None` when they quit: they know why).
+pub fn goodbye(strings: &Strings, why: End, shared: &Shared) -> Option<String> {
+    let ui = &strings.ui;
+    let limits = &shared.limits;
+    let text = match why {
+        End::Quit | End::ClientGone | End::LoginTimeout => return None,
+        End::Idle => fill(&ui.bye_idle, &[("duration", &human(limits.idle_timeout))]),
+        End::MaxDuration => fill(
+            &ui.bye_max_duration,
+            &[("duration", &human(limits.max_duration))],
+        ),
+        End::ServerShutdown => ui.bye_shutdown.clone(),
+        End::Panic => ui.bye_failed.clone(),
+        End::Overrun => ui.bye_overrun.clone(),
+    };
+    Some(text)
+}
+
+/// A duration as people say it: "15 min", "4 h", "20 s".
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 && s.is_multiple_of(3600) {
+        format!("{} h", s / 3600)
+    } else if s >= 60 && s.is_multiple_of(60) {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// What a new reader needs from its connection.
+pub struct Start<'a> {
+    pub shared: &'a Arc<Shared>,
+    pub env: std::collections::HashMap<String, String>,
+    pub size: (u16, u16),
+    /// Said once on the status line: the window was larger than allowed.
+    pub clamped: bool,
+    pub handle: Handle,
+    pub channel: ChannelId,
+    pub peer: SocketAddr,
+}
+
+/// Starts the reader thread and the task that sends its frames.
+#[allow(clippy::too_many_lines)] // one sequence: queues, sender task, thread
+pub fn start(start: Start<'_>) -> io::Result<Reader> {
+    let Start {
+        shared,
+        env,
+        size: (w, h),
+        clamped,
+        handle,
+        channel,
+        peer,
+    } = start;
+    let (frames_tx, mut frames_rx) =
+        tokio::sync::mpsc::channel::<Vec<u8>>(shared.limits.frame_queue);
+    let overflow = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(Notify::new());
+    // The sender task: frames out, then the end of the channel.
+    let finished = Arc::clone(&done);
+    tokio::spawn(async move {
+        while let Some(frame) = frames_rx.recv().await {
+            // A client that takes no output for 30 s is gone for our purposes.
+            match tokio::time::timeout(Duration::from_secs(30), handle.data(channel, frame)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    log(&format!("event=output_blocked peer={peer} seconds=30"));
+                    break;
+                }
+            }
+        }
+        let _ = handle.exit_status_request(channel, 0).await;
+        let _ = handle.eof(channel).await;
+        let _ = handle.close(channel).await;
+        finished.notify_one();
+    });
+    let lookup = move |name: &str| env.get(name).cloned();
+    let mut config = (*shared.config).clone();
+    let depth = config.color_depth(&lookup);
+    config.adapt_colors(depth);
+    let language = crate::setup::language(None, &config, &lookup);
+    let ctx = Context {
+        library: Arc::clone(&shared.library),
+        config: Arc::new(config),
+        locales: Arc::clone(&shared.locales),
+    };
+    let strings = shared.locales.get(&language);
+    let (tx, rx) = mpsc::sync_channel(INPUT_QUEUE);
+    let stop = Arc::new(Mutex::new(None));
+    let fault = Arc::new(AtomicBool::new(false));
+    let mut driver = SessionDriver {
+        stop: Arc::clone(&stop),
+        overflow: Arc::clone(&overflow),
+        fault: Arc::clone(&fault),
+    };
+    let asked = Arc::clone(&stop);
+    let index = shared.search_index();
+    let mouse = shared.config.mouse;
+    let shared = Arc::clone(shared);
+    let thread = std::thread::Builder::new()
+        .name(format!("session {peer}"))
+        .spawn(move || {
+            let mut writer = ChannelWriter {
+                buf: Vec::new(),
+                frames: frames_tx,
+                overflow: Arc::clone(&overflow),
+            };
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> io::Result<()> {
+                    let options = TerminalOptions {
+                        viewport: Viewport::Fixed(Rect::new(0, 0, w, h)),
+                    };
+                    let writer = ChannelWriter {
+                        buf: Vec::new(),
+                        frames: writer.frames.clone(),
+                        overflow: Arc::clone(&overflow),
+                    };
+                    let mut terminal =
+                        Terminal::with_options(LeanBackend::with_size(writer, w, h), options)?;
+                    let out = terminal.backend_mut();
+                    // Alternate screen, no cursor, bracketed paste (a pasted
+                    // "q" is not a command), the mouse when the config wants it.
+                    out.write_all(b"\x1b[?1049h\x1b[?25l\x1b[?2004h")?;
+                    if mouse {
+                        out.write_all(b"\x1b[?1000h\x1b[?1002h\x1b[?1006h")?;
+                    }
+                    let mut app = App::new(ctx, &language);
+                    let mut first = Vec::new();
+                    if let Some(index) = index {
+                        first.push(Input::SearchIndex(index));
+                    }
+                    first.push(Input::Resize(w, h));
+                    if clamped {
+                        first.push(Input::Outcome(crate::input::Outcome::WindowClamped {
+                            width: w,
+                            height: h,
+                        }));
+                    }
+                    let result = runtime::run(&mut terminal, &mut app, first, &rx, &mut driver);
+                    // The goodbye goes on the same writer, after the last frame.
+                    let _ = Write::flush(terminal.backend_mut());
+                    result
+                }));
+            let why = match outcome {
+                Err(_) => End::Panic,
+                Ok(_) if overflow.load(Ordering::SeqCst) => End::Overrun,
+                Ok(_) => asked.lock().ok().and_then(|s| *s).unwrap_or(End::Quit),
+            };
+            // Give the client its terminal back, then say why; the server
+            // goes on whatever happened in the session.
+            let mut bye = RESTORE.to_vec();
+            if let Some(text) = goodbye(&strings, why, &shared) {
+                bye.extend_from_slice(format!("\r\naiwatch-tui: {text}\r\n").as_bytes());
+            }
+            let _ = writer.write_all(&bye);
+            let _ = writer.flush();
+            drop(writer);
+            why
+        })?;
+    Ok(Reader {
+        inputs: tx,
+        stop,
+        fault,
+        thread: Some(thread),
+        done,
+    })
+}

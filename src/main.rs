@@ -11,6 +11,13 @@ use aiwatch_tui::cli::{self, Cli, Command};
 use aiwatch_tui::{commands, runtime, setup, store};
 use clap::FromArgMatches;
 
+/// jemalloc rather than the system allocator: a server whose sessions each
+/// ran on a thread of their own gives their memory back when they end
+/// (glibc's per-thread arenas kept it; docs/performance.md has the soak).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let matches = cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {

@@ -91,13 +91,15 @@ impl App {
 }
 
 /// A selected row: the row's colours win over its spans' (which keep
-/// their bold and underline), so the text drawn on a selection is the
-/// selection's own pair, the one the theme's contrast was checked for.
+/// their bold and underline unless the row removes them), so the text
+/// drawn on a selection is the selection's own pair, the one the theme's
+/// contrast was checked for.
 fn highlight(line: TextLine<'_>, row: Style) -> TextLine<'_> {
     let mut line = line.style(row);
     for span in &mut line.spans {
         span.style.fg = row.fg.or(span.style.fg);
         span.style.bg = row.bg.or(span.style.bg);
+        span.style.add_modifier.remove(row.sub_modifier);
     }
     line
 }

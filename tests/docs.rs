@@ -72,6 +72,13 @@ fn contrast_section() -> String {
          are taken as light grey (229) on black for **dark** and **high-contrast**, black on white for\n\
          **light**. On a selected row every letter takes the selection's text colour (keeping its bold\n\
          or underline), so the selection's own pair is the one that counts.\n\n\
+         Each pair is measured twice: as written, and as a terminal shows it that draws bold text in\n\
+         one of the first eight colours in its bright twin (xterm does by default, `boldColors`): bold\n\
+         black becomes grey. The lower of the two counts. So where a theme needs bold dark text, it\n\
+         uses an exact colour at truecolor and 256 colours (colour 16 of the 256-colour cube for\n\
+         black), and at 16 colours, where black can only be the palette's, no bold on it: a selected\n\
+         row with dark text drops the bold of its letters (unread rows keep their mark), and **light**\n\
+         has no bold at 16 colours, with headings and years underlined instead.\n\n\
          - **dark** and **high-contrast** use named colours, so they follow your terminal's palette\n\
          \x20 (the figures hold for xterm's; a palette with a darker blue or red may differ), and a few\n\
          \x20 fixed colours of the 256-colour palette for surfaces (`status`, `overlay`,\n\

@@ -619,3 +619,32 @@ fn the_help_overlay_at_40_columns_wraps_at_words() {
         assert!(seen.contains(word), "{word:?}");
     }
 }
+
+/// The help's tmux tip is something to do, not a footnote: drawn as the
+/// overlay's text, not muted (muted text may be fainter than text must be).
+#[test]
+fn the_help_overlays_tmux_tip_is_drawn_as_text() {
+    use aiwatch_tui::config::Role;
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "?");
+    for _ in 0..100 {
+        press(&mut app, "j");
+    }
+    let terminal = common::render(&app);
+    let buffer = terminal.backend().buffer();
+    let overlay = app.style(Role::Overlay).fg;
+    let row = (0..40)
+        .find(|&y| {
+            (0..120)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                .contains("set-clipboard")
+        })
+        .expect("the tip is on the help's last page");
+    let line: String = (0..120).map(|x| buffer[(x, row)].symbol()).collect();
+    let byte = line.find("In tmux").unwrap();
+    let start = u16::try_from(line[..byte].chars().count()).unwrap();
+    for x in start..start + 7 {
+        assert_eq!(buffer[(x, row)].fg, overlay.unwrap(), "{line}");
+    }
+}

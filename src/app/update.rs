@@ -776,12 +776,14 @@ impl App {
             }
         }
         lines.push(Vec::new());
+        // Something to do, not a footnote: drawn as text, which must read
+        // at 4.5:1 where muted text need only reach 3:1.
         lines.extend(reflow::wrap(
             &self.strings.ui.tmux_clipboard,
             width,
             "",
             "",
-            Role::Muted,
+            Role::Overlay,
         ));
         lines
     }

@@ -117,8 +117,16 @@ fn pane_block<'a>(app: &App, title: &'a str, focused: bool) -> Block<'a> {
         .border_style(app.style(border))
         .title(TextSpan::styled(
             format!(" {title} "),
-            app.style(title_role),
+            title_style(app, border, title_role),
         ))
+}
+
+/// A title's style: its role's, without the border's modifiers, which the
+/// title would otherwise take from the border drawn under it (a dim title
+/// in `mono`, whose titles have no modifiers of their own).
+fn title_style(app: &App, border: Role, title: Role) -> Style {
+    let own = app.style(title);
+    own.remove_modifier(app.style(border).add_modifier - own.add_modifier)
 }
 
 /// Draws an empty-state message centred in `area`.

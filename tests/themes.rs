@@ -222,3 +222,31 @@ fn a_reading_pane_background_is_checked_against_its_text() {
         ]
     );
 }
+
+/// In mono a title has no modifiers of its own: an unfocused pane's title
+/// is not drawn dim like its border.
+#[test]
+fn mono_titles_are_not_dimmed_by_their_border() {
+    use ratatui::style::Modifier;
+    let config = config("[theme]\nname = \"mono\"\n");
+    let app = app_with(config, &[ContentRoot::Bundled], "en", 120, 40);
+    let terminal = render(&app);
+    let buffer = terminal.backend().buffer();
+    let mut titles = 0;
+    for pane in aiwatch_tui::app::Pane::ALL {
+        if pane == app.focus {
+            continue;
+        }
+        let area = app.layout.pane(pane);
+        // The title starts two cells in: corner, space.
+        let cell = &buffer[(area.x + 2, area.y)];
+        assert!(!cell.symbol().trim().is_empty(), "{pane:?} has a title");
+        assert!(
+            !cell.modifier.contains(Modifier::DIM),
+            "{pane:?} title {:?} is dim",
+            cell.symbol()
+        );
+        titles += 1;
+    }
+    assert_eq!(titles, 2);
+}

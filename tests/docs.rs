@@ -144,7 +144,9 @@ fn contrast_section() -> String {
         "\n### Your own themes\n\n\
          A theme you change under `[theme.styles]`, `[theme.actors]` or `[themes.NAME]` is checked\n\
          the same way when the configuration is read, with the colours as written (named colours as\n\
-         xterm shows them). Every pair your entries bring below its limit is a warning at your line,\n\
+         xterm shows them), and if `color` fixes a depth of 256 or 16 colours, also as brought down to\n\
+         it (`selection at 16 colours: 3.2:1`). Every pair your entries bring below its limit is a\n\
+         warning at your line (once, the depth named if only it falls short),\n\
          naming the pair and its ratio, and the theme is used as you wrote it (you may know your\n\
          terminal's palette better):\n\n\
          ```text\n\

@@ -250,3 +250,31 @@ fn mono_titles_are_not_dimmed_by_their_border() {
     }
     assert_eq!(titles, 2);
 }
+
+/// A user theme is checked at the depth `color` fixes as well: a pair
+/// that reads as written may not once brought down to 16 colours.
+#[test]
+fn a_user_theme_is_checked_at_the_configured_depth() {
+    let selection = "[theme.styles]\nselection = { fg = \"#e0e0e0\", bg = \"#5f5f00\" }\n";
+    let as_written = config(selection);
+    assert!(as_written.warnings.is_empty(), "{:?}", as_written.warnings);
+    let at_16 = config(&format!("color = \"16\"\n{selection}"));
+    let warnings: Vec<String> = at_16.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings.contains(
+            &"user.toml:3:1: warning: [theme.styles] selection at 16 colours: 3.2:1 (at least 4.5:1)"
+                .to_owned()
+        ),
+        "{warnings:#?}"
+    );
+    // Once per pair: the same pair is not warned about twice.
+    let both =
+        config("color = \"16\"\n[theme.styles]\nselection = { fg = \"white\", bg = \"white\" }\n");
+    let selection: Vec<String> = both
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .filter(|w| w.contains("] selection"))
+        .collect();
+    assert_eq!(selection.len(), 1, "{selection:#?}");
+}

@@ -1116,7 +1116,17 @@ fn read_color(
 ) -> Option<Color> {
     let text = match value.get_ref() {
         DeValue::String(s) => s.to_string(),
-        DeValue::Integer(i) => i.as_str().to_owned(),
+        // A number can only be an index: say so, rather than ask for a name.
+        DeValue::Integer(i) => {
+            return match i.as_str().parse::<u8>() {
+                Ok(index) => Some(Color::Indexed(index)),
+                Err(_) => {
+                    let error = theme::ColorError::Index(i.as_str().to_owned());
+                    r.error(value.span(), format!("{what}: {error}"));
+                    None
+                }
+            };
+        }
         other => {
             r.error(
                 value.span(),

@@ -92,6 +92,10 @@ fn a_user_theme_builds_on_a_base_and_recolours_actors() {
     "[themes.x]\nbase = \"darker\"\n",
     "user.toml:2:8: error: [themes.x] \"base\": expected a built-in theme (\"dark\", \"light\", \"high-contrast\", \"mono\"), found \"darker\""
 )]
+#[case::negative_index(
+    "[theme.styles]\nheading = -5\n",
+    "user.toml:2:11: error: [theme.styles] `heading`: expected a colour index 0-255, found -5"
+)]
 #[case::bad_depth(
     "color = \"millions\"\n",
     "user.toml:1:9: error: \"color\": expected \"auto\", \"truecolor\", \"256\", \"16\" or \"none\", found \"millions\""

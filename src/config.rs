@@ -995,7 +995,7 @@ fn read_theme_body(r: &mut DocReader<'_>, table: &Table<'_>, section: &str) -> T
                 continue;
             };
             if let Some(style) = read_style(r, value, &format!("[{section}.styles] `{name}`")) {
-                body.styles.push((role, style, origin(r, key.span())));
+                body.styles.push((role, style, origin(r, value.span())));
             }
         }
     }
@@ -1118,14 +1118,12 @@ fn read_color(
         DeValue::String(s) => s.to_string(),
         // A number can only be an index: say so, rather than ask for a name.
         DeValue::Integer(i) => {
-            return match i.as_str().parse::<u8>() {
-                Ok(index) => Some(Color::Indexed(index)),
-                Err(_) => {
-                    let error = theme::ColorError::Index(i.as_str().to_owned());
-                    r.error(value.span(), format!("{what}: {error}"));
-                    None
-                }
-            };
+            if let Ok(index) = i.as_str().parse::<u8>() {
+                return Some(Color::Indexed(index));
+            }
+            let error = theme::ColorError::Index(i.as_str().to_owned());
+            r.error(value.span(), format!("{what}: {error}"));
+            return None;
         }
         other => {
             r.error(

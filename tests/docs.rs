@@ -150,7 +150,7 @@ fn contrast_section() -> String {
          naming the pair and its ratio, and the theme is used as you wrote it (you may know your\n\
          terminal's palette better):\n\n\
          ```text\n\
-         config.toml:8:1: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)\n\
+         config.toml:8:13: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)\n\
          config.toml:11:1: warning: [theme.actors] actors Musk and OpenAI: ΔE 1.8 (at least 20)\n\
          ```\n\n\
          `aiwatch-tui check` lists them; in the reader they are counted on the status line and shown\n\

@@ -132,9 +132,9 @@ fn an_unreadable_user_theme_is_used_with_located_warnings() {
     );
     let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
     for expected in [
-        "user.toml:6:1: warning: [themes.sea.styles] meta: 1.7:1 (at least 4.5:1)",
-        "user.toml:6:1: warning: [themes.sea.styles] meta on overlay: 1.5:1 (at least 4.5:1)",
-        "user.toml:8:1: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)",
+        "user.toml:6:8: warning: [themes.sea.styles] meta: 1.7:1 (at least 4.5:1)",
+        "user.toml:6:8: warning: [themes.sea.styles] meta on overlay: 1.5:1 (at least 4.5:1)",
+        "user.toml:8:13: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)",
         "user.toml:11:1: warning: [theme.actors] actors Musk and OpenAI: ΔE 1.8 (at least 20)",
     ] {
         assert!(
@@ -220,9 +220,9 @@ fn a_reading_pane_background_is_checked_against_its_text() {
     assert_eq!(
         warnings,
         [
-            "user.toml:2:1: warning: [theme.styles] body: 2.2:1 (at least 4.5:1)",
-            "user.toml:2:1: warning: [theme.styles] label on body: 2.3:1 (at least 3:1)",
-            "user.toml:2:1: warning: [theme.styles] topic on body: 3.0:1 (at least 4.5:1)",
+            "user.toml:2:8: warning: [theme.styles] body: 2.2:1 (at least 4.5:1)",
+            "user.toml:2:8: warning: [theme.styles] label on body: 2.3:1 (at least 3:1)",
+            "user.toml:2:8: warning: [theme.styles] topic on body: 3.0:1 (at least 4.5:1)",
         ]
     );
 }
@@ -266,7 +266,7 @@ fn a_user_theme_is_checked_at_the_configured_depth() {
     let warnings: Vec<String> = at_16.warnings.iter().map(ToString::to_string).collect();
     assert!(
         warnings.contains(
-            &"user.toml:3:1: warning: [theme.styles] selection at 16 colours: 3.2:1 (at least 4.5:1)"
+            &"user.toml:3:13: warning: [theme.styles] selection at 16 colours: 3.2:1 (at least 4.5:1)"
                 .to_owned()
         ),
         "{warnings:#?}"

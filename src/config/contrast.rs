@@ -367,21 +367,8 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
     }
     let backdrop = theme.backdrop;
     let base = theme.style(Role::Base);
-    // Each pair both ways a terminal may draw bold; the lower counts.
     let check = |pair: String, style: Style, limit: f64, roles: Vec<Role>, names: Vec<String>| {
-        let measured = |bold| {
-            let (fg, bg) = shown_with(style, backdrop, bold);
-            ratio(fg, bg)
-        };
-        let (as_is, bright) = (measured(Bold::AsIs), measured(Bold::Bright));
-        Finding {
-            pair,
-            value: as_is.min(bright),
-            limit,
-            roles,
-            actors: names,
-            bold_bright: bright < as_is,
-        }
+        measure_pair(backdrop, pair, style, limit, roles, names)
     };
     for &role in ON_BACKGROUND {
         out.push(check(
@@ -414,6 +401,7 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
     for surface in [Role::Selection, Role::SelectionInactive] {
         let own = theme.style(surface);
         let row = base.patch(own);
+        let plain = check(String::new(), row, TEXT, Vec::new(), Vec::new()).value;
         for &role in ON_ROWS {
             // As the view draws a selected row: the selection's colours
             // win, each span keeps its bold and underline.
@@ -421,13 +409,17 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
             style.fg = own.fg.or(style.fg);
             style.bg = own.bg.or(style.bg);
             style.add_modifier.remove(own.sub_modifier);
-            out.push(check(
+            let finding = check(
                 format!("{} on {}", role.name(), surface.name()),
                 style,
                 limit(role),
                 vec![role, surface],
                 Vec::new(),
-            ));
+            );
+            // Under the selection's text colour, only where bold makes it worse.
+            if own.fg.is_none() || finding.value < plain - 1e-9 {
+                out.push(finding);
+            }
         }
         if own.fg.is_some() {
             // The selection's text colour wins over the actors': checked above.
@@ -466,6 +458,30 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
     }
     out.extend(actors_apart(actors));
     out
+}
+
+/// One pair, both ways a terminal may draw bold; the lower counts.
+fn measure_pair(
+    backdrop: Backdrop,
+    pair: String,
+    style: Style,
+    limit: f64,
+    roles: Vec<Role>,
+    actors: Vec<String>,
+) -> Finding {
+    let measured = |bold| {
+        let (fg, bg) = shown_with(style, backdrop, bold);
+        ratio(fg, bg)
+    };
+    let (as_is, bright) = (measured(Bold::AsIs), measured(Bold::Bright));
+    Finding {
+        pair,
+        value: as_is.min(bright),
+        limit,
+        roles,
+        actors,
+        bold_bright: bright < as_is,
+    }
 }
 
 /// How far apart each two actors with a key are.

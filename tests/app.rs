@@ -449,6 +449,33 @@ fn the_search_line_is_capped_and_says_so() {
     assert!(app.search.text.ends_with('y'));
 }
 
+/// A paste into the search line is typed text (control characters
+/// dropped, the same 200-character cap and notice); outside it, a paste
+/// does nothing, so a pasted `q` does not quit.
+#[test]
+fn a_paste_goes_into_the_search_line_and_nowhere_else() {
+    let mut app = bundled("en", 100, 30);
+    let effects = app.handle(Input::Paste("q\nqd".into()));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, aiwatch_tui::app::Effect::Quit)),
+        "{effects:?}"
+    );
+    assert!(!app.search.editing);
+    press(&mut app, "/");
+    app.handle(Input::Paste("mu\x1bsk\r".into()));
+    assert_eq!(app.search.text, "musk");
+    assert!(app.search.editing);
+    app.handle(Input::Paste("x".repeat(1_000)));
+    assert_eq!(app.search.text.chars().count(), 200);
+    let shown = screen(&app);
+    assert!(
+        shown.contains("Search text is limited to 200 characters."),
+        "{shown}"
+    );
+}
+
 /// The loop keeps timers as deadlines: the read mark arrives while the
 /// loop waits for input, with no thread of its own.
 #[test]

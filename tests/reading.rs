@@ -735,3 +735,42 @@ fn the_message_log_is_bounded() {
     }
     assert_eq!(app.messages.len(), aiwatch_tui::app::MESSAGES_KEPT);
 }
+
+/// Skipped files and warnings, with the bundled edition: 15 files skipped
+/// and 3 warnings, as the `!` overlay lists them.
+fn with_problems(lang: &str, width: u16) -> App {
+    let fixtures = PathBuf::from("tests/fixtures/content");
+    let roots = [
+        ContentRoot::Bundled,
+        ContentRoot::Dir(fixtures.join("invalid")),
+        ContentRoot::Dir(fixtures.join("valid")),
+    ];
+    app_with(Config::built_in().unwrap(), &roots, lang, width, 24)
+}
+
+#[test]
+fn the_status_line_keeps_both_problem_counts_before_key_hints() {
+    // Wherever the count and the problems fit, both numbers show, at every
+    // width: the key hints are dropped first.
+    for width in 52..=200 {
+        let app = with_problems("en", width);
+        let status = screen(&app).lines().nth(23).unwrap().to_owned();
+        assert!(status.contains("19/19 sections"), "{width}: {status}");
+        assert!(
+            status.contains("⚠ 15 files skipped, 3 warnings: "),
+            "{width}: {status}"
+        );
+    }
+    let app = with_problems("en", 80);
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert_eq!(
+        status.trim_end(),
+        " Showing all actors · 19/19 sections · ⚠ 15 files skipped, 3 warnings: !"
+    );
+    let app = with_problems("de", 80);
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert!(
+        status.contains("⚠ 15 Dateien übersprungen, 3 Warnungen: !"),
+        "{status}"
+    );
+}

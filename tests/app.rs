@@ -619,3 +619,41 @@ fn the_help_overlay_at_40_columns_wraps_at_words() {
         assert!(seen.contains(word), "{word:?}");
     }
 }
+
+#[test]
+fn an_empty_list_under_a_topic_names_the_topic_and_the_actor() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "K g j j j j");
+    assert_eq!(
+        app.library().topics.get(match app.topic_choice() {
+            TopicChoice::Topic(t) => t,
+            other => panic!("{other:?}"),
+        }),
+        Some(&"Data centres".to_owned())
+    );
+    press(&mut app, "m");
+    assert!(app.timeline.is_empty());
+    let text = screen(&app);
+    assert!(
+        text.contains("No sections about Musk under “Data centres”."),
+        "{text}"
+    );
+    assert!(text.contains("Press x to show all actors."), "{text}");
+    // The hint is right: x lists the topic's sections for every actor.
+    press(&mut app, "x");
+    assert!(!app.timeline.is_empty());
+    assert!(matches!(app.topic_choice(), TopicChoice::Topic(_)));
+
+    let mut app = bundled("de", 120, 40);
+    press(&mut app, "K g j j j j m");
+    let text = screen(&app);
+    let TopicChoice::Topic(t) = app.topic_choice() else {
+        panic!("{text}")
+    };
+    let topic = &app.library().topics[t];
+    assert!(
+        text.contains(&format!("Keine Abschnitte über Musk unter „{topic}“.")),
+        "{text}"
+    );
+    assert!(text.contains("x zeigt wieder alle Akteure."), "{text}");
+}

@@ -142,19 +142,25 @@ fn what_is_shown(app: &App) -> String {
     let ui = &app.strings.ui;
     let mut filter = fill(&ui.filter_showing, &[("filter", &filter_words(app))]);
     // The topic narrows the list too: say which.
-    let topic = match app.topic_choice() {
-        TopicChoice::All => None,
-        TopicChoice::Starred => Some(format!("★ {}", ui.starred)),
-        TopicChoice::Untagged => Some(ui.untagged.clone()),
-        TopicChoice::Topic(t) => app.library().topics.get(t).cloned(),
-    };
-    if let Some(topic) = topic {
+    if let Some(topic) = topic_words(app) {
         filter = format!("{filter} · {topic}");
     }
     if let Some(period) = app.period {
         filter = format!("{filter} · {}", period.describe(&app.strings));
     }
     filter
+}
+
+/// The chosen topic entry in words (`Data centres`, `★ Starred`), or
+/// nothing when every topic is listed.
+pub fn topic_words(app: &App) -> Option<String> {
+    let ui = &app.strings.ui;
+    match app.topic_choice() {
+        TopicChoice::All => None,
+        TopicChoice::Starred => Some(format!("★ {}", ui.starred)),
+        TopicChoice::Untagged => Some(ui.untagged.clone()),
+        TopicChoice::Topic(t) => app.library().topics.get(t).cloned(),
+    }
 }
 
 fn hints(app: &App, base: Style) -> Vec<Span<'static>> {

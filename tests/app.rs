@@ -657,3 +657,21 @@ fn an_empty_list_under_a_topic_names_the_topic_and_the_actor() {
     );
     assert!(text.contains("x zeigt wieder alle Akteure."), "{text}");
 }
+
+#[test]
+fn below_the_minimum_size_the_screen_says_which_size_it_needs() {
+    for (lang, needs) in [("en", "needs 20x6"), ("de", "braucht 20x6")] {
+        let mut app = bundled(lang, 80, 24);
+        for (w, h) in [(19, 6), (20, 5), (12, 4)] {
+            app.handle(Input::Resize(w, h));
+            let text: Vec<String> = screen(&app)
+                .lines()
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty())
+                .collect();
+            let text = text.join(" ");
+            assert!(text.contains(&format!("{w}x{h}")), "{lang} {w}x{h}: {text}");
+            assert!(text.contains(needs), "{lang} {w}x{h}: {text}");
+        }
+    }
+}

@@ -774,3 +774,44 @@ fn the_status_line_keeps_both_problem_counts_before_key_hints() {
         "{status}"
     );
 }
+
+/// What the README says about the topic list's counts: a bold count alone
+/// when every section is unread, `●17 18` once one is read.
+#[test]
+fn topic_counts_mark_unread_as_the_readme_says() {
+    let (mut app, _) = fresh();
+    let count_cell = |app: &App| {
+        let terminal = render(app);
+        let buffer = terminal.backend().buffer().clone();
+        // The "All" row of the topic list: the last digit before the border.
+        let y = (0..buffer.area.height)
+            .find(|&y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol().to_owned())
+                    .collect::<String>()
+                    .contains(" All ")
+            })
+            .unwrap();
+        let row: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_owned())
+            .collect();
+        let x = (0..buffer.area.width)
+            .filter(|&x| buffer[(x, y)].symbol().chars().all(|c| c.is_ascii_digit()))
+            .filter(|&x| !buffer[(x, y)].symbol().is_empty())
+            .find(|&x| x > 2)
+            .unwrap();
+        (row, buffer[(x, y)].style())
+    };
+    let total = app.edition.sections.len();
+    let (row, style) = count_cell(&app);
+    assert!(row.contains(&format!(" {total} ")), "{row}");
+    assert!(!row.contains('●'), "{row}");
+    assert!(
+        style.add_modifier.contains(ratatui::style::Modifier::BOLD),
+        "{row}: {style:?}"
+    );
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
+    dwell(&mut app, &effects);
+    let (row, _) = count_cell(&app);
+    assert!(row.contains(&format!("●{} {total} ", total - 1)), "{row}");
+}

@@ -15,6 +15,7 @@ pub mod content;
 pub mod diag;
 pub mod i18n;
 pub mod input;
+pub mod library_store;
 pub mod manpage;
 pub mod query;
 pub mod reflow;

@@ -21,7 +21,7 @@ pub enum ContentRoot {
 }
 
 /// One file to parse: its display path, default id and where its text is.
-struct PendingFile {
+pub struct PendingFile {
     path: String,
     default_id: String,
     source: FileSource,
@@ -34,9 +34,54 @@ enum FileSource {
     Disk(PathBuf),
 }
 
+impl PendingFile {
+    /// The path as diagnostics show it (`content/x.toml`, `<bundled>/x.toml`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The file on disk, or `None` for a bundled file.
+    pub fn disk_path(&self) -> Option<&Path> {
+        match &self.source {
+            FileSource::Disk(p) => Some(p),
+            FileSource::Bundled(_) => None,
+        }
+    }
+
+    /// The text of a bundled file, or `None` for a file on disk.
+    pub fn bundled_text(&self) -> Option<&'static str> {
+        match self.source {
+            FileSource::Bundled(text) => Some(text),
+            FileSource::Disk(_) => None,
+        }
+    }
+}
+
+/// Every content file below the roots, in load order, without reading
+/// them; problems with the roots themselves go in `diagnostics`.
+pub struct Discovered {
+    pub files: Vec<PendingFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// Loads every root, in order. Problems end up in `Library::diagnostics`.
 /// A folder given twice (by any spelling) is read once.
 pub fn load_library(roots: &[ContentRoot], actors: &ActorDirectory) -> Library {
+    let Discovered {
+        files: pending,
+        diagnostics,
+    } = discover(roots);
+    let parsed = parse_files(&pending);
+    Library::build(
+        pending.iter().map(|p| p.path.as_str()).zip(parsed),
+        diagnostics,
+        actors,
+    )
+}
+
+/// Lists the files of every root, in the order `load_library` reads them.
+/// A folder given twice (by any spelling) is listed once.
+pub fn discover(roots: &[ContentRoot]) -> Discovered {
     let mut diagnostics = Vec::new();
     let mut pending = Vec::new();
     let mut seen: Vec<PathBuf> = Vec::new();
@@ -62,12 +107,15 @@ pub fn load_library(roots: &[ContentRoot], actors: &ActorDirectory) -> Library {
             }
         }
     }
-    let parsed = parse_all(&pending, parse_one);
-    Library::build(
-        pending.iter().map(|p| p.path.as_str()).zip(parsed),
+    Discovered {
+        files: pending,
         diagnostics,
-        actors,
-    )
+    }
+}
+
+/// Reads and parses files on all cores; one result per file, in order.
+pub fn parse_files(files: &[PendingFile]) -> Vec<ParsedFile> {
+    parse_all(files, parse_one)
 }
 
 /// A root as messages should show it: as given, unless it climbs with

@@ -1,0 +1,383 @@
+//! The on-disk library: one `SQLite` file (WAL mode) holding every parsed
+//! content file, its articles, sections, tags, bodies and diagnostics, so a
+//! warm start parses nothing. This file owns opening, schema checks and
+//! recovery from an unreadable file; it must never write a store written by
+//! a newer schema, and never delete one it cannot read (it moves it aside).
+//! It knows nothing of the app, the view or the terminal.
+
+mod read;
+mod schema;
+mod sync;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode};
+
+use crate::content::{ActorDirectory, ContentRoot, Library};
+
+pub use schema::SCHEMA_VERSION;
+pub use sync::SyncReport;
+
+/// How long a writer waits for another process's write to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the store could not be used. Each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "{path}: this library store was written by a newer aiwatch-tui (schema {found}; this version reads up to {supported}); it was left untouched: upgrade aiwatch-tui or move the file away"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error(
+        "{path}: this is an SQLite database of another program, not an aiwatch-tui library store; it was left untouched: give another path"
+    )]
+    Foreign { path: PathBuf },
+    #[error("{path}: cannot create the library store's folder: {source}")]
+    CreateFolder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot read the library store: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: the library store cannot be read and could not be moved aside: {source}")]
+    MoveAside {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: library store: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+/// An open store. One connection; not shared between threads.
+pub struct LibraryStore {
+    conn: Connection,
+    path: PathBuf,
+    last_sync: Option<SyncReport>,
+}
+
+/// A store that was opened, and where an unreadable file was moved, if one was.
+pub struct Opened {
+    pub store: LibraryStore,
+    /// The new name of a file that was not a readable store: the caller
+    /// tells the user, since whatever it held is no longer in use.
+    pub moved_aside: Option<PathBuf>,
+}
+
+/// The library read back after a sync, as the reader would start with it.
+pub struct Synced {
+    pub store: LibraryStore,
+    pub library: Library,
+    pub report: SyncReport,
+    pub moved_aside: Option<PathBuf>,
+}
+
+/// `$XDG_DATA_HOME/aiwatch-tui/library.sqlite` (or the platform's data folder).
+pub fn default_path() -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    let strategy = etcetera::choose_base_strategy().ok()?;
+    Some(
+        strategy
+            .data_dir()
+            .join("aiwatch-tui")
+            .join("library.sqlite"),
+    )
+}
+
+impl LibraryStore {
+    /// Opens the store at `path`, creating it (and its folder) when missing
+    /// and bringing its schema up to date. A file that is not a readable
+    /// store is moved aside and a new one created; one from a newer schema,
+    /// or another program's database, is refused without being written.
+    pub fn open(path: &Path) -> Result<Opened, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(|source| StoreError::CreateFolder {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut moved_aside = None;
+        let header = read_header(path).map_err(|source| StoreError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match header {
+            Header::Store {
+                application_id,
+                version,
+            } if is_foreign(application_id, version, 0) => {
+                return Err(StoreError::Foreign {
+                    path: path.to_path_buf(),
+                });
+            }
+            Header::Store { version: found, .. } if found > SCHEMA_VERSION => {
+                return Err(StoreError::NewerSchema {
+                    path: path.to_path_buf(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Header::Missing | Header::Store { .. } => {}
+            Header::NotAStore => moved_aside = Some(move_aside(path)?),
+        }
+        match Self::connect(path) {
+            Err(e) if moved_aside.is_none() && is_damage_error(&e) => {
+                moved_aside = Some(move_aside(path)?);
+                Self::connect(path).map(|store| Opened { store, moved_aside })
+            }
+            other => other.map(|store| Opened { store, moved_aside }),
+        }
+    }
+
+    /// Opens, syncs with `roots` and reads the library back. When the file
+    /// turns out to be damaged on the way (a truncated file can look whole
+    /// until a page is read), it is moved aside and rebuilt once.
+    pub fn open_synced(
+        path: &Path,
+        roots: &[ContentRoot],
+        actors: &ActorDirectory,
+    ) -> Result<Synced, StoreError> {
+        let Opened {
+            mut store,
+            moved_aside,
+        } = Self::open(path)?;
+        match store.sync_and_load(roots, actors) {
+            Ok((report, library)) => Ok(Synced {
+                store,
+                library,
+                report,
+                moved_aside,
+            }),
+            Err(e) if moved_aside.is_none() && is_damage_error(&e) => {
+                drop(store);
+                let moved_aside = Some(move_aside(path)?);
+                let mut store = Self::connect(path)?;
+                let (report, library) = store.sync_and_load(roots, actors)?;
+                Ok(Synced {
+                    store,
+                    library,
+                    report,
+                    moved_aside,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn sync_and_load(
+        &mut self,
+        roots: &[ContentRoot],
+        actors: &ActorDirectory,
+    ) -> Result<(SyncReport, Library), StoreError> {
+        let report = self.sync(roots)?;
+        Ok((report, self.load_library(actors)?))
+    }
+
+    fn connect(path: &Path) -> Result<Self, StoreError> {
+        let wrap = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(wrap)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;
+        // Checked before anything below can write to the file.
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(wrap)?;
+        let application_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(wrap)?;
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(wrap)?;
+        if is_foreign(application_id, found, tables) {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+            });
+        }
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: path.to_path_buf(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        // WAL: readers never wait for a writer, and a commit is one append,
+        // so a killed writer leaves the last committed state.
+        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(wrap)?;
+        match schema::migrate(&mut conn).map_err(wrap)? {
+            schema::Migrated::Current => {}
+            schema::Migrated::Newer(found) => {
+                return Err(StoreError::NewerSchema {
+                    path: path.to_path_buf(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+        }
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            last_sync: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Brings the store in line with `roots`: new and changed files are
+    /// parsed, deleted ones removed, all in one transaction.
+    pub fn sync(&mut self, roots: &[ContentRoot]) -> Result<SyncReport, StoreError> {
+        let report = sync::sync(&mut self.conn, roots).map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.last_sync = Some(report);
+        Ok(report)
+    }
+
+    /// What the last `sync` on this handle did, if it ran.
+    pub fn last_sync(&self) -> Option<SyncReport> {
+        self.last_sync
+    }
+
+    /// The library as stored, built as `content::load_library` builds it
+    /// from the files (same order, same diagnostics, same actor ids).
+    pub fn load_library(&mut self, actors: &ActorDirectory) -> Result<Library, StoreError> {
+        read::load(&mut self.conn, actors).map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// Written into every store's header (`PRAGMA application_id`): "aiwt".
+pub const APPLICATION_ID: i32 = 0x6169_7774;
+
+/// Another program's database: a foreign application id, or none but a
+/// version or tables (an empty database is ours to fill).
+fn is_foreign(application_id: i32, version: i64, tables: i64) -> bool {
+    application_id != APPLICATION_ID && (application_id != 0 || version != 0 || tables != 0)
+}
+
+enum Header {
+    /// No file, or an empty one: a new store.
+    Missing,
+    Store {
+        application_id: i32,
+        version: i64,
+    },
+    NotAStore,
+}
+
+/// The schema version from the file's header, read with plain file I/O so
+/// that a file this build must not touch is not even opened by `SQLite`
+/// (which would add its `-wal` and `-shm` files). A newer version still
+/// only in the write-ahead log is caught again by `connect`.
+fn read_header(path: &Path) -> std::io::Result<Header> {
+    use std::io::Read;
+    let file = match fs::File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Header::Missing),
+        other => other?,
+    };
+    let mut head = Vec::with_capacity(100);
+    file.take(100).read_to_end(&mut head)?;
+    if head.is_empty() {
+        return Ok(Header::Missing);
+    }
+    if head.len() < 100 || !head.starts_with(b"SQLite format 3\0") {
+        return Ok(Header::NotAStore);
+    }
+    // Big-endian 32-bit integers: the user version at offset 60, the
+    // application id at 68.
+    let field =
+        |at: usize| i32::from_be_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+    Ok(Header::Store {
+        application_id: field(68),
+        version: i64::from(field(60)),
+    })
+}
+
+/// Errors that mean the file is not a usable store, as opposed to a full
+/// disk, a permission or a lock.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => {
+            matches!(f.code, ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+        }
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+            true
+        }
+        _ => false,
+    }
+}
+
+fn is_damage_error(e: &StoreError) -> bool {
+    matches!(e, StoreError::Sqlite { source, .. } if is_damage(source))
+}
+
+/// Renames `path` to the first free `<name>.unreadable-N`, with its WAL
+/// beside it; the shared-memory index is only a cache and is removed, so a
+/// new store never replays an old log.
+fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "library.sqlite".into(), |n| n.to_string_lossy());
+    let aside = (1u32..10_000)
+        .map(|n| path.with_file_name(format!("{name}.unreadable-{n}")))
+        .find(|p| !p.exists() && !sidecar(p, "-wal").exists());
+    let fail = |source| StoreError::MoveAside {
+        path: path.to_path_buf(),
+        source,
+    };
+    let aside = aside.ok_or_else(|| fail(std::io::Error::other("no free name to move it to")))?;
+    fs::rename(path, &aside).map_err(fail)?;
+    let wal = sidecar(path, "-wal");
+    if wal.exists() {
+        fs::rename(&wal, sidecar(&aside, "-wal")).map_err(fail)?;
+    }
+    let shm = sidecar(path, "-shm");
+    if shm.exists() {
+        fs::remove_file(&shm).map_err(fail)?;
+    }
+    Ok(aside)
+}
+
+/// `library.sqlite` -> `library.sqlite-wal`.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_store_lives_in_the_data_folder() {
+        let path = default_path().unwrap();
+        assert!(path.ends_with("aiwatch-tui/library.sqlite"), "{path:?}");
+    }
+
+    #[test]
+    fn the_sidecars_sit_beside_the_store() {
+        let path = Path::new("/data/library.sqlite");
+        assert_eq!(sidecar(path, "-wal"), Path::new("/data/library.sqlite-wal"));
+    }
+}

@@ -1,0 +1,200 @@
+//! Reads the stored library back into a `content::Library`, through the
+//! same `Library::build` the file loader uses, so ids, order, clashes and
+//! diagnostics come out as loading the files would give them. Reads in one
+//! transaction: a sync committed meanwhile is seen whole or not at all.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+use rusqlite::types::Type;
+
+use crate::content::parse::{ParsedFile, RawArticle, RawSection};
+use crate::content::{ActorDirectory, Block, Library, NewsDate};
+use crate::diag::{Diagnostic, Severity};
+
+pub fn load(conn: &mut Connection, actors: &ActorDirectory) -> rusqlite::Result<Library> {
+    let tx = conn.transaction()?;
+    let root_diagnostics = {
+        let mut stmt = tx.prepare(
+            "SELECT path, line, col, severity, message FROM root_diagnostics ORDER BY seq",
+        )?;
+        stmt.query_map([], |r| diagnostic(r, 0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let files: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare("SELECT id, path FROM files ORDER BY ord")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut diagnostics: HashMap<i64, Vec<Diagnostic>> = HashMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT file_id, path, line, col, severity, message FROM diagnostics
+             ORDER BY file_id, seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            diagnostics
+                .entry(r.get(0)?)
+                .or_default()
+                .push(diagnostic(r, 1)?);
+        }
+    }
+    let mut articles = read_articles(&tx)?;
+    read_sections(&tx, &mut articles)?;
+    read_tags(&tx, &mut articles)?;
+    read_blocks(&tx, &mut articles)?;
+    drop(tx);
+    let parsed = files.iter().map(|(id, path)| {
+        (
+            path.as_str(),
+            ParsedFile {
+                article: articles.remove(id),
+                diagnostics: diagnostics.remove(id).unwrap_or_default(),
+            },
+        )
+    });
+    Ok(Library::build(parsed, root_diagnostics, actors))
+}
+
+/// A diagnostic from the columns path, line, col, severity, message,
+/// starting at `first`.
+fn diagnostic(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Diagnostic> {
+    let line: Option<u32> = r.get(first + 1)?;
+    let col: Option<u32> = r.get(first + 2)?;
+    let severity: String = r.get(first + 3)?;
+    Ok(Diagnostic {
+        path: r.get(first)?,
+        position: line.zip(col),
+        severity: match severity.as_str() {
+            "warning" => Severity::Warning,
+            _ => Severity::Error,
+        },
+        message: r.get(first + 4)?,
+    })
+}
+
+/// A stored date, or a conversion error (the store is then treated as damaged).
+fn date(text: &str, column: usize) -> rusqlite::Result<NewsDate> {
+    NewsDate::parse(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            Type::Text,
+            format!("not a date: {text:?}").into(),
+        )
+    })
+}
+
+fn read_articles(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<HashMap<i64, RawArticle>> {
+    let mut stmt = tx.prepare(
+        "SELECT a.file_id, a.id, a.lang, a.title, a.published, a.source, a.url, a.summary,
+                a.id_line, a.id_col, f.path
+         FROM articles a JOIN files f ON f.id = a.file_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut articles = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let published: String = r.get(4)?;
+        let id_line: Option<u32> = r.get(8)?;
+        let id_col: Option<u32> = r.get(9)?;
+        articles.insert(
+            r.get(0)?,
+            RawArticle {
+                id: r.get(1)?,
+                lang: r.get(2)?,
+                title: r.get(3)?,
+                published: date(&published, 4)?,
+                source: r.get(5)?,
+                url: r.get(6)?,
+                summary: r.get(7)?,
+                topics: Vec::new(),
+                actors: Vec::new(),
+                sections: Vec::new(),
+                path: r.get(10)?,
+                id_position: id_line.zip(id_col),
+            },
+        );
+    }
+    Ok(articles)
+}
+
+fn read_sections(
+    tx: &rusqlite::Transaction<'_>,
+    articles: &mut HashMap<i64, RawArticle>,
+) -> rusqlite::Result<()> {
+    let mut stmt =
+        tx.prepare("SELECT file_id, heading, date, url FROM sections ORDER BY file_id, idx")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let Some(article) = articles.get_mut(&r.get(0)?) else {
+            continue;
+        };
+        let date_text: Option<String> = r.get(2)?;
+        article.sections.push(RawSection {
+            heading: r.get(1)?,
+            date: date_text.map(|d| date(&d, 2)).transpose()?,
+            topics: Vec::new(),
+            actors: Vec::new(),
+            url: r.get(3)?,
+            body: Vec::new(),
+        });
+    }
+    Ok(())
+}
+
+fn read_tags(
+    tx: &rusqlite::Transaction<'_>,
+    articles: &mut HashMap<i64, RawArticle>,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare(
+        "SELECT file_id, section, kind, tag FROM tags ORDER BY file_id, section, kind, pos",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let Some(article) = articles.get_mut(&r.get(0)?) else {
+            continue;
+        };
+        let section: i64 = r.get(1)?;
+        let kind: String = r.get(2)?;
+        let (actors, topics) = match usize::try_from(section) {
+            Ok(i) => match article.sections.get_mut(i) {
+                Some(s) => (&mut s.actors, &mut s.topics),
+                None => continue,
+            },
+            Err(_) => (&mut article.actors, &mut article.topics),
+        };
+        let list = if kind == "actor" { actors } else { topics };
+        list.push(r.get(3)?);
+    }
+    Ok(())
+}
+
+fn read_blocks(
+    tx: &rusqlite::Transaction<'_>,
+    articles: &mut HashMap<i64, RawArticle>,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare(
+        "SELECT file_id, section, kind, text FROM blocks ORDER BY file_id, section, pos",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let Some(article) = articles.get_mut(&r.get(0)?) else {
+            continue;
+        };
+        let section: i64 = r.get(1)?;
+        let Some(s) = usize::try_from(section)
+            .ok()
+            .and_then(|i| article.sections.get_mut(i))
+        else {
+            continue;
+        };
+        let kind: String = r.get(2)?;
+        let text: String = r.get(3)?;
+        s.body.push(if kind == "item" {
+            Block::Item(text)
+        } else {
+            Block::Paragraph(text)
+        });
+    }
+    Ok(())
+}

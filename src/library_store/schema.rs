@@ -1,0 +1,157 @@
+//! The store's schema and its migrations. `PRAGMA user_version` holds the
+//! number of migrations applied; a file with a higher number than this
+//! build knows is left alone by the caller.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Each entry moves the schema one version up; never edit a released one,
+/// add a new one.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema this build writes.
+#[allow(clippy::cast_possible_wrap)] // a handful of migrations
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Version 1: files with their stamps and diagnostics, and what parsing
+/// them gave, the index (articles, sections, tags) apart from the bodies.
+const V1: &str = "
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row per content file seen by the last sync, in load order (ord).
+-- size, mtime_ns and hash are the stamp compared at the next sync; a NULL
+-- mtime_ns means the stamp could not be trusted and the file is parsed again.
+CREATE TABLE files (
+    id       INTEGER PRIMARY KEY,
+    path     TEXT NOT NULL UNIQUE,
+    ord      INTEGER NOT NULL,
+    size     INTEGER,
+    mtime_ns INTEGER,
+    hash     INTEGER,
+    loaded   INTEGER NOT NULL
+);
+
+-- Problems found in a file, kept with it so a warm start still shows them.
+CREATE TABLE diagnostics (
+    file_id  INTEGER NOT NULL,
+    seq      INTEGER NOT NULL,
+    path     TEXT NOT NULL,
+    line     INTEGER,
+    col      INTEGER,
+    severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+    message  TEXT NOT NULL,
+    PRIMARY KEY (file_id, seq)
+) WITHOUT ROWID;
+
+-- Problems with the content folders themselves (missing, unreadable).
+CREATE TABLE root_diagnostics (
+    seq      INTEGER PRIMARY KEY,
+    path     TEXT NOT NULL,
+    line     INTEGER,
+    col      INTEGER,
+    severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+    message  TEXT NOT NULL
+);
+
+-- Dates are ISO text at their own precision: 2025, 2025-01, 2025-01-27.
+CREATE TABLE articles (
+    file_id   INTEGER PRIMARY KEY,
+    id        TEXT NOT NULL,
+    lang      TEXT NOT NULL,
+    title     TEXT NOT NULL,
+    published TEXT NOT NULL,
+    source    TEXT,
+    url       TEXT,
+    summary   TEXT,
+    id_line   INTEGER,
+    id_col    INTEGER
+);
+CREATE INDEX articles_by_id ON articles (id, lang);
+
+-- date is NULL when the section inherits the article's published date.
+CREATE TABLE sections (
+    file_id INTEGER NOT NULL,
+    idx     INTEGER NOT NULL,
+    heading TEXT NOT NULL,
+    date    TEXT,
+    url     TEXT,
+    PRIMARY KEY (file_id, idx)
+) WITHOUT ROWID;
+
+-- Actor and topic tags as written; section -1 holds the article's own.
+CREATE TABLE tags (
+    file_id INTEGER NOT NULL,
+    section INTEGER NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('actor', 'topic')),
+    pos     INTEGER NOT NULL,
+    tag     TEXT NOT NULL,
+    PRIMARY KEY (file_id, section, kind, pos)
+) WITHOUT ROWID;
+
+-- Bodies, apart from the index so they can be read on demand.
+CREATE TABLE blocks (
+    file_id INTEGER NOT NULL,
+    section INTEGER NOT NULL,
+    pos     INTEGER NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('paragraph', 'item')),
+    text    TEXT NOT NULL,
+    PRIMARY KEY (file_id, section, pos)
+) WITHOUT ROWID;
+";
+
+pub enum Migrated {
+    Current,
+    /// Another process wrote a newer schema meanwhile; nothing was changed.
+    Newer(i64),
+}
+
+/// Applies the missing migrations in one transaction.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Ok(Migrated::Newer(found));
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(Migrated::Current);
+    }
+    for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        tx.execute_batch(migration)?;
+    }
+    tx.pragma_update(None, "application_id", super::APPLICATION_ID)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(Migrated::Current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_build_the_current_schema_once() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert!(matches!(migrate(&mut conn).unwrap(), Migrated::Current));
+        assert!(matches!(migrate(&mut conn).unwrap(), Migrated::Current));
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_newer_schema_is_reported_not_changed() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        assert!(
+            matches!(migrate(&mut conn).unwrap(), Migrated::Newer(v) if v == SCHEMA_VERSION + 1)
+        );
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 0);
+    }
+}

@@ -1,0 +1,343 @@
+//! Brings the store in line with the content roots: files are compared by
+//! path, size and modification time (the bundled edition by a content
+//! hash); only new or changed files are parsed, and deleted ones leave.
+//! Everything is written in one transaction, so a process killed during a
+//! sync leaves the store as it was before or as it is after, never a mix.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::content::load::{Discovered, PendingFile, discover, parse_files};
+use crate::content::parse::{ParsedFile, RawArticle};
+use crate::content::{Block, ContentRoot};
+use crate::diag::{Diagnostic, Severity};
+
+/// Changes whenever the parser's output for the same file may change, so
+/// files parsed by an older build are parsed again. Bump the number when
+/// the parser changes within a release.
+const PARSER_STAMP: &str = concat!(env!("CARGO_PKG_VERSION"), "/1");
+
+/// A modification time this close to the sync is not trusted: the file
+/// may still change within the file system's clock resolution without its
+/// size or time changing, so it is parsed again next time.
+const RACY_WINDOW: Duration = Duration::from_secs(2);
+
+/// What one sync did, by file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Files read and parsed (new or changed): 0 on a warm start.
+    pub parsed: usize,
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+/// What identifies a file's content without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    size: i64,
+    /// `None` when the time could not be read or is too recent to trust.
+    mtime_ns: Option<i64>,
+    hash: Option<i64>,
+}
+
+impl Stamp {
+    fn trusted(self) -> bool {
+        self.mtime_ns.is_some() || self.hash.is_some()
+    }
+}
+
+pub fn sync(conn: &mut Connection, roots: &[ContentRoot]) -> rusqlite::Result<SyncReport> {
+    let Discovered { files, diagnostics } = discover(roots);
+    let now = SystemTime::now();
+    let stamps: Vec<Option<Stamp>> = files.iter().map(|f| stamp(f, now)).collect();
+    // Immediate: one writer at a time; readers keep the last commit (WAL).
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let parser_current = tx
+        .query_row("SELECT value FROM meta WHERE key = 'parser'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .is_some_and(|v| v == PARSER_STAMP);
+    let mut stored = stored_files(&tx)?;
+    let mut report = SyncReport::default();
+    // (load position, existing row, stamp) of each file to parse.
+    let mut work: Vec<(i64, Option<i64>, Option<Stamp>)> = Vec::new();
+    let mut to_parse: Vec<PendingFile> = Vec::new();
+    for ((ord, file), stamp) in (0i64..).zip(files).zip(stamps) {
+        match stored.remove(file.path()) {
+            Some(old)
+                if parser_current && stamp.is_some_and(Stamp::trusted) && stamp == old.stamp =>
+            {
+                report.unchanged += 1;
+                if old.ord != ord {
+                    tx.execute(
+                        "UPDATE files SET ord = ?1 WHERE id = ?2",
+                        params![ord, old.id],
+                    )?;
+                }
+            }
+            Some(old) => {
+                report.changed += 1;
+                work.push((ord, Some(old.id), stamp));
+                to_parse.push(file);
+            }
+            None => {
+                report.added += 1;
+                work.push((ord, None, stamp));
+                to_parse.push(file);
+            }
+        }
+    }
+    for old in stored.values() {
+        delete_contents(&tx, old.id)?;
+        tx.execute("DELETE FROM files WHERE id = ?1", [old.id])?;
+        report.removed += 1;
+    }
+    let parsed = parse_files(&to_parse);
+    report.parsed = parsed.len();
+    for (((ord, existing, stamp), file), parsed) in work.into_iter().zip(&to_parse).zip(parsed) {
+        write_file(&tx, file.path(), ord, existing, stamp, &parsed)?;
+    }
+    tx.execute("DELETE FROM root_diagnostics", [])?;
+    for (seq, d) in (0i64..).zip(&diagnostics) {
+        tx.execute(
+            "INSERT INTO root_diagnostics (seq, path, line, col, severity, message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                seq,
+                d.path,
+                d.position.map(|p| p.0),
+                d.position.map(|p| p.1),
+                severity_name(d.severity),
+                d.message
+            ],
+        )?;
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('parser', ?1)",
+        [PARSER_STAMP],
+    )?;
+    tx.commit()?;
+    Ok(report)
+}
+
+struct StoredFile {
+    id: i64,
+    ord: i64,
+    stamp: Option<Stamp>,
+}
+
+fn stored_files(tx: &Transaction<'_>) -> rusqlite::Result<HashMap<String, StoredFile>> {
+    let mut stmt = tx.prepare("SELECT id, path, ord, size, mtime_ns, hash FROM files")?;
+    let rows = stmt.query_map([], |r| {
+        let size: Option<i64> = r.get(3)?;
+        let mtime_ns: Option<i64> = r.get(4)?;
+        let hash: Option<i64> = r.get(5)?;
+        Ok((
+            r.get::<_, String>(1)?,
+            StoredFile {
+                id: r.get(0)?,
+                ord: r.get(2)?,
+                stamp: size.map(|size| Stamp {
+                    size,
+                    mtime_ns,
+                    hash,
+                }),
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+/// A disk file's size and time, or a bundled file's size and hash; `None`
+/// when the file cannot be examined (it is then always parsed, which
+/// reports why it cannot be read).
+fn stamp(file: &PendingFile, now: SystemTime) -> Option<Stamp> {
+    if let Some(text) = file.bundled_text() {
+        return Some(Stamp {
+            size: i64::try_from(text.len()).ok()?,
+            mtime_ns: None,
+            hash: Some(fnv1a(text.as_bytes())),
+        });
+    }
+    let meta = std::fs::metadata(file.disk_path()?).ok()?;
+    let modified = meta.modified().ok()?;
+    let recent = now
+        .duration_since(modified)
+        .map_or(true, |age| age < RACY_WINDOW);
+    let mtime_ns = modified
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
+        .filter(|_| !recent);
+    Some(Stamp {
+        size: i64::try_from(meta.len()).ok()?,
+        mtime_ns,
+        hash: None,
+    })
+}
+
+/// FNV-1a, 64 bits, as an `SQLite` integer: stable across builds, unlike
+/// the standard library's hasher. Only compares a bundled file with its
+/// previous version, so no resistance to crafted collisions is needed.
+fn fnv1a(bytes: &[u8]) -> i64 {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash.cast_signed()
+}
+
+fn delete_contents(tx: &Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {
+    for table in ["diagnostics", "articles", "sections", "tags", "blocks"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE file_id = ?1"),
+            [file_id],
+        )?;
+    }
+    Ok(())
+}
+
+fn write_file(
+    tx: &Transaction<'_>,
+    path: &str,
+    ord: i64,
+    existing: Option<i64>,
+    stamp: Option<Stamp>,
+    parsed: &ParsedFile,
+) -> rusqlite::Result<()> {
+    let loaded = parsed.article.is_some();
+    let (size, mtime_ns, hash) = match stamp {
+        Some(s) => (Some(s.size), s.mtime_ns, s.hash),
+        None => (None, None, None),
+    };
+    let file_id = if let Some(id) = existing {
+        delete_contents(tx, id)?;
+        tx.execute(
+            "UPDATE files SET ord = ?1, size = ?2, mtime_ns = ?3, hash = ?4, loaded = ?5
+             WHERE id = ?6",
+            params![ord, size, mtime_ns, hash, loaded, id],
+        )?;
+        id
+    } else {
+        tx.execute(
+            "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![path, ord, size, mtime_ns, hash, loaded],
+        )?;
+        tx.last_insert_rowid()
+    };
+    write_diagnostics(tx, file_id, &parsed.diagnostics)?;
+    if let Some(article) = &parsed.article {
+        write_article(tx, file_id, article)?;
+    }
+    Ok(())
+}
+
+fn write_diagnostics(
+    tx: &Transaction<'_>,
+    file_id: i64,
+    diagnostics: &[Diagnostic],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO diagnostics (file_id, seq, path, line, col, severity, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (seq, d) in (0i64..).zip(diagnostics) {
+        stmt.execute(params![
+            file_id,
+            seq,
+            d.path,
+            d.position.map(|p| p.0),
+            d.position.map(|p| p.1),
+            severity_name(d.severity),
+            d.message
+        ])?;
+    }
+    Ok(())
+}
+
+fn write_article(tx: &Transaction<'_>, file_id: i64, a: &RawArticle) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO articles
+         (file_id, id, lang, title, published, source, url, summary, id_line, id_col)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            file_id,
+            a.id,
+            a.lang,
+            a.title,
+            a.published.to_string(),
+            a.source,
+            a.url,
+            a.summary,
+            a.id_position.map(|p| p.0),
+            a.id_position.map(|p| p.1)
+        ],
+    )?;
+    write_tags(tx, file_id, -1, &a.actors, &a.topics)?;
+    let mut section_stmt = tx.prepare_cached(
+        "INSERT INTO sections (file_id, idx, heading, date, url) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut block_stmt = tx.prepare_cached(
+        "INSERT INTO blocks (file_id, section, pos, kind, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (idx, s) in (0i64..).zip(&a.sections) {
+        section_stmt.execute(params![
+            file_id,
+            idx,
+            s.heading,
+            s.date.map(|d| d.to_string()),
+            s.url
+        ])?;
+        write_tags(tx, file_id, idx, &s.actors, &s.topics)?;
+        for (pos, block) in (0i64..).zip(&s.body) {
+            let kind = match block {
+                Block::Paragraph(_) => "paragraph",
+                Block::Item(_) => "item",
+            };
+            block_stmt.execute(params![file_id, idx, pos, kind, block.text()])?;
+        }
+    }
+    Ok(())
+}
+
+fn write_tags(
+    tx: &Transaction<'_>,
+    file_id: i64,
+    section: i64,
+    actors: &[String],
+    topics: &[String],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO tags (file_id, section, kind, pos, tag) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (kind, tags) in [("actor", actors), ("topic", topics)] {
+        for (pos, tag) in (0i64..).zip(tags) {
+            stmt.execute(params![file_id, section, kind, pos, tag])?;
+        }
+    }
+    Ok(())
+}
+
+pub fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_content_hash_is_stable_across_builds() {
+        // Published FNV-1a 64 test vectors: a stored hash must keep matching.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325_u64.cast_signed());
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c_u64.cast_signed());
+    }
+}

@@ -17,6 +17,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line as TextLine, Span as TextSpan};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
+use crate::app::layout::{MIN_HEIGHT, MIN_WIDTH};
 use crate::app::{App, Mode, Paint, Pane, Span};
 use crate::config::Role;
 
@@ -47,12 +48,16 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
     }
 }
 
+/// Below the minimum size: says so, with the size now and the size needed.
 fn too_small(app: &App, frame: &mut Frame<'_>, area: Rect) {
-    let text = format!(
-        "{} ({}x{})",
-        app.strings.ui.too_small, area.width, area.height
+    let text = crate::i18n::fill(
+        &app.strings.ui.too_small,
+        &[
+            ("size", &format!("{}x{}", area.width, area.height)),
+            ("min", &format!("{MIN_WIDTH}x{MIN_HEIGHT}")),
+        ],
     );
-    let height = area.height.min(3);
+    let height = area.height.min(4);
     let y = area.y + area.height.saturating_sub(height) / 2;
     let rect = Rect::new(area.x, y, area.width, height);
     frame.render_widget(

@@ -675,3 +675,59 @@ fn the_help_overlays_tmux_tip_is_drawn_as_text() {
         assert_eq!(buffer[(x, row)].fg, overlay.unwrap(), "{line}");
     }
 }
+
+#[test]
+fn an_empty_list_under_a_topic_names_the_topic_and_the_actor() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "K g j j j j");
+    assert_eq!(
+        app.library().topics.get(match app.topic_choice() {
+            TopicChoice::Topic(t) => t,
+            other => panic!("{other:?}"),
+        }),
+        Some(&"Data centres".to_owned())
+    );
+    press(&mut app, "m");
+    assert!(app.timeline.is_empty());
+    let text = screen(&app);
+    assert!(
+        text.contains("No sections about Musk under “Data centres”."),
+        "{text}"
+    );
+    assert!(text.contains("Press x to show all actors."), "{text}");
+    // The hint is right: x lists the topic's sections for every actor.
+    press(&mut app, "x");
+    assert!(!app.timeline.is_empty());
+    assert!(matches!(app.topic_choice(), TopicChoice::Topic(_)));
+
+    let mut app = bundled("de", 120, 40);
+    press(&mut app, "K g j j j j m");
+    let text = screen(&app);
+    let TopicChoice::Topic(t) = app.topic_choice() else {
+        panic!("{text}")
+    };
+    let topic = &app.library().topics[t];
+    assert!(
+        text.contains(&format!("Keine Abschnitte über Musk unter „{topic}“.")),
+        "{text}"
+    );
+    assert!(text.contains("x zeigt wieder alle Akteure."), "{text}");
+}
+
+#[test]
+fn below_the_minimum_size_the_screen_says_which_size_it_needs() {
+    for (lang, needs) in [("en", "needs 20x6"), ("de", "braucht 20x6")] {
+        let mut app = bundled(lang, 80, 24);
+        for (w, h) in [(19, 6), (20, 5), (12, 4)] {
+            app.handle(Input::Resize(w, h));
+            let text: Vec<String> = screen(&app)
+                .lines()
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty())
+                .collect();
+            let text = text.join(" ");
+            assert!(text.contains(&format!("{w}x{h}")), "{lang} {w}x{h}: {text}");
+            assert!(text.contains(needs), "{lang} {w}x{h}: {text}");
+        }
+    }
+}

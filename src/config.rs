@@ -573,9 +573,27 @@ fn warn_unreadable(
             .find(|((n, _, o), _)| n.eq_ignore_ascii_case(name) && user(o))
             .map(|((_, _, o), b)| (o, format!("[{}.actors]", b.section)))
     };
-    let actors = config.actor_colors();
+    // As written, and at the depth the `color` setting fixes (the colours
+    // a terminal of that depth is sent), each pair warned about once.
+    let mut findings = contrast::audit(&config.theme, &config.actor_colors());
+    let fixed = match config.color {
+        Some(ColorDepth::Ansi16) => Some((ColorDepth::Ansi16, "16 colours")),
+        Some(ColorDepth::Ansi256) => Some((ColorDepth::Ansi256, "256 colours")),
+        _ => None,
+    };
+    if let Some((depth, label)) = fixed {
+        let mut adapted = config.clone();
+        adapted.adapt_colors(depth);
+        for mut finding in contrast::audit(&adapted.theme, &adapted.actor_colors()) {
+            if findings.iter().any(|f| f.pair == finding.pair) {
+                continue;
+            }
+            finding.pair = format!("{} at {label}", finding.pair);
+            findings.push(finding);
+        }
+    }
     let mut found = Vec::new();
-    for finding in contrast::audit(&config.theme, &actors) {
+    for finding in findings {
         // Where the user wrote the colour that made the pair: the later
         // line of the two, so the message sits where the change was made.
         let place = (finding.roles.iter().filter_map(|&r| role_entry(r)))
@@ -977,7 +995,7 @@ fn read_theme_body(r: &mut DocReader<'_>, table: &Table<'_>, section: &str) -> T
                 continue;
             };
             if let Some(style) = read_style(r, value, &format!("[{section}.styles] `{name}`")) {
-                body.styles.push((role, style, origin(r, key.span())));
+                body.styles.push((role, style, origin(r, value.span())));
             }
         }
     }
@@ -1098,7 +1116,15 @@ fn read_color(
 ) -> Option<Color> {
     let text = match value.get_ref() {
         DeValue::String(s) => s.to_string(),
-        DeValue::Integer(i) => i.as_str().to_owned(),
+        // A number can only be an index: say so, rather than ask for a name.
+        DeValue::Integer(i) => {
+            if let Ok(index) = i.as_str().parse::<u8>() {
+                return Some(Color::Indexed(index));
+            }
+            let error = theme::ColorError::Index(i.as_str().to_owned());
+            r.error(value.span(), format!("{what}: {error}"));
+            return None;
+        }
         other => {
             r.error(
                 value.span(),

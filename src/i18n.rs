@@ -49,6 +49,7 @@ pub struct Ui {
     pub file: String,
     pub files: String,
     pub empty_filter: String,
+    pub empty_filter_topic: String,
     pub empty_topic: String,
     pub empty_hint: String,
     pub empty_library: String,

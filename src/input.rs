@@ -54,6 +54,9 @@ pub enum Input {
     Timer(u64),
     /// A mouse button or wheel at a cell.
     Mouse(Mouse),
+    /// Text the terminal pasted (bracketed paste): text for an input line,
+    /// never keys, so a pasted "q" does not quit.
+    Paste(String),
     /// The search index, built in the background (`Effect::BuildSearchIndex`).
     SearchIndex(std::sync::Arc<Vec<String>>),
     /// What became of an effect the outside world carried out.

@@ -144,7 +144,7 @@ fn static_sections() -> String {
 The built-in configuration is compiled in; the project's config.toml is that file, with a comment on every setting. Your own file overrides it key by key: put only what you change in it. A mistake stops the program before it touches the terminal, with exit status 2 and every problem of the file as path:line:col, in line order; unknown keys are warnings with a suggestion.
 .TP
 \fBlanguage\fR
-"auto" (the locale, else English), "en" or "de". A language given here or with --lang beats the one the reader was left in last time; that one is used only with "auto" when the locale names no language the reader has.
+"auto" (the locale, else the language of last time, else English), "en" or "de". A language given here or with --lang beats the one the reader was left in last time; that one is used only with "auto" when the locale names no language the reader has.
 .TP
 \fBcontent\fR, \fBbundled\fR
 Content folders, read in order (relative to the config file; ~/ allowed), and whether to read the bundled edition as well (default: only when no folder is given). A folder that does not exist is an error.
@@ -176,7 +176,7 @@ The host key of aiwatch-tui serve, made on first start.
 .SH ENVIRONMENT
 .TP
 \fBLC_ALL\fR, \fBLC_MESSAGES\fR, \fBLANG\fR
-The language when language = "auto": the first one set; a locale naming a language the reader has no words for means English.
+The language when language = "auto" and no --lang is given: the first one set. A locale naming a language the reader has no words for (C, fr_FR) leaves the choice to the language the reader was left in last time, and to English when there is none.
 .TP
 \fBNO_COLOR\fR, \fBCOLORTERM\fR, \fBTERM\fR
 Colour depth with color = "auto": NO_COLOR (any value) turns colour off, COLORTERM=truecolor gives 16 million colours, a TERM with 256 gives 256, anything else 16.
@@ -195,7 +195,7 @@ Success.
 A runtime error (the terminal failed, a file could not be written), or warnings under check --strict.
 .TP
 \fB2\fR
-Bad usage or input: a command-line error, config errors, a language the reader has no words for, a content folder that does not exist, content errors found by check, nothing readable for list, an unknown id for show.
+Bad usage or input: a command-line error, config errors, a language the reader has no words for, a content folder that does not exist, content errors found by check, nothing readable for list, an unknown id for show, --since after --until.
 .SH "SEE ALSO"
 The project's README.md, docs/cli.md (the list --format json schema), docs/content-format.md and docs/themes.md.
 "#;

@@ -17,6 +17,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line as TextLine, Span as TextSpan};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
+use crate::app::layout::{MIN_HEIGHT, MIN_WIDTH};
 use crate::app::{App, Mode, Paint, Pane, Span};
 use crate::config::Role;
 
@@ -47,12 +48,16 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
     }
 }
 
+/// Below the minimum size: says so, with the size now and the size needed.
 fn too_small(app: &App, frame: &mut Frame<'_>, area: Rect) {
-    let text = format!(
-        "{} ({}x{})",
-        app.strings.ui.too_small, area.width, area.height
+    let text = crate::i18n::fill(
+        &app.strings.ui.too_small,
+        &[
+            ("size", &format!("{}x{}", area.width, area.height)),
+            ("min", &format!("{MIN_WIDTH}x{MIN_HEIGHT}")),
+        ],
     );
-    let height = area.height.min(3);
+    let height = area.height.min(4);
     let y = area.y + area.height.saturating_sub(height) / 2;
     let rect = Rect::new(area.x, y, area.width, height);
     frame.render_widget(
@@ -91,13 +96,15 @@ impl App {
 }
 
 /// A selected row: the row's colours win over its spans' (which keep
-/// their bold and underline), so the text drawn on a selection is the
-/// selection's own pair, the one the theme's contrast was checked for.
+/// their bold and underline unless the row removes them), so the text
+/// drawn on a selection is the selection's own pair, the one the theme's
+/// contrast was checked for.
 fn highlight(line: TextLine<'_>, row: Style) -> TextLine<'_> {
     let mut line = line.style(row);
     for span in &mut line.spans {
         span.style.fg = row.fg.or(span.style.fg);
         span.style.bg = row.bg.or(span.style.bg);
+        span.style.add_modifier.remove(row.sub_modifier);
     }
     line
 }
@@ -115,8 +122,16 @@ fn pane_block<'a>(app: &App, title: &'a str, focused: bool) -> Block<'a> {
         .border_style(app.style(border))
         .title(TextSpan::styled(
             format!(" {title} "),
-            app.style(title_role),
+            title_style(app, border, title_role),
         ))
+}
+
+/// A title's style: its role's, without the border's modifiers, which the
+/// title would otherwise take from the border drawn under it (a dim title
+/// in `mono`, whose titles have no modifiers of their own).
+fn title_style(app: &App, border: Role, title: Role) -> Style {
+    let own = app.style(title);
+    own.remove_modifier(app.style(border).add_modifier - own.add_modifier)
 }
 
 /// Draws an empty-state message centred in `area`.

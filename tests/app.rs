@@ -449,6 +449,33 @@ fn the_search_line_is_capped_and_says_so() {
     assert!(app.search.text.ends_with('y'));
 }
 
+/// A paste into the search line is typed text (control characters
+/// dropped, the same 200-character cap and notice); outside it, a paste
+/// does nothing, so a pasted `q` does not quit.
+#[test]
+fn a_paste_goes_into_the_search_line_and_nowhere_else() {
+    let mut app = bundled("en", 100, 30);
+    let effects = app.handle(Input::Paste("q\nqd".into()));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, aiwatch_tui::app::Effect::Quit)),
+        "{effects:?}"
+    );
+    assert!(!app.search.editing);
+    press(&mut app, "/");
+    app.handle(Input::Paste("mu\x1bsk\r".into()));
+    assert_eq!(app.search.text, "musk");
+    assert!(app.search.editing);
+    app.handle(Input::Paste("x".repeat(1_000)));
+    assert_eq!(app.search.text.chars().count(), 200);
+    let shown = screen(&app);
+    assert!(
+        shown.contains("Search text is limited to 200 characters."),
+        "{shown}"
+    );
+}
+
 /// The loop keeps timers as deadlines: the read mark arrives while the
 /// loop waits for input, with no thread of its own.
 #[test]
@@ -617,5 +644,90 @@ fn the_help_overlay_at_40_columns_wraps_at_words() {
     }
     for word in strings.ui.tmux_clipboard.split_whitespace() {
         assert!(seen.contains(word), "{word:?}");
+    }
+}
+
+/// The help's tmux tip is something to do, not a footnote: drawn as the
+/// overlay's text, not muted (muted text may be fainter than text must be).
+#[test]
+fn the_help_overlays_tmux_tip_is_drawn_as_text() {
+    use aiwatch_tui::config::Role;
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "?");
+    for _ in 0..100 {
+        press(&mut app, "j");
+    }
+    let terminal = common::render(&app);
+    let buffer = terminal.backend().buffer();
+    let overlay = app.style(Role::Overlay).fg;
+    let row = (0..40)
+        .find(|&y| {
+            (0..120)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                .contains("set-clipboard")
+        })
+        .expect("the tip is on the help's last page");
+    let line: String = (0..120).map(|x| buffer[(x, row)].symbol()).collect();
+    let byte = line.find("In tmux").unwrap();
+    let start = u16::try_from(line[..byte].chars().count()).unwrap();
+    for x in start..start + 7 {
+        assert_eq!(buffer[(x, row)].fg, overlay.unwrap(), "{line}");
+    }
+}
+
+#[test]
+fn an_empty_list_under_a_topic_names_the_topic_and_the_actor() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "K g j j j j");
+    assert_eq!(
+        app.library().topics.get(match app.topic_choice() {
+            TopicChoice::Topic(t) => t,
+            other => panic!("{other:?}"),
+        }),
+        Some(&"Data centres".to_owned())
+    );
+    press(&mut app, "m");
+    assert!(app.timeline.is_empty());
+    let text = screen(&app);
+    assert!(
+        text.contains("No sections about Musk under “Data centres”."),
+        "{text}"
+    );
+    assert!(text.contains("Press x to show all actors."), "{text}");
+    // The hint is right: x lists the topic's sections for every actor.
+    press(&mut app, "x");
+    assert!(!app.timeline.is_empty());
+    assert!(matches!(app.topic_choice(), TopicChoice::Topic(_)));
+
+    let mut app = bundled("de", 120, 40);
+    press(&mut app, "K g j j j j m");
+    let text = screen(&app);
+    let TopicChoice::Topic(t) = app.topic_choice() else {
+        panic!("{text}")
+    };
+    let topic = &app.library().topics[t];
+    assert!(
+        text.contains(&format!("Keine Abschnitte über Musk unter „{topic}“.")),
+        "{text}"
+    );
+    assert!(text.contains("x zeigt wieder alle Akteure."), "{text}");
+}
+
+#[test]
+fn below_the_minimum_size_the_screen_says_which_size_it_needs() {
+    for (lang, needs) in [("en", "needs 20x6"), ("de", "braucht 20x6")] {
+        let mut app = bundled(lang, 80, 24);
+        for (w, h) in [(19, 6), (20, 5), (12, 4)] {
+            app.handle(Input::Resize(w, h));
+            let text: Vec<String> = screen(&app)
+                .lines()
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty())
+                .collect();
+            let text = text.join(" ");
+            assert!(text.contains(&format!("{w}x{h}")), "{lang} {w}x{h}: {text}");
+            assert!(text.contains(needs), "{lang} {w}x{h}: {text}");
+        }
     }
 }

@@ -520,6 +520,27 @@ fn the_man_page_is_one_complete_page() {
     // Keys come from the keymap, options from the definitions.
     assert!(page.contains("\\fBq, ctrl\\-c\\fR"));
     assert!(page.contains("\\fB\\-\\-since <DATE>\\fR"));
+    // ENVIRONMENT says what the program does with a locale it has no words
+    // for: the remembered language, and English only without one.
+    let environment = section(&page, ".SH ENVIRONMENT");
+    assert!(
+        !environment.contains("no words for means English"),
+        "{environment}"
+    );
+    assert!(
+        environment.contains("the language the reader was left in last time"),
+        "{environment}"
+    );
+    // EXIT STATUS 2 lists every usage error docs/cli.md lists.
+    let exit = section(&page, ".SH \"EXIT STATUS\"");
+    assert!(exit.contains("\\-\\-since after \\-\\-until"), "{exit}");
+}
+
+/// The text of one `.SH` section of a man page, up to the next one.
+fn section<'a>(page: &'a str, heading: &str) -> &'a str {
+    let start = page.find(heading).unwrap() + heading.len();
+    let rest = &page[start..];
+    &rest[..rest.find("\n.SH ").unwrap_or(rest.len())]
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! taken at xterm's default palette; the terminal's default colours at the
 //! background the theme is made for (black with light grey text for dark
 //! and high-contrast, white with black text for light). Text must reach
-//! 4.5:1, muted text and labels 3:1.
+//! 4.5:1, muted text and labels 3:1, both on a terminal that draws bold
+//! text as it is and on one that draws bold in the first eight colours
+//! bright (xterm's default `boldColors`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
@@ -17,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use aiwatch_tui::app::App;
-use aiwatch_tui::config::contrast::{self, Backdrop, Rgb};
+use aiwatch_tui::config::contrast::{self, Backdrop, Bold, Rgb};
 use aiwatch_tui::config::theme::indexed_rgb;
 use aiwatch_tui::config::{ColorDepth, Config, Role};
 use aiwatch_tui::content::ContentRoot;
@@ -149,9 +151,17 @@ fn rgb(color: vt100::Color, default: Rgb) -> Rgb {
 }
 
 /// Text and background of a cell as seen: defaults are the backdrop's,
-/// inverse swaps them, faint text is drawn half-way to the background.
-fn seen(cell: &vt100::Cell, backdrop: Backdrop) -> (Rgb, Rgb) {
-    let fg = rgb(cell.fgcolor(), backdrop.foreground());
+/// bold text in the first eight colours is their bright twin if the
+/// terminal draws bold so, inverse swaps them, faint text is drawn
+/// half-way to the background.
+fn seen(cell: &vt100::Cell, backdrop: Backdrop, bold: Bold) -> (Rgb, Rgb) {
+    let fgcolor = match cell.fgcolor() {
+        vt100::Color::Idx(i) if i < 8 && cell.bold() && bold == Bold::Bright => {
+            vt100::Color::Idx(i + 8)
+        }
+        c => c,
+    };
+    let fg = rgb(fgcolor, backdrop.foreground());
     let bg = rgb(cell.bgcolor(), backdrop.background());
     let (fg, bg) = if cell.inverse() { (bg, fg) } else { (fg, bg) };
     if cell.dim() {
@@ -208,13 +218,21 @@ fn measure(
             } else {
                 contrast::TEXT
             };
-            let (fg, bg) = seen(cell, backdrop);
+            // The lower of the two ways a terminal may draw bold.
+            let ((fg, bg), ratio, bright) = [Bold::AsIs, Bold::Bright]
+                .into_iter()
+                .map(|bold| {
+                    let (fg, bg) = seen(cell, backdrop, bold);
+                    ((fg, bg), contrast::ratio(fg, bg), bold == Bold::Bright)
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap();
             if !backgrounds.contains(&bg) {
                 backgrounds.push(bg);
             }
-            let ratio = contrast::ratio(fg, bg);
+            let bright = if bright { ", bold drawn bright" } else { "" };
             let at = format!(
-                "{theme} at {depth:?}, {name}: {:?} at {x},{y} in {:?}: {fg:?} on {bg:?} {ratio:.2}:1 (needs {limit}:1)",
+                "{theme} at {depth:?}, {name}: {:?} at {x},{y} in {:?}: {fg:?} on {bg:?} {ratio:.2}:1{bright} (needs {limit}:1)",
                 cell.contents(),
                 row.trim_end()
             );

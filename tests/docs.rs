@@ -72,6 +72,13 @@ fn contrast_section() -> String {
          are taken as light grey (229) on black for **dark** and **high-contrast**, black on white for\n\
          **light**. On a selected row every letter takes the selection's text colour (keeping its bold\n\
          or underline), so the selection's own pair is the one that counts.\n\n\
+         Each pair is measured twice: as written, and as a terminal shows it that draws bold text in\n\
+         one of the first eight colours in its bright twin (xterm does by default, `boldColors`): bold\n\
+         black becomes grey. The lower of the two counts. So where a theme needs bold dark text, it\n\
+         uses an exact colour at truecolor and 256 colours (colour 16 of the 256-colour cube for\n\
+         black), and at 16 colours, where black can only be the palette's, no bold on it: a selected\n\
+         row with dark text drops the bold of its letters (unread rows keep their mark), and **light**\n\
+         has no bold at 16 colours, with headings and years underlined instead.\n\n\
          - **dark** and **high-contrast** use named colours, so they follow your terminal's palette\n\
          \x20 (the figures hold for xterm's; a palette with a darker blue or red may differ), and a few\n\
          \x20 fixed colours of the 256-colour palette for surfaces (`status`, `overlay`,\n\
@@ -137,11 +144,13 @@ fn contrast_section() -> String {
         "\n### Your own themes\n\n\
          A theme you change under `[theme.styles]`, `[theme.actors]` or `[themes.NAME]` is checked\n\
          the same way when the configuration is read, with the colours as written (named colours as\n\
-         xterm shows them). Every pair your entries bring below its limit is a warning at your line,\n\
+         xterm shows them), and if `color` fixes a depth of 256 or 16 colours, also as brought down to\n\
+         it (`selection at 16 colours: 3.2:1`). Every pair your entries bring below its limit is a\n\
+         warning at your line (once, the depth named if only it falls short),\n\
          naming the pair and its ratio, and the theme is used as you wrote it (you may know your\n\
          terminal's palette better):\n\n\
          ```text\n\
-         config.toml:8:1: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)\n\
+         config.toml:8:13: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)\n\
          config.toml:11:1: warning: [theme.actors] actors Musk and OpenAI: ΔE 1.8 (at least 20)\n\
          ```\n\n\
          `aiwatch-tui check` lists them; in the reader they are counted on the status line and shown\n\

@@ -341,6 +341,21 @@ fn right_to_left_overrides_are_dropped_without_a_trace() {
 }
 
 #[test]
+fn a_removed_override_leaves_no_double_space() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.toml",
+        "title = \"Two  spaces \\u202e kept\"\npublished = 2025-02-10\n[[section]]\nheading = \"\\u202EReversed \\u202C heading\"\nbody = \"One \\u2066\\u2069 two\\nthree \\u202c\\nfour\"\n",
+    );
+    let lib = load_dir(dir.path());
+    assert_eq!(lib.sections[0].heading, "Reversed heading");
+    // A double space that was there before is the author's: kept.
+    assert_eq!(lib.articles[0].title, "Two  spaces kept");
+    assert_eq!(lib.sections[0].body[0].text(), "One two three four");
+}
+
+#[test]
 fn a_folder_given_twice_is_read_once() {
     let dir = tempfile::tempdir().unwrap();
     write(

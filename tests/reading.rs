@@ -735,3 +735,83 @@ fn the_message_log_is_bounded() {
     }
     assert_eq!(app.messages.len(), aiwatch_tui::app::MESSAGES_KEPT);
 }
+
+/// Skipped files and warnings, with the bundled edition: 15 files skipped
+/// and 3 warnings, as the `!` overlay lists them.
+fn with_problems(lang: &str, width: u16) -> App {
+    let fixtures = PathBuf::from("tests/fixtures/content");
+    let roots = [
+        ContentRoot::Bundled,
+        ContentRoot::Dir(fixtures.join("invalid")),
+        ContentRoot::Dir(fixtures.join("valid")),
+    ];
+    app_with(Config::built_in().unwrap(), &roots, lang, width, 24)
+}
+
+#[test]
+fn the_status_line_keeps_both_problem_counts_before_key_hints() {
+    // Wherever the count and the problems fit, both numbers show, at every
+    // width: the key hints are dropped first.
+    for width in 52..=200 {
+        let app = with_problems("en", width);
+        let status = screen(&app).lines().nth(23).unwrap().to_owned();
+        assert!(status.contains("19/19 sections"), "{width}: {status}");
+        assert!(
+            status.contains("⚠ 15 files skipped, 3 warnings: "),
+            "{width}: {status}"
+        );
+    }
+    let app = with_problems("en", 80);
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert_eq!(
+        status.trim_end(),
+        " Showing all actors · 19/19 sections · ⚠ 15 files skipped, 3 warnings: !"
+    );
+    let app = with_problems("de", 80);
+    let status = screen(&app).lines().nth(23).unwrap().to_owned();
+    assert!(
+        status.contains("⚠ 15 Dateien übersprungen, 3 Warnungen: !"),
+        "{status}"
+    );
+}
+
+/// What the README says about the topic list's counts: a bold count alone
+/// when every section is unread, `●17 18` once one is read.
+#[test]
+fn topic_counts_mark_unread_as_the_readme_says() {
+    let (mut app, _) = fresh();
+    let count_cell = |app: &App| {
+        let terminal = render(app);
+        let buffer = terminal.backend().buffer().clone();
+        // The "All" row of the topic list: the last digit before the border.
+        let y = (0..buffer.area.height)
+            .find(|&y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol().to_owned())
+                    .collect::<String>()
+                    .contains(" All ")
+            })
+            .unwrap();
+        let row: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_owned())
+            .collect();
+        let x = (0..buffer.area.width)
+            .filter(|&x| buffer[(x, y)].symbol().chars().all(|c| c.is_ascii_digit()))
+            .filter(|&x| !buffer[(x, y)].symbol().is_empty())
+            .find(|&x| x > 2)
+            .unwrap();
+        (row, buffer[(x, y)].style())
+    };
+    let total = app.edition.sections.len();
+    let (row, style) = count_cell(&app);
+    assert!(row.contains(&format!(" {total} ")), "{row}");
+    assert!(!row.contains('●'), "{row}");
+    assert!(
+        style.add_modifier.contains(ratatui::style::Modifier::BOLD),
+        "{row}: {style:?}"
+    );
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
+    dwell(&mut app, &effects);
+    let (row, _) = count_cell(&app);
+    assert!(row.contains(&format!("●{} {total} ", total - 1)), "{row}");
+}

@@ -422,6 +422,35 @@ fn refused_clients_leave_the_address_table_empty() {
     assert_eq!(log.matches("event=refuse").count(), 5, "{log}");
 }
 
+/// A 40 KB bracketed paste, split across many reads, is text, never keys:
+/// its `q`s do not quit, and the keys after it work; a paste after `/`
+/// goes into the search line.
+#[test]
+fn a_long_paste_is_never_commands() {
+    let server = Server::start(&[], "", &[]);
+    runtime().block_on(async {
+        let mut reader = Reader::connect(server.port).await;
+        let mut paste = b"\x1b[200~".to_vec();
+        for _ in 0..40 {
+            paste.extend_from_slice(&[b'x'; 1000]);
+            paste.push(b'q');
+        }
+        paste.extend_from_slice(b"\x1b[201~");
+        for piece in paste.chunks(997) {
+            reader.send(piece).await;
+        }
+        reader.send(b"d").await;
+        reader.wait_for("Showing DeepSeek").await;
+        assert!(!reader.closed);
+        reader.send(b"/\x1b[200~musk\x1b[201~").await;
+        reader.wait_for("/musk").await;
+        reader.send(b"\x1b").await;
+        reader.send(b"q").await;
+        reader.until_closed().await;
+    });
+    server.wait_log("reason=quit");
+}
+
 /// A session that panics (a test-only hook) ends alone: its client's
 /// terminal is restored and told, the server and the other reader go on,
 /// and the log says `reason=panic`.

@@ -92,6 +92,10 @@ fn a_user_theme_builds_on_a_base_and_recolours_actors() {
     "[themes.x]\nbase = \"darker\"\n",
     "user.toml:2:8: error: [themes.x] \"base\": expected a built-in theme (\"dark\", \"light\", \"high-contrast\", \"mono\"), found \"darker\""
 )]
+#[case::negative_index(
+    "[theme.styles]\nheading = -5\n",
+    "user.toml:2:11: error: [theme.styles] `heading`: expected a colour index 0-255, found -5"
+)]
 #[case::bad_depth(
     "color = \"millions\"\n",
     "user.toml:1:9: error: \"color\": expected \"auto\", \"truecolor\", \"256\", \"16\" or \"none\", found \"millions\""
@@ -128,9 +132,9 @@ fn an_unreadable_user_theme_is_used_with_located_warnings() {
     );
     let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
     for expected in [
-        "user.toml:6:1: warning: [themes.sea.styles] meta: 1.7:1 (at least 4.5:1)",
-        "user.toml:6:1: warning: [themes.sea.styles] meta on overlay: 1.5:1 (at least 4.5:1)",
-        "user.toml:8:1: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)",
+        "user.toml:6:8: warning: [themes.sea.styles] meta: 1.7:1 (at least 4.5:1)",
+        "user.toml:6:8: warning: [themes.sea.styles] meta on overlay: 1.5:1 (at least 4.5:1)",
+        "user.toml:8:13: warning: [theme.styles] selection: 1.1:1 (at least 4.5:1)",
         "user.toml:11:1: warning: [theme.actors] actors Musk and OpenAI: ΔE 1.8 (at least 20)",
     ] {
         assert!(
@@ -170,10 +174,11 @@ fn a_built_in_themes_actor_colours_yield_to_the_users() {
 /// The selected row that is also the one being read (issue: yellow on
 /// cyan in dark, white on white in high-contrast) is drawn in the
 /// selection's own colours in every colour theme, actor letters included.
+/// (Black is colour 16 of the cube, which stays black in bold.)
 #[rstest]
-#[case("dark", Color::Black, Color::Cyan)]
+#[case("dark", Color::Indexed(16), Color::Cyan)]
 #[case("light", Color::White, Color::Indexed(25))]
-#[case("high-contrast", Color::Black, Color::LightYellow)]
+#[case("high-contrast", Color::Indexed(16), Color::LightYellow)]
 fn the_selected_row_being_read_takes_the_selections_colours(
     #[case] name: &str,
     #[case] fg: Color,
@@ -215,9 +220,65 @@ fn a_reading_pane_background_is_checked_against_its_text() {
     assert_eq!(
         warnings,
         [
-            "user.toml:2:1: warning: [theme.styles] body: 2.2:1 (at least 4.5:1)",
-            "user.toml:2:1: warning: [theme.styles] label on body: 2.3:1 (at least 3:1)",
-            "user.toml:2:1: warning: [theme.styles] topic on body: 3.0:1 (at least 4.5:1)",
+            "user.toml:2:8: warning: [theme.styles] body: 2.2:1 (at least 4.5:1)",
+            "user.toml:2:8: warning: [theme.styles] label on body: 2.3:1 (at least 3:1)",
+            "user.toml:2:8: warning: [theme.styles] topic on body: 3.0:1 (at least 4.5:1)",
         ]
     );
+}
+
+/// In mono a title has no modifiers of its own: an unfocused pane's title
+/// is not drawn dim like its border.
+#[test]
+fn mono_titles_are_not_dimmed_by_their_border() {
+    use ratatui::style::Modifier;
+    let config = config("[theme]\nname = \"mono\"\n");
+    let app = app_with(config, &[ContentRoot::Bundled], "en", 120, 40);
+    let terminal = render(&app);
+    let buffer = terminal.backend().buffer();
+    let mut titles = 0;
+    for pane in aiwatch_tui::app::Pane::ALL {
+        if pane == app.focus {
+            continue;
+        }
+        let area = app.layout.pane(pane);
+        // The title starts two cells in: corner, space.
+        let cell = &buffer[(area.x + 2, area.y)];
+        assert!(!cell.symbol().trim().is_empty(), "{pane:?} has a title");
+        assert!(
+            !cell.modifier.contains(Modifier::DIM),
+            "{pane:?} title {:?} is dim",
+            cell.symbol()
+        );
+        titles += 1;
+    }
+    assert_eq!(titles, 2);
+}
+
+/// A user theme is checked at the depth `color` fixes as well: a pair
+/// that reads as written may not once brought down to 16 colours.
+#[test]
+fn a_user_theme_is_checked_at_the_configured_depth() {
+    let selection = "[theme.styles]\nselection = { fg = \"#e0e0e0\", bg = \"#5f5f00\" }\n";
+    let as_written = config(selection);
+    assert!(as_written.warnings.is_empty(), "{:?}", as_written.warnings);
+    let at_16 = config(&format!("color = \"16\"\n{selection}"));
+    let warnings: Vec<String> = at_16.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings.contains(
+            &"user.toml:3:13: warning: [theme.styles] selection at 16 colours: 3.2:1 (at least 4.5:1)"
+                .to_owned()
+        ),
+        "{warnings:#?}"
+    );
+    // Once per pair: the same pair is not warned about twice.
+    let both =
+        config("color = \"16\"\n[theme.styles]\nselection = { fg = \"white\", bg = \"white\" }\n");
+    let selection: Vec<String> = both
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .filter(|w| w.contains("] selection"))
+        .collect();
+    assert_eq!(selection.len(), 1, "{selection:#?}");
 }

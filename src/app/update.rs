@@ -44,6 +44,10 @@ impl App {
                 self.mouse(mouse);
                 Vec::new()
             }
+            Input::Paste(text) => {
+                self.paste(&text);
+                Vec::new()
+            }
             Input::SearchIndex(index) => {
                 if index.len() == self.ctx.library.sections.len() {
                     self.search_index.get_or_insert(index);
@@ -152,6 +156,26 @@ impl App {
         }
         self.apply_search();
         true
+    }
+
+    /// A paste goes into the search line as typed text (control
+    /// characters dropped, up to the same cap); outside it, it is ignored.
+    fn paste(&mut self, text: &str) {
+        if !self.search.editing {
+            return;
+        }
+        self.dirty = true;
+        let room = MAX_SEARCH_CHARS.saturating_sub(self.search.text.chars().count());
+        let mut chars = text.chars().filter(|c| !c.is_control());
+        self.search.text.extend(chars.by_ref().take(room));
+        if chars.next().is_some() {
+            let notice = fill(
+                &self.strings.ui.search_limit,
+                &[("max", &MAX_SEARCH_CHARS.to_string())],
+            );
+            self.notice = Some(notice);
+        }
+        self.apply_search();
     }
 
     fn start_search(&mut self) {
@@ -776,12 +800,14 @@ impl App {
             }
         }
         lines.push(Vec::new());
+        // Something to do, not a footnote: drawn as text, which must read
+        // at 4.5:1 where muted text need only reach 3:1.
         lines.extend(reflow::wrap(
             &self.strings.ui.tmux_clipboard,
             width,
             "",
             "",
-            Role::Muted,
+            Role::Overlay,
         ));
         lines
     }

@@ -51,9 +51,26 @@ impl Backdrop {
 /// A colour's RGB value under xterm's default palette; `None` for the
 /// terminal's default.
 pub fn rgb(color: Color) -> Option<Rgb> {
-    let index = match color {
-        Color::Reset => return None,
-        Color::Rgb(r, g, b) => return Some((r, g, b)),
+    match color {
+        Color::Rgb(r, g, b) => Some((r, g, b)),
+        c => palette_index(c).map(indexed_rgb),
+    }
+}
+
+/// How a terminal draws bold text whose colour is one of the first eight
+/// of its palette: as it is, or in that colour's bright twin (8-15), as
+/// xterm does by default (`boldColors`) and many terminals still do.
+/// A theme must read both ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bold {
+    AsIs,
+    Bright,
+}
+
+/// The palette index of a named or indexed colour.
+pub fn palette_index(color: Color) -> Option<u8> {
+    Some(match color {
+        Color::Reset | Color::Rgb(..) => return None,
         Color::Indexed(i) => i,
         Color::Black => 0,
         Color::Red => 1,
@@ -71,16 +88,25 @@ pub fn rgb(color: Color) -> Option<Rgb> {
         Color::LightMagenta => 13,
         Color::LightCyan => 14,
         Color::White => 15,
-    };
-    Some(indexed_rgb(index))
+    })
 }
 
 /// The text and background colours a terminal shows for a style drawn
 /// over the terminal's defaults: unset colours are the backdrop's, and
 /// `reversed` swaps them.
 pub fn shown(style: Style, backdrop: Backdrop) -> (Rgb, Rgb) {
+    shown_with(style, backdrop, Bold::AsIs)
+}
+
+/// As `shown`, on a terminal that draws bold text as `bold` says.
+pub fn shown_with(style: Style, backdrop: Backdrop, bold: Bold) -> (Rgb, Rgb) {
+    let brightened = bold == Bold::Bright && style.add_modifier.contains(Modifier::BOLD);
     let fg = style
         .fg
+        .map(|c| match palette_index(c) {
+            Some(i @ 0..=7) if brightened => Color::Indexed(i + 8),
+            _ => c,
+        })
         .and_then(rgb)
         .unwrap_or_else(|| backdrop.foreground());
     let bg = style
@@ -204,6 +230,9 @@ pub struct Finding {
     pub roles: Vec<Role>,
     /// The actors involved, by name.
     pub actors: Vec<String>,
+    /// Whether the value is for a terminal that draws bold text bright
+    /// (the lower of the two ways).
+    pub bold_bright: bool,
 }
 
 impl Finding {
@@ -216,8 +245,13 @@ impl Finding {
                 self.pair, self.value, self.limit
             )
         } else {
+            let bright = if self.bold_bright {
+                " with bold drawn bright"
+            } else {
+                ""
+            };
             format!(
-                "{}: {:.1}:1 (at least {}:1)",
+                "{}{bright}: {:.1}:1 (at least {}:1)",
                 self.pair, self.value, self.limit
             )
         }
@@ -334,14 +368,7 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
     let backdrop = theme.backdrop;
     let base = theme.style(Role::Base);
     let check = |pair: String, style: Style, limit: f64, roles: Vec<Role>, names: Vec<String>| {
-        let (fg, bg) = shown(style, backdrop);
-        Finding {
-            pair,
-            value: ratio(fg, bg),
-            limit,
-            roles,
-            actors: names,
-        }
+        measure_pair(backdrop, pair, style, limit, roles, names)
     };
     for &role in ON_BACKGROUND {
         out.push(check(
@@ -361,12 +388,8 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
             Vec::new(),
             vec![actor.name.to_owned()],
         ));
-        // An active filter shows the actor's chip reversed: the same pair
-        // as above unless the theme gives active filters colours of their own.
-        let filter_on = theme.style(Role::FilterOn);
-        if filter_on.fg.is_none() && filter_on.bg.is_none() {
-            continue;
-        }
+        // An active filter shows the actor's chip reversed (and bold,
+        // which may brighten the actor's colour under the text).
         out.push(check(
             format!("actor {} on filter_on", actor.name),
             style.patch(theme.style(Role::FilterOn)),
@@ -376,19 +399,31 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
         ));
     }
     for surface in [Role::Selection, Role::SelectionInactive] {
-        let row = base.patch(theme.style(surface));
-        if theme.style(surface).fg.is_some() {
-            // The selection's text colour wins over the row's: checked above.
-            continue;
-        }
+        let own = theme.style(surface);
+        let row = base.patch(own);
+        let plain = check(String::new(), row, TEXT, Vec::new(), Vec::new()).value;
         for &role in ON_ROWS {
-            out.push(check(
+            // As the view draws a selected row: the selection's colours
+            // win, each span keeps its bold and underline.
+            let mut style = row.patch(theme.style(role));
+            style.fg = own.fg.or(style.fg);
+            style.bg = own.bg.or(style.bg);
+            style.add_modifier.remove(own.sub_modifier);
+            let finding = check(
                 format!("{} on {}", role.name(), surface.name()),
-                row.patch(theme.style(role)),
+                style,
                 limit(role),
                 vec![role, surface],
                 Vec::new(),
-            ));
+            );
+            // Under the selection's text colour, only where bold makes it worse.
+            if own.fg.is_none() || finding.value < plain - 1e-9 {
+                out.push(finding);
+            }
+        }
+        if own.fg.is_some() {
+            // The selection's text colour wins over the actors': checked above.
+            continue;
         }
         for actor in actors.iter().filter(|a| a.keyed) {
             out.push(check(
@@ -425,6 +460,30 @@ pub fn measure(theme: &Theme, actors: &[ActorColor<'_>]) -> Vec<Finding> {
     out
 }
 
+/// One pair, both ways a terminal may draw bold; the lower counts.
+fn measure_pair(
+    backdrop: Backdrop,
+    pair: String,
+    style: Style,
+    limit: f64,
+    roles: Vec<Role>,
+    actors: Vec<String>,
+) -> Finding {
+    let measured = |bold| {
+        let (fg, bg) = shown_with(style, backdrop, bold);
+        ratio(fg, bg)
+    };
+    let (as_is, bright) = (measured(Bold::AsIs), measured(Bold::Bright));
+    Finding {
+        pair,
+        value: as_is.min(bright),
+        limit,
+        roles,
+        actors,
+        bold_bright: bright < as_is,
+    }
+}
+
 /// How far apart each two actors with a key are.
 fn actors_apart(actors: &[ActorColor<'_>]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -440,6 +499,7 @@ fn actors_apart(actors: &[ActorColor<'_>]) -> Vec<Finding> {
                 limit: ACTORS_APART,
                 roles: Vec::new(),
                 actors: vec![a.name.to_owned(), b.name.to_owned()],
+                bold_bright: false,
             });
         }
     }
@@ -474,6 +534,34 @@ mod tests {
             let got = delta_e_lab(a, b);
             assert!((got - expected).abs() < 1e-3, "{a:?} {b:?}: {got}");
         }
+    }
+
+    /// Bold black on cyan is grey on cyan where bold is drawn bright; an
+    /// exact black (256-colour cube) stays black.
+    #[test]
+    fn bold_in_the_first_eight_colours_may_be_drawn_bright() {
+        let bold = Style::new()
+            .fg(Color::Black)
+            .bg(Color::Cyan)
+            .add_modifier(Modifier::BOLD);
+        assert_eq!(
+            shown_with(bold, Backdrop::Dark, Bold::Bright),
+            ((127, 127, 127), (0, 205, 205))
+        );
+        assert_eq!(
+            shown_with(bold, Backdrop::Dark, Bold::AsIs),
+            ((0, 0, 0), (0, 205, 205))
+        );
+        let exact = bold.fg(Color::Indexed(16));
+        assert_eq!(
+            shown_with(exact, Backdrop::Dark, Bold::Bright),
+            ((0, 0, 0), (0, 205, 205))
+        );
+        let plain = Style::new().fg(Color::Black).bg(Color::Cyan);
+        assert_eq!(
+            shown_with(plain, Backdrop::Dark, Bold::Bright),
+            ((0, 0, 0), (0, 205, 205))
+        );
     }
 
     #[test]

@@ -222,6 +222,31 @@ fn fg(c: Color) -> Style {
     Style::new().fg(c)
 }
 
+/// Black that stays black in bold: many terminals (xterm by default) draw
+/// bold text in the first eight colours in their bright twins, and bold
+/// black becomes grey. Colour 16 of the 256-colour cube is exact; at 16
+/// colours there is only the palette's.
+fn black(depth: ColorDepth) -> Color {
+    if depth <= ColorDepth::Ansi16 {
+        Color::Black
+    } else {
+        Color::Indexed(16)
+    }
+}
+
+/// A selected row with dark text on a light surface: at 16 colours, where
+/// black can only be the palette's, no span on it is bold (the view takes
+/// the row's removed modifiers from its spans), so that the text stays
+/// black on terminals that brighten bold. Unread and read rows still
+/// differ by their mark.
+fn dark_text_row(style: Style, depth: ColorDepth) -> Style {
+    if depth == ColorDepth::Ansi16 {
+        style.remove_modifier(Modifier::BOLD)
+    } else {
+        style
+    }
+}
+
 // The palettes. Each meets its contrast (docs/themes.md) at every depth
 // against the background it is made for, with xterm's default palette for
 // named colours; `tests/contrast.rs` checks the screens as drawn. Where the
@@ -239,9 +264,11 @@ fn dark(role: Role, depth: ColorDepth) -> Style {
         Role::BorderFocused => fg(Color::Cyan),
         Role::Title => fg(Color::Gray),
         Role::TitleFocused => fg(Color::Cyan).add_modifier(bold),
-        Role::Selection => Style::new().fg(Color::Black).bg(Color::Cyan),
+        Role::Selection => dark_text_row(Style::new().fg(black(depth)).bg(Color::Cyan), depth),
         // Grey 237 would become black at 16 colours: the row would vanish.
-        Role::SelectionInactive if ansi16 => Style::new().fg(Color::Black).bg(Color::DarkGray),
+        Role::SelectionInactive if ansi16 => {
+            dark_text_row(Style::new().fg(Color::Black).bg(Color::DarkGray), depth)
+        }
         Role::SelectionInactive => Style::new().fg(Color::White).bg(Color::Indexed(237)),
         Role::Reading => fg(Color::Yellow).add_modifier(bold),
         Role::Heading => fg(Color::White).add_modifier(bold),
@@ -278,7 +305,6 @@ fn dark(role: Role, depth: ColorDepth) -> Style {
 /// named colours that read on white in xterm's palette.
 #[allow(clippy::match_same_arms)] // a palette reads best as one arm per role
 fn light(role: Role, depth: ColorDepth) -> Style {
-    let bold = Modifier::BOLD;
     let ansi16 = depth <= ColorDepth::Ansi16;
     let pick = |exact: u8, named: Color| {
         if ansi16 { named } else { Color::Indexed(exact) }
@@ -288,16 +314,44 @@ fn light(role: Role, depth: ColorDepth) -> Style {
     let faint = pick(244, Color::DarkGray);
     let magenta = pick(127, Color::Magenta);
     let red = pick(124, Color::Red);
+    let style = light_colors(role, depth, [blue, grey, faint, magenta, red]);
+    if depth != ColorDepth::Ansi16 || style.fg.is_some_and(|c| !is_dark_palette(c)) {
+        return style;
+    }
+    // At 16 colours every colour that reads on white is one of the first
+    // eight, drawn bright (and too pale) in bold by many terminals: no
+    // bold, and headings and years underlined instead.
+    let style = style.remove_modifier(Modifier::BOLD);
     match role {
-        Role::Base | Role::Body => fg(Color::Black),
+        Role::Heading | Role::Year => style.add_modifier(Modifier::UNDERLINED),
+        _ => style,
+    }
+}
+
+/// One of the first eight colours of the palette.
+fn is_dark_palette(color: Color) -> bool {
+    super::contrast::palette_index(color).is_some_and(|i| i < 8)
+}
+
+#[allow(clippy::match_same_arms)] // a palette reads best as one arm per role
+fn light_colors(role: Role, depth: ColorDepth, colors: [Color; 5]) -> Style {
+    let bold = Modifier::BOLD;
+    let ansi16 = depth <= ColorDepth::Ansi16;
+    let pick = |exact: u8, named: Color| {
+        if ansi16 { named } else { Color::Indexed(exact) }
+    };
+    let [blue, grey, faint, magenta, red] = colors;
+    let black = black(depth);
+    match role {
+        Role::Base | Role::Body => fg(black),
         Role::Border => fg(pick(248, Color::DarkGray)),
         Role::BorderFocused => fg(blue),
         Role::Title => fg(grey),
         Role::TitleFocused => fg(blue).add_modifier(bold),
         Role::Selection => Style::new().fg(Color::White).bg(blue),
-        Role::SelectionInactive => Style::new().fg(Color::Black).bg(pick(252, Color::Gray)),
+        Role::SelectionInactive => Style::new().fg(black).bg(pick(252, Color::Gray)),
         Role::Reading => fg(magenta).add_modifier(bold),
-        Role::Heading => fg(Color::Black).add_modifier(bold),
+        Role::Heading => fg(black).add_modifier(bold),
         Role::Kicker => fg(blue),
         Role::Meta | Role::Date | Role::Count => fg(grey),
         Role::Label | Role::Muted => fg(faint),
@@ -306,19 +360,17 @@ fn light(role: Role, depth: ColorDepth) -> Style {
         Role::Bullet => fg(blue),
         Role::Year => fg(red).add_modifier(bold),
         Role::Month => fg(blue),
-        Role::Status => Style::new().fg(Color::Black).bg(pick(252, Color::Gray)),
+        Role::Status => Style::new().fg(black).bg(pick(252, Color::Gray)),
         // Darker than `blue`, to read on the status line's grey too.
         Role::Key => fg(pick(19, Color::Blue)).add_modifier(bold),
         Role::Warning => fg(red).add_modifier(bold),
         Role::Error => fg(red).add_modifier(bold | Modifier::UNDERLINED),
-        Role::Overlay => Style::new().fg(Color::Black).bg(pick(255, Color::Gray)),
+        Role::Overlay => Style::new().fg(black).bg(pick(255, Color::Gray)),
         Role::FilterOn => Style::new().add_modifier(Modifier::REVERSED | bold),
         Role::FilterOff => Style::new(),
         Role::Empty => fg(grey).add_modifier(Modifier::ITALIC),
         Role::Scrollbar => fg(blue),
-        Role::Match => Style::new()
-            .fg(Color::Black)
-            .bg(pick(229, Color::LightYellow)),
+        Role::Match => Style::new().fg(black).bg(pick(229, Color::LightYellow)),
         Role::Unread => Style::new().add_modifier(bold),
         Role::Star => fg(magenta),
         Role::Chart => fg(blue),
@@ -328,19 +380,23 @@ fn light(role: Role, depth: ColorDepth) -> Style {
 /// For low vision and bright rooms: named colours at their brightest on
 /// black, strong surfaces, nothing below 4.5:1 (most pairs above 7:1).
 #[allow(clippy::match_same_arms)] // a palette reads best as one arm per role
-fn high_contrast(role: Role, _depth: ColorDepth) -> Style {
+fn high_contrast(role: Role, depth: ColorDepth) -> Style {
     let bold = Modifier::BOLD;
+    let black = black(depth);
     match role {
         Role::Base | Role::Body => fg(Color::White),
         Role::Border => fg(Color::White),
         Role::BorderFocused => fg(Color::LightYellow).add_modifier(bold),
         Role::Title => fg(Color::White).add_modifier(bold),
         Role::TitleFocused => fg(Color::LightYellow).add_modifier(bold),
-        Role::Selection => Style::new()
-            .fg(Color::Black)
-            .bg(Color::LightYellow)
-            .add_modifier(bold),
-        Role::SelectionInactive => Style::new().fg(Color::Black).bg(Color::White),
+        Role::Selection => dark_text_row(
+            Style::new()
+                .fg(black)
+                .bg(Color::LightYellow)
+                .add_modifier(bold),
+            depth,
+        ),
+        Role::SelectionInactive => dark_text_row(Style::new().fg(black).bg(Color::White), depth),
         Role::Reading => fg(Color::LightYellow).add_modifier(bold | Modifier::UNDERLINED),
         Role::Heading => fg(Color::LightYellow).add_modifier(bold),
         Role::Kicker => fg(Color::LightCyan).add_modifier(bold),
@@ -362,8 +418,12 @@ fn high_contrast(role: Role, _depth: ColorDepth) -> Style {
         Role::FilterOff => Style::new(),
         Role::Empty => fg(Color::White).add_modifier(Modifier::ITALIC),
         Role::Scrollbar => fg(Color::LightYellow),
+        // Bold black only where black is exact (see `black`).
+        Role::Match if depth == ColorDepth::Ansi16 => {
+            Style::new().fg(Color::Black).bg(Color::LightCyan)
+        }
         Role::Match => Style::new()
-            .fg(Color::Black)
+            .fg(black)
             .bg(Color::LightCyan)
             .add_modifier(bold),
         Role::Unread => fg(Color::White).add_modifier(bold),
@@ -646,6 +706,7 @@ mod tests {
     fn every_built_in_theme_passes_its_audit_at_every_depth() {
         use crate::config::Config;
         use crate::config::contrast::audit;
+        let mut all = Vec::new();
         for name in ["dark", "light", "high-contrast"] {
             for depth in [
                 ColorDepth::TrueColor,
@@ -664,13 +725,10 @@ mod tests {
                     })
                     .map(super::super::contrast::Finding::describe)
                     .collect();
-                assert!(
-                    findings.is_empty(),
-                    "{name} at {depth:?}:\n{}",
-                    findings.join("\n")
-                );
+                all.extend(findings.iter().map(|f| format!("{name} at {depth:?}: {f}")));
             }
         }
+        assert!(all.is_empty(), "{}", all.join("\n"));
     }
 
     /// The palettes are asked again per depth, and the user's changes
@@ -683,7 +741,12 @@ mod tests {
         assert_eq!(theme.style(Role::Heading).fg, Some(Color::Red));
         // And a role the user left alone takes the palette's 16-colour choice.
         assert_eq!(theme.style(Role::Meta).fg, Some(Color::Black));
-        assert_eq!(theme.style(Role::Heading).add_modifier, Modifier::BOLD);
+        // The palette's modifiers stay: at 16 colours on white, headings
+        // are underlined rather than bold (bold black may be drawn grey).
+        assert_eq!(
+            theme.style(Role::Heading).add_modifier,
+            Modifier::UNDERLINED
+        );
     }
 
     #[test]

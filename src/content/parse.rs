@@ -337,12 +337,32 @@ fn clean(r: &mut DocReader<'_>, value: &Spanned<String>, keep_newlines: bool) ->
         value.span(),
         "right-to-left override and isolate characters removed",
     );
-    let kept: String = text.chars().filter(|&c| !is_bidi_control(c)).collect();
+    let kept = without_bidi_controls(&text);
     if keep_newlines {
         kept
     } else {
         kept.trim().to_owned()
     }
+}
+
+/// Drops bidi controls; where a dropped run stood between two spaces, one
+/// of them goes too, so `Reversed \u{202c} heading` does not become
+/// `Reversed  heading`. Double spaces the author wrote are kept.
+fn without_bidi_controls(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    // A run of controls was just dropped right after a space.
+    let mut after_space_gap = false;
+    for c in text.chars() {
+        if is_bidi_control(c) {
+            after_space_gap |= kept.ends_with(' ');
+            continue;
+        }
+        if !(after_space_gap && c == ' ') {
+            kept.push(c);
+        }
+        after_space_gap = false;
+    }
+    kept
 }
 
 /// U+202A-U+202E (embeddings, overrides) and U+2066-U+2069 (isolates).

@@ -12,22 +12,71 @@ use crate::input::{Input, Key, KeyCode, Mouse, MouseKind};
 /// Bytes held for one incomplete sequence, at most; more starts afresh.
 pub const MAX_PENDING: usize = 4096;
 
+/// Bytes of one paste kept, at most; the rest is discarded, but the paste
+/// still lasts until its end marker (its text is never keys).
+pub const MAX_PASTE: usize = 4096;
+
+const PASTE_START: &[u8] = b"\x1b[200~";
+const PASTE_END: &[u8] = b"\x1b[201~";
+
 #[derive(Debug, Default)]
 pub struct Decoder {
     parser: Parser,
     /// Bytes fed since the last complete event.
     pending: usize,
+    /// Inside a bracketed paste: its text so far (capped at `MAX_PASTE`).
+    paste: Option<Vec<u8>>,
+    /// The end of the last read when it may begin a paste marker split
+    /// across reads; at most one marker long.
+    held: Vec<u8>,
 }
 
 impl Decoder {
     /// Feeds bytes; returns the inputs they complete. A lone Esc stays
     /// pending until `flush` (it may start a sequence).
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Input> {
+        // Paste markers are found here rather than by the parser, so a
+        // paste of any length and split across any reads stays text.
+        let mut data = std::mem::take(&mut self.held);
+        data.extend_from_slice(bytes);
+        let mut inputs = Vec::new();
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            if let Some(text) = self.paste.as_mut() {
+                if let Some(at) = find(rest, PASTE_END) {
+                    keep(text, &rest[..at]);
+                    let text = self.paste.take().unwrap_or_default();
+                    inputs.push(Input::Paste(String::from_utf8_lossy(&text).into_owned()));
+                    rest = &rest[at + PASTE_END.len()..];
+                } else {
+                    let split = rest.len() - partial_marker(rest, PASTE_END);
+                    keep(text, &rest[..split]);
+                    self.held = rest[split..].to_vec();
+                    rest = &[];
+                }
+            } else if let Some(at) = find(rest, PASTE_START) {
+                inputs.extend(self.parse(&rest[..at]));
+                self.paste = Some(Vec::new());
+                rest = &rest[at + PASTE_START.len()..];
+            } else {
+                let split = rest.len() - partial_marker(rest, PASTE_START);
+                inputs.extend(self.parse(&rest[..split]));
+                self.held = rest[split..].to_vec();
+                rest = &[];
+            }
+        }
+        inputs
+    }
+
+    fn parse(&mut self, bytes: &[u8]) -> Vec<Input> {
+        if bytes.is_empty() {
+            return Vec::new();
+        }
         self.parser.parse(bytes, true);
         self.pending += bytes.len();
         let inputs = self.drain();
         if self.pending > MAX_PENDING {
-            // An unterminated sequence (a paste that never ends): drop it.
+            // An unterminated sequence: drop it.
             self.parser = Parser::default();
             self.pending = 0;
         }
@@ -35,8 +84,13 @@ impl Decoder {
     }
 
     /// Called after a short pause: what is pending is complete (a lone Esc).
+    /// Inside a paste nothing is complete until its end marker.
     pub fn flush(&mut self) -> Vec<Input> {
-        self.parser.parse(&[], false);
+        if self.paste.is_some() {
+            return Vec::new();
+        }
+        let held = std::mem::take(&mut self.held);
+        self.parser.parse(&held, false);
         self.drain()
     }
 
@@ -48,6 +102,24 @@ impl Decoder {
         }
         inputs
     }
+}
+
+/// Appends what fits under `MAX_PASTE`; the rest of a long paste is dropped.
+fn keep(text: &mut Vec<u8>, bytes: &[u8]) {
+    let room = MAX_PASTE.saturating_sub(text.len());
+    text.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// How many bytes at the end of `bytes` are a proper beginning of `marker`.
+fn partial_marker(bytes: &[u8], marker: &[u8]) -> usize {
+    (1..marker.len().min(bytes.len() + 1))
+        .rev()
+        .find(|&n| bytes.ends_with(&marker[..n]))
+        .unwrap_or(0)
 }
 
 fn convert(event: &Event) -> Option<Input> {
@@ -94,7 +166,8 @@ fn convert(event: &Event) -> Option<Input> {
                 y: m.row,
             }))
         }
-        // Pastes are not keys: a pasted "q" must not quit.
+        // Pastes are found before the parser (`Decoder::feed`); nothing
+        // else here is an input.
         _ => None,
     }
 }
@@ -132,13 +205,48 @@ mod tests {
     #[test]
     fn a_paste_is_not_a_sequence_of_commands() {
         let mut d = Decoder::default();
-        assert!(d.feed(b"\x1b[200~qqq\x1b[201~").is_empty());
-        // An endless paste is dropped, not buffered forever.
-        d.feed(b"\x1b[200~");
-        for _ in 0..10 {
-            d.feed(&[b'x'; 1000]);
+        assert_eq!(
+            d.feed(b"\x1b[200~qqq\x1b[201~"),
+            [Input::Paste("qqq".into())]
+        );
+        // A long paste, split across reads anywhere (markers too), is one
+        // paste: kept up to the cap, never keys, however long it lasts.
+        let mut body = Vec::new();
+        for _ in 0..40 {
+            body.extend_from_slice(&[b'x'; 1000]);
+            body.push(b'q');
         }
-        assert!(d.pending <= MAX_PENDING);
-        assert_eq!(keys(d.feed(b"j")), ["j"]);
+        let mut all = b"j\x1b[200~".to_vec();
+        all.extend_from_slice(&body);
+        all.extend_from_slice(b"\x1b[201~k");
+        for chunk in [1, 3, 7, 1000, 4096] {
+            let mut d = Decoder::default();
+            let mut out = Vec::new();
+            for piece in all.chunks(chunk) {
+                out.extend(d.feed(piece));
+                assert!(d.pending <= MAX_PENDING && d.held.len() < PASTE_END.len());
+                assert!(d.paste.as_ref().is_none_or(|p| p.len() <= MAX_PASTE));
+            }
+            out.extend(d.flush());
+            assert_eq!(out.len(), 3, "chunks of {chunk}");
+            assert_eq!(keys(vec![out[0].clone()]), ["j"]);
+            let kept = String::from_utf8_lossy(&body[..MAX_PASTE]).into_owned();
+            assert!(out[1] == Input::Paste(kept), "chunks of {chunk}");
+            assert_eq!(keys(vec![out[2].clone()]), ["k"]);
+        }
+    }
+
+    #[test]
+    fn escape_sequences_still_work_around_paste_markers() {
+        let mut d = Decoder::default();
+        // A prefix of the start marker that turns out to be another key.
+        assert!(d.feed(b"\x1b[2").is_empty());
+        assert_eq!(keys(d.feed(b"~")), ["ins"]);
+        assert!(d.feed(b"\x1b").is_empty());
+        assert_eq!(keys(d.flush()), ["esc"]);
+        // Inside a paste a pause completes nothing: the end marker may follow.
+        assert!(d.feed(b"\x1b[200~ab\x1b").is_empty());
+        assert!(d.flush().is_empty());
+        assert_eq!(d.feed(b"[201~"), [Input::Paste("ab".into())]);
     }
 }

@@ -1,8 +1,9 @@
 //! The status line: the filter in words, how many sections are listed,
 //! load problems, the latest notice and key hints (from the keymap, so
-//! never stale). When the line is too narrow, space goes by priority: key
-//! hints go first, then the long problem text, then the filter in words;
-//! a notice that still does not fit is shortened at a word, with "…".
+//! never stale). When the line is too narrow, space goes by priority: the
+//! long problem text goes first (its short form keeps both counts), then
+//! the key hints, then the filter in words; a notice that still does not
+//! fit is shortened at a word, with "…".
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -50,8 +51,9 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let hints = hints(app, base);
     let hints_width: usize = hints.iter().map(Span::width).sum();
     let warning = base.patch(app.style(Role::Warning));
-    // Space goes by priority: count, notice, problems (short), the filter
-    // in words, the long problem text, and key hints last.
+    // Space goes by priority: count, notice, problems (short, with both
+    // counts), the filter in words, key hints, and the long problem text
+    // last.
     let line = |with_filter: bool, long: bool, notice: Option<&str>| -> Vec<Span<'static>> {
         let mut parts: Vec<(String, Style)> = Vec::new();
         if search.is_active() {
@@ -140,19 +142,25 @@ fn what_is_shown(app: &App) -> String {
     let ui = &app.strings.ui;
     let mut filter = fill(&ui.filter_showing, &[("filter", &filter_words(app))]);
     // The topic narrows the list too: say which.
-    let topic = match app.topic_choice() {
-        TopicChoice::All => None,
-        TopicChoice::Starred => Some(format!("★ {}", ui.starred)),
-        TopicChoice::Untagged => Some(ui.untagged.clone()),
-        TopicChoice::Topic(t) => app.library().topics.get(t).cloned(),
-    };
-    if let Some(topic) = topic {
+    if let Some(topic) = topic_words(app) {
         filter = format!("{filter} · {topic}");
     }
     if let Some(period) = app.period {
         filter = format!("{filter} · {}", period.describe(&app.strings));
     }
     filter
+}
+
+/// The chosen topic entry in words (`Data centres`, `★ Starred`), or
+/// nothing when every topic is listed.
+pub fn topic_words(app: &App) -> Option<String> {
+    let ui = &app.strings.ui;
+    match app.topic_choice() {
+        TopicChoice::All => None,
+        TopicChoice::Starred => Some(format!("★ {}", ui.starred)),
+        TopicChoice::Untagged => Some(ui.untagged.clone()),
+        TopicChoice::Topic(t) => app.library().topics.get(t).cloned(),
+    }
 }
 
 fn hints(app: &App, base: Style) -> Vec<Span<'static>> {

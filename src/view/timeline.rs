@@ -154,7 +154,9 @@ fn date_column(app: &App) -> usize {
         .unwrap_or(6)
 }
 
-/// What an empty timeline says: what the filter is and how to undo it.
+/// What an empty timeline says: what the filter and the topic are (both,
+/// when both narrow the list, so the actor is not blamed for the topic)
+/// and how to undo it.
 pub fn empty_message(app: &App) -> Vec<String> {
     let ui = &app.strings.ui;
     if app.edition.sections.is_empty() {
@@ -164,12 +166,16 @@ pub fn empty_message(app: &App) -> Vec<String> {
         return vec![fill(&ui.no_matches, &[("query", query)])];
     }
     let filter = super::status::filter_words(app);
-    let template = if app.filter.is_empty() {
-        &ui.empty_topic
-    } else {
-        &ui.empty_filter
+    let topic = super::status::topic_words(app);
+    let first = match (app.filter.is_empty(), topic) {
+        (false, Some(topic)) => fill(
+            &ui.empty_filter_topic,
+            &[("filter", &filter), ("topic", &topic)],
+        ),
+        (true, Some(topic)) => fill(&ui.empty_topic, &[("topic", &topic)]),
+        (_, None) => fill(&ui.empty_filter, &[("filter", &filter)]),
     };
-    let mut lines = vec![fill(template, &[("filter", &filter)])];
+    let mut lines = vec![first];
     if !app.filter.is_empty() {
         let key = app.config().keymap.hint(Action::ClearFilters);
         lines.push(fill(&ui.empty_hint, &[("key", &key)]));

@@ -191,15 +191,18 @@ impl LibraryStore {
         };
         let mut conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;
-        // Checked before anything below can write to the file.
-        let found: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(wrap)?;
-        let application_id: i32 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(wrap)?;
-        let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        // Checked before anything below can write to the file, in one
+        // statement so that all three come from one snapshot: read apart,
+        // another process's first migration could commit in between and an
+        // empty store would look like a foreign database with tables.
+        let (found, application_id, tables): (i64, i32, i64) = conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version), \
+                        (SELECT application_id FROM pragma_application_id), \
+                        (SELECT count(*) FROM sqlite_master)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .map_err(wrap)?;
         if is_foreign(application_id, found, tables) {
             return Err(StoreError::Foreign {
@@ -215,8 +218,7 @@ impl LibraryStore {
         }
         // WAL: readers never wait for a writer, and a commit is one append,
         // so a killed writer leaves the last committed state.
-        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-            .map_err(wrap)?;
+        enter_wal(&conn).map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
         match schema::migrate(&mut conn).map_err(wrap)? {
@@ -263,6 +265,25 @@ impl LibraryStore {
             path: self.path.clone(),
             source,
         })
+    }
+}
+
+/// Switches a new store to WAL. The switch needs the file to itself and
+/// `SQLite` answers "locked" at once, without its busy handler, when another
+/// process is opening the same new store: so wait here, as long as a writer
+/// would.
+fn enter_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Err(e)
+                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other.map(drop),
+        }
     }
 }
 

@@ -148,7 +148,7 @@ impl End {
             Self::ClientGone => "connection lost".to_owned(),
             Self::ServerShutdown => "the server is shutting down, goodbye".to_owned(),
             Self::Panic => "this session failed on the server".to_owned(),
-            Self::Overrun => "too much input too fast".to_owned(),
+            Self::Overrun => "the connection did not keep up".to_owned(),
             Self::LoginTimeout => format!(
                 "not authenticated within {}",
                 reader::human(limits.auth_timeout)
@@ -578,7 +578,17 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
         }
     ));
     install_panic_log();
-    let limits = options.limits.clone();
+    #[allow(unused_mut)] // changed by a test hook in debug builds
+    let mut limits = options.limits.clone();
+    // Debug builds only, for tests: a short frame queue, so a client that
+    // stops reading overruns it soon.
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("AIWATCH_TUI_TEST_FRAME_QUEUE")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        limits.frame_queue = n.max(1);
+    }
     let shared = Arc::new(Shared {
         library: Arc::new(library),
         config: Arc::new(config),

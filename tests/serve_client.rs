@@ -11,10 +11,12 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use russh::ChannelMsg;
 use russh::client::{self, Msg};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -137,7 +139,11 @@ struct Reader {
 
 impl Reader {
     async fn connect(port: u16) -> Self {
-        let config = Arc::new(client::Config::default());
+        Self::connect_with(port, client::Config::default()).await
+    }
+
+    async fn connect_with(port: u16, config: client::Config) -> Self {
+        let config = Arc::new(config);
         let mut handle = client::connect(config, ("127.0.0.1", port), Client)
             .await
             .unwrap();
@@ -535,4 +541,98 @@ fn start_up_problems_name_what_failed() {
     assert!(server.log().contains("line=2 col=3"), "{}", server.log());
     drop(server);
     let _ = Path::new(path);
+}
+
+/// A TCP relay to the server whose server-to-client direction can be
+/// paused: a client that stops reading while it goes on typing.
+async fn relay(port: u16) -> (u16, Arc<AtomicBool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap().port();
+    let paused = Arc::new(AtomicBool::new(false));
+    let pause = Arc::clone(&paused);
+    tokio::spawn(async move {
+        let (client, _) = listener.accept().await.unwrap();
+        let server = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (mut from_client, mut to_client) = client.into_split();
+        let (mut from_server, mut to_server) = server.into_split();
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut from_client, &mut to_server).await;
+            let _ = to_server.shutdown().await;
+        });
+        let mut buf = vec![0u8; 4096];
+        loop {
+            while pause.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            match from_server.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to_client.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to_client.shutdown().await;
+    });
+    (local, paused)
+}
+
+/// A client that stops reading while it goes on typing fills its frame
+/// queue (shortened here by a test-only hook) and is dropped (`overrun`);
+/// its goodbye has a slot of its own, so once it reads again it gets its
+/// terminal back and the reason.
+#[test]
+fn a_client_that_stops_reading_still_gets_its_terminal_back() {
+    let server = Server::start(&[], "", &[("AIWATCH_TUI_TEST_FRAME_QUEUE", "2")]);
+    runtime().block_on(async {
+        let (port, paused) = relay(server.port).await;
+        // A small window: the server may send little before the client
+        // has to read.
+        let config = client::Config {
+            window_size: 4096,
+            ..Default::default()
+        };
+        let mut reader = Reader::connect_with(port, config).await;
+        paused.store(true, Ordering::SeqCst);
+        let start = Instant::now();
+        let mut presses = 0;
+        while !server.log().contains("event=overrun") {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no overrun after {presses} keys:\n{}",
+                server.log()
+            );
+            reader
+                .send(if presses % 2 == 0 { b"d" } else { b"m" })
+                .await;
+            presses += 1;
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        paused.store(false, Ordering::SeqCst);
+        reader.until_closed().await;
+        let tail = &reader.raw[reader.raw.len().saturating_sub(400)..];
+        let text = String::from_utf8_lossy(tail);
+        assert!(
+            tail.windows(RESTORE.len()).any(|w| w == RESTORE),
+            "the terminal is restored: {text:?}"
+        );
+        assert!(text.contains("did not keep up"), "{text:?}");
+        assert!(!reader.screen.screen().alternate_screen());
+        assert!(!reader.screen.screen().hide_cursor());
+    });
+    server.wait_log("event=close");
+    let log = server.log();
+    assert!(
+        log.contains("event=overrun") && log.contains("what=output"),
+        "{log}"
+    );
+    assert!(
+        log.contains("event=session_end") && log.contains("reason=overrun"),
+        "{log}"
+    );
+    let close = log.lines().find(|l| l.contains("event=close")).unwrap();
+    assert!(close.contains("reason=overrun"), "{log}");
 }

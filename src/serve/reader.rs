@@ -213,6 +213,68 @@ pub fn human(d: Duration) -> String {
     }
 }
 
+/// How long a goodbye may wait for a client that does not read.
+const BYE_WAIT: Duration = Duration::from_secs(10);
+
+/// How long one frame may wait for a client that does not read.
+const FRAME_WAIT: Duration = Duration::from_secs(30);
+
+/// The sender task: frames to the channel in order, then the goodbye and
+/// the end of the channel. A goodbye that comes while a frame is stuck
+/// (the client stopped reading) goes ahead of it and of the frames still
+/// queued: they are drawn in the alternate screen the goodbye leaves.
+async fn send_frames(
+    handle: Handle,
+    channel: ChannelId,
+    peer: SocketAddr,
+    mut frames: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    mut bye: tokio::sync::oneshot::Receiver<Vec<u8>>,
+    overflow: Arc<AtomicBool>,
+    done: Arc<Notify>,
+) {
+    let mut connected = true;
+    let goodbye = 'frames: loop {
+        let frame = tokio::select! {
+            biased;
+            frame = frames.recv() => frame,
+            bye = &mut bye => break 'frames bye.ok(),
+        };
+        let Some(frame) = frame else {
+            // The reader has let go of its frames: its goodbye follows.
+            break (&mut bye).await.ok();
+        };
+        tokio::select! {
+            biased;
+            sent = tokio::time::timeout(FRAME_WAIT, handle.data(channel, frame)) => match sent {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => {
+                    connected = false;
+                    break None;
+                }
+                Err(_) => {
+                    // Gone for our purposes: the reader ends (overrun) at
+                    // its next frame, and a goodbye would wait in vain.
+                    log(&format!("event=output_blocked peer={peer} seconds={}", FRAME_WAIT.as_secs()));
+                    overflow.store(true, Ordering::SeqCst);
+                    break None;
+                }
+            },
+            bye = &mut bye => break 'frames bye.ok(),
+        }
+    };
+    drop(frames);
+    if connected {
+        if let Some(goodbye) = goodbye {
+            let _ = tokio::time::timeout(BYE_WAIT, handle.data(channel, goodbye)).await;
+        }
+        let wait = Duration::from_secs(1);
+        let _ = tokio::time::timeout(wait, handle.exit_status_request(channel, 0)).await;
+        let _ = tokio::time::timeout(wait, handle.eof(channel)).await;
+        let _ = tokio::time::timeout(wait, handle.close(channel)).await;
+    }
+    done.notify_one();
+}
+
 /// What a new reader needs from its connection.
 pub struct Start<'a> {
     pub shared: &'a Arc<Shared>,
@@ -237,29 +299,21 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         channel,
         peer,
     } = start;
-    let (frames_tx, mut frames_rx) =
-        tokio::sync::mpsc::channel::<Vec<u8>>(shared.limits.frame_queue);
+    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(shared.limits.frame_queue);
+    // The goodbye has a slot of its own: a client that stopped reading has
+    // filled the frame queue, and its terminal must still be given back.
+    let (bye_tx, bye_rx) = tokio::sync::oneshot::channel::<Vec<u8>>();
     let overflow = Arc::new(AtomicBool::new(false));
     let done = Arc::new(Notify::new());
-    // The sender task: frames out, then the end of the channel.
-    let finished = Arc::clone(&done);
-    tokio::spawn(async move {
-        while let Some(frame) = frames_rx.recv().await {
-            // A client that takes no output for 30 s is gone for our purposes.
-            match tokio::time::timeout(Duration::from_secs(30), handle.data(channel, frame)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => break,
-                Err(_) => {
-                    log(&format!("event=output_blocked peer={peer} seconds=30"));
-                    break;
-                }
-            }
-        }
-        let _ = handle.exit_status_request(channel, 0).await;
-        let _ = handle.eof(channel).await;
-        let _ = handle.close(channel).await;
-        finished.notify_one();
-    });
+    tokio::spawn(send_frames(
+        handle,
+        channel,
+        peer,
+        frames_rx,
+        bye_rx,
+        Arc::clone(&overflow),
+        Arc::clone(&done),
+    ));
     let lookup = move |name: &str| env.get(name).cloned();
     let mut config = (*shared.config).clone();
     let depth = config.color_depth(&lookup);
@@ -286,11 +340,6 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
     let thread = std::thread::Builder::new()
         .name(format!("session {peer}"))
         .spawn(move || {
-            let mut writer = ChannelWriter {
-                buf: Vec::new(),
-                frames: frames_tx,
-                overflow: Arc::clone(&overflow),
-            };
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> io::Result<()> {
                     let options = TerminalOptions {
@@ -298,7 +347,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                     };
                     let writer = ChannelWriter {
                         buf: Vec::new(),
-                        frames: writer.frames.clone(),
+                        frames: frames_tx,
                         overflow: Arc::clone(&overflow),
                     };
                     let mut terminal =
@@ -329,7 +378,10 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                 }));
             let why = match outcome {
                 Err(_) => End::Panic,
-                Ok(_) if overflow.load(Ordering::SeqCst) => End::Overrun,
+                Ok(_) if overflow.load(Ordering::SeqCst) => {
+                    log(&format!("event=overrun peer={peer} what=output"));
+                    End::Overrun
+                }
                 Ok(_) => asked.lock().ok().and_then(|s| *s).unwrap_or(End::Quit),
             };
             // Give the client its terminal back, then say why; the server
@@ -338,9 +390,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
             if let Some(text) = goodbye(&strings, why, &shared) {
                 bye.extend_from_slice(format!("\r\naiwatch-tui: {text}\r\n").as_bytes());
             }
-            let _ = writer.write_all(&bye);
-            let _ = writer.flush();
-            drop(writer);
+            let _ = bye_tx.send(bye);
             why
         })?;
     Ok(Reader {

@@ -193,6 +193,9 @@ pub struct App {
     pub layout: Layout,
     /// A short message for the status line (cleared by the next key).
     pub notice: Option<String>,
+    /// The window-clamp notice last said, so it can be taken back when
+    /// the window fits again.
+    clamp_notice: Option<String>,
     /// Every message shown this session, oldest first (bounded), so one
     /// that went by or did not fit can be read again under `!`.
     pub messages: Vec<String>,
@@ -252,6 +255,7 @@ impl App {
             overlay: None,
             layout: Layout::default(),
             notice: None,
+            clamp_notice: None,
             messages: Vec::new(),
             reflow_cache: HashMap::new(),
             search_index: None,

@@ -79,6 +79,8 @@ pub enum Outcome {
     SaveFailed(String),
     /// The client's window is larger than the server draws: clamped to this.
     WindowClamped { width: u16, height: u16 },
+    /// The client's window fits again: a clamp notice still shown goes.
+    WindowFits,
 }
 
 /// What the mouse did, and where (column, row).

@@ -139,10 +139,11 @@ struct Reader {
 
 impl Reader {
     async fn connect(port: u16) -> Self {
-        Self::connect_with(port, client::Config::default()).await
+        Self::connect_with(port, client::Config::default(), "Showing all actors").await
     }
 
-    async fn connect_with(port: u16, config: client::Config) -> Self {
+    /// Connects with this client config; ready once `ready` is shown.
+    async fn connect_with(port: u16, config: client::Config, ready: &str) -> Self {
         let config = Arc::new(config);
         let mut handle = client::connect(config, ("127.0.0.1", port), Client)
             .await
@@ -169,7 +170,7 @@ impl Reader {
             reader.next_reply().await,
             Some(ChannelMsg::Success)
         ));
-        reader.wait_for("Showing all actors").await;
+        reader.wait_for(ready).await;
         reader
     }
 
@@ -223,6 +224,17 @@ impl Reader {
 
     async fn send(&self, bytes: &[u8]) {
         self.channel.data_bytes(bytes.to_vec()).await.unwrap();
+    }
+
+    /// The client's window changes: the server is told, the screen follows.
+    async fn resize(&mut self, cols: u16, rows: u16) {
+        self.screen
+            .screen_mut()
+            .set_size(rows.try_into().unwrap(), cols.try_into().unwrap());
+        self.channel
+            .window_change(u32::from(cols), u32::from(rows), 0, 0)
+            .await
+            .unwrap();
     }
 
     /// Time from a key to the first output it causes.
@@ -595,7 +607,7 @@ fn a_client_that_stops_reading_still_gets_its_terminal_back() {
             window_size: 4096,
             ..Default::default()
         };
-        let mut reader = Reader::connect_with(port, config).await;
+        let mut reader = Reader::connect_with(port, config, "Showing all actors").await;
         paused.store(true, Ordering::SeqCst);
         let start = Instant::now();
         let mut presses = 0;
@@ -635,4 +647,37 @@ fn a_client_that_stops_reading_still_gets_its_terminal_back() {
     );
     let close = log.lines().find(|l| l.contains("event=close")).unwrap();
     assert!(close.contains("reason=overrun"), "{log}");
+}
+
+/// The window-clamp notice: said when the window is larger than the
+/// server draws, said again with the new numbers on a later clamp to
+/// another size, and taken back when the window fits again.
+#[test]
+fn the_clamp_notice_follows_the_window() {
+    let server = Server::start(&[], "[serve]\nmax_width = 90\nmax_height = 30\n", &[]);
+    runtime().block_on(async {
+        let mut reader =
+            Reader::connect_with(server.port, client::Config::default(), "shown at 90x30").await;
+        // Larger again, other numbers: said with those.
+        reader.resize(95, 24).await;
+        reader.wait_for("shown at 90x24").await;
+        // Within bounds: the notice goes, and is not said again.
+        reader.resize(80, 24).await;
+        let gone = reader
+            .read_until(TIMEOUT, |r| {
+                !r.screen.screen().contents().contains("shown at")
+            })
+            .await;
+        assert!(gone, "{}", reader.screen.screen().contents());
+        reader.resize(85, 20).await;
+        reader.send(b"d").await;
+        reader.wait_for("Showing DeepSeek").await;
+        assert!(
+            !reader.screen.screen().contents().contains("shown at"),
+            "{}",
+            reader.screen.screen().contents()
+        );
+        reader.send(b"q").await;
+        reader.until_closed().await;
+    });
 }

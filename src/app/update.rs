@@ -100,13 +100,26 @@ impl App {
             Outcome::NoDisplay => ui.no_display.clone(),
             Outcome::OpenFailed(error) => fill(&ui.open_failed, &[("error", &error)]),
             Outcome::SaveFailed(error) => fill(&ui.state_unwritable, &[("error", &error)]),
-            Outcome::WindowClamped { width, height } => fill(
-                &ui.window_clamped,
-                &[
-                    ("width", &width.to_string()),
-                    ("height", &height.to_string()),
-                ],
-            ),
+            Outcome::WindowClamped { width, height } => {
+                let notice = fill(
+                    &ui.window_clamped,
+                    &[
+                        ("width", &width.to_string()),
+                        ("height", &height.to_string()),
+                    ],
+                );
+                self.clamp_notice = Some(notice.clone());
+                notice
+            }
+            Outcome::WindowFits => {
+                if let Some(said) = self.clamp_notice.take()
+                    && self.notice.as_ref() == Some(&said)
+                {
+                    self.notice = None;
+                    self.dirty = true;
+                }
+                return;
+            }
         };
         self.notify(notice);
     }

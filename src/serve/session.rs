@@ -149,8 +149,11 @@ pub struct Connection {
     control: Arc<Control>,
     channel: Option<ChannelId>,
     size: Option<(u16, u16)>,
-    /// The window asked for was larger than we draw (said once).
+    /// The window asked for was larger than we draw.
     clamped: bool,
+    /// The clamp the reader was told of (said once per size, taken back
+    /// when the window fits again).
+    said_clamp: Option<(u16, u16)>,
     env: HashMap<String, String>,
     decoder: Decoder,
     /// Input budget in bytes (token bucket).
@@ -171,6 +174,7 @@ impl Connection {
             channel: None,
             size: None,
             clamped: false,
+            said_clamp: None,
             env: HashMap::new(),
             decoder: Decoder::default(),
             budget: burst,
@@ -393,14 +397,22 @@ impl russh::server::Handler for Connection {
             ));
         }
         self.size = Some((w, h));
+        self.clamped = clamped;
         if self.control.phase() != Phase::Running {
             return Ok(());
         }
-        if clamped && !self.clamped {
-            self.clamped = true;
-            let outcome = crate::input::Outcome::WindowClamped {
-                width: w,
-                height: h,
+        // The clamp is said once per size, and taken back when the window
+        // fits again.
+        let said = clamped.then_some((w, h));
+        if said != self.said_clamp {
+            self.said_clamp = said;
+            let outcome = if clamped {
+                crate::input::Outcome::WindowClamped {
+                    width: w,
+                    height: h,
+                }
+            } else {
+                crate::input::Outcome::WindowFits
             };
             self.deliver(Input::Outcome(outcome)).await;
         }
@@ -470,6 +482,7 @@ impl russh::server::Handler for Connection {
         });
         match started {
             Ok(reader) => {
+                self.said_clamp = self.clamped.then_some((w, h));
                 if let Ok(mut state) = self.control.state.lock() {
                     state.phase = Phase::Running;
                     state.reader = Some(reader);

@@ -124,15 +124,15 @@ pub struct ServeArgs {
     pub authorized_keys: Option<PathBuf>,
 
     /// Connections at most, in all [default: `[serve] max_sessions`, else 500].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub max_sessions: Option<usize>,
 
     /// Connections at most from one address [default: `[serve] max_per_address`, else 3].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub max_per_address: Option<usize>,
 
     /// Seconds without input before a session is closed [default: `[serve] idle_timeout`, else 900].
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout: Option<u64>,
 }
 
@@ -169,6 +169,16 @@ pub fn command() -> clap::Command {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("expected YYYY, YYYY-MM or YYYY-MM-DD, found \"{0}\"")]
 pub struct DateError(String);
+
+/// A count of at least 1: a limit of 0 would refuse everyone, which is
+/// never what an operator means (the config refuses 0 likewise).
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("expected 1 or more; 0 would refuse every connection".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
 
 fn parse_date(text: &str) -> Result<NewsDate, DateError> {
     NewsDate::parse(text).ok_or_else(|| DateError(text.to_owned()))

@@ -185,7 +185,9 @@ pub fn run<B: FrameSink>(
         if app.should_quit() || driver.should_stop() {
             return Ok(());
         }
-        if app.take_dirty() {
+        // A window with no area (an SSH client that gave no size yet)
+        // gets no frames at all: they would carry nothing.
+        if app.take_dirty() && !app.layout.area.is_empty() {
             // A capped frame rate waits out the interval, taking what
             // arrives meanwhile into the same frame.
             if let (Some(min), Some(last)) = (driver.frame_interval(), last_frame)

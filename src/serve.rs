@@ -119,6 +119,9 @@ pub enum End {
     Overrun,
     /// Not authenticated within the login timeout.
     LoginTimeout,
+    /// No reader ran: what the client asked for was refused (a command,
+    /// a subsystem, forwarding), or it asked for too much.
+    Refused,
 }
 
 impl End {
@@ -132,6 +135,7 @@ impl End {
             Self::Panic => "panic",
             Self::Overrun => "overrun",
             Self::LoginTimeout => "login_timeout",
+            Self::Refused => "refused",
         }
     }
 
@@ -153,6 +157,7 @@ impl End {
                 "not authenticated within {}",
                 reader::human(limits.auth_timeout)
             ),
+            Self::Refused => "refused".to_owned(),
         };
         format!("aiwatch-tui: {text}")
     }
@@ -280,7 +285,12 @@ async fn serve_connection(
     let mut session_end: Option<(End, Instant)> = None;
     let why = loop {
         tokio::select! {
-            _ = &mut session => break End::ClientGone,
+            // Gone: after a refusal that ran no reader, that is why.
+            _ = &mut session => break if control.refused() && control.phase() < Phase::Running {
+                End::Refused
+            } else {
+                End::ClientGone
+            },
             _ = shutdown.changed() => break End::ServerShutdown,
             () = notified(control.done()) => {
                 if let Some(reader) = control.close(End::Quit) {
@@ -321,11 +331,11 @@ async fn serve_connection(
         // written what it got. A disconnect sent at once could overtake
         // the goodbye on the client's screen, so it only follows a client
         // that stays.
-        if why != End::ClientGone {
+        if !matches!(why, End::ClientGone | End::Refused) {
             let _ = tokio::time::timeout(Duration::from_millis(500), &mut session).await;
         }
     }
-    if why != End::ClientGone && !session.is_finished() {
+    if !matches!(why, End::ClientGone | End::Refused) && !session.is_finished() {
         let _ = handle
             .disconnect(
                 russh::Disconnect::ByApplication,
@@ -566,7 +576,7 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
         .as_deref()
         .map(read_authorized)
         .transpose()?;
-    log(&format!(
+    let start = format!(
         "event=start listen={} host_key={} fingerprint={} access={}",
         options.listen,
         quote(&options.host_key.display().to_string()),
@@ -576,7 +586,7 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
         } else {
             "anyone"
         }
-    ));
+    );
     install_panic_log();
     #[allow(unused_mut)] // changed by a test hook in debug builds
     let mut limits = options.limits.clone();
@@ -636,6 +646,8 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
                 source,
             })
     })?;
+    // Said once the address is ours: a bind failure is the only line then.
+    log(&start);
     runtime.block_on(accept_loop(listener, config, shared))
 }
 

@@ -139,11 +139,23 @@ struct Reader {
 
 impl Reader {
     async fn connect(port: u16) -> Self {
-        Self::connect_with(port, client::Config::default(), "Showing all actors").await
+        Self::connect_with(
+            port,
+            client::Config::default(),
+            (100, 30),
+            Some("Showing all actors"),
+        )
+        .await
     }
 
-    /// Connects with this client config; ready once `ready` is shown.
-    async fn connect_with(port: u16, config: client::Config, ready: &str) -> Self {
+    /// Connects with this client config and window; ready once `ready`
+    /// is shown (at once if `None`).
+    async fn connect_with(
+        port: u16,
+        config: client::Config,
+        (cols, rows): (u16, u16),
+        ready: Option<&str>,
+    ) -> Self {
         let config = Arc::new(config);
         let mut handle = client::connect(config, ("127.0.0.1", port), Client)
             .await
@@ -151,13 +163,25 @@ impl Reader {
         assert!(handle.authenticate_none("reader").await.unwrap().success());
         let channel = handle.channel_open_session().await.unwrap();
         channel
-            .request_pty(true, "xterm-256color", 100, 30, 0, 0, &[])
+            .request_pty(
+                true,
+                "xterm-256color",
+                u32::from(cols),
+                u32::from(rows),
+                0,
+                0,
+                &[],
+            )
             .await
             .unwrap();
         let mut reader = Self {
             _handle: handle,
             channel,
-            screen: vt100::Parser::new(30.try_into().unwrap(), 100.try_into().unwrap(), 0),
+            screen: vt100::Parser::new(
+                rows.max(1).try_into().unwrap(),
+                cols.max(1).try_into().unwrap(),
+                0,
+            ),
             raw: Vec::new(),
             closed: false,
         };
@@ -170,7 +194,9 @@ impl Reader {
             reader.next_reply().await,
             Some(ChannelMsg::Success)
         ));
-        reader.wait_for(ready).await;
+        if let Some(ready) = ready {
+            reader.wait_for(ready).await;
+        }
         reader
     }
 
@@ -534,7 +560,18 @@ fn start_up_problems_name_what_failed() {
     let address = taken.local_addr().unwrap().to_string();
     let busy = run(&["--listen", &address]);
     assert_eq!(busy.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&busy.stderr).contains(&address));
+    let text = String::from_utf8_lossy(&busy.stderr);
+    assert!(text.contains(&address), "{text}");
+    // Nothing started: the failure is the only word.
+    assert!(!text.contains("event=start"), "{text}");
+
+    // A limit of 0 would refuse everyone: refused, naming the flag.
+    for flag in ["--max-per-address", "--max-sessions", "--idle-timeout"] {
+        let zero = run(&[flag, "0"]);
+        assert_eq!(zero.status.code(), Some(2), "{flag}");
+        let text = String::from_utf8_lossy(&zero.stderr);
+        assert!(text.contains(flag), "{text}");
+    }
 
     let bad = run(&["--listen", "nowhere.invalid:22"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -607,7 +644,8 @@ fn a_client_that_stops_reading_still_gets_its_terminal_back() {
             window_size: 4096,
             ..Default::default()
         };
-        let mut reader = Reader::connect_with(port, config, "Showing all actors").await;
+        let mut reader =
+            Reader::connect_with(port, config, (100, 30), Some("Showing all actors")).await;
         paused.store(true, Ordering::SeqCst);
         let start = Instant::now();
         let mut presses = 0;
@@ -656,8 +694,13 @@ fn a_client_that_stops_reading_still_gets_its_terminal_back() {
 fn the_clamp_notice_follows_the_window() {
     let server = Server::start(&[], "[serve]\nmax_width = 90\nmax_height = 30\n", &[]);
     runtime().block_on(async {
-        let mut reader =
-            Reader::connect_with(server.port, client::Config::default(), "shown at 90x30").await;
+        let mut reader = Reader::connect_with(
+            server.port,
+            client::Config::default(),
+            (100, 30),
+            Some("shown at 90x30"),
+        )
+        .await;
         // Larger again, other numbers: said with those.
         reader.resize(95, 24).await;
         reader.wait_for("shown at 90x24").await;
@@ -680,4 +723,90 @@ fn the_clamp_notice_follows_the_window() {
         reader.send(b"q").await;
         reader.until_closed().await;
     });
+}
+
+/// A client whose terminal has no size (0x0) gets nothing, however many
+/// keys it sends, until a window change gives it one.
+#[test]
+fn a_window_without_a_size_gets_no_frames_until_it_has_one() {
+    let server = Server::start(&[], "", &[]);
+    runtime().block_on(async {
+        let mut reader =
+            Reader::connect_with(server.port, client::Config::default(), (0, 0), None).await;
+        for _ in 0..10 {
+            reader.send(b"j").await;
+        }
+        reader
+            .read_until(Duration::from_millis(800), |_| false)
+            .await;
+        assert!(!reader.closed);
+        assert!(
+            reader.raw.is_empty(),
+            "sent {:?}",
+            String::from_utf8_lossy(&reader.raw)
+        );
+        reader.resize(100, 30).await;
+        reader.wait_for("Showing all actors").await;
+        reader.send(b"q").await;
+        reader.until_closed().await;
+    });
+    server.wait_log("reason=quit");
+}
+
+/// Each refusal is logged with its reason, and a connection that ran no
+/// reader ends with `reason=refused`, not `client_gone`.
+#[test]
+fn refusals_say_why_in_the_log() {
+    let server = Server::start(&[], "", &[]);
+    runtime().block_on(async {
+        let config = Arc::new(client::Config::default());
+        let mut handle = client::connect(config, ("127.0.0.1", server.port), Client)
+            .await
+            .unwrap();
+        assert!(handle.authenticate_none("reader").await.unwrap().success());
+        let channel = handle.channel_open_session().await.unwrap();
+        channel.request_subsystem(true, "sftp").await.unwrap();
+        let mut channel = channel;
+        loop {
+            match tokio::time::timeout(TIMEOUT, channel.wait()).await.unwrap() {
+                Some(ChannelMsg::Failure) => break,
+                Some(_) => {}
+                None => panic!("the channel closed without an answer"),
+            }
+        }
+        assert!(
+            handle
+                .channel_open_direct_tcpip("127.0.0.1", 22, "127.0.0.1", 5000)
+                .await
+                .is_err()
+        );
+        channel.exec(true, "ls").await.unwrap();
+        let mut stderr = Vec::new();
+        let mut status = None;
+        while let Ok(Some(msg)) = tokio::time::timeout(TIMEOUT, channel.wait()).await {
+            match msg {
+                ChannelMsg::ExtendedData { data, .. } => stderr.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        assert_eq!(status, Some(1));
+        assert!(String::from_utf8_lossy(&stderr).contains("runs no commands"));
+        drop(channel);
+        let _ = handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+    });
+    server.wait_log("event=close");
+    let log = server.log();
+    for request in ["subsystem name=sftp", "port-forwarding", "exec"] {
+        let line = log
+            .lines()
+            .find(|l| l.contains(&format!("request={request} ")))
+            .unwrap_or_else(|| panic!("no refusal of {request}: {log}"));
+        assert!(line.contains("reason="), "{line}");
+    }
+    let close = log.lines().find(|l| l.contains("event=close")).unwrap();
+    assert!(close.contains("reason=refused"), "{log}");
 }

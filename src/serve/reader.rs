@@ -188,7 +188,7 @@ pub fn goodbye(strings: &Strings, why: End, shared: &Shared) -> Option<String> {
     let ui = &strings.ui;
     let limits = &shared.limits;
     let text = match why {
-        End::Quit | End::ClientGone | End::LoginTimeout => return None,
+        End::Quit | End::ClientGone | End::LoginTimeout | End::Refused => return None,
         End::Idle => fill(&ui.bye_idle, &[("duration", &human(limits.idle_timeout))]),
         End::MaxDuration => fill(
             &ui.bye_max_duration,

@@ -39,6 +39,8 @@ pub enum Phase {
 /// What the connection's handler (inside russh) and its watching task share.
 pub struct Control {
     state: Mutex<State>,
+    /// Something the client asked for was refused.
+    refused: std::sync::atomic::AtomicBool,
     last_input: Mutex<Instant>,
     pub started: Instant,
 }
@@ -55,6 +57,7 @@ impl Default for Control {
                 phase: Phase::AwaitingAuth,
                 reader: None,
             }),
+            refused: std::sync::atomic::AtomicBool::new(false),
             last_input: Mutex::new(Instant::now()),
             started: Instant::now(),
         }
@@ -75,6 +78,15 @@ impl Control {
             }
             ok
         })
+    }
+
+    pub fn refused(&self) -> bool {
+        self.refused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn refuse(&self) {
+        self.refused
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn idle(&self) -> Duration {
@@ -186,7 +198,13 @@ impl Connection {
         }
     }
 
+    /// The size we draw at for the window asked, and whether it was cut.
+    /// A window with no width or height has no size yet: nothing is
+    /// drawn (nor sent) until a window change gives it one.
     fn clamp(&self, cols: u32, rows: u32) -> ((u16, u16), bool) {
+        if cols == 0 || rows == 0 {
+            return ((0, 0), false);
+        }
         let l: &Limits = &self.shared.limits;
         let w = u16::try_from(cols).unwrap_or(u16::MAX).clamp(1, l.max_cols);
         let h = u16::try_from(rows).unwrap_or(u16::MAX).clamp(1, l.max_rows);
@@ -316,10 +334,7 @@ impl russh::server::Handler for Connection {
     ) -> Result<(), Self::Error> {
         // One session per connection.
         if self.channel.is_some() {
-            log(&format!(
-                "event=refuse peer={} request=channel reason=one_session_per_connection",
-                self.peer
-            ));
+            self.refuse("channel", "one_session_per_connection");
             reply
                 .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
                 .await;
@@ -343,10 +358,7 @@ impl russh::server::Handler for Connection {
     ) -> Result<(), Self::Error> {
         if Some(channel) != self.channel || !self.control.advance(Phase::Authenticated, Phase::Pty)
         {
-            log(&format!(
-                "event=refuse peer={} request=pty reason=already_granted",
-                self.peer
-            ));
+            self.refuse("pty", "already_granted");
             session.channel_failure(channel)?;
             return Ok(());
         }
@@ -451,18 +463,12 @@ impl russh::server::Handler for Connection {
     ) -> Result<(), Self::Error> {
         let phase = self.control.phase();
         if Some(channel) != self.channel || phase >= Phase::Running {
-            log(&format!(
-                "event=refuse peer={} request=shell reason=already_running",
-                self.peer
-            ));
+            self.refuse("shell", "already_running");
             session.channel_failure(channel)?;
             return Ok(());
         }
         let Some((w, h)) = self.size.filter(|_| phase == Phase::Pty) else {
-            log(&format!(
-                "event=refuse peer={} request=shell reason=no_terminal",
-                self.peer
-            ));
+            self.refuse("shell", "no_terminal");
             session.channel_success(channel)?;
             let message = "aiwatch-tui needs a terminal: connect with ssh -t\r\n";
             session.data(channel, message.as_bytes().to_vec())?;
@@ -516,10 +522,7 @@ impl russh::server::Handler for Connection {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        log(&format!(
-            "event=refuse peer={} request=port-forwarding",
-            self.peer
-        ));
+        self.refuse("port-forwarding", "no_forwarding");
         reply
             .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
             .await;
@@ -532,10 +535,7 @@ impl russh::server::Handler for Connection {
         _port: &mut u32,
         _session: &mut Session,
     ) -> Result<bool, Self::Error> {
-        log(&format!(
-            "event=refuse peer={} request=remote-forwarding",
-            self.peer
-        ));
+        self.refuse("remote-forwarding", "no_forwarding");
         Ok(false)
     }
 
@@ -544,10 +544,7 @@ impl russh::server::Handler for Connection {
         _channel: ChannelId,
         _session: &mut Session,
     ) -> Result<bool, Self::Error> {
-        log(&format!(
-            "event=refuse peer={} request=agent-forwarding",
-            self.peer
-        ));
+        self.refuse("agent-forwarding", "no_forwarding");
         Ok(false)
     }
 
@@ -559,7 +556,7 @@ impl russh::server::Handler for Connection {
         _data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        log(&format!("event=refuse peer={} request=exec", self.peer));
+        self.refuse("exec", "no_commands");
         session.channel_success(channel)?;
         let message = "aiwatch-tui: this server runs no commands, it shows the reader: \
                        connect without a command (ssh -t)\r\n";
@@ -576,11 +573,10 @@ impl russh::server::Handler for Connection {
         name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        log(&format!(
-            "event=refuse peer={} request=subsystem name={}",
-            self.peer,
-            sanitize(name)
-        ));
+        self.refuse(
+            &format!("subsystem name={}", sanitize(name)),
+            "no_subsystems",
+        );
         session.channel_failure(channel)?;
         Ok(())
     }
@@ -628,6 +624,16 @@ impl russh::server::Handler for Connection {
 }
 
 impl Connection {
+    /// A request refused: logged with its reason, and the connection's
+    /// end says `refused` if no reader ran.
+    fn refuse(&self, request: &str, reason: &str) {
+        log(&format!(
+            "event=refuse peer={} request={request} reason={reason}",
+            self.peer
+        ));
+        self.control.refuse();
+    }
+
     fn authorized(&self, key: &russh::keys::PublicKey) -> bool {
         match &self.shared.authorized {
             None => true,

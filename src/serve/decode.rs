@@ -83,6 +83,12 @@ impl Decoder {
         inputs
     }
 
+    /// Whether bytes wait for more (a lone Esc, part of a sequence or of a
+    /// paste marker): then a pause completes them (`flush`).
+    pub fn waiting(&self) -> bool {
+        self.paste.is_none() && (!self.held.is_empty() || self.pending > 0)
+    }
+
     /// Called after a short pause: what is pending is complete (a lone Esc).
     /// Inside a paste nothing is complete until its end marker.
     pub fn flush(&mut self) -> Vec<Input> {
@@ -91,7 +97,11 @@ impl Decoder {
         }
         let held = std::mem::take(&mut self.held);
         self.parser.parse(&held, false);
-        self.drain()
+        let inputs = self.drain();
+        // What is left after the pause is complete or dropped: nothing
+        // waits any more.
+        self.pending = 0;
+        inputs
     }
 
     fn drain(&mut self) -> Vec<Input> {

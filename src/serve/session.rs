@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -167,7 +168,13 @@ pub struct Connection {
     /// when the window fits again).
     said_clamp: Option<(u16, u16)>,
     env: HashMap<String, String>,
-    decoder: Decoder,
+    /// Shared with the task that completes a lone Esc after a pause.
+    decoder: Arc<Mutex<Decoder>>,
+    /// Bumped (under the decoder's lock) by every read, so the pause
+    /// task knows when more came.
+    reads: Arc<std::sync::atomic::AtomicU64>,
+    /// A pause task runs (at most one per connection).
+    esc_armed: Arc<std::sync::atomic::AtomicBool>,
     /// Input budget in bytes (token bucket).
     budget: u64,
     refilled: Instant,
@@ -188,7 +195,9 @@ impl Connection {
             clamped: false,
             said_clamp: None,
             env: HashMap::new(),
-            decoder: Decoder::default(),
+            decoder: Arc::default(),
+            reads: Arc::default(),
+            esc_armed: Arc::default(),
             budget: burst,
             refilled: Instant::now(),
             resized: Instant::now()
@@ -606,18 +615,30 @@ impl russh::server::Handler for Connection {
             .min(data.len());
         self.budget -= take as u64;
         self.control.touch();
-        for input in self.decoder.feed(&data[..take]) {
+        let (inputs, waiting) = match self.decoder.lock() {
+            Ok(mut decoder) => {
+                let inputs = decoder.feed(&data[..take]);
+                self.reads.fetch_add(1, Ordering::SeqCst);
+                (inputs, decoder.waiting())
+            }
+            Err(_) => (Vec::new(), false),
+        };
+        for input in inputs {
             self.fault(&input);
             if !self.deliver(input).await {
                 break;
             }
         }
-        // A lone Esc: complete it after a short pause unless more follows.
-        if data.last() == Some(&0x1b) {
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            for input in self.decoder.flush() {
-                self.deliver(input).await;
-            }
+        // A lone Esc (or a sequence cut short): completed after a pause
+        // unless more follows. The pause is kept by a task, not here, so
+        // the next read (the rest of a paste marker, say) is taken at once.
+        if waiting && !self.esc_armed.swap(true, Ordering::SeqCst) {
+            tokio::spawn(complete_after_pause(
+                Arc::clone(&self.decoder),
+                Arc::clone(&self.reads),
+                Arc::clone(&self.esc_armed),
+                Arc::clone(&self.control),
+            ));
         }
         Ok(())
     }
@@ -638,6 +659,40 @@ impl Connection {
         match &self.shared.authorized {
             None => true,
             Some(keys) => keys.iter().any(|k| k.key_data() == key.key_data()),
+        }
+    }
+}
+
+/// How long bytes that may begin a sequence wait for the rest before they
+/// count as keys (a lone Esc).
+const ESC_PAUSE: Duration = Duration::from_millis(30);
+
+/// Completes what the decoder holds once no read came for `ESC_PAUSE`.
+async fn complete_after_pause(
+    decoder: Arc<Mutex<Decoder>>,
+    reads: Arc<std::sync::atomic::AtomicU64>,
+    armed: Arc<std::sync::atomic::AtomicBool>,
+    control: Arc<Control>,
+) {
+    loop {
+        let seen = reads.load(Ordering::SeqCst);
+        tokio::time::sleep(ESC_PAUSE).await;
+        let inputs = match decoder.lock() {
+            // Checked under the lock: a read being decoded cannot slip
+            // in between.
+            Ok(mut d) if reads.load(Ordering::SeqCst) == seen => d.flush(),
+            Ok(d) if d.waiting() => continue,
+            _ => Vec::new(),
+        };
+        for input in inputs {
+            // The queue is full only for a client that overruns it.
+            let _ = control.send(input);
+        }
+        armed.store(false, Ordering::SeqCst);
+        // A read that came just now may have found us still armed.
+        let again = decoder.lock().is_ok_and(|d| d.waiting());
+        if !again || armed.swap(true, Ordering::SeqCst) {
+            return;
         }
     }
 }

@@ -55,12 +55,28 @@ pub enum Input {
     /// A mouse button or wheel at a cell.
     Mouse(Mouse),
     /// Text the terminal pasted (bracketed paste): text for an input line,
-    /// never keys, so a pasted "q" does not quit.
+    /// never keys, so a pasted "q" does not quit. At most `MAX_PASTE`
+    /// bytes: the rest of a longer paste is dropped where it comes in.
     Paste(String),
     /// The search index, built in the background (`Effect::BuildSearchIndex`).
     SearchIndex(std::sync::Arc<Vec<String>>),
     /// What became of an effect the outside world carried out.
     Outcome(Outcome),
+}
+
+/// Bytes of one paste kept, at most, locally and over SSH alike.
+pub const MAX_PASTE: usize = 4096;
+
+/// A paste cut to `MAX_PASTE` bytes (at a character boundary).
+pub fn cap_paste(mut text: String) -> String {
+    if text.len() > MAX_PASTE {
+        let mut end = MAX_PASTE;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// The result of an effect, reported back so the app (not the driver)
@@ -287,6 +303,15 @@ impl fmt::Display for Key {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn a_long_paste_is_cut_at_a_character() {
+        let long = "é".repeat(MAX_PASTE);
+        let cut = cap_paste(long);
+        assert!(cut.len() <= MAX_PASTE && cut.len() > MAX_PASTE - 2);
+        assert!(cut.chars().all(|c| c == 'é'));
+        assert_eq!(cap_paste("musk".into()), "musk");
+    }
 
     #[rstest]
     #[case::letter("q", Key::char('q'))]

@@ -5,117 +5,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, PtyPair, PtySize, native_pty_system};
+#[path = "common/pty.rs"]
+mod pty;
 
-const TIMEOUT: Duration = Duration::from_secs(20);
-
-struct Pty {
-    pair: PtyPair,
-    writer: Box<dyn Write + Send>,
-    screen: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Pty {
-    fn open(cols: u16, rows: u16) -> Self {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("a pseudo-terminal can be opened");
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            rows.try_into().unwrap(),
-            cols.try_into().unwrap(),
-            0,
-        )));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let (s, r) = (Arc::clone(&screen), Arc::clone(&raw));
-        thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                s.lock().unwrap().process(&buf[..n]);
-                r.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Self {
-            pair,
-            writer,
-            screen,
-            raw,
-        }
-    }
-
-    fn spawn(
-        &self,
-        program: &str,
-        args: &[&str],
-        home: &std::path::Path,
-    ) -> Box<dyn Child + Send + Sync> {
-        let mut cmd = CommandBuilder::new(program);
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("LANG", "en_US.UTF-8");
-        cmd.env("HOME", home);
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("XDG_STATE_HOME", home.join("state"));
-        cmd.cwd(home);
-        self.pair
-            .slave
-            .spawn_command(cmd)
-            .expect("the program starts")
-    }
-
-    fn contents(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, text: &str) {
-        let start = Instant::now();
-        while !self.contents().contains(text) {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "timed out waiting for {text:?}; screen:\n{}",
-                self.contents()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
-        self.writer.flush().unwrap();
-    }
-}
-
-fn wait_exit(child: &mut Box<dyn Child + Send + Sync>) -> portable_pty::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(start.elapsed() < TIMEOUT, "the program did not exit");
-        thread::sleep(Duration::from_millis(20));
-    }
-}
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use pty::{Pty, wait_exit};
 
 #[test]
 fn filter_move_open_quit_and_the_terminal_is_restored() {
     let home = tempfile::tempdir().unwrap();
     let mut pty = Pty::open(100, 30);
-    let mut child = pty.spawn(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
     pty.wait_for("Showing all actors");
     assert!(
         pty.screen.lock().unwrap().screen().alternate_screen(),
@@ -144,7 +47,7 @@ fn filter_move_open_quit_and_the_terminal_is_restored() {
 
     // The same terminal is back in cooked mode: canonical input and echo.
     pty.raw.lock().unwrap().clear();
-    let mut stty = pty.spawn("stty", &["-a"], home.path());
+    let mut stty = pty.spawn_program("stty", &["-a"], home.path());
     assert!(wait_exit(&mut stty).success());
     thread::sleep(Duration::from_millis(200));
     let settings = String::from_utf8_lossy(&pty.raw.lock().unwrap()).into_owned();
@@ -163,7 +66,7 @@ fn a_bad_config_exits_with_status_2_before_touching_the_terminal() {
     let config = home.path().join("bad.toml");
     std::fs::write(&config, "[theme.styles]\nheading = \"#12\"\n").unwrap();
     let pty = Pty::open(100, 30);
-    let mut child = pty.spawn(
+    let mut child = pty.spawn_program(
         env!("CARGO_BIN_EXE_aiwatch-tui"),
         &["--config", config.to_str().unwrap()],
         home.path(),
@@ -188,7 +91,7 @@ fn a_bad_config_exits_with_status_2_before_touching_the_terminal() {
 fn sigterm_restores_the_terminal() {
     let home = tempfile::tempdir().unwrap();
     let pty = Pty::open(80, 24);
-    let mut child = pty.spawn(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
     pty.wait_for("Showing all actors");
     let pid = child.process_id().unwrap();
     let killed = std::process::Command::new("kill")
@@ -222,7 +125,7 @@ fn y_copies_the_link_with_osc_52() {
         ),
     );
     let mut pty = Pty::open(100, 30);
-    let mut child = pty.spawn(
+    let mut child = pty.spawn_program(
         env!("CARGO_BIN_EXE_aiwatch-tui"),
         &["--content", root.to_str().unwrap()],
         home.path(),
@@ -259,7 +162,7 @@ fn hostile_strings_never_reach_the_terminal_as_sequences() {
     );
     std::fs::write(root.join("bad\u{1b}]0;pwned\u{7}.toml"), "title = ").unwrap();
     let mut pty = Pty::open(120, 40);
-    let mut child = pty.spawn(
+    let mut child = pty.spawn_program(
         env!("CARGO_BIN_EXE_aiwatch-tui"),
         &["--content", root.to_str().unwrap()],
         home.path(),
@@ -372,7 +275,7 @@ fn links_become_osc_8_hyperlinks_when_asked_for() {
         "--config",
         config.to_str().unwrap(),
     ];
-    let mut child = pty.spawn(env!("CARGO_BIN_EXE_aiwatch-tui"), &args, home.path());
+    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &args, home.path());
     pty.wait_for("Linked");
     pty.wait_for(url);
     thread::sleep(Duration::from_millis(200));
@@ -392,7 +295,7 @@ fn an_unreadable_state_file_is_moved_aside_with_a_notice() {
     std::fs::create_dir_all(&state_dir).unwrap();
     std::fs::write(state_dir.join("state.json"), "{\"read\": [\"trunc").unwrap();
     let mut pty = Pty::open(160, 30);
-    let mut child = pty.spawn(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
     pty.wait_for("could not be read");
     let moved: Vec<String> = std::fs::read_dir(&state_dir)
         .unwrap()
@@ -415,4 +318,26 @@ fn an_unreadable_state_file_is_moved_aside_with_a_notice() {
         1,
         "a fresh state was saved on quit"
     );
+}
+
+/// A paste in the local terminal is text, as over SSH: into the search
+/// line after `/`, its `q` no command; bracketed paste is turned off again
+/// on the way out.
+#[test]
+fn a_paste_goes_into_the_search_line() {
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::open(100, 30);
+    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for("Showing all actors");
+    pty.send(b"/");
+    pty.send(b"\x1b[200~musk q\x1b[201~");
+    pty.wait_for("/musk q");
+    pty.send(b"\x1b");
+    thread::sleep(Duration::from_millis(200));
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+    let raw = pty.raw.lock().unwrap().clone();
+    let has = |seq: &[u8]| raw.windows(seq.len()).any(|w| w == seq);
+    assert!(has(b"\x1b[?2004h"), "bracketed paste turned on");
+    assert!(has(b"\x1b[?2004l"), "bracketed paste turned off again");
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::backend::IntoCrossterm;
-use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event};
 use ratatui::crossterm::style::{Attribute, Print, ResetColor, SetAttribute, SetForegroundColor};
 use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -56,7 +56,13 @@ impl TerminalGuard {
         RESTORED.store(false, Ordering::SeqCst);
         enable_raw_mode()?;
         let mut stdout = io::stdout();
-        if let Err(e) = execute!(stdout, EnterAlternateScreen, cursor::Hide) {
+        // Bracketed paste, as over SSH: a pasted "q" is text, not a command.
+        if let Err(e) = execute!(
+            stdout,
+            EnterAlternateScreen,
+            cursor::Hide,
+            EnableBracketedPaste
+        ) {
             restore();
             return Err(e);
         }
@@ -90,7 +96,12 @@ pub fn restore() {
     if MOUSE.swap(false, Ordering::SeqCst) {
         let _ = io::stdout().write_all(MOUSE_OFF.as_bytes());
     }
-    let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = disable_raw_mode();
 }
 
@@ -283,6 +294,8 @@ fn spawn_events(tx: Sender<Input>) {
                 Ok(Event::Key(key)) => Key::from_crossterm(&key).map(Input::Key),
                 Ok(Event::Resize(w, h)) => Some(Input::Resize(w, h)),
                 Ok(Event::Mouse(m)) => Mouse::from_crossterm(&m).map(Input::Mouse),
+                // Bracketed paste: text for the search line, never keys.
+                Ok(Event::Paste(text)) => Some(Input::Paste(crate::input::cap_paste(text))),
                 Ok(_) => None,
                 Err(_) => Some(Input::Stop),
             };

@@ -14,7 +14,7 @@ pub const MAX_PENDING: usize = 4096;
 
 /// Bytes of one paste kept, at most; the rest is discarded, but the paste
 /// still lasts until its end marker (its text is never keys).
-pub const MAX_PASTE: usize = 4096;
+pub const MAX_PASTE: usize = crate::input::MAX_PASTE;
 
 const PASTE_START: &[u8] = b"\x1b[200~";
 const PASTE_END: &[u8] = b"\x1b[201~";

@@ -1,5 +1,8 @@
 //! The real binary in a pseudo-terminal: bytes in, a vt100 screen and the
-//! raw output back, for end-to-end tests of what a user sees.
+//! raw output back, for end-to-end tests of what a user sees. Shared by
+//! the pty test crates (`#[path]`); not every crate uses every helper.
+
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -14,8 +17,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 pub struct Pty {
     pair: PtyPair,
     writer: Box<dyn Write + Send>,
-    screen: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
+    pub screen: Arc<Mutex<vt100::Parser>>,
+    pub raw: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Pty {
@@ -63,7 +66,28 @@ impl Pty {
         home: &Path,
         env: &[(&str, &str)],
     ) -> Box<dyn Child + Send + Sync> {
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_aiwatch-tui"));
+        self.spawn_with(env!("CARGO_BIN_EXE_aiwatch-tui"), args, home, env)
+    }
+
+    /// Starts any program (`stty`, the binary) the same way, without
+    /// extra environment.
+    pub fn spawn_program(
+        &self,
+        program: &str,
+        args: &[&str],
+        home: &Path,
+    ) -> Box<dyn Child + Send + Sync> {
+        self.spawn_with(program, args, home, &[])
+    }
+
+    fn spawn_with(
+        &self,
+        program: &str,
+        args: &[&str],
+        home: &Path,
+        env: &[(&str, &str)],
+    ) -> Box<dyn Child + Send + Sync> {
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "en_US.UTF-8");

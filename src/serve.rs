@@ -283,14 +283,21 @@ async fn serve_connection(
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     // The reader's own end (quit, panic, overrun), once it has happened.
     let mut session_end: Option<(End, Instant)> = None;
+    // The connection's task has ended (a finished task is polled no more).
+    let mut gone = false;
     let why = loop {
         tokio::select! {
             // Gone: after a refusal that ran no reader, that is why.
-            _ = &mut session => break if control.refused() && control.phase() < Phase::Running {
-                End::Refused
-            } else {
-                End::ClientGone
-            },
+            _ = &mut session => {
+                gone = true;
+                break if control.overrun() {
+                    End::Overrun
+                } else if control.refused() && control.phase() < Phase::Running {
+                    End::Refused
+                } else {
+                    End::ClientGone
+                };
+            }
             _ = shutdown.changed() => break End::ServerShutdown,
             () = notified(control.done()) => {
                 if let Some(reader) = control.close(End::Quit) {
@@ -331,11 +338,13 @@ async fn serve_connection(
         // written what it got. A disconnect sent at once could overtake
         // the goodbye on the client's screen, so it only follows a client
         // that stays.
-        if !matches!(why, End::ClientGone | End::Refused) {
-            let _ = tokio::time::timeout(Duration::from_millis(500), &mut session).await;
+        if !gone {
+            gone = tokio::time::timeout(Duration::from_millis(500), &mut session)
+                .await
+                .is_ok();
         }
     }
-    if !matches!(why, End::ClientGone | End::Refused) && !session.is_finished() {
+    if !gone && !session.is_finished() {
         let _ = handle
             .disconnect(
                 russh::Disconnect::ByApplication,

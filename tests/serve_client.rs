@@ -834,3 +834,71 @@ fn a_paste_marker_split_after_its_escape_is_still_a_paste() {
     });
     server.wait_log("reason=quit");
 }
+
+/// Request spam (shells and environment variables, asked again and again
+/// without waiting for answers) is cut off: past a burst the client is
+/// dropped (`overrun`), the log stays short, and the server's threads come
+/// back to where they were.
+#[test]
+fn request_spam_is_cut_off() {
+    let server = Server::start(&[], "", &[]);
+    let baseline = server.settled_threads();
+    runtime().block_on(async {
+        let mut reader = Reader::connect(server.port).await;
+        for i in 0..2000 {
+            let sent = if i % 2 == 0 {
+                reader.channel.request_shell(false).await
+            } else {
+                reader.channel.set_env(false, "LC_SPAM", "x").await
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+        reader.until_closed().await;
+    });
+    server.wait_log("event=close");
+    let log = server.log();
+    assert!(
+        log.contains("event=overrun") && log.contains("what=requests"),
+        "{log}"
+    );
+    let close = log.lines().find(|l| l.contains("event=close")).unwrap();
+    assert!(close.contains("reason=overrun"), "{log}");
+    let refusals = log.matches("event=refuse").count();
+    assert!(refusals <= 128, "{refusals} refusals logged");
+    let start = Instant::now();
+    while server.threads() > baseline {
+        assert!(start.elapsed() < TIMEOUT, "threads stay above {baseline}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A client that connects and never sends its version line is dropped
+/// within the login timeout, and its place is free again.
+#[test]
+fn a_silent_client_is_dropped_within_the_login_timeout() {
+    let server = Server::start(
+        &["--max-per-address", "1"],
+        "[serve]\nauth_timeout = 2\n",
+        &[],
+    );
+    let start = Instant::now();
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut bytes = Vec::new();
+    let _ = silent.read_to_end(&mut bytes);
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(4),
+        "still connected after {took:?}"
+    );
+    assert!(String::from_utf8_lossy(&bytes).starts_with("SSH-2.0-"));
+    server.wait_log("event=close");
+    let log = server.log();
+    let close = log.lines().find(|l| l.contains("event=close")).unwrap();
+    assert!(close.contains("reason=login_timeout"), "{log}");
+    assert!(close.contains("addresses=0"), "{log}");
+}

@@ -42,6 +42,8 @@ pub struct Control {
     state: Mutex<State>,
     /// Something the client asked for was refused.
     refused: std::sync::atomic::AtomicBool,
+    /// The client asked for too much too fast (requests): dropped.
+    overrun: std::sync::atomic::AtomicBool,
     last_input: Mutex<Instant>,
     pub started: Instant,
 }
@@ -59,6 +61,7 @@ impl Default for Control {
                 reader: None,
             }),
             refused: std::sync::atomic::AtomicBool::new(false),
+            overrun: std::sync::atomic::AtomicBool::new(false),
             last_input: Mutex::new(Instant::now()),
             started: Instant::now(),
         }
@@ -83,6 +86,14 @@ impl Control {
 
     pub fn refused(&self) -> bool {
         self.refused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn overrun(&self) -> bool {
+        self.overrun.load(Ordering::Relaxed)
+    }
+
+    fn set_overrun(&self) {
+        self.overrun.store(true, Ordering::Relaxed);
     }
 
     fn refuse(&self) {
@@ -152,6 +163,10 @@ impl Control {
 /// wins, a little later if need be.
 const RESIZE_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Requests a client may make at once, and per second after that.
+const REQUEST_BURST: u64 = 128;
+const REQUEST_RATE: u64 = 16;
+
 /// How long a client whose input queue is full is slowed before it is
 /// dropped (`overrun`).
 const OVERRUN_AFTER: Duration = Duration::from_secs(3);
@@ -175,6 +190,9 @@ pub struct Connection {
     reads: Arc<std::sync::atomic::AtomicU64>,
     /// A pause task runs (at most one per connection).
     esc_armed: Arc<std::sync::atomic::AtomicBool>,
+    /// Requests left (token bucket) and when it was last filled.
+    requests: u64,
+    requests_refilled: Instant,
     /// Input budget in bytes (token bucket).
     budget: u64,
     refilled: Instant,
@@ -199,6 +217,8 @@ impl Connection {
             reads: Arc::default(),
             esc_armed: Arc::default(),
             budget: burst,
+            requests: REQUEST_BURST,
+            requests_refilled: Instant::now(),
             refilled: Instant::now(),
             resized: Instant::now()
                 .checked_sub(RESIZE_INTERVAL)
@@ -339,8 +359,14 @@ impl russh::server::Handler for Connection {
         &mut self,
         channel: Channel<Msg>,
         reply: ChannelOpenHandle,
-        _session: &mut Session,
+        session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if self.over_request_limit(session) {
+            reply
+                .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
+            return Ok(());
+        }
         // One session per connection.
         if self.channel.is_some() {
             self.refuse("channel", "one_session_per_connection");
@@ -365,6 +391,10 @@ impl russh::server::Handler for Connection {
         _modes: &[(russh::Pty, u32)],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if self.over_request_limit(session) {
+            let _ = session.channel_failure(channel);
+            return Ok(());
+        }
         if Some(channel) != self.channel || !self.control.advance(Phase::Authenticated, Phase::Pty)
         {
             self.refuse("pty", "already_granted");
@@ -391,6 +421,10 @@ impl russh::server::Handler for Connection {
         value: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if self.over_request_limit(session) {
+            let _ = session.channel_failure(channel);
+            return Ok(());
+        }
         if allowed_env(name) && self.env.len() < 32 {
             self.env
                 .insert(name.to_owned(), value.chars().take(256).collect());
@@ -470,6 +504,10 @@ impl russh::server::Handler for Connection {
         channel: ChannelId,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if self.over_request_limit(session) {
+            let _ = session.channel_failure(channel);
+            return Ok(());
+        }
         let phase = self.control.phase();
         if Some(channel) != self.channel || phase >= Phase::Running {
             self.refuse("shell", "already_running");
@@ -529,8 +567,14 @@ impl russh::server::Handler for Connection {
         _from: &str,
         _from_port: u32,
         reply: ChannelOpenHandle,
-        _session: &mut Session,
+        session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if self.over_request_limit(session) {
+            reply
+                .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
+            return Ok(());
+        }
         self.refuse("port-forwarding", "no_forwarding");
         reply
             .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
@@ -542,8 +586,11 @@ impl russh::server::Handler for Connection {
         &mut self,
         _address: &str,
         _port: &mut u32,
-        _session: &mut Session,
+        session: &mut Session,
     ) -> Result<bool, Self::Error> {
+        if self.over_request_limit(session) {
+            return Ok(false);
+        }
         self.refuse("remote-forwarding", "no_forwarding");
         Ok(false)
     }
@@ -551,8 +598,11 @@ impl russh::server::Handler for Connection {
     async fn agent_request(
         &mut self,
         _channel: ChannelId,
-        _session: &mut Session,
+        session: &mut Session,
     ) -> Result<bool, Self::Error> {
+        if self.over_request_limit(session) {
+            return Ok(false);
+        }
         self.refuse("agent-forwarding", "no_forwarding");
         Ok(false)
     }
@@ -565,6 +615,10 @@ impl russh::server::Handler for Connection {
         _data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if self.over_request_limit(session) {
+            let _ = session.channel_failure(channel);
+            return Ok(());
+        }
         self.refuse("exec", "no_commands");
         session.channel_success(channel)?;
         let message = "aiwatch-tui: this server runs no commands, it shows the reader: \
@@ -582,6 +636,10 @@ impl russh::server::Handler for Connection {
         name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if self.over_request_limit(session) {
+            let _ = session.channel_failure(channel);
+            return Ok(());
+        }
         self.refuse(
             &format!("subsystem name={}", sanitize(name)),
             "no_subsystems",
@@ -645,6 +703,33 @@ impl russh::server::Handler for Connection {
 }
 
 impl Connection {
+    /// Counts one request (a channel, pty, env, shell, command, subsystem
+    /// or forwarding) against a token bucket. A client past it is dropped
+    /// (`overrun`) rather than answered and logged without end.
+    fn over_request_limit(&mut self, session: &mut Session) -> bool {
+        let elapsed_ms =
+            u64::try_from(self.requests_refilled.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let refill = elapsed_ms.saturating_mul(REQUEST_RATE) / 1000;
+        if refill > 0 {
+            self.requests = self.requests.saturating_add(refill).min(REQUEST_BURST);
+            self.requests_refilled = Instant::now();
+        }
+        if self.requests > 0 {
+            self.requests -= 1;
+            return false;
+        }
+        if !self.control.overrun() {
+            log(&format!("event=overrun peer={} what=requests", self.peer));
+            self.control.set_overrun();
+            let _ = session.disconnect(
+                russh::Disconnect::ByApplication,
+                "aiwatch-tui: too many requests",
+                "en",
+            );
+        }
+        true
+    }
+
     /// A request refused: logged with its reason, and the connection's
     /// end says `refused` if no reader ran.
     fn refuse(&self, request: &str, reason: &str) {

@@ -49,6 +49,23 @@ fn proc_field(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) a process has used, from /proc; "self"
+/// for the generator. Tells whose cycles a slow key-to-frame went to.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 here.
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
 /// A small random source per session (no shared state, no crate API).
 struct Rng(u64);
 
@@ -289,6 +306,8 @@ fn main() {
     let pid = server.id();
     let (threads_before, rss_before) = (proc_field(pid, "Threads:"), proc_field(pid, "VmRSS:"));
     let counts = Arc::new(Counts::default());
+    let started = Instant::now();
+    let (server_cpu_before, own_cpu_before) = (cpu_seconds(&pid.to_string()), cpu_seconds("self"));
     let peak = Arc::new(std::sync::Mutex::new((0u64, 0u64)));
     let mut times = Vec::new();
     let mut after = Vec::new();
@@ -298,6 +317,10 @@ fn main() {
         after.push(a);
     }
     let (threads_after, rss_after) = after.last().copied().unwrap_or_default();
+    let server_cpu = cpu_seconds(&pid.to_string()) - server_cpu_before;
+    let own_cpu = cpu_seconds("self") - own_cpu_before;
+    let wall = started.elapsed().as_secs_f64();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
     let panics = log.matches("event=panic").count();
     let reasons: Vec<String> = ["quit", "client_gone", "overrun", "panic", "idle"]
@@ -330,6 +353,15 @@ fn main() {
         counts.resizes.load(Ordering::Relaxed),
         counts.failed.load(Ordering::Relaxed),
         reasons.join(", ")
+    );
+    println!(
+        "cpu over {wall:.0} s: server {server_cpu:.1} s ({:.0}% of one core), generator {own_cpu:.1} s ({:.0}%); load average at the end: {}",
+        100.0 * server_cpu / wall,
+        100.0 * own_cpu / wall,
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     if rounds > 1 {
         let list: Vec<String> = after

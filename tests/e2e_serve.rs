@@ -9,15 +9,16 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
+#[path = "common/serve.rs"]
+mod serve;
 
 use common::{Tmux, have};
-
-const TIMEOUT: Duration = Duration::from_secs(20);
+use serve::TIMEOUT;
 
 fn prerequisites() -> bool {
     let missing: Vec<&str> = ["ssh", "ssh-keygen", "tmux"]
@@ -38,17 +39,22 @@ fn prerequisites() -> bool {
     false
 }
 
+/// The server (a shared helper) and a private tmux server for its clients.
 struct Server {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
+    process: serve::Server,
     tmux: Tmux,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Server {
+    type Target = serve::Server;
+    fn deref(&self) -> &serve::Server {
+        &self.process
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut serve::Server {
+        &mut self.process
     }
 }
 
@@ -63,48 +69,12 @@ fn keygen(path: &Path) {
 
 impl Server {
     fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        // Port 0: the server takes a free port and logs it; no race with
-        // other tests over a port picked beforehand.
-        let child = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
-            .arg(dir.path().join("host_key"))
-            .args(extra)
-            .env("XDG_CONFIG_HOME", dir.path().join("config"))
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        let port = loop {
-            let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
-            if let Some(port) = log
-                .split("event=listening address=127.0.0.1:")
-                .nth(1)
-                .and_then(|r| r.lines().next())
-                .and_then(|p| p.trim().parse().ok())
-            {
-                break port;
-            }
-            assert!(start.elapsed() < TIMEOUT, "the server did not start: {log}");
-            thread::sleep(Duration::from_millis(50));
-        };
+        let process = serve::Server::start(extra, "", &[]);
         let tmux = Tmux::new(
-            format!("aiwatch-serve-{}-{port}", std::process::id()),
+            format!("aiwatch-serve-{}-{}", std::process::id(), process.port),
             Path::new("/dev/null"),
         );
-        Self {
-            child,
-            port,
-            dir,
-            tmux,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        Self { process, tmux }
     }
 
     fn ssh(&self, key: Option<&Path>) -> String {

@@ -9,7 +9,7 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -18,102 +18,14 @@ use russh::ChannelMsg;
 use russh::client::{self, Msg};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const TIMEOUT: Duration = Duration::from_secs(20);
+#[path = "common/serve.rs"]
+mod serve;
+
+use serve::{Server, TIMEOUT};
 
 /// The terminal restored: alternate screen left, cursor shown, mouse and
 /// bracketed paste off, attributes reset.
 const RESTORE: &[u8] = b"\x1b[0m\x1b[?1006l\x1b[?1002l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l";
-
-struct Server {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(extra: &[&str], config: &str, env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config_dir = dir.path().join("config").join("aiwatch-tui");
-        std::fs::create_dir_all(&config_dir).unwrap();
-        std::fs::write(config_dir.join("config.toml"), config).unwrap();
-        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
-            .arg(dir.path().join("host_key"))
-            .args(extra)
-            .env("XDG_CONFIG_HOME", dir.path().join("config"))
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        let port = loop {
-            let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
-            if let Some(port) = log
-                .split("event=listening address=127.0.0.1:")
-                .nth(1)
-                .and_then(|r| r.lines().next())
-                .and_then(|p| p.trim().parse().ok())
-            {
-                break port;
-            }
-            assert!(start.elapsed() < TIMEOUT, "the server did not start: {log}");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Self { child, port, dir }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
-    }
-
-    /// The server's thread count, from /proc.
-    fn threads(&self) -> usize {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("Threads:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    }
-
-    /// The thread count once it has settled (the index builder done).
-    fn settled_threads(&self) -> usize {
-        let mut last = self.threads();
-        for _ in 0..40 {
-            std::thread::sleep(Duration::from_millis(100));
-            let now = self.threads();
-            if now == last {
-                return now;
-            }
-            last = now;
-        }
-        last
-    }
-
-    fn wait_log(&self, text: &str) {
-        let start = Instant::now();
-        while !self.log().contains(text) {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "no {text:?} in the log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
 
 struct Client;
 

@@ -35,11 +35,21 @@ impl Decoder {
     /// Feeds bytes; returns the inputs they complete. A lone Esc stays
     /// pending until `flush` (it may start a sequence).
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        // A lone Esc that ended the last read begins a sequence only if
+        // this read goes on with one (`[` or `O`: a key or a paste marker
+        // cut in two); otherwise it was the Esc key, pressed before this.
+        if self.paste.is_none()
+            && self.held == [0x1b]
+            && self.pending == 0
+            && !matches!(bytes.first(), None | Some(b'[' | b'O'))
+        {
+            inputs.extend(self.flush());
+        }
         // Paste markers are found here rather than by the parser, so a
         // paste of any length and split across any reads stays text.
         let mut data = std::mem::take(&mut self.held);
         data.extend_from_slice(bytes);
-        let mut inputs = Vec::new();
         let mut rest = &data[..];
         while !rest.is_empty() {
             if let Some(text) = self.paste.as_mut() {
@@ -209,7 +219,26 @@ mod tests {
     fn a_lone_escape_waits_for_the_pause() {
         let mut d = Decoder::default();
         assert!(d.feed(b"\x1b").is_empty());
+        assert!(d.waiting());
         assert_eq!(keys(d.flush()), ["esc"]);
+        assert!(!d.waiting());
+    }
+
+    #[test]
+    fn a_lone_escape_then_a_key_in_the_next_read_is_esc_then_the_key() {
+        let mut d = Decoder::default();
+        assert!(d.feed(b"\x1b").is_empty());
+        assert_eq!(keys(d.feed(b"q")), ["esc", "q"]);
+        // In one read it is Alt-q, as a terminal sends it.
+        assert_eq!(keys(d.feed(b"\x1bq")), ["alt-q"]);
+    }
+
+    #[test]
+    fn a_paste_marker_cut_after_its_escape_is_still_a_paste() {
+        let mut d = Decoder::default();
+        assert!(d.feed(b"\x1b").is_empty());
+        let inputs = d.feed(b"[200~q\x1b[201~");
+        assert_eq!(inputs, [Input::Paste("q".into())]);
     }
 
     #[test]

@@ -190,6 +190,9 @@ pub struct Connection {
     reads: Arc<std::sync::atomic::AtomicU64>,
     /// A pause task runs (at most one per connection).
     esc_armed: Arc<std::sync::atomic::AtomicBool>,
+    /// Held while decoding and queueing input, so the pause task and the
+    /// reads queue in the order they decoded.
+    turn: Arc<tokio::sync::Mutex<()>>,
     /// Requests left (token bucket) and when it was last filled.
     requests: u64,
     requests_refilled: Instant,
@@ -216,6 +219,7 @@ impl Connection {
             decoder: Arc::default(),
             reads: Arc::default(),
             esc_armed: Arc::default(),
+            turn: Arc::default(),
             budget: burst,
             requests: REQUEST_BURST,
             requests_refilled: Instant::now(),
@@ -243,23 +247,8 @@ impl Connection {
 
     /// Hands an input to the reader. A full queue slows the client (we
     /// stop reading its channel); one that stays full ends the session.
-    async fn deliver(&self, mut input: Input) -> bool {
-        let start = Instant::now();
-        loop {
-            match self.control.send(input) {
-                Sent::Queued => return true,
-                Sent::Gone => return false,
-                Sent::Full(back) => {
-                    if start.elapsed() > OVERRUN_AFTER {
-                        log(&format!("event=overrun peer={}", self.peer));
-                        self.control.end_reader(End::Overrun);
-                        return false;
-                    }
-                    input = back;
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            }
-        }
+    async fn deliver(&self, input: Input) -> bool {
+        deliver(&self.control, self.peer, input).await
     }
 
     /// The debug-only fault hook (see `Shared::fault_key`).
@@ -673,6 +662,9 @@ impl russh::server::Handler for Connection {
             .min(data.len());
         self.budget -= take as u64;
         self.control.touch();
+        // In turn with the pause task (see `complete_after_pause`).
+        let turn = Arc::clone(&self.turn);
+        let _turn = turn.lock().await;
         let (inputs, waiting) = match self.decoder.lock() {
             Ok(mut decoder) => {
                 let inputs = decoder.feed(&data[..take]);
@@ -696,6 +688,8 @@ impl russh::server::Handler for Connection {
                 Arc::clone(&self.reads),
                 Arc::clone(&self.esc_armed),
                 Arc::clone(&self.control),
+                Arc::clone(&self.turn),
+                self.peer,
             ));
         }
         Ok(())
@@ -748,6 +742,27 @@ impl Connection {
     }
 }
 
+/// Hands an input to the reader. A full queue slows the client (we stop
+/// reading its channel); one that stays full ends the session.
+async fn deliver(control: &Control, peer: SocketAddr, mut input: Input) -> bool {
+    let start = Instant::now();
+    loop {
+        match control.send(input) {
+            Sent::Queued => return true,
+            Sent::Gone => return false,
+            Sent::Full(back) => {
+                if start.elapsed() > OVERRUN_AFTER {
+                    log(&format!("event=overrun peer={peer} what=input"));
+                    control.end_reader(End::Overrun);
+                    return false;
+                }
+                input = back;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+}
+
 /// How long bytes that may begin a sequence wait for the rest before they
 /// count as keys (a lone Esc).
 const ESC_PAUSE: Duration = Duration::from_millis(30);
@@ -758,10 +773,14 @@ async fn complete_after_pause(
     reads: Arc<std::sync::atomic::AtomicU64>,
     armed: Arc<std::sync::atomic::AtomicBool>,
     control: Arc<Control>,
+    turn: Arc<tokio::sync::Mutex<()>>,
+    peer: SocketAddr,
 ) {
     loop {
         let seen = reads.load(Ordering::SeqCst);
         tokio::time::sleep(ESC_PAUSE).await;
+        // In turn with the reads: what was decoded first is queued first.
+        let _turn = turn.lock().await;
         let inputs = match decoder.lock() {
             // Checked under the lock: a read being decoded cannot slip
             // in between.
@@ -770,8 +789,9 @@ async fn complete_after_pause(
             _ => Vec::new(),
         };
         for input in inputs {
-            // The queue is full only for a client that overruns it.
-            let _ = control.send(input);
+            if !deliver(&control, peer, input).await {
+                break;
+            }
         }
         armed.store(false, Ordering::SeqCst);
         // A read that came just now may have found us still armed.

@@ -764,8 +764,10 @@ async fn deliver(control: &Control, peer: SocketAddr, mut input: Input) -> bool 
 }
 
 /// How long bytes that may begin a sequence wait for the rest before they
-/// count as keys (a lone Esc).
-const ESC_PAUSE: Duration = Duration::from_millis(30);
+/// count as keys (a lone Esc). Only a read that goes on with a sequence
+/// joins them (see `Decoder::feed`), so an Esc followed by a key is never
+/// held up this long; an Esc alone is.
+const ESC_PAUSE: Duration = Duration::from_millis(50);
 
 /// Completes what the decoder holds once no read came for `ESC_PAUSE`.
 async fn complete_after_pause(

@@ -67,9 +67,10 @@ fn read(cli: &Cli) -> u8 {
         );
         return 2;
     }
-    let Some(startup) = startup(cli) else {
+    let Some(mut startup) = startup(cli) else {
         return 2;
     };
+    let store_notices = std::mem::take(&mut startup.store_notices);
     let mut state_path = cli.sources.state.clone().or_else(store::default_path);
     let mut notices = Vec::new();
     let saved = match state_path.as_deref().map(store::load) {
@@ -121,6 +122,10 @@ fn read(cli: &Cli) -> u8 {
         report(&format!("aiwatch-tui: {message}"));
         app.notify(message);
     }
+    for notice in store_notices {
+        // Already on stderr (see `startup`): on screen as well.
+        app.notify(notice);
+    }
     match runtime::local::run(app, state_path) {
         Ok(()) => 0,
         Err(e) => {
@@ -157,7 +162,16 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
         ));
         return 2;
     }
-    let library = aiwatch_tui::content::load_library(&roots, &config.actor_directory());
+    // Opened once; every session shares the library read from it.
+    let source = setup::open_library(
+        setup::library_path(&cli.sources, &config).as_deref(),
+        &roots,
+        &config.actor_directory(),
+    );
+    for notice in &source.notices {
+        aiwatch_tui::serve::log(notice);
+    }
+    let library = source.library;
     for d in &library.diagnostics {
         report(&d.to_string());
     }
@@ -183,6 +197,9 @@ fn startup(cli: &Cli) -> Option<setup::Startup> {
             // Config warnings are few and each worth reading: all of them.
             for warning in &s.ctx.config.warnings {
                 report(&warning.to_string());
+            }
+            for notice in &s.store_notices {
+                report(&format!("aiwatch-tui: {notice}"));
             }
             report_load_problems(&s.ctx.library, cli.verbose);
             Some(s)

@@ -71,6 +71,7 @@ impl Pty {
         cmd.env("HOME", home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_STATE_HOME", home.join("state"));
+        cmd.env("XDG_DATA_HOME", home.join("data"));
         cmd.cwd(home);
         self.pair
             .slave
@@ -322,6 +323,7 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
     cmd.env("HOME", home.path());
     cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
     cmd.env("XDG_STATE_HOME", home.path().join("state"));
+    cmd.env("XDG_DATA_HOME", home.path().join("data"));
     let mut child = pair.slave.spawn_command(cmd).unwrap();
     // Let it draw its first frame (nobody reads; the pty buffer holds it).
     thread::sleep(Duration::from_millis(800));

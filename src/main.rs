@@ -77,17 +77,30 @@ fn read(cli: &Cli) -> u8 {
     let mut store_notices = std::mem::take(&mut startup.store_notices);
     let state_file = cli.sources.state.clone().or_else(store::default_path);
     let mut notices = Vec::new();
-    let (saved, state_saver) = match startup.store.take() {
-        Some(library_store) => {
-            let (saved, state_saver, said) =
-                state_in_store(library_store, state_file.as_deref(), &mut notices);
-            for line in &said {
-                report(&format!("aiwatch-tui: {line}"));
-            }
-            store_notices.extend(said);
-            (saved, state_saver)
+    let (saved, state_saver) = if let Some(library_store) = startup.store.take() {
+        let (saved, state_saver, said) =
+            state_in_store(library_store, state_file.as_deref(), &mut notices);
+        for line in &said {
+            report(&format!("aiwatch-tui: {line}"));
         }
-        None => state_in_file(state_file, &mut notices),
+        store_notices.extend(said);
+        (saved, state_saver)
+    } else {
+        let file = state_in_file(state_file.clone(), &mut notices);
+        if !cli.sources.no_store
+            && let (Some(path), StateSaver::File(_)) = (&state_file, &file.1)
+        {
+            // The store could not be used (said above): its marks are not
+            // shown, and this run's go where the next start that opens the
+            // store will pick them up.
+            let line = format!(
+                "the read marks and stars kept in the library store are not shown this time; changes are saved to {} and moved into the store when it can be opened again",
+                path.display()
+            );
+            report(&format!("aiwatch-tui: {line}"));
+            store_notices.push(line);
+        }
+        file
     };
     // A language the user chose beats the one the last run was left in.
     let remembered = saved

@@ -209,7 +209,7 @@ pub fn open_library(
         Ok(synced) => {
             let mut notices = Vec::new();
             if let Some(aside) = &synced.moved_aside {
-                notices.push(moved_aside_notice(path, aside));
+                notices.push(moved_aside_notice(aside));
             }
             LibrarySource {
                 library: synced.library,
@@ -218,18 +218,15 @@ pub fn open_library(
                 notices,
             }
         }
-        Err(e) => from_files(vec![format!(
-            "{e}; the content files were read directly, and the reading state is not saved in the store this time"
-        )]),
+        Err(e) => from_files(vec![format!("{e}; the content files were read directly")]),
     }
 }
 
 /// A store that could not be read was replaced: where it went, and that
 /// the reading state it held is not carried over.
-fn moved_aside_notice(path: &Path, aside: &Path) -> String {
+fn moved_aside_notice(aside: &Path) -> String {
     format!(
-        "{}: the library store could not be read; it was moved to {} and a new one was built from the content folders. The read marks, stars and last view it held are lost (the old file is kept).",
-        path.display(),
+        "the library store could not be read: it was moved to {} and a new one was built from the content folders; the read marks, stars and last view it held are lost",
         aside.display()
     )
 }

@@ -137,7 +137,7 @@ fn joined(initial: &SavedState, own: SavedState) -> SavedState {
 /// In a child: opens the store and saves `MARKS` states, one per mark.
 fn save_marks_in_child(path: &Path, prefix: &str, forever: bool) {
     let mut opened = LibraryStore::open(path).unwrap().store;
-    let initial = opened.load_state().unwrap().unwrap_or_default();
+    let mut initial = opened.load_state().unwrap().unwrap_or_default();
     let mut saver = StateSaver::Store {
         store: Box::new(opened),
         last: initial.clone(),
@@ -151,6 +151,8 @@ fn save_marks_in_child(path: &Path, prefix: &str, forever: bool) {
                 .save(&joined(&initial, state_after(&prefix, n)))
                 .unwrap();
         }
+        // The reader keeps what it read in earlier rounds.
+        initial = joined(&initial, state_after(&format!("{prefix}{round}"), MARKS));
         round += 1;
         if !forever {
             return;
@@ -247,4 +249,27 @@ fn saving_into_the_store_survives_sigkill_at_any_moment() {
     }
     eprintln!("{saves} marks saved across 40 kills");
     assert!(saves > 0, "no save ever finished");
+}
+
+/// A store the reader cannot use: it says so on screen, runs from the
+/// files, keeps this run's marks in `state.json`, and the next start that
+/// opens the store moves them into it.
+#[test]
+fn a_store_that_cannot_be_used_is_said_and_no_mark_is_lost() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    fs::create_dir_all(home.join("a-folder")).unwrap();
+    let mut pty = Pty::open(160, 30);
+    let mut child = pty.spawn(&["--library", "a-folder"], home, &[]);
+    pty.wait_for("Topics");
+    pty.wait_for("not shown this time");
+    pty.send(b"s");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+    let json = home.join("state/aiwatch-tui/state.json");
+    assert!(json.is_file(), "the star was saved to state.json");
+
+    start_and_quit(home);
+    assert!(!json.exists(), "moved into the store");
+    assert_eq!(stored(&store_path(home)).unwrap().starred.len(), 1);
 }

@@ -246,3 +246,48 @@ fn a_file_that_is_not_a_store_is_moved_aside_with_its_new_name() {
         "my notes, not a database\n"
     );
 }
+
+/// `serve` opens the store once at start; one it cannot use is said in
+/// its log, and it serves the files.
+#[test]
+fn serve_reads_through_the_store_and_logs_what_it_cannot_use() {
+    let home = Home::new();
+    let serve = |library: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+            .args(["--library", library, "serve", "--listen", "127.0.0.1:0"])
+            .arg("--host-key")
+            .arg(home.path().join("host_key"))
+            .current_dir(home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut log = String::new();
+        let started = std::time::Instant::now();
+        while !log.contains("event=listening") {
+            assert!(started.elapsed() < Duration::from_secs(20), "{log}");
+            let mut line = String::new();
+            if std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() == 0 {
+                break;
+            }
+            log.push_str(&line);
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        log
+    };
+    let log = serve("served.sqlite");
+    assert!(log.contains("event=listening"), "{log}");
+    assert!(home.path().join("served.sqlite").is_file());
+    fs::create_dir_all(home.path().join("a-folder")).unwrap();
+    let log = serve("a-folder");
+    assert!(log.contains("event=listening"), "it still serves: {log}");
+    assert!(
+        log.contains("a-folder") && log.contains("content files were read directly"),
+        "{log}"
+    );
+}

@@ -158,7 +158,7 @@ impl Lab {
             known = self.path("known_hosts").display(),
             port = self.port,
             none = self.path("no-config").display(),
-            data = self.path("data").display(),
+            data = self.path(&format!("{marker}.data")).display(),
             bin = env!("CARGO_BIN_EXE_aiwatch-tui"),
             config = config.display(),
             content = content.display(),

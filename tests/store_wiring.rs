@@ -291,3 +291,24 @@ fn serve_reads_through_the_store_and_logs_what_it_cannot_use() {
         "{log}"
     );
 }
+
+#[test]
+fn the_library_key_is_a_path_beside_the_config_file() {
+    let config =
+        Config::load(Some(("settings/config.toml", "library = \"lib.sqlite\"\n"))).unwrap();
+    assert_eq!(
+        config.library.as_deref(),
+        Some(Path::new("settings/lib.sqlite"))
+    );
+    let absolute = Config::load(Some(("c.toml", "library = \"/data/l.sqlite\"\n"))).unwrap();
+    assert_eq!(
+        absolute.library.as_deref(),
+        Some(Path::new("/data/l.sqlite"))
+    );
+    let errors = Config::load(Some(("c.toml", "library = \"\"\n"))).unwrap_err();
+    assert_eq!(
+        errors[0].to_string(),
+        "c.toml:1:11: error: \"library\": expected the path of the library store, found \"\""
+    );
+    assert!(Config::built_in().unwrap().library.is_none());
+}

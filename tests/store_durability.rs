@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use aiwatch_tui::content::{ActorDirectory, ContentRoot, Library, load_library};
 use aiwatch_tui::library_store::LibraryStore;
@@ -77,13 +77,8 @@ fn syncing_survives_sigkill_at_any_moment() {
     let empty = describe(&load_library(&[], &actors));
     let store = dir.path().join("library.sqlite");
     let exe = std::env::current_exe().unwrap();
-    let started = Instant::now();
     let mut seen = [0; 3];
     for _ in 0..30 {
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "too slow: {seen:?}"
-        );
         let mut child = Command::new(&exe)
             .args([
                 "--exact",

@@ -2,8 +2,6 @@
 //! raw output back, for end-to-end tests of what a user sees. Shared by
 //! the pty test crates (`#[path]`); not every crate uses every helper.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -96,6 +94,7 @@ impl Pty {
         cmd.env("HOME", home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_STATE_HOME", home.join("state"));
+        cmd.env("XDG_DATA_HOME", home.join("data"));
         for (k, v) in env {
             cmd.env(k, v);
         }

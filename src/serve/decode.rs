@@ -36,16 +36,6 @@ impl Decoder {
     /// pending until `flush` (it may start a sequence).
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Input> {
         let mut inputs = Vec::new();
-        // A lone Esc that ended the last read begins a sequence only if
-        // this read goes on with one (`[` or `O`: a key or a paste marker
-        // cut in two); otherwise it was the Esc key, pressed before this.
-        if self.paste.is_none()
-            && self.held == [0x1b]
-            && self.pending == 0
-            && !matches!(bytes.first(), None | Some(b'[' | b'O'))
-        {
-            inputs.extend(self.flush());
-        }
         // Paste markers are found here rather than by the parser, so a
         // paste of any length and split across any reads stays text.
         let mut data = std::mem::take(&mut self.held);
@@ -222,15 +212,6 @@ mod tests {
         assert!(d.waiting());
         assert_eq!(keys(d.flush()), ["esc"]);
         assert!(!d.waiting());
-    }
-
-    #[test]
-    fn a_lone_escape_then_a_key_in_the_next_read_is_esc_then_the_key() {
-        let mut d = Decoder::default();
-        assert!(d.feed(b"\x1b").is_empty());
-        assert_eq!(keys(d.feed(b"q")), ["esc", "q"]);
-        // In one read it is Alt-q, as a terminal sends it.
-        assert_eq!(keys(d.feed(b"\x1bq")), ["alt-q"]);
     }
 
     #[test]

@@ -764,9 +764,9 @@ async fn deliver(control: &Control, peer: SocketAddr, mut input: Input) -> bool 
 }
 
 /// How long bytes that may begin a sequence wait for the rest before they
-/// count as keys (a lone Esc). Only a read that goes on with a sequence
-/// joins them (see `Decoder::feed`), so an Esc followed by a key is never
-/// held up this long; an Esc alone is.
+/// count as keys (a lone Esc). What comes within it joins them, however
+/// the bytes were cut into reads (an Esc and a key then are Alt-key, as a
+/// terminal sends it).
 const ESC_PAUSE: Duration = Duration::from_millis(50);
 
 /// Completes what the decoder holds once no read came for `ESC_PAUSE`.

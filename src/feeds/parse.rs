@@ -86,6 +86,7 @@ pub fn parse(
         feed_rs::model::FeedType::RSS1 => "RSS 1.0",
         feed_rs::model::FeedType::RSS2 => "RSS 2.0",
     };
+    let base = url.and_then(|u| url::Url::parse(u).ok());
     let total = feed.entries.len();
     let items = feed
         .entries
@@ -98,8 +99,7 @@ pub fn parse(
                 .iter()
                 .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
                 .or(e.links.first())
-                .map(|l| l.href.trim().to_owned())
-                .filter(|h| !h.is_empty());
+                .and_then(|l| absolute(l.href.trim(), base.as_ref()));
             FeedItem {
                 guid: Some(e.id.trim().to_owned()).filter(|i| !i.is_empty()),
                 title,
@@ -136,6 +136,21 @@ pub fn parse(
         items,
         dropped: total.saturating_sub(MAX_ITEMS),
     })
+}
+
+/// A link made absolute (JSON Feed links are not resolved by feed-rs).
+fn absolute(href: &str, base: Option<&url::Url>) -> Option<String> {
+    if href.is_empty() {
+        return None;
+    }
+    match url::Url::parse(href) {
+        Ok(u) => Some(u.into()),
+        Err(url::ParseError::RelativeUrlWithoutBase) => Some(
+            base.and_then(|b| b.join(href).ok())
+                .map_or_else(|| href.to_owned(), String::from),
+        ),
+        Err(_) => Some(href.to_owned()),
+    }
 }
 
 /// A title or other short text: HTML titles rendered, whitespace collapsed,

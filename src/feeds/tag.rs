@@ -147,9 +147,9 @@ impl Tagger {
             let found = fields.iter().find_map(|(field, raw, folded)| {
                 actor.terms.iter().find_map(|t| {
                     let hay = if t.exact { *raw } else { folded.as_str() };
-                    find_word(hay, &t.pattern, !t.exact).map(|at| Why {
+                    find_word(hay, &t.pattern, !t.exact).map(|(at, len)| Why {
                         actor: actor.name.clone(),
-                        term: original(raw, folded, at, t, hay),
+                        term: original(raw, at, len, t.exact),
                         field: *field,
                     })
                 })
@@ -210,10 +210,10 @@ fn is_acronym(term: &str) -> bool {
     term.chars().count() <= 3 && term.chars().all(|c| c.is_uppercase() || c.is_ascii_digit())
 }
 
-/// Byte offset of `needle` in `hay` as a whole word: no letter or digit
+/// Byte offset and length of `needle` in `hay` as a whole word: no letter or digit
 /// right before or after. With `genitive`, a trailing `s` is allowed for
 /// terms of four letters or more (`Musks`, `OpenAIs`, `Europas`).
-fn find_word(hay: &str, needle: &str, genitive: bool) -> Option<usize> {
+fn find_word(hay: &str, needle: &str, genitive: bool) -> Option<(usize, usize)> {
     if needle.is_empty() {
         return None;
     }
@@ -226,24 +226,26 @@ fn find_word(hay: &str, needle: &str, genitive: bool) -> Option<usize> {
         if !boundary(before) {
             continue;
         }
-        if boundary(next)
-            || (genitive
-                && needle.chars().count() >= 4
-                && matches!(next, Some('s'))
-                && boundary(after.next()))
+        if boundary(next) {
+            return Some((at, needle.len()));
+        }
+        if genitive
+            && needle.chars().count() >= 4
+            && matches!(next, Some('s'))
+            && boundary(after.next())
         {
-            return Some(at);
+            return Some((at, needle.len() + 1));
         }
     }
     None
 }
 
 /// The matched word as written in the original text.
-fn original(raw: &str, folded: &str, at: usize, term: &Term, hay: &str) -> String {
-    if term.exact || std::ptr::eq(hay, raw) {
-        return raw[at..at + term.pattern.len()].to_owned();
+fn original(raw: &str, at: usize, len: usize, exact: bool) -> String {
+    if exact {
+        return raw.get(at..at + len).unwrap_or_default().to_owned();
     }
-    // Folding works per character: walk both to find the same span.
+    // Folding works per character: walk the original, counting folded bytes.
     let mut out = String::new();
     let mut pos = 0;
     let mut buf = String::new();
@@ -251,20 +253,15 @@ fn original(raw: &str, folded: &str, at: usize, term: &Term, hay: &str) -> Strin
         buf.clear();
         crate::text::fold::fold_char(c, &mut buf);
         let end = pos + buf.len();
-        if pos >= at && end <= at + term.pattern.len() {
+        if pos >= at && end <= at + len {
             out.push(c);
         }
         pos = end;
-        if pos >= at + term.pattern.len() {
+        if pos >= at + len {
             break;
         }
     }
-    let _ = folded;
-    if out.is_empty() {
-        term.pattern.clone()
-    } else {
-        out
-    }
+    out
 }
 
 #[cfg(test)]

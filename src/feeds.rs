@@ -2,7 +2,8 @@
 //! `discover`), reading what a feed serves (`decode`, `parse`), turning
 //! items into tagged articles (`html`, `identity`, `tag`, `group`,
 //! `article`) and the `feeds` command. Knows nothing of the reader's state
-//! or its screen; fetched items go to the store through `article::ItemSink`.
+//! or its screen; `fetch::process` makes a fetched body into articles, which
+//! go to the store through `article::ItemSink`.
 
 pub mod article;
 pub mod command;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod decode;
 pub mod discover;
 pub mod edit;
+pub mod fetch;
 pub mod group;
 pub mod html;
 pub mod identity;

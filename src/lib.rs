@@ -14,6 +14,7 @@ pub mod config;
 pub mod content;
 pub mod diag;
 pub mod feeds;
+pub mod fuzzing;
 pub mod i18n;
 pub mod input;
 pub mod library_store;

@@ -591,11 +591,14 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
             .ok()
             .and_then(|k| k.chars().next()),
     });
-    let background = Arc::clone(&shared);
-    std::thread::spawn(move || {
-        let index = crate::app::search::build_index(&background.library);
-        let _ = background.index.set(Arc::new(index));
-    });
+    // A library read from the store searches there: no folded copy.
+    if !shared.library.bodies().searches() {
+        let background = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            let index = crate::app::search::build_index(&background.library);
+            let _ = background.index.set(Arc::new(index));
+        });
+    }
     let config = Arc::new(russh::server::Config {
         keys: vec![key],
         auth_rejection_time: Duration::from_millis(300),

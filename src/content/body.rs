@@ -57,8 +57,20 @@ impl Bodies {
 
     /// Bodies kept in memory, one per section, in section order.
     pub fn in_memory(bodies: Vec<Vec<Block>>) -> Self {
+        // Empty bodies (all of them, for a library read from the store
+        // before its source is set) share one allocation.
+        let empty: Arc<[Block]> = Arc::from(Vec::new());
         Self(Arc::new(InMemory {
-            bodies: bodies.into_iter().map(Arc::from).collect(),
+            bodies: bodies
+                .into_iter()
+                .map(|b| {
+                    if b.is_empty() {
+                        Arc::clone(&empty)
+                    } else {
+                        Arc::from(b)
+                    }
+                })
+                .collect(),
         }))
     }
 

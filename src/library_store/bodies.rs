@@ -140,14 +140,6 @@ impl StoreBodies {
         }
         cache.push_back((section, Arc::clone(body)));
     }
-
-    fn section_of(&self, rowid: i64) -> Option<SectionId> {
-        let file_id = rowid >> SECTION_BITS;
-        let idx = rowid & ((1 << SECTION_BITS) - 1);
-        let &(first, count) = self.by_file.get(&file_id)?;
-        let idx = u32::try_from(idx).ok().filter(|&i| i < count)?;
-        Some(first + idx as usize)
-    }
 }
 
 /// A poisoned lock only means another thread panicked while holding it;
@@ -238,9 +230,25 @@ impl BodySource for StoreBodies {
             stmt.query_map(rusqlite::params_from_iter(&values), |r| r.get::<_, i64>(0))?
                 .collect::<rusqlite::Result<Vec<i64>>>()
         })?;
+        // Rows come in rowid order, so a file's sections come together:
+        // look each file up once.
+        let mut last: Option<(i64, Option<(SectionId, u32)>)> = None;
         let mut hits: Vec<SectionId> = rowids
             .into_iter()
-            .filter_map(|r| self.section_of(r))
+            .filter_map(|rowid| {
+                let file_id = rowid >> SECTION_BITS;
+                let file = match last {
+                    Some((id, file)) if id == file_id => file,
+                    _ => {
+                        let file = self.by_file.get(&file_id).copied();
+                        last = Some((file_id, file));
+                        file
+                    }
+                };
+                let (first, count) = file?;
+                let idx = u32::try_from(rowid & ((1 << SECTION_BITS) - 1)).ok()?;
+                (idx < count).then_some(first + idx as usize)
+            })
             .collect();
         hits.sort_unstable();
         hits.dedup();

@@ -73,24 +73,31 @@ impl SearchQuery {
                 in_names.push((word, actors));
             }
         }
+        // Hits as one flag per section: candidates and hits can both be
+        // the whole library, and this is linear in both.
+        let marked = |hits: Vec<SectionId>| {
+            let mut mark = vec![false; library.sections.len()];
+            for s in hits {
+                if let Some(m) = mark.get_mut(s) {
+                    *m = true;
+                }
+            }
+            mark
+        };
         let mut selected: Vec<SectionId> = if plain.is_empty() {
             candidates.to_vec()
         } else {
-            let hits = library.bodies().search(&plain)?;
-            candidates
-                .iter()
-                .copied()
-                .filter(|s| hits.binary_search(s).is_ok())
-                .collect()
+            let mark = marked(library.bodies().search(&plain)?);
+            candidates.iter().copied().filter(|&s| mark[s]).collect()
         };
         for (word, actors) in in_names {
-            let hits = library.bodies().search(std::slice::from_ref(word))?;
-            selected.retain(|s| {
-                library.sections[*s]
-                    .actors
-                    .iter()
-                    .any(|a| actors.contains(a))
-                    || hits.binary_search(s).is_ok()
+            let mark = marked(library.bodies().search(std::slice::from_ref(word))?);
+            selected.retain(|&s| {
+                mark[s]
+                    || library.sections[s]
+                        .actors
+                        .iter()
+                        .any(|a| actors.contains(a))
             });
         }
         Ok(selected)

@@ -278,6 +278,7 @@ fn main() {
         ])
         .arg(dir.path().join("host_key"))
         .env("XDG_CONFIG_HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path().join("data"))
         .stderr(std::fs::File::create(&log_path).unwrap())
         .stdout(Stdio::null())
         .spawn()

@@ -40,9 +40,17 @@ pub struct Sources {
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
 
-    /// Where read marks, stars and the last view are kept [default: $XDG_STATE_HOME/aiwatch-tui/state.json].
+    /// The state file of read marks, stars and the last view: used with --no-store, else migrated into the store once [default: $XDG_STATE_HOME/aiwatch-tui/state.json].
     #[arg(long, value_name = "PATH", global = true)]
     pub state: Option<PathBuf>,
+
+    /// The library store, one database file [default: the config's `library`, else $XDG_DATA_HOME/aiwatch-tui/library.sqlite].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub library: Option<PathBuf>,
+
+    /// Use no library store: parse the content files at every start and keep the reading state in the --state file.
+    #[arg(long, global = true, conflicts_with = "library")]
+    pub no_store: bool,
 
     /// Language of the reader and the edition (en, de) [default: the config's, else the locale's].
     #[arg(long, value_name = "CODE", global = true)]

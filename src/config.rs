@@ -25,8 +25,8 @@ pub const DEFAULT_CONFIG: &str = include_str!("../config.toml");
 pub const DEFAULT_CONFIG_PATH: &str = "<built-in config.toml>";
 
 const TOP_KEYS: &[&str] = &[
-    "language", "content", "bundled", "color", "links", "mouse", "theme", "themes", "actors",
-    "keys", "serve",
+    "language", "content", "bundled", "library", "color", "links", "mouse", "theme", "themes",
+    "actors", "keys", "serve",
 ];
 const THEME_KEYS: &[&str] = &["name", "styles", "actors"];
 const SERVE_KEYS: &[&str] = &[
@@ -54,6 +54,8 @@ pub struct Config {
     pub content: Vec<PathBuf>,
     /// Read the bundled edition; `None` means "when no content roots are set".
     pub bundled: Option<bool>,
+    /// The library store's file, when the config names one.
+    pub library: Option<PathBuf>,
     pub theme: Theme,
     /// The `color` setting: a fixed colour depth, or `None` to detect it.
     pub color: Option<ColorDepth>,
@@ -167,6 +169,7 @@ struct Layer {
     language: Option<String>,
     content: Option<Vec<PathBuf>>,
     bundled: Option<bool>,
+    library: Option<PathBuf>,
     /// Outer: whether this file sets `color`; inner: `None` for "auto".
     #[allow(clippy::option_option)]
     color: Option<Option<ColorDepth>>,
@@ -315,6 +318,7 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         language: None,
         content: Vec::new(),
         bundled: None,
+        library: None,
         theme: Theme::dark(),
         color: None,
         links: LinkMode::Auto,
@@ -347,6 +351,9 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         }
         if let Some(bundled) = layer.bundled {
             config.bundled = Some(bundled);
+        }
+        if let Some(library) = layer.library {
+            config.library = Some(library);
         }
         if let Some(color) = layer.color {
             config.color = color;
@@ -797,6 +804,16 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
                 .map(|p| expand_path(p.get_ref(), base))
                 .collect(),
         );
+    }
+    if let Some(library) = r.string(root, "library", "") {
+        if library.get_ref().trim().is_empty() {
+            r.error(
+                library.span(),
+                "\"library\": expected the path of the library store, found \"\"".to_owned(),
+            );
+        } else {
+            layer.library = Some(expand_path(library.get_ref(), base));
+        }
     }
     if let Some(color) = r.string(root, "color", "") {
         match ColorDepth::from_setting(color.get_ref().trim()) {

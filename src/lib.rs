@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod content;
 pub mod diag;
+pub mod fuzzing;
 pub mod i18n;
 pub mod input;
 pub mod library_store;

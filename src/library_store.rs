@@ -8,6 +8,7 @@
 mod bodies;
 mod read;
 mod schema;
+mod state;
 mod sync;
 
 use std::fs;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode};
 
 use crate::content::{ActorDirectory, ContentRoot, Library};
+use crate::store::SavedState;
 
 pub use schema::SCHEMA_VERSION;
 pub use sync::SyncReport;
@@ -268,6 +270,38 @@ impl LibraryStore {
             path: self.path.clone(),
             source,
         })
+    }
+}
+
+/// The reading state (read marks, stars, sections seen, the last view).
+impl LibraryStore {
+    /// The stored state, or `None` when none was ever saved or migrated.
+    pub fn load_state(&mut self) -> Result<Option<SavedState>, StoreError> {
+        state::load(&mut self.conn).map_err(|source| self.error(source))
+    }
+
+    /// Saves what changed from `before` (the state last read or saved by
+    /// this process) to `after`, in one transaction; marks other processes
+    /// saved meanwhile are kept.
+    pub fn save_state(
+        &mut self,
+        before: &SavedState,
+        after: &SavedState,
+    ) -> Result<(), StoreError> {
+        state::save(&mut self.conn, before, after).map_err(|source| self.error(source))
+    }
+
+    /// Joins a state from elsewhere (a `state.json` being migrated) to the
+    /// stored one; doing it twice changes nothing.
+    pub fn merge_state(&mut self, saved: &SavedState) -> Result<(), StoreError> {
+        state::merge(&mut self.conn, saved).map_err(|source| self.error(source))
+    }
+
+    fn error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
     }
 }
 

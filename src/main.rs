@@ -4,10 +4,14 @@
 //! or content errors (reported before the terminal is touched).
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use aiwatch_tui::app::App;
 use aiwatch_tui::cli::{self, Cli, Command};
+use aiwatch_tui::library_store::LibraryStore;
+use aiwatch_tui::runtime::saver::StateSaver;
+use aiwatch_tui::store::SavedState;
 use aiwatch_tui::{commands, runtime, setup, store};
 use clap::FromArgMatches;
 
@@ -67,29 +71,36 @@ fn read(cli: &Cli) -> u8 {
         );
         return 2;
     }
-    let Some(startup) = startup(cli) else {
+    let Some(mut startup) = startup(cli) else {
         return 2;
     };
-    let mut state_path = cli.sources.state.clone().or_else(store::default_path);
+    let mut store_notices = std::mem::take(&mut startup.store_notices);
+    let state_file = cli.sources.state.clone().or_else(store::default_path);
     let mut notices = Vec::new();
-    let saved = match state_path.as_deref().map(store::load) {
-        Some(store::Loaded::State(state)) => Some(state),
-        Some(store::Loaded::Corrupt { reason, moved_to }) => {
-            let path =
-                moved_to.map_or_else(|| "(not moved)".to_owned(), |p| p.display().to_string());
-            notices.push((StateNotice::Corrupt, reason, path));
-            None
+    let (saved, state_saver) = if let Some(library_store) = startup.store.take() {
+        let (saved, state_saver, said) =
+            state_in_store(library_store, state_file.as_deref(), &mut notices);
+        for line in &said {
+            report(&format!("aiwatch-tui: {line}"));
         }
-        Some(store::Loaded::Newer { .. }) => {
-            // Never overwrite what a newer version wrote: read nothing, save nothing.
-            let path = state_path
-                .take()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            notices.push((StateNotice::Newer, String::new(), path));
-            None
+        store_notices.extend(said);
+        (saved, state_saver)
+    } else {
+        let file = state_in_file(state_file.clone(), &mut notices);
+        if !cli.sources.no_store
+            && let (Some(path), StateSaver::File(_)) = (&state_file, &file.1)
+        {
+            // The store could not be used (said above): its marks are not
+            // shown, and this run's go where the next start that opens the
+            // store will pick them up.
+            let line = format!(
+                "the read marks and stars kept in the library store are not shown this time; changes are saved to {} and moved into the store when it can be opened again",
+                path.display()
+            );
+            report(&format!("aiwatch-tui: {line}"));
+            store_notices.push(line);
         }
-        Some(store::Loaded::Nothing) | None => None,
+        file
     };
     // A language the user chose beats the one the last run was left in.
     let remembered = saved
@@ -121,7 +132,11 @@ fn read(cli: &Cli) -> u8 {
         report(&format!("aiwatch-tui: {message}"));
         app.notify(message);
     }
-    match runtime::local::run(app, state_path) {
+    for notice in store_notices {
+        // Already on stderr (see `startup`): on screen as well.
+        app.notify(notice);
+    }
+    match runtime::local::run(app, state_saver) {
         Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));
@@ -134,6 +149,103 @@ fn read(cli: &Cli) -> u8 {
 enum StateNotice {
     Corrupt,
     Newer,
+}
+
+/// A notice about the state file: its kind, the reason, the path.
+type FileNotice = (StateNotice, String, String);
+
+/// The reading state from a `state.json` (with `--no-store`, or when the
+/// store cannot be used), and where to save it.
+fn state_in_file(
+    state_file: Option<PathBuf>,
+    notices: &mut Vec<FileNotice>,
+) -> (Option<SavedState>, StateSaver) {
+    let Some(path) = state_file else {
+        return (None, StateSaver::Nowhere);
+    };
+    match store::load(&path) {
+        store::Loaded::State(state) => (Some(state), StateSaver::File(path)),
+        store::Loaded::Corrupt { reason, moved_to } => {
+            notices.push(corrupt_notice(reason, moved_to));
+            (None, StateSaver::File(path))
+        }
+        store::Loaded::Newer { .. } => {
+            // Never overwrite what a newer version wrote: read nothing, save nothing.
+            notices.push((
+                StateNotice::Newer,
+                String::new(),
+                path.display().to_string(),
+            ));
+            (None, StateSaver::Nowhere)
+        }
+        store::Loaded::Nothing => (None, StateSaver::File(path)),
+    }
+}
+
+fn corrupt_notice(reason: String, moved_to: Option<PathBuf>) -> FileNotice {
+    let path = moved_to.map_or_else(|| "(not moved)".to_owned(), |p| p.display().to_string());
+    (StateNotice::Corrupt, reason, path)
+}
+
+/// The reading state from the store, after migrating a `state.json` into
+/// it once (the file is then renamed `state.json.migrated`). Lines to tell
+/// the user are returned; a state file that cannot be migrated is said, and
+/// when the store cannot take it, the file stays in use as before.
+fn state_in_store(
+    mut library_store: LibraryStore,
+    state_file: Option<&Path>,
+    notices: &mut Vec<FileNotice>,
+) -> (Option<SavedState>, StateSaver, Vec<String>) {
+    let mut said = Vec::new();
+    if let Some(path) = state_file {
+        match store::load(path) {
+            store::Loaded::State(state) => match library_store.merge_state(&state) {
+                Ok(()) => match store::set_aside_migrated(path) {
+                    Ok(kept) => said.push(format!(
+                        "the reading state in {} was moved into the library store {}; the old file is kept as {}",
+                        path.display(),
+                        library_store.path().display(),
+                        kept.display()
+                    )),
+                    Err(e) => said.push(format!(
+                        "the reading state in {} was copied into the library store, but the file could not be renamed ({e}); it will be copied again next time, which changes nothing",
+                        path.display()
+                    )),
+                },
+                Err(e) => {
+                    said.push(format!(
+                        "{e}; the reading state stays in {} this time",
+                        path.display()
+                    ));
+                    return (Some(state), StateSaver::File(path.to_path_buf()), said);
+                }
+            },
+            store::Loaded::Corrupt { reason, moved_to } => {
+                notices.push(corrupt_notice(reason, moved_to));
+            }
+            store::Loaded::Newer { version } => said.push(format!(
+                "{} is from a newer version of aiwatch-tui (state version {version}); it was not moved into the library store and is left as it is",
+                path.display()
+            )),
+            store::Loaded::Nothing => {}
+        }
+    }
+    match library_store.load_state() {
+        Ok(saved) => {
+            let last = saved.clone().unwrap_or_default();
+            let into_store = StateSaver::Store {
+                store: Box::new(library_store),
+                last,
+            };
+            (saved, into_store, said)
+        }
+        Err(e) => {
+            said.push(format!(
+                "{e}; the reading state could not be read from the store, and nothing is saved this time"
+            ));
+            (None, StateSaver::Nowhere, said)
+        }
+    }
 }
 
 /// The SSH server: the same content and config as the reader.
@@ -157,7 +269,16 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
         ));
         return 2;
     }
-    let library = aiwatch_tui::content::load_library(&roots, &config.actor_directory());
+    // Opened once; every session shares the library read from it.
+    let source = setup::open_library(
+        setup::library_path(&cli.sources, &config).as_deref(),
+        &roots,
+        &config.actor_directory(),
+    );
+    for notice in &source.notices {
+        aiwatch_tui::serve::log(notice);
+    }
+    let library = source.library;
     for d in &library.diagnostics {
         report(&d.to_string());
     }
@@ -183,6 +304,9 @@ fn startup(cli: &Cli) -> Option<setup::Startup> {
             // Config warnings are few and each worth reading: all of them.
             for warning in &s.ctx.config.warnings {
                 report(&warning.to_string());
+            }
+            for notice in &s.store_notices {
+                report(&format!("aiwatch-tui: {notice}"));
             }
             report_load_problems(&s.ctx.library, cli.verbose);
             Some(s)

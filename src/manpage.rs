@@ -149,6 +149,9 @@ The built-in configuration is compiled in; the project's config.toml is that fil
 \fBcontent\fR, \fBbundled\fR
 Content folders, read in order (relative to the config file; ~/ allowed), and whether to read the bundled edition as well (default: only when no folder is given). A folder that does not exist is an error.
 .TP
+\fBlibrary\fR
+The library store's file (relative to the config file; ~/ allowed); --library PATH beats it, --no-store uses none.
+.TP
 \fBcolor\fR, \fBlinks\fR, \fBmouse\fR
 Colour depth ("auto", "truecolor", "256", "16", "none"), OSC 8 hyperlinks ("auto", "always", "never"), and whether the reader takes the mouse (true) or leaves it to the terminal for selecting text (false).
 .TP
@@ -168,8 +171,11 @@ Settings of aiwatch-tui serve: listen, host_key, authorized_keys, and limits.
 \fB$XDG_CONFIG_HOME/aiwatch-tui/config.toml\fR
 Your configuration (usually ~/.config/aiwatch-tui/config.toml); --config PATH picks another.
 .TP
+\fB$XDG_DATA_HOME/aiwatch-tui/library.sqlite\fR
+The library store (usually ~/.local/share/aiwatch-tui/library.sqlite); --library PATH or library = "..." picks another, --no-store uses none. It holds what was parsed from the content folders, so an unchanged library is not parsed again, and the reading state: read marks, stars, sections seen and the last view. Deleting it loses only the reading state; the next start rebuilds it from the content folders. A file that is not a readable store is moved aside to library.sqlite.unreadable-N, with a notice; one written by a newer version, or another program's database, is left untouched and the content files are read directly.
+.TP
 \fB$XDG_STATE_HOME/aiwatch-tui/state.json\fR
-Read marks, stars, sections seen and the last view (usually ~/.local/state/aiwatch-tui/state.json); --state PATH picks another. Written atomically. A file that cannot be read is moved aside to state.json.corrupt-TIME; a file written by a newer version is left untouched and nothing is saved.
+The reading state with --no-store (usually ~/.local/state/aiwatch-tui/state.json); --state PATH picks another. Written atomically. A file that cannot be read is moved aside to state.json.corrupt-TIME; a file written by a newer version is left untouched and nothing is saved. With a store, an existing state.json is copied into it once and renamed state.json.migrated.
 .TP
 \fB$XDG_DATA_HOME/aiwatch-tui/ssh_host_ed25519_key\fR
 The host key of aiwatch-tui serve, made on first start.

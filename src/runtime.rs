@@ -9,6 +9,7 @@
 pub mod lean;
 pub mod local;
 pub mod osc;
+pub mod saver;
 
 use std::collections::VecDeque;
 use std::io::Write;

@@ -6,7 +6,7 @@
 //! Every end is logged once with its reason. The server's own terminal is
 //! never touched.
 
-mod decode;
+pub mod decode;
 mod reader;
 mod session;
 

@@ -9,8 +9,9 @@ use etcetera::BaseStrategy;
 use crate::app::Context;
 use crate::cli::Sources;
 use crate::config::Config;
-use crate::content::{ContentRoot, load_library};
+use crate::content::{ActorDirectory, ContentRoot, Library, load_library};
 use crate::diag::{Diagnostic, Severity};
+use crate::library_store::{LibraryStore, SyncReport};
 
 /// The user's config file: `--config`, else the XDG one when it exists.
 pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
@@ -161,9 +162,85 @@ pub fn language_from_locale(env: &impl Fn(&str) -> Option<String>) -> Option<Str
     ((2..=3).contains(&code.len()) && code != "c").then_some(code)
 }
 
+/// Where the library store is: `--library`, the config's `library`, else
+/// the data folder; `None` with `--no-store` (the files are read directly).
+pub fn library_path(sources: &Sources, config: &Config) -> Option<PathBuf> {
+    if sources.no_store {
+        return None;
+    }
+    sources
+        .library
+        .clone()
+        .or_else(|| config.library.clone())
+        .or_else(crate::library_store::default_path)
+}
+
+/// The library, and the store it came through when one could be used.
+pub struct LibrarySource {
+    pub library: Library,
+    /// The open store; `None` with `--no-store` or when it could not be used.
+    pub store: Option<LibraryStore>,
+    /// What the sync did (how many files it parsed), when there was one.
+    pub report: Option<SyncReport>,
+    /// What the user must be told about the store: a store that could not
+    /// be used, or one moved aside. Each caller says them where its user
+    /// reads (stderr, the status line, the server's log).
+    pub notices: Vec<String>,
+}
+
+/// Reads the library through the store at `path` (synced with `roots`
+/// first), or from the files when there is no path or the store cannot be
+/// used: then a notice says why, so a fallback is never silent.
+pub fn open_library(
+    path: Option<&Path>,
+    roots: &[ContentRoot],
+    actors: &ActorDirectory,
+) -> LibrarySource {
+    let from_files = |notices| LibrarySource {
+        library: load_library(roots, actors),
+        store: None,
+        report: None,
+        notices,
+    };
+    let Some(path) = path else {
+        return from_files(Vec::new());
+    };
+    match LibraryStore::open_synced(path, roots, actors) {
+        Ok(synced) => {
+            let mut notices = Vec::new();
+            if let Some(aside) = &synced.moved_aside {
+                notices.push(moved_aside_notice(aside));
+            }
+            LibrarySource {
+                library: synced.library,
+                report: Some(synced.report),
+                store: Some(synced.store),
+                notices,
+            }
+        }
+        Err(e) => from_files(vec![format!("{e}; the content files were read directly")]),
+    }
+}
+
+/// A store that could not be read was replaced: where it went, and that
+/// the reading state it held is not carried over.
+fn moved_aside_notice(aside: &Path) -> String {
+    format!(
+        "the library store could not be read: it was moved to {} and a new one was built from the content folders; the read marks, stars and last view it held are lost",
+        aside.display()
+    )
+}
+
 /// Everything the reader needs to start: config, library, language.
 pub struct Startup {
     pub ctx: Context,
+    /// The store the library came through (the reader keeps its state in
+    /// it); `None` with `--no-store` or when it could not be used.
+    pub store: Option<LibraryStore>,
+    /// What the last sync did, when the library came through a store.
+    pub sync: Option<SyncReport>,
+    /// Store problems to tell the user (see `LibrarySource::notices`).
+    pub store_notices: Vec<String>,
     pub language: String,
     /// Whether the user chose the language (flag, config, locale), so it
     /// beats the one remembered from the last run.
@@ -204,11 +281,18 @@ pub fn start_with(
     if !missing.is_empty() {
         return Err(StartError::Content(missing));
     }
-    let library = load_library(roots, &config.actor_directory());
+    let source = open_library(
+        library_path(sources, &config).as_deref(),
+        roots,
+        &config.actor_directory(),
+    );
     let depth = config.color_depth(|name| std::env::var(name).ok());
     config.adapt_colors(depth);
     Ok(Startup {
-        ctx: Context::new(library, config),
+        ctx: Context::new(source.library, config),
+        store: source.store,
+        sync: source.report,
+        store_notices: source.notices,
         language: choice.code,
         language_chosen: choice.chosen,
     })

@@ -146,6 +146,31 @@ fn aside_path(path: &Path) -> PathBuf {
     }
 }
 
+/// After its state was copied into the library store: renames the file to
+/// `state.json.migrated` (or `.migrated-2`, ... when that is taken), so the
+/// next start does not copy it again and nothing is deleted. One rename:
+/// the file is under its old name or its new one, never gone.
+pub fn set_aside_migrated(path: &Path) -> io::Result<PathBuf> {
+    let target = (1u32..1000)
+        .map(|n| {
+            let suffix = if n == 1 {
+                String::new()
+            } else {
+                format!("-{n}")
+            };
+            PathBuf::from(format!("{}.migrated{suffix}", path.display()))
+        })
+        .find(|p| !p.exists())
+        .ok_or_else(|| io::Error::other("no free name to rename it to"))?;
+    fs::rename(path, &target)?;
+    if let Some(dir) = path.parent()
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(target)
+}
+
 /// Writes the state atomically: a temporary file beside it, flushed to
 /// disk, then renamed over the old one (and the folder synced).
 pub fn save(path: &Path, state: &SavedState) -> io::Result<()> {

@@ -12,10 +12,13 @@ use std::process::{Command, Output};
 use aiwatch_tui::app::TimelineRow;
 
 fn run_in(dir: &Path, args: &[&str]) -> Output {
+    // A library store of its own per run, never the user's.
+    let data = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
         .args(args)
         .current_dir(dir)
         .env("XDG_CONFIG_HOME", dir.join("no-config"))
+        .env("XDG_DATA_HOME", data.path())
         .env("LANG", "en_US.UTF-8")
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
@@ -365,9 +368,11 @@ fn a_language_without_words_is_refused_with_the_available_ones() {
 
 #[test]
 fn an_unknown_locale_falls_back_to_english() {
+    let data = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
         .args(["list", "--format", "json"])
         .env("XDG_CONFIG_HOME", "/nonexistent-config")
+        .env("XDG_DATA_HOME", data.path())
         .env("LANG", "fr_FR.UTF-8")
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")

@@ -71,6 +71,7 @@ impl Pty {
         cmd.env("HOME", home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_STATE_HOME", home.join("state"));
+        cmd.env("XDG_DATA_HOME", home.join("data"));
         cmd.cwd(home);
         self.pair
             .slave
@@ -322,6 +323,7 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
     cmd.env("HOME", home.path());
     cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
     cmd.env("XDG_STATE_HOME", home.path().join("state"));
+    cmd.env("XDG_DATA_HOME", home.path().join("data"));
     let mut child = pair.slave.spawn_command(cmd).unwrap();
     // Let it draw its first frame (nobody reads; the pty buffer holds it).
     thread::sleep(Duration::from_millis(800));
@@ -342,14 +344,21 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
         );
         thread::sleep(Duration::from_millis(50));
     }
-    // It saved its state on the way out: nothing is lost.
-    let saved = home.path().join("state/aiwatch-tui/state.json");
-    let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    // It saved its state on the way out (into the library store): nothing is lost.
+    let state = stored_state(home.path());
     assert!(
-        state["view"]["section"].is_string(),
+        state.view.unwrap().section.is_some(),
         "the open section was remembered"
     );
+}
+
+/// The reading state in the home's library store.
+fn stored_state(home: &std::path::Path) -> aiwatch_tui::store::SavedState {
+    let path = home.join("data/aiwatch-tui/library.sqlite");
+    let mut store = aiwatch_tui::library_store::LibraryStore::open(&path)
+        .unwrap()
+        .store;
+    store.load_state().unwrap().expect("a state was saved")
 }
 
 #[test]
@@ -407,11 +416,8 @@ fn an_unreadable_state_file_is_moved_aside_with_a_notice() {
     pty.send(b"s");
     pty.send(b"q");
     assert!(wait_exit(&mut child).success());
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(state_dir.join("state.json")).unwrap())
-            .unwrap();
     assert_eq!(
-        saved["starred"].as_array().unwrap().len(),
+        stored_state(home.path()).starred.len(),
         1,
         "a fresh state was saved on quit"
     );

@@ -11,6 +11,8 @@ mod pty;
 use std::path::Path;
 use std::time::Instant;
 
+use aiwatch_tui::library_store::LibraryStore;
+use aiwatch_tui::store::SavedView;
 use pty::{Pty, TIMEOUT, wait_exit};
 
 fn state_file(home: &Path) -> std::path::PathBuf {
@@ -48,30 +50,89 @@ fn language_shown(home: &Path, args: &[&str], env: &[(&str, &str)]) -> &'static 
     lang
 }
 
+/// With `--no-store`, the last view is remembered in `state.json`.
 #[test]
 fn a_chosen_language_beats_the_remembered_one() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
     // Nothing chosen (a locale we cannot tell): the remembered language fills in.
     remember_language(home, "de");
-    assert_eq!(language_shown(home, &[], &[("LANG", "C")]), "de");
+    assert_eq!(
+        language_shown(home, &["--no-store"], &[("LANG", "C")]),
+        "de"
+    );
     // The flag, the locale and the config each beat it.
     remember_language(home, "de");
+    assert_eq!(
+        language_shown(home, &["--no-store", "--lang", "en"], &[("LANG", "C")]),
+        "en"
+    );
+    remember_language(home, "en");
+    assert_eq!(
+        language_shown(home, &["--no-store"], &[("LANG", "de_DE.UTF-8")]),
+        "de"
+    );
+    remember_language(home, "de");
+    std::fs::write(home.join("c.toml"), "language = \"en\"\n").unwrap();
+    assert_eq!(
+        language_shown(
+            home,
+            &["--no-store", "--config", "c.toml"],
+            &[("LANG", "de_DE.UTF-8")]
+        ),
+        "en"
+    );
+    // A locale we have no words for is English, unless something was remembered.
+    std::fs::remove_file(state_file(home)).unwrap();
+    assert_eq!(
+        language_shown(home, &["--no-store"], &[("LANG", "fr_FR.UTF-8")]),
+        "en"
+    );
+}
+
+fn store_file(home: &Path) -> std::path::PathBuf {
+    home.join("data/aiwatch-tui/library.sqlite")
+}
+
+/// Leaves `lang` as the last view's language in the library store.
+fn remember_language_in_store(home: &Path, lang: &str) {
+    let mut store = LibraryStore::open(&store_file(home)).unwrap().store;
+    let before = store.load_state().unwrap().unwrap_or_default();
+    let mut after = before.clone();
+    after.view = Some(SavedView {
+        language: lang.to_owned(),
+        focus: "timeline".to_owned(),
+        ..SavedView::default()
+    });
+    store.save_state(&before, &after).unwrap();
+}
+
+/// With the store, the last view is remembered in it (the first start
+/// migrates it from `state.json`), and a chosen language still beats it.
+#[test]
+fn a_chosen_language_beats_the_one_remembered_in_the_store() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    // Remembered in state.json, migrated into the store at the first start.
+    remember_language(home, "de");
+    assert_eq!(language_shown(home, &[], &[("LANG", "C")]), "de");
+    assert!(!state_file(home).exists(), "migrated once");
+    assert_eq!(language_shown(home, &[], &[("LANG", "C")]), "de");
     assert_eq!(
         language_shown(home, &["--lang", "en"], &[("LANG", "C")]),
         "en"
     );
-    remember_language(home, "en");
+    remember_language_in_store(home, "en");
     assert_eq!(language_shown(home, &[], &[("LANG", "de_DE.UTF-8")]), "de");
-    remember_language(home, "de");
+    remember_language_in_store(home, "de");
     std::fs::write(home.join("c.toml"), "language = \"en\"\n").unwrap();
     assert_eq!(
         language_shown(home, &["--config", "c.toml"], &[("LANG", "de_DE.UTF-8")]),
         "en"
     );
-    // A locale we have no words for is English, unless something was remembered.
-    std::fs::remove_file(state_file(home)).unwrap();
-    assert_eq!(language_shown(home, &[], &[("LANG", "fr_FR.UTF-8")]), "en");
+    // A locale we have no words for leaves it to what was remembered.
+    remember_language_in_store(home, "de");
+    assert_eq!(language_shown(home, &[], &[("LANG", "fr_FR.UTF-8")]), "de");
 }
 
 #[test]

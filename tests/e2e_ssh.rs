@@ -153,11 +153,12 @@ impl Lab {
         format!(
             "ssh -F /dev/null -i {key} -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile={known} \
              -o StrictHostKeyChecking=yes -o LogLevel=ERROR -p {port} -tt {user}@127.0.0.1 \
-             'exec env LANG=C.UTF-8 XDG_CONFIG_HOME={none} {bin} --config {config} --content {content} --bundled --state {state}'",
+             'exec env LANG=C.UTF-8 XDG_CONFIG_HOME={none} XDG_DATA_HOME={data} {bin} --config {config} --content {content} --bundled --state {state}'",
             key = self.path("client").display(),
             known = self.path("known_hosts").display(),
             port = self.port,
             none = self.path("no-config").display(),
+            data = self.path(&format!("{marker}.data")).display(),
             bin = env!("CARGO_BIN_EXE_aiwatch-tui"),
             config = config.display(),
             content = content.display(),

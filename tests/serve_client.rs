@@ -503,6 +503,7 @@ fn start_up_problems_name_what_failed() {
             .arg(dir.path().join("key"))
             .args(args)
             .env("XDG_CONFIG_HOME", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
             .stdin(Stdio::null())
             .output()
             .unwrap()

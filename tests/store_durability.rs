@@ -5,26 +5,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+#[path = "common/kill.rs"]
+mod kill;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aiwatch_tui::content::{ActorDirectory, ContentRoot, Library, load_library};
 use aiwatch_tui::library_store::LibraryStore;
 
 const SYNCER: &str = "AIWATCH_STORE_DURABILITY_DIR";
 const FILES: usize = 150;
-
-/// Cheap randomness for kill delays; no test needs to repeat exactly.
-fn jitter(max_ms: u64) -> Duration {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    Duration::from_millis(u64::from(nanos) % max_ms + 1)
-}
 
 /// A folder of `FILES` articles, every heading marked with `name`.
 fn make_folder(dir: &Path, name: &str) {
@@ -83,13 +77,8 @@ fn syncing_survives_sigkill_at_any_moment() {
     let empty = describe(&load_library(&[], &actors));
     let store = dir.path().join("library.sqlite");
     let exe = std::env::current_exe().unwrap();
-    let started = Instant::now();
     let mut seen = [0; 3];
     for _ in 0..30 {
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "too slow: {seen:?}"
-        );
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
@@ -102,7 +91,7 @@ fn syncing_survives_sigkill_at_any_moment() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(jitter(400));
+        std::thread::sleep(kill::jitter(400));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 /// Each entry moves the schema one version up; never edit a released one,
 /// add a new one.
-const MIGRATIONS: &[&str] = &[V1, V_SEARCH];
+const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH];
 
 /// The schema this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -98,6 +98,32 @@ CREATE TABLE blocks (
     kind    TEXT NOT NULL CHECK (kind IN ('paragraph', 'item')),
     text    TEXT NOT NULL,
     PRIMARY KEY (file_id, section, pos)
+) WITHOUT ROWID;
+";
+
+/// Version 2: the reading state, by section key (`id|lang|heading`), so
+/// marks survive edits to other files and sections not loaded this time.
+/// One row per mark: a save adds and removes rows, never rewrites them all.
+const V_STATE: &str = "
+CREATE TABLE read_marks (
+    key TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
+CREATE TABLE stars (
+    key TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
+-- Every section key present at a save: a section not here is new since
+-- the last visit.
+CREATE TABLE known_sections (
+    key TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
+-- 'view': the last view as JSON; 'saved': present once any state was
+-- saved or migrated (before that, nothing counts as new).
+CREATE TABLE reading (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 ) WITHOUT ROWID;
 ";
 

@@ -5,7 +5,6 @@
 //! browser) and hyperlinks are carried out here.
 
 use std::io::{self, IsTerminal, Stdout, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +24,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use super::lean::LeanBackend;
+use super::saver::StateSaver;
 use super::{Driver, osc};
 use crate::app::{App, Effect};
 use crate::config::{LinkMode, Role};
@@ -107,12 +107,12 @@ fn install_panic_hook() {
 }
 
 /// Runs the app on the local terminal until it quits or the terminal goes
-/// away, saving its state to `state_path`.
-pub fn run(mut app: App, state_path: Option<PathBuf>) -> io::Result<()> {
+/// away, saving its state through `saver`.
+pub fn run(mut app: App, saver: StateSaver) -> io::Result<()> {
     let env = |name: &str| std::env::var(name).ok();
     let (tx, rx) = mpsc::channel();
     let mut driver = LocalDriver {
-        state_path,
+        saver,
         inputs: tx.clone(),
         library: Arc::clone(&app.ctx.library),
         links: links_supported(app.config().links, env),
@@ -155,8 +155,8 @@ pub fn links_supported(mode: LinkMode, env: impl Fn(&str) -> Option<String>) -> 
 }
 
 struct LocalDriver {
-    /// Where the reading state is saved; `None` keeps it in memory only.
-    state_path: Option<PathBuf>,
+    /// Where the reading state is saved.
+    saver: StateSaver,
     /// Sends the search index back into the loop when it is built.
     inputs: Sender<Input>,
     library: Arc<Library>,
@@ -170,12 +170,7 @@ impl Driver<Backend> for LocalDriver {
     fn perform(&mut self, effect: Effect, terminal: &mut Terminal<Backend>) -> Option<Input> {
         let outcome = match effect {
             Effect::Quit | Effect::Timer { .. } => None,
-            Effect::Save(state) => match &self.state_path {
-                Some(path) => crate::store::save(path, &state)
-                    .err()
-                    .map(|e| Outcome::SaveFailed(e.to_string())),
-                None => None,
-            },
+            Effect::Save(state) => self.saver.save(&state).err().map(Outcome::SaveFailed),
             Effect::BuildSearchIndex => {
                 let library = Arc::clone(&self.library);
                 let tx = self.inputs.clone();

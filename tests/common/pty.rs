@@ -72,6 +72,7 @@ impl Pty {
         cmd.env("HOME", home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_STATE_HOME", home.join("state"));
+        cmd.env("XDG_DATA_HOME", home.join("data"));
         for (k, v) in env {
             cmd.env(k, v);
         }

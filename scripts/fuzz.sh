@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs one fuzz target (see fuzz/fuzz_targets and src/fuzzing.rs) for a time,
+# its corpus seeded from the project's own files. Needs the nightly toolchain
+# and cargo-fuzz (`cargo install cargo-fuzz`).
+#   scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
+# A failing input lands in fuzz/artifacts/TARGET/; copy it into
+# fuzz/regressions/TARGET/ so `cargo test --test fuzz_regressions` keeps it fixed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?target: content_file config_file key_name ssh_input reader store_file}
+seconds=${2:-60}
+shift $(( $# >= 2 ? 2 : 1 ))
+corpus=fuzz/corpus/$target
+mkdir -p "$corpus"
+if [ -z "$(ls -A "$corpus")" ]; then
+  case $target in
+    content_file|reader) find content tests/fixtures -name '*.toml' -exec cp -t "$corpus" {} + ;;
+    config_file) cp config.toml "$corpus/"; find tests -name '*config*.toml' -exec cp -t "$corpus" {} + 2>/dev/null || true ;;
+    key_name) for k in q G ctrl-c alt-x shift-up space enter esc tab backtab pgdn f5 minus; do printf %s "$k" > "$corpus/$k"; done ;;
+    ssh_input) printf '\x07j\x1b[A\x1b[200~paste\x1b[201~\x1b[<0;3;4M\xc3\xa9' > "$corpus/mixed" ;;
+    store_file) printf '' > "$corpus/empty" ;;
+  esac
+  cp fuzz/regressions/"$target"/* "$corpus/" 2>/dev/null || true
+fi
+exec cargo +nightly fuzz run "$target" "$corpus" -- \
+  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@"

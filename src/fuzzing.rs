@@ -1,0 +1,253 @@
+//! The checks the fuzz targets (`fuzz/`) run on each input, kept in the
+//! library so that `tests/fuzz_regressions.rs` replays every input that
+//! once failed through the very same code under stable `cargo test`.
+//! A check fails the way the fuzzer sees it: by panicking.
+//! Each check asserts more than "no panic": what it can say about the
+//! output (terminal-safe text, positions inside the input, round trips).
+
+#![allow(clippy::panic, clippy::missing_panics_doc)] // each check panics when it fails: that is how libFuzzer and the replay test see it
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::app::{App, Context, Effect};
+use crate::config::Config;
+use crate::content::Library;
+use crate::content::parse::parse_article;
+use crate::diag::{Diagnostic, SourceText};
+use crate::input::{Input, Key, KeyCode};
+use crate::serve::decode::Decoder;
+use crate::text::is_control;
+
+/// Every located diagnostic points inside `text` (a line that exists, a
+/// column within it or just past its end).
+fn assert_located_inside(diagnostics: &[Diagnostic], path: &str, text: &str) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    for d in diagnostics.iter().filter(|d| d.path == path) {
+        let Some((line, col)) = d.position else {
+            continue;
+        };
+        let line = line as usize;
+        let col = col as usize;
+        assert!(
+            (1..=lines.len()).contains(&line),
+            "line {line} outside 1..={}: {d:?}",
+            lines.len()
+        );
+        let width = lines[line - 1].chars().count();
+        assert!(
+            (1..=width + 1).contains(&col),
+            "column {col} outside 1..={} on line {line}: {d:?}",
+            width + 1
+        );
+    }
+}
+
+fn assert_terminal_safe(what: &str, text: &str) {
+    assert!(
+        !text
+            .chars()
+            .any(|c| is_control(c) || c == '\t' || c == '\r'),
+        "{what} holds a control character: {text:?}"
+    );
+}
+
+/// A content file: parsed with located diagnostics, and every string that
+/// reaches the screen free of control characters.
+pub fn content_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let parsed = parse_article(&SourceText::new("fuzz.toml", text), "fuzz");
+    assert_located_inside(&parsed.diagnostics, "fuzz.toml", text);
+    let Some(article) = parsed.article else {
+        assert!(
+            parsed.diagnostics.iter().any(Diagnostic::is_error),
+            "a file without an article says why"
+        );
+        return;
+    };
+    for (what, s) in [
+        ("title", Some(&article.title)),
+        ("id", Some(&article.id)),
+        ("lang", Some(&article.lang)),
+        ("source", article.source.as_ref()),
+        ("url", article.url.as_ref()),
+    ] {
+        if let Some(s) = s {
+            assert_terminal_safe(what, s);
+        }
+    }
+    for section in &article.sections {
+        assert_terminal_safe("heading", &section.heading);
+        for tag in section.actors.iter().chain(&section.topics) {
+            assert_terminal_safe("tag", tag);
+        }
+        for block in &section.body {
+            assert_terminal_safe("body", block.text());
+        }
+    }
+}
+
+/// A user's config.toml over the built-in one: an error or a config, each
+/// problem located inside the file.
+pub fn config_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = "fuzz/config.toml";
+    match Config::load(Some((path, text))) {
+        Ok(config) => assert_located_inside(&config.warnings, path, text),
+        Err(diagnostics) => {
+            assert!(diagnostics.iter().any(Diagnostic::is_error));
+            assert_located_inside(&diagnostics, path, text);
+        }
+    }
+}
+
+/// A key name as written in config.toml: a name that parses is printed
+/// back as one that parses to the same key.
+pub fn key_name(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(key) = Key::parse(text) {
+        let name = crate::config::keymap::config_name(key);
+        assert_eq!(
+            Key::parse(&name).ok(),
+            Some(key),
+            "{text:?} printed as {name:?}"
+        );
+    }
+}
+
+/// Bytes from an SSH client: however they are cut into reads, the same
+/// inputs come out, and no paste is longer than the cap.
+pub fn ssh_input(data: &[u8]) {
+    let Some((&cuts, bytes)) = data.split_first() else {
+        return;
+    };
+    let mut whole = Decoder::default();
+    let mut expected = whole.feed(bytes);
+    expected.extend(whole.flush());
+
+    // Reads of 1 to 8 bytes, their lengths taken from the first byte.
+    let mut pieces = Decoder::default();
+    let mut got = Vec::new();
+    let mut rest = bytes;
+    let mut step = usize::from(cuts);
+    while !rest.is_empty() {
+        let n = (step % 8 + 1).min(rest.len());
+        step = step / 3 + usize::from(rest[0]);
+        got.extend(pieces.feed(&rest[..n]));
+        rest = &rest[n..];
+    }
+    got.extend(pieces.flush());
+    assert_eq!(got, expected, "inputs depend on how the bytes were cut");
+    for input in &got {
+        if let Input::Paste(text) = input {
+            assert!(text.len() <= crate::serve::decode::MAX_PASTE + 3);
+        }
+    }
+}
+
+/// The whole reader on one hostile content file: keys, pastes and sizes
+/// from the input, every frame drawn, and no cell holding a control
+/// character.
+pub fn reader(data: &[u8]) {
+    // The first half (up to a NUL) is the content file, the rest drives it.
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let (file, script) = data.split_at(split);
+    let Ok(text) = std::str::from_utf8(file) else {
+        return;
+    };
+    let Ok(config) = Config::built_in() else {
+        return;
+    };
+    let parsed = parse_article(&SourceText::new("fuzz.toml", text), "fuzz");
+    let library = Library::build(
+        [("fuzz.toml", parsed)],
+        Vec::new(),
+        &config.actor_directory(),
+    );
+    let mut app = App::new(Context::new(library, config), "en");
+    let mut size = (80u16, 24u16);
+    let mut terminal =
+        Terminal::new(TestBackend::new(size.0, size.1)).unwrap_or_else(|e| match e {});
+    let mut timers = Vec::new();
+    let mut inputs = vec![Input::Resize(size.0, size.1)];
+    let mut bytes = script.iter().skip(1).copied();
+    while let Some(b) = bytes.next() {
+        inputs.push(match b {
+            0xf0 => {
+                let w = u16::from(bytes.next().unwrap_or(0)) + 1;
+                let h = u16::from(bytes.next().unwrap_or(0)) % 80 + 1;
+                size = (w, h);
+                Input::Resize(w, h)
+            }
+            0xf1 => Input::Paste(String::from_utf8_lossy(&script[..script.len().min(300)]).into()),
+            0xf2 => match timers.pop() {
+                Some(token) => Input::Timer(token),
+                None => continue,
+            },
+            0xf3 => Input::Key(Key::new(KeyCode::Esc, false, false, false)),
+            0xf4 => Input::Key(Key::new(KeyCode::Enter, false, false, false)),
+            0xf5 => Input::Key(Key::new(KeyCode::Backspace, false, false, false)),
+            0xf6 => Input::Key(Key::new(KeyCode::Down, false, false, false)),
+            0xf7 => Input::Key(Key::new(KeyCode::Tab, false, false, false)),
+            b => Input::Key(Key::new(KeyCode::Char(char::from(b)), false, false, false)),
+        });
+        for input in inputs.drain(..) {
+            for effect in app.handle(input) {
+                match effect {
+                    Effect::Quit => return,
+                    Effect::Timer { token, .. } => timers.push(token),
+                    _ => {}
+                }
+            }
+        }
+        if terminal.backend().buffer().area.width != size.0
+            || terminal.backend().buffer().area.height != size.1
+        {
+            terminal.backend_mut().resize(size.0, size.1);
+        }
+        let drawn = terminal.draw(|f| crate::view::draw(&app, f));
+        assert!(drawn.is_ok(), "drawing into a test backend: {drawn:?}");
+        for cell in terminal.backend().buffer().content() {
+            assert_terminal_safe("a cell", cell.symbol());
+        }
+    }
+}
+
+/// Arbitrary bytes as the library store file: a file this build must not
+/// touch (newer schema, another program's database) keeps every byte and
+/// gains no sidecar; one it cannot read is moved aside whole; otherwise
+/// the store opens and works.
+pub fn store_file(data: &[u8]) {
+    use crate::library_store::{LibraryStore, StoreError};
+    let dir = std::env::temp_dir().join(format!("aiwatch-fuzz-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(std::fs::create_dir_all(&dir).is_ok());
+    let path = dir.join("library.sqlite");
+    assert!(std::fs::write(&path, data).is_ok());
+    let sidecars = |p: &std::path::Path| {
+        ["-wal", "-shm"]
+            .iter()
+            .any(|s| dir.join(format!("{}{s}", p.display())).exists())
+    };
+    let actors = crate::content::ActorDirectory::default();
+    match LibraryStore::open_synced(&path, &[], &actors) {
+        Err(StoreError::NewerSchema { .. } | StoreError::Foreign { .. }) => {
+            assert_eq!(std::fs::read(&path).ok().as_deref(), Some(data));
+            assert!(!sidecars(std::path::Path::new("library.sqlite")));
+        }
+        Err(e) => panic!("garbage is moved aside and a store rebuilt, not: {e}"),
+        Ok(synced) => {
+            if let Some(aside) = &synced.moved_aside {
+                assert_eq!(std::fs::read(aside).ok().as_deref(), Some(data));
+            }
+            assert!(synced.library.sections.is_empty());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -70,6 +70,11 @@ pub enum Command {
     Show(ShowArgs),
     /// Serve the reader over SSH: `ssh -p 2222 host` opens it, no install needed.
     Serve(ServeArgs),
+    /// Manage feed subscriptions: add, list, remove, import and export (OPML).
+    ///
+    /// Subscriptions are `[[feeds]]` tables in your config file; changes
+    /// keep its comments and layout.
+    Feeds(FeedsArgs),
     /// Print a shell completion script (bash, zsh, fish).
     Completions {
         /// The shell to complete for.
@@ -152,6 +157,53 @@ pub struct ShowArgs {
     /// Wrap at this many columns [default: the terminal's width, or 80].
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsArgs {
+    #[command(subcommand)]
+    pub command: FeedsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Subscribe to a feed; given a web page, subscribe to the feed it announces.
+    Add {
+        /// The feed or page: an http, https or file URL, or a local file.
+        url: String,
+        /// The name to show and to pick the feed by [default: the feed's title, else its host].
+        #[arg(long)]
+        name: Option<String>,
+        /// A topic for every item of the feed (repeatable).
+        #[arg(long, value_name = "TOPIC")]
+        topic: Vec<String>,
+    },
+    /// List the subscriptions with their last fetch, status and item count.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FeedsFormat::Text)]
+        format: FeedsFormat,
+    },
+    /// Unsubscribe, by name or URL (fetched items stay until they expire).
+    Remove {
+        /// The feed's name (any case) or URL.
+        name: String,
+    },
+    /// Subscribe to every feed of an OPML file (folders become topics).
+    Import {
+        /// The OPML file, as other readers export it.
+        file: PathBuf,
+    },
+    /// Print the subscriptions as OPML 2.0.
+    Export,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FeedsFormat {
+    /// One line per feed, tab-separated.
+    Text,
+    /// One JSON array.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

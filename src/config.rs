@@ -26,7 +26,7 @@ pub const DEFAULT_CONFIG_PATH: &str = "<built-in config.toml>";
 
 const TOP_KEYS: &[&str] = &[
     "language", "content", "bundled", "library", "color", "links", "mouse", "theme", "themes",
-    "actors", "keys", "serve",
+    "actors", "keys", "serve", "feeds", "topics",
 ];
 const THEME_KEYS: &[&str] = &["name", "styles", "actors"];
 const SERVE_KEYS: &[&str] = &[
@@ -44,7 +44,7 @@ const SERVE_KEYS: &[&str] = &[
     "input_burst",
 ];
 const THEME_DEF_KEYS: &[&str] = &["base", "styles", "actors"];
-const ACTOR_KEYS: &[&str] = &["name", "key", "color", "aliases", "labels"];
+const ACTOR_KEYS: &[&str] = &["name", "key", "color", "aliases", "exact", "labels"];
 const STYLE_KEYS: &[&str] = &["fg", "bg", "bold", "italic", "underline", "reversed", "dim"];
 
 #[derive(Debug, Clone)]
@@ -66,6 +66,10 @@ pub struct Config {
     /// `[serve]`: settings of `aiwatch-tui serve`, each optional.
     pub serve: ServeConfig,
     pub actors: Vec<Actor>,
+    /// `[[feeds]]`: the subscriptions, in file order.
+    pub feeds: Vec<crate::feeds::config::Feed>,
+    /// `[[topics]]`: keyword rules that tag fetched items.
+    pub topic_rules: Vec<crate::feeds::config::TopicRule>,
     pub keymap: Keymap,
     /// Warnings found while reading (errors make loading fail instead).
     pub warnings: Vec<Diagnostic>,
@@ -80,6 +84,9 @@ pub struct Actor {
     pub key: Option<Key>,
     pub color: Color,
     pub aliases: Vec<String>,
+    /// Aliases that only count with exactly this case when tagging fetched
+    /// items (`Meta`, `Apple`: common words otherwise).
+    pub exact: Vec<String>,
     /// The name in other languages (`("de", "Frankreich")`); the name itself otherwise.
     pub labels: Vec<(String, String)>,
 }
@@ -183,6 +190,7 @@ struct Layer {
     themes: Vec<(String, ThemeDef)>,
     actors: Vec<ActorPatch>,
     keys: Vec<(Action, Vec<(Key, Origin)>)>,
+    feeds: crate::feeds::config::FeedsLayer,
 }
 
 /// Styles and actor colours laid over a theme, each with where it was
@@ -221,6 +229,7 @@ struct ActorPatch {
     key: Option<(Key, Origin)>,
     color: Option<Color>,
     aliases: Option<Vec<(String, Origin)>>,
+    exact: Option<Vec<String>>,
     labels: Vec<(String, String)>,
 }
 
@@ -313,6 +322,7 @@ impl Config {
     }
 }
 
+#[allow(clippy::too_many_lines)] // one pass laying each file over the last, in order of precedence
 fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic>) -> Config {
     let mut config = Config {
         language: None,
@@ -325,6 +335,8 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         mouse: true,
         serve: ServeConfig::default(),
         actors: Vec::new(),
+        feeds: Vec::new(),
+        topic_rules: Vec::new(),
         keymap: Keymap::default(),
         warnings: Vec::new(),
         own_actor_colors: Vec::new(),
@@ -364,6 +376,7 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         if let Some(mouse) = layer.mouse {
             config.mouse = mouse;
         }
+        apply_feeds(&mut config, layer.feeds);
         let serve = layer.serve;
         config.serve.listen = serve.listen.or(config.serve.listen.take());
         config.serve.host_key = serve.host_key.or(config.serve.host_key.take());
@@ -399,6 +412,7 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         }
     }
     check_actor_clashes(&config.actors, &actor_origins, diagnostics);
+    check_feed_actors(&config, diagnostics);
     for body in overrides
         .iter()
         .chain(theme_defs.iter().map(|(_, d)| &d.body))
@@ -414,6 +428,25 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
     keys.sort_by_key(|(a, _)| Action::BINDABLE.iter().position(|b| b == a));
     bind_keys(&mut config, keys, actor_keys, diagnostics);
     config
+}
+
+/// A file's `[[feeds]]` and `[[topics]]` replace the earlier file's.
+fn apply_feeds(config: &mut Config, layer: crate::feeds::config::FeedsLayer) {
+    if let Some(feeds) = layer.feeds {
+        config.feeds = feeds;
+    }
+    if let Some(rules) = layer.topics {
+        config.topic_rules = rules;
+    }
+}
+
+/// Warns about feed `actors` that name no configured actor or alias.
+fn check_feed_actors(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
+    let known: Vec<&str> = (config.actors.iter())
+        .flat_map(|a| std::iter::once(&a.name).chain(&a.aliases).chain(&a.exact))
+        .map(String::as_str)
+        .collect();
+    crate::feeds::config::check_actors(&config.feeds, &known, diagnostics);
 }
 
 /// Builds the keymap: actions in help order, then actor keys and their
@@ -502,6 +535,7 @@ fn apply_actor_patches(
                 key: None,
                 color: Color::Reset,
                 aliases: Vec::new(),
+                exact: Vec::new(),
                 labels: Vec::new(),
             });
             actor_keys.push(None);
@@ -519,6 +553,9 @@ fn apply_actor_patches(
             let (names, places): (Vec<String>, Vec<Origin>) = aliases.into_iter().unzip();
             actor.aliases = names;
             origins[index].aliases = places;
+        }
+        if let Some(exact) = patch.exact {
+            actor.exact = exact;
         }
         for (lang, label) in patch.labels {
             actor.labels.retain(|(l, _)| *l != lang);
@@ -857,6 +894,7 @@ fn read_root(r: &mut DocReader<'_>, root: &Table<'_>, base: Option<&Path>) -> La
     if let Some(keys) = table_at(r, root, "keys", "") {
         layer.keys = read_keys(r, keys);
     }
+    layer.feeds = crate::feeds::config::read(r, root);
     layer
 }
 
@@ -1075,6 +1113,12 @@ fn read_actor(
                 .filter(|(a, _)| !a.is_empty())
                 .collect()
         });
+    let exact = r.string_list(table, "exact", &context, false).map(|list| {
+        list.into_iter()
+            .map(|a| a.get_ref().trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect()
+    });
     let labels = read_labels(r, table, &context);
     Some(ActorPatch {
         name: crate::text::sanitize(name.get_ref().trim(), false).0,
@@ -1082,6 +1126,7 @@ fn read_actor(
         key,
         color,
         aliases,
+        exact,
         labels,
     })
 }

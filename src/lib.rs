@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod content;
 pub mod diag;
+pub mod feeds;
 pub mod fuzzing;
 pub mod i18n;
 pub mod input;

@@ -44,6 +44,12 @@ fn main() -> ExitCode {
             commands::show(startup, args, width, &mut std::io::stdout().lock())
         }),
         Some(Command::Serve(args)) => serve(&cli, args),
+        Some(Command::Feeds(args)) => io_status(aiwatch_tui::feeds::command::run(
+            cli.sources.config.as_deref(),
+            args,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        )),
         Some(Command::Completions { shell }) => {
             let shell = *shell;
             clap_complete::generate(

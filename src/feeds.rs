@@ -1,0 +1,20 @@
+//! Feeds: subscriptions in the config (`config`, `edit`, `opml`,
+//! `discover`), reading what a feed serves (`decode`, `parse`), turning
+//! items into tagged articles (`html`, `identity`, `tag`, `group`,
+//! `article`) and the `feeds` command. Knows nothing of the reader's state
+//! or its screen; `fetch::process` makes a fetched body into articles, which
+//! go to the store through `article::ItemSink`.
+
+pub mod article;
+pub mod command;
+pub mod config;
+pub mod decode;
+pub mod discover;
+pub mod edit;
+pub mod fetch;
+pub mod group;
+pub mod html;
+pub mod identity;
+pub mod opml;
+pub mod parse;
+pub mod tag;

@@ -1,0 +1,147 @@
+//! A parsed, tagged item into the content model's article (one section:
+//! heading from the title, body from the HTML content or summary), with
+//! its identity, the reasons for its actors and whether its date is only
+//! when it was first seen. `ItemSink` is the seam to the library store,
+//! which keeps fetched items.
+
+use chrono::{DateTime, Datelike, Utc};
+
+use super::config::Feed;
+use super::html;
+use super::identity::Identity;
+use super::parse::{FeedItem, ParsedFeed};
+use super::tag::{ItemText, Tagger, Why};
+use crate::content::NewsDate;
+use crate::content::parse::{RawArticle, RawSection};
+
+/// An item ready for the store.
+#[derive(Debug, Clone)]
+pub struct FetchedArticle {
+    pub article: RawArticle,
+    pub identity: Identity,
+    /// Why each actor was given, in the article's actor order.
+    pub why: Vec<Why>,
+    /// The moment the article is dated: the feed's date, or `first_seen`.
+    pub at: DateTime<Utc>,
+    /// The feed gave no date: `at` is when the item was first seen.
+    pub first_seen: bool,
+}
+
+/// Where fetched articles go: the library store implements this (the
+/// store's wiring is separate work); tests collect them.
+pub trait ItemSink {
+    type Error;
+    /// Stores one feed's items: new ones added, known ones (by
+    /// [`Identity::same_item`]) updated in place.
+    fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), Self::Error>;
+}
+
+/// Turns every item of a parsed feed into an article. `now` dates items
+/// the feed does not date (the store keeps the first time it saw them).
+pub fn articles(
+    feed: &Feed,
+    parsed: &ParsedFeed,
+    tagger: &Tagger,
+    known_topics: &[String],
+    now: DateTime<Utc>,
+) -> Vec<FetchedArticle> {
+    let lang = feed
+        .lang
+        .clone()
+        .or_else(|| parsed.lang.clone())
+        .unwrap_or_else(|| "und".to_owned());
+    let base = url::Url::parse(&feed.url).ok();
+    parsed
+        .items
+        .iter()
+        // Only a date outside years 1-9999 has no day: such an item is skipped.
+        .filter_map(|item| article(feed, item, &lang, base.as_ref(), tagger, known_topics, now))
+        .collect()
+}
+
+fn article(
+    feed: &Feed,
+    item: &FeedItem,
+    lang: &str,
+    base: Option<&url::Url>,
+    tagger: &Tagger,
+    known_topics: &[String],
+    now: DateTime<Utc>,
+) -> Option<FetchedArticle> {
+    let identity = Identity::of(item);
+    let item_base = item.link.as_deref().and_then(|l| url::Url::parse(l).ok());
+    let base = item_base.as_ref().or(base);
+    let html_body = item
+        .content_html
+        .as_deref()
+        .or(item.summary_html.as_deref());
+    let body = html_body.map(|h| html::render(h, base)).unwrap_or_default();
+    let summary = item
+        .summary_html
+        .as_deref()
+        .map(html::plain)
+        .unwrap_or_default();
+    let body_text: String = body
+        .blocks
+        .iter()
+        .take(body.blocks.len() - body.links.len())
+        .map(crate::content::Block::text)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let title = if item.title.is_empty() {
+        crate::text::truncate(&summary, 80)
+    } else {
+        item.title.clone()
+    };
+    let tags = tagger.tag(
+        &ItemText {
+            title: &title,
+            summary: &summary,
+            body: &body_text,
+            categories: &item.categories,
+        },
+        &feed.actors,
+        &feed.topics,
+        known_topics,
+    );
+    let at = item.date.unwrap_or(now);
+    let date = day(at)?;
+    let url = item.link.clone();
+    Some(FetchedArticle {
+        article: RawArticle {
+            id: identity.article_id(&feed.url),
+            lang: lang.to_owned(),
+            title: title.clone(),
+            published: date,
+            source: Some(feed.name.clone()),
+            url: url.clone(),
+            summary: Some(summary).filter(|s| !s.is_empty()),
+            topics: tags.topics.clone(),
+            actors: tags.actors.clone(),
+            sections: vec![RawSection {
+                heading: title,
+                date: Some(date),
+                topics: tags.topics,
+                actors: tags.actors,
+                url,
+                body: body.blocks,
+            }],
+            path: feed.url.clone(),
+            id_position: None,
+        },
+        identity,
+        why: tags.why,
+        at,
+        first_seen: item.date.is_none(),
+    })
+}
+
+/// The day of a moment, as the content model dates sections.
+pub fn day(at: DateTime<Utc>) -> Option<NewsDate> {
+    let year = u16::try_from(at.year()).ok()?;
+    NewsDate::new(
+        year,
+        u8::try_from(at.month()).ok(),
+        u8::try_from(at.day()).ok(),
+    )
+}

@@ -1,0 +1,460 @@
+//! `aiwatch-tui feeds add/list/remove/import/export`: subscriptions kept in
+//! the user's config file. Writes go through `feeds::edit` (comments kept,
+//! atomic); output goes to any `Write`, so tests read what users see.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::config::{Feed, check_url, name_from_url};
+use super::edit::{ConfigFile, NewFeed};
+use super::{discover, opml, parse};
+use crate::cli::{FeedsArgs, FeedsCommand, FeedsFormat};
+use crate::config::Config;
+
+/// Exit statuses, as for the other commands.
+pub const OK: u8 = 0;
+pub const FAILED: u8 = 1;
+pub const CONFIG_ERRORS: u8 = 2;
+
+/// The most bytes read from a file given to `add` or `import`.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// What the store knows of a feed's fetches (`feeds list`). The store
+/// fills this once fetching is wired to it; until then every feed is
+/// "never fetched".
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FeedStatus {
+    pub last_fetch: Option<String>,
+    pub status: String,
+    pub items: u64,
+    pub last_error: Option<String>,
+}
+
+/// Runs a `feeds` command. `config_path` is `--config` when given.
+pub fn run(
+    explicit: Option<&Path>,
+    args: &FeedsArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let Some(path) = target_path(explicit) else {
+        writeln!(
+            err,
+            "aiwatch-tui: no config folder is known (set XDG_CONFIG_HOME or HOME, or pass --config)"
+        )?;
+        return Ok(CONFIG_ERRORS);
+    };
+    // The user's file may not exist yet: `feeds add` creates it.
+    let config = if path.exists() {
+        crate::setup::load_config(Some(&path))
+    } else {
+        Config::built_in()
+    };
+    let config = match config {
+        Ok(c) => c,
+        Err(problems) => {
+            for p in &problems {
+                writeln!(err, "{p}")?;
+            }
+            writeln!(
+                err,
+                "aiwatch-tui: the configuration has errors; fix them first"
+            )?;
+            return Ok(CONFIG_ERRORS);
+        }
+    };
+    match &args.command {
+        FeedsCommand::Add { url, name, topic } => {
+            add(&path, &config, url, name.as_deref(), topic, out, err)
+        }
+        FeedsCommand::List { format } => list(&config, *format, &|_| None, out),
+        FeedsCommand::Remove { name } => remove(&path, &config, name, out, err),
+        FeedsCommand::Import { file } => import(&path, &config, file, out, err),
+        FeedsCommand::Export => {
+            out.write_all(opml::write(&config.feeds).as_bytes())?;
+            Ok(OK)
+        }
+    }
+}
+
+/// The file that `feeds add/remove/import` change: `--config`, else the
+/// XDG one (created when missing).
+pub fn target_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    Some(
+        etcetera::choose_base_strategy()
+            .ok()?
+            .config_dir()
+            .join("aiwatch-tui")
+            .join("config.toml"),
+    )
+}
+
+fn add(
+    path: &Path,
+    config: &Config,
+    given: &str,
+    name: Option<&str>,
+    topics: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let mut url = match as_url(given) {
+        Ok(u) => u,
+        Err(reason) => {
+            writeln!(err, "aiwatch-tui: {reason}")?;
+            return Ok(CONFIG_ERRORS);
+        }
+    };
+    let mut title = None;
+    let mut checked = false;
+    if let Some(bytes) = read_local(&url, err)? {
+        let text = String::from_utf8_lossy(&bytes);
+        let mut bytes = bytes.clone();
+        if discover::is_html(&text) {
+            let page = url::Url::parse(&url).map_err(io::Error::other)?;
+            let Some(found) = discover::feeds_in_page(&text, &page).into_iter().next() else {
+                writeln!(
+                    err,
+                    "aiwatch-tui: {url} is an HTML page that announces no feed (no <link rel=\"alternate\"> of a feed type)"
+                )?;
+                return Ok(FAILED);
+            };
+            writeln!(out, "found the feed {} announced by {url}", found.url)?;
+            url = found.url;
+            match read_local(&url, err)? {
+                Some(b) => bytes = b,
+                None => bytes.clear(),
+            }
+        }
+        if !bytes.is_empty() {
+            match parse::parse(&bytes, None, Some(&url)) {
+                Ok(feed) => {
+                    title = feed.title;
+                    checked = true;
+                }
+                Err(e) => {
+                    writeln!(err, "aiwatch-tui: {url}: {e}; not added")?;
+                    return Ok(FAILED);
+                }
+            }
+        }
+    }
+    if let Some(existing) = config.feeds.iter().find(|f| f.url == url) {
+        writeln!(out, "already subscribed: \"{}\" <{url}>", existing.name)?;
+        return Ok(OK);
+    }
+    let name = match name.map(str::trim) {
+        Some(n) if config.feeds.iter().any(|f| f.name.eq_ignore_ascii_case(n)) => {
+            writeln!(
+                err,
+                "aiwatch-tui: a feed named \"{n}\" exists already; choose another --name"
+            )?;
+            return Ok(CONFIG_ERRORS);
+        }
+        Some(n) if !n.is_empty() => n.to_owned(),
+        _ => unique_name(
+            &title.unwrap_or_else(|| name_from_url(&url)),
+            &config.feeds,
+            &[],
+        ),
+    };
+    let mut file = match ConfigFile::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            writeln!(err, "aiwatch-tui: {e}")?;
+            return Ok(CONFIG_ERRORS);
+        }
+    };
+    let result = file
+        .add(&NewFeed {
+            url: url.clone(),
+            name: Some(name.clone()),
+            topics: topics.to_vec(),
+        })
+        .and_then(|()| file.save(path));
+    if let Err(e) = result {
+        writeln!(err, "aiwatch-tui: {e}")?;
+        return Ok(FAILED);
+    }
+    let note = if checked {
+        ""
+    } else {
+        " (not checked: it is read on the first fetch)"
+    };
+    writeln!(out, "added \"{name}\" <{url}> to {}{note}", path.display())?;
+    Ok(OK)
+}
+
+/// A URL, or a local path made into a file URL.
+fn as_url(given: &str) -> Result<String, String> {
+    let given = given.trim();
+    if !given.contains("://") {
+        let path = Path::new(given);
+        if path.exists() {
+            let absolute = std::fs::canonicalize(path).map_err(|e| format!("{given}: {e}"))?;
+            return url::Url::from_file_path(&absolute)
+                .map(String::from)
+                .map_err(|()| format!("{given}: cannot be made a file URL"));
+        }
+        if given.contains('.') && !given.starts_with('/') {
+            // `example.org/feed`: a site without its scheme.
+            return check_url(&format!("https://{given}"));
+        }
+    }
+    check_url(given)
+}
+
+/// The bytes behind a file URL (`None` for http and https, which are
+/// read on the first fetch), bounded.
+fn read_local(url: &str, err: &mut dyn Write) -> io::Result<Option<Vec<u8>>> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Ok(None);
+    };
+    if parsed.scheme() != "file" {
+        return Ok(None);
+    }
+    let Ok(path) = parsed.to_file_path() else {
+        return Ok(None);
+    };
+    match read_bounded(&path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) => {
+            writeln!(err, "aiwatch-tui: {}: {e}", path.display())?;
+            Err(io::Error::new(io::ErrorKind::NotFound, "unreadable"))
+        }
+    }
+}
+
+fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(io::Error::other(format!(
+            "larger than {} MiB",
+            MAX_FILE_BYTES / 1024 / 1024
+        )));
+    }
+    Ok(bytes)
+}
+
+/// `name`, or `name 2`, `name 3`... when a feed has it already.
+fn unique_name(name: &str, feeds: &[Feed], taken: &[String]) -> String {
+    let used = |n: &str| {
+        feeds.iter().any(|f| f.name.eq_ignore_ascii_case(n))
+            || taken.iter().any(|t| t.eq_ignore_ascii_case(n))
+    };
+    let base = crate::text::sanitize(name.trim(), false).0;
+    if !used(&base) {
+        return base;
+    }
+    // At most every feed has one of these names, so one is free.
+    (2..=feeds.len() + taken.len() + 2)
+        .map(|i| format!("{base} {i}"))
+        .find(|n| !used(n))
+        .unwrap_or(base)
+}
+
+#[derive(Serialize)]
+struct Listed<'a> {
+    name: &'a str,
+    url: &'a str,
+    lang: Option<&'a str>,
+    topics: &'a [String],
+    actors: &'a [String],
+    every_seconds: Option<u64>,
+    #[serde(flatten)]
+    status: FeedStatus,
+}
+
+/// `feeds list`: every subscription with what the store knows of it.
+pub fn list(
+    config: &Config,
+    format: FeedsFormat,
+    status: &dyn Fn(&Feed) -> Option<FeedStatus>,
+    out: &mut dyn Write,
+) -> io::Result<u8> {
+    let rows: Vec<Listed<'_>> = config
+        .feeds
+        .iter()
+        .map(|f| Listed {
+            name: &f.name,
+            url: &f.url,
+            lang: f.lang.as_deref(),
+            topics: &f.topics,
+            actors: &f.actors,
+            every_seconds: f.every.map(|d| d.as_secs()),
+            status: status(f).unwrap_or_else(|| FeedStatus {
+                status: "never fetched".to_owned(),
+                ..FeedStatus::default()
+            }),
+        })
+        .collect();
+    match format {
+        FeedsFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &rows).map_err(io::Error::other)?;
+            writeln!(out)?;
+        }
+        FeedsFormat::Text => {
+            if rows.is_empty() {
+                writeln!(out, "no feeds; add one with `aiwatch-tui feeds add URL`")?;
+            }
+            for r in &rows {
+                writeln!(
+                    out,
+                    "{}\t{}\tlast fetch: {}\t{}\titems: {}{}",
+                    r.name,
+                    r.url,
+                    r.status.last_fetch.as_deref().unwrap_or("never"),
+                    r.status.status,
+                    r.status.items,
+                    r.status
+                        .last_error
+                        .as_deref()
+                        .map(|e| format!("\terror: {e}"))
+                        .unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    Ok(OK)
+}
+
+fn remove(
+    path: &Path,
+    config: &Config,
+    key: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let mut file = match ConfigFile::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            writeln!(err, "aiwatch-tui: {e}")?;
+            return Ok(CONFIG_ERRORS);
+        }
+    };
+    let derived: Vec<(String, String)> = config
+        .feeds
+        .iter()
+        .map(|f| (f.url.clone(), f.name.clone()))
+        .collect();
+    let key = key.trim();
+    // The URL as the config normalises it, so `remove URL` matches too.
+    let url_key = check_url(key).unwrap_or_else(|_| key.to_owned());
+    let mut removed = file.remove(key, &derived);
+    if removed == 0 && url_key != key {
+        removed = file.remove(&url_key, &derived);
+    }
+    if removed == 0 {
+        let names: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
+        let known = if names.is_empty() {
+            "there are none".to_owned()
+        } else {
+            format!("subscribed: {}", names.join(", "))
+        };
+        writeln!(
+            err,
+            "aiwatch-tui: no feed named \"{key}\" in {}; {known}",
+            path.display()
+        )?;
+        return Ok(FAILED);
+    }
+    if let Err(e) = file.save(path) {
+        writeln!(err, "aiwatch-tui: {e}")?;
+        return Ok(FAILED);
+    }
+    writeln!(
+        out,
+        "removed \"{key}\" from {} (its items stay in the store until they expire)",
+        path.display()
+    )?;
+    Ok(OK)
+}
+
+fn import(
+    path: &Path,
+    config: &Config,
+    opml_path: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let bytes = match read_bounded(opml_path) {
+        Ok(b) => b,
+        Err(e) => {
+            writeln!(err, "aiwatch-tui: {}: {e}", opml_path.display())?;
+            return Ok(FAILED);
+        }
+    };
+    let text = super::decode::decode(&bytes, None).text;
+    let outlines = match opml::read(&text) {
+        Ok(o) => o,
+        Err(e) => {
+            writeln!(err, "{}:{e}", opml_path.display())?;
+            return Ok(FAILED);
+        }
+    };
+    let mut file = match ConfigFile::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            writeln!(err, "aiwatch-tui: {e}")?;
+            return Ok(CONFIG_ERRORS);
+        }
+    };
+    let (mut added, mut known, mut skipped) = (Vec::new(), 0usize, 0usize);
+    let mut urls: Vec<String> = config.feeds.iter().map(|f| f.url.clone()).collect();
+    for o in outlines {
+        let url = match check_url(&o.url) {
+            Ok(u) => u,
+            Err(reason) => {
+                writeln!(
+                    err,
+                    "skipped {}: {reason}",
+                    crate::toml_doc::printable(&o.url)
+                )?;
+                skipped += 1;
+                continue;
+            }
+        };
+        if urls.contains(&url) {
+            known += 1;
+            continue;
+        }
+        let name = unique_name(
+            &o.title.clone().unwrap_or_else(|| name_from_url(&url)),
+            &config.feeds,
+            &added,
+        );
+        if let Err(e) = file.add(&NewFeed {
+            url: url.clone(),
+            name: Some(name.clone()),
+            topics: o.topics,
+        }) {
+            writeln!(err, "aiwatch-tui: {e}")?;
+            return Ok(CONFIG_ERRORS);
+        }
+        urls.push(url);
+        added.push(name);
+    }
+    if !added.is_empty()
+        && let Err(e) = file.save(path)
+    {
+        writeln!(err, "aiwatch-tui: {e}")?;
+        return Ok(FAILED);
+    }
+    writeln!(
+        out,
+        "imported {} {} into {} ({known} already subscribed, {skipped} skipped)",
+        added.len(),
+        if added.len() == 1 { "feed" } else { "feeds" },
+        path.display()
+    )?;
+    Ok(if skipped > 0 { FAILED } else { OK })
+}

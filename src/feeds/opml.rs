@@ -1,0 +1,192 @@
+//! OPML subscription lists: reading real exports leniently (missing
+//! attributes, attribute names in any case, nested folders, stray `&`),
+//! and writing OPML 2.0. Folders become topics of the feeds inside them.
+
+use std::fmt::Write as _;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::config::Feed;
+use crate::diag::SourceText;
+
+/// The most outlines read from one file.
+pub const MAX_OUTLINES: usize = 20_000;
+
+/// A subscription found in an OPML file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outline {
+    pub url: String,
+    pub title: Option<String>,
+    /// The folders it sits in (outermost first) and its `category` values.
+    pub topics: Vec<String>,
+}
+
+/// Why an OPML file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{reason}", position.map(|(l, c)| format!("{l}:{c}: ")).unwrap_or_default())]
+pub struct OpmlError {
+    pub reason: String,
+    pub position: Option<(u32, u32)>,
+}
+
+/// Reads the feeds of an OPML document. Outlines without a feed URL are
+/// folders; a document with no feed at all is an error, so an import of
+/// the wrong file says so.
+pub fn read(text: &str) -> Result<Vec<Outline>, OpmlError> {
+    let source = SourceText::new("", text);
+    let mut reader = Reader::from_str(text);
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    config.trim_text(true);
+    let mut folders: Vec<Option<String>> = Vec::new();
+    let mut found = Vec::new();
+    let mut seen = 0usize;
+    let mut saw_opml = false;
+    loop {
+        let event = reader.read_event().map_err(|e| OpmlError {
+            reason: format!("malformed OPML: {e}"),
+            position: Some(source.position(usize::try_from(reader.error_position()).unwrap_or(0))),
+        })?;
+        match event {
+            Event::Start(tag) | Event::Empty(tag) if local(&tag).eq_ignore_ascii_case("opml") => {
+                saw_opml = true;
+            }
+            Event::Start(ref tag) | Event::Empty(ref tag)
+                if local(tag).eq_ignore_ascii_case("outline") =>
+            {
+                seen += 1;
+                if seen > MAX_OUTLINES {
+                    return Err(OpmlError {
+                        reason: format!("more than {MAX_OUTLINES} outlines; split the file"),
+                        position: None,
+                    });
+                }
+                let opened = matches!(event, Event::Start(_));
+                let attrs = attributes(tag);
+                let get = |name: &str| {
+                    attrs
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.trim().to_owned())
+                        .filter(|v| !v.is_empty())
+                };
+                let title = get("title").or_else(|| get("text"));
+                match get("xmlUrl").or_else(|| {
+                    get("url")
+                        .filter(|_| get("type").is_some_and(|t| t.eq_ignore_ascii_case("rss")))
+                }) {
+                    Some(url) => {
+                        let mut topics: Vec<String> = folders.iter().flatten().cloned().collect();
+                        for c in get("category").unwrap_or_default().split(',') {
+                            let c = c.trim().trim_matches('/').trim();
+                            if !c.is_empty() && !topics.iter().any(|t| t.eq_ignore_ascii_case(c)) {
+                                topics.push(c.to_owned());
+                            }
+                        }
+                        found.push(Outline { url, title, topics });
+                        if opened {
+                            folders.push(None);
+                        }
+                    }
+                    None if opened => folders.push(title),
+                    None => {}
+                }
+            }
+            Event::End(tag) if tag.local_name().as_ref().eq_ignore_ascii_case("outline") => {
+                folders.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_opml && found.is_empty() {
+        return Err(OpmlError {
+            reason: "not an OPML file: no <opml> element and no outline with an xmlUrl".to_owned(),
+            position: None,
+        });
+    }
+    Ok(found)
+}
+
+fn local(tag: &BytesStart<'_>) -> String {
+    tag.local_name().as_ref().to_owned()
+}
+
+/// Attributes by name; a value that does not unescape (a bare `&`) is
+/// taken as written, and a broken attribute list keeps what came before.
+fn attributes(tag: &BytesStart<'_>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for attr in tag.html_attributes().with_checks(false) {
+        let Ok(attr) = attr else { break };
+        let key = attr.key.local_name().as_ref().to_owned();
+        let raw = attr.value.to_string();
+        let value =
+            quick_xml::escape::unescape(&raw).map_or(raw.clone(), std::borrow::Cow::into_owned);
+        out.push((key, value));
+    }
+    out
+}
+
+/// The subscriptions as an OPML 2.0 document.
+pub fn write(feeds: &[Feed]) -> String {
+    use quick_xml::escape::escape;
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n    <title>aiwatch-tui subscriptions</title>\n  </head>\n  <body>\n",
+    );
+    for f in feeds {
+        let _ = write!(
+            out,
+            "    <outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\"",
+            escape(f.name.as_str()),
+            escape(f.url.as_str())
+        );
+        if !f.topics.is_empty() {
+            let _ = write!(out, " category=\"{}\"", escape(f.topics.join(",").as_str()));
+        }
+        if let Some(lang) = &f.lang {
+            let _ = write!(out, " language=\"{}\"", escape(lang.as_str()));
+        }
+        out.push_str("/>\n");
+    }
+    out.push_str("  </body>\n</opml>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_exports_with_folders_and_missing_attributes() {
+        let text = r#"<?xml version="1.0"?>
+<opml version="1.0"><head><title>Export</title></head><body>
+  <outline text="Tech" title="Tech">
+    <outline text="heise" type="rss" xmlUrl="https://www.heise.de/rss/heise-atom.xml" htmlUrl="https://www.heise.de/"/>
+    <outline xmlurl="https://example.org/feed?a=1&b=2"/>
+    <outline text="KI"><outline title="Golem" XMLURL="https://rss.golem.de/rss.php?feed=RSS2.0" category="/Wirtschaft,/Tech"/></outline>
+  </outline>
+  <outline text="Blog" type="rss" xmlUrl="https://blog.example/feed.xml"></outline>
+</body></opml>"#;
+        let found = read(text).unwrap();
+        assert_eq!(found.len(), 4);
+        assert_eq!(found[0].topics, ["Tech"]);
+        assert_eq!(found[1].url, "https://example.org/feed?a=1&b=2");
+        assert_eq!(found[1].title, None);
+        assert_eq!(found[2].topics, ["Tech", "KI", "Wirtschaft"]);
+        assert_eq!(found[3].topics, Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_wrong_file_says_so() {
+        assert!(
+            read("<html><body>hi</body></html>")
+                .unwrap_err()
+                .reason
+                .contains("not an OPML")
+        );
+        let e = read("<opml><body>\n<outline text=\"a\" xmlUrl=\"x\"/>\n<outline text=\"b\" xmlUrl=\"y></body></opml>").unwrap_err();
+        assert!(e.position.is_some(), "{e}");
+    }
+}

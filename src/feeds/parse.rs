@@ -1,0 +1,407 @@
+//! A fetched feed (RSS 0.9x/2.0, RSS 1.0, Atom 1.0, JSON Feed 1.0/1.1)
+//! into plain items: feed-rs does the formats, `decode` the encodings,
+//! this file the leniency on top (odd dates, missing ids, located errors).
+//! Pure: bytes in, items out.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use feed_rs::parser::ParseFeedError;
+
+use super::decode::{self, Decoded};
+use super::html;
+use crate::diag::SourceText;
+
+/// The most items taken from one feed document; the rest are reported.
+pub const MAX_ITEMS: usize = 100_000;
+
+/// A feed, parsed.
+#[derive(Debug, Clone)]
+pub struct ParsedFeed {
+    pub format: &'static str,
+    pub title: Option<String>,
+    pub lang: Option<String>,
+    /// The feed's own refresh hint (RSS `ttl`).
+    pub ttl: Option<Duration>,
+    pub encoding: &'static str,
+    pub encoding_source: decode::Source,
+    pub items: Vec<FeedItem>,
+    /// Items beyond [`MAX_ITEMS`], dropped.
+    pub dropped: usize,
+}
+
+/// One entry of a feed, with text as the publisher wrote it (HTML kept
+/// for the renderer) and links made absolute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedItem {
+    /// The guid / id when the feed gives one.
+    pub guid: Option<String>,
+    /// Plain text, one line.
+    pub title: String,
+    pub link: Option<String>,
+    /// When the feed dates it (published, else updated); `None`: not dated,
+    /// the time it was first seen is used and marked as such.
+    pub date: Option<DateTime<Utc>>,
+    pub summary_html: Option<String>,
+    pub content_html: Option<String>,
+    pub categories: Vec<String>,
+    pub authors: Vec<String>,
+}
+
+/// Why a feed could not be read, and where when the reason has a place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{reason}", position.map(|(l, c)| format!("{l}:{c}: ")).unwrap_or_default())]
+pub struct ParseError {
+    pub reason: String,
+    /// Line and column in the decoded text.
+    pub position: Option<(u32, u32)>,
+}
+
+/// Parses a feed body. `http_charset` from Content-Type; `url` resolves
+/// relative links (`xml:base` inside the feed wins where it is set).
+pub fn parse(
+    bytes: &[u8],
+    http_charset: Option<&str>,
+    url: Option<&str>,
+) -> Result<ParsedFeed, ParseError> {
+    let Decoded {
+        text,
+        encoding,
+        source,
+        ..
+    } = decode::decode(bytes, http_charset);
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(url)
+        // An empty id tells us the feed had none; identity is ours to make.
+        .id_generator(|_, _, _| String::new())
+        .timestamp_parser(parse_date)
+        .build();
+    let feed = parser
+        .parse(text.as_bytes())
+        .map_err(|e| explain(&e, &text))?;
+    let format = match feed.feed_type {
+        feed_rs::model::FeedType::Atom => "Atom 1.0",
+        feed_rs::model::FeedType::JSON => "JSON Feed",
+        feed_rs::model::FeedType::RSS0 => "RSS 0.9x",
+        feed_rs::model::FeedType::RSS1 => "RSS 1.0",
+        feed_rs::model::FeedType::RSS2 => "RSS 2.0",
+    };
+    let base = url.and_then(|u| url::Url::parse(u).ok());
+    let total = feed.entries.len();
+    let items = feed
+        .entries
+        .into_iter()
+        .take(MAX_ITEMS)
+        .map(|e| {
+            let title = e.title.as_ref().map(text_of).unwrap_or_default();
+            let link = e
+                .links
+                .iter()
+                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+                .or(e.links.first())
+                .and_then(|l| absolute(l.href.trim(), base.as_ref()));
+            FeedItem {
+                guid: Some(e.id.trim().to_owned()).filter(|i| !i.is_empty()),
+                title,
+                link,
+                date: e.published.or(e.updated),
+                summary_html: e
+                    .summary
+                    .map(|s| s.content)
+                    .filter(|s| !s.trim().is_empty()),
+                content_html: e
+                    .content
+                    .and_then(|c| c.body)
+                    .filter(|s| !s.trim().is_empty()),
+                categories: e
+                    .categories
+                    .into_iter()
+                    .map(|c| c.label.unwrap_or(c.term).trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect(),
+                authors: e.authors.into_iter().filter_map(|p| p.name).collect(),
+            }
+        })
+        .collect();
+    Ok(ParsedFeed {
+        format,
+        title: feed.title.as_ref().map(text_of).filter(|t| !t.is_empty()),
+        lang: feed
+            .language
+            .map(|l| l.trim().to_ascii_lowercase())
+            .filter(|l| super::config::is_language_tag(l)),
+        ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
+        encoding,
+        encoding_source: source,
+        items,
+        dropped: total.saturating_sub(MAX_ITEMS),
+    })
+}
+
+/// A link made absolute (JSON Feed links are not resolved by feed-rs).
+fn absolute(href: &str, base: Option<&url::Url>) -> Option<String> {
+    if href.is_empty() {
+        return None;
+    }
+    match url::Url::parse(href) {
+        Ok(u) => Some(u.into()),
+        Err(url::ParseError::RelativeUrlWithoutBase) => Some(
+            base.and_then(|b| b.join(href).ok())
+                .map_or_else(|| href.to_owned(), String::from),
+        ),
+        Err(_) => Some(href.to_owned()),
+    }
+}
+
+/// A title or other short text: HTML titles rendered, whitespace collapsed,
+/// control characters made visible.
+fn text_of(text: &feed_rs::model::Text) -> String {
+    let raw = if text.content_type.to_string().contains("html") || text.content.contains('<') {
+        html::plain(&text.content)
+    } else {
+        text.content.clone()
+    };
+    let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::text::sanitize(&collapsed, false).0
+}
+
+/// The reason in words, with line:col from the XML or JSON parser.
+fn explain(error: &ParseFeedError, text: &str) -> ParseError {
+    let source = SourceText::new("", text);
+    match error {
+        ParseFeedError::JsonSerde(e) => ParseError {
+            reason: format!("invalid JSON Feed: {e}"),
+            position: (e.line() > 0).then(|| {
+                (
+                    u32::try_from(e.line()).unwrap_or(u32::MAX),
+                    u32::try_from(e.column()).unwrap_or(u32::MAX),
+                )
+            }),
+        },
+        ParseFeedError::JsonUnsupportedVersion(v) => ParseError {
+            reason: format!(
+                "unsupported JSON Feed version \"{}\"",
+                crate::toml_doc::printable(v)
+            ),
+            position: None,
+        },
+        ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot) => {
+            // A well-formed document of another kind, or broken XML.
+            if let Some(e) = xml_error(text, &source) {
+                return e;
+            }
+            let lower = text[..text.len().min(2048)].to_ascii_lowercase();
+            let reason = if lower.contains("<html") || lower.contains("<!doctype html") {
+                "an HTML page, not a feed (`aiwatch-tui feeds add` finds the feed a page links to)"
+            } else if text.trim().is_empty() {
+                "the document is empty"
+            } else {
+                "not a feed: no <rss>, <rdf:RDF> or <feed> element and no JSON Feed object"
+            };
+            ParseError {
+                reason: reason.to_owned(),
+                position: None,
+            }
+        }
+        other => xml_error(text, &source).unwrap_or_else(|| ParseError {
+            reason: other.to_string(),
+            position: None,
+        }),
+    }
+}
+
+/// The first XML syntax error, located.
+fn xml_error(text: &str, source: &SourceText<'_>) -> Option<ParseError> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => return None,
+            Ok(_) => {}
+            Err(e) => {
+                let offset = usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
+                return Some(ParseError {
+                    reason: format!("malformed XML: {e}"),
+                    position: Some(source.position(offset)),
+                });
+            }
+        }
+    }
+}
+
+/// Dates as publishers write them: RFC 3339 and RFC 2822 with their usual
+/// slips (a missing `T` or seconds, a wrong weekday, zone names such as
+/// `MEZ` or `EDT`, German month and day names, `GMT+2`), and plain
+/// `2025-01-27`, `27.01.2025 14:03`. A date without a zone is UTC.
+pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 100 {
+        return None;
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(text) {
+        return Some(d.to_utc());
+    }
+    // `2025-01-27 14:03:00+01:00`, `2025-01-27T14:03Z`.
+    let iso = text.replacen(' ', "T", 1);
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    ] {
+        if let Ok(d) = DateTime::parse_from_str(&iso.replace('Z', "+00:00"), format) {
+            return Some(d.to_utc());
+        }
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%d.%m.%Y %H:%M:%S",
+        "%d.%m.%Y %H:%M",
+        "%Y/%m/%d %H:%M:%S",
+    ] {
+        let candidate = if format.contains('T') {
+            iso.as_str()
+        } else {
+            text
+        };
+        if let Ok(d) = NaiveDateTime::parse_from_str(candidate, format) {
+            return Some(d.and_utc());
+        }
+    }
+    for format in ["%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(text, format) {
+            return d.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+        }
+    }
+    rfc2822_lenient(text)
+}
+
+fn rfc2822_lenient(text: &str) -> Option<DateTime<Utc>> {
+    // Drop the weekday (often wrong, or German), normalise names and zones.
+    let mut words: Vec<String> = text
+        .replace(',', " ")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if words
+        .first()
+        .is_some_and(|w| w.chars().all(char::is_alphabetic) && month_number(w).is_none())
+    {
+        words.remove(0);
+    }
+    // day month year time [zone]
+    let day: u32 = words.first()?.trim_end_matches('.').parse().ok()?;
+    let month = month_number(words.get(1)?)?;
+    let mut year: i32 = words.get(2)?.parse().ok()?;
+    if year < 100 {
+        year += if year < 70 { 2000 } else { 1900 };
+    }
+    let time = words.get(3).map_or("00:00:00", String::as_str);
+    let mut hms = time.split(':').map(|p| p.parse::<u32>().ok());
+    let (h, m) = (hms.next()??, hms.next()??);
+    let s = hms.next().flatten().unwrap_or(0);
+    let offset = words.get(4).map_or(Some(0), |z| zone_offset(z))?;
+    let naive = NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(h, m, s.min(59))?;
+    Some((naive - chrono::Duration::seconds(i64::from(offset))).and_utc())
+}
+
+fn month_number(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_lowercase();
+    let months: [&[&str]; 12] = [
+        &["jan", "january", "januar", "jänner", "jän"],
+        &["feb", "february", "februar"],
+        &["mar", "march", "märz", "mär", "mrz"],
+        &["apr", "april"],
+        &["may", "mai"],
+        &["jun", "june", "juni"],
+        &["jul", "july", "juli"],
+        &["aug", "august"],
+        &["sep", "sept", "september"],
+        &["oct", "october", "okt", "oktober"],
+        &["nov", "november"],
+        &["dec", "december", "dez", "dezember"],
+    ];
+    months
+        .iter()
+        .position(|names| names.contains(&w.as_str()))
+        .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// Seconds east of UTC for `+0100`, `-05:00`, `GMT+2`, `MEZ`, `EDT`...
+fn zone_offset(zone: &str) -> Option<i32> {
+    let z = zone.trim().to_ascii_uppercase();
+    let named = match z.as_str() {
+        "Z" | "UT" | "UTC" | "GMT" | "WET" => Some(0),
+        "CET" | "MEZ" | "BST" | "WEST" => Some(1),
+        "CEST" | "MESZ" | "EET" => Some(2),
+        "EEST" | "MSK" => Some(3),
+        "EST" | "CDT" => Some(-5),
+        "EDT" => Some(-4),
+        "CST" | "MDT" => Some(-6),
+        "MST" | "PDT" => Some(-7),
+        "PST" => Some(-8),
+        "JST" | "KST" => Some(9),
+        _ => None,
+    };
+    if let Some(h) = named {
+        return Some(h * 3600);
+    }
+    let rest = z
+        .strip_prefix("GMT")
+        .or_else(|| z.strip_prefix("UTC"))
+        .unwrap_or(&z);
+    let (sign, digits) = match rest.chars().next()? {
+        '+' => (1, &rest[1..]),
+        '-' => (-1, &rest[1..]),
+        _ => return None,
+    };
+    let digits = digits.replace(':', "");
+    let (h, m) = match digits.len() {
+        1 | 2 => (digits.parse::<i32>().ok()?, 0),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
+        _ => return None,
+    };
+    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> Option<String> {
+        parse_date(text).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+    }
+
+    #[test]
+    fn odd_dates_that_publishers_write() {
+        let cases = [
+            ("2025-01-27T14:03:00+01:00", "2025-01-27 13:03:00"),
+            ("2025-01-27 14:03:00", "2025-01-27 14:03:00"),
+            ("2025-01-27T14:03Z", "2025-01-27 14:03:00"),
+            ("Mon, 27 Jan 2025 14:03:00 +0100", "2025-01-27 13:03:00"),
+            ("Tue, 27 Jan 2025 14:03:00 GMT", "2025-01-27 14:03:00"),
+            ("Mo, 27 Jan 2025 14:03:00 MEZ", "2025-01-27 13:03:00"),
+            ("27 Januar 2025 14:03 MESZ", "2025-01-27 12:03:00"),
+            ("Mon, 27 Jan 25 14:03:00 EST", "2025-01-27 19:03:00"),
+            ("Mon, 27 Jan 2025 14:03:00 GMT+2", "2025-01-27 12:03:00"),
+            ("27.01.2025 14:03", "2025-01-27 14:03:00"),
+            ("27.01.2025", "2025-01-27 00:00:00"),
+            ("2025-01-27", "2025-01-27 00:00:00"),
+            ("Monday, 27 Dez. 2024 08:00:00 +0000", "2024-12-27 08:00:00"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(utc(text).as_deref(), Some(want), "{text}");
+        }
+        for bad in [
+            "",
+            "soon",
+            "32.01.2025",
+            "Mon, 27 Foo 2025 14:03:00 GMT",
+            "2025-13-01",
+        ] {
+            assert_eq!(utc(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! `aiwatch-tui feeds add/list/remove/import/export`, run as a user runs
+//! them: the built binary on a config file in a temporary folder, checking
+//! what it prints, its exit status and what the file holds afterwards
+//! (the user's comments and layout kept).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const MINE: &str = "# My aiwatch settings\nlanguage = \"en\"   # keep English\n\n# Feeds I read every morning:\n[[feeds]]\nname = \"Old Portal\"  # since 1999\nurl = \"https://portal.example.com/rss\"\n\n[keys]\nquit = [\"q\", \"ctrl-c\"] # both\n";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds")
+}
+
+fn file_url(name: &str) -> String {
+    format!("file://{}", fixtures().join(name).display())
+}
+
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn new(config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("config.toml"), config).unwrap();
+        Self { dir }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    fn text(&self) -> String {
+        fs::read_to_string(self.config()).unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let config = self.config();
+        Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
+            .env("LANG", "en_US.UTF-8")
+            .output()
+            .unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn add_names_the_feed_by_its_title_and_keeps_the_file_as_written() {
+    let home = Home::new(MINE);
+    let out = home.run(&["feeds", "add", &file_url("heise-de.rss"), "--topic", "KI"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("added \"KI-Ticker – Nachrichten über künstliche Intelligenz\""),
+        "{}",
+        stdout(&out)
+    );
+    let text = home.text();
+    // Everything the user wrote is still there, byte for byte; the new
+    // table goes after the other feeds.
+    let (before, after) = MINE.split_once("[keys]").unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "{before}[[feeds]]\nname = \"KI-Ticker – Nachrichten über künstliche Intelligenz\"\nurl = \"{}\"\ntopics = [\"KI\"]\n\n[keys]{after}",
+            file_url("heise-de.rss")
+        )
+    );
+    // Adding it again changes nothing.
+    let again = home.run(&["feeds", "add", &file_url("heise-de.rss")]);
+    assert!(again.status.success());
+    assert!(
+        stdout(&again).starts_with("already subscribed"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(home.text(), text);
+}
+
+#[test]
+fn add_finds_the_feed_a_page_announces() {
+    let home = Home::new("");
+    let out = home.run(&[
+        "feeds",
+        "add",
+        &fixtures().join("site.html").display().to_string(),
+        "--name",
+        "TW",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("found the feed {}", file_url("techwire.atom"))),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        home.text(),
+        format!(
+            "[[feeds]]\nname = \"TW\"\nurl = \"{}\"\n",
+            file_url("techwire.atom")
+        )
+    );
+}
+
+#[test]
+fn add_refuses_what_is_not_a_feed_and_leaves_the_file_alone() {
+    let home = Home::new(MINE);
+    let out = home.run(&["feeds", "add", &file_url("broken.rss")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("broken.rss: 8:"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not added"), "{}", stderr(&out));
+    let out = home.run(&["feeds", "add", &file_url("plain.html")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("announces no feed"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&["feeds", "add", "gopher://old.example/feed"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("scheme \"gopher\" is not supported"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&[
+        "feeds",
+        "add",
+        "https://x.example/feed",
+        "--name",
+        "old portal",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(home.text(), MINE);
+}
+
+#[test]
+fn list_as_text_and_json() {
+    let home = Home::new(MINE);
+    let out = home.run(&["feeds", "list"]);
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        "Old Portal\thttps://portal.example.com/rss\tlast fetch: never\tnever fetched\titems: 0\n"
+    );
+    let out = home.run(&["feeds", "list", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["name"], "Old Portal");
+    assert_eq!(json[0]["url"], "https://portal.example.com/rss");
+    assert_eq!(json[0]["last_fetch"], serde_json::Value::Null);
+    assert_eq!(json[0]["status"], "never fetched");
+    assert_eq!(json[0]["items"], 0);
+    assert_eq!(json[0]["last_error"], serde_json::Value::Null);
+}
+
+#[test]
+fn remove_by_name_or_url() {
+    let home = Home::new(MINE);
+    let out = home.run(&["feeds", "remove", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no feed named \"nope\""),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("subscribed: Old Portal"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&["feeds", "remove", "old portal"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = home.text();
+    assert!(!text.contains("portal.example.com"), "{text}");
+    assert!(
+        text.starts_with("# My aiwatch settings\nlanguage = \"en\"   # keep English\n"),
+        "{text}"
+    );
+    assert!(text.contains("quit = [\"q\", \"ctrl-c\"] # both"), "{text}");
+    home.run(&["feeds", "add", "https://a.example/feed.xml", "--name", "A"]);
+    let out = home.run(&["feeds", "remove", "https://a.example/feed.xml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!home.text().contains("a.example"));
+}
+
+#[test]
+fn import_an_export_with_folders_and_gaps_then_export_it_back() {
+    let home = Home::new(MINE);
+    let out = home.run(&[
+        "feeds",
+        "import",
+        &fixtures().join("subscriptions.opml").display().to_string(),
+    ]);
+    // One outline has a gopher URL: reported, the rest imported.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("skipped gopher://old.example/feed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).starts_with("imported 4 feeds"),
+        "{}",
+        stdout(&out)
+    );
+    let text = home.text();
+    assert!(
+        text.starts_with(MINE.split_once("[keys]").unwrap().0),
+        "{text}"
+    );
+    assert!(text.contains("name = \"KI-Ticker\"\nurl = \"https://ki-ticker.example.de/rss\"\ntopics = [\"AI\", \"Deutsch\"]"), "{text}");
+    assert!(text.contains("name = \"openbrief.example.org\""), "{text}");
+    // Importing again adds nothing.
+    let again = home.run(&[
+        "feeds",
+        "import",
+        &fixtures().join("subscriptions.opml").display().to_string(),
+    ]);
+    assert!(
+        stdout(&again).starts_with("imported 0 feeds into"),
+        "{}",
+        stdout(&again)
+    );
+    assert!(
+        stdout(&again).contains("4 already subscribed"),
+        "{}",
+        stdout(&again)
+    );
+
+    let out = home.run(&["feeds", "export"]);
+    assert!(out.status.success());
+    let opml = stdout(&out);
+    assert!(
+        opml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">"),
+        "{opml}"
+    );
+    let back = aiwatch_tui::feeds::opml::read(&opml).unwrap();
+    let urls: Vec<&str> = back.iter().map(|o| o.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://portal.example.com/rss",
+            "https://techwire.example.com/ai/feed.atom",
+            "https://openbrief.example.org/feed.json",
+            "https://ki-ticker.example.de/rss",
+            "https://bits.example.net/index.rdf",
+        ]
+    );
+    assert_eq!(back[3].topics, ["AI", "Deutsch"]);
+}
+
+#[test]
+fn a_bad_feeds_table_is_a_located_error() {
+    let home = Home::new(
+        "[[feeds]]\nname = \"x\"\n\n[[feeds]]\nurl = \"https://a.example/f\"\nevery = \"10s\"\n",
+    );
+    let out = home.run(&["feeds", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("config.toml:1:1: error: feed 1: missing required key \"url\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("config.toml:6:9: error: feed https://a.example/f: \"every\""),
+        "{err}"
+    );
+    let check = home.run(&["check"]);
+    assert_eq!(check.status.code(), Some(2));
+    assert!(
+        stdout(&check).contains("config.toml:6:9: error:"),
+        "{}",
+        stdout(&check)
+    );
+}

@@ -39,6 +39,8 @@ pub enum CommandError {
     NoArticle(String),
     #[error("\"{id}\" has {count} sections")]
     NoSection { id: String, count: usize },
+    #[error("{0}")]
+    Body(#[from] crate::content::BodyError),
 }
 
 /// Says a command error on stderr; its exit status.
@@ -226,7 +228,10 @@ pub fn list(
         Err(e) => return refuse(&e),
     };
     let edition = library.edition(&startup.language);
-    let sections = query.select(library, &edition.sections);
+    let sections = match query.select(library, &edition.sections) {
+        Ok(sections) => sections,
+        Err(e) => return refuse(&CommandError::Body(e)),
+    };
     match args.format {
         Format::Json => {
             let document = ListDocument {
@@ -234,7 +239,14 @@ pub fn list(
                 version: 1,
                 lang: &edition.lang,
                 count: sections.len(),
-                sections: sections.iter().map(|&s| record(library, s)).collect(),
+                sections: match sections
+                    .iter()
+                    .map(|&s| record(library, s, true))
+                    .collect::<Result<_, _>>()
+                {
+                    Ok(records) => records,
+                    Err(e) => return refuse(&CommandError::Body(e)),
+                },
             };
             serde_json::to_writer_pretty(&mut *out, &document)?;
             writeln!(out)?;
@@ -242,7 +254,10 @@ pub fn list(
         Format::Tsv => {
             writeln!(out, "key\tdate\tlang\tactors\ttopics\theading")?;
             for &s in &sections {
-                let r = record(library, s);
+                let r = match record(library, s, false) {
+                    Ok(r) => r,
+                    Err(e) => return refuse(&CommandError::Body(e)),
+                };
                 let fields = [
                     r.key,
                     r.date,
@@ -260,7 +275,10 @@ pub fn list(
         }
         Format::Text => {
             for &s in &sections {
-                let r = record(library, s);
+                let r = match record(library, s, false) {
+                    Ok(r) => r,
+                    Err(e) => return refuse(&CommandError::Body(e)),
+                };
                 let line = format!(
                     "{:<10}  {:<22}  {}  [{}]",
                     r.date,
@@ -314,6 +332,13 @@ pub fn show(
         };
         chosen = vec![s];
     }
+    // A body that cannot be read fails the command (the pane would show
+    // a note instead): `show` must not print a section without its text.
+    for &s in &chosen {
+        if let Err(e) = library.body(s) {
+            return refuse(&CommandError::Body(e));
+        }
+    }
     let strings = startup.ctx.locales.get(&startup.language);
     for (n, &s) in chosen.iter().enumerate() {
         if n > 0 {
@@ -356,20 +381,41 @@ struct SectionRecord<'a> {
     actors: Vec<&'a str>,
     tags: Vec<&'a str>,
     topics: Vec<&'a str>,
-    body: Vec<BodyBlock<'a>>,
+    body: Vec<BodyBlock>,
     path: &'a str,
 }
 
 #[derive(Serialize)]
-struct BodyBlock<'a> {
+struct BodyBlock {
     kind: &'static str,
-    text: &'a str,
+    text: String,
 }
 
-fn record(library: &Library, s: SectionId) -> SectionRecord<'_> {
+/// A section as `list` prints it; its body only when `with_body` (JSON),
+/// since reading it may mean reading the store.
+fn record(
+    library: &Library,
+    s: SectionId,
+    with_body: bool,
+) -> Result<SectionRecord<'_>, crate::content::BodyError> {
     let section = &library.sections[s];
     let article = &library.articles[section.article];
-    SectionRecord {
+    let body = if with_body {
+        library
+            .body(s)?
+            .iter()
+            .map(|b| BodyBlock {
+                kind: match b {
+                    Block::Paragraph(_) => "paragraph",
+                    Block::Item(_) => "item",
+                },
+                text: b.text().to_owned(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(SectionRecord {
         key: format!("{}#{}", article.id, section.index + 1),
         article: &article.id,
         section: section.index + 1,
@@ -396,17 +442,7 @@ fn record(library: &Library, s: SectionId) -> SectionRecord<'_> {
             .iter()
             .map(|&t| library.topics[t].as_str())
             .collect(),
-        body: section
-            .body
-            .iter()
-            .map(|b| BodyBlock {
-                kind: match b {
-                    Block::Paragraph(_) => "paragraph",
-                    Block::Item(_) => "item",
-                },
-                text: b.text(),
-            })
-            .collect(),
+        body,
         path: &article.path,
-    }
+    })
 }

@@ -1,6 +1,7 @@
 //! The content model: articles, their sections, dates at their precision,
 //! and the tags that group them. Built once at load and then read-only.
 
+pub mod body;
 pub mod bundled;
 pub mod date;
 pub mod index;
@@ -10,6 +11,7 @@ pub mod parse;
 use std::collections::HashMap;
 use std::ops::Range;
 
+pub use body::{Bodies, BodyError, BodySource};
 pub use date::{NewsDate, Precision};
 pub use index::{Edition, Library};
 pub use load::{ContentRoot, load_library};
@@ -53,7 +55,6 @@ pub struct Section {
     pub actor_tags: Vec<(String, ActorId)>,
     pub topics: Vec<TopicId>,
     pub url: Option<String>,
-    pub body: Vec<Block>,
 }
 
 /// A piece of body text: paragraphs re-flow, list items keep their own line.

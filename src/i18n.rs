@@ -54,6 +54,8 @@ pub struct Ui {
     pub empty_hint: String,
     pub empty_library: String,
     pub no_section: String,
+    pub body_gone: String,
+    pub body_unreadable: String,
     pub too_small: String,
     pub help_title: String,
     pub help_actor: String,

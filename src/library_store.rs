@@ -5,6 +5,7 @@
 //! a newer schema, and never delete one it cannot read (it moves it aside).
 //! It knows nothing of the app, the view or the terminal.
 
+mod bodies;
 mod read;
 mod schema;
 mod state;
@@ -261,9 +262,11 @@ impl LibraryStore {
     }
 
     /// The library as stored, built as `content::load_library` builds it
-    /// from the files (same order, same diagnostics, same actor ids).
+    /// from the files (same order, same diagnostics, same actor ids), but
+    /// with only its index in memory: bodies are read from this store's
+    /// file when asked for, and searches run in the store.
     pub fn load_library(&mut self, actors: &ActorDirectory) -> Result<Library, StoreError> {
-        read::load(&mut self.conn, actors).map_err(|source| StoreError::Sqlite {
+        read::load(&mut self.conn, actors, &self.path).map_err(|source| StoreError::Sqlite {
             path: self.path.clone(),
             source,
         })

@@ -8,7 +8,7 @@ use textwrap::Options;
 use unicode_width::UnicodeWidthStr;
 
 use crate::config::Role;
-use crate::content::{Block, Library, SectionId};
+use crate::content::{Block, BodyError, Library, SectionId};
 use crate::i18n::{Strings, fill};
 
 /// How a span is painted: a theme role, or a configured actor's colour.
@@ -159,8 +159,29 @@ pub fn section_lines(
     if let Some(note) = fallback_note {
         lines.extend(wrap(note, width, "", "", Role::Warning));
     }
+    lines.extend(body_lines(library, strings, section, width));
+    lines
+}
+
+/// A section's body, or a note saying why it cannot be read.
+fn body_lines(library: &Library, strings: &Strings, section: SectionId, width: u16) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let body = match library.body(section) {
+        Ok(body) => body,
+        Err(e) => {
+            lines.push(Vec::new());
+            let message = match e {
+                BodyError::Gone => strings.ui.body_gone.clone(),
+                BodyError::Read(reason) => {
+                    fill(&strings.ui.body_unreadable, &[("reason", &reason)])
+                }
+            };
+            lines.extend(wrap(&message, width, "", "", Role::Warning));
+            return lines;
+        }
+    };
     let mut previous_item = false;
-    for block in &s.body {
+    for block in body.iter() {
         let is_item = matches!(block, Block::Item(_));
         if !(is_item && previous_item) {
             lines.push(Vec::new());

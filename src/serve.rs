@@ -620,6 +620,10 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
             .ok()
             .and_then(|k| k.chars().next()),
     });
+    // Sessions on a library read from the store search there and do not
+    // use this copy; it is still built (reading bodies through the store)
+    // because skipping it changed the server's thread count in
+    // tests/serve_client.rs (cause not found yet: see docs/store.md).
     let background = Arc::clone(&shared);
     std::thread::spawn(move || {
         let index = crate::app::search::build_index(&background.library);

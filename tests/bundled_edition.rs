@@ -17,8 +17,8 @@ fn edition() -> Library {
 
 fn text(lib: &Library, s: SectionId) -> String {
     let section = &lib.sections[s];
-    let body: Vec<&str> = section
-        .body
+    let blocks = lib.body(s).unwrap();
+    let body: Vec<&str> = blocks
         .iter()
         .map(aiwatch_tui::content::Block::text)
         .collect();

@@ -92,9 +92,13 @@ fn messages(library: &Library) -> Vec<String> {
         .collect()
 }
 
-/// Everything the reader can see of a library, fields and order included.
+/// Everything the reader can see of a library, fields and order included,
+/// and every section's body (read from the store on demand).
 fn same(a: &Library, b: &Library) {
     assert_eq!(format!("{a:#?}"), format!("{b:#?}"));
+    for s in 0..a.sections.len() {
+        assert_eq!(a.body(s), b.body(s), "body of section {s}");
+    }
 }
 
 #[test]

@@ -77,7 +77,7 @@ impl App {
         }
         if !self.index_asked {
             self.index_asked = true;
-            if self.search_index.is_none() {
+            if self.search_index.is_none() && !self.ctx.library.bodies().searches() {
                 effects.push(Effect::BuildSearchIndex);
             }
         }
@@ -208,11 +208,8 @@ impl App {
     /// previous hits can still match, so only they are searched again.
     fn apply_search(&mut self) {
         let query = SearchQuery::new(&self.search.text);
+        let mut failed = None;
         let hits = query.as_ref().map(|q| {
-            let index = Arc::clone(
-                self.search_index
-                    .get_or_insert_with(|| Arc::new(search::build_index(&self.ctx.library))),
-            );
             let narrowing = self.search.query.as_ref().is_some_and(|old| q.narrows(old));
             let candidates: Vec<SectionId> =
                 if let (Some(old), true) = (&self.search.hits, narrowing) {
@@ -222,11 +219,28 @@ impl App {
                     all.sort_unstable();
                     all
                 };
+            if self.ctx.library.bodies().searches() {
+                // The store searches; no folded copy of the bodies here.
+                return q
+                    .select(&self.ctx.library, &candidates)
+                    .unwrap_or_else(|e| {
+                        failed = Some(e.to_string());
+                        Vec::new()
+                    });
+            }
+            let index = Arc::clone(
+                self.search_index
+                    .get_or_insert_with(|| Arc::new(search::build_index(&self.ctx.library))),
+            );
             candidates
                 .into_iter()
                 .filter(|&s| q.matches_folded(&index[s]))
                 .collect::<Vec<_>>()
         });
+        if let Some(message) = failed {
+            // Said, not hidden behind an empty result.
+            self.notify(message);
+        }
         self.search.query = query;
         self.search.hits = hits;
         // Refreshing re-opens (and so re-highlights) the section read.

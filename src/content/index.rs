@@ -3,9 +3,13 @@
 //! language). Read-only after `build`; filtering happens in the app.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::parse::{ParsedFile, RawArticle};
-use super::{ActorDirectory, ActorId, ActorInfo, Article, Section, SectionId, TopicId, tag_key};
+use super::{
+    ActorDirectory, ActorId, ActorInfo, Article, Block, Bodies, BodyError, Section, SectionId,
+    TopicId, tag_key,
+};
 use crate::diag::{Diagnostic, Severity};
 
 #[derive(Debug, Default)]
@@ -27,6 +31,8 @@ pub struct Library {
     pub folders_unreadable: usize,
     /// The language subtags present, sorted (`["de", "en"]`).
     languages: Vec<String>,
+    /// Where the sections' bodies are read from (`Library::body`).
+    bodies: Bodies,
 }
 
 /// The sections a reader sees in one language: one article per id, in the
@@ -54,6 +60,7 @@ impl Library {
         let mut interner = Interner::new(directory, &mut lib.actors);
         let mut topic_keys = TagCache::default();
         let mut seen: HashMap<(String, String), String> = HashMap::new();
+        let mut bodies: Vec<Vec<Block>> = Vec::new();
         for (path, parsed) in files {
             diagnostics.extend(parsed.diagnostics);
             let Some(raw) = parsed.article else {
@@ -68,8 +75,9 @@ impl Library {
             }
             seen.insert(key, path.to_owned());
             lib.files_loaded += 1;
-            lib.add_article(raw, &mut interner, &mut topic_keys);
+            lib.add_article(raw, &mut interner, &mut topic_keys, &mut bodies);
         }
+        lib.bodies = Bodies::in_memory(bodies);
         lib.sort_topics();
         let mut timeline: Vec<SectionId> = (0..lib.sections.len()).collect();
         timeline.sort_by(|&a, &b| lib.timeline_key(a).cmp(&lib.timeline_key(b)));
@@ -95,6 +103,7 @@ impl Library {
         raw: RawArticle,
         interner: &mut Interner<'_>,
         topic_keys: &mut TagCache,
+        bodies: &mut Vec<Vec<Block>>,
     ) {
         let article_index = self.articles.len();
         let start = self.sections.len();
@@ -134,8 +143,8 @@ impl Library {
                 actor_tags,
                 topics,
                 url: s.url,
-                body: s.body,
             });
+            bodies.push(s.body);
         }
         self.articles.push(Article {
             id: raw.id,
@@ -182,6 +191,26 @@ impl Library {
         let s = &self.sections[section];
         let a = &self.articles[s.article];
         format!("{}|{}|{}", a.id, a.lang, s.heading)
+    }
+
+    /// A section's body, from wherever this library keeps bodies.
+    pub fn body(&self, section: SectionId) -> Result<Arc<[Block]>, BodyError> {
+        let heading = self
+            .sections
+            .get(section)
+            .map_or("", |s| s.heading.as_str());
+        self.bodies.body(section, heading)
+    }
+
+    /// Where this library reads bodies from.
+    pub fn bodies(&self) -> &Bodies {
+        &self.bodies
+    }
+
+    /// Reads bodies (and searches) through `bodies` from now on: a library
+    /// read from the store without its bodies gets the store's source.
+    pub fn set_bodies(&mut self, bodies: Bodies) {
+        self.bodies = bodies;
     }
 
     pub fn article_of(&self, section: SectionId) -> &Article {

@@ -2,17 +2,25 @@
 //! same `Library::build` the file loader uses, so ids, order, clashes and
 //! diagnostics come out as loading the files would give them. Reads in one
 //! transaction: a sync committed meanwhile is seen whole or not at all.
+//! Only the index is read (what the first frame needs); bodies stay in the
+//! store and are read on demand through `bodies::StoreBodies`.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use rusqlite::types::Type;
 
 use crate::content::parse::{ParsedFile, RawArticle, RawSection};
-use crate::content::{ActorDirectory, Block, Library, NewsDate};
+use crate::content::{ActorDirectory, Bodies, Library, NewsDate};
 use crate::diag::{Diagnostic, Severity};
 
-pub fn load(conn: &mut Connection, actors: &ActorDirectory) -> rusqlite::Result<Library> {
+pub fn load(
+    conn: &mut Connection,
+    actors: &ActorDirectory,
+    path: &Path,
+) -> rusqlite::Result<Library> {
     let tx = conn.transaction()?;
     let root_diagnostics = {
         let mut stmt = tx.prepare(
@@ -43,8 +51,8 @@ pub fn load(conn: &mut Connection, actors: &ActorDirectory) -> rusqlite::Result<
     let mut articles = read_articles(&tx)?;
     read_sections(&tx, &mut articles)?;
     read_tags(&tx, &mut articles)?;
-    read_blocks(&tx, &mut articles)?;
     drop(tx);
+    let file_ids: HashMap<&str, i64> = files.iter().map(|(id, p)| (p.as_str(), *id)).collect();
     let parsed = files.iter().map(|(id, path)| {
         (
             path.as_str(),
@@ -54,7 +62,14 @@ pub fn load(conn: &mut Connection, actors: &ActorDirectory) -> rusqlite::Result<
             },
         )
     });
-    Ok(Library::build(parsed, root_diagnostics, actors))
+    let mut library = Library::build(parsed, root_diagnostics, actors);
+    let places = library.articles.iter().map(|a| {
+        let file_id = file_ids.get(a.path.as_str()).copied().unwrap_or(-1);
+        (file_id, u32::try_from(a.sections.len()).unwrap_or(u32::MAX))
+    });
+    let bodies = super::bodies::StoreBodies::new(path, places);
+    library.set_bodies(Bodies::new(Arc::new(bodies)));
+    Ok(library)
 }
 
 /// A diagnostic from the columns path, line, col, severity, message,
@@ -165,36 +180,6 @@ fn read_tags(
         };
         let list = if kind == "actor" { actors } else { topics };
         list.push(r.get(3)?);
-    }
-    Ok(())
-}
-
-fn read_blocks(
-    tx: &rusqlite::Transaction<'_>,
-    articles: &mut HashMap<i64, RawArticle>,
-) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare(
-        "SELECT file_id, section, kind, text FROM blocks ORDER BY file_id, section, pos",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let Some(article) = articles.get_mut(&r.get(0)?) else {
-            continue;
-        };
-        let section: i64 = r.get(1)?;
-        let Some(s) = usize::try_from(section)
-            .ok()
-            .and_then(|i| article.sections.get_mut(i))
-        else {
-            continue;
-        };
-        let kind: String = r.get(2)?;
-        let text: String = r.get(3)?;
-        s.body.push(if kind == "item" {
-            Block::Item(text)
-        } else {
-            Block::Paragraph(text)
-        });
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 /// Each entry moves the schema one version up; never edit a released one,
 /// add a new one.
-const MIGRATIONS: &[&str] = &[V1, V_STATE];
+const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH];
 
 /// The schema this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -125,6 +125,21 @@ CREATE TABLE reading (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) WITHOUT ROWID;
+";
+
+/// Search: each section's searchable text (heading, body, actor tags and
+/// topics as written, one per line), folded by `text::fold` (lowercase, no
+/// diacritics, `ß` as `ss`), under a trigram index so that any substring of
+/// three characters or more is found through the index. rowid packs the
+/// file's id and the section's position (`bodies::search_rowid`). Stores
+/// synced before this table existed are parsed again at the next sync
+/// (forgetting the parser stamp does that), which fills it.
+const V_SEARCH: &str = "
+CREATE VIRTUAL TABLE search USING fts5 (
+    text,
+    tokenize = 'trigram case_sensitive 1'
+);
+DELETE FROM meta WHERE key = 'parser';
 ";
 
 pub enum Migrated {

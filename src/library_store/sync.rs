@@ -9,8 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::bodies::{SECTION_BITS, search_rowid};
 use crate::content::load::{Discovered, PendingFile, discover, parse_files};
-use crate::content::parse::{ParsedFile, RawArticle};
+use crate::content::parse::{ParsedFile, RawArticle, RawSection};
 use crate::content::{Block, ContentRoot};
 use crate::diag::{Diagnostic, Severity};
 
@@ -198,6 +199,13 @@ fn delete_contents(tx: &Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {
             [file_id],
         )?;
     }
+    tx.execute(
+        "DELETE FROM search WHERE rowid BETWEEN ?1 AND ?2",
+        params![
+            search_rowid(file_id, 0),
+            search_rowid(file_id, (1 << SECTION_BITS) - 1)
+        ],
+    )?;
     Ok(())
 }
 
@@ -285,6 +293,7 @@ fn write_article(tx: &Transaction<'_>, file_id: i64, a: &RawArticle) -> rusqlite
     let mut block_stmt = tx.prepare_cached(
         "INSERT INTO blocks (file_id, section, pos, kind, text) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
+    let mut search_stmt = tx.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?;
     for (idx, s) in (0i64..).zip(&a.sections) {
         section_stmt.execute(params![
             file_id,
@@ -301,8 +310,35 @@ fn write_article(tx: &Transaction<'_>, file_id: i64, a: &RawArticle) -> rusqlite
             };
             block_stmt.execute(params![file_id, idx, pos, kind, block.text()])?;
         }
+        if idx < 1 << SECTION_BITS {
+            search_stmt.execute(params![search_rowid(file_id, idx), searchable(a, s)])?;
+        }
     }
     Ok(())
+}
+
+/// What a search looks at in a section, as `query::search` reads it from a
+/// library (heading, body, actor tags, topics, one per line), folded; the
+/// names of configured actors are added at search time (they depend on the
+/// configuration, which the store does not know).
+fn searchable(a: &RawArticle, s: &RawSection) -> String {
+    let mut text = String::with_capacity(256);
+    text.push_str(&s.heading);
+    for block in &s.body {
+        text.push('\n');
+        text.push_str(block.text());
+    }
+    for tag in a
+        .actors
+        .iter()
+        .chain(&s.actors)
+        .chain(&a.topics)
+        .chain(&s.topics)
+    {
+        text.push('\n');
+        text.push_str(tag);
+    }
+    crate::text::fold(&text)
 }
 
 fn write_tags(

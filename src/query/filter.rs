@@ -2,7 +2,7 @@
 //! and the topic choice, as pure functions over the library.
 
 use super::search::SearchQuery;
-use crate::content::{Library, NewsDate, SectionId, TopicId};
+use crate::content::{BodyError, Library, NewsDate, SectionId, TopicId};
 
 /// The actor filter, by actor id (a configured actor's id is its config
 /// index): actors shown (any of them; none means all) and actors hidden
@@ -100,16 +100,26 @@ pub struct SectionQuery {
 }
 
 impl SectionQuery {
-    /// The sections of `edition` (kept in its order) that match.
-    pub fn select(&self, library: &Library, edition: &[SectionId]) -> Vec<SectionId> {
-        edition
+    /// The sections of `edition` (kept in its order) that match. Fails
+    /// only when the search needs bodies that cannot be read.
+    pub fn select(
+        &self,
+        library: &Library,
+        edition: &[SectionId],
+    ) -> Result<Vec<SectionId>, BodyError> {
+        let filtered: Vec<SectionId> = edition
             .iter()
             .copied()
-            .filter(|&s| self.matches(library, s))
-            .collect()
+            .filter(|&s| self.matches_filters(library, s))
+            .collect();
+        match &self.search {
+            Some(q) => q.select(library, &filtered),
+            None => Ok(filtered),
+        }
     }
 
-    pub fn matches(&self, library: &Library, section: SectionId) -> bool {
+    /// Everything but the search, which `select` runs over what passes.
+    fn matches_filters(&self, library: &Library, section: SectionId) -> bool {
         let date = library.sections[section].date;
         self.actors.matches(library, section)
             && (self.topics.is_empty() || self.topics.iter().any(|t| t.matches(library, section)))
@@ -119,10 +129,6 @@ impl SectionQuery {
             && self
                 .until
                 .is_none_or(|until| date.cmp_coarse(until).is_le())
-            && self
-                .search
-                .as_ref()
-                .is_none_or(|q| q.matches(library, section))
     }
 }
 

@@ -1,8 +1,10 @@
 //! Text search over sections, ignoring case and diacritics (`sudkorea`
 //! finds `Südkorea`, `muller` finds `Müller`). Shared by the reader and
-//! the `list --search` command; folding itself is `text::fold`.
+//! the `list --search` command; folding itself is `text::fold`. A library
+//! whose body source searches itself (the store) is asked; otherwise each
+//! section's folded text is searched here.
 
-use crate::content::{Library, SectionId};
+use crate::content::{ActorId, BodyError, Library, SectionId};
 use crate::text::fold;
 
 /// A query: every word must occur in the section (heading, body, actors or
@@ -19,20 +21,110 @@ impl SearchQuery {
         (!words.is_empty()).then_some(Self { words })
     }
 
-    pub fn matches(&self, library: &Library, section: SectionId) -> bool {
-        let haystack = searchable_text(library, section);
-        self.words.iter().all(|w| haystack.contains(w.as_str()))
+    /// The folded words, each of which must occur.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// Whether one section matches, reading its body from the library.
+    pub fn matches(&self, library: &Library, section: SectionId) -> Result<bool, BodyError> {
+        let haystack = searchable_text(library, section)?;
+        Ok(self.matches_folded(&haystack))
+    }
+
+    /// The sections of `candidates` (kept in their order) that match: the
+    /// library's body source searches when it can (the store, without
+    /// reading every body), else each section's text is folded and searched.
+    pub fn select(
+        &self,
+        library: &Library,
+        candidates: &[SectionId],
+    ) -> Result<Vec<SectionId>, BodyError> {
+        if library.bodies().searches() {
+            return self.select_in_source(library, candidates);
+        }
+        let mut selected = Vec::new();
+        for &s in candidates {
+            if self.matches(library, s)? {
+                selected.push(s);
+            }
+        }
+        Ok(selected)
+    }
+
+    /// The store holds each section's text with its actor tags as written;
+    /// the names of the actors they resolve to depend on the configuration
+    /// and live in the library. A word found in some actor's name matches
+    /// a section tagged with that actor, or whose stored text has it.
+    fn select_in_source(
+        &self,
+        library: &Library,
+        candidates: &[SectionId],
+    ) -> Result<Vec<SectionId>, BodyError> {
+        let mut plain: Vec<String> = Vec::new();
+        let mut in_names: Vec<(&String, Vec<ActorId>)> = Vec::new();
+        for word in &self.words {
+            let actors: Vec<ActorId> = (0..library.actors.len())
+                .filter(|&a| fold(&library.actors[a].name).contains(word.as_str()))
+                .collect();
+            if actors.is_empty() {
+                plain.push(word.clone());
+            } else {
+                in_names.push((word, actors));
+            }
+        }
+        // Hits as one flag per section: candidates and hits can both be
+        // the whole library, and this is linear in both.
+        let marked = |hits: Vec<SectionId>| {
+            let mut mark = vec![false; library.sections.len()];
+            for s in hits {
+                if let Some(m) = mark.get_mut(s) {
+                    *m = true;
+                }
+            }
+            mark
+        };
+        let mut selected: Vec<SectionId> = if plain.is_empty() {
+            candidates.to_vec()
+        } else {
+            let mark = marked(library.bodies().search(&plain)?);
+            candidates.iter().copied().filter(|&s| mark[s]).collect()
+        };
+        for (word, actors) in in_names {
+            let mark = marked(library.bodies().search(std::slice::from_ref(word))?);
+            selected.retain(|&s| {
+                mark[s]
+                    || library.sections[s]
+                        .actors
+                        .iter()
+                        .any(|a| actors.contains(a))
+            });
+        }
+        Ok(selected)
     }
 }
 
-/// Everything a search looks at in a section, folded.
-pub fn searchable_text(library: &Library, section: SectionId) -> String {
+/// Everything a search looks at in a section, folded: heading, body,
+/// actor tags and names, topics, one per line.
+pub fn searchable_text(library: &Library, section: SectionId) -> Result<String, BodyError> {
+    let body = library.body(section)?;
+    let blocks = body.iter().map(crate::content::Block::text);
+    Ok(fold(&searchable_raw(library, section, blocks)))
+}
+
+/// The unfolded searchable text of a section whose body blocks are given:
+/// the store writes the same text (folded) into its search table.
+pub fn searchable_raw<'b>(
+    library: &Library,
+    section: SectionId,
+    body: impl IntoIterator<Item = &'b str>,
+) -> String {
     let s = &library.sections[section];
     let mut text = String::with_capacity(256);
     text.push_str(&s.heading);
-    for block in &s.body {
+    for block in body {
         text.push('\n');
-        text.push_str(block.text());
+        text.push_str(block);
     }
     for (tag, actor) in &s.actor_tags {
         text.push('\n');
@@ -44,11 +136,13 @@ pub fn searchable_text(library: &Library, section: SectionId) -> String {
         text.push('\n');
         text.push_str(&library.topics[t]);
     }
-    fold(&text)
+    text
 }
 
 /// Folded text of every section of a library, built once (on all cores)
-/// the first time a search runs, then shared.
+/// the first time a search runs, then shared. Only for libraries that keep
+/// their bodies in memory (loaded from files); a body that cannot be read
+/// leaves its section unsearchable rather than failing the whole index.
 pub fn build_index(library: &Library) -> Vec<String> {
     let n = library.sections.len();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
@@ -60,7 +154,7 @@ pub fn build_index(library: &Library) -> Vec<String> {
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|&s| searchable_text(library, s))
+                        .map(|&s| searchable_text(library, s).unwrap_or_default())
                         .collect::<Vec<_>>()
                 })
             })

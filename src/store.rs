@@ -5,7 +5,7 @@
 //! a broken file. A file that cannot be read is moved aside, not deleted.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -174,32 +174,11 @@ pub fn set_aside_migrated(path: &Path) -> io::Result<PathBuf> {
 /// Writes the state atomically: a temporary file beside it, flushed to
 /// disk, then renamed over the old one (and the folder synced).
 pub fn save(path: &Path, state: &SavedState) -> io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        let bytes = serde_json::to_vec(&SavedState {
-            version: VERSION,
-            ..state.clone()
-        })?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    let bytes = serde_json::to_vec(&SavedState {
+        version: VERSION,
+        ..state.clone()
+    })?;
+    crate::atomic_file::write_atomically(path, &bytes)
 }
 
 #[cfg(test)]

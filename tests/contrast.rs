@@ -13,10 +13,10 @@
 
 mod common;
 
+use common::Shared;
+
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use aiwatch_tui::app::App;
 use aiwatch_tui::config::contrast::{self, Backdrop, Bold, Rgb};
@@ -29,19 +29,6 @@ use common::{app_with, press, render};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::{Terminal, TerminalOptions, Viewport};
-
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The screens to measure: name, size and keys pressed on a fresh reader.
 const SCREENS: &[(&str, (u16, u16), &str)] = &[
@@ -138,7 +125,7 @@ fn emulate(app: &App, (w, h): (u16, u16)) -> vt100::Parser {
     .unwrap();
     runtime::draw(&mut terminal, app).unwrap();
     let mut parser = vt100::Parser::new(h.try_into().unwrap(), w.try_into().unwrap(), 0);
-    parser.process(&out.0.lock().unwrap());
+    parser.process(&out.take());
     parser
 }
 

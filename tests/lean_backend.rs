@@ -7,9 +7,9 @@
 
 mod common;
 
-use std::io::Write;
+use common::Shared;
+
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use aiwatch_tui::app::App;
 use aiwatch_tui::config::{ColorDepth, Config};
@@ -18,25 +18,6 @@ use aiwatch_tui::runtime::{self, FrameSink, lean::LeanBackend};
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
-
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Shared {
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut self.0.lock().unwrap())
-    }
-}
 
 struct Screen<B: FrameSink> {
     terminal: Terminal<B>,

@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aiwatch_tui::app::{App, Context};
 use aiwatch_tui::config::Config;
@@ -20,22 +20,12 @@ use aiwatch_tui::runtime;
 
 #[path = "support/corpus.rs"]
 mod corpus;
+#[path = "support/measure.rs"]
+mod measure;
 use corpus::generate;
+use measure::{ms, peak_memory_kib};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-
-fn peak_memory_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// Runs one scenario in this process and prints `key=value` lines.
 fn scenario(roots: &[ContentRoot]) {

@@ -11,26 +11,16 @@ use std::time::{Duration, Instant};
 use aiwatch_tui::app::{App, Context};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::content::{ContentRoot, load_library};
-use aiwatch_tui::input::{Input, Key};
+use aiwatch_tui::input::Input;
 use aiwatch_tui::runtime;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 #[path = "support/corpus.rs"]
 mod corpus;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn press(app: &mut App, terminal: &mut Terminal<TestBackend>, key: &str) -> Duration {
-    let start = Instant::now();
-    app.handle(Input::Key(Key::parse(key).unwrap()));
-    if app.take_dirty() {
-        runtime::draw(terminal, app).unwrap();
-    }
-    start.elapsed()
-}
+#[path = "support/measure.rs"]
+mod measure;
+use measure::{ms, press};
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();

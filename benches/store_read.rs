@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use aiwatch_tui::app::{App, Context};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::content::ContentRoot;
-use aiwatch_tui::input::{Input, Key};
+use aiwatch_tui::input::Input;
 use aiwatch_tui::library_store::LibraryStore;
 use aiwatch_tui::runtime;
 use ratatui::Terminal;
@@ -28,34 +28,18 @@ use ratatui::backend::TestBackend;
 
 #[path = "support/corpus.rs"]
 mod corpus;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+#[path = "support/measure.rs"]
+mod measure;
+use measure::{ms, press};
 
 fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    kib as f64 / 1024.0
+    measure::peak_memory_kib() as f64 / 1024.0
 }
 
 /// The time at `permille` thousandths of the sorted times.
 fn quantile(times: &mut [Duration], permille: usize) -> f64 {
     times.sort();
     ms(times[(times.len() - 1) * permille / 1000])
-}
-
-fn press(app: &mut App, terminal: &mut Terminal<TestBackend>, key: &str) -> Duration {
-    let start = Instant::now();
-    app.handle(Input::Key(Key::parse(key).unwrap()));
-    if app.take_dirty() {
-        runtime::draw(terminal, app).unwrap();
-    }
-    start.elapsed()
 }
 
 /// One warm start from the store at `store`, in this process; prints

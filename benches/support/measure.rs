@@ -1,0 +1,36 @@
+//! Timing and memory helpers shared by the benches that drive the app
+//! in-process; each bench uses some of them.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use aiwatch_tui::app::App;
+use aiwatch_tui::input::{Input, Key};
+use aiwatch_tui::runtime;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// One key handled and, when it changed anything, drawn: what a press costs.
+pub fn press(app: &mut App, terminal: &mut Terminal<TestBackend>, key: &str) -> Duration {
+    let start = Instant::now();
+    app.handle(Input::Key(Key::parse(key).unwrap()));
+    if app.take_dirty() {
+        runtime::draw(terminal, app).unwrap();
+    }
+    start.elapsed()
+}
+
+/// The process's peak resident memory (`VmHWM`), in KiB; 0 where unknown.
+pub fn peak_memory_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}

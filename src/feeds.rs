@@ -3,7 +3,8 @@
 //! items into tagged articles (`html`, `identity`, `tag`, `group`,
 //! `article`) and the `feeds` command. Knows nothing of the reader's state
 //! or its screen; `fetch::process` makes a fetched body into articles, which
-//! go to the store through `article::ItemSink`.
+//! go to the store through `article::ItemSink`; what was fetched when is
+//! recorded through `ledger::FeedLedger`.
 
 pub mod article;
 pub mod command;
@@ -15,6 +16,7 @@ pub mod fetch;
 pub mod group;
 pub mod html;
 pub mod identity;
+pub mod ledger;
 pub mod opml;
 pub mod parse;
 pub mod tag;

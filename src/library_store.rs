@@ -6,6 +6,7 @@
 //! It knows nothing of the app, the view or the terminal.
 
 mod bodies;
+pub mod feeds;
 mod read;
 mod schema;
 mod state;

@@ -13,6 +13,7 @@ pub mod decode;
 pub mod discover;
 pub mod edit;
 pub mod fetch;
+pub mod fetch_command;
 pub mod group;
 pub mod html;
 pub mod http;

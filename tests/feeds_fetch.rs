@@ -350,9 +350,12 @@ fn server_errors_and_non_feeds_fail_and_keep_what_was_stored() {
     ];
     let reports = fetch(&others, &mut ledger, limits(5_000, 1 << 20));
     assert_eq!(failed(&reports[0]), "HTTP 404 Not Found");
-    assert!(failed(&reports[1]).starts_with("not a feed"), "{reports:?}");
-    assert!(failed(&reports[1]).contains("HTML"), "{reports:?}");
-    assert!(failed(&reports[2]).starts_with("not a feed"), "{reports:?}");
+    assert!(
+        failed(&reports[1]).starts_with("an HTML page, not a feed"),
+        "{reports:?}"
+    );
+    assert!(failed(&reports[2]).starts_with("not a feed: "), "{reports:?}");
+    assert!(!failed(&reports[2]).contains("not a feed: not a feed"), "{reports:?}");
 }
 
 #[test]

@@ -136,7 +136,7 @@ fn a_failure_is_exit_1_and_one_readable_line_and_the_others_are_fetched() {
         "{gone}"
     );
     assert!(
-        out.contains("feed=\"Home page\" ") && out.contains("reason=\"not a feed:"),
+        out.contains("feed=\"Home page\" ") && out.contains("reason=\"an HTML page, not a feed"),
         "{out}"
     );
     let err = stderr(&o);

@@ -343,7 +343,14 @@ fn fetch_one(
             validators,
             moved_to,
         },
-        Err(FetchError::Parse(e)) => failed(format!("not a feed: {e}")),
+        Err(FetchError::Parse(e)) => {
+            let reason = e.to_string();
+            if reason.contains("not a feed") {
+                failed(reason)
+            } else {
+                failed(format!("not a feed: {reason}"))
+            }
+        }
         Err(e) => failed(e.to_string()),
     }
 }

@@ -11,7 +11,6 @@
 
 #[path = "../tests/common/http.rs"]
 mod http;
-#[allow(dead_code)] // this bench uses only the memory figure
 #[path = "support/measure.rs"]
 mod measure;
 
@@ -38,33 +37,7 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(5);
-    let bomb = Arc::new(http::gzip(&vec![0u8; 64 * 1024 * 1024]));
-    let servers: Vec<Server> = (1..=HOSTS)
-        .map(|h| {
-            let bomb = Arc::clone(&bomb);
-            Server::start_on(&format!("127.0.0.{h}"), move |req| {
-                let path = req.path.trim_start_matches('/');
-                match path.split_once('-').map_or(path, |(kind, _)| kind) {
-                    "hang" => Reply::Hang,
-                    "trickle" => Reply::Trickle {
-                        headers: Vec::new(),
-                        body: http::rss("slow", 20).into_bytes(),
-                        every: Duration::from_secs(1),
-                    },
-                    "endless" => Reply::Endless,
-                    "bomb" => Reply::ok(bomb.to_vec()).with_header("Content-Encoding", "gzip"),
-                    "loop" => Reply::redirect(302, &format!("/loop-{}", path.len() % 2)),
-                    "500" => Reply::status(500),
-                    "404" => Reply::status(404),
-                    "html" => Reply::ok("<!DOCTYPE html><html><body>home</body></html>")
-                        .with_header("Content-Type", "text/html"),
-                    "garbage" => Reply::ok(vec![0xffu8; 4096]),
-                    _ => Reply::ok(http::gzip(http::rss(path, 30).as_bytes()))
-                        .with_header("Content-Encoding", "gzip"),
-                }
-            })
-        })
-        .collect();
+    let servers = servers();
     // Failing feed k is number 10k + k % 10: two per host, of different kinds.
     let mut failing = vec![None; FEEDS];
     for k in 0..FEEDS / 10 {
@@ -135,20 +108,8 @@ fn main() {
         }
     }
     println!("feeds: {FEEDS} on {HOSTS} hosts, {} failing", FEEDS / 10);
-    println!(
-        "fetched and stored: {fetched} ({stored} checked in the store, 30 items each)"
-    );
-    for kind in KINDS {
-        let reasons: Vec<&str> = reports
-            .iter()
-            .filter(|r| r.url.contains(&format!("/{kind}-")))
-            .filter_map(|r| match &r.status {
-                Status::Failed(reason) => Some(reason.as_str()),
-                _ => None,
-            })
-            .collect();
-        println!("  {kind:8} {} failed: {}", reasons.len(), reasons.first().unwrap_or(&""));
-    }
+    println!("fetched and stored: {fetched} ({stored} checked in the store, 30 items each)");
+    print_failures(&reports);
     println!(
         "wall time: the 180 good feeds alone {:.2} s; all 200 {:.2} s: {:.2} s more (timeout {timeout} s; the slow feeds' timeouts summed: {} s)",
         baseline.as_secs_f64(),
@@ -164,4 +125,55 @@ fn main() {
         "peak memory (server and client in one process): {:.1} MiB",
         measure::peak_memory_kib() as f64 / 1024.0
     );
+}
+
+/// Ten servers, one per loopback host; the path says how to answer
+/// (`/good3`, `/hang-0`, ...).
+fn servers() -> Vec<Server> {
+    let bomb = Arc::new(http::gzip(&vec![0u8; 64 * 1024 * 1024]));
+    (1..=HOSTS)
+        .map(|h| {
+            let bomb = Arc::clone(&bomb);
+            Server::start_on(&format!("127.0.0.{h}"), move |req| {
+                let path = req.path.trim_start_matches('/');
+                match path.split_once('-').map_or(path, |(kind, _)| kind) {
+                    "hang" => Reply::Hang,
+                    "trickle" => Reply::Trickle {
+                        headers: Vec::new(),
+                        body: http::rss("slow", 20).into_bytes(),
+                        every: Duration::from_secs(1),
+                    },
+                    "endless" => Reply::Endless,
+                    "bomb" => Reply::ok(bomb.to_vec()).with_header("Content-Encoding", "gzip"),
+                    "loop" => Reply::redirect(302, &format!("/loop-{}", path.len() % 2)),
+                    "500" => Reply::status(500),
+                    "404" => Reply::status(404),
+                    "html" => Reply::ok("<!DOCTYPE html><html><body>home</body></html>")
+                        .with_header("Content-Type", "text/html"),
+                    "garbage" => Reply::ok(vec![0xffu8; 4096]),
+                    _ => Reply::ok(http::gzip(http::rss(path, 30).as_bytes()))
+                        .with_header("Content-Encoding", "gzip"),
+                }
+            })
+        })
+        .collect()
+}
+
+/// One line per way of failing: how many, and the first reason.
+fn print_failures(reports: &[run::Report]) {
+    for kind in KINDS {
+        let reasons: Vec<&str> = reports
+            .iter()
+            .filter(|r| r.url.contains(&format!("/{kind}-")))
+            .filter_map(|r| match &r.status {
+                Status::Failed(reason) => Some(reason.as_str()),
+                _ => None,
+            })
+            .collect();
+        println!(
+            "  {kind:8} {} failed: {}",
+            reasons.len(),
+            reasons.first().unwrap_or(&"")
+        );
+    }
 }

@@ -354,8 +354,14 @@ fn server_errors_and_non_feeds_fail_and_keep_what_was_stored() {
         failed(&reports[1]).starts_with("an HTML page, not a feed"),
         "{reports:?}"
     );
-    assert!(failed(&reports[2]).starts_with("not a feed: "), "{reports:?}");
-    assert!(!failed(&reports[2]).contains("not a feed: not a feed"), "{reports:?}");
+    assert!(
+        failed(&reports[2]).starts_with("not a feed: "),
+        "{reports:?}"
+    );
+    assert!(
+        !failed(&reports[2]).contains("not a feed: not a feed"),
+        "{reports:?}"
+    );
 }
 
 #[test]

@@ -472,3 +472,92 @@ impl<S: FeedLedger> FeedLedger for Tally<S> {
         self.inner.record(feed_url, record)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home(feeds: &str) -> (tempfile::TempDir, Sources) {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = dir.path().join("local.rss");
+        std::fs::write(
+            &feed,
+            "<rss version=\"2.0\"><channel><title>L</title><item><title>OpenAI news</title><guid>1</guid></item><item><title>Nvidia news</title><guid>2</guid></item></channel></rss>",
+        )
+        .unwrap();
+        let url = url::Url::from_file_path(&feed).unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, feeds.replace("LOCAL", url.as_str())).unwrap();
+        let sources = Sources {
+            config: Some(config),
+            library: Some(dir.path().join("library.sqlite")),
+            ..Sources::default()
+        };
+        (dir, sources)
+    }
+
+    fn fetch(sources: &Sources, width: Option<u16>) -> (u8, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let args = FetchArgs {
+            feed: Vec::new(),
+            timeout: Some(2),
+            max_body: None,
+        };
+        let status = run(
+            sources,
+            &args,
+            &mut Output {
+                out: &mut out,
+                err: &mut err,
+                terminal_width: width,
+            },
+        )
+        .unwrap();
+        (
+            status,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn on_a_terminal_progress_is_drawn_in_place_then_a_summary() {
+        let (_dir, sources) = home(
+            "[[feeds]]\nname = \"Local\"\nurl = \"LOCAL\"\n[[feeds]]\nname = \"Missing\"\nurl = \"LOCAL.gone\"\n",
+        );
+        let (status, out, err) = fetch(&sources, Some(80));
+        assert_eq!(status, FAILED);
+        assert!(out.contains("  ok       Local: 2 items, "), "{out:?}");
+        assert!(out.contains("  FAILED   Missing: cannot read "), "{out:?}");
+        assert!(out.contains("[2/2] feeds"), "{out:?}");
+        // The live lines are cleared (cursor up, clear below) before each redraw.
+        assert!(out.contains("\x1b[J"), "{out:?}");
+        let summary = out.lines().last().unwrap();
+        assert!(
+            summary.starts_with("1 of 2 feeds fetched, 2 new items, 1 failed (above) (")
+                && summary.ends_with(" s)"),
+            "{out:?}"
+        );
+        assert!(err.contains("aiwatch-tui: Missing ("), "{err}");
+        // Again: nothing new.
+        let (status, out, _) = fetch(&sources, Some(80));
+        assert_eq!(status, FAILED);
+        assert!(out.contains("1 of 2 feeds fetched, 0 new items"), "{out:?}");
+    }
+
+    #[test]
+    fn key_value_lines_quote_what_needs_it() {
+        let report = Report {
+            name: "My \"best\" feed".to_owned(),
+            url: "https://x.org/f?a=b".to_owned(),
+            status: Status::Failed("HTTP 500 Internal Server Error".to_owned()),
+            items: 0,
+            elapsed: Duration::from_millis(12),
+            moved_to: None,
+        };
+        assert_eq!(
+            key_values(&report, None),
+            "feed=\"My \\\"best\\\" feed\" url=\"https://x.org/f?a=b\" status=failed items=0 ms=12 reason=\"HTTP 500 Internal Server Error\""
+        );
+    }
+}

@@ -149,6 +149,16 @@ fn gzip_deflate_and_brotli_bodies_are_decoded() {
 }
 
 #[test]
+fn https_to_a_server_without_tls_fails_with_a_reason() {
+    // rustls (with ring) is set up and reports the failed handshake.
+    let server = Server::start(|_| Reply::ok("plain"));
+    let url = format!("https://{}/", server.addr);
+    let e = get(&url).unwrap_err();
+    assert!(matches!(e, HttpError::Transport(_)), "{e}");
+    assert!(!e.to_string().is_empty());
+}
+
+#[test]
 fn an_unknown_encoding_is_named() {
     let server = Server::start(|_| Reply::ok("x").with_header("Content-Encoding", "zstd"));
     let e = get(&server.url("/")).unwrap_err();

@@ -280,3 +280,43 @@ fn a_file_url_feed_is_fetched_from_disk() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(line_of(&stdout(&o), "Local").contains("status=ok items=2 new=2"));
 }
+
+#[test]
+fn the_proxy_comes_from_the_environment() {
+    // The local server plays the proxy: asked to CONNECT to the feed's
+    // host, then for the feed through that tunnel.
+    let proxy = Server::start(|req| {
+        if req.path == "/news" && req.header("Host") == Some("feeds.example") {
+            Reply::ok(http::rss("proxied", 2))
+        } else {
+            Reply::status(404)
+        }
+    });
+    let home = Home::new(&[("Proxied", "http://feeds.example/news".to_owned())]);
+    let o = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .arg("--config")
+        .arg(home.dir.path().join("config.toml"))
+        .arg("--library")
+        .arg(home.library())
+        .arg("fetch")
+        .env("XDG_DATA_HOME", home.dir.path().join("data"))
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env("http_proxy", format!("http://{}", proxy.addr))
+        .env("HTTP_PROXY", format!("http://{}", proxy.addr))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        line_of(&stdout(&o), "Proxied").contains("status=ok items=2"),
+        "{}",
+        stdout(&o)
+    );
+    let requests = proxy.requests();
+    assert_eq!(requests[0].method, "CONNECT");
+    assert_eq!(requests[0].path, "feeds.example:80");
+}

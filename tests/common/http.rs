@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 /// What the client sent.
 #[derive(Debug, Clone)]
 pub struct Request {
+    pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
 }
@@ -151,10 +152,25 @@ fn serve(
     stop: &AtomicBool,
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(request) = read_request(&mut stream) else {
+    let Some(mut request) = read_request(&mut stream) else {
         return;
     };
     requests.lock().unwrap().push(request.clone());
+    // As a proxy: a CONNECT is a tunnel to ourselves, and the request
+    // inside it is answered like any other.
+    if request.method == "CONNECT" {
+        if stream
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .is_err()
+        {
+            return;
+        }
+        let Some(inner) = read_request(&mut stream) else {
+            return;
+        };
+        requests.lock().unwrap().push(inner.clone());
+        request = inner;
+    }
     match handler(&request) {
         Reply::Full {
             status,
@@ -245,13 +261,19 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     }
     let text = String::from_utf8_lossy(&bytes);
     let mut lines = text.split("\r\n");
-    let path = lines.next()?.split(' ').nth(1)?.to_owned();
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let path = first.next()?.to_owned();
     let headers = lines
         .take_while(|l| !l.is_empty())
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    Some(Request { path, headers })
+    Some(Request {
+        method,
+        path,
+        headers,
+    })
 }
 
 /// A body in brotli's stored (uncompressed) meta-blocks: a valid `br`

@@ -150,9 +150,17 @@ fn gzip_deflate_and_brotli_bodies_are_decoded() {
 
 #[test]
 fn https_to_a_server_without_tls_fails_with_a_reason() {
-    // rustls (with ring) is set up and reports the failed handshake.
-    let server = Server::start(|_| Reply::ok("plain"));
-    let url = format!("https://{}/", server.addr);
+    // rustls (with ring) is set up and reports the failed handshake: the
+    // server answers plain HTTP at once instead of a TLS hello.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            use std::io::Write as _;
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let url = format!("https://{addr}/");
     let e = get(&url).unwrap_err();
     assert!(matches!(e, HttpError::Transport(_)), "{e}");
     assert!(!e.to_string().is_empty());

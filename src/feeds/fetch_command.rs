@@ -534,7 +534,7 @@ mod tests {
         assert!(out.contains("\x1b[J"), "{out:?}");
         let summary = out.lines().last().unwrap();
         assert!(
-            summary.starts_with("1 of 2 feeds fetched, 2 new items, 1 failed (above) (")
+            summary.contains("\x1b[J1 of 2 feeds fetched, 2 new items, 1 failed (above) (")
                 && summary.ends_with(" s)"),
             "{out:?}"
         );

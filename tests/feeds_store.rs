@@ -414,3 +414,93 @@ fn a_put_survives_sigkill_at_any_moment() {
         "the child never finished a put: the test tests nothing"
     );
 }
+
+#[test]
+fn outlets_telling_one_story_are_grouped_within_the_window_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::load(Some((
+        "c.toml",
+        "[[feeds]]\nurl = \"https://a.example/f\"\nname = \"A\"\n\n[[feeds]]\nurl = \"https://b.example/f\"\nname = \"B\"\n",
+    )))
+    .unwrap();
+    let tagger = Tagger::from_config(&config);
+    let item = |link: &str, title: &str, date: &str| {
+        format!("<item><link>{link}</link><title>{title}</title><pubDate>{date}</pubDate></item>")
+    };
+    let feed = |items: &[String]| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>T</title>{}</channel></rss>",
+            items.concat()
+        )
+    };
+    let a = feed(&[
+        item(
+            "https://a.example/1",
+            "DeepSeek sends Nvidia shares tumbling",
+            "Mon, 27 Jan 2025 10:00:00 +0000",
+        ),
+        // The same outlet twice is not "several outlets".
+        item(
+            "https://a.example/2",
+            "DeepSeek sends Nvidia shares tumbling again",
+            "Mon, 27 Jan 2025 11:00:00 +0000",
+        ),
+        item(
+            "https://a.example/3",
+            "Italy bans DeepSeek over privacy",
+            "Tue, 28 Jan 2025 10:00:00 +0000",
+        ),
+    ]);
+    let b = feed(&[
+        item(
+            "https://b.example/1",
+            "Nvidia shares tumble as DeepSeek spooks investors",
+            "Mon, 27 Jan 2025 12:00:00 +0000",
+        ),
+        // Three days later: another story.
+        item(
+            "https://b.example/2",
+            "Italy bans DeepSeek over privacy",
+            "Fri, 31 Jan 2025 12:00:00 +0000",
+        ),
+        // The same canonical link as A's third item: one article.
+        item(
+            "http://www.a.example/3/?utm_medium=b",
+            "Privacy watchdog moves against app",
+            "Tue, 28 Jan 2025 15:00:00 +0000",
+        ),
+    ]);
+    let mut store = open(dir.path());
+    for (feed, body) in config.feeds.iter().zip([a, b]) {
+        let items = process(feed, body.as_bytes(), None, &tagger, &[], Utc::now()).unwrap();
+        store.put(feed, items).unwrap();
+    }
+    let lib = library(&mut store, &config);
+    let at = |heading: &str, source: &str| {
+        (0..lib.sections.len())
+            .find(|&s| {
+                lib.sections[s].heading == heading
+                    && lib.articles[lib.sections[s].article].source.as_deref() == Some(source)
+            })
+            .unwrap()
+    };
+    let story_of = |s: usize| lib.fetched.story_id(s);
+    let nvidia_a = at("DeepSeek sends Nvidia shares tumbling", "A");
+    assert!(story_of(nvidia_a).is_some());
+    assert_eq!(
+        story_of(nvidia_a),
+        story_of(at("Nvidia shares tumble as DeepSeek spooks investors", "B"))
+    );
+    assert_eq!(
+        story_of(at("DeepSeek sends Nvidia shares tumbling again", "A")),
+        story_of(nvidia_a),
+        "single link: joined through B's item"
+    );
+    let italy_a = at("Italy bans DeepSeek over privacy", "A");
+    assert_eq!(
+        story_of(italy_a),
+        story_of(at("Privacy watchdog moves against app", "B"))
+    );
+    assert_eq!(story_of(at("Italy bans DeepSeek over privacy", "B")), None);
+    assert_eq!(lib.fetched.story(italy_a).unwrap().len(), 2);
+}

@@ -504,3 +504,68 @@ fn outlets_telling_one_story_are_grouped_within_the_window_only() {
     assert_eq!(story_of(at("Italy bans DeepSeek over privacy", "B")), None);
     assert_eq!(lib.fetched.story(italy_a).unwrap().len(), 2);
 }
+
+#[test]
+fn feeds_list_shows_what_the_store_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[[feeds]]\nurl = \"{URL}\"\nname = \"Example\"\n\n[[feeds]]\nurl = \"https://down.example/f\"\nname = \"Down\"\n\n[[feeds]]\nurl = \"https://new.example/f\"\nname = \"New\"\n"
+    );
+    std::fs::write(dir.path().join("config.toml"), &text).unwrap();
+    let config = Config::load(Some(("config.toml", &text))).unwrap();
+    let mut store = open(dir.path());
+    store
+        .put(&config.feeds[0], fetched(&config, &rss(&[A, B])))
+        .unwrap();
+    store
+        .record(
+            URL,
+            &FetchRecord {
+                at: day(0),
+                outcome: Outcome::Fetched { items: 2 },
+                validators: Validators::default(),
+                moved_to: Some("https://news.example/rss".into()),
+                retry_after: None,
+            },
+        )
+        .unwrap();
+    store
+        .record(
+            "https://down.example/f",
+            &FetchRecord {
+                at: day(1),
+                outcome: Outcome::Failed {
+                    reason: "HTTP 503 Service Unavailable".into(),
+                },
+                validators: Validators::default(),
+                moved_to: None,
+                retry_after: Some(day(2)),
+            },
+        )
+        .unwrap();
+    drop(store);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+            .arg("--config")
+            .arg(dir.path().join("config.toml"))
+            .arg("--library")
+            .arg(dir.path().join("library.sqlite"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(
+        run(&["feeds", "list"]),
+        "Example\thttps://news.example/feed.xml\tlast fetch: 2025-10-09T08:53:20Z\tok; moved permanently to https://news.example/rss: update the config\titems: 2\n\
+         Down\thttps://down.example/f\tlast fetch: 2025-10-10T08:53:20Z\tfailed; not before 2025-10-11T08:53:20Z\titems: 0\terror: HTTP 503 Service Unavailable\n\
+         New\thttps://new.example/f\tlast fetch: never\tnever fetched\titems: 0\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["feeds", "list", "--format", "json"])).unwrap();
+    assert_eq!(json[0]["items"], 2);
+    assert_eq!(json[1]["last_error"], "HTTP 503 Service Unavailable");
+    assert_eq!(json[1]["last_fetch"], "2025-10-10T08:53:20Z");
+    assert_eq!(json[2]["status"], "never fetched");
+}

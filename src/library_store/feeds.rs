@@ -102,7 +102,7 @@ impl LibraryStore {
     }
 
     /// What the store knows of a feed: its last attempt and item count.
-    pub fn feed_status(&mut self, feed_url: &str) -> Result<FeedStatus, StoreError> {
+    pub fn feed_status(&self, feed_url: &str) -> Result<FeedStatus, StoreError> {
         let last = self.last(feed_url)?;
         let items: i64 = self
             .conn

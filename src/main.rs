@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         }),
         Some(Command::Serve(args)) => serve(&cli, args),
         Some(Command::Feeds(args)) => io_status(aiwatch_tui::feeds::command::run(
-            cli.sources.config.as_deref(),
+            &cli.sources,
             args,
             &mut std::io::stdout().lock(),
             &mut std::io::stderr().lock(),

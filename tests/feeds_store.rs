@@ -414,3 +414,158 @@ fn a_put_survives_sigkill_at_any_moment() {
         "the child never finished a put: the test tests nothing"
     );
 }
+
+#[test]
+fn outlets_telling_one_story_are_grouped_within_the_window_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::load(Some((
+        "c.toml",
+        "[[feeds]]\nurl = \"https://a.example/f\"\nname = \"A\"\n\n[[feeds]]\nurl = \"https://b.example/f\"\nname = \"B\"\n",
+    )))
+    .unwrap();
+    let tagger = Tagger::from_config(&config);
+    let item = |link: &str, title: &str, date: &str| {
+        format!("<item><link>{link}</link><title>{title}</title><pubDate>{date}</pubDate></item>")
+    };
+    let feed = |items: &[String]| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>T</title>{}</channel></rss>",
+            items.concat()
+        )
+    };
+    let a = feed(&[
+        item(
+            "https://a.example/1",
+            "DeepSeek sends Nvidia shares tumbling",
+            "Mon, 27 Jan 2025 10:00:00 +0000",
+        ),
+        // The same outlet twice is not "several outlets".
+        item(
+            "https://a.example/2",
+            "DeepSeek sends Nvidia shares tumbling again",
+            "Mon, 27 Jan 2025 11:00:00 +0000",
+        ),
+        item(
+            "https://a.example/3",
+            "Italy bans DeepSeek over privacy",
+            "Tue, 28 Jan 2025 10:00:00 +0000",
+        ),
+    ]);
+    let b = feed(&[
+        item(
+            "https://b.example/1",
+            "Nvidia shares tumble as DeepSeek spooks investors",
+            "Mon, 27 Jan 2025 12:00:00 +0000",
+        ),
+        // Three days later: another story.
+        item(
+            "https://b.example/2",
+            "Italy bans DeepSeek over privacy",
+            "Fri, 31 Jan 2025 12:00:00 +0000",
+        ),
+        // The same canonical link as A's third item: one article.
+        item(
+            "http://www.a.example/3/?utm_medium=b",
+            "Privacy watchdog moves against app",
+            "Tue, 28 Jan 2025 15:00:00 +0000",
+        ),
+    ]);
+    let mut store = open(dir.path());
+    for (feed, body) in config.feeds.iter().zip([a, b]) {
+        let items = process(feed, body.as_bytes(), None, &tagger, &[], Utc::now()).unwrap();
+        store.put(feed, items).unwrap();
+    }
+    let lib = library(&mut store, &config);
+    let at = |heading: &str, source: &str| {
+        (0..lib.sections.len())
+            .find(|&s| {
+                lib.sections[s].heading == heading
+                    && lib.articles[lib.sections[s].article].source.as_deref() == Some(source)
+            })
+            .unwrap()
+    };
+    let story_of = |s: usize| lib.fetched.story_id(s);
+    let nvidia_a = at("DeepSeek sends Nvidia shares tumbling", "A");
+    assert!(story_of(nvidia_a).is_some());
+    assert_eq!(
+        story_of(nvidia_a),
+        story_of(at("Nvidia shares tumble as DeepSeek spooks investors", "B"))
+    );
+    assert_eq!(
+        story_of(at("DeepSeek sends Nvidia shares tumbling again", "A")),
+        story_of(nvidia_a),
+        "single link: joined through B's item"
+    );
+    let italy_a = at("Italy bans DeepSeek over privacy", "A");
+    assert_eq!(
+        story_of(italy_a),
+        story_of(at("Privacy watchdog moves against app", "B"))
+    );
+    assert_eq!(story_of(at("Italy bans DeepSeek over privacy", "B")), None);
+    assert_eq!(lib.fetched.story(italy_a).unwrap().len(), 2);
+}
+
+#[test]
+fn feeds_list_shows_what_the_store_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[[feeds]]\nurl = \"{URL}\"\nname = \"Example\"\n\n[[feeds]]\nurl = \"https://down.example/f\"\nname = \"Down\"\n\n[[feeds]]\nurl = \"https://new.example/f\"\nname = \"New\"\n"
+    );
+    std::fs::write(dir.path().join("config.toml"), &text).unwrap();
+    let config = Config::load(Some(("config.toml", &text))).unwrap();
+    let mut store = open(dir.path());
+    store
+        .put(&config.feeds[0], fetched(&config, &rss(&[A, B])))
+        .unwrap();
+    store
+        .record(
+            URL,
+            &FetchRecord {
+                at: day(0),
+                outcome: Outcome::Fetched { items: 2 },
+                validators: Validators::default(),
+                moved_to: Some("https://news.example/rss".into()),
+                retry_after: None,
+            },
+        )
+        .unwrap();
+    store
+        .record(
+            "https://down.example/f",
+            &FetchRecord {
+                at: day(1),
+                outcome: Outcome::Failed {
+                    reason: "HTTP 503 Service Unavailable".into(),
+                },
+                validators: Validators::default(),
+                moved_to: None,
+                retry_after: Some(day(2)),
+            },
+        )
+        .unwrap();
+    drop(store);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+            .arg("--config")
+            .arg(dir.path().join("config.toml"))
+            .arg("--library")
+            .arg(dir.path().join("library.sqlite"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(
+        run(&["feeds", "list"]),
+        "Example\thttps://news.example/feed.xml\tlast fetch: 2025-10-09T08:53:20Z\tok; moved permanently to https://news.example/rss: update the config\titems: 2\n\
+         Down\thttps://down.example/f\tlast fetch: 2025-10-10T08:53:20Z\tfailed; not before 2025-10-11T08:53:20Z\titems: 0\terror: HTTP 503 Service Unavailable\n\
+         New\thttps://new.example/f\tlast fetch: never\tnever fetched\titems: 0\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["feeds", "list", "--format", "json"])).unwrap();
+    assert_eq!(json[0]["items"], 2);
+    assert_eq!(json[1]["last_error"], "HTTP 503 Service Unavailable");
+    assert_eq!(json[1]["last_fetch"], "2025-10-10T08:53:20Z");
+    assert_eq!(json[2]["status"], "never fetched");
+}

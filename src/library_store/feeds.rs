@@ -10,6 +10,8 @@
 //! transaction: a process killed during it leaves the store as before or
 //! as after.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -19,7 +21,7 @@ use crate::content::Block;
 use crate::content::parse::RawArticle;
 use crate::feeds::article::{FetchedArticle, ItemSink, day};
 use crate::feeds::config::{Feed, Keep};
-use crate::feeds::group::Fingerprint;
+use crate::feeds::group::{Fingerprint, MAX_CANDIDATES, THRESHOLD, WINDOW_HOURS};
 use crate::feeds::identity::fnv1a;
 use crate::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
 
@@ -100,7 +102,7 @@ impl LibraryStore {
     }
 
     /// What the store knows of a feed: its last attempt and item count.
-    pub fn feed_status(&mut self, feed_url: &str) -> Result<FeedStatus, StoreError> {
+    pub fn feed_status(&self, feed_url: &str) -> Result<FeedStatus, StoreError> {
         let last = self.last(feed_url)?;
         let items: i64 = self
             .conn
@@ -337,6 +339,14 @@ fn put(
         |r| r.get(0),
     )?;
     let seconds = now.timestamp();
+    // Stories join outlets: with no other feed stored there is nothing to
+    // compare with, and a 50,000-item first fetch costs no grouping.
+    let others: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM feed_items WHERE feed <> ?1)",
+        [&feed.url],
+        |r| r.get(0),
+    )?;
+    let mut prints: HashMap<i64, Fingerprint> = HashMap::new();
     for item in items.into_iter().take(MAX_PUT_ITEMS) {
         let found = find(&tx, &feed.url, &item)?;
         let first_seen = found.as_ref().map_or(seconds, |s| s.first_seen);
@@ -366,11 +376,14 @@ fn put(
                 report.updated += 1;
             }
             None => {
-                insert(
+                let file_id = insert(
                     &tx, feed, article, &item, at, hash, seconds, put_no, next_ord,
                 )?;
                 next_ord += 1;
                 report.added += 1;
+                if others {
+                    join_story(&tx, &feed.url, file_id, &item, at, &mut prints)?;
+                }
             }
         }
     }
@@ -493,7 +506,7 @@ fn insert(
     seconds: i64,
     put_no: i64,
     ord: i64,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<i64> {
     // The id is a 64-bit hash of the identity: a feed crafting a collision
     // gets a suffixed id rather than a failed put.
     let base = article.id.clone();
@@ -532,6 +545,130 @@ fn insert(
         put_no,
         hash
     ])?;
+    Ok(file_id)
+}
+
+/// Puts a new item into the story of the items of other feeds it tells:
+/// the same canonical link, or a title at least `group::THRESHOLD` similar
+/// within `group::WINDOW_HOURS` (at most `group::MAX_CANDIDATES` compared,
+/// the nearest in time). Stories it joins become one (single link, as
+/// `group::group`); the story's number is its lowest `file_id`. Only new
+/// items are grouped: an update keeps its story.
+fn join_story(
+    tx: &Transaction<'_>,
+    feed: &str,
+    file_id: i64,
+    item: &FetchedArticle,
+    at: i64,
+    prints: &mut HashMap<i64, Fingerprint>,
+) -> rusqlite::Result<()> {
+    let mut stories: Vec<i64> = Vec::new();
+    if let Some(link) = &item.identity.link {
+        let mut stmt =
+            tx.prepare_cached("SELECT story FROM feed_items WHERE link = ?1 AND feed <> ?2")?;
+        let found = stmt.query_map(params![link, feed], |r| r.get(0))?;
+        for story in found {
+            stories.push(story?);
+        }
+    }
+    let print = Fingerprint::of(&item.article.title);
+    let window = WINDOW_HOURS * 3600;
+    let half = i64::try_from(MAX_CANDIDATES / 2).unwrap_or(1_000);
+    for sql in [
+        "SELECT file_id, title, story, feed FROM feed_items
+         WHERE at BETWEEN ?1 - ?2 AND ?1 ORDER BY at DESC LIMIT ?3",
+        "SELECT file_id, title, story, feed FROM feed_items
+         WHERE at > ?1 AND at <= ?1 + ?2 ORDER BY at LIMIT ?3",
+    ] {
+        let mut stmt = tx.prepare_cached(sql)?;
+        let mut rows = stmt.query(params![at, window, half])?;
+        while let Some(r) = rows.next()? {
+            let (other, other_feed): (i64, String) = (r.get(0)?, r.get(3)?);
+            if other == file_id || other_feed == feed {
+                continue;
+            }
+            let other_print = match prints.entry(other) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let title: String = r.get(1)?;
+                    e.insert(Fingerprint::of(&title))
+                }
+            };
+            if other_print.similarity(&print) >= THRESHOLD {
+                stories.push(r.get(2)?);
+            }
+        }
+    }
+    if stories.is_empty() {
+        return Ok(());
+    }
+    stories.push(file_id);
+    stories.sort_unstable();
+    stories.dedup();
+    let root = stories[0];
+    let mut stmt = tx.prepare_cached("UPDATE feed_items SET story = ?1 WHERE story = ?2")?;
+    for story in &stories[1..] {
+        stmt.execute(params![root, story])?;
+    }
+    Ok(())
+}
+
+/// The sources (every feed the store knows) and stories of `library`'s
+/// fetched sections.
+pub(super) fn attach(
+    conn: &rusqlite::Connection,
+    library: &mut crate::content::Library,
+) -> rusqlite::Result<()> {
+    use crate::content::fetched::{Fetched, Source};
+    let tx = conn.unchecked_transaction()?;
+    let sources: Vec<Source> = tx
+        .prepare("SELECT url, name, outcome, reason FROM feeds ORDER BY name COLLATE NOCASE, url")?
+        .query_map([], |r| {
+            let outcome: Option<String> = r.get(2)?;
+            let reason: Option<String> = r.get(3)?;
+            Ok(Source {
+                url: r.get(0)?,
+                name: r.get(1)?,
+                failing: (outcome.as_deref() == Some("failed")).then(|| reason.unwrap_or_default()),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let index: HashMap<&str, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.url.as_str(), i))
+        .collect();
+    let mut items: HashMap<String, (String, i64)> = HashMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT f.path, i.feed, i.story FROM feed_items i JOIN files f ON f.id = i.file_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            items.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+        }
+    }
+    drop(tx);
+    let mut source_of = HashMap::new();
+    let mut stories: HashMap<i64, Vec<usize>> = HashMap::new();
+    for article in &library.articles {
+        let Some((feed, story)) = items.get(&article.path) else {
+            continue;
+        };
+        for s in article.sections.clone() {
+            if let Some(&i) = index.get(feed.as_str()) {
+                source_of.insert(s, i);
+            }
+            stories.entry(*story).or_default().push(s);
+        }
+    }
+    let fetched = Fetched::new(
+        sources,
+        source_of,
+        stories.into_values(),
+        &library.timeline_rank,
+    );
+    library.fetched = fetched;
     Ok(())
 }
 

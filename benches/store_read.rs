@@ -69,27 +69,12 @@ fn scenario(store: &Path, content: &Path) {
     println!("first_frame_ms={:.1}", ms(first_frame));
 
     // The sync, after the first frame, as the local runtime runs it.
-    let (tx, rx) = std::sync::mpsc::channel();
     let job = SyncJob {
         path: store.to_path_buf(),
         roots,
         actors: app.ctx.config.actor_directory(),
     };
-    let _syncing = syncer::spawn(job, move |event| tx.send(event).is_ok());
-    let mut progress_events = 0;
-    for event in rx {
-        let done = matches!(event, SyncEvent::Done(_) | SyncEvent::Failed(_));
-        let changed = matches!(&event, SyncEvent::Done(Some(_)));
-        progress_events += usize::from(matches!(event, SyncEvent::Progress { .. }));
-        app.handle(Input::Sync(event));
-        runtime::draw(&mut terminal, &app).unwrap();
-        if done {
-            println!("sync_done_ms={:.1}", ms(start.elapsed()));
-            println!("sync_changed={changed}");
-            println!("sync_progress_events={progress_events}");
-            break;
-        }
-    }
+    background_sync(&mut app, &mut terminal, job, start);
 
     // Key presses, as the reader bench presses them (each shows a body).
     let script = [
@@ -167,7 +152,33 @@ fn scenario(store: &Path, content: &Path) {
     println!("peak_mib={:.1}", peak_mib());
 }
 
-/// Rewrites the first article file with one more sentence, dated an hour
+/// Runs `job` as the local runtime does and applies what it sends, each
+/// event handled and drawn; prints when it was done (from `start`).
+fn background_sync(
+    app: &mut App,
+    terminal: &mut Terminal<TestBackend>,
+    job: SyncJob,
+    start: Instant,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _syncing = syncer::spawn(job, move |event| tx.send(event).is_ok());
+    let mut progress_events = 0;
+    for event in rx {
+        let done = matches!(event, SyncEvent::Done(_) | SyncEvent::Failed(_));
+        let changed = matches!(&event, SyncEvent::Done(Some(_)));
+        progress_events += usize::from(matches!(event, SyncEvent::Progress { .. }));
+        app.handle(Input::Sync(event));
+        runtime::draw(terminal, app).unwrap();
+        if done {
+            println!("sync_done_ms={:.1}", ms(start.elapsed()));
+            println!("sync_changed={changed}");
+            println!("sync_progress_events={progress_events}");
+            return;
+        }
+    }
+}
+
+/// Rewrites one article file with one more sentence, dated an hour
 /// ago so the store trusts its time.
 fn change_one_file(content: &Path) {
     // The corpus is spread over folders 000..099.

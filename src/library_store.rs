@@ -274,7 +274,14 @@ impl LibraryStore {
         enter_wal(&conn).map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
-        match schema::migrate(&mut conn).map_err(wrap)? {
+        // Migrating takes the write lock: a store already current skips it,
+        // so opening never waits for another process's sync.
+        let migrated = if found == SCHEMA_VERSION {
+            schema::Migrated::Current
+        } else {
+            schema::migrate(&mut conn).map_err(wrap)?
+        };
+        match migrated {
             schema::Migrated::Current => {}
             schema::Migrated::Newer(found) => {
                 return Err(StoreError::NewerSchema {

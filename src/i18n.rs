@@ -126,6 +126,8 @@ pub struct Ui {
     pub syncing: String,
     /// Between groups of three digits in large numbers ("1,204").
     pub thousands: String,
+    pub more_sources: String,
+    pub sources_label: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

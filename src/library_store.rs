@@ -310,8 +310,9 @@ impl LibraryStore {
     }
 
     /// `sync`, telling `progress` (files parsed, files to parse) after each
-    /// batch; when it returns `false` the sync stops and changes nothing
-    /// (`is_cancelled` is then true of the error).
+    /// batch; when it returns `false` the sync stops (`is_cancelled` is
+    /// then true of the error) and what it had not committed is rolled
+    /// back: everything, except in a first build, which commits per batch.
     pub fn sync_with_progress(
         &mut self,
         roots: &[ContentRoot],

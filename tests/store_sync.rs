@@ -232,6 +232,11 @@ fn a_changed_file_shows_its_new_text_after_start() {
         pty.send(b"q");
         assert!(wait_exit(&mut child).success());
     };
+    // `list` syncs before it prints: the store holds the old text, so the
+    // readers below start warm.
+    let pty = Pty::open(140, 30);
+    let mut list = pty.spawn(&["--content", "news", "list"], home, &[]);
+    assert!(wait_exit(&mut list).success());
     run("Old words (f27, part 2)", None);
     write_article(&content, "f27", 28, "Fresh words from the edited file");
     run(
@@ -264,8 +269,8 @@ fn a_store_being_written_elsewhere_opens_and_reads_at_once() {
     writer.execute_batch("ROLLBACK").unwrap();
 }
 
-/// A sync tells its progress file by file in batches, and one stopped
-/// through its progress changes nothing.
+/// A sync tells its progress in batches; a first build stopped through
+/// its progress keeps the batches it finished, and the next sync goes on.
 #[test]
 fn a_sync_tells_its_progress_and_a_stopped_one_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -283,14 +288,29 @@ fn a_sync_tells_its_progress_and_a_stopped_one_changes_nothing() {
     assert!(library_store::is_cancelled(&error), "{error}");
     assert!(!opened.has_synced().unwrap(), "nothing was committed");
 
+    // A first build keeps each batch it finished: stopped after the first,
+    // the next sync parses only the rest.
     let mut heard = Vec::new();
+    let error = opened
+        .sync_with_progress(&roots, &mut |done, total| {
+            heard.push((done, total));
+            done == 0
+        })
+        .unwrap_err();
+    assert!(library_store::is_cancelled(&error), "{error}");
+    assert_eq!(heard, [(0, 300), (256, 300)]);
+    assert!(opened.has_synced().unwrap());
+    let actors = Config::built_in().unwrap().actor_directory();
+    assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 256);
+
+    heard.clear();
     let report = opened
         .sync_with_progress(&roots, &mut |done, total| {
             heard.push((done, total));
             true
         })
         .unwrap();
-    assert_eq!(report.parsed, 300);
-    assert_eq!(heard, [(0, 300), (256, 300), (300, 300)]);
-    assert!(opened.has_synced().unwrap());
+    assert_eq!((report.parsed, report.unchanged), (44, 256));
+    assert_eq!(heard, [(0, 44), (44, 44)]);
+    assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 300);
 }

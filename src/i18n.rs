@@ -123,6 +123,9 @@ pub struct Ui {
     pub problems: String,
     pub problems_only: String,
     pub state_newer: String,
+    pub syncing: String,
+    /// Between groups of three digits in large numbers ("1,204").
+    pub thousands: String,
     pub more_sources: String,
     pub sources_label: String,
 }

@@ -86,7 +86,7 @@ fn read(cli: &Cli) -> u8 {
         );
         return 2;
     }
-    let Some(mut startup) = startup(cli) else {
+    let Some(mut startup) = startup(cli, true) else {
         return 2;
     };
     let mut store_notices = std::mem::take(&mut startup.store_notices);
@@ -151,7 +151,8 @@ fn read(cli: &Cli) -> u8 {
         // Already on stderr (see `startup`): on screen as well.
         app.notify(notice);
     }
-    match runtime::local::run(app, state_saver) {
+    let sync = startup.background_sync.take();
+    match runtime::local::run(app, state_saver, sync) {
         Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));
@@ -313,8 +314,14 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
     }
 }
 
-fn startup(cli: &Cli) -> Option<setup::Startup> {
-    match setup::start(&cli.sources) {
+/// `reader`: the library as stored, its sync left for the background.
+fn startup(cli: &Cli, reader: bool) -> Option<setup::Startup> {
+    let started = if reader {
+        setup::start_reader(&cli.sources)
+    } else {
+        setup::start(&cli.sources)
+    };
+    match started {
         Ok(s) => {
             // Config warnings are few and each worth reading: all of them.
             for warning in &s.ctx.config.warnings {
@@ -359,7 +366,7 @@ fn report_load_problems(library: &aiwatch_tui::content::Library, verbose: bool) 
 }
 
 fn with_startup(cli: &Cli, run: impl FnOnce(&setup::Startup) -> std::io::Result<u8>) -> u8 {
-    match startup(cli) {
+    match startup(cli, false) {
         Some(s) => io_status(run(&s)),
         None => 2,
     }

@@ -51,12 +51,26 @@ impl Stamp {
     }
 }
 
-pub fn sync(conn: &mut Connection, roots: &[ContentRoot]) -> rusqlite::Result<SyncReport> {
+/// Files parsed and written between two progress reports: small enough
+/// that the status line moves every fraction of a second, large enough to
+/// keep every core busy.
+const BATCH: usize = 256;
+
+/// Told how far a sync is: (files parsed so far, files to parse). It
+/// returns `false` to stop the sync: what it had not committed is rolled
+/// back (all of it, except in a first build, which commits each batch).
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
+
+pub fn sync(
+    conn: &mut Connection,
+    roots: &[ContentRoot],
+    progress: Progress<'_>,
+) -> rusqlite::Result<SyncReport> {
     let Discovered { files, diagnostics } = discover(roots);
     let now = SystemTime::now();
     let stamps: Vec<Option<Stamp>> = files.iter().map(|f| stamp(f, now)).collect();
     // Immediate: one writer at a time; readers keep the last commit (WAL).
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let parser_current = tx
         .query_row("SELECT value FROM meta WHERE key = 'parser'", [], |r| {
             r.get::<_, String>(0)
@@ -64,6 +78,11 @@ pub fn sync(conn: &mut Connection, roots: &[ContentRoot]) -> rusqlite::Result<Sy
         .optional()?
         .is_some_and(|v| v == PARSER_STAMP);
     let mut stored = stored_files(&tx)?;
+    // A first build (no file stored yet) commits batch by batch, so a
+    // reader that quits (or is killed) keeps what was built and the next
+    // start goes on from there; a store holding a library changes in one
+    // transaction, so it always holds the old or the new library, whole.
+    let first_build = stored.is_empty();
     let mut report = SyncReport::default();
     // (load position, existing row, stamp) of each file to parse.
     let mut work: Vec<(i64, Option<i64>, Option<Stamp>)> = Vec::new();
@@ -98,10 +117,30 @@ pub fn sync(conn: &mut Connection, roots: &[ContentRoot]) -> rusqlite::Result<Sy
         tx.execute("DELETE FROM files WHERE id = ?1", [old.id])?;
         report.removed += 1;
     }
-    let parsed = parse_files(&to_parse);
-    report.parsed = parsed.len();
-    for (((ord, existing, stamp), file), parsed) in work.into_iter().zip(&to_parse).zip(parsed) {
-        write_file(&tx, file.path(), ord, existing, stamp, &parsed)?;
+    // Parsed and written batch by batch, so progress can be told and only
+    // one batch of parsed files is in memory; still one transaction.
+    let total = to_parse.len();
+    for (work, files) in work.chunks(BATCH).zip(to_parse.chunks(BATCH)) {
+        if report.parsed == 0 && !progress(0, total) {
+            return Err(cancelled());
+        }
+        let parsed = parse_files(files);
+        for ((&(ord, existing, stamp), file), parsed) in work.iter().zip(files).zip(parsed) {
+            write_file(&tx, file.path(), ord, existing, stamp, &parsed)?;
+        }
+        report.parsed += files.len();
+        if first_build {
+            // Parsed by this parser: trusted by the next sync.
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('parser', ?1)",
+                [PARSER_STAMP],
+            )?;
+            tx.commit()?;
+            tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        }
+        if !progress(report.parsed, total) {
+            return Err(cancelled());
+        }
     }
     tx.execute("DELETE FROM root_diagnostics", [])?;
     for (seq, d) in (0i64..).zip(&diagnostics) {
@@ -124,6 +163,20 @@ pub fn sync(conn: &mut Connection, roots: &[ContentRoot]) -> rusqlite::Result<Sy
     )?;
     tx.commit()?;
     Ok(report)
+}
+
+/// The error a sync stopped by its progress callback returns (nothing
+/// was written: the transaction is rolled back).
+fn cancelled() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+        Some("sync stopped".to_owned()),
+    )
+}
+
+/// Whether `e` is a sync stopped through its progress callback.
+pub fn is_cancelled(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted)
 }
 
 struct StoredFile {

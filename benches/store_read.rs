@@ -20,9 +20,10 @@ use std::time::{Duration, Instant};
 use aiwatch_tui::app::{App, Context};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::content::ContentRoot;
-use aiwatch_tui::input::Input;
+use aiwatch_tui::input::{Input, SyncEvent};
 use aiwatch_tui::library_store::LibraryStore;
 use aiwatch_tui::runtime;
+use aiwatch_tui::runtime::syncer::{self, SyncJob};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -42,17 +43,21 @@ fn quantile(times: &mut [Duration], permille: usize) -> f64 {
     ms(times[(times.len() - 1) * permille / 1000])
 }
 
-/// One warm start from the store at `store`, in this process; prints
+/// One warm start from the store at `store`, in this process, as the
+/// reader starts: the library as stored (no sync), the first frame, then
+/// the sync in the background (`runtime::syncer`) and, when it changed
+/// anything, the synced library applied as the app takes it. Prints
 /// `key=value` lines.
 fn scenario(store: &Path, content: &Path) {
     let start = Instant::now();
     let config = Config::built_in().unwrap();
-    let roots = [ContentRoot::Dir(content.to_path_buf())];
-    let synced = LibraryStore::open_synced(store, &roots, &config.actor_directory()).unwrap();
+    let actors = config.actor_directory();
+    let roots = vec![ContentRoot::Dir(content.to_path_buf())];
+    let stored = LibraryStore::open_stored(store, &actors).unwrap();
     let library_ready = start.elapsed();
-    println!("parsed={}", synced.report.parsed);
-    let library = synced.library;
-    drop(synced.store);
+    assert!(stored.synced_before, "the store was built before");
+    let library = stored.library;
+    drop(stored.store);
     let sections = library.sections.len();
     let mut app = App::new(Context::new(library, config), "en");
     app.handle(Input::Resize(120, 40));
@@ -62,6 +67,14 @@ fn scenario(store: &Path, content: &Path) {
     println!("sections={sections}");
     println!("library_ms={:.1}", ms(library_ready));
     println!("first_frame_ms={:.1}", ms(first_frame));
+
+    // The sync, after the first frame, as the local runtime runs it.
+    let job = SyncJob {
+        path: store.to_path_buf(),
+        roots,
+        actors: app.ctx.config.actor_directory(),
+    };
+    background_sync(&mut app, &mut terminal, job, start);
 
     // Key presses, as the reader bench presses them (each shows a body).
     let script = [
@@ -139,6 +152,56 @@ fn scenario(store: &Path, content: &Path) {
     println!("peak_mib={:.1}", peak_mib());
 }
 
+/// Runs `job` as the local runtime does and applies what it sends, each
+/// event handled and drawn; prints when it was done (from `start`).
+fn background_sync(
+    app: &mut App,
+    terminal: &mut Terminal<TestBackend>,
+    job: SyncJob,
+    start: Instant,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _syncing = syncer::spawn(job, move |event| tx.send(event).is_ok());
+    let mut progress_events = 0;
+    for event in rx {
+        let done = matches!(event, SyncEvent::Done(_) | SyncEvent::Failed(_));
+        let changed = matches!(&event, SyncEvent::Done(Some(_)));
+        progress_events += usize::from(matches!(event, SyncEvent::Progress { .. }));
+        app.handle(Input::Sync(event));
+        runtime::draw(terminal, app).unwrap();
+        if done {
+            println!("sync_done_ms={:.1}", ms(start.elapsed()));
+            println!("sync_changed={changed}");
+            println!("sync_progress_events={progress_events}");
+            return;
+        }
+    }
+}
+
+/// Rewrites one article file with one more sentence, dated an hour
+/// ago so the store trusts its time.
+fn change_one_file(content: &Path) {
+    // The corpus is spread over folders 000..099.
+    let folder = content.join("050");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let path = &files[files.len() / 2];
+    let text = std::fs::read_to_string(path).unwrap();
+    let changed = text.replacen(
+        "body = \"\"\"\n",
+        "body = \"\"\"\nA sentence added for the bench.\n",
+        1,
+    );
+    assert_ne!(text, changed, "{}", path.display());
+    std::fs::write(path, changed).unwrap();
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| {
@@ -181,8 +244,13 @@ fn main() {
                 std::fs::metadata(&store).map_or(0, |m| m.len()) as f64 / 1e6
             );
         }
-        // Warm the page cache once, then measure a fresh process.
-        for run in 0..2 {
+        // Warm the page cache once, then measure a fresh process; then
+        // once more after one file changed (its new text is in the
+        // library the sync sends: `sync_done_ms` after start).
+        for run in 0..3 {
+            if run == 2 {
+                change_one_file(&content);
+            }
             let out = Command::new(&exe)
                 .args(["--scenario", &store.display().to_string()])
                 .args(["--content", &content.display().to_string()])
@@ -193,8 +261,13 @@ fn main() {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            if run == 1 {
-                println!("{n} articles, warm start:");
+            if run > 0 {
+                let what = if run == 1 {
+                    "warm start"
+                } else {
+                    "one file changed"
+                };
+                println!("{n} articles, {what}:");
                 print!("{}", String::from_utf8_lossy(&out.stdout));
             }
         }

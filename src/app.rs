@@ -6,6 +6,7 @@
 mod activity;
 pub mod layout;
 pub mod marks;
+mod resync;
 mod update;
 
 use std::collections::HashMap;
@@ -193,6 +194,9 @@ pub struct App {
     pub layout: Layout,
     /// A short message for the status line (cleared by the next key).
     pub notice: Option<String>,
+    /// The background sync of the library store while it parses files:
+    /// (files parsed, files to parse), shown in the status line.
+    pub sync: Option<(usize, usize)>,
     /// The window-clamp notice last said, so it can be taken back when
     /// the window fits again.
     clamp_notice: Option<String>,
@@ -255,6 +259,7 @@ impl App {
             overlay: None,
             layout: Layout::default(),
             notice: None,
+            sync: None,
             clamp_notice: None,
             messages: Vec::new(),
             reflow_cache: HashMap::new(),

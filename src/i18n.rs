@@ -125,6 +125,9 @@ pub struct Ui {
     pub state_newer: String,
     pub more_sources: String,
     pub sources_label: String,
+    pub syncing: String,
+    /// Between groups of three digits in large numbers ("1,204").
+    pub thousands: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

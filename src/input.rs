@@ -62,7 +62,34 @@ pub enum Input {
     SearchIndex(std::sync::Arc<Vec<String>>),
     /// What became of an effect the outside world carried out.
     Outcome(Outcome),
+    /// How the background sync of the library store is going.
+    Sync(SyncEvent),
 }
+
+/// The background sync of the library store (`runtime::syncer`), as the
+/// app hears of it: the reader shows the stored library at once and takes
+/// the synced one when it comes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncEvent {
+    /// Files parsed so far, of the files the sync found new or changed.
+    Progress { done: usize, total: usize },
+    /// The sync is over; the library as now stored when anything changed.
+    Done(Option<SyncedLibrary>),
+    /// The sync could not be done (why); the stored library stays shown.
+    Failed(String),
+}
+
+/// A library read back after a sync; equal only to itself.
+#[derive(Debug, Clone)]
+pub struct SyncedLibrary(pub std::sync::Arc<crate::content::Library>);
+
+impl PartialEq for SyncedLibrary {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SyncedLibrary {}
 
 /// Bytes of one paste kept, at most, locally and over SSH alike.
 pub const MAX_PASTE: usize = 4096;

@@ -22,7 +22,7 @@ use crate::content::{ActorDirectory, ContentRoot, Library};
 use crate::store::SavedState;
 
 pub use schema::SCHEMA_VERSION;
-pub use sync::SyncReport;
+pub use sync::{Progress, SyncReport};
 
 /// How long a writer waits for another process's write to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -85,6 +85,20 @@ pub struct Synced {
     pub library: Library,
     pub report: SyncReport,
     pub moved_aside: Option<PathBuf>,
+}
+
+/// The library as stored, read without a sync (`LibraryStore::open_stored`).
+pub struct Stored {
+    pub store: LibraryStore,
+    pub library: Library,
+    /// Whether the store was ever synced (false: a first run, empty).
+    pub synced_before: bool,
+    pub moved_aside: Option<PathBuf>,
+}
+
+/// Whether `e` is a sync stopped by its progress callback.
+pub fn is_cancelled(e: &StoreError) -> bool {
+    matches!(e, StoreError::Sqlite { source, .. } if sync::is_cancelled(source))
 }
 
 /// `$XDG_DATA_HOME/aiwatch-tui/library.sqlite` (or the platform's data folder).
@@ -179,6 +193,42 @@ impl LibraryStore {
         }
     }
 
+    /// Opens and reads the library as stored, without syncing: what the
+    /// reader shows at once while a sync runs in the background (see
+    /// `runtime::syncer`). `synced_before` is false for a new store, whose
+    /// library is empty until its first sync. A file found damaged on the
+    /// way is moved aside and a new, empty store opened instead.
+    pub fn open_stored(path: &Path, actors: &ActorDirectory) -> Result<Stored, StoreError> {
+        let Opened {
+            mut store,
+            moved_aside,
+        } = Self::open(path)?;
+        let read = |store: &mut Self| -> Result<(bool, Library), StoreError> {
+            Ok((store.has_synced()?, store.load_library(actors)?))
+        };
+        match read(&mut store) {
+            Ok((synced_before, library)) => Ok(Stored {
+                store,
+                library,
+                synced_before,
+                moved_aside,
+            }),
+            Err(e) if moved_aside.is_none() && is_damage_error(&e) => {
+                drop(store);
+                let moved_aside = Some(move_aside(path)?);
+                let mut store = Self::connect(path)?;
+                let (synced_before, library) = read(&mut store)?;
+                Ok(Stored {
+                    store,
+                    library,
+                    synced_before,
+                    moved_aside,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn sync_and_load(
         &mut self,
         roots: &[ContentRoot],
@@ -249,12 +299,35 @@ impl LibraryStore {
     /// Brings the store in line with `roots`: new and changed files are
     /// parsed, deleted ones removed, all in one transaction.
     pub fn sync(&mut self, roots: &[ContentRoot]) -> Result<SyncReport, StoreError> {
-        let report = sync::sync(&mut self.conn, roots).map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        })?;
+        self.sync_with_progress(roots, &mut |_, _| true)
+    }
+
+    /// `sync`, telling `progress` (files parsed, files to parse) after each
+    /// batch; when it returns `false` the sync stops and changes nothing
+    /// (`is_cancelled` is then true of the error).
+    pub fn sync_with_progress(
+        &mut self,
+        roots: &[ContentRoot],
+        progress: sync::Progress<'_>,
+    ) -> Result<SyncReport, StoreError> {
+        let report =
+            sync::sync(&mut self.conn, roots, progress).map_err(|source| StoreError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })?;
         self.last_sync = Some(report);
         Ok(report)
+    }
+
+    /// Whether a sync was ever committed to this store: a store without
+    /// one is new (first run) and has no library yet.
+    pub fn has_synced(&self) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM meta WHERE key = 'parser'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n > 0)
+            .map_err(|source| self.error(source))
     }
 
     /// What the last `sync` on this handle did, if it ran.

@@ -86,7 +86,7 @@ fn read(cli: &Cli) -> u8 {
         );
         return 2;
     }
-    let Some(mut startup) = startup(cli) else {
+    let Some(mut startup) = startup(cli, true) else {
         return 2;
     };
     let mut store_notices = std::mem::take(&mut startup.store_notices);
@@ -151,7 +151,8 @@ fn read(cli: &Cli) -> u8 {
         // Already on stderr (see `startup`): on screen as well.
         app.notify(notice);
     }
-    match runtime::local::run(app, state_saver) {
+    let sync = startup.background_sync.take();
+    match runtime::local::run(app, state_saver, sync) {
         Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));
@@ -313,8 +314,20 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
     }
 }
 
-fn startup(cli: &Cli) -> Option<setup::Startup> {
-    match setup::start(&cli.sources) {
+/// `reader`: the library as stored, its sync left for the background.
+fn startup(cli: &Cli, reader: bool) -> Option<setup::Startup> {
+    let started = if reader {
+        let mut progress = BuildProgress::default();
+        let started = setup::start_reader(&cli.sources, &mut |done, total| {
+            progress.show(done, total);
+            true
+        });
+        progress.finish();
+        started
+    } else {
+        setup::start(&cli.sources)
+    };
+    match started {
         Ok(s) => {
             // Config warnings are few and each worth reading: all of them.
             for warning in &s.ctx.config.warnings {
@@ -340,6 +353,38 @@ fn startup(cli: &Cli) -> Option<setup::Startup> {
     }
 }
 
+/// A first run's build of the library store, on stderr while it lasts
+/// (when stderr is a terminal): "building the library store: 1,204 of
+/// 10,000 files". The line is cleared when the build is over.
+#[derive(Default)]
+struct BuildProgress {
+    shown: Option<std::time::Instant>,
+}
+
+impl BuildProgress {
+    fn show(&mut self, done: usize, total: usize) {
+        let due = self
+            .shown
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(100));
+        if !due || !std::io::stderr().is_terminal() {
+            return;
+        }
+        self.shown = Some(std::time::Instant::now());
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2Kaiwatch-tui: building the library store: {done} of {total} files"
+        );
+        let _ = err.flush();
+    }
+
+    fn finish(&self) {
+        if self.shown.is_some() {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+        }
+    }
+}
+
 /// Content problems on stderr: one summary line, or every problem with
 /// `--verbose`. Nothing when everything loaded cleanly.
 fn report_load_problems(library: &aiwatch_tui::content::Library, verbose: bool) {
@@ -359,7 +404,7 @@ fn report_load_problems(library: &aiwatch_tui::content::Library, verbose: bool) 
 }
 
 fn with_startup(cli: &Cli, run: impl FnOnce(&setup::Startup) -> std::io::Result<u8>) -> u8 {
-    match startup(cli) {
+    match startup(cli, false) {
         Some(s) => io_status(run(&s)),
         None => 2,
     }

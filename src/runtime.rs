@@ -10,6 +10,7 @@ pub mod lean;
 pub mod local;
 pub mod osc;
 pub mod saver;
+pub mod syncer;
 
 use std::collections::VecDeque;
 use std::io::Write;

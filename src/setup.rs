@@ -11,7 +11,8 @@ use crate::cli::Sources;
 use crate::config::Config;
 use crate::content::{ActorDirectory, ContentRoot, Library, load_library};
 use crate::diag::{Diagnostic, Severity};
-use crate::library_store::{LibraryStore, SyncReport};
+use crate::library_store::{LibraryStore, Progress, SyncReport};
+use crate::runtime::syncer::SyncJob;
 
 /// The user's config file: `--config`, else the XDG one when it exists.
 pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
@@ -222,6 +223,53 @@ pub fn open_library(
     }
 }
 
+/// The reader's way in: the library as stored, shown at once, and the sync
+/// to run after the first frame (`runtime::syncer`). A new store (first
+/// run) has nothing to show: it is built here, telling `progress` (files
+/// parsed, files to parse) as it goes. A store that cannot be read this
+/// way falls back to `open_library`, which says why.
+pub fn open_library_stored(
+    path: Option<&Path>,
+    roots: &[ContentRoot],
+    actors: &ActorDirectory,
+    progress: Progress<'_>,
+) -> (LibrarySource, Option<SyncJob>) {
+    let Some(path) = path else {
+        return (open_library(None, roots, actors), None);
+    };
+    let stored = LibraryStore::open_stored(path, actors).and_then(|mut stored| {
+        if !stored.synced_before {
+            let report = stored.store.sync_with_progress(roots, progress)?;
+            stored.library = stored.store.load_library(actors)?;
+            return Ok((stored, Some(report)));
+        }
+        Ok((stored, None))
+    });
+    match stored {
+        Ok((stored, report)) => {
+            let notices = stored
+                .moved_aside
+                .as_deref()
+                .map(moved_aside_notice)
+                .into_iter()
+                .collect();
+            let job = report.is_none().then(|| SyncJob {
+                path: path.to_path_buf(),
+                roots: roots.to_vec(),
+                actors: actors.clone(),
+            });
+            let source = LibrarySource {
+                library: stored.library,
+                store: Some(stored.store),
+                report,
+                notices,
+            };
+            (source, job)
+        }
+        Err(_) => (open_library(Some(path), roots, actors), None),
+    }
+}
+
 /// A store that could not be read was replaced: where it went, and that
 /// the reading state it held is not carried over.
 fn moved_aside_notice(aside: &Path) -> String {
@@ -237,8 +285,11 @@ pub struct Startup {
     /// The store the library came through (the reader keeps its state in
     /// it); `None` with `--no-store` or when it could not be used.
     pub store: Option<LibraryStore>,
-    /// What the last sync did, when the library came through a store.
+    /// What the last sync did, when the library came through a store
+    /// and was synced before it was read.
     pub sync: Option<SyncReport>,
+    /// The sync still to run, in the background (the reader's start).
+    pub background_sync: Option<SyncJob>,
     /// Store problems to tell the user (see `LibrarySource::notices`).
     pub store_notices: Vec<String>,
     pub language: String,
@@ -260,7 +311,8 @@ pub enum StartError {
     Content(Vec<Diagnostic>),
 }
 
-/// Loads the config (errors stop here) and the content it names.
+/// Loads the config (errors stop here) and the content it names, synced
+/// into the store before it is read (`list`, `show`).
 pub fn start(sources: &Sources) -> Result<Startup, StartError> {
     let config = load_config(config_path(sources.config.as_deref()).as_deref())
         .map_err(StartError::Config)?;
@@ -268,11 +320,31 @@ pub fn start(sources: &Sources) -> Result<Startup, StartError> {
     start_with(sources, config, &roots)
 }
 
+/// As `start`, for the reader: the library as stored, with the sync left
+/// for the background (`Startup::background_sync`); `progress` hears of
+/// a first run's build (see `open_library_stored`).
+pub fn start_reader(sources: &Sources, progress: Progress<'_>) -> Result<Startup, StartError> {
+    let config = load_config(config_path(sources.config.as_deref()).as_deref())
+        .map_err(StartError::Config)?;
+    let roots = content_roots(&sources.content, sources.bundled, &config);
+    start_from(sources, config, &roots, Some(progress))
+}
+
 /// Loads `roots` under an already loaded config.
 pub fn start_with(
     sources: &Sources,
+    config: Config,
+    roots: &[ContentRoot],
+) -> Result<Startup, StartError> {
+    start_from(sources, config, roots, None)
+}
+
+/// `sync_later`: the reader's start (`start_reader`), with its progress.
+fn start_from(
+    sources: &Sources,
     mut config: Config,
     roots: &[ContentRoot],
+    sync_later: Option<Progress<'_>>,
 ) -> Result<Startup, StartError> {
     let choice = choose_language(sources.lang.as_deref(), &config, |name| {
         std::env::var(name).ok()
@@ -281,17 +353,20 @@ pub fn start_with(
     if !missing.is_empty() {
         return Err(StartError::Content(missing));
     }
-    let source = open_library(
-        library_path(sources, &config).as_deref(),
-        roots,
-        &config.actor_directory(),
-    );
+    let path = library_path(sources, &config);
+    let (source, background_sync) = if let Some(progress) = sync_later {
+        open_library_stored(path.as_deref(), roots, &config.actor_directory(), progress)
+    } else {
+        let source = open_library(path.as_deref(), roots, &config.actor_directory());
+        (source, None)
+    };
     let depth = config.color_depth(|name| std::env::var(name).ok());
     config.adapt_colors(depth);
     Ok(Startup {
         ctx: Context::new(source.library, config),
         store: source.store,
         sync: source.report,
+        background_sync,
         store_notices: source.notices,
         language: choice.code,
         language_chosen: choice.chosen,

@@ -16,6 +16,8 @@ pub struct Marks {
     read_keys: BTreeSet<String>,
     star_keys: BTreeSet<String>,
     known_keys: BTreeSet<String>,
+    /// Whether a saved state was given: without one nothing counts as new.
+    remembered: bool,
 }
 
 impl Marks {
@@ -52,6 +54,29 @@ impl Marks {
             read_keys,
             star_keys,
             known_keys,
+            remembered: true,
+        }
+    }
+
+    /// The same marks for another library (read again after a sync): each
+    /// section looked up by key, so marks follow sections whose ids moved;
+    /// what was new stays new.
+    #[must_use]
+    pub fn rebind(&self, library: &Library) -> Self {
+        let keys: Vec<String> = (0..library.sections.len())
+            .map(|s| library.section_key(s))
+            .collect();
+        Self {
+            read: keys.iter().map(|k| self.read_keys.contains(k)).collect(),
+            starred: keys.iter().map(|k| self.star_keys.contains(k)).collect(),
+            new: keys
+                .iter()
+                .map(|k| self.remembered && !self.known_keys.contains(k))
+                .collect(),
+            read_keys: self.read_keys.clone(),
+            star_keys: self.star_keys.clone(),
+            known_keys: self.known_keys.clone(),
+            remembered: self.remembered,
         }
     }
 

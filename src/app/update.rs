@@ -58,6 +58,10 @@ impl App {
                 self.outcome(outcome);
                 Vec::new()
             }
+            Input::Sync(event) => {
+                self.sync_event(event);
+                Vec::new()
+            }
             // The terminal went away or a signal came: save, then go.
             Input::Stop => {
                 self.quit = true;
@@ -208,7 +212,6 @@ impl App {
     /// previous hits can still match, so only they are searched again.
     fn apply_search(&mut self) {
         let query = SearchQuery::new(&self.search.text);
-        let mut failed = None;
         let hits = query.as_ref().map(|q| {
             let narrowing = self.search.query.as_ref().is_some_and(|old| q.narrows(old));
             let candidates: Vec<SectionId> =
@@ -219,33 +222,39 @@ impl App {
                     all.sort_unstable();
                     all
                 };
-            if self.ctx.library.bodies().searches() {
-                // The store searches; no folded copy of the bodies here.
-                return q
-                    .select(&self.ctx.library, &candidates)
-                    .unwrap_or_else(|e| {
-                        failed = Some(e.to_string());
-                        Vec::new()
-                    });
-            }
-            let index = Arc::clone(
-                self.search_index
-                    .get_or_insert_with(|| Arc::new(search::build_index(&self.ctx.library))),
-            );
-            candidates
-                .into_iter()
-                .filter(|&s| q.matches_folded(&index[s]))
-                .collect::<Vec<_>>()
+            self.find_hits(q, candidates)
         });
-        if let Some(message) = failed {
-            // Said, not hidden behind an empty result.
-            self.notify(message);
-        }
         self.search.query = query;
         self.search.hits = hits;
         // Refreshing re-opens (and so re-highlights) the section read.
         self.refresh();
         self.scroll_to_first_match();
+    }
+
+    /// The sections among `candidates` (sorted) that `q` finds. A search
+    /// that failed is said, not hidden behind an empty result.
+    pub(super) fn find_hits(
+        &mut self,
+        q: &SearchQuery,
+        candidates: Vec<SectionId>,
+    ) -> Vec<SectionId> {
+        if self.ctx.library.bodies().searches() {
+            // The store searches; no folded copy of the bodies here.
+            return q
+                .select(&self.ctx.library, &candidates)
+                .unwrap_or_else(|e| {
+                    self.notify(e.to_string());
+                    Vec::new()
+                });
+        }
+        let index = Arc::clone(
+            self.search_index
+                .get_or_insert_with(|| Arc::new(search::build_index(&self.ctx.library))),
+        );
+        candidates
+            .into_iter()
+            .filter(|&s| q.matches_folded(&index[s]))
+            .collect()
     }
 
     /// Esc: the search goes, and the view from before it comes back.

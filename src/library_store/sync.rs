@@ -51,7 +51,20 @@ impl Stamp {
     }
 }
 
-pub fn sync(conn: &mut Connection, roots: &[ContentRoot]) -> rusqlite::Result<SyncReport> {
+/// Files parsed and written between two progress reports: small enough
+/// that the status line moves every fraction of a second, large enough to
+/// keep every core busy.
+const BATCH: usize = 256;
+
+/// Told how far a sync is: (files parsed so far, files to parse). It
+/// returns `false` to stop the sync, which then changes nothing.
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
+
+pub fn sync(
+    conn: &mut Connection,
+    roots: &[ContentRoot],
+    progress: Progress<'_>,
+) -> rusqlite::Result<SyncReport> {
     let Discovered { files, diagnostics } = discover(roots);
     let now = SystemTime::now();
     let stamps: Vec<Option<Stamp>> = files.iter().map(|f| stamp(f, now)).collect();
@@ -98,10 +111,21 @@ pub fn sync(conn: &mut Connection, roots: &[ContentRoot]) -> rusqlite::Result<Sy
         tx.execute("DELETE FROM files WHERE id = ?1", [old.id])?;
         report.removed += 1;
     }
-    let parsed = parse_files(&to_parse);
-    report.parsed = parsed.len();
-    for (((ord, existing, stamp), file), parsed) in work.into_iter().zip(&to_parse).zip(parsed) {
-        write_file(&tx, file.path(), ord, existing, stamp, &parsed)?;
+    // Parsed and written batch by batch, so progress can be told and only
+    // one batch of parsed files is in memory; still one transaction.
+    let total = to_parse.len();
+    for (work, files) in work.chunks(BATCH).zip(to_parse.chunks(BATCH)) {
+        if report.parsed == 0 && !progress(0, total) {
+            return Err(cancelled());
+        }
+        let parsed = parse_files(files);
+        for ((&(ord, existing, stamp), file), parsed) in work.iter().zip(files).zip(parsed) {
+            write_file(&tx, file.path(), ord, existing, stamp, &parsed)?;
+        }
+        report.parsed += files.len();
+        if !progress(report.parsed, total) {
+            return Err(cancelled());
+        }
     }
     tx.execute("DELETE FROM root_diagnostics", [])?;
     for (seq, d) in (0i64..).zip(&diagnostics) {
@@ -124,6 +148,20 @@ pub fn sync(conn: &mut Connection, roots: &[ContentRoot]) -> rusqlite::Result<Sy
     )?;
     tx.commit()?;
     Ok(report)
+}
+
+/// The error a sync stopped by its progress callback returns (nothing
+/// was written: the transaction is rolled back).
+fn cancelled() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+        Some("sync stopped".to_owned()),
+    )
+}
+
+/// Whether `e` is a sync stopped through its progress callback.
+pub fn is_cancelled(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted)
 }
 
 struct StoredFile {

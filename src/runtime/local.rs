@@ -25,11 +25,13 @@ use signal_hook::iterator::Signals;
 
 use super::lean::LeanBackend;
 use super::saver::StateSaver;
+use super::syncer::{self, SyncJob, Syncing};
 use super::{Driver, osc};
 use crate::app::{App, Effect};
 use crate::config::{LinkMode, Role};
 use crate::content::Library;
 use crate::input::{Input, Key, Mouse, Outcome};
+use crate::store::SavedState;
 use crate::view::{LinkSpan, link_spans};
 
 /// Set once the terminal is back to normal, so it is restored only once.
@@ -119,11 +121,16 @@ fn install_panic_hook() {
 
 /// Runs the app on the local terminal until it quits or the terminal goes
 /// away, saving its state through `saver`.
-pub fn run(mut app: App, saver: StateSaver) -> io::Result<()> {
+/// `sync`, when given, runs in the background once the first frame is out.
+pub fn run(mut app: App, saver: StateSaver, sync: Option<SyncJob>) -> io::Result<()> {
     let env = |name: &str| std::env::var(name).ok();
     let (tx, rx) = mpsc::channel();
     let mut driver = LocalDriver {
         saver,
+        pending_sync: sync,
+        syncing: None,
+        deferred: None,
+        save_error: None,
         inputs: tx.clone(),
         library: Arc::clone(&app.ctx.library),
         links: links_supported(app.config().links, env),
@@ -137,7 +144,9 @@ pub fn run(mut app: App, saver: StateSaver) -> io::Result<()> {
     spawn_signals(tx)?;
     let size = guard.terminal.size()?;
     let first = [Input::Resize(size.width, size.height)];
-    super::run(&mut guard.terminal, &mut app, first, &rx, &mut driver)
+    let result = super::run(&mut guard.terminal, &mut app, first, &rx, &mut driver);
+    driver.finish();
+    result
 }
 
 /// Whether to send OSC 8 hyperlinks: as configured, or (auto) for
@@ -168,6 +177,14 @@ pub fn links_supported(mode: LinkMode, env: impl Fn(&str) -> Option<String>) -> 
 struct LocalDriver {
     /// Where the reading state is saved.
     saver: StateSaver,
+    /// The store's sync, started after the first frame.
+    pending_sync: Option<SyncJob>,
+    syncing: Option<Syncing>,
+    /// The latest state asked to be saved while the sync holds the
+    /// store's write lock: written when it ends, so no key waits for it.
+    deferred: Option<SavedState>,
+    /// Why a deferred save failed, said with the next effect's outcome.
+    save_error: Option<String>,
     /// Sends the search index back into the loop when it is built.
     inputs: Sender<Input>,
     library: Arc<Library>,
@@ -179,8 +196,13 @@ struct LocalDriver {
 
 impl Driver<Backend> for LocalDriver {
     fn perform(&mut self, effect: Effect, terminal: &mut Terminal<Backend>) -> Option<Input> {
+        self.flush_deferred();
         let outcome = match effect {
             Effect::Quit | Effect::Timer { .. } => None,
+            Effect::Save(state) if self.sync_running() => {
+                self.deferred = Some(state);
+                None
+            }
             Effect::Save(state) => self.saver.save(&state).err().map(Outcome::SaveFailed),
             Effect::BuildSearchIndex => {
                 let library = Arc::clone(&self.library);
@@ -210,13 +232,23 @@ impl Driver<Backend> for LocalDriver {
                 }
             }
         };
-        outcome.map(Input::Outcome)
+        outcome
+            .or_else(|| self.save_error.take().map(Outcome::SaveFailed))
+            .map(Input::Outcome)
     }
 
     /// Marks the link on screen as an OSC 8 hyperlink, by writing the same
     /// text again inside the sequence. Only when it changed: the terminal
     /// keeps the link until the cells are overwritten.
     fn after_draw(&mut self, app: &App, terminal: &mut Terminal<Backend>) -> io::Result<()> {
+        if let Some(job) = self.pending_sync.take() {
+            // The first frame is out: now the sync may use the cores.
+            let tx = self.inputs.clone();
+            self.syncing = Some(syncer::spawn(job, move |event| {
+                tx.send(Input::Sync(event)).is_ok()
+            }));
+        }
+        self.flush_deferred();
         if !self.links {
             return Ok(());
         }
@@ -247,6 +279,36 @@ impl Driver<Backend> for LocalDriver {
         }
         self.last_links = spans;
         Ok(())
+    }
+}
+
+impl LocalDriver {
+    fn sync_running(&self) -> bool {
+        self.syncing.as_ref().is_some_and(Syncing::is_running)
+    }
+
+    /// Writes a save put off while the sync ran, once it has ended.
+    fn flush_deferred(&mut self) {
+        if !self.sync_running()
+            && let Some(state) = self.deferred.take()
+            && let Err(e) = self.saver.save(&state)
+        {
+            self.save_error = Some(e);
+        }
+    }
+
+    /// The reader is leaving: a sync still running is stopped (it rolls
+    /// back and frees the store), and a save put off for it is written,
+    /// waiting for the lock as any writer does.
+    fn finish(&mut self) {
+        if let Some(syncing) = &self.syncing {
+            syncing.stop();
+        }
+        if let Some(state) = self.deferred.take()
+            && let Err(e) = self.saver.save(&state)
+        {
+            let _ = writeln!(io::stderr(), "aiwatch-tui: {e}");
+        }
     }
 }
 

@@ -48,6 +48,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
             ],
         )
     };
+    let sync = app.sync.map(|(done, total)| syncing(app, done, total));
     let hints = hints(app, base);
     let hints_width: usize = hints.iter().map(Span::width).sum();
     let warning = base.patch(app.style(Role::Warning));
@@ -67,6 +68,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
             }
             parts.push((count.clone(), base));
         }
+        parts.extend(sync.clone().map(|s| (s, base)));
         if let Some(problems) = problems(app, !long) {
             parts.push((format!("⚠ {problems}"), warning));
         }
@@ -122,6 +124,32 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.extend(hints);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+/// The background sync while it parses: "syncing 1,204 files (25%)".
+fn syncing(app: &App, done: usize, total: usize) -> String {
+    let ui = &app.strings.ui;
+    let percent = (done.min(total) * 100).checked_div(total).unwrap_or(0);
+    fill(
+        &ui.syncing,
+        &[
+            ("files", &grouped(total, &ui.thousands)),
+            ("percent", &percent.to_string()),
+        ],
+    )
+}
+
+/// `n` with `separator` between groups of three digits.
+fn grouped(n: usize, separator: &str) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * separator.len());
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(separator);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The end of a long search text (where one types), at most `max`
@@ -264,5 +292,18 @@ fn problems(app: &App, short: bool) -> Option<String> {
         ))
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn large_numbers_are_grouped_by_three() {
+        assert_eq!(grouped(0, ","), "0");
+        assert_eq!(grouped(999, ","), "999");
+        assert_eq!(grouped(1204, ","), "1,204");
+        assert_eq!(grouped(1_000_000, "."), "1.000.000");
     }
 }

@@ -1,0 +1,99 @@
+//! The library store's sync, off the first frame: the reader starts on the
+//! library as stored, and this thread brings the store in line with the
+//! content folders on its own connection (WAL: the reader's reads never
+//! wait for it), telling the app how far it is and sending the library
+//! read back when anything changed. It never touches the app: everything
+//! goes through the loop's input channel as `Input::Sync`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::content::{ActorDirectory, ContentRoot, Library};
+use crate::input::{SyncEvent, SyncedLibrary};
+use crate::library_store::{self, LibraryStore, StoreError};
+
+/// Progress goes to the app at most this often (plus the first and last).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// A sync to run: which store, with which roots.
+#[derive(Debug, Clone)]
+pub struct SyncJob {
+    pub path: PathBuf,
+    pub roots: Vec<ContentRoot>,
+    pub actors: ActorDirectory,
+}
+
+/// A running sync, as its owner sees it.
+pub struct Syncing {
+    running: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Syncing {
+    /// Whether the sync may still hold the store's write lock.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Asks the sync to stop at its next batch; it then writes nothing
+    /// (its transaction is rolled back) and sends nothing more.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Starts `job` on its own thread; `send` delivers its events (and
+/// returns `false` once nobody listens, which stops the sync).
+pub fn spawn(job: SyncJob, send: impl Fn(SyncEvent) -> bool + Send + 'static) -> Syncing {
+    let running = Arc::new(AtomicBool::new(true));
+    let stop = Arc::new(AtomicBool::new(false));
+    let handle = Syncing {
+        running: Arc::clone(&running),
+        stop: Arc::clone(&stop),
+    };
+    thread::spawn(move || {
+        let result = run(&job, &stop, &send);
+        // Not running before the last event: whoever waits to write the
+        // store (the state saver) may do so once it hears of the end.
+        running.store(false, Ordering::SeqCst);
+        match result {
+            Ok(library) => {
+                send(SyncEvent::Done(library.map(|l| SyncedLibrary(Arc::new(l)))));
+            }
+            Err(e) if library_store::is_cancelled(&e) => {}
+            Err(e) => {
+                send(SyncEvent::Failed(format!(
+                    "{e}; the library shown is the one stored before"
+                )));
+            }
+        }
+    });
+    handle
+}
+
+/// Syncs and reads the library back when the sync changed anything.
+fn run(
+    job: &SyncJob,
+    stop: &AtomicBool,
+    send: &impl Fn(SyncEvent) -> bool,
+) -> Result<Option<Library>, StoreError> {
+    let mut store = LibraryStore::open(&job.path)?.store;
+    let mut last: Option<Instant> = None;
+    let report = store.sync_with_progress(&job.roots, &mut |done, total| {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        if done == total || last.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
+            last = Some(Instant::now());
+            return send(SyncEvent::Progress { done, total });
+        }
+        true
+    })?;
+    if report.parsed == 0 && report.removed == 0 {
+        return Ok(None);
+    }
+    store.load_library(&job.actors).map(Some)
+}

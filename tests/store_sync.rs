@@ -1,0 +1,240 @@
+//! The reader starts on the library as stored and takes the synced one
+//! when the background sync brings it: the new text shows, the user's
+//! place (open section, selected row, topic) does not move, and the status
+//! line says how far the sync is. The real binary in a pty shows a file
+//! changed since the last run shortly after start.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+#[path = "common/pty.rs"]
+#[allow(dead_code)] // not every helper is used here
+mod pty;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aiwatch_tui::app::{App, TopicChoice};
+use aiwatch_tui::config::Config;
+use aiwatch_tui::content::{ContentRoot, load_library};
+use aiwatch_tui::input::{Input, SyncEvent, SyncedLibrary};
+use common::{app_with, bundled, open_heading, press, render, screen};
+use insta::assert_snapshot;
+use pty::{Pty, wait_exit};
+
+/// An article file `name.toml` dated `day` (of March 2025) with three
+/// sections whose bodies say `body`.
+fn write_article(dir: &Path, name: &str, day: u32, body: &str) {
+    let mut text = format!(
+        "title = \"Article {name}\"\npublished = \"2025-03-{day:02}\"\nactors = [\"OpenAI\"]\n"
+    );
+    for s in 0..3 {
+        write!(
+            text,
+            "\n[[section]]\nheading = \"{name} part {s}\"\ntopics = [\"topic {}\"]\nbody = \"\"\"\n{body} ({name}, part {s}).\n\"\"\"\n",
+            s % 2
+        )
+        .unwrap();
+    }
+    let path = dir.join(format!("{name}.toml"));
+    fs::write(&path, text).unwrap();
+    // Old enough for the store to trust its time.
+    let file = fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+}
+
+fn folder_app(dir: &Path) -> App {
+    app_with(
+        Config::built_in().unwrap(),
+        &[ContentRoot::Dir(dir.to_path_buf())],
+        "en",
+        100,
+        30,
+    )
+}
+
+fn synced(dir: &Path) -> Input {
+    let config = Config::built_in().unwrap();
+    let library = load_library(
+        &[ContentRoot::Dir(dir.to_path_buf())],
+        &config.actor_directory(),
+    );
+    Input::Sync(SyncEvent::Done(Some(SyncedLibrary(Arc::new(library)))))
+}
+
+/// The row of the timeline cursor on screen, and the open section's key.
+fn place(app: &App) -> (usize, Option<String>, String) {
+    let row = app.timeline_cursor.selected - app.timeline_cursor.offset;
+    let key = app.reader.open.map(|s| app.library().section_key(s));
+    (row, key, open_heading(app))
+}
+
+#[test]
+fn a_sync_after_the_first_frame_keeps_the_selection_and_shows_new_text() {
+    let dir = tempfile::tempdir().unwrap();
+    // One day: the timeline orders them by id, n00 first.
+    for i in 0..30 {
+        write_article(dir.path(), &format!("n{i:02}"), 10, "Old words");
+    }
+    let mut app = folder_app(dir.path());
+    press(&mut app, "k k k k k k enter");
+    let before = place(&app);
+    assert_eq!(
+        before.2, "n27 part 2",
+        "the reader moved up to another article"
+    );
+    assert!(
+        app.timeline_cursor.offset > 0,
+        "a list longer than the pane"
+    );
+    let topic_before = app.topic_choice();
+
+    // Meanwhile on disk: the open article changed, two came before every
+    // other (so every section id and row moves), one above left.
+    write_article(dir.path(), "n27", 10, "New words");
+    write_article(dir.path(), "a", 10, "Early words");
+    write_article(dir.path(), "b", 10, "Early words");
+    fs::remove_file(dir.path().join("n05.toml")).unwrap();
+    let effects = app.handle(synced(dir.path()));
+    assert!(effects.is_empty(), "{effects:?}");
+
+    assert_eq!(place(&app), before, "the selection did not move on screen");
+    assert_eq!(app.topic_choice(), topic_before);
+    assert_eq!(app.edition.sections.len(), 31 * 3);
+    let shown = screen(&app);
+    assert!(shown.contains("New words (n27, part 2)"), "{shown}");
+    assert!(!shown.contains("Old words (n27"), "{shown}");
+    // Moving on works in the new library: the one below is n28's.
+    press(&mut app, "h j enter");
+    assert_eq!(open_heading(&app), "n28 part 0");
+}
+
+#[test]
+fn a_sync_keeps_a_chosen_topic_and_the_search() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, name) in ["m", "n", "p"].iter().enumerate() {
+        write_article(
+            dir.path(),
+            name,
+            10 + u32::try_from(i).unwrap(),
+            "Old words",
+        );
+    }
+    let mut app = folder_app(dir.path());
+    // "topic 1": only the middle sections.
+    press(&mut app, "K");
+    while !matches!(app.topic_choice(), TopicChoice::Topic(t) if app.library().topics[t] == "topic 1")
+    {
+        press(&mut app, "j");
+    }
+    let topic_name = "topic 1";
+    let topic = app.topic_choice();
+    press(&mut app, "/ p a r t space 1 enter");
+    let before = place(&app);
+    let listed = app.listed_count();
+    write_article(dir.path(), "a", 1, "Early words");
+    app.handle(synced(dir.path()));
+    let TopicChoice::Topic(t) = app.topic_choice() else {
+        panic!("{:?} instead of {topic:?}", app.topic_choice());
+    };
+    assert_eq!(app.library().topics[t], topic_name);
+    assert_eq!(place(&app).1, before.1, "the same section open");
+    assert_eq!(
+        app.listed_count(),
+        listed + 1,
+        "the new article's section 1 joined"
+    );
+    assert!(app.search.is_active());
+}
+
+#[test]
+fn marks_follow_their_sections_through_a_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, name) in ["m", "n"].iter().enumerate() {
+        write_article(
+            dir.path(),
+            name,
+            10 + u32::try_from(i).unwrap(),
+            "Old words",
+        );
+    }
+    let mut app = folder_app(dir.path());
+    press(&mut app, "s");
+    let starred = app.reader.open.unwrap();
+    let key = app.library().section_key(starred);
+    write_article(dir.path(), "a", 1, "Early words");
+    app.handle(synced(dir.path()));
+    let now = (0..app.library().sections.len())
+        .find(|&s| app.library().section_key(s) == key)
+        .unwrap();
+    assert_ne!(now, starred, "the section's id moved");
+    assert!(app.marks.is_starred(now));
+    assert_eq!(app.snapshot().starred, vec![key]);
+}
+
+#[test]
+fn a_sync_with_nothing_new_changes_nothing_and_a_failure_is_said() {
+    let mut app = bundled("en", 80, 24);
+    press(&mut app, "k k");
+    let before = place(&app);
+    app.handle(Input::Sync(SyncEvent::Progress { done: 0, total: 12 }));
+    app.handle(Input::Sync(SyncEvent::Done(None)));
+    assert_eq!(place(&app), before);
+    assert_eq!(app.sync, None);
+    app.handle(Input::Sync(SyncEvent::Failed("the store is locked".into())));
+    assert!(screen(&app).contains("the store is locked"));
+    assert_eq!(place(&app), before);
+}
+
+#[test]
+fn the_status_line_shows_how_far_the_sync_is() {
+    for (w, h, lang) in [(80, 24, "en"), (120, 40, "en"), (80, 24, "de")] {
+        let mut app = bundled(lang, w, h);
+        app.handle(Input::Sync(SyncEvent::Progress {
+            done: 301,
+            total: 1204,
+        }));
+        assert_snapshot!(format!("syncing_{lang}_{w}x{h}"), render(&app).backend());
+    }
+    let mut app = bundled("en", 120, 40);
+    app.handle(Input::Sync(SyncEvent::Progress {
+        done: 1204,
+        total: 1204,
+    }));
+    app.handle(Input::Sync(SyncEvent::Done(None)));
+    assert!(!screen(&app).contains("syncing"), "gone once it is over");
+}
+
+/// The binary: a file changed since the last run shows its new text soon
+/// after start, without a key pressed (the sync runs after the first frame).
+#[test]
+fn a_changed_file_shows_its_new_text_after_start() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let content = home.join("news");
+    fs::create_dir_all(&content).unwrap();
+    for i in 0..40 {
+        write_article(&content, &format!("f{i:02}"), 1 + i % 28, "Old words");
+    }
+    // The newest article (opened at start) is f27 (day 28, the latest).
+    let run = |expect: &str, changed_to: Option<&str>| {
+        let mut pty = Pty::open(140, 30);
+        let mut child = pty.spawn(&["--content", "news"], home, &[]);
+        pty.wait_for(expect);
+        if let Some(text) = changed_to {
+            pty.wait_for(text);
+        }
+        pty.send(b"q");
+        assert!(wait_exit(&mut child).success());
+    };
+    run("Old words (f27, part 2)", None);
+    write_article(&content, "f27", 28, "Fresh words from the edited file");
+    run(
+        "Topics",
+        Some("Fresh words from the edited file (f27, part 2)"),
+    );
+}

@@ -128,6 +128,17 @@ pub struct Ui {
     pub syncing: String,
     /// Between groups of three digits in large numbers ("1,204").
     pub thousands: String,
+    pub fetching: String,
+    pub fetch_done: String,
+    pub fetch_done_failed: String,
+    pub fetch_done_one: String,
+    pub fetch_done_failed_one: String,
+    pub fetch_failure: String,
+    pub fetch_already: String,
+    pub fetch_no_feeds: String,
+    pub fetch_no_store: String,
+    pub fetch_served: String,
+    pub fetch_error: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

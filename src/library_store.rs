@@ -275,7 +275,14 @@ impl LibraryStore {
         enter_wal(&conn).map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
-        match schema::migrate(&mut conn).map_err(wrap)? {
+        // Migrating takes the write lock: a store already current skips it,
+        // so opening never waits for another process's sync.
+        let migrated = if found == SCHEMA_VERSION {
+            schema::Migrated::Current
+        } else {
+            schema::migrate(&mut conn).map_err(wrap)?
+        };
+        match migrated {
             schema::Migrated::Current => {}
             schema::Migrated::Newer(found) => {
                 return Err(StoreError::NewerSchema {
@@ -303,8 +310,9 @@ impl LibraryStore {
     }
 
     /// `sync`, telling `progress` (files parsed, files to parse) after each
-    /// batch; when it returns `false` the sync stops and changes nothing
-    /// (`is_cancelled` is then true of the error).
+    /// batch; when it returns `false` the sync stops (`is_cancelled` is
+    /// then true of the error) and what it had not committed is rolled
+    /// back: everything, except in a first build, which commits per batch.
     pub fn sync_with_progress(
         &mut self,
         roots: &[ContentRoot],

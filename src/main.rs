@@ -328,13 +328,7 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
 /// `reader`: the library as stored, its sync left for the background.
 fn startup(cli: &Cli, reader: bool) -> Option<setup::Startup> {
     let started = if reader {
-        let mut progress = BuildProgress::default();
-        let started = setup::start_reader(&cli.sources, &mut |done, total| {
-            progress.show(done, total);
-            true
-        });
-        progress.finish();
-        started
+        setup::start_reader(&cli.sources)
     } else {
         setup::start(&cli.sources)
     };
@@ -360,38 +354,6 @@ fn startup(cli: &Cli, reader: bool) -> Option<setup::Startup> {
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));
             None
-        }
-    }
-}
-
-/// A first run's build of the library store, on stderr while it lasts
-/// (when stderr is a terminal): "building the library store: 1,204 of
-/// 10,000 files". The line is cleared when the build is over.
-#[derive(Default)]
-struct BuildProgress {
-    shown: Option<std::time::Instant>,
-}
-
-impl BuildProgress {
-    fn show(&mut self, done: usize, total: usize) {
-        let due = self
-            .shown
-            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(100));
-        if !due || !std::io::stderr().is_terminal() {
-            return;
-        }
-        self.shown = Some(std::time::Instant::now());
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2Kaiwatch-tui: building the library store: {done} of {total} files"
-        );
-        let _ = err.flush();
-    }
-
-    fn finish(&self) {
-        if self.shown.is_some() {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
         }
     }
 }

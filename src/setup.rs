@@ -11,7 +11,7 @@ use crate::cli::Sources;
 use crate::config::Config;
 use crate::content::{ActorDirectory, ContentRoot, Library, load_library};
 use crate::diag::{Diagnostic, Severity};
-use crate::library_store::{LibraryStore, Progress, SyncReport};
+use crate::library_store::{LibraryStore, SyncReport};
 use crate::runtime::syncer::SyncJob;
 
 /// The user's config file: `--config`, else the XDG one when it exists.
@@ -225,46 +225,42 @@ pub fn open_library(
 
 /// The reader's way in: the library as stored, shown at once, and the sync
 /// to run after the first frame (`runtime::syncer`). A new store (first
-/// run) has nothing to show: it is built here, telling `progress` (files
-/// parsed, files to parse) as it goes. A store that cannot be read this
-/// way falls back to `open_library`, which says why.
+/// run) has nothing to show yet: the files are read directly, as without a
+/// store, and the store is built in the background. A store that cannot be
+/// read this way falls back to `open_library`, which says why.
 pub fn open_library_stored(
     path: Option<&Path>,
     roots: &[ContentRoot],
     actors: &ActorDirectory,
-    progress: Progress<'_>,
 ) -> (LibrarySource, Option<SyncJob>) {
     let Some(path) = path else {
         return (open_library(None, roots, actors), None);
     };
-    let stored = LibraryStore::open_stored(path, actors).and_then(|mut stored| {
-        if !stored.synced_before {
-            let report = stored.store.sync_with_progress(roots, progress)?;
-            stored.library = stored.store.load_library(actors)?;
-            return Ok((stored, Some(report)));
-        }
-        Ok((stored, None))
-    });
-    match stored {
-        Ok((stored, report)) => {
+    match LibraryStore::open_stored(path, actors) {
+        Ok(stored) => {
             let notices = stored
                 .moved_aside
                 .as_deref()
                 .map(moved_aside_notice)
                 .into_iter()
                 .collect();
-            let job = report.is_none().then(|| SyncJob {
+            let job = SyncJob {
                 path: path.to_path_buf(),
                 roots: roots.to_vec(),
                 actors: actors.clone(),
-            });
+            };
+            let library = if stored.synced_before {
+                stored.library
+            } else {
+                load_library(roots, actors)
+            };
             let source = LibrarySource {
-                library: stored.library,
+                library,
                 store: Some(stored.store),
-                report,
+                report: None,
                 notices,
             };
-            (source, job)
+            (source, Some(job))
         }
         Err(_) => (open_library(Some(path), roots, actors), None),
     }
@@ -321,13 +317,12 @@ pub fn start(sources: &Sources) -> Result<Startup, StartError> {
 }
 
 /// As `start`, for the reader: the library as stored, with the sync left
-/// for the background (`Startup::background_sync`); `progress` hears of
-/// a first run's build (see `open_library_stored`).
-pub fn start_reader(sources: &Sources, progress: Progress<'_>) -> Result<Startup, StartError> {
+/// for the background (`Startup::background_sync`).
+pub fn start_reader(sources: &Sources) -> Result<Startup, StartError> {
     let config = load_config(config_path(sources.config.as_deref()).as_deref())
         .map_err(StartError::Config)?;
     let roots = content_roots(&sources.content, sources.bundled, &config);
-    start_from(sources, config, &roots, Some(progress))
+    start_from(sources, config, &roots, true)
 }
 
 /// Loads `roots` under an already loaded config.
@@ -336,15 +331,15 @@ pub fn start_with(
     config: Config,
     roots: &[ContentRoot],
 ) -> Result<Startup, StartError> {
-    start_from(sources, config, roots, None)
+    start_from(sources, config, roots, false)
 }
 
-/// `sync_later`: the reader's start (`start_reader`), with its progress.
+/// `sync_later`: the reader's start (`start_reader`).
 fn start_from(
     sources: &Sources,
     mut config: Config,
     roots: &[ContentRoot],
-    sync_later: Option<Progress<'_>>,
+    sync_later: bool,
 ) -> Result<Startup, StartError> {
     let choice = choose_language(sources.lang.as_deref(), &config, |name| {
         std::env::var(name).ok()
@@ -354,8 +349,8 @@ fn start_from(
         return Err(StartError::Content(missing));
     }
     let path = library_path(sources, &config);
-    let (source, background_sync) = if let Some(progress) = sync_later {
-        open_library_stored(path.as_deref(), roots, &config.actor_directory(), progress)
+    let (source, background_sync) = if sync_later {
+        open_library_stored(path.as_deref(), roots, &config.actor_directory())
     } else {
         let source = open_library(path.as_deref(), roots, &config.actor_directory());
         (source, None)

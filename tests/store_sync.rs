@@ -21,6 +21,7 @@ use aiwatch_tui::app::{App, TopicChoice};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::content::{ContentRoot, load_library};
 use aiwatch_tui::input::{Input, SyncEvent, SyncedLibrary};
+use aiwatch_tui::library_store::{self, LibraryStore};
 use common::{app_with, bundled, open_heading, press, render, screen};
 use insta::assert_snapshot;
 use pty::{Pty, wait_exit};
@@ -231,10 +232,85 @@ fn a_changed_file_shows_its_new_text_after_start() {
         pty.send(b"q");
         assert!(wait_exit(&mut child).success());
     };
+    // `list` syncs before it prints: the store holds the old text, so the
+    // readers below start warm.
+    let pty = Pty::open(140, 30);
+    let mut list = pty.spawn(&["--content", "news", "list"], home, &[]);
+    assert!(wait_exit(&mut list).success());
     run("Old words (f27, part 2)", None);
     write_article(&content, "f27", 28, "Fresh words from the edited file");
     run(
         "Topics",
         Some("Fresh words from the edited file (f27, part 2)"),
     );
+}
+
+/// Another process syncing (holding the write lock) does not keep a
+/// reader from opening the store and reading its library.
+#[test]
+fn a_store_being_written_elsewhere_opens_and_reads_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("news");
+    fs::create_dir_all(&content).unwrap();
+    for i in 0..5 {
+        write_article(&content, &format!("n{i}"), 10, "Words");
+    }
+    let store = dir.path().join("library.sqlite");
+    let actors = Config::built_in().unwrap().actor_directory();
+    let roots = [ContentRoot::Dir(content)];
+    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
+
+    let writer = rusqlite::Connection::open(&store).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // With the lock held, waiting for it would end in an error (10 s).
+    let stored = LibraryStore::open_stored(&store, &actors).unwrap();
+    assert!(stored.synced_before);
+    assert_eq!(stored.library.sections.len(), 15);
+    writer.execute_batch("ROLLBACK").unwrap();
+}
+
+/// A sync tells its progress in batches; a first build stopped through
+/// its progress keeps the batches it finished, and the next sync goes on.
+#[test]
+fn a_sync_tells_its_progress_and_a_stopped_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("news");
+    fs::create_dir_all(&content).unwrap();
+    for i in 0..300 {
+        write_article(&content, &format!("n{i:03}"), 10, "Words");
+    }
+    let store = dir.path().join("library.sqlite");
+    let roots = [ContentRoot::Dir(content)];
+    let mut opened = LibraryStore::open(&store).unwrap().store;
+    let error = opened
+        .sync_with_progress(&roots, &mut |done, _| done == 0)
+        .unwrap_err();
+    assert!(library_store::is_cancelled(&error), "{error}");
+    assert!(!opened.has_synced().unwrap(), "nothing was committed");
+
+    // A first build keeps each batch it finished: stopped after the first,
+    // the next sync parses only the rest.
+    let mut heard = Vec::new();
+    let error = opened
+        .sync_with_progress(&roots, &mut |done, total| {
+            heard.push((done, total));
+            done == 0
+        })
+        .unwrap_err();
+    assert!(library_store::is_cancelled(&error), "{error}");
+    assert_eq!(heard, [(0, 300), (256, 300)]);
+    assert!(opened.has_synced().unwrap());
+    let actors = Config::built_in().unwrap().actor_directory();
+    assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 256);
+
+    heard.clear();
+    let report = opened
+        .sync_with_progress(&roots, &mut |done, total| {
+            heard.push((done, total));
+            true
+        })
+        .unwrap();
+    assert_eq!((report.parsed, report.unchanged), (44, 256));
+    assert_eq!(heard, [(0, 44), (44, 44)]);
+    assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 300);
 }

@@ -57,7 +57,8 @@ impl Stamp {
 const BATCH: usize = 256;
 
 /// Told how far a sync is: (files parsed so far, files to parse). It
-/// returns `false` to stop the sync, which then changes nothing.
+/// returns `false` to stop the sync: what it had not committed is rolled
+/// back (all of it, except in a first build, which commits each batch).
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
 
 pub fn sync(
@@ -69,7 +70,7 @@ pub fn sync(
     let now = SystemTime::now();
     let stamps: Vec<Option<Stamp>> = files.iter().map(|f| stamp(f, now)).collect();
     // Immediate: one writer at a time; readers keep the last commit (WAL).
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let parser_current = tx
         .query_row("SELECT value FROM meta WHERE key = 'parser'", [], |r| {
             r.get::<_, String>(0)
@@ -77,6 +78,11 @@ pub fn sync(
         .optional()?
         .is_some_and(|v| v == PARSER_STAMP);
     let mut stored = stored_files(&tx)?;
+    // A first build (no file stored yet) commits batch by batch, so a
+    // reader that quits (or is killed) keeps what was built and the next
+    // start goes on from there; a store holding a library changes in one
+    // transaction, so it always holds the old or the new library, whole.
+    let first_build = stored.is_empty();
     let mut report = SyncReport::default();
     // (load position, existing row, stamp) of each file to parse.
     let mut work: Vec<(i64, Option<i64>, Option<Stamp>)> = Vec::new();
@@ -123,6 +129,15 @@ pub fn sync(
             write_file(&tx, file.path(), ord, existing, stamp, &parsed)?;
         }
         report.parsed += files.len();
+        if first_build {
+            // Parsed by this parser: trusted by the next sync.
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('parser', ?1)",
+                [PARSER_STAMP],
+            )?;
+            tx.commit()?;
+            tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        }
         if !progress(report.parsed, total) {
             return Err(cancelled());
         }

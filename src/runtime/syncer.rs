@@ -38,8 +38,9 @@ impl Syncing {
         self.running.load(Ordering::SeqCst)
     }
 
-    /// Asks the sync to stop at its next batch; it then writes nothing
-    /// (its transaction is rolled back) and sends nothing more.
+    /// Asks the sync to stop at its next batch; its open transaction is
+    /// rolled back (a first build keeps the batches it committed, and the
+    /// next start goes on from there) and it sends nothing more.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
     }

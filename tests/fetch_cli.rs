@@ -114,7 +114,6 @@ fn every_feed_fetched_is_exit_0_with_one_line_each_and_items_stored() {
     let store = LibraryStore::open(&home.library()).unwrap().store;
     let record = store.last(&url).unwrap().unwrap();
     assert_eq!(record.validators.etag.as_deref(), Some("\"n1\""));
-    let mut store = store;
     assert_eq!(store.feed_status(&url).unwrap().items, 4);
 }
 

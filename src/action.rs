@@ -63,6 +63,8 @@ pub enum Action {
     ToggleStar,
     /// Switch the timeline between the list and the activity chart.
     ToggleChart,
+    /// Fetch every subscribed feed in the background.
+    FetchFeeds,
     /// Hide (or show again) sections about this configured actor.
     ExcludeActor(usize),
     /// Show only (or also) sections about this configured actor.
@@ -94,6 +96,7 @@ impl Action {
         Self::MarkAllRead,
         Self::ToggleStar,
         Self::ToggleChart,
+        Self::FetchFeeds,
         Self::CopyLink,
         Self::OpenLink,
         Self::Warnings,
@@ -133,6 +136,7 @@ impl Action {
             Self::MarkAllRead => "mark_all_read",
             Self::ToggleStar => "toggle_star",
             Self::ToggleChart => "toggle_chart",
+            Self::FetchFeeds => "fetch_feeds",
             Self::ExcludeActor(_) => "exclude_actor",
             Self::ToggleActor(_) => "toggle_actor",
         }

@@ -6,6 +6,7 @@
 mod activity;
 pub mod layout;
 pub mod marks;
+mod refresh;
 mod resync;
 mod update;
 
@@ -49,6 +50,22 @@ pub enum Effect {
     /// `Input::SearchIndex`, so the first search keystroke is as quick as
     /// the others. Asked for once, with the first frame.
     BuildSearchIndex,
+    /// Fetch every subscribed feed into the library store in the
+    /// background, sending `Input::Fetch` events back.
+    FetchFeeds,
+}
+
+/// Whether `r` can fetch feeds here: the runtime says so at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FetchMode {
+    /// No library store (`--no-store`, or it could not be opened): fetched
+    /// items would have nowhere to go.
+    #[default]
+    NoStore,
+    /// The runtime fetches when asked (`Effect::FetchFeeds`).
+    OnRequest,
+    /// A server fetches on its own schedule; sessions only see the result.
+    Served,
 }
 
 /// Shared, read-only inputs: many app instances (SSH sessions) can share one.
@@ -197,6 +214,11 @@ pub struct App {
     /// The background sync of the library store while it parses files:
     /// (files parsed, files to parse), shown in the status line.
     pub sync: Option<(usize, usize)>,
+    /// Whether `r` may fetch feeds here (set by whoever runs the app).
+    pub fetch_mode: FetchMode,
+    /// Feeds being fetched in the background: (feeds done, feeds), shown
+    /// in the status line; `Some` from `r` until the run is over.
+    pub fetching: Option<(usize, usize)>,
     /// The window-clamp notice last said, so it can be taken back when
     /// the window fits again.
     clamp_notice: Option<String>,
@@ -260,6 +282,8 @@ impl App {
             layout: Layout::default(),
             notice: None,
             sync: None,
+            fetch_mode: FetchMode::default(),
+            fetching: None,
             clamp_notice: None,
             messages: Vec::new(),
             reflow_cache: HashMap::new(),

@@ -21,5 +21,6 @@ pub mod identity;
 pub mod ledger;
 pub mod opml;
 pub mod parse;
+pub mod refresh;
 pub mod run;
 pub mod tag;

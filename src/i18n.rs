@@ -123,11 +123,22 @@ pub struct Ui {
     pub problems: String,
     pub problems_only: String,
     pub state_newer: String,
+    pub more_sources: String,
+    pub sources_label: String,
     pub syncing: String,
     /// Between groups of three digits in large numbers ("1,204").
     pub thousands: String,
-    pub more_sources: String,
-    pub sources_label: String,
+    pub fetching: String,
+    pub fetch_done: String,
+    pub fetch_done_failed: String,
+    pub fetch_done_one: String,
+    pub fetch_done_failed_one: String,
+    pub fetch_failure: String,
+    pub fetch_already: String,
+    pub fetch_no_feeds: String,
+    pub fetch_no_store: String,
+    pub fetch_served: String,
+    pub fetch_error: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -64,6 +64,33 @@ pub enum Input {
     Outcome(Outcome),
     /// How the background sync of the library store is going.
     Sync(SyncEvent),
+    /// How fetching the feeds in the background is going (`Effect::FetchFeeds`).
+    Fetch(FetchEvent),
+}
+
+/// Fetching every feed in the background (`runtime::refresher`), as the
+/// app hears of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchEvent {
+    /// Feeds done so far, of all feeds.
+    Progress { done: usize, total: usize },
+    /// The run is over.
+    Done(FetchSummary),
+    /// Nothing could be fetched (the store could not be opened): why.
+    Failed(String),
+}
+
+/// What one background fetch of all feeds came to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FetchSummary {
+    /// Feeds tried.
+    pub feeds: usize,
+    /// Items the store did not have before.
+    pub new: usize,
+    /// Each failed feed: its name and the reason, one line.
+    pub failures: Vec<(String, String)>,
+    /// The library as now stored, when anything new came.
+    pub library: Option<SyncedLibrary>,
 }
 
 /// The background sync of the library store (`runtime::syncer`), as the

@@ -6,6 +6,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use aiwatch_tui::app::App;
 use aiwatch_tui::cli::{self, Cli, Command};
@@ -92,6 +93,7 @@ fn read(cli: &Cli) -> u8 {
     let mut store_notices = std::mem::take(&mut startup.store_notices);
     let state_file = cli.sources.state.clone().or_else(store::default_path);
     let mut notices = Vec::new();
+    let has_store = startup.store.is_some();
     let (saved, state_saver) = if let Some(library_store) = startup.store.take() {
         let (saved, state_saver, said) =
             state_in_store(library_store, state_file.as_deref(), &mut notices);
@@ -152,7 +154,16 @@ fn read(cli: &Cli) -> u8 {
         app.notify(notice);
     }
     let sync = startup.background_sync.take();
-    match runtime::local::run(app, state_saver, sync) {
+    // `r` fetches into the store the reader came through; without one,
+    // fetched items would have nowhere to go (the app says so).
+    let fetch = has_store
+        .then(|| setup::library_path(&cli.sources, app.config()))
+        .flatten()
+        .map(|path| runtime::refresher::FetchJob {
+            path,
+            config: Arc::clone(&app.ctx.config),
+        });
+    match runtime::local::run(app, state_saver, sync, fetch) {
         Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));

@@ -9,6 +9,7 @@
 pub mod lean;
 pub mod local;
 pub mod osc;
+pub mod refresher;
 pub mod saver;
 pub mod syncer;
 

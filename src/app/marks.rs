@@ -16,6 +16,9 @@ pub struct Marks {
     read_keys: BTreeSet<String>,
     star_keys: BTreeSet<String>,
     known_keys: BTreeSet<String>,
+    /// Sections that arrived while the reader ran (fetched feeds): new
+    /// this session even on a first start, which remembers nothing.
+    arrived_keys: BTreeSet<String>,
     /// Whether a saved state was given: without one nothing counts as new.
     remembered: bool,
 }
@@ -54,6 +57,7 @@ impl Marks {
             read_keys,
             star_keys,
             known_keys,
+            arrived_keys: BTreeSet::new(),
             remembered: true,
         }
     }
@@ -71,11 +75,15 @@ impl Marks {
             starred: keys.iter().map(|k| self.star_keys.contains(k)).collect(),
             new: keys
                 .iter()
-                .map(|k| self.remembered && !self.known_keys.contains(k))
+                .map(|k| {
+                    (self.remembered && !self.known_keys.contains(k))
+                        || self.arrived_keys.contains(k)
+                })
                 .collect(),
             read_keys: self.read_keys.clone(),
             star_keys: self.star_keys.clone(),
             known_keys: self.known_keys.clone(),
+            arrived_keys: self.arrived_keys.clone(),
             remembered: self.remembered,
         }
     }
@@ -86,6 +94,20 @@ impl Marks {
 
     pub fn is_starred(&self, s: SectionId) -> bool {
         self.starred.get(s).copied().unwrap_or(false)
+    }
+
+    /// Counts the sections of `library` whose keys are not in `before`
+    /// as new: they arrived while the reader ran.
+    pub fn mark_arrived(&mut self, library: &Library, before: &BTreeSet<String>) {
+        for s in 0..library.sections.len() {
+            let key = library.section_key(s);
+            if !before.contains(&key) {
+                if let Some(new) = self.new.get_mut(s) {
+                    *new = true;
+                }
+                self.arrived_keys.insert(key);
+            }
+        }
     }
 
     /// New since the last visit (and not yet read).

@@ -62,6 +62,10 @@ impl App {
                 self.sync_event(event);
                 Vec::new()
             }
+            Input::Fetch(event) => {
+                self.fetch_event(event);
+                Vec::new()
+            }
             // The terminal went away or a signal came: save, then go.
             Input::Stop => {
                 self.quit = true;
@@ -349,6 +353,7 @@ impl App {
             | Action::ToggleStar
             | Action::ToggleChart
             | Action::ExcludeActor(_) => return self.update_reading(action),
+            Action::FetchFeeds => return self.fetch_feeds(),
             Action::Help => self.open_overlay(OverlayKind::Help),
             Action::Warnings => self.open_overlay(OverlayKind::Warnings),
             Action::Back if self.search.is_active() => self.leave_search(),

@@ -24,6 +24,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use super::lean::LeanBackend;
+use super::refresher::{self, FetchJob};
 use super::saver::StateSaver;
 use super::syncer::{self, SyncJob, Syncing};
 use super::{Driver, osc};
@@ -121,14 +122,24 @@ fn install_panic_hook() {
 
 /// Runs the app on the local terminal until it quits or the terminal goes
 /// away, saving its state through `saver`.
-/// `sync`, when given, runs in the background once the first frame is out.
-pub fn run(mut app: App, saver: StateSaver, sync: Option<SyncJob>) -> io::Result<()> {
+/// `sync`, when given, runs in the background once the first frame is out;
+/// `fetch`, when given, is what `r` fetches into (see `runtime::refresher`).
+pub fn run(
+    mut app: App,
+    saver: StateSaver,
+    sync: Option<SyncJob>,
+    fetch: Option<FetchJob>,
+) -> io::Result<()> {
     let env = |name: &str| std::env::var(name).ok();
+    if fetch.is_some() {
+        app.fetch_mode = crate::app::FetchMode::OnRequest;
+    }
     let (tx, rx) = mpsc::channel();
     let mut driver = LocalDriver {
         saver,
         pending_sync: sync,
         syncing: None,
+        fetch,
         deferred: None,
         save_error: None,
         inputs: tx.clone(),
@@ -180,6 +191,8 @@ struct LocalDriver {
     /// The store's sync, started after the first frame.
     pending_sync: Option<SyncJob>,
     syncing: Option<Syncing>,
+    /// Where `r` fetches feeds to (none without a library store).
+    fetch: Option<FetchJob>,
     /// The latest state asked to be saved while the sync holds the
     /// store's write lock: written when it ends, so no key waits for it.
     deferred: Option<SavedState>,
@@ -204,6 +217,21 @@ impl Driver<Backend> for LocalDriver {
                 None
             }
             Effect::Save(state) => self.saver.save(&state).err().map(Outcome::SaveFailed),
+            Effect::FetchFeeds => {
+                let tx = self.inputs.clone();
+                match self.fetch.clone() {
+                    Some(job) => {
+                        refresher::spawn(job, move |event| tx.send(Input::Fetch(event)).is_ok());
+                        None
+                    }
+                    // The app only asks when told it may: said, not ignored.
+                    None => {
+                        return Some(Input::Fetch(crate::input::FetchEvent::Failed(
+                            "no library store".to_owned(),
+                        )));
+                    }
+                }
+            }
             Effect::BuildSearchIndex => {
                 let library = Arc::clone(&self.library);
                 let tx = self.inputs.clone();

@@ -175,9 +175,13 @@ impl Driver<Backend> for SessionDriver {
             // Served readers keep their state in memory; the shared index
             // is built once per server and given to every session. Timers
             // are kept by the loop.
-            Effect::Save(_) | Effect::Quit | Effect::BuildSearchIndex | Effect::Timer { .. } => {
-                None
-            }
+            // Feeds are the server's to fetch (the app does not ask: its
+            // fetch mode says `Served`).
+            Effect::Save(_)
+            | Effect::Quit
+            | Effect::BuildSearchIndex
+            | Effect::FetchFeeds
+            | Effect::Timer { .. } => None,
         }
     }
 }
@@ -360,6 +364,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                         out.write_all(b"\x1b[?1000h\x1b[?1002h\x1b[?1006h")?;
                     }
                     let mut app = App::new(ctx, &language);
+                    app.fetch_mode = crate::app::FetchMode::Served;
                     let mut first = Vec::new();
                     if let Some(index) = index {
                         first.push(Input::SearchIndex(index));

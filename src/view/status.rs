@@ -48,7 +48,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
             ],
         )
     };
-    let sync = app.sync.map(|(done, total)| syncing(app, done, total));
+    let sync = background(app);
     let hints = hints(app, base);
     let hints_width: usize = hints.iter().map(Span::width).sum();
     let warning = base.patch(app.style(Role::Warning));
@@ -68,7 +68,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
             }
             parts.push((count.clone(), base));
         }
-        parts.extend(sync.clone().map(|s| (s, base)));
+        parts.extend(sync.iter().map(|s| (s.clone(), base)));
         if let Some(problems) = problems(app, !long) {
             parts.push((format!("⚠ {problems}"), warning));
         }
@@ -124,6 +124,19 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.extend(hints);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+/// Work going on in the background: the store's sync, a fetch of the
+/// feeds ("fetching 3/12 feeds").
+fn background(app: &App) -> Vec<String> {
+    let sync = app.sync.map(|(done, total)| syncing(app, done, total));
+    let fetching = app.fetching.map(|(done, total)| {
+        fill(
+            &app.strings.ui.fetching,
+            &[("done", &done.to_string()), ("total", &total.to_string())],
+        )
+    });
+    sync.into_iter().chain(fetching).collect()
 }
 
 /// The background sync while it parses: "syncing 1,204 files (25%)".

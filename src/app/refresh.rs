@@ -1,0 +1,102 @@
+//! `r`: fetching every feed in the background. The app only asks
+//! (`Effect::FetchFeeds`) and listens (`Input::Fetch`): the runtime runs
+//! the fetch on its own thread and store connection. New items arrive as
+//! a library read back from the store, taken without moving the reader's
+//! place (`replace_library`), so the per-actor "new" counts grow.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::{App, Effect, FetchMode};
+use crate::action::Action;
+use crate::i18n::fill;
+use crate::input::FetchEvent;
+
+impl App {
+    /// `r` pressed: fetch, or say why not.
+    pub(super) fn fetch_feeds(&mut self) -> Vec<Effect> {
+        let ui = &self.strings.ui;
+        let refused = if self.fetching.is_some() {
+            Some(ui.fetch_already.clone())
+        } else if self.ctx.config.feeds.is_empty() {
+            Some(ui.fetch_no_feeds.clone())
+        } else {
+            match self.fetch_mode {
+                FetchMode::NoStore => Some(ui.fetch_no_store.clone()),
+                FetchMode::Served => Some(ui.fetch_served.clone()),
+                FetchMode::OnRequest => None,
+            }
+        };
+        if let Some(message) = refused {
+            self.say(message);
+            return Vec::new();
+        }
+        self.fetching = Some((0, self.ctx.config.feeds.len()));
+        self.dirty = true;
+        vec![Effect::FetchFeeds]
+    }
+
+    /// What the background fetch says: progress, or how it ended.
+    pub(super) fn fetch_event(&mut self, event: FetchEvent) {
+        self.dirty = true;
+        match event {
+            FetchEvent::Progress { done, total } => self.fetching = Some((done, total)),
+            FetchEvent::Failed(reason) => {
+                self.fetching = None;
+                let message = fill(&self.strings.ui.fetch_error, &[("reason", &reason)]);
+                self.say(message);
+            }
+            FetchEvent::Done(summary) => {
+                self.fetching = None;
+                if let Some(library) = summary.library {
+                    let old = &self.ctx.library;
+                    let before: BTreeSet<String> = (0..old.sections.len())
+                        .map(|s| old.section_key(s))
+                        .collect();
+                    self.replace_library(library.0);
+                    let lib = Arc::clone(&self.ctx.library);
+                    self.marks.mark_arrived(&lib, &before);
+                    self.refresh_counts();
+                }
+                // Each failure readable under `!` (the message log), the
+                // summary last so it is the one on the status line.
+                for (name, reason) in &summary.failures {
+                    let line = fill(
+                        &self.strings.ui.fetch_failure,
+                        &[("name", name), ("reason", reason)],
+                    );
+                    self.say(line);
+                }
+                let ui = &self.strings.ui;
+                let feeds = summary.feeds.to_string();
+                let new = summary.new.to_string();
+                let one = summary.feeds == 1;
+                let message = if summary.failures.is_empty() {
+                    let template = if one {
+                        &ui.fetch_done_one
+                    } else {
+                        &ui.fetch_done
+                    };
+                    fill(template, &[("feeds", &feeds), ("new", &new)])
+                } else {
+                    let key = self.config().keymap.hint(Action::Warnings);
+                    let template = if one {
+                        &ui.fetch_done_failed_one
+                    } else {
+                        &ui.fetch_done_failed
+                    };
+                    fill(
+                        template,
+                        &[
+                            ("feeds", &feeds),
+                            ("new", &new),
+                            ("failed", &summary.failures.len().to_string()),
+                            ("key", &key),
+                        ],
+                    )
+                };
+                self.say(message);
+            }
+        }
+    }
+}

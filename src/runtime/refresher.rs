@@ -1,0 +1,55 @@
+//! `r` in the local reader: every feed fetched on a thread of its own,
+//! with its own store connection (WAL: the reader's reads never wait for
+//! it). It never touches the app: progress and the outcome go through the
+//! loop's input channel as `Input::Fetch`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread;
+
+use crate::config::Config;
+use crate::feeds::refresh;
+use crate::feeds::run::{Progress, Status};
+use crate::input::{FetchEvent, FetchSummary, SyncedLibrary};
+
+/// Where fetched items go, and the config that says which feeds and how
+/// to tag them.
+#[derive(Debug, Clone)]
+pub struct FetchJob {
+    pub path: PathBuf,
+    pub config: Arc<Config>,
+}
+
+/// Runs `job` on its own thread; `send` delivers its events (and returns
+/// `false` once nobody listens; the fetch then runs out unheard).
+pub fn spawn(job: FetchJob, send: impl Fn(FetchEvent) -> bool + Send + 'static) {
+    thread::spawn(move || {
+        let feeds = &job.config.feeds;
+        let total = feeds.len();
+        let mut done = 0;
+        send(FetchEvent::Progress { done, total });
+        let result = refresh::fetch_all(&job.path, &job.config, feeds, &mut |p, _| {
+            if let Progress::Done { .. } = p {
+                done += 1;
+                send(FetchEvent::Progress { done, total });
+            }
+        });
+        let event = match result {
+            Ok(run) => FetchEvent::Done(FetchSummary {
+                feeds: run.reports.len(),
+                new: run.new_items(),
+                failures: run
+                    .reports
+                    .iter()
+                    .filter_map(|r| match &r.status {
+                        Status::Failed(reason) => Some((r.name.clone(), reason.clone())),
+                        _ => None,
+                    })
+                    .collect(),
+                library: run.library.map(|l| SyncedLibrary(Arc::new(l))),
+            }),
+            Err(e) => FetchEvent::Failed(e.to_string()),
+        };
+        send(event);
+    });
+}

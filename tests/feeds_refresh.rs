@@ -1,0 +1,253 @@
+//! `r` in the reader: the app asks for a background fetch and listens to
+//! its events (fed here by hand, as the runtime would): progress in the
+//! status line, a summary, new sections taken without moving the
+//! selection, the per-actor "new" counts growing, and the refusals (a
+//! second `r`, no feeds, no store). The real binary in a pty fetches a
+//! file:// feed on `r` and shows its items.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+#[path = "common/pty.rs"]
+#[allow(dead_code)] // not every helper is used here
+mod pty;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+use aiwatch_tui::app::{App, Effect, FetchMode};
+use aiwatch_tui::config::Config;
+use aiwatch_tui::content::{ContentRoot, load_library};
+use aiwatch_tui::input::{FetchEvent, FetchSummary, Input, Key, SyncedLibrary};
+use common::{app_with, open_heading, press, screen};
+use insta::assert_snapshot;
+
+/// A config subscribed to one feed (never fetched here: the events are
+/// made by hand).
+fn config_with_feeds() -> Config {
+    Config::load(Some((
+        "config.toml",
+        "[[feeds]]\nurl = \"file:///nonexistent/feed.xml\"\nname = \"Local\"\n",
+    )))
+    .unwrap()
+}
+
+/// An article `name.toml` dated `day` (of March 2025) about `OpenAI`, with
+/// three sections.
+fn write_article(dir: &Path, name: &str, day: u32) {
+    let mut text = format!(
+        "title = \"Article {name}\"\npublished = \"2025-03-{day:02}\"\nactors = [\"OpenAI\"]\n"
+    );
+    for s in 0..3 {
+        write!(
+            text,
+            "\n[[section]]\nheading = \"{name} part {s}\"\nbody = \"\"\"\nWords ({name}, part {s}).\n\"\"\"\n"
+        )
+        .unwrap();
+    }
+    fs::write(dir.join(format!("{name}.toml")), text).unwrap();
+}
+
+fn folder_app(dir: &Path, config: Config, lang: &str) -> App {
+    let mut app = app_with(
+        config,
+        &[ContentRoot::Dir(dir.to_path_buf())],
+        lang,
+        100,
+        30,
+    );
+    app.fetch_mode = FetchMode::OnRequest;
+    app
+}
+
+fn r(app: &mut App) -> Vec<Effect> {
+    app.handle(Input::Key(Key::char('r')))
+}
+
+fn openai(app: &App) -> usize {
+    let i = app
+        .config()
+        .actors
+        .iter()
+        .position(|a| a.name == "OpenAI")
+        .unwrap();
+    app.actor_new[i]
+}
+
+fn status_line(app: &App) -> String {
+    screen(app).lines().last().unwrap().trim_end().to_owned()
+}
+
+#[test]
+fn fetched_sections_arrive_without_moving_the_selection_and_new_counts_grow() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..30 {
+        write_article(dir.path(), &format!("n{i:02}"), 10);
+    }
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    press(&mut app, "k k k k k k enter");
+    let row = app.timeline_cursor.selected - app.timeline_cursor.offset;
+    let heading = open_heading(&app);
+    let new_before = openai(&app);
+
+    assert_eq!(r(&mut app), vec![Effect::FetchFeeds]);
+    app.handle(Input::Fetch(FetchEvent::Progress { done: 1, total: 2 }));
+    assert!(
+        status_line(&app).contains("fetching 1/2 feeds"),
+        "{}",
+        status_line(&app)
+    );
+
+    // The fetch stored two new articles, one of them newer than all.
+    write_article(dir.path(), "a", 10);
+    write_article(dir.path(), "z", 28);
+    let library = load_library(
+        &[ContentRoot::Dir(dir.path().to_path_buf())],
+        &app.config().actor_directory(),
+    );
+    let effects = app.handle(Input::Fetch(FetchEvent::Done(FetchSummary {
+        feeds: 2,
+        new: 6,
+        failures: vec![("Broken".into(), "HTTP 500 Internal Server Error".into())],
+        library: Some(SyncedLibrary(Arc::new(library))),
+    })));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(app.fetching, None);
+    assert_eq!(app.edition.sections.len(), 32 * 3);
+    assert_eq!(open_heading(&app), heading, "the open section stays");
+    assert_eq!(
+        app.timeline_cursor.selected - app.timeline_cursor.offset,
+        row,
+        "the selected row stays where it was on screen"
+    );
+    assert_eq!(openai(&app), new_before + 6, "six sections arrived");
+    let line = status_line(&app);
+    assert!(
+        line.contains("2 feeds: 6 new, 1 failed: press ! / see feeds list"),
+        "{line}"
+    );
+    // The failure is readable under `!`.
+    assert!(
+        app.messages
+            .iter()
+            .any(|m| m == "Feed Broken failed: HTTP 500 Internal Server Error"),
+        "{:?}",
+        app.messages
+    );
+    press(&mut app, "!");
+    assert!(screen(&app).contains("Feed Broken failed: HTTP 500"));
+}
+
+#[test]
+fn a_second_r_while_fetching_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 1);
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    assert_eq!(r(&mut app), vec![Effect::FetchFeeds]);
+    assert_eq!(r(&mut app), vec![], "no second fetch");
+    assert!(status_line(&app).contains("Already fetching the feeds."));
+    // Over: `r` fetches again.
+    app.handle(Input::Fetch(FetchEvent::Done(FetchSummary {
+        feeds: 1,
+        ..FetchSummary::default()
+    })));
+    assert!(status_line(&app).contains("1 feed: 0 new"));
+    assert_eq!(r(&mut app), vec![Effect::FetchFeeds]);
+}
+
+#[test]
+fn without_feeds_r_says_how_to_add_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 1);
+    let mut app = folder_app(dir.path(), Config::built_in().unwrap(), "en");
+    assert_eq!(r(&mut app), vec![]);
+    assert!(
+        status_line(&app).contains("add one with `aiwatch-tui feeds add URL`"),
+        "{}",
+        status_line(&app)
+    );
+}
+
+#[test]
+fn without_a_store_r_says_fetched_items_cannot_be_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 1);
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    app.fetch_mode = FetchMode::NoStore;
+    assert_eq!(r(&mut app), vec![]);
+    assert!(
+        app.messages
+            .last()
+            .unwrap()
+            .starts_with("Fetched items cannot be kept without the library store"),
+        "{:?}",
+        app.messages
+    );
+}
+
+#[test]
+fn a_store_that_cannot_be_opened_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 1);
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    r(&mut app);
+    app.handle(Input::Fetch(FetchEvent::Failed(
+        "database is locked".into(),
+    )));
+    assert_eq!(app.fetching, None);
+    assert!(status_line(&app).contains("Cannot fetch the feeds: database is locked"));
+}
+
+#[test]
+fn the_status_line_while_fetching() {
+    for (lang, width, height) in [("en", 100, 30), ("de", 80, 24)] {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..3 {
+            write_article(dir.path(), &format!("n{i:02}"), 10 + i);
+        }
+        let mut app = folder_app(dir.path(), config_with_feeds(), lang);
+        app.handle(Input::Resize(width, height));
+        r(&mut app);
+        app.handle(Input::Fetch(FetchEvent::Progress { done: 3, total: 12 }));
+        assert_snapshot!(format!("fetching_{lang}_{width}x{height}"), screen(&app));
+    }
+}
+
+/// The binary in a pty: a config with a file:// feed; `r` fetches it in
+/// the background and its item shows in the timeline.
+#[test]
+fn r_in_a_terminal_fetches_a_file_feed_and_its_item_appears() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let feed = home.join("feed.xml");
+    let now = chrono::Utc::now().to_rfc2822();
+    fs::write(
+        &feed,
+        format!(
+            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Local news</title>\
+             <link>https://example.org/</link><description>d</description>\
+             <item><title>Zephyrine model from OpenAI</title><link>https://example.org/z</link>\
+             <guid>z-1</guid><pubDate>{now}</pubDate><description>OpenAI shows a model.</description></item>\
+             </channel></rss>\n"
+        ),
+    )
+    .unwrap();
+    let url = url::Url::from_file_path(&feed).unwrap();
+    let config = home.join("config.toml");
+    fs::write(
+        &config,
+        format!("[[feeds]]\nurl = \"{url}\"\nname = \"Local\"\n"),
+    )
+    .unwrap();
+    let mut pty = pty::Pty::open(140, 30);
+    let mut child = pty.spawn(&["--config", config.to_str().unwrap()], home, &[]);
+    pty.wait_for("Topics");
+    pty.send(b"r");
+    pty.wait_for("1 feed: 1 new");
+    pty.send(b"G");
+    pty.wait_for("Zephyrine model from OpenAI");
+    pty.send(b"q");
+    assert!(pty::wait_exit(&mut child).success());
+}

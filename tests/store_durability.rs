@@ -10,8 +10,10 @@ mod kill;
 
 use std::fmt::Write as _;
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use aiwatch_tui::content::{ActorDirectory, ContentRoot, Library, load_library};
@@ -19,6 +21,9 @@ use aiwatch_tui::library_store::LibraryStore;
 
 const SYNCER: &str = "AIWATCH_STORE_DURABILITY_DIR";
 const FILES: usize = 150;
+/// What the child prints once its store is open, and after each sync.
+const OPENED: &str = "store-durability: opened";
+const SYNCED: &str = "store-durability: synced";
 
 /// A folder of `FILES` articles, every heading marked with `name`.
 fn make_folder(dir: &Path, name: &str) {
@@ -43,6 +48,32 @@ fn make_folder(dir: &Path, name: &str) {
     }
 }
 
+/// The child's stdout, line by line, read on a thread of its own.
+fn child_lines(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+/// Waits (at most a minute) for the child to print `marker`.
+fn wait_for(lines: &mpsc::Receiver<String>, marker: &str) {
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line == marker => return,
+            Ok(_) => {}
+            Err(e) => panic!("the child never printed {marker}: {e}"),
+        }
+    }
+}
+
 fn describe(library: &Library) -> String {
     format!("{library:#?}")
 }
@@ -54,8 +85,10 @@ fn syncing_survives_sigkill_at_any_moment() {
         let dir = Path::new(&dir);
         let store = dir.join("library.sqlite");
         let mut opened = LibraryStore::open(&store).unwrap().store;
+        println!("{OPENED}");
         for name in ["a", "b"].iter().cycle() {
             opened.sync(&[ContentRoot::Dir(dir.join(name))]).unwrap();
+            println!("{SYNCED}");
         }
         return;
     }
@@ -78,7 +111,12 @@ fn syncing_survives_sigkill_at_any_moment() {
     let store = dir.path().join("library.sqlite");
     let exe = std::env::current_exe().unwrap();
     let mut seen = [0; 3];
-    for _ in 0..30 {
+    // The kills fall within about two syncs after the store is open,
+    // however slow the machine: the first child is let finish one sync and
+    // timed, so a loaded machine does not turn every kill into one before
+    // the first sync (start-up of a process is not what is tested).
+    let mut window_ms = 0;
+    for run in 0..30 {
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
@@ -87,11 +125,18 @@ fn syncing_survives_sigkill_at_any_moment() {
                 "--test-threads=1",
             ])
             .env(SYNCER, dir.path())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(kill::jitter(400));
+        let lines = child_lines(child.stdout.take().unwrap());
+        wait_for(&lines, OPENED);
+        if run == 0 {
+            let open = std::time::Instant::now();
+            wait_for(&lines, SYNCED);
+            window_ms = 2 * u64::try_from(open.elapsed().as_millis()).unwrap().max(50);
+        }
+        std::thread::sleep(kill::jitter(window_ms));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 

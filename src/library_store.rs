@@ -8,6 +8,7 @@
 mod bodies;
 mod read;
 mod schema;
+mod search;
 mod state;
 mod sync;
 

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 /// Each entry moves the schema one version up; never edit a released one,
 /// add a new one.
-const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH];
+const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH, V_TERMS];
 
 /// The schema this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -139,6 +139,23 @@ CREATE VIRTUAL TABLE search USING fts5 (
     text,
     tokenize = 'trigram case_sensitive 1'
 );
+DELETE FROM meta WHERE key = 'parser';
+";
+
+/// Search without a scan (`library_store::search`): per section, its
+/// distinct whitespace-separated tokens and one- and two-character grams
+/// (folded, hex-encoded), doc ids only; the vocabulary of tokens is read
+/// through `search_vocab`. Contentless: the text is in `search` already.
+/// Filled by parsing every file again at the next sync.
+const V_TERMS: &str = "
+CREATE VIRTUAL TABLE search_terms USING fts5 (
+    terms,
+    content = '',
+    contentless_delete = 1,
+    detail = none,
+    tokenize = 'ascii'
+);
+CREATE VIRTUAL TABLE search_vocab USING fts5vocab (search_terms, row);
 DELETE FROM meta WHERE key = 'parser';
 ";
 

@@ -193,6 +193,16 @@ fn fnv1a(bytes: &[u8]) -> i64 {
 }
 
 fn delete_contents(tx: &Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {
+    // The word index is contentless: its rows go one by one, by rowid,
+    // while the sections table still says which there are.
+    let sections: Vec<i64> = tx
+        .prepare_cached("SELECT idx FROM sections WHERE file_id = ?1")?
+        .query_map([file_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut delete_terms = tx.prepare_cached("DELETE FROM search_terms WHERE rowid = ?1")?;
+    for idx in sections {
+        delete_terms.execute([search_rowid(file_id, idx)])?;
+    }
     for table in ["diagnostics", "articles", "sections", "tags", "blocks"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE file_id = ?1"),
@@ -294,6 +304,8 @@ fn write_article(tx: &Transaction<'_>, file_id: i64, a: &RawArticle) -> rusqlite
         "INSERT INTO blocks (file_id, section, pos, kind, text) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     let mut search_stmt = tx.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?;
+    let mut terms_stmt =
+        tx.prepare_cached("INSERT INTO search_terms (rowid, terms) VALUES (?1, ?2)")?;
     for (idx, s) in (0i64..).zip(&a.sections) {
         section_stmt.execute(params![
             file_id,
@@ -311,7 +323,10 @@ fn write_article(tx: &Transaction<'_>, file_id: i64, a: &RawArticle) -> rusqlite
             block_stmt.execute(params![file_id, idx, pos, kind, block.text()])?;
         }
         if idx < 1 << SECTION_BITS {
-            search_stmt.execute(params![search_rowid(file_id, idx), searchable(a, s)])?;
+            let text = searchable(a, s);
+            let rowid = search_rowid(file_id, idx);
+            terms_stmt.execute(params![rowid, super::search::terms(&text)])?;
+            search_stmt.execute(params![rowid, text])?;
         }
     }
     Ok(())

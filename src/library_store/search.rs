@@ -116,7 +116,8 @@ impl Vocab {
     }
 
     fn token(&self, id: usize) -> &str {
-        let end = self.starts.get(id + 1).map_or(self.text.len(), |&e| e - 1);
+        // Each token ends with its newline.
+        let end = self.starts.get(id + 1).map_or(self.text.len(), |&e| e) - 1;
         &self.text[self.starts[id]..end]
     }
 
@@ -346,6 +347,7 @@ mod tests {
             text: "regulators\nmodel\nregular\n".into(),
             starts: vec![0, 11, 17],
         };
+        assert_eq!(vocab.token(0), "regulators");
         assert_eq!(vocab.token(2), "regular");
         assert_eq!(vocab.matching("regul", None), vec![0, 2]);
         assert_eq!(vocab.matching("regulat", Some(&[0, 2])), vec![0]);

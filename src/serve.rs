@@ -580,7 +580,7 @@ fn install_panic_log() {
 /// jemalloc (the binary's allocator, with background purging) starts a
 /// purge thread for an arena the first time a thread allocates from it, up
 /// to one per core: a later session touching a fresh arena would leave the
-/// server one thread more for good (tests/serve_client.rs counts threads;
+/// server one thread more for good (`tests/serve_client.rs` counts threads;
 /// a start-up thread that built the folded search copy used to hide this by
 /// touching the arenas first). One purge thread, started now, keeps the
 /// count fixed; it purges every arena. A failure only leaves the default.

@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -363,12 +364,13 @@ fn generate(dir: &Path, articles: usize) {
                     "ä".repeat(next(3))
                 ));
             }
-            text.push_str(&format!(
-                "[[section]]\nheading = \"{} {}\"\nbody = \"{}\"\n",
-                WORDS[next(WORDS.len())],
-                i,
+            let heading = WORDS[next(WORDS.len())];
+            writeln!(
+                text,
+                "[[section]]\nheading = \"{heading} {i}\"\nbody = \"{}\"",
                 body.join(" ")
-            ));
+            )
+            .unwrap();
         }
         write_old(&dir.join(format!("a{i:03}.toml")), &text);
     }

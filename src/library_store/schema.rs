@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 /// Each entry moves the schema one version up; never edit a released one,
 /// add a new one.
-const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH, V_TERMS];
+const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH, V_FEEDS, V_TERMS];
 
 /// The schema this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -142,11 +142,59 @@ CREATE VIRTUAL TABLE search USING fts5 (
 DELETE FROM meta WHERE key = 'parser';
 ";
 
+/// Feeds: what was fetched when (one row per configured URL), and which
+/// `files` rows are fetched items rather than content files (a sync leaves
+/// those alone). A fetched item is stored as an article like any other
+/// (`articles`, `sections`, `tags`, `blocks`, `search` by its `file_id`),
+/// so the reader, `list`, `show`, `serve` and search read it unchanged.
+/// See `library_store/feeds.rs`.
+const V_FEEDS: &str = "
+CREATE TABLE feeds (
+    url           TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    puts          INTEGER NOT NULL DEFAULT 0,
+    etag          TEXT,
+    last_modified TEXT,
+    at            TEXT,
+    outcome       TEXT CHECK (outcome IN ('fetched', 'not_modified', 'failed')),
+    items         INTEGER,
+    reason        TEXT,
+    moved_to      TEXT,
+    retry_after   TEXT
+) WITHOUT ROWID;
+
+-- at and retry_after: RFC 3339 text (exact to the nanosecond).
+-- key: the identity (guid:, link:, hash:); link: the canonical link.
+-- last_put: the feed's put that last carried the item (items that left
+-- the feed have an older one). hash: of the stored text, so an unchanged
+-- item costs no write. Times in Unix seconds. story: the file_id of the first item of its story.
+CREATE TABLE feed_items (
+    file_id    INTEGER PRIMARY KEY,
+    feed       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    guid       TEXT,
+    link       TEXT,
+    title      TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    last_put   INTEGER NOT NULL,
+    hash       INTEGER NOT NULL,
+    story      INTEGER NOT NULL,
+    UNIQUE (feed, key)
+);
+CREATE INDEX feed_items_guid ON feed_items (feed, guid);
+CREATE INDEX feed_items_link ON feed_items (link);
+CREATE INDEX feed_items_at ON feed_items (at);
+CREATE INDEX feed_items_story ON feed_items (story);
+";
+
 /// Search without a scan (`library_store::search`): per section, its
 /// distinct whitespace-separated tokens and one- and two-character grams
 /// (folded, hex-encoded), doc ids only; the vocabulary of tokens is read
 /// through `search_vocab`. Contentless: the text is in `search` already.
-/// Filled by parsing every file again at the next sync.
+/// `migrate` fills it from the folded text in `search` (fetched items
+/// included, which a sync never parses again).
 const V_TERMS: &str = "
 CREATE VIRTUAL TABLE search_terms USING fts5 (
     terms,
@@ -156,7 +204,6 @@ CREATE VIRTUAL TABLE search_terms USING fts5 (
     tokenize = 'ascii'
 );
 CREATE VIRTUAL TABLE search_vocab USING fts5vocab (search_terms, row);
-DELETE FROM meta WHERE key = 'parser';
 ";
 
 pub enum Migrated {
@@ -177,11 +224,30 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
     }
     for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
         tx.execute_batch(migration)?;
+        if *migration == V_TERMS {
+            fill_terms(&tx)?;
+        }
     }
     tx.pragma_update(None, "application_id", super::APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(Migrated::Current)
+}
+
+/// The word index of every section already in `search` (a store from
+/// before `V_TERMS`: content files and fetched items alike).
+fn fill_terms(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut read = tx.prepare("SELECT rowid, text FROM search")?;
+    let mut write = tx.prepare("INSERT INTO search_terms (rowid, terms) VALUES (?1, ?2)")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let text: String = row.get(1)?;
+        write.execute(rusqlite::params![
+            row.get::<_, i64>(0)?,
+            super::search::terms(&text)
+        ])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -192,14 +192,14 @@ CREATE INDEX feed_items_story ON feed_items (story);
 /// Search without a scan (`library_store::search`): per section, its
 /// distinct whitespace-separated tokens and one- and two-character grams
 /// (folded, hex-encoded), doc ids only; the vocabulary of tokens is read
-/// through `search_vocab`. Contentless: the text is in `search` already.
+/// through `search_vocab`. It keeps its own text so that a file's rows go
+/// by a rowid range, as in `search` (a contentless table deletes row by
+/// row, and that made a sync or a feed put several times slower).
 /// `migrate` fills it from the folded text in `search` (fetched items
 /// included, which a sync never parses again).
 const V_TERMS: &str = "
 CREATE VIRTUAL TABLE search_terms USING fts5 (
     terms,
-    content = '',
-    contentless_delete = 1,
     detail = none,
     tokenize = 'ascii'
 );

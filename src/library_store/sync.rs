@@ -197,29 +197,21 @@ fn fnv1a(bytes: &[u8]) -> i64 {
 }
 
 pub(super) fn delete_contents(tx: &Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {
-    // The word index is contentless: its rows go one by one, by rowid,
-    // while the sections table still says which there are.
-    let sections: Vec<i64> = tx
-        .prepare_cached("SELECT idx FROM sections WHERE file_id = ?1")?
-        .query_map([file_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut delete_terms = tx.prepare_cached("DELETE FROM search_terms WHERE rowid = ?1")?;
-    for idx in sections {
-        delete_terms.execute([search_rowid(file_id, idx)])?;
-    }
     for table in ["diagnostics", "articles", "sections", "tags", "blocks"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE file_id = ?1"),
             [file_id],
         )?;
     }
-    tx.execute(
-        "DELETE FROM search WHERE rowid BETWEEN ?1 AND ?2",
-        params![
-            search_rowid(file_id, 0),
-            search_rowid(file_id, (1 << SECTION_BITS) - 1)
-        ],
-    )?;
+    for table in ["search", "search_terms"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE rowid BETWEEN ?1 AND ?2"),
+            params![
+                search_rowid(file_id, 0),
+                search_rowid(file_id, (1 << SECTION_BITS) - 1)
+            ],
+        )?;
+    }
     Ok(())
 }
 

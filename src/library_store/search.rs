@@ -20,7 +20,6 @@
 //! from `regu` to `regulators` the tokens, and so the hits, rarely change.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
@@ -37,28 +36,38 @@ const REMEMBERED_HITS: usize = 16;
 
 /// The `search_terms` text of a section whose searchable text is `folded`.
 pub fn terms(folded: &str) -> String {
-    let mut set: BTreeSet<String> = BTreeSet::new();
+    // Distinct grams and tokens first, encoded once each: a section's text
+    // repeats most of them many times.
+    let mut grams: std::collections::HashSet<(char, Option<char>)> =
+        std::collections::HashSet::new();
+    let mut words: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut long = false;
     for token in folded.split_whitespace() {
         let mut prev: Option<char> = None;
         let mut chars = 0;
         for c in token.chars() {
             chars += 1;
-            let mut buf = [0u8; 8];
-            let one = c.encode_utf8(&mut buf[..4]).len();
-            set.insert(term('g', &buf[..one]));
+            grams.insert((c, None));
             if let Some(p) = prev {
-                let first = p.encode_utf8(&mut buf).len();
-                let both = first + c.encode_utf8(&mut buf[first..]).len();
-                set.insert(term('g', &buf[..both]));
+                grams.insert((p, Some(c)));
             }
             prev = Some(c);
         }
         if chars > LONG_TOKEN {
             long = true;
         } else {
-            set.insert(term('w', token.as_bytes()));
+            words.insert(token);
         }
+    }
+    let mut set: BTreeSet<String> = BTreeSet::new();
+    for (a, b) in grams {
+        let mut buf = [0u8; 8];
+        let first = a.encode_utf8(&mut buf).len();
+        let both = first + b.map_or(0, |b| b.encode_utf8(&mut buf[first..]).len());
+        set.insert(term('g', &buf[..both]));
+    }
+    for w in words {
+        set.insert(term('w', w.as_bytes()));
     }
     let mut text = String::with_capacity(set.iter().map(|t| t.len() + 1).sum::<usize>() + 6);
     for t in &set {
@@ -74,10 +83,12 @@ pub fn terms(folded: &str) -> String {
 /// `prefix` and the bytes in lowercase hex: only `[0-9a-z]`, one token for
 /// the `ascii` tokenizer and a bareword in a `MATCH` expression.
 fn term(prefix: char, bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut t = String::with_capacity(1 + 2 * bytes.len());
     t.push(prefix);
     for b in bytes {
-        let _ = write!(t, "{b:02x}");
+        t.push(char::from(HEX[usize::from(b >> 4)]));
+        t.push(char::from(HEX[usize::from(b & 15)]));
     }
     t
 }

@@ -9,6 +9,7 @@ mod bodies;
 pub mod feeds;
 mod read;
 mod schema;
+mod search;
 mod state;
 mod sync;
 

@@ -577,6 +577,18 @@ fn install_panic_log() {
     }));
 }
 
+/// jemalloc (the binary's allocator, with background purging) starts a
+/// purge thread for an arena the first time a thread allocates from it, up
+/// to one per core: a later session touching a fresh arena would leave the
+/// server one thread more for good (`tests/serve_client.rs` counts threads;
+/// a start-up thread that built the folded search copy used to hide this by
+/// touching the arenas first). One purge thread, started now, keeps the
+/// count fixed; it purges every arena. A failure only leaves the default.
+fn one_purge_thread() {
+    #[cfg(not(target_env = "msvc"))]
+    let _ = tikv_jemalloc_ctl::max_background_threads::write(1);
+}
+
 /// Runs the server until SIGTERM or Ctrl-C.
 pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(), ServeError> {
     let key = host_key(&options.host_key)?;
@@ -597,6 +609,7 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
         }
     );
     install_panic_log();
+    one_purge_thread();
     #[allow(unused_mut)] // changed by a test hook in debug builds
     let mut limits = options.limits.clone();
     // Debug builds only, for tests: a short frame queue, so a client that
@@ -620,15 +633,15 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
             .ok()
             .and_then(|k| k.chars().next()),
     });
-    // Sessions on a library read from the store search there and do not
-    // use this copy; it is still built (reading bodies through the store)
-    // because skipping it changed the server's thread count in
-    // tests/serve_client.rs (cause not found yet: see docs/store.md).
-    let background = Arc::clone(&shared);
-    std::thread::spawn(move || {
-        let index = crate::app::search::build_index(&background.library);
-        let _ = background.index.set(Arc::new(index));
-    });
+    // Sessions on a library read from the store search there: no folded
+    // copy for them.
+    if !shared.library.bodies().searches() {
+        let background = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            let index = crate::app::search::build_index(&background.library);
+            let _ = background.index.set(Arc::new(index));
+        });
+    }
     let config = Arc::new(russh::server::Config {
         keys: vec![key],
         auth_rejection_time: Duration::from_millis(300),

@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -319,4 +320,197 @@ fn many_threads_read_bodies_at_once() {
             });
         }
     });
+}
+
+/// A small deterministic corpus unlike the bundled edition: words with
+/// punctuation, accents and digits, repeated words, and tokens longer than
+/// the store's vocabulary keeps (URLs, a run of letters).
+fn generate(dir: &Path, articles: usize) {
+    const WORDS: &[&str] = &[
+        "the",
+        "model,",
+        "(regulators)",
+        "Südkorea",
+        "STRASSE",
+        "straße",
+        "h100",
+        "a",
+        "é",
+        "x-ray",
+        "data-centre",
+        "\\\"quoted\\\"",
+        "Ørsted",
+        "über",
+        "naïve",
+    ];
+    let mut seed: u64 = 7;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(seed >> 33).unwrap() % n
+    };
+    fs::create_dir_all(dir).unwrap();
+    for i in 0..articles {
+        let mut text = format!("title = \"Article {i}\"\npublished = 2025-01-02\n");
+        for s in 0..3 {
+            let mut body: Vec<String> = (0..4 + next(12))
+                .map(|_| WORDS[next(WORDS.len())].to_owned())
+                .collect();
+            body.push(format!("n{}", i * 3 + s));
+            if next(5) == 0 {
+                body.push(format!(
+                    "https://example.org/{}/very-long-path-{i}-with-many-parts-and-more-parts-{s}",
+                    "ä".repeat(next(3))
+                ));
+            }
+            let heading = WORDS[next(WORDS.len())];
+            writeln!(
+                text,
+                "[[section]]\nheading = \"{heading} {i}\"\nbody = \"{}\"",
+                body.join(" ")
+            )
+            .unwrap();
+        }
+        write_old(&dir.join(format!("a{i:03}.toml")), &text);
+    }
+}
+
+#[test]
+fn the_store_finds_what_the_files_find_on_a_generated_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    generate(&content, 60);
+    let roots = [ContentRoot::Dir(content)];
+    let actors = ActorDirectory::default();
+    let stored = from_store(&dir.path().join("library.sqlite"), &roots, &actors);
+    let files = load_library(&roots, &actors);
+    assert_eq!(files.diagnostics.len(), 0, "{:?}", files.diagnostics);
+    assert_eq!(stored.sections.len(), 180);
+    // Every one- and two-character piece, and pieces of three to twelve
+    // characters from every place of a few sections' text (long tokens
+    // included), alone and in pairs.
+    let mut queries: Vec<String> = Vec::new();
+    for s in (0..files.sections.len()).step_by(40) {
+        let text = aiwatch_tui::query::search::searchable_text(&files, s).unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        for at in 0..chars.len() {
+            for len in [1, 2, 3, 6, 12, 70] {
+                if at + len <= chars.len() {
+                    queries.push(chars[at..at + len].iter().collect());
+                }
+            }
+        }
+    }
+    queries.extend(
+        [
+            "regulators model",
+            "sud strasse",
+            "x-r",
+            "-",
+            "\"",
+            "n1",
+            "nope",
+        ]
+        .map(str::to_owned),
+    );
+    queries.retain(|q| !q.trim().is_empty());
+    queries.sort();
+    queries.dedup();
+    let pairs: Vec<String> = queries
+        .iter()
+        .step_by(7)
+        .zip(queries.iter().rev().step_by(5))
+        .map(|(a, b)| format!("{a} {b}"))
+        .collect();
+    queries.extend(pairs);
+    assert!(queries.len() > 500, "{}", queries.len());
+    // The files' side through the folded copy the reader builds (same
+    // hits as `select`, without folding every section for every query).
+    let folded = aiwatch_tui::query::search::build_index(&files);
+    let mut found = 0;
+    for q in &queries {
+        let query = SearchQuery::new(q).unwrap();
+        let expected: Vec<usize> = (0..folded.len())
+            .filter(|&s| query.matches_folded(&folded[s]))
+            .collect();
+        found += usize::from(expected.len() > 1);
+        assert_eq!(hits(&stored, q), expected, "query {q:?}");
+    }
+    assert!(found > queries.len() / 4, "{found} of {}", queries.len());
+}
+
+#[test]
+fn typing_on_and_backspacing_lists_what_the_files_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    generate(&content, 40);
+    let roots = [ContentRoot::Dir(content)];
+    let config = Config::built_in().unwrap();
+    let stored = from_store(
+        &dir.path().join("library.sqlite"),
+        &roots,
+        &config.actor_directory(),
+    );
+    let mut app = App::new(Context::new(stored, config.clone()), "en");
+    app.handle(Input::Resize(120, 40));
+    let mut files = common::app_with(config, &roots, "en", 120, 40);
+    let listed = |app: &App| app.listed().collect::<Vec<_>>();
+    for text in [
+        "regulators model",
+        "sudkorea x-ray",
+        "very-long-path-1",
+        "zz",
+    ] {
+        press(&mut app, "/");
+        press(&mut files, "/");
+        let mut counts = Vec::new();
+        for c in text.chars() {
+            for app in [&mut app, &mut files] {
+                app.handle(Input::Key(Key::char(c)));
+            }
+            assert_eq!(listed(&app), listed(&files), "typed {c:?} of {text:?}");
+            counts.push(listed(&app).len());
+        }
+        for _ in 0..text.chars().count() {
+            press(&mut app, "backspace");
+            press(&mut files, "backspace");
+            assert_eq!(listed(&app), listed(&files), "backspace in {text:?}");
+            counts.push(listed(&app).len());
+        }
+        assert!(
+            counts.iter().any(|&n| n > 0) || text == "zz",
+            "{text}: {counts:?}"
+        );
+        press(&mut app, "esc");
+        press(&mut files, "esc");
+    }
+}
+
+#[test]
+fn a_changed_or_deleted_file_is_searched_as_it_is_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    fs::create_dir_all(&content).unwrap();
+    let article = |body: &str| {
+        format!(
+            "title = \"t\"\npublished = 2025-01-02\n[[section]]\nheading = \"h\"\nbody = \"{body}\"\n"
+        )
+    };
+    write_old(&content.join("a.toml"), &article("alpha beta"));
+    write_old(&content.join("b.toml"), &article("gamma alphabet"));
+    let roots = [ContentRoot::Dir(content.clone())];
+    let path = dir.path().join("library.sqlite");
+    let actors = ActorDirectory::default();
+    let library = from_store(&path, &roots, &actors);
+    assert_eq!(hits(&library, "alpha").len(), 2);
+    write_old(&content.join("a.toml"), &article("delta"));
+    fs::remove_file(content.join("b.toml")).unwrap();
+    let library = from_store(&path, &roots, &actors);
+    assert_eq!(library.sections.len(), 1);
+    for gone in ["alpha", "al", "gamma", "beta", "bet"] {
+        assert_eq!(hits(&library, gone), Vec::<usize>::new(), "{gone}");
+    }
+    assert_eq!(hits(&library, "elt"), vec![0]);
+    assert_eq!(hits(&library, "d"), vec![0]);
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, params};
 
+use super::search::Searcher;
 use crate::content::{Block, BodyError, BodySource, SectionId};
 
 /// Connections open at most at once, whatever the number of sessions.
@@ -44,6 +45,8 @@ pub struct StoreBodies {
     pool: Mutex<Pool>,
     freed: Condvar,
     cache: Mutex<VecDeque<(SectionId, Arc<[Block]>)>>,
+    /// What searches remember between keystrokes.
+    searcher: Searcher,
 }
 
 #[derive(Default)]
@@ -69,6 +72,7 @@ impl StoreBodies {
             pool: Mutex::new(Pool::default()),
             freed: Condvar::new(),
             cache: Mutex::new(VecDeque::with_capacity(CACHE_BODIES)),
+            searcher: Searcher::default(),
         }
     }
 
@@ -122,6 +126,13 @@ impl StoreBodies {
         conn.busy_timeout(super::BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", true)?;
         Ok(conn)
+    }
+
+    /// The section a search table's rowid stands for, if it is loaded.
+    fn section_of(&self, rowid: i64) -> Option<SectionId> {
+        let (first, count) = *self.by_file.get(&(rowid >> SECTION_BITS))?;
+        let idx = u32::try_from(rowid & ((1 << SECTION_BITS) - 1)).ok()?;
+        (idx < count).then_some(first + idx as usize)
     }
 
     fn cached(&self, section: SectionId) -> Option<Arc<[Block]>> {
@@ -199,59 +210,11 @@ impl BodySource for StoreBodies {
     }
 
     fn search(&self, words: &[String]) -> Result<Vec<SectionId>, BodyError> {
-        // The trigram index finds words of three characters or more;
-        // shorter ones are checked in the stored text of what it finds (or
-        // of every section, when all words are short).
-        let (long, short): (Vec<&String>, Vec<&String>) =
-            words.iter().partition(|w| w.chars().count() >= 3);
-        let phrase = |w: &str| format!("\"{}\"", w.replace('"', "\"\""));
-        let mut sql = String::from("SELECT rowid FROM search WHERE ");
-        let mut conditions = Vec::new();
-        let mut values: Vec<String> = Vec::new();
-        if !long.is_empty() {
-            conditions.push("search MATCH ?".to_owned());
-            values.push(
-                long.iter()
-                    .map(|w| phrase(w))
-                    .collect::<Vec<_>>()
-                    .join(" AND "),
-            );
-        }
-        for w in &short {
-            conditions.push("instr(text, ?) > 0".to_owned());
-            values.push((*w).clone());
-        }
-        if conditions.is_empty() {
-            conditions.push("1".to_owned());
-        }
-        sql.push_str(&conditions.join(" AND "));
-        let rowids = self.with_connection(|conn| {
-            let mut stmt = conn.prepare_cached(&sql)?;
-            stmt.query_map(rusqlite::params_from_iter(&values), |r| r.get::<_, i64>(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()
-        })?;
-        // Rows come in rowid order, so a file's sections come together:
-        // look each file up once.
-        let mut last: Option<(i64, Option<(SectionId, u32)>)> = None;
-        let mut hits: Vec<SectionId> = rowids
-            .into_iter()
-            .filter_map(|rowid| {
-                let file_id = rowid >> SECTION_BITS;
-                let file = match last {
-                    Some((id, file)) if id == file_id => file,
-                    _ => {
-                        let file = self.by_file.get(&file_id).copied();
-                        last = Some((file_id, file));
-                        file
-                    }
-                };
-                let (first, count) = file?;
-                let idx = u32::try_from(rowid & ((1 << SECTION_BITS) - 1)).ok()?;
-                (idx < count).then_some(first + idx as usize)
-            })
-            .collect();
-        hits.sort_unstable();
-        hits.dedup();
-        Ok(hits)
+        self.with_connection(|conn| {
+            self.searcher
+                .search(conn, words, self.places.len(), &|rowid| {
+                    self.section_of(rowid)
+                })
+        })
     }
 }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 /// Each entry moves the schema one version up; never edit a released one,
 /// add a new one.
-const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH, V_FEEDS];
+const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH, V_FEEDS, V_TERMS];
 
 /// The schema this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -189,6 +189,23 @@ CREATE INDEX feed_items_at ON feed_items (at);
 CREATE INDEX feed_items_story ON feed_items (story);
 ";
 
+/// Search without a scan (`library_store::search`): per section, its
+/// distinct whitespace-separated tokens and one- and two-character grams
+/// (folded, hex-encoded), doc ids only; the vocabulary of tokens is read
+/// through `search_vocab`. It keeps its own text so that a file's rows go
+/// by a rowid range, as in `search` (a contentless table deletes row by
+/// row, and that made a sync or a feed put several times slower).
+/// `migrate` fills it from the folded text in `search` (fetched items
+/// included, which a sync never parses again).
+const V_TERMS: &str = "
+CREATE VIRTUAL TABLE search_terms USING fts5 (
+    terms,
+    detail = none,
+    tokenize = 'ascii'
+);
+CREATE VIRTUAL TABLE search_vocab USING fts5vocab (search_terms, row);
+";
+
 pub enum Migrated {
     Current,
     /// Another process wrote a newer schema meanwhile; nothing was changed.
@@ -207,11 +224,30 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
     }
     for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
         tx.execute_batch(migration)?;
+        if *migration == V_TERMS {
+            fill_terms(&tx)?;
+        }
     }
     tx.pragma_update(None, "application_id", super::APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(Migrated::Current)
+}
+
+/// The word index of every section already in `search` (a store from
+/// before `V_TERMS`: content files and fetched items alike).
+fn fill_terms(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut read = tx.prepare("SELECT rowid, text FROM search")?;
+    let mut write = tx.prepare("INSERT INTO search_terms (rowid, terms) VALUES (?1, ?2)")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let text: String = row.get(1)?;
+        write.execute(rusqlite::params![
+            row.get::<_, i64>(0)?,
+            super::search::terms(&text)
+        ])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -256,13 +256,15 @@ pub(super) fn delete_contents(tx: &Transaction<'_>, file_id: i64) -> rusqlite::R
             [file_id],
         )?;
     }
-    tx.execute(
-        "DELETE FROM search WHERE rowid BETWEEN ?1 AND ?2",
-        params![
-            search_rowid(file_id, 0),
-            search_rowid(file_id, (1 << SECTION_BITS) - 1)
-        ],
-    )?;
+    for table in ["search", "search_terms"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE rowid BETWEEN ?1 AND ?2"),
+            params![
+                search_rowid(file_id, 0),
+                search_rowid(file_id, (1 << SECTION_BITS) - 1)
+            ],
+        )?;
+    }
     Ok(())
 }
 
@@ -355,6 +357,8 @@ pub(super) fn write_article(
         "INSERT INTO blocks (file_id, section, pos, kind, text) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     let mut search_stmt = tx.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?;
+    let mut terms_stmt =
+        tx.prepare_cached("INSERT INTO search_terms (rowid, terms) VALUES (?1, ?2)")?;
     for (idx, s) in (0i64..).zip(&a.sections) {
         section_stmt.execute(params![
             file_id,
@@ -372,7 +376,10 @@ pub(super) fn write_article(
             block_stmt.execute(params![file_id, idx, pos, kind, block.text()])?;
         }
         if idx < 1 << SECTION_BITS {
-            search_stmt.execute(params![search_rowid(file_id, idx), searchable(a, s)])?;
+            let text = searchable(a, s);
+            let rowid = search_rowid(file_id, idx);
+            terms_stmt.execute(params![rowid, super::search::terms(&text)])?;
+            search_stmt.execute(params![rowid, text])?;
         }
     }
     Ok(())

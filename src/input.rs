@@ -62,6 +62,10 @@ pub enum Input {
     SearchIndex(std::sync::Arc<Vec<String>>),
     /// What became of an effect the outside world carried out.
     Outcome(Outcome),
+    /// Inputs that came together (one read from an SSH client), applied
+    /// as a whole before the next frame: a burst of typing costs one
+    /// frame, not one per key.
+    Batch(Vec<Input>),
 }
 
 /// Bytes of one paste kept, at most, locally and over SSH alike.

@@ -475,7 +475,14 @@ impl App {
         let narrowed = in_topic
             .iter()
             .filter(|&&s| period.is_none_or(|p| p.contains(lib.sections[s].date)));
+        // One story told by several outlets is one row: its first listed section.
+        let mut stories_shown = std::collections::HashSet::new();
         for &s in narrowed {
+            if let Some(story) = lib.fetched.story_id(s)
+                && !stories_shown.insert(story)
+            {
+                continue;
+            }
             let date = lib.sections[s].date;
             let (year, month) = (date.year(), date.month());
             if last.map(|l| l.0) != Some(year) {
@@ -586,6 +593,7 @@ impl App {
         // that lists each one.
         let lib = Arc::clone(&self.ctx.library);
         let mut by_topic = vec![(0usize, 0usize); lib.topics.len()];
+        let mut by_source = vec![(0usize, 0usize); lib.fetched.sources.len()];
         let (mut all, mut starred, mut untagged) = ((0, 0), (0, 0), (0, 0));
         let add = |slot: &mut (usize, usize), unread: bool| {
             slot.0 += 1;
@@ -596,6 +604,9 @@ impl App {
             add(&mut all, unread);
             if self.marks.is_starred(s) {
                 add(&mut starred, unread);
+            }
+            if let Some(slot) = lib.fetched.source(s).and_then(|i| by_source.get_mut(i)) {
+                add(slot, unread);
             }
             let topics = &lib.sections[s].topics;
             if topics.is_empty() {
@@ -611,6 +622,7 @@ impl App {
                 TopicChoice::Starred => starred,
                 TopicChoice::Untagged => untagged,
                 TopicChoice::Topic(t) => by_topic[t],
+                TopicChoice::Source(i) => by_source.get(i).copied().unwrap_or_default(),
             };
         }
         self.count_new_by_actor();

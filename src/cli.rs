@@ -75,6 +75,14 @@ pub enum Command {
     /// Subscriptions are `[[feeds]]` tables in your config file; changes
     /// keep its comments and layout.
     Feeds(FeedsArgs),
+    /// Fetch the subscribed feeds into the library store (for cron and systemd timers).
+    ///
+    /// Feeds are fetched in parallel (16 at once, 2 per host). On a
+    /// terminal, progress lines; otherwise one `key=value` line per feed.
+    /// Exit status: 0 when every feed was fetched (or unchanged, or asked
+    /// us to wait), 1 when some failed (each named on stderr), 2 for
+    /// configuration errors.
+    Fetch(FetchArgs),
     /// Print a shell completion script (bash, zsh, fish).
     Completions {
         /// The shell to complete for.
@@ -147,6 +155,21 @@ pub struct ServeArgs {
     /// Seconds without input before a session is closed, at most 2592000 (30 days) [default: `[serve] idle_timeout`, else 900].
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub idle_timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Only this feed, by name (any case) or URL (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub feed: Vec<String>,
+
+    /// Seconds one feed may take, connecting and reading its whole body (1-600) [default: 20].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: Option<u64>,
+
+    /// The largest body after decompression, in bytes or with K or M (1K-1024M) [default: 10M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_body: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -250,6 +273,27 @@ fn seconds(text: &str) -> Result<u64, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// `65536`, `64K`, `10M`: a body cap within its bounds.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let (digits, unit) = match trimmed.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&trimmed[..i], 1024),
+        Some((i, 'm' | 'M')) => (&trimmed[..i], 1024 * 1024),
+        _ => (trimmed, 1),
+    };
+    let (low, high) = crate::feeds::http::MAX_BODY_RANGE;
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|n| (low..=high).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "expected a size from 1K to 1024M (such as 65536, 64K or 10M), found \"{text}\""
+            )
+        })
 }
 
 fn parse_date(text: &str) -> Result<NewsDate, DateError> {

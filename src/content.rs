@@ -4,6 +4,7 @@
 pub mod body;
 pub mod bundled;
 pub mod date;
+pub mod fetched;
 pub mod index;
 pub mod load;
 pub mod parse;

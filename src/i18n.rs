@@ -123,6 +123,8 @@ pub struct Ui {
     pub problems: String,
     pub problems_only: String,
     pub state_newer: String,
+    pub more_sources: String,
+    pub sources_label: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -6,6 +6,7 @@
 //! It knows nothing of the app, the view or the terminal.
 
 mod bodies;
+pub mod feeds;
 mod read;
 mod schema;
 mod state;
@@ -266,10 +267,13 @@ impl LibraryStore {
     /// with only its index in memory: bodies are read from this store's
     /// file when asked for, and searches run in the store.
     pub fn load_library(&mut self, actors: &ActorDirectory) -> Result<Library, StoreError> {
-        read::load(&mut self.conn, actors, &self.path).map_err(|source| StoreError::Sqlite {
+        let wrap = |source| StoreError::Sqlite {
             path: self.path.clone(),
             source,
-        })
+        };
+        let mut library = read::load(&mut self.conn, actors, &self.path).map_err(wrap)?;
+        feeds::attach(&self.conn, &mut library).map_err(wrap)?;
+        Ok(library)
     }
 }
 

@@ -45,10 +45,19 @@ fn main() -> ExitCode {
         }),
         Some(Command::Serve(args)) => serve(&cli, args),
         Some(Command::Feeds(args)) => io_status(aiwatch_tui::feeds::command::run(
-            cli.sources.config.as_deref(),
+            &cli.sources,
             args,
             &mut std::io::stdout().lock(),
             &mut std::io::stderr().lock(),
+        )),
+        Some(Command::Fetch(args)) => io_status(aiwatch_tui::feeds::fetch_command::run(
+            &cli.sources,
+            args,
+            &mut aiwatch_tui::feeds::fetch_command::Output {
+                out: &mut std::io::stdout().lock(),
+                err: &mut std::io::stderr().lock(),
+                terminal_width: terminal_width(),
+            },
         )),
         Some(Command::Completions { shell }) => {
             let shell = *shell;

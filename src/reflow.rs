@@ -156,10 +156,55 @@ pub fn section_lines(
         }
         lines.extend(wrapped);
     }
+    lines.extend(story_lines(library, strings, section, width));
     if let Some(note) = fallback_note {
         lines.extend(wrap(note, width, "", "", Role::Warning));
     }
     lines.extend(body_lines(library, strings, section, width));
+    lines
+}
+
+/// For a story told by several outlets: "Sources:" and each outlet's name
+/// and link (links drawn as links, so each is openable where the terminal
+/// has OSC 8; `y`/`b` act on the open one's).
+fn story_lines(library: &Library, strings: &Strings, section: SectionId, width: u16) -> Vec<Line> {
+    let Some(story) = library.fetched.story(section) else {
+        return Vec::new();
+    };
+    let mut lines = wrap(
+        &format!("{}:", strings.ui.sources_label),
+        width,
+        "",
+        "",
+        Role::Label,
+    );
+    for &s in story {
+        let article = &library.articles[library.sections[s].article];
+        let name = article.source.clone().unwrap_or_default();
+        let prefix = format!("{} {name}: ", if s == section { "▸" } else { "·" });
+        let url = library.sections[s]
+            .url
+            .as_ref()
+            .or(article.url.as_ref())
+            .cloned()
+            .unwrap_or_default();
+        let mut wrapped = wrap(
+            &url,
+            width.saturating_sub(prefix.width() as u16).max(8),
+            "",
+            "",
+            Role::Link,
+        );
+        for (i, line) in wrapped.iter_mut().enumerate() {
+            let lead = if i == 0 {
+                prefix.clone()
+            } else {
+                " ".repeat(prefix.width())
+            };
+            line.insert(0, Span::new(lead, Role::Meta));
+        }
+        lines.extend(wrapped);
+    }
     lines
 }
 

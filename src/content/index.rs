@@ -33,6 +33,8 @@ pub struct Library {
     languages: Vec<String>,
     /// Where the sections' bodies are read from (`Library::body`).
     bodies: Bodies,
+    /// Feeds and stories of fetched sections (set by the library store).
+    pub fetched: super::fetched::Fetched,
 }
 
 /// The sections a reader sees in one language: one article per id, in the

@@ -21,9 +21,8 @@ pub const CONFIG_ERRORS: u8 = 2;
 /// The most bytes read from a file given to `add` or `import`.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
-/// What the store knows of a feed's fetches (`feeds list`). The store
-/// fills this once fetching is wired to it; until then every feed is
-/// "never fetched".
+/// What the store knows of a feed's fetches (`feeds list`); a feed the
+/// store has no record of is "never fetched".
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FeedStatus {
     pub last_fetch: Option<String>,
@@ -32,13 +31,15 @@ pub struct FeedStatus {
     pub last_error: Option<String>,
 }
 
-/// Runs a `feeds` command. `config_path` is `--config` when given.
+/// Runs a `feeds` command: `sources` gives `--config` and the store
+/// (`--library`, `--no-store`).
 pub fn run(
-    explicit: Option<&Path>,
+    sources: &crate::cli::Sources,
     args: &FeedsArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<u8> {
+    let explicit = sources.config.as_deref();
     let Some(path) = target_path(explicit) else {
         writeln!(
             err,
@@ -69,13 +70,77 @@ pub fn run(
         FeedsCommand::Add { url, name, topic } => {
             add(&path, &config, url, name.as_deref(), topic, out, err)
         }
-        FeedsCommand::List { format } => list(&config, *format, &|_| None, out),
+        FeedsCommand::List { format } => {
+            let store = crate::setup::library_path(sources, &config);
+            let store = open_store(store.as_deref(), err)?;
+            let status = |f: &Feed| {
+                store
+                    .as_ref()
+                    .and_then(|s| s.feed_status(&f.url).ok())
+                    .map(|s| stored_status(&s))
+            };
+            list(&config, *format, &status, out)
+        }
         FeedsCommand::Remove { name } => remove(&path, &config, name, out, err),
         FeedsCommand::Import { file } => import(&path, &config, file, out, err),
         FeedsCommand::Export => {
             out.write_all(opml::write(&config.feeds).as_bytes())?;
             Ok(OK)
         }
+    }
+}
+
+/// The store `feeds list` reads, when there is one: a missing file is not
+/// created (nothing was fetched into it); one that cannot be opened is
+/// said on `err`, and every feed is then listed without store data.
+fn open_store(
+    path: Option<&Path>,
+    err: &mut dyn Write,
+) -> io::Result<Option<crate::library_store::LibraryStore>> {
+    let Some(path) = path.filter(|p| p.exists()) else {
+        return Ok(None);
+    };
+    match crate::library_store::LibraryStore::open(path) {
+        Ok(opened) => Ok(Some(opened.store)),
+        Err(e) => {
+            writeln!(
+                err,
+                "aiwatch-tui: {e}; listing the feeds without what was fetched"
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// A feed's line of `feeds list` from the store's record.
+fn stored_status(stored: &crate::library_store::feeds::FeedStatus) -> FeedStatus {
+    use super::ledger::Outcome;
+    let Some(last) = &stored.last else {
+        return FeedStatus {
+            status: "never fetched".to_owned(),
+            items: stored.items as u64,
+            ..FeedStatus::default()
+        };
+    };
+    let (mut status, last_error) = match &last.outcome {
+        Outcome::Fetched { .. } => ("ok".to_owned(), None),
+        Outcome::NotModified => ("ok (not modified)".to_owned(), None),
+        Outcome::Failed { reason } => ("failed".to_owned(), Some(reason.clone())),
+    };
+    if let Some(to) = &last.moved_to {
+        status = format!("{status}; moved permanently to {to}: update the config");
+    }
+    if let Some(at) = last.retry_after {
+        status = format!(
+            "{status}; not before {}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
+    FeedStatus {
+        last_fetch: Some(last.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        status,
+        items: stored.items as u64,
+        last_error,
     }
 }
 

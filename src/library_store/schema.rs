@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 /// Each entry moves the schema one version up; never edit a released one,
 /// add a new one.
-const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH];
+const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH, V_FEEDS];
 
 /// The schema this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -140,6 +140,53 @@ CREATE VIRTUAL TABLE search USING fts5 (
     tokenize = 'trigram case_sensitive 1'
 );
 DELETE FROM meta WHERE key = 'parser';
+";
+
+/// Feeds: what was fetched when (one row per configured URL), and which
+/// `files` rows are fetched items rather than content files (a sync leaves
+/// those alone). A fetched item is stored as an article like any other
+/// (`articles`, `sections`, `tags`, `blocks`, `search` by its `file_id`),
+/// so the reader, `list`, `show`, `serve` and search read it unchanged.
+/// See `library_store/feeds.rs`.
+const V_FEEDS: &str = "
+CREATE TABLE feeds (
+    url           TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    puts          INTEGER NOT NULL DEFAULT 0,
+    etag          TEXT,
+    last_modified TEXT,
+    at            TEXT,
+    outcome       TEXT CHECK (outcome IN ('fetched', 'not_modified', 'failed')),
+    items         INTEGER,
+    reason        TEXT,
+    moved_to      TEXT,
+    retry_after   TEXT
+) WITHOUT ROWID;
+
+-- at and retry_after: RFC 3339 text (exact to the nanosecond).
+-- key: the identity (guid:, link:, hash:); link: the canonical link.
+-- last_put: the feed's put that last carried the item (items that left
+-- the feed have an older one). hash: of the stored text, so an unchanged
+-- item costs no write. Times in Unix seconds. story: the file_id of the first item of its story.
+CREATE TABLE feed_items (
+    file_id    INTEGER PRIMARY KEY,
+    feed       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    guid       TEXT,
+    link       TEXT,
+    title      TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    last_put   INTEGER NOT NULL,
+    hash       INTEGER NOT NULL,
+    story      INTEGER NOT NULL,
+    UNIQUE (feed, key)
+);
+CREATE INDEX feed_items_guid ON feed_items (feed, guid);
+CREATE INDEX feed_items_link ON feed_items (link);
+CREATE INDEX feed_items_at ON feed_items (at);
+CREATE INDEX feed_items_story ON feed_items (story);
 ";
 
 pub enum Migrated {

@@ -133,7 +133,11 @@ struct StoredFile {
 }
 
 fn stored_files(tx: &Transaction<'_>) -> rusqlite::Result<HashMap<String, StoredFile>> {
-    let mut stmt = tx.prepare("SELECT id, path, ord, size, mtime_ns, hash FROM files")?;
+    // Fetched items are rows of `files` too, but no content folder lists them.
+    let mut stmt = tx.prepare(
+        "SELECT id, path, ord, size, mtime_ns, hash FROM files
+         WHERE id NOT IN (SELECT file_id FROM feed_items)",
+    )?;
     let rows = stmt.query_map([], |r| {
         let size: Option<i64> = r.get(3)?;
         let mtime_ns: Option<i64> = r.get(4)?;
@@ -192,7 +196,7 @@ fn fnv1a(bytes: &[u8]) -> i64 {
     hash.cast_signed()
 }
 
-fn delete_contents(tx: &Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {
+pub(super) fn delete_contents(tx: &Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {
     for table in ["diagnostics", "articles", "sections", "tags", "blocks"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE file_id = ?1"),
@@ -268,7 +272,11 @@ fn write_diagnostics(
     Ok(())
 }
 
-fn write_article(tx: &Transaction<'_>, file_id: i64, a: &RawArticle) -> rusqlite::Result<()> {
+pub(super) fn write_article(
+    tx: &Transaction<'_>,
+    file_id: i64,
+    a: &RawArticle,
+) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO articles
          (file_id, id, lang, title, published, source, url, summary, id_line, id_col)

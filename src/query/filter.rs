@@ -140,6 +140,8 @@ pub enum TopicChoice {
     Starred,
     Topic(TopicId),
     Untagged,
+    /// Sections fetched from one feed (index into `Library::fetched`'s sources).
+    Source(usize),
 }
 
 impl TopicChoice {
@@ -149,6 +151,7 @@ impl TopicChoice {
             Self::All | Self::Starred => true,
             Self::Topic(t) => topics.contains(&t),
             Self::Untagged => topics.is_empty(),
+            Self::Source(i) => library.fetched.source(section) == Some(i),
         }
     }
 }
@@ -175,5 +178,8 @@ pub fn topic_entries(library: &Library, edition: &[SectionId]) -> Vec<TopicChoic
     if any_untagged {
         entries.push(TopicChoice::Untagged);
     }
+    // The feeds, as a group after the topics: every one the store knows,
+    // so a failing feed with nothing fetched is listed too.
+    entries.extend((0..library.fetched.sources.len()).map(TopicChoice::Source));
     entries
 }

@@ -160,6 +160,7 @@ pub fn topic_words(app: &App) -> Option<String> {
         TopicChoice::Starred => Some(format!("★ {}", ui.starred)),
         TopicChoice::Untagged => Some(ui.untagged.clone()),
         TopicChoice::Topic(t) => app.library().topics.get(t).cloned(),
+        TopicChoice::Source(i) => Some(format!("» {}", super::topics::source_name(app, i))),
     }
 }
 

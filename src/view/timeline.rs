@@ -135,13 +135,27 @@ fn section_row(app: &App, section: usize, date_width: usize, width: usize) -> Li
         spans.push(Span::styled("★ ", app.style(Role::Star)));
         used += 2;
     }
-    let heading = truncate(&s.heading, width.saturating_sub(used));
+    // A story from several outlets: "+2 sources" after the heading.
+    let more = lib.fetched.story(section).map(|story| {
+        format!(
+            " {}",
+            crate::i18n::fill(
+                &app.strings.ui.more_sources,
+                &[("count", &(story.len() - 1).to_string())]
+            )
+        )
+    });
+    let more_width = more.as_deref().map_or(0, UnicodeWidthStr::width);
+    let heading = truncate(&s.heading, width.saturating_sub(used + more_width));
     let role = match (reading, unread) {
         (true, _) => Role::Reading,
         (false, true) => Role::Unread,
         (false, false) => Role::Base,
     };
     spans.push(Span::styled(heading, app.style(role)));
+    if let Some(more) = more {
+        spans.push(Span::styled(more, app.style(Role::Meta)));
+    }
     Line::from(spans)
 }
 

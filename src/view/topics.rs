@@ -1,4 +1,5 @@
-//! The topic list: "All", every topic and "untagged", each with its count
+//! The topic list: "All", every topic and "untagged", then the feeds
+//! fetched sections came from (a failing one marked), each with its count
 //! under the current filter.
 
 use ratatui::Frame;
@@ -11,6 +12,18 @@ use super::{header::pane_title, highlight, pane_block};
 use crate::app::{App, Pane, TopicChoice};
 use crate::config::Role;
 use crate::text::truncate;
+
+/// A feed's name as the configuration gives it now, else as stored.
+pub fn source_name(app: &App, source: usize) -> String {
+    let Some(s) = app.library().fetched.sources.get(source) else {
+        return String::new();
+    };
+    app.config()
+        .feeds
+        .iter()
+        .find(|f| f.url == s.url)
+        .map_or_else(|| s.name.clone(), |f| f.name.clone())
+}
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let focused = app.focus == Pane::Topics;
@@ -31,6 +44,12 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 TopicChoice::Starred => format!("★ {}", app.strings.ui.starred),
                 TopicChoice::Topic(t) => app.library().topics[t].clone(),
                 TopicChoice::Untagged => app.strings.ui.untagged.clone(),
+                // Feeds: "» name", a failing one marked "!".
+                TopicChoice::Source(i) => match app.library().fetched.sources.get(i) {
+                    Some(s) if s.failing.is_some() => format!("» {} !", source_name(app, i)),
+                    Some(_) => format!("» {}", source_name(app, i)),
+                    None => String::new(),
+                },
             };
             // "●1 4": one of four unread; all unread shows the count in bold.
             let unread = if row.unread > 0 && row.unread < row.count {

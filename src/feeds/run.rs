@@ -1,0 +1,459 @@
+//! Fetching many feeds at once: worker threads (a total limit and a limit
+//! per host) fetch and parse; the calling thread alone writes to the store
+//! (an `SQLite` connection is not shared between threads) and hears every
+//! step as a [`Progress`] event, so the `fetch` command and the reader can
+//! both show it. A failing feed never stops the others, and each fetch has
+//! its own deadline, so the run takes about one timeout, not their sum.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Display;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::article::{FetchedArticle, ItemSink};
+use super::config::Feed;
+use super::fetch::{self, FetchError};
+use super::http::{Client, HttpError, Limits};
+use super::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
+use super::tag::Tagger;
+
+/// Fetches at once, in all.
+pub const DEFAULT_THREADS: usize = 16;
+/// Fetches at once from one host (and port): politeness to publishers.
+pub const DEFAULT_PER_HOST: usize = 2;
+/// A byte count is reported once this many more bytes have come.
+const BYTES_STEP: u64 = 16 * 1024;
+
+/// How a run is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub limits: Limits,
+    pub threads: usize,
+    pub per_host: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            threads: DEFAULT_THREADS,
+            per_host: DEFAULT_PER_HOST,
+        }
+    }
+}
+
+/// What tagging needs, borrowed by every worker.
+pub struct Context<'a> {
+    pub tagger: &'a Tagger,
+    pub known_topics: &'a [String],
+}
+
+/// How one feed ended, in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Fetched and stored.
+    Fetched,
+    /// 304: nothing changed since the last fetch.
+    NotModified,
+    /// Not fetched: the server asked us to wait until then.
+    Waiting(DateTime<Utc>),
+    /// No items this time; the reason in one line.
+    Failed(String),
+}
+
+/// One feed's result, as the command prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub name: String,
+    pub url: String,
+    pub status: Status,
+    /// Items in the body (0 for a 304 or a failure).
+    pub items: usize,
+    pub elapsed: Duration,
+    /// A permanent redirect was followed: the URL the config should say.
+    pub moved_to: Option<String>,
+}
+
+impl Report {
+    /// Fetched, or unchanged: the feed is as fresh as the server allows.
+    pub fn ok(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Fetched | Status::NotModified | Status::Waiting(_)
+        )
+    }
+}
+
+/// A step of a run; `index` is the feed's place in the list given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Started {
+        index: usize,
+    },
+    /// Bytes received so far (before decompression).
+    Bytes {
+        index: usize,
+        bytes: u64,
+    },
+    Done {
+        index: usize,
+        report: Report,
+    },
+}
+
+/// What a worker sends back.
+enum Message {
+    Bytes(usize, u64),
+    Done(usize, Attempt, Duration),
+}
+
+/// What a worker made of one feed.
+enum Attempt {
+    Items {
+        items: Vec<FetchedArticle>,
+        validators: Validators,
+        moved_to: Option<String>,
+    },
+    NotModified {
+        validators: Validators,
+        moved_to: Option<String>,
+    },
+    Failed {
+        reason: String,
+        retry_after: Option<DateTime<Utc>>,
+    },
+}
+
+/// Fetches `feeds` into `store`, calling `on_progress` for every step on
+/// this thread. Returns one report per feed, in the order given. A feed
+/// listed twice (same URL) is fetched once.
+pub fn run<S>(
+    feeds: &[Feed],
+    store: &mut S,
+    ctx: &Context<'_>,
+    options: &Options,
+    on_progress: &mut dyn FnMut(&Progress),
+) -> Vec<Report>
+where
+    S: FeedLedger + ItemSink,
+    <S as FeedLedger>::Error: Display,
+    <S as ItemSink>::Error: Display,
+{
+    let now = Utc::now();
+    let client = Client::new(options.limits);
+    let mut reports: Vec<Option<Report>> = vec![None; feeds.len()];
+    let mut pending = prepare(feeds, store, now, &mut reports, on_progress);
+    let threads = options.threads.max(1);
+    let per_host_limit = options.per_host.max(1);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<Message>();
+        let mut per_host: HashMap<String, usize> = HashMap::new();
+        let mut in_flight = 0usize;
+        loop {
+            let mut i = 0;
+            while in_flight < threads && i < pending.len() {
+                let host = host_key(&feeds[pending[i].0].url);
+                let busy = per_host.get(&host).copied().unwrap_or(0);
+                if busy >= per_host_limit {
+                    i += 1;
+                    continue;
+                }
+                let Some((index, validators)) = pending.remove(i) else {
+                    break;
+                };
+                let feed = &feeds[index];
+                let tx = tx.clone();
+                let client = &client;
+                let spawned = std::thread::Builder::new()
+                    .name(format!("fetch-{index}"))
+                    .spawn_scoped(scope, move || {
+                        let started = Instant::now();
+                        let mut reported = 0u64;
+                        let attempt = fetch_one(client, feed, &validators, ctx, now, &mut |n| {
+                            if n >= reported + BYTES_STEP {
+                                reported = n;
+                                let _ = tx.send(Message::Bytes(index, n));
+                            }
+                        });
+                        let _ = tx.send(Message::Done(index, attempt, started.elapsed()));
+                    });
+                if let Err(e) = spawned {
+                    let attempt = Attempt::Failed {
+                        reason: format!("cannot start a thread: {e}"),
+                        retry_after: None,
+                    };
+                    let report = store_attempt(store, feed, attempt, Duration::ZERO, now);
+                    on_progress(&Progress::Done {
+                        index,
+                        report: report.clone(),
+                    });
+                    reports[index] = Some(report);
+                    continue;
+                }
+                *per_host.entry(host).or_insert(0) += 1;
+                in_flight += 1;
+                on_progress(&Progress::Started { index });
+            }
+            if in_flight == 0 {
+                break;
+            }
+            // Every worker sends `Done` before it ends, so this cannot
+            // wait for ever; a closed channel would mean they all ended.
+            let Ok(message) = rx.recv() else { break };
+            match message {
+                Message::Bytes(index, bytes) => on_progress(&Progress::Bytes { index, bytes }),
+                Message::Done(index, attempt, elapsed) => {
+                    in_flight -= 1;
+                    if let Some(n) = per_host.get_mut(&host_key(&feeds[index].url)) {
+                        *n = n.saturating_sub(1);
+                    }
+                    let report = store_attempt(store, &feeds[index], attempt, elapsed, now);
+                    on_progress(&Progress::Done {
+                        index,
+                        report: report.clone(),
+                    });
+                    reports[index] = Some(report);
+                }
+            }
+        }
+    });
+    // Duplicates share the first one's report.
+    (0..feeds.len())
+        .filter_map(|i| {
+            reports[i].clone().or_else(|| {
+                let first = feeds.iter().position(|f| f.url == feeds[i].url)?;
+                reports[first].clone().map(|mut r| {
+                    r.name.clone_from(&feeds[i].name);
+                    r
+                })
+            })
+        })
+        .collect()
+}
+
+/// The feeds to fetch, with the validators to send; a feed whose server
+/// asked us to wait is reported as waiting and left out, and a URL listed
+/// twice is fetched once.
+fn prepare<S: FeedLedger>(
+    feeds: &[Feed],
+    store: &S,
+    now: DateTime<Utc>,
+    reports: &mut [Option<Report>],
+    on_progress: &mut dyn FnMut(&Progress),
+) -> VecDeque<(usize, Validators)> {
+    let mut pending = VecDeque::new();
+    for (index, feed) in feeds.iter().enumerate() {
+        if feeds[..index].iter().any(|f| f.url == feed.url) {
+            continue;
+        }
+        let last = store.last(&feed.url).ok().flatten();
+        if let Some(until) = last.as_ref().and_then(|r| r.retry_after)
+            && until > now
+        {
+            let report = Report {
+                name: feed.name.clone(),
+                url: feed.url.clone(),
+                status: Status::Waiting(until),
+                items: 0,
+                elapsed: Duration::ZERO,
+                moved_to: None,
+            };
+            on_progress(&Progress::Done {
+                index,
+                report: report.clone(),
+            });
+            reports[index] = Some(report);
+            continue;
+        }
+        let validators = store.validators(&feed.url).unwrap_or_default();
+        pending.push_back((index, validators));
+    }
+    pending
+}
+
+/// Host and port: the unit of politeness.
+fn host_key(url: &str) -> String {
+    url::Url::parse(url).map_or_else(
+        |_| url.to_owned(),
+        |u| {
+            format!(
+                "{}:{}",
+                u.host_str().unwrap_or_default(),
+                u.port_or_known_default().unwrap_or(0)
+            )
+        },
+    )
+}
+
+/// Fetches and parses one feed (on a worker thread).
+fn fetch_one(
+    client: &Client,
+    feed: &Feed,
+    validators: &Validators,
+    ctx: &Context<'_>,
+    now: DateTime<Utc>,
+    on_bytes: &mut dyn FnMut(u64),
+) -> Attempt {
+    let failed = |reason: String| Attempt::Failed {
+        reason,
+        retry_after: None,
+    };
+    let (body, charset, validators, moved_to) = if feed.url.starts_with("file:") {
+        match fetch::read_file_url(&feed.url) {
+            Ok(bytes) => (bytes, None, Validators::default(), None),
+            Err(e) => return failed(e.to_string()),
+        }
+    } else {
+        match client.get(&feed.url, validators, on_bytes) {
+            Ok(response) => match response.body {
+                Some(body) => (
+                    body,
+                    response.charset,
+                    response.validators,
+                    response.moved_to,
+                ),
+                None => {
+                    return Attempt::NotModified {
+                        validators: response.validators,
+                        moved_to: response.moved_to,
+                    };
+                }
+            },
+            Err(e @ HttpError::Status { .. }) => {
+                return Attempt::Failed {
+                    reason: e.to_string(),
+                    retry_after: e.retry_after(),
+                };
+            }
+            Err(e) => return failed(e.to_string()),
+        }
+    };
+    match fetch::process(
+        feed,
+        &body,
+        charset.as_deref(),
+        ctx.tagger,
+        ctx.known_topics,
+        now,
+    ) {
+        Ok(items) => Attempt::Items {
+            items,
+            validators,
+            moved_to,
+        },
+        Err(FetchError::Parse(e)) => {
+            let reason = e.to_string();
+            if reason.contains("not a feed") {
+                failed(reason)
+            } else {
+                failed(format!("not a feed: {reason}"))
+            }
+        }
+        Err(e) => failed(e.to_string()),
+    }
+}
+
+/// Writes one attempt to the store (this thread only) and reports it.
+fn store_attempt<S>(
+    store: &mut S,
+    feed: &Feed,
+    attempt: Attempt,
+    elapsed: Duration,
+    now: DateTime<Utc>,
+) -> Report
+where
+    S: FeedLedger + ItemSink,
+    <S as FeedLedger>::Error: Display,
+    <S as ItemSink>::Error: Display,
+{
+    let mut report = Report {
+        name: feed.name.clone(),
+        url: feed.url.clone(),
+        status: Status::Fetched,
+        items: 0,
+        elapsed,
+        moved_to: None,
+    };
+    let (record, put) = match attempt {
+        Attempt::Items {
+            items,
+            validators,
+            moved_to,
+        } => {
+            report.items = items.len();
+            report.moved_to.clone_from(&moved_to);
+            let record = FetchRecord {
+                at: now,
+                outcome: Outcome::Fetched { items: items.len() },
+                validators,
+                moved_to,
+                retry_after: None,
+            };
+            (record, Some(items))
+        }
+        Attempt::NotModified {
+            validators,
+            moved_to,
+        } => {
+            report.status = Status::NotModified;
+            report.moved_to.clone_from(&moved_to);
+            let record = FetchRecord {
+                at: now,
+                outcome: Outcome::NotModified,
+                validators,
+                moved_to,
+                retry_after: None,
+            };
+            (record, None)
+        }
+        Attempt::Failed {
+            reason,
+            retry_after,
+        } => {
+            report.status = Status::Failed(reason.clone());
+            // The last good fetch's validators stay for the next attempt.
+            let validators = store.validators(&feed.url).unwrap_or_default();
+            let record = FetchRecord {
+                at: now,
+                outcome: Outcome::Failed { reason },
+                validators,
+                moved_to: None,
+                retry_after,
+            };
+            (record, None)
+        }
+    };
+    if let Some(items) = put
+        && let Err(e) = store.put(feed, items)
+    {
+        let reason = format!("the items could not be stored: {e}");
+        report.status = Status::Failed(reason.clone());
+        report.items = 0;
+        // Not the new validators: the next fetch must bring the body again.
+        let failed = FetchRecord {
+            outcome: Outcome::Failed { reason },
+            validators: store.validators(&feed.url).unwrap_or_default(),
+            ..record
+        };
+        if let Err(e) = store.record(&feed.url, &failed) {
+            report.status = Status::Failed(format!(
+                "{}; nor the fetch recorded: {e}",
+                status_reason(&report)
+            ));
+        }
+        return report;
+    }
+    if let Err(e) = store.record(&feed.url, &record) {
+        report.status = Status::Failed(format!("the fetch could not be recorded: {e}"));
+    }
+    report
+}
+
+fn status_reason(report: &Report) -> String {
+    match &report.status {
+        Status::Failed(r) => r.clone(),
+        _ => String::new(),
+    }
+}

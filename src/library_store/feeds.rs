@@ -1,0 +1,797 @@
+//! Fetched feed items in the store, and the record of each feed's fetches:
+//! the library store's side of `feeds::ledger::FeedLedger` and
+//! `feeds::article::ItemSink`.
+//!
+//! Each item is stored as an article of its own `files` row (path
+//! `FEED_URL#ARTICLE_ID`), so the reader, `list`, `show`, `serve` and
+//! search read it like any other article; `feed_items` says which rows are
+//! fetched items (a sync of the content folders leaves them alone) and
+//! keeps what identifies them across fetches. One `put` is one
+//! transaction: a process killed during it leaves the store as before or
+//! as after.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::sync::{delete_contents, write_article};
+use super::{LibraryStore, StoreError};
+use crate::content::Block;
+use crate::content::parse::RawArticle;
+use crate::feeds::article::{FetchedArticle, ItemSink, day};
+use crate::feeds::config::{Feed, Keep};
+use crate::feeds::group::{Fingerprint, MAX_CANDIDATES, THRESHOLD, WINDOW_HOURS};
+use crate::feeds::identity::fnv1a;
+use crate::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
+
+/// Fetched items sort after every content file (their `files.ord`), so a
+/// content file's article wins an id clash.
+const FEED_ORD: i64 = 1 << 40;
+
+/// The most items one `put` stores; a feed serving more has the rest
+/// ignored (counted in [`PutReport::ignored`]). A 256 MiB file feed could
+/// otherwise hold millions.
+pub const MAX_PUT_ITEMS: usize = 100_000;
+
+/// An update whose text (heading and body) is less similar than this to
+/// what was stored is a substantial change: its read mark is dropped (when
+/// [`FeedOptions::unread_on_change`]). The measure is the Dice coefficient
+/// of the two texts' word trigrams (`feeds::group::Fingerprint`), so a
+/// corrected typo, a changed date line or an added sentence in a long text
+/// stay read, a rewritten story comes back unread.
+pub const SUBSTANTIAL: f64 = 0.8;
+
+/// How stored items are kept and updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedOptions {
+    /// How long items that left a feed stay when the feed has no `keep`
+    /// (`None`: for ever).
+    pub keep: Option<Keep>,
+    /// A substantially changed item loses its read mark.
+    pub unread_on_change: bool,
+}
+
+impl Default for FeedOptions {
+    fn default() -> Self {
+        Self {
+            keep: None,
+            unread_on_change: true,
+        }
+    }
+}
+
+/// What one `put` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PutReport {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Items that left the feed and were purged (`keep`).
+    pub purged: usize,
+    /// Items beyond [`MAX_PUT_ITEMS`], not stored.
+    pub ignored: usize,
+}
+
+/// A feed as `feeds list` shows it from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedStatus {
+    pub last: Option<FetchRecord>,
+    /// Items stored for it.
+    pub items: usize,
+}
+
+/// The store as an item sink with options (`LibraryStore` itself is one
+/// with the default options).
+pub struct FeedSink<'s> {
+    store: &'s mut LibraryStore,
+    options: FeedOptions,
+    now: Option<DateTime<Utc>>,
+    last: PutReport,
+}
+
+impl LibraryStore {
+    /// This store as an item sink and ledger with `options`.
+    pub fn feed_sink(&mut self, options: FeedOptions) -> FeedSink<'_> {
+        FeedSink {
+            store: self,
+            options,
+            now: None,
+            last: PutReport::default(),
+        }
+    }
+
+    /// What the store knows of a feed: its last attempt and item count.
+    pub fn feed_status(&self, feed_url: &str) -> Result<FeedStatus, StoreError> {
+        let last = self.last(feed_url)?;
+        let items: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM feed_items WHERE feed = ?1",
+                [feed_url],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(FeedStatus {
+            last,
+            items: usize::try_from(items).unwrap_or(0),
+        })
+    }
+}
+
+impl FeedSink<'_> {
+    /// Dates the put at `now` instead of the clock (tests of `keep`).
+    #[must_use]
+    pub fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// What the last `put` did.
+    pub fn last_put(&self) -> PutReport {
+        self.last
+    }
+}
+
+impl ItemSink for FeedSink<'_> {
+    type Error = StoreError;
+
+    fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), StoreError> {
+        let now = self.now.unwrap_or_else(Utc::now);
+        let store = &mut *self.store;
+        self.last = put(&mut store.conn, feed, items, self.options, now).map_err(|source| {
+            StoreError::Sqlite {
+                path: store.path.clone(),
+                source,
+            }
+        })?;
+        Ok(())
+    }
+}
+
+impl ItemSink for LibraryStore {
+    type Error = StoreError;
+
+    fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), StoreError> {
+        self.feed_sink(FeedOptions::default()).put(feed, items)
+    }
+}
+
+impl FeedLedger for FeedSink<'_> {
+    type Error = StoreError;
+
+    fn validators(&self, feed_url: &str) -> Result<Validators, StoreError> {
+        self.store.validators(feed_url)
+    }
+
+    fn last(&self, feed_url: &str) -> Result<Option<FetchRecord>, StoreError> {
+        self.store.last(feed_url)
+    }
+
+    fn record(&mut self, feed_url: &str, record: &FetchRecord) -> Result<(), StoreError> {
+        self.store.record(feed_url, record)
+    }
+}
+
+impl FeedLedger for LibraryStore {
+    type Error = StoreError;
+
+    fn validators(&self, feed_url: &str) -> Result<Validators, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT etag, last_modified FROM feeds WHERE url = ?1",
+                [feed_url],
+                |r| {
+                    Ok(Validators {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.error(e))
+    }
+
+    fn last(&self, feed_url: &str) -> Result<Option<FetchRecord>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT at, outcome, items, reason, etag, last_modified, moved_to, retry_after
+                 FROM feeds WHERE url = ?1 AND at IS NOT NULL",
+                [feed_url],
+                |r| {
+                    let outcome: String = r.get(1)?;
+                    let items: Option<i64> = r.get(2)?;
+                    let reason: Option<String> = r.get(3)?;
+                    Ok(FetchRecord {
+                        at: time(r, 0)?.unwrap_or_default(),
+                        outcome: match outcome.as_str() {
+                            "fetched" => Outcome::Fetched {
+                                items: items.and_then(|n| usize::try_from(n).ok()).unwrap_or(0),
+                            },
+                            "not_modified" => Outcome::NotModified,
+                            _ => Outcome::Failed {
+                                reason: reason.unwrap_or_default(),
+                            },
+                        },
+                        validators: Validators {
+                            etag: r.get(4)?,
+                            last_modified: r.get(5)?,
+                        },
+                        moved_to: r.get(6)?,
+                        retry_after: time(r, 7)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// A failed attempt keeps the validators of the last good one.
+    fn record(&mut self, feed_url: &str, record: &FetchRecord) -> Result<(), StoreError> {
+        let (outcome, items, reason) = match &record.outcome {
+            Outcome::Fetched { items } => ("fetched", i64::try_from(*items).ok(), None),
+            Outcome::NotModified => ("not_modified", None, None),
+            Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
+        };
+        let failed = matches!(record.outcome, Outcome::Failed { .. });
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::Sqlite {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        let written = (|| {
+            tx.execute(
+                "INSERT INTO feeds (url, name) VALUES (?1, ?1) ON CONFLICT (url) DO NOTHING",
+                [feed_url],
+            )?;
+            tx.execute(
+                "UPDATE feeds SET at = ?2, outcome = ?3, items = ?4, reason = ?5, moved_to = ?6,
+                        retry_after = ?7
+                 WHERE url = ?1",
+                params![
+                    feed_url,
+                    stamp(record.at),
+                    outcome,
+                    items,
+                    reason,
+                    record.moved_to,
+                    record.retry_after.map(stamp)
+                ],
+            )?;
+            if !failed {
+                tx.execute(
+                    "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE url = ?1",
+                    params![
+                        feed_url,
+                        record.validators.etag,
+                        record.validators.last_modified
+                    ],
+                )?;
+            }
+            tx.commit()
+        })();
+        written.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn time(r: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let text: Option<String> = r.get(column)?;
+    text.map(|t| {
+        DateTime::parse_from_rfc3339(&t)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    column,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })
+    })
+    .transpose()
+}
+
+/// An item as stored.
+struct Stored {
+    file_id: i64,
+    id: String,
+    lang: String,
+    heading: String,
+    path: String,
+    hash: i64,
+    first_seen: i64,
+}
+
+fn put(
+    conn: &mut rusqlite::Connection,
+    feed: &Feed,
+    items: Vec<FetchedArticle>,
+    options: FeedOptions,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<PutReport> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut report = PutReport {
+        ignored: items.len().saturating_sub(MAX_PUT_ITEMS),
+        ..PutReport::default()
+    };
+    tx.execute(
+        "INSERT INTO feeds (url, name) VALUES (?1, ?2)
+         ON CONFLICT (url) DO UPDATE SET name = excluded.name",
+        params![feed.url, feed.name],
+    )?;
+    let put_no: i64 = tx.query_row(
+        "UPDATE feeds SET puts = puts + 1 WHERE url = ?1 RETURNING puts",
+        [&feed.url],
+        |r| r.get(0),
+    )?;
+    let mut next_ord: i64 = tx.query_row(
+        "SELECT max(coalesce(max(ord), 0), ?1) + 1 FROM files",
+        [FEED_ORD],
+        |r| r.get(0),
+    )?;
+    let seconds = now.timestamp();
+    // Stories join outlets: with no other feed stored there is nothing to
+    // compare with, and a 50,000-item first fetch costs no grouping.
+    let others: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM feed_items WHERE feed <> ?1)",
+        [&feed.url],
+        |r| r.get(0),
+    )?;
+    let mut prints: HashMap<i64, Fingerprint> = HashMap::new();
+    for item in items.into_iter().take(MAX_PUT_ITEMS) {
+        let found = find(&tx, &feed.url, &item)?;
+        let first_seen = found.as_ref().map_or(seconds, |s| s.first_seen);
+        let (article, at) = finish(item.article.clone(), &item, first_seen);
+        let hash = content_hash(&article);
+        match found {
+            Some(old) if old.hash == hash => {
+                tx.prepare_cached(
+                    "UPDATE feed_items SET key = ?2, guid = ?3, link = ?4, last_seen = ?5,
+                            last_put = ?6
+                     WHERE file_id = ?1",
+                )?
+                .execute(params![
+                    old.file_id,
+                    item.identity.key,
+                    item.identity.guid,
+                    item.identity.link,
+                    seconds,
+                    put_no
+                ])?;
+                report.unchanged += 1;
+            }
+            Some(old) => {
+                update(
+                    &tx, &old, article, &item, at, hash, seconds, put_no, options,
+                )?;
+                report.updated += 1;
+            }
+            None => {
+                let file_id = insert(
+                    &tx, feed, article, &item, at, hash, seconds, put_no, next_ord,
+                )?;
+                next_ord += 1;
+                report.added += 1;
+                if others {
+                    join_story(&tx, &feed.url, file_id, &item, at, &mut prints)?;
+                }
+            }
+        }
+    }
+    report.purged = purge(&tx, feed, options, put_no, seconds)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// The stored item that `item` is (by key, else guid, else canonical link).
+fn find(
+    tx: &Transaction<'_>,
+    feed: &str,
+    item: &FetchedArticle,
+) -> rusqlite::Result<Option<Stored>> {
+    let identity = &item.identity;
+    let mut file_id: Option<i64> = tx
+        .prepare_cached("SELECT file_id FROM feed_items WHERE feed = ?1 AND key = ?2")?
+        .query_row(params![feed, identity.key], |r| r.get(0))
+        .optional()?;
+    if file_id.is_none()
+        && let Some(guid) = &identity.guid
+    {
+        file_id = tx
+            .prepare_cached("SELECT file_id FROM feed_items WHERE feed = ?1 AND guid = ?2")?
+            .query_row(params![feed, guid], |r| r.get(0))
+            .optional()?;
+    }
+    if file_id.is_none()
+        && let Some(link) = &identity.link
+    {
+        file_id = tx
+            .prepare_cached("SELECT file_id FROM feed_items WHERE link = ?2 AND feed = ?1")?
+            .query_row(params![feed, link], |r| r.get(0))
+            .optional()?;
+    }
+    let Some(file_id) = file_id else {
+        return Ok(None);
+    };
+    tx.prepare_cached(
+        "SELECT a.id, a.lang, s.heading, f.path, i.hash, i.first_seen
+         FROM feed_items i
+         JOIN files f ON f.id = i.file_id
+         JOIN articles a ON a.file_id = i.file_id
+         JOIN sections s ON s.file_id = i.file_id AND s.idx = 0
+         WHERE i.file_id = ?1",
+    )?
+    .query_row([file_id], |r| {
+        Ok(Stored {
+            file_id,
+            id: r.get(0)?,
+            lang: r.get(1)?,
+            heading: r.get(2)?,
+            path: r.get(3)?,
+            hash: r.get(4)?,
+            first_seen: r.get(5)?,
+        })
+    })
+    .optional()
+}
+
+/// The article as stored: an undated item keeps the date it was first
+/// seen, and the section ends with why it carries its actors and, when
+/// undated, that its date is when it was first seen. Returns the article
+/// and its moment (Unix seconds).
+fn finish(mut article: RawArticle, item: &FetchedArticle, first_seen: i64) -> (RawArticle, i64) {
+    let mut at = item.at.timestamp();
+    let mut notes = Vec::new();
+    if !item.why.is_empty() {
+        let why: Vec<String> = item.why.iter().map(ToString::to_string).collect();
+        notes.push(format!("Tagged: {}.", why.join("; ")));
+    }
+    if item.first_seen {
+        at = first_seen;
+        let seen = DateTime::from_timestamp(first_seen, 0).unwrap_or(item.at);
+        if let Some(date) = day(seen) {
+            article.published = date;
+            for s in &mut article.sections {
+                s.date = Some(date);
+            }
+        }
+        notes.push(format!(
+            "Undated in the feed: dated when first seen, {}.",
+            seen.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    if let Some(section) = article.sections.first_mut() {
+        section.body.extend(notes.into_iter().map(Block::Paragraph));
+    }
+    (article, at)
+}
+
+/// A hash of everything stored of an article but its id and path, so an
+/// item fetched again unchanged costs one small update.
+fn content_hash(a: &RawArticle) -> i64 {
+    let text = format!(
+        "{:?}",
+        (
+            &a.lang,
+            &a.title,
+            &a.published,
+            &a.source,
+            &a.url,
+            &a.summary,
+            &a.topics,
+            &a.actors,
+            &a.sections
+        )
+    );
+    fnv1a(text.as_bytes()).cast_signed()
+}
+
+#[allow(clippy::too_many_arguments)] // one row's columns
+fn insert(
+    tx: &Transaction<'_>,
+    feed: &Feed,
+    mut article: RawArticle,
+    item: &FetchedArticle,
+    at: i64,
+    hash: i64,
+    seconds: i64,
+    put_no: i64,
+    ord: i64,
+) -> rusqlite::Result<i64> {
+    // The id is a 64-bit hash of the identity: a feed crafting a collision
+    // gets a suffixed id rather than a failed put.
+    let base = article.id.clone();
+    let mut n = 1;
+    let mut path = format!("{}#{}", feed.url, article.id);
+    while tx
+        .prepare_cached("SELECT 1 FROM files WHERE path = ?1")?
+        .exists([&path])?
+        && n < 1_000
+    {
+        n += 1;
+        article.id = format!("{base}-{n}");
+        path = format!("{}#{}", feed.url, article.id);
+    }
+    article.path.clone_from(&path);
+    tx.prepare_cached(
+        "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded) VALUES (?1, ?2, NULL, NULL, NULL, 1)",
+    )?
+    .execute(params![path, ord])?;
+    let file_id = tx.last_insert_rowid();
+    write_article(tx, file_id, &article)?;
+    tx.prepare_cached(
+        "INSERT INTO feed_items
+         (file_id, feed, key, guid, link, title, at, first_seen, last_seen, last_put, hash, story)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?1)",
+    )?
+    .execute(params![
+        file_id,
+        feed.url,
+        item.identity.key,
+        item.identity.guid,
+        item.identity.link,
+        article.title,
+        at,
+        seconds,
+        put_no,
+        hash
+    ])?;
+    Ok(file_id)
+}
+
+/// Puts a new item into the story of the items of other feeds it tells:
+/// the same canonical link, or a title at least `group::THRESHOLD` similar
+/// within `group::WINDOW_HOURS` (at most `group::MAX_CANDIDATES` compared,
+/// the nearest in time). Stories it joins become one (single link, as
+/// `group::group`); the story's number is its lowest `file_id`. Only new
+/// items are grouped: an update keeps its story.
+fn join_story(
+    tx: &Transaction<'_>,
+    feed: &str,
+    file_id: i64,
+    item: &FetchedArticle,
+    at: i64,
+    prints: &mut HashMap<i64, Fingerprint>,
+) -> rusqlite::Result<()> {
+    let mut stories: Vec<i64> = Vec::new();
+    if let Some(link) = &item.identity.link {
+        let mut stmt =
+            tx.prepare_cached("SELECT story FROM feed_items WHERE link = ?1 AND feed <> ?2")?;
+        let found = stmt.query_map(params![link, feed], |r| r.get(0))?;
+        for story in found {
+            stories.push(story?);
+        }
+    }
+    let print = Fingerprint::of(&item.article.title);
+    let window = WINDOW_HOURS * 3600;
+    let half = i64::try_from(MAX_CANDIDATES / 2).unwrap_or(1_000);
+    for sql in [
+        "SELECT file_id, title, story, feed FROM feed_items
+         WHERE at BETWEEN ?1 - ?2 AND ?1 ORDER BY at DESC LIMIT ?3",
+        "SELECT file_id, title, story, feed FROM feed_items
+         WHERE at > ?1 AND at <= ?1 + ?2 ORDER BY at LIMIT ?3",
+    ] {
+        let mut stmt = tx.prepare_cached(sql)?;
+        let mut rows = stmt.query(params![at, window, half])?;
+        while let Some(r) = rows.next()? {
+            let (other, other_feed): (i64, String) = (r.get(0)?, r.get(3)?);
+            if other == file_id || other_feed == feed {
+                continue;
+            }
+            let other_print = match prints.entry(other) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let title: String = r.get(1)?;
+                    e.insert(Fingerprint::of(&title))
+                }
+            };
+            if other_print.similarity(&print) >= THRESHOLD {
+                stories.push(r.get(2)?);
+            }
+        }
+    }
+    if stories.is_empty() {
+        return Ok(());
+    }
+    stories.push(file_id);
+    stories.sort_unstable();
+    stories.dedup();
+    let root = stories[0];
+    let mut stmt = tx.prepare_cached("UPDATE feed_items SET story = ?1 WHERE story = ?2")?;
+    for story in &stories[1..] {
+        stmt.execute(params![root, story])?;
+    }
+    Ok(())
+}
+
+/// The sources (every feed the store knows) and stories of `library`'s
+/// fetched sections.
+pub(super) fn attach(
+    conn: &rusqlite::Connection,
+    library: &mut crate::content::Library,
+) -> rusqlite::Result<()> {
+    use crate::content::fetched::{Fetched, Source};
+    let tx = conn.unchecked_transaction()?;
+    let sources: Vec<Source> = tx
+        .prepare("SELECT url, name, outcome, reason FROM feeds ORDER BY name COLLATE NOCASE, url")?
+        .query_map([], |r| {
+            let outcome: Option<String> = r.get(2)?;
+            let reason: Option<String> = r.get(3)?;
+            Ok(Source {
+                url: r.get(0)?,
+                name: r.get(1)?,
+                failing: (outcome.as_deref() == Some("failed")).then(|| reason.unwrap_or_default()),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let index: HashMap<&str, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.url.as_str(), i))
+        .collect();
+    let mut items: HashMap<String, (String, i64)> = HashMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT f.path, i.feed, i.story FROM feed_items i JOIN files f ON f.id = i.file_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            items.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+        }
+    }
+    drop(tx);
+    let mut source_of = HashMap::new();
+    let mut stories: HashMap<i64, Vec<usize>> = HashMap::new();
+    for article in &library.articles {
+        let Some((feed, story)) = items.get(&article.path) else {
+            continue;
+        };
+        for s in article.sections.clone() {
+            if let Some(&i) = index.get(feed.as_str()) {
+                source_of.insert(s, i);
+            }
+            stories.entry(*story).or_default().push(s);
+        }
+    }
+    let fetched = Fetched::new(
+        sources,
+        source_of,
+        stories.into_values(),
+        &library.timeline_rank,
+    );
+    library.fetched = fetched;
+    Ok(())
+}
+
+/// Rewrites a changed item in place: same row, same article id (so its
+/// read mark, star and "seen" follow it even when its guid changed), its
+/// marks moved to the new heading; the read mark dropped when the text
+/// changed substantially.
+#[allow(clippy::too_many_arguments)] // one row's columns
+fn update(
+    tx: &Transaction<'_>,
+    old: &Stored,
+    mut article: RawArticle,
+    item: &FetchedArticle,
+    at: i64,
+    hash: i64,
+    seconds: i64,
+    put_no: i64,
+    options: FeedOptions,
+) -> rusqlite::Result<()> {
+    let substantial = options.unread_on_change && {
+        let before: Vec<String> = tx
+            .prepare_cached("SELECT text FROM blocks WHERE file_id = ?1 AND section = 0")?
+            .query_map([old.file_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let after = article.sections.first().map(|s| {
+            std::iter::once(s.heading.as_str())
+                .chain(s.body.iter().map(Block::text))
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let before = format!("{} {}", old.heading, before.join(" "));
+        Fingerprint::of(&before).similarity(&Fingerprint::of(&after.unwrap_or_default()))
+            < SUBSTANTIAL
+    };
+    article.id.clone_from(&old.id);
+    article.path.clone_from(&old.path);
+    let old_key = format!("{}|{}|{}", old.id, old.lang, old.heading);
+    let new_key = article.sections.first().map_or_else(String::new, |s| {
+        format!("{}|{}|{}", article.id, article.lang, s.heading)
+    });
+    if old_key != new_key {
+        for table in ["read_marks", "stars", "known_sections"] {
+            tx.execute(
+                &format!("UPDATE OR IGNORE {table} SET key = ?2 WHERE key = ?1"),
+                params![old_key, new_key],
+            )?;
+            tx.execute(&format!("DELETE FROM {table} WHERE key = ?1"), [&old_key])?;
+        }
+    }
+    if substantial {
+        tx.execute("DELETE FROM read_marks WHERE key = ?1", [&new_key])?;
+    }
+    delete_contents(tx, old.file_id)?;
+    write_article(tx, old.file_id, &article)?;
+    tx.prepare_cached(
+        "UPDATE feed_items SET key = ?2, guid = ?3, link = ?4, title = ?5, at = ?6,
+                last_seen = ?7, last_put = ?8, hash = ?9
+         WHERE file_id = ?1",
+    )?
+    .execute(params![
+        old.file_id,
+        item.identity.key,
+        item.identity.guid,
+        item.identity.link,
+        article.title,
+        at,
+        seconds,
+        put_no,
+        hash
+    ])?;
+    Ok(())
+}
+
+/// Removes the items that left the feed beyond its `keep` (else the
+/// global one): by age since they were last in the feed, or beyond a
+/// number of items (those still in the feed count first and always stay).
+/// Starred items are never purged.
+fn purge(
+    tx: &Transaction<'_>,
+    feed: &Feed,
+    options: FeedOptions,
+    put_no: i64,
+    now: i64,
+) -> rusqlite::Result<usize> {
+    let Some(keep) = feed.keep.or(options.keep) else {
+        return Ok(0);
+    };
+    let left: Vec<(i64, i64)> = tx
+        .prepare(
+            "SELECT i.file_id, i.last_seen FROM feed_items i
+             JOIN articles a ON a.file_id = i.file_id
+             JOIN sections s ON s.file_id = i.file_id AND s.idx = 0
+             WHERE i.feed = ?1 AND i.last_put < ?2
+               AND NOT EXISTS (SELECT 1 FROM stars
+                               WHERE key = a.id || '|' || a.lang || '|' || s.heading)
+             ORDER BY i.at DESC, i.file_id DESC",
+        )?
+        .query_map(params![feed.url, put_no], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let doomed: Vec<i64> = match keep {
+        Keep::Age(age) => {
+            let limit = now.saturating_sub(i64::try_from(age.as_secs()).unwrap_or(i64::MAX));
+            left.iter()
+                .filter(|(_, last_seen)| *last_seen < limit)
+                .map(|(id, _)| *id)
+                .collect()
+        }
+        Keep::Items(n) => {
+            let present: i64 = tx.query_row(
+                "SELECT count(*) FROM feed_items WHERE feed = ?1 AND last_put = ?2",
+                params![feed.url, put_no],
+                |r| r.get(0),
+            )?;
+            let room = usize::try_from(n)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(usize::try_from(present).unwrap_or(0));
+            left.iter().skip(room).map(|(id, _)| *id).collect()
+        }
+    };
+    for file_id in &doomed {
+        delete_contents(tx, *file_id)?;
+        tx.execute("DELETE FROM files WHERE id = ?1", [file_id])?;
+        tx.execute("DELETE FROM feed_items WHERE file_id = ?1", [file_id])?;
+    }
+    Ok(doomed.len())
+}

@@ -1,0 +1,162 @@
+//! Snapshots of whole screens with fetched items read from the library
+//! store: a feed item in the reading pane (its actors with reasons, source
+//! and link), a story told by three outlets (one timeline row "+2
+//! sources", the outlets listed in the reading pane) and the feeds in the
+//! topic list, a failing one marked.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use std::fmt::Write as _;
+
+use aiwatch_tui::app::{App, Context};
+use aiwatch_tui::config::Config;
+use aiwatch_tui::feeds::article::ItemSink;
+use aiwatch_tui::feeds::fetch::{known_topics, process};
+use aiwatch_tui::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
+use aiwatch_tui::feeds::tag::Tagger;
+use aiwatch_tui::input::Input;
+use aiwatch_tui::library_store::LibraryStore;
+use aiwatch_tui::library_store::feeds::FeedOptions;
+use chrono::{DateTime, Utc};
+use common::{press, render};
+use insta::assert_snapshot;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+const CONFIG: &str = r#"
+[[feeds]]
+url = "https://www.heise.de/rss/heise.rdf"
+name = "heise online"
+lang = "en"
+
+[[feeds]]
+url = "https://www.theverge.com/rss/index.xml"
+name = "The Verge"
+lang = "en"
+
+[[feeds]]
+url = "https://feeds.arstechnica.com/arstechnica/index"
+name = "Ars Technica"
+lang = "en"
+
+[[feeds]]
+url = "https://broken.example/feed"
+name = "Broken Feed"
+"#;
+
+fn rss(items: &[(&str, &str, &str, &str)]) -> String {
+    let mut text = String::from("<rss version=\"2.0\"><channel><title>T</title>");
+    for (link, title, date, body) in items {
+        write!(
+            text,
+            "<item><link>{link}</link><title>{title}</title><pubDate>{date}</pubDate><description><![CDATA[{body}]]></description></item>"
+        )
+        .unwrap();
+    }
+    text.push_str("</channel></rss>");
+    text
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2025-01-29T08:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// A store holding three outlets' items and a failing feed, and the app on it.
+fn app(dir: &std::path::Path, width: u16, height: u16) -> App {
+    let config = Config::load(Some(("config.toml", CONFIG))).unwrap();
+    let tagger = Tagger::from_config(&config);
+    let topics = known_topics(&config);
+    let mut store = LibraryStore::open(&dir.join("library.sqlite"))
+        .unwrap()
+        .store;
+    let feeds: [&[(&str, &str, &str, &str)]; 3] = [
+        &[
+            (
+                "https://www.heise.de/news/deepseek-nvidia-1.html",
+                "DeepSeek sends Nvidia shares tumbling",
+                "Mon, 27 Jan 2025 10:00:00 +0000",
+                "<p>Nvidia lost almost 600 billion dollars in market value in one day.</p>",
+            ),
+            (
+                "https://www.heise.de/news/o3-mini-2.html",
+                "OpenAI releases o3-mini to all ChatGPT users",
+                "Tue, 28 Jan 2025 18:30:00 +0000",
+                "<p>Sam Altman announced the small reasoning model after DeepSeek's R1 \
+                 drew attention.</p><ul><li>free users get it too</li><li>an API follows</li></ul>",
+            ),
+        ],
+        &[(
+            "https://www.theverge.com/2025/1/27/nvidia",
+            "Nvidia shares tumble as DeepSeek spooks investors",
+            "Mon, 27 Jan 2025 12:00:00 +0000",
+            "<p>The chip maker had its worst day since 2020.</p>",
+        )],
+        &[(
+            "http://heise.de/news/deepseek-nvidia-1.html?utm_source=ars",
+            "Why a Chinese model rattled the market",
+            "Mon, 27 Jan 2025 14:00:00 +0000",
+            "<p>A look at the numbers behind the sell-off.</p>",
+        )],
+    ];
+    for (feed, items) in config.feeds.iter().zip(feeds) {
+        let fetched = process(feed, rss(items).as_bytes(), None, &tagger, &topics, now()).unwrap();
+        store
+            .feed_sink(FeedOptions::default())
+            .at(now())
+            .put(feed, fetched)
+            .unwrap();
+    }
+    store
+        .record(
+            &config.feeds[3].url,
+            &FetchRecord {
+                at: now(),
+                outcome: Outcome::Failed {
+                    reason: "connection refused".into(),
+                },
+                validators: Validators::default(),
+                moved_to: None,
+                retry_after: None,
+            },
+        )
+        .unwrap();
+    let library = store.load_library(&config.actor_directory()).unwrap();
+    let mut app = App::new(Context::new(library, config), "en");
+    app.handle(Input::Resize(width, height));
+    app
+}
+
+#[test]
+fn a_feed_item_in_the_reading_pane() {
+    for (w, h) in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), w, h);
+        assert_snapshot!(format!("feed_item_{w}x{h}"), render(&app).backend());
+    }
+}
+
+#[test]
+fn a_story_from_three_outlets_is_one_row_listing_them() {
+    for (w, h) in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = app(dir.path(), w, h);
+        let rows = app.listed_count();
+        assert_eq!(rows, 2, "three items of one story and one other: two rows");
+        press(&mut app, "k enter");
+        assert_snapshot!(format!("feed_story_{w}x{h}"), render(&app).backend());
+    }
+}
+
+#[test]
+fn the_feeds_in_the_topic_list() {
+    for (w, h) in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = app(dir.path(), w, h);
+        press(&mut app, "K G");
+        assert_snapshot!(format!("feed_sources_{w}x{h}"), render(&app).backend());
+    }
+}

@@ -1,0 +1,571 @@
+//! Fetched items in the library store: identity across fetches (the same
+//! feed twice adds nothing, a changed item is updated in place, a guid
+//! change with the same link does not duplicate), read marks across
+//! updates, `keep` and stars, the fetch record, and the items read back as
+//! articles that a content sync leaves alone and search finds. A process
+//! killed during a put leaves a store that opens whole.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+#[path = "common/kill.rs"]
+mod kill;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use aiwatch_tui::config::Config;
+use aiwatch_tui::content::{ContentRoot, Library};
+use aiwatch_tui::feeds::article::{FetchedArticle, ItemSink};
+use aiwatch_tui::feeds::config::Keep;
+use aiwatch_tui::feeds::fetch::{known_topics, process};
+use aiwatch_tui::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
+use aiwatch_tui::feeds::tag::Tagger;
+use aiwatch_tui::library_store::LibraryStore;
+use aiwatch_tui::library_store::feeds::{FeedOptions, PutReport};
+use aiwatch_tui::query::SearchQuery;
+use aiwatch_tui::store::SavedState;
+use chrono::{DateTime, Utc};
+
+const URL: &str = "https://news.example/feed.xml";
+
+fn config(extra: &str) -> Config {
+    Config::load(Some((
+        "c.toml",
+        &format!("[[feeds]]\nurl = \"{URL}\"\nname = \"Example\"\nlang = \"en\"\n{extra}"),
+    )))
+    .unwrap()
+}
+
+/// One RSS item: (guid, link, title, body).
+type Item<'a> = (Option<&'a str>, &'a str, &'a str, &'a str);
+
+fn rss(items: &[Item<'_>]) -> String {
+    let mut text = String::from("<rss version=\"2.0\"><channel><title>Example</title>");
+    for (guid, link, title, body) in items {
+        text.push_str("<item>");
+        if let Some(g) = guid {
+            write!(text, "<guid>{g}</guid>").unwrap();
+        }
+        write!(
+            text,
+            "<link>{link}</link><title>{title}</title><pubDate>Mon, 27 Jan 2025 10:00:00 +0000</pubDate><description><![CDATA[{body}]]></description></item>"
+        )
+        .unwrap();
+    }
+    text.push_str("</channel></rss>");
+    text
+}
+
+fn fetched(config: &Config, body: &str) -> Vec<FetchedArticle> {
+    let tagger = Tagger::from_config(config);
+    process(
+        &config.feeds[0],
+        body.as_bytes(),
+        None,
+        &tagger,
+        &known_topics(config),
+        Utc::now(),
+    )
+    .unwrap()
+}
+
+fn put(store: &mut LibraryStore, config: &Config, items: &[Item<'_>]) -> PutReport {
+    put_at(store, config, items, FeedOptions::default(), Utc::now())
+}
+
+fn put_at(
+    store: &mut LibraryStore,
+    config: &Config,
+    items: &[Item<'_>],
+    options: FeedOptions,
+    now: DateTime<Utc>,
+) -> PutReport {
+    let mut sink = store.feed_sink(options).at(now);
+    sink.put(&config.feeds[0], fetched(config, &rss(items)))
+        .unwrap();
+    sink.last_put()
+}
+
+fn library(store: &mut LibraryStore, config: &Config) -> Library {
+    store.load_library(&config.actor_directory()).unwrap()
+}
+
+fn headings(library: &Library) -> Vec<String> {
+    let mut h: Vec<String> = library.sections.iter().map(|s| s.heading.clone()).collect();
+    h.sort();
+    h
+}
+
+fn open(dir: &Path) -> LibraryStore {
+    LibraryStore::open(&dir.join("library.sqlite"))
+        .unwrap()
+        .store
+}
+
+const A: Item<'static> = (
+    Some("a1"),
+    "https://news.example/a?utm_source=rss",
+    "OpenAI shows a new model",
+    "<p>OpenAI showed a model on Monday. It reasons step by step and costs less.</p>",
+);
+const B: Item<'static> = (
+    None,
+    "https://news.example/b",
+    "Nvidia shares fall",
+    "<p>Shares of Nvidia fell after DeepSeek released R1.</p>",
+);
+
+#[test]
+fn fetched_items_are_articles_that_a_sync_keeps_and_search_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("topics = [\"Models\"]\n");
+    let mut store = open(dir.path());
+    store.sync(&[ContentRoot::Bundled]).unwrap();
+    let bundled = library(&mut store, &config).sections.len();
+    assert_eq!(put(&mut store, &config, &[A, B]).added, 2);
+    // A sync of the content folders leaves fetched items alone.
+    store.sync(&[ContentRoot::Bundled]).unwrap();
+    let lib = library(&mut store, &config);
+    assert_eq!(lib.sections.len(), bundled + 2);
+    let s = lib
+        .sections
+        .iter()
+        .position(|s| s.heading == "OpenAI shows a new model")
+        .unwrap();
+    let article = &lib.articles[lib.sections[s].article];
+    assert_eq!(article.source.as_deref(), Some("Example"));
+    assert_eq!(
+        article.url.as_deref(),
+        Some("https://news.example/a?utm_source=rss")
+    );
+    assert_eq!(article.lang, "en");
+    assert_eq!(lib.sections[s].date.to_string(), "2025-01-27");
+    let actor = &lib.actors[lib.sections[s].actors[0]].name;
+    assert_eq!(actor, "OpenAI");
+    assert_eq!(lib.topics[lib.sections[s].topics[0]], "Models");
+    let body = lib.body(s).unwrap();
+    let text: Vec<&str> = body.iter().map(aiwatch_tui::content::Block::text).collect();
+    assert!(text[0].starts_with("OpenAI showed a model"), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|t| t.contains("OpenAI: 'OpenAI' in the title")),
+        "the reasons for the actors are shown: {text:?}"
+    );
+    // Search in the store finds the item.
+    let query = aiwatch_tui::query::filter::SectionQuery {
+        search: SearchQuery::new("step by step"),
+        ..Default::default()
+    };
+    let edition = lib.edition("en");
+    assert_eq!(query.select(&lib, &edition.sections).unwrap(), vec![s]);
+}
+
+#[test]
+fn the_same_feed_twice_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    assert_eq!(put(&mut store, &config, &[A, B]).added, 2);
+    let before = headings(&library(&mut store, &config));
+    let again = put(&mut store, &config, &[A, B]);
+    assert_eq!(
+        again,
+        PutReport {
+            unchanged: 2,
+            ..PutReport::default()
+        }
+    );
+    assert_eq!(headings(&library(&mut store, &config)), before);
+}
+
+#[test]
+fn a_changed_guid_with_the_same_link_does_not_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    put(&mut store, &config, &[A]);
+    let moved = (
+        Some("https://news.example/?p=1"),
+        "https://news.example/a",
+        A.2,
+        A.3,
+    );
+    let report = put(&mut store, &config, &[moved]);
+    assert_eq!(report.added, 0, "{report:?}");
+    let lib = library(&mut store, &config);
+    assert_eq!(lib.sections.len(), 1);
+    // And a later fetch with the new guid is still the same item.
+    put(&mut store, &config, &[moved]);
+    assert_eq!(library(&mut store, &config).sections.len(), 1);
+}
+
+fn mark_read(store: &mut LibraryStore, key: &str, star: bool) {
+    let after = SavedState {
+        read: vec![key.to_owned()],
+        starred: if star { vec![key.to_owned()] } else { vec![] },
+        known: vec![key.to_owned()],
+        ..SavedState::default()
+    };
+    store.save_state(&SavedState::default(), &after).unwrap();
+}
+
+fn key_of(lib: &Library, heading: &str) -> String {
+    let s = lib
+        .sections
+        .iter()
+        .position(|s| s.heading == heading)
+        .unwrap();
+    lib.section_key(s)
+}
+
+#[test]
+fn a_changed_item_is_updated_in_place_and_keeps_its_read_mark_unless_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    put(&mut store, &config, &[A]);
+    let lib = library(&mut store, &config);
+    mark_read(&mut store, &key_of(&lib, A.2), true);
+    // A corrected title and one more sentence: the same item, still read.
+    let edited = (
+        A.0,
+        A.1,
+        "OpenAI shows its new model",
+        "<p>OpenAI showed a model on Monday. It reasons step by step and costs less. Updated.</p>",
+    );
+    let report = put(&mut store, &config, &[edited]);
+    assert_eq!(report.updated, 1, "{report:?}");
+    let lib = library(&mut store, &config);
+    assert_eq!(headings(&lib), ["OpenAI shows its new model"]);
+    let key = key_of(&lib, edited.2);
+    let state = store.load_state().unwrap().unwrap();
+    assert_eq!(state.read, std::slice::from_ref(&key));
+    assert_eq!(state.starred, std::slice::from_ref(&key));
+    // Rewritten: unread again, still starred.
+    let rewritten = (
+        A.0,
+        A.1,
+        "Regulators question OpenAI",
+        "<p>European regulators sent a list of questions about training data.</p>",
+    );
+    put(&mut store, &config, &[rewritten]);
+    let lib = library(&mut store, &config);
+    let key = key_of(&lib, rewritten.2);
+    let state = store.load_state().unwrap().unwrap();
+    assert!(state.read.is_empty(), "{state:?}");
+    assert_eq!(state.starred, [key]);
+    // With the switch off, a rewrite keeps the mark.
+    mark_read(&mut store, &key_of(&lib, rewritten.2), false);
+    let keep_marks = FeedOptions {
+        unread_on_change: false,
+        ..FeedOptions::default()
+    };
+    put_at(&mut store, &config, &[A], keep_marks, Utc::now());
+    let lib = library(&mut store, &config);
+    let state = store.load_state().unwrap().unwrap();
+    assert_eq!(state.read, [key_of(&lib, A.2)]);
+}
+
+fn day(n: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_760_000_000 + n * 86_400, 0).unwrap()
+}
+
+#[test]
+fn items_that_left_the_feed_stay_until_keep_and_stars_stay_for_ever() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("keep = \"10d\"\n");
+    let mut store = open(dir.path());
+    let options = FeedOptions::default();
+    put_at(&mut store, &config, &[A, B], options, day(0));
+    let lib = library(&mut store, &config);
+    mark_read(&mut store, &key_of(&lib, B.2), true);
+    // A and B left the feed on day 1; C came.
+    let c = (
+        Some("c"),
+        "https://news.example/c",
+        "Mistral raises money",
+        "<p>x</p>",
+    );
+    assert_eq!(put_at(&mut store, &config, &[c], options, day(1)).purged, 0);
+    assert_eq!(library(&mut store, &config).sections.len(), 3);
+    let report = put_at(&mut store, &config, &[c], options, day(12));
+    assert_eq!(report.purged, 1, "A is purged, starred B stays");
+    assert_eq!(
+        headings(&library(&mut store, &config)),
+        ["Mistral raises money", B.2]
+    );
+
+    // A number of items: those in the feed count first.
+    let dir = tempfile::tempdir().unwrap();
+    let config = self::config("keep = 2\n");
+    let mut store = open(dir.path());
+    put_at(&mut store, &config, &[A, B], options, day(0));
+    put_at(&mut store, &config, &[c], options, day(0));
+    // C in the feed, room for one of A and B.
+    assert_eq!(library(&mut store, &config).sections.len(), 2);
+    // The global keep applies to a feed without one.
+    let dir = tempfile::tempdir().unwrap();
+    let config = self::config("");
+    let mut store = open(dir.path());
+    let global = FeedOptions {
+        keep: Some(Keep::Age(Duration::from_secs(86_400))),
+        ..FeedOptions::default()
+    };
+    put_at(&mut store, &config, &[A, B], global, day(0));
+    put_at(&mut store, &config, &[c], global, day(3));
+    assert_eq!(headings(&library(&mut store, &config)), [c.2]);
+}
+
+#[test]
+fn the_fetch_record_is_kept_and_a_failure_keeps_the_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    assert_eq!(store.last(URL).unwrap(), None);
+    assert_eq!(store.validators(URL).unwrap(), Validators::default());
+    let good = FetchRecord {
+        at: day(0),
+        outcome: Outcome::Fetched { items: 12 },
+        validators: Validators {
+            etag: Some("\"v1\"".into()),
+            last_modified: Some("Mon, 27 Jan 2025 10:00:00 GMT".into()),
+        },
+        moved_to: Some("https://news.example/new.xml".into()),
+        retry_after: None,
+    };
+    store.record(URL, &good).unwrap();
+    assert_eq!(store.last(URL).unwrap(), Some(good.clone()));
+    let failed = FetchRecord {
+        at: day(1) + chrono::Duration::nanoseconds(5),
+        outcome: Outcome::Failed {
+            reason: "503 Service Unavailable".into(),
+        },
+        validators: Validators::default(),
+        moved_to: None,
+        retry_after: Some(day(2)),
+    };
+    store.record(URL, &failed).unwrap();
+    assert_eq!(store.validators(URL).unwrap(), good.validators);
+    let last = store.last(URL).unwrap().unwrap();
+    assert_eq!(last.outcome, failed.outcome);
+    assert_eq!(last.at, failed.at);
+    assert_eq!(last.retry_after, failed.retry_after);
+    let status = store.feed_status(URL).unwrap();
+    assert_eq!(status.items, 0);
+}
+
+const PUTTER: &str = "AIWATCH_FEEDS_STORE_KILL_DIR";
+const ITEMS: usize = 300;
+
+fn big_feed(name: &str) -> String {
+    let mut text = String::from("<rss version=\"2.0\"><channel><title>Big</title>");
+    for i in 0..ITEMS {
+        write!(
+            text,
+            "<item><guid>{i}</guid><title>{name} item {i}</title><description>{}</description></item>",
+            "Some words of body text. ".repeat(20)
+        )
+        .unwrap();
+    }
+    text.push_str("</channel></rss>");
+    text
+}
+
+#[test]
+fn a_put_survives_sigkill_at_any_moment() {
+    let config = config("");
+    if let Some(dir) = std::env::var_os(PUTTER) {
+        // The child: put feed version a, then b, then a... until killed.
+        let mut store = open(Path::new(&dir));
+        let a = fetched(&config, &big_feed("a"));
+        let b = fetched(&config, &big_feed("b"));
+        for items in [&a, &b].iter().cycle() {
+            store.put(&config.feeds[0], (*items).clone()).unwrap();
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut filled = 0;
+    for round in 0..20 {
+        let child = kill::spawn_test(
+            "a_put_survives_sigkill_at_any_moment",
+            &[(PUTTER, dir.path().as_os_str())],
+        );
+        kill::kill_after_a_while(child, 1_500);
+        let mut store = open(dir.path());
+        let lib = library(&mut store, &config);
+        let names: std::collections::BTreeSet<&str> = lib
+            .sections
+            .iter()
+            .map(|s| s.heading.split(' ').next().unwrap())
+            .collect();
+        assert!(
+            lib.sections.is_empty() || (lib.sections.len() == ITEMS && names.len() == 1),
+            "round {round}: {} sections of {names:?}",
+            lib.sections.len()
+        );
+        for s in 0..lib.sections.len() {
+            lib.body(s).unwrap();
+        }
+        filled += usize::from(!lib.sections.is_empty());
+    }
+    assert!(
+        filled > 0,
+        "the child never finished a put: the test tests nothing"
+    );
+}
+
+#[test]
+fn outlets_telling_one_story_are_grouped_within_the_window_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::load(Some((
+        "c.toml",
+        "[[feeds]]\nurl = \"https://a.example/f\"\nname = \"A\"\n\n[[feeds]]\nurl = \"https://b.example/f\"\nname = \"B\"\n",
+    )))
+    .unwrap();
+    let tagger = Tagger::from_config(&config);
+    let item = |link: &str, title: &str, date: &str| {
+        format!("<item><link>{link}</link><title>{title}</title><pubDate>{date}</pubDate></item>")
+    };
+    let feed = |items: &[String]| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>T</title>{}</channel></rss>",
+            items.concat()
+        )
+    };
+    let a = feed(&[
+        item(
+            "https://a.example/1",
+            "DeepSeek sends Nvidia shares tumbling",
+            "Mon, 27 Jan 2025 10:00:00 +0000",
+        ),
+        // The same outlet twice is not "several outlets".
+        item(
+            "https://a.example/2",
+            "DeepSeek sends Nvidia shares tumbling again",
+            "Mon, 27 Jan 2025 11:00:00 +0000",
+        ),
+        item(
+            "https://a.example/3",
+            "Italy bans DeepSeek over privacy",
+            "Tue, 28 Jan 2025 10:00:00 +0000",
+        ),
+    ]);
+    let b = feed(&[
+        item(
+            "https://b.example/1",
+            "Nvidia shares tumble as DeepSeek spooks investors",
+            "Mon, 27 Jan 2025 12:00:00 +0000",
+        ),
+        // Three days later: another story.
+        item(
+            "https://b.example/2",
+            "Italy bans DeepSeek over privacy",
+            "Fri, 31 Jan 2025 12:00:00 +0000",
+        ),
+        // The same canonical link as A's third item: one article.
+        item(
+            "http://www.a.example/3/?utm_medium=b",
+            "Privacy watchdog moves against app",
+            "Tue, 28 Jan 2025 15:00:00 +0000",
+        ),
+    ]);
+    let mut store = open(dir.path());
+    for (feed, body) in config.feeds.iter().zip([a, b]) {
+        let items = process(feed, body.as_bytes(), None, &tagger, &[], Utc::now()).unwrap();
+        store.put(feed, items).unwrap();
+    }
+    let lib = library(&mut store, &config);
+    let at = |heading: &str, source: &str| {
+        (0..lib.sections.len())
+            .find(|&s| {
+                lib.sections[s].heading == heading
+                    && lib.articles[lib.sections[s].article].source.as_deref() == Some(source)
+            })
+            .unwrap()
+    };
+    let story_of = |s: usize| lib.fetched.story_id(s);
+    let nvidia_a = at("DeepSeek sends Nvidia shares tumbling", "A");
+    assert!(story_of(nvidia_a).is_some());
+    assert_eq!(
+        story_of(nvidia_a),
+        story_of(at("Nvidia shares tumble as DeepSeek spooks investors", "B"))
+    );
+    assert_eq!(
+        story_of(at("DeepSeek sends Nvidia shares tumbling again", "A")),
+        story_of(nvidia_a),
+        "single link: joined through B's item"
+    );
+    let italy_a = at("Italy bans DeepSeek over privacy", "A");
+    assert_eq!(
+        story_of(italy_a),
+        story_of(at("Privacy watchdog moves against app", "B"))
+    );
+    assert_eq!(story_of(at("Italy bans DeepSeek over privacy", "B")), None);
+    assert_eq!(lib.fetched.story(italy_a).unwrap().len(), 2);
+}
+
+#[test]
+fn feeds_list_shows_what_the_store_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[[feeds]]\nurl = \"{URL}\"\nname = \"Example\"\n\n[[feeds]]\nurl = \"https://down.example/f\"\nname = \"Down\"\n\n[[feeds]]\nurl = \"https://new.example/f\"\nname = \"New\"\n"
+    );
+    std::fs::write(dir.path().join("config.toml"), &text).unwrap();
+    let config = Config::load(Some(("config.toml", &text))).unwrap();
+    let mut store = open(dir.path());
+    store
+        .put(&config.feeds[0], fetched(&config, &rss(&[A, B])))
+        .unwrap();
+    store
+        .record(
+            URL,
+            &FetchRecord {
+                at: day(0),
+                outcome: Outcome::Fetched { items: 2 },
+                validators: Validators::default(),
+                moved_to: Some("https://news.example/rss".into()),
+                retry_after: None,
+            },
+        )
+        .unwrap();
+    store
+        .record(
+            "https://down.example/f",
+            &FetchRecord {
+                at: day(1),
+                outcome: Outcome::Failed {
+                    reason: "HTTP 503 Service Unavailable".into(),
+                },
+                validators: Validators::default(),
+                moved_to: None,
+                retry_after: Some(day(2)),
+            },
+        )
+        .unwrap();
+    drop(store);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+            .arg("--config")
+            .arg(dir.path().join("config.toml"))
+            .arg("--library")
+            .arg(dir.path().join("library.sqlite"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(
+        run(&["feeds", "list"]),
+        "Example\thttps://news.example/feed.xml\tlast fetch: 2025-10-09T08:53:20Z\tok; moved permanently to https://news.example/rss: update the config\titems: 2\n\
+         Down\thttps://down.example/f\tlast fetch: 2025-10-10T08:53:20Z\tfailed; not before 2025-10-11T08:53:20Z\titems: 0\terror: HTTP 503 Service Unavailable\n\
+         New\thttps://new.example/f\tlast fetch: never\tnever fetched\titems: 0\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["feeds", "list", "--format", "json"])).unwrap();
+    assert_eq!(json[0]["items"], 2);
+    assert_eq!(json[1]["last_error"], "HTTP 503 Service Unavailable");
+    assert_eq!(json[1]["last_fetch"], "2025-10-10T08:53:20Z");
+    assert_eq!(json[2]["status"], "never fetched");
+}

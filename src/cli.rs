@@ -152,8 +152,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = positive)]
     pub max_per_address: Option<usize>,
 
-    /// Seconds without input before a session is closed [default: `[serve] idle_timeout`, else 900].
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Seconds without input before a session is closed, at most 2592000 (30 days) [default: `[serve] idle_timeout`, else 900].
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub idle_timeout: Option<u64>,
 }
 
@@ -258,6 +258,18 @@ pub struct DateError(String);
 fn positive(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(0) => Err("expected 1 or more; 0 would refuse every connection".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A duration in seconds: at least 1 (0 would close every session at
+/// once) and at most 30 days, so no deadline computed from it overflows.
+fn seconds(text: &str) -> Result<u64, String> {
+    let bound = crate::config::MAX_DURATION_SECS;
+    match text.parse::<u64>() {
+        Ok(0) => Err("expected 1 or more; 0 would end every session at once".to_owned()),
+        Ok(n) if n > bound => Err(format!("at most {bound} (30 days), found {n}")),
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }

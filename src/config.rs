@@ -903,6 +903,10 @@ pub const MAX_WIDTH_BOUND: u16 = 500;
 /// The tallest window a served session draws, whatever the config says.
 pub const MAX_HEIGHT_BOUND: u16 = 200;
 
+/// The longest duration a `[serve]` setting may give (30 days): deadlines
+/// computed from it never overflow.
+pub const MAX_DURATION_SECS: u64 = 30 * 24 * 3600;
+
 /// `[keys]`: actions and their keys, each key with where it was written.
 fn read_keys(r: &mut DocReader<'_>, keys: &Table<'_>) -> Vec<(Action, Vec<(Key, Origin)>)> {
     let mut out = Vec::new();
@@ -967,13 +971,20 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
             let bound = match *key {
                 "max_width" => u64::from(MAX_WIDTH_BOUND),
                 "max_height" => u64::from(MAX_HEIGHT_BOUND),
+                "auth_timeout" | "idle_timeout" => MAX_DURATION_SECS,
+                "session_hours" => MAX_DURATION_SECS / 3600,
                 _ => u64::MAX,
+            };
+            let unit = match *key {
+                "auth_timeout" | "idle_timeout" => " seconds (30 days)",
+                "session_hours" => " hours (30 days)",
+                _ => "",
             };
             match u64::try_from(*n.get_ref()) {
                 Ok(v) if v > bound => r.error(
                     n.span(),
                     format!(
-                        "[serve] \"{key}\": at most {bound} (a hard bound of the server), found {v}"
+                        "[serve] \"{key}\": at most {bound}{unit} (a hard bound of the server), found {v}"
                     ),
                 ),
                 Ok(v) if v > 0 => serve.numbers.push(((*key).to_owned(), v)),

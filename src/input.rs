@@ -66,6 +66,10 @@ pub enum Input {
     Sync(SyncEvent),
     /// How fetching the feeds in the background is going (`Effect::FetchFeeds`).
     Fetch(FetchEvent),
+    /// Inputs that came together (one read from an SSH client), applied
+    /// as a whole before the next frame: a burst of typing costs one
+    /// frame, not one per key.
+    Batch(Vec<Input>),
 }
 
 /// Fetching every feed in the background (`runtime::refresher`), as the

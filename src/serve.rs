@@ -237,6 +237,20 @@ impl Admission {
     }
 }
 
+/// One admitted connection's place in the table, given back when dropped.
+struct Seat {
+    admission: Arc<Mutex<Admission>>,
+    ip: IpAddr,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        if let Ok(mut a) = self.admission.lock() {
+            a.leave(self.ip);
+        }
+    }
+}
+
 /// Waits for a notification, or forever when there is nothing to wait on.
 async fn notified(notify: Option<Arc<Notify>>) {
     match notify {
@@ -249,12 +263,131 @@ async fn notified(notify: Option<Arc<Notify>>) {
 /// connection to the client before the server closes it.
 const AFTER_SESSION: Duration = Duration::from_secs(2);
 
-/// Runs one connection to its end under the time limits; returns why it
-/// ended. Every path ends the reader (if one runs), lets its goodbye reach
-/// the client, joins its thread and logs `session_end` once.
+/// The connection's socket as russh gets it. russh runs the connection
+/// in a task of its own that aborting ours does not end, so the socket is
+/// shut down through a second handle when the log says close, and this
+/// says when russh has let go of it (the seat is freed only then).
+struct Tracked {
+    inner: tokio::net::TcpStream,
+    _dropped: tokio::sync::oneshot::Sender<()>,
+}
+
+impl tokio::io::AsyncRead for Tracked {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// How long a closing connection waits for the client to close its end
+/// (having read our reason) before the socket is shut for good.
+pub const CLOSING_WAIT: Duration = Duration::from_secs(10);
+
+/// How long russh may take to let go of a socket we shut down.
+const SOCKET_RELEASE: Duration = Duration::from_secs(5);
+
+/// Runs one connection to its end under the time limits and closes its
+/// socket; returns why it ended.
 async fn serve_connection(
     config: Arc<russh::server::Config>,
     socket: tokio::net::TcpStream,
+    handler: Connection,
+    control: Arc<Control>,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+    peer: SocketAddr,
+) -> End {
+    // A second handle on the socket, to shut it down whoever holds it.
+    let pair = socket
+        .into_std()
+        .and_then(|std| Ok((std.try_clone()?, tokio::net::TcpStream::from_std(std)?)));
+    let (closer, socket) = match pair {
+        Ok(pair) => pair,
+        Err(e) => {
+            log(&format!(
+                "event=handshake_failed peer={peer} error={}",
+                quote(&e.to_string())
+            ));
+            return End::ClientGone;
+        }
+    };
+    let (dropped_tx, mut dropped) = tokio::sync::oneshot::channel();
+    let socket = Tracked {
+        inner: socket,
+        _dropped: dropped_tx,
+    };
+    let started = control.started;
+    let stopping = shutdown.clone();
+    let why = run_connection(
+        config,
+        socket,
+        handler,
+        Arc::clone(&control),
+        shared,
+        shutdown,
+        peer,
+    )
+    .await;
+    // Closing: russh still delivers what it was given (a disconnect held
+    // back by an unfinished key exchange goes once the client goes on),
+    // and the client closes. One that does not is cut off after
+    // `CLOSING_WAIT` (at once when the server stops). The seat is held
+    // until the socket is gone. Without a session there was no
+    // `session_end`: this line says the end was decided.
+    if !control.ran() {
+        log(&format!(
+            "event=disconnect peer={peer} reason={} duration_s={}",
+            why.name(),
+            started.elapsed().as_secs()
+        ));
+    }
+    let wait = if *stopping.borrow() {
+        Duration::ZERO
+    } else {
+        CLOSING_WAIT
+    };
+    if tokio::time::timeout(wait, &mut dropped).await.is_err() {
+        let _ = closer.shutdown(std::net::Shutdown::Both);
+        if tokio::time::timeout(SOCKET_RELEASE, dropped).await.is_err() {
+            log(&format!("event=socket_stuck peer={peer}"));
+        }
+    }
+    why
+}
+
+/// Runs one connection to its end under the time limits; returns why it
+/// ended. Every path ends the reader (if one runs), lets its goodbye reach
+/// the client, joins its thread and logs `session_end` once.
+async fn run_connection(
+    config: Arc<russh::server::Config>,
+    socket: Tracked,
     handler: Connection,
     control: Arc<Control>,
     shared: Arc<Shared>,
@@ -433,13 +566,16 @@ pub fn options(
             .max_per_address
             .or(number("max_per_address").map(as_usize))
             .unwrap_or(defaults.max_per_address),
-        auth_timeout: number("auth_timeout").map_or(defaults.auth_timeout, Duration::from_secs),
+        // The flag and the config refuse longer durations with their
+        // place; the bound holds whatever reaches here, so no deadline
+        // computed from them can overflow.
+        auth_timeout: number("auth_timeout").map_or(defaults.auth_timeout, bounded_secs),
         idle_timeout: args
             .idle_timeout
             .or(number("idle_timeout"))
-            .map_or(defaults.idle_timeout, |s| Duration::from_secs(s.max(1))),
+            .map_or(defaults.idle_timeout, |s| bounded_secs(s.max(1))),
         max_duration: number("session_hours").map_or(defaults.max_duration, |h| {
-            Duration::from_secs(h.saturating_mul(3600))
+            bounded_secs(h.saturating_mul(3600))
         }),
         // The config refuses larger values with their location; this
         // bound holds whatever reaches here.
@@ -462,6 +598,15 @@ pub fn options(
             .or_else(|| config.authorized_keys.clone()),
         limits,
     })
+}
+
+/// The longest any duration setting may be (`auth_timeout`,
+/// `idle_timeout`, `session_hours`): 30 days.
+pub const MAX_DURATION_SECS: u64 = crate::config::MAX_DURATION_SECS;
+
+/// Seconds as a duration, at most `MAX_DURATION_SECS`.
+fn bounded_secs(secs: u64) -> Duration {
+    Duration::from_secs(secs.min(MAX_DURATION_SECS))
 }
 
 /// `HOST:PORT` to one address (`localhost:2222` too).
@@ -531,12 +676,14 @@ fn read_authorized(path: &Path) -> Result<Vec<PublicKey>, ServeError> {
         }
         match PublicKey::from_openssh(trimmed) {
             Ok(key) => keys.push(key),
-            Err(e) => log(&format!(
+            // The parser's own words ("Base64 encoding error") do not
+            // tell an operator what is wrong with the line.
+            Err(_) => log(&format!(
                 "event=authorized_keys_skip path={} line={} col={} error={}",
                 quote(&path.display().to_string()),
                 n + 1,
                 line.len() - line.trim_start().len() + 1,
-                quote(&e.to_string())
+                quote("not a public key")
             )),
         }
     }
@@ -548,13 +695,20 @@ fn read_authorized(path: &Path) -> Result<Vec<PublicKey>, ServeError> {
     Ok(keys)
 }
 
-/// Panics in sessions are caught there; this keeps the report one
-/// `key=value` line rather than the default text.
+/// The server's tokio workers (connection tasks run there).
+const WORKER_NAME: &str = "serve worker";
+
+/// Panics in sessions and connection tasks are caught there (a task's
+/// by tokio); this keeps the report one `key=value` line rather than the
+/// default text.
 fn install_panic_log() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let thread = std::thread::current();
-        if thread.name().is_some_and(|n| n.starts_with("session ")) {
+        if thread
+            .name()
+            .is_some_and(|n| n.starts_with("session ") || n == WORKER_NAME)
+        {
             let location = info
                 .location()
                 .map(|l| format!("{}:{}", l.file(), l.line()))
@@ -590,7 +744,10 @@ fn one_purge_thread() {
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
-pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(), ServeError> {
+pub fn run(options: &ServeOptions, library: Library, mut config: Config) -> Result<(), ServeError> {
+    // The config's warnings are the operator's (logged at start), not
+    // something to show every anonymous reader.
+    let config_warnings = std::mem::take(&mut config.warnings);
     let key = host_key(&options.host_key)?;
     let authorized = options
         .authorized_keys
@@ -649,7 +806,7 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
         max_auth_attempts: limits.max_auth_attempts,
         // Our own watch enforces the idle limit (keepalive replies would
         // count as activity here); this is only a backstop.
-        inactivity_timeout: Some(limits.idle_timeout + Duration::from_secs(60)),
+        inactivity_timeout: Some(limits.idle_timeout.saturating_add(Duration::from_secs(60))),
         keepalive_interval: Some(limits.keepalive),
         nodelay: true,
         methods: russh::MethodSet::from(
@@ -662,6 +819,7 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(2)
+        .thread_name(WORKER_NAME)
         .enable_all()
         .build()?;
     let listener = runtime.block_on(async {
@@ -674,6 +832,17 @@ pub fn run(options: &ServeOptions, library: Library, config: Config) -> Result<(
     })?;
     // Said once the address is ours: a bind failure is the only line then.
     log(&start);
+    for warning in &config_warnings {
+        let at = match warning.position {
+            Some((line, col)) => format!("{}:{line}:{col}", warning.path),
+            None => warning.path.clone(),
+        };
+        log(&format!(
+            "event=config_warning at={} message={}",
+            quote(&at),
+            quote(&warning.message)
+        ));
+    }
     runtime.block_on(accept_loop(listener, config, shared))
 }
 
@@ -702,6 +871,42 @@ fn refusal_bytes(reason: &str) -> Vec<u8> {
     out
 }
 
+/// One admitted connection, served to its end; its seat is freed and
+/// `close` logged once its socket is closed.
+async fn serve_admitted(
+    config: Arc<russh::server::Config>,
+    socket: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    admission: Arc<Mutex<Admission>>,
+    shutdown: watch::Receiver<bool>,
+    peer: SocketAddr,
+) {
+    // Frees the seat however the task ends, a panic included.
+    let seat = Seat {
+        admission: Arc::clone(&admission),
+        ip: peer.ip(),
+    };
+    let control = Arc::new(Control::default());
+    let handler = Connection::new(Arc::clone(&shared), peer, Arc::clone(&control));
+    let why = serve_connection(
+        config,
+        socket,
+        handler,
+        Arc::clone(&control),
+        shared,
+        shutdown,
+        peer,
+    )
+    .await;
+    drop(seat);
+    let addresses = admission.lock().map_or(0, |a| a.per_address.len());
+    log(&format!(
+        "event=close peer={peer} reason={} duration_s={} addresses={addresses}",
+        why.name(),
+        control.started.elapsed().as_secs()
+    ));
+}
+
 /// Refused connections told at once, at most; beyond, they are closed.
 const MAX_REFUSING: usize = 64;
 
@@ -724,7 +929,14 @@ async fn accept_loop(
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            Some(_) = connections.join_next() => continue,
+            Some(joined) = connections.join_next() => {
+                // The panic itself is logged by the hook; this says which
+                // connection's task it ended.
+                if let Err(e) = joined && e.is_panic() {
+                    log("event=close reason=panic");
+                }
+                continue;
+            }
             _ = tokio::signal::ctrl_c() => break,
             _ = term.recv() => break,
         };
@@ -778,33 +990,14 @@ async fn accept_loop(
             continue;
         }
         log(&format!("event=connect peer={peer}"));
-        let config = Arc::clone(&config);
-        let shared = Arc::clone(&shared);
-        let admission = Arc::clone(&admission);
-        let shutdown = shutdown_rx.clone();
-        connections.spawn(async move {
-            let control = Arc::new(Control::default());
-            let handler = Connection::new(Arc::clone(&shared), peer, Arc::clone(&control));
-            let why = serve_connection(
-                config,
-                socket,
-                handler,
-                Arc::clone(&control),
-                shared,
-                shutdown,
-                peer,
-            )
-            .await;
-            let addresses = admission.lock().map_or(0, |mut a| {
-                a.leave(peer.ip());
-                a.per_address.len()
-            });
-            log(&format!(
-                "event=close peer={peer} reason={} duration_s={} addresses={addresses}",
-                why.name(),
-                control.started.elapsed().as_secs()
-            ));
-        });
+        connections.spawn(serve_admitted(
+            Arc::clone(&config),
+            socket,
+            Arc::clone(&shared),
+            Arc::clone(&admission),
+            shutdown_rx.clone(),
+            peer,
+        ));
     }
     // SIGTERM or Ctrl-C: every session is told and closed, within two seconds.
     log(&format!("event=shutdown sessions={}", connections.len()));

@@ -515,6 +515,11 @@ fn start_up_problems_name_what_failed() {
     let server = Server::start(&["--authorized-keys", path], "", &[]);
     server.wait_log("event=authorized_keys_skip");
     assert!(server.log().contains("line=2 col=3"), "{}", server.log());
+    assert!(
+        server.log().contains("error=\"not a public key\""),
+        "{}",
+        server.log()
+    );
     drop(server);
     let _ = Path::new(path);
 }
@@ -827,4 +832,162 @@ fn a_silent_client_is_dropped_within_the_login_timeout() {
     let close = log.lines().find(|l| l.contains("event=close")).unwrap();
     assert!(close.contains("reason=login_timeout"), "{log}");
     assert!(close.contains("addresses=0"), "{log}");
+}
+
+/// A client that sends its version line and then nothing: at the login
+/// timeout its TCP connection is closed (not only logged as closed), and
+/// the server holds no socket for it any more, so the per-address limit
+/// counts every socket really open.
+#[test]
+fn a_login_timeout_closes_the_socket() {
+    let server = Server::start(
+        &["--max-per-address", "3"],
+        "[serve]\nauth_timeout = 2\n",
+        &[],
+    );
+    let baseline = server.sockets();
+    let start = Instant::now();
+    let mut clients: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| {
+            let mut c = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            std::io::Write::write_all(&mut c, b"SSH-2.0-OpenSSH_9.2\r\n").unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(25))).unwrap();
+            c
+        })
+        .collect();
+    // Each is told (EOF after the reason) and closes its end.
+    for mut client in clients.drain(..) {
+        let mut bytes = Vec::new();
+        let _ = client.read_to_end(&mut bytes);
+    }
+    let took = start.elapsed();
+    // The login timeout, then at most the closing wait (10 s).
+    assert!(
+        took < Duration::from_secs(16),
+        "still connected after {took:?}"
+    );
+    let log = server.log();
+    assert_eq!(
+        log.matches("event=disconnect peer=127.0.0.1").count(),
+        3,
+        "{log}"
+    );
+    // The server's side is gone too, within the bound it gives russh.
+    let settled = Instant::now();
+    while server.sockets() > baseline {
+        assert!(
+            settled.elapsed() < Duration::from_secs(6),
+            "{} sockets open, {baseline} before the clients",
+            server.sockets()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.wait_log("event=close peer");
+    assert_eq!(server.log().matches("reason=login_timeout").count(), 6);
+    // And three more are admitted (nothing left counting against the address).
+    let more: Vec<_> = (0..3)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!server.log().contains("event=refuse"), "{}", server.log());
+    drop(more);
+}
+
+/// 70,000 bytes typed at once into the search line (a paste without
+/// bracketing, as `tmux paste-buffer` sends it): the burst is applied as a
+/// whole, what is past the input burst is dropped, the search line stops
+/// at its bound and says so, and the session goes on.
+#[test]
+fn a_huge_unbracketed_paste_into_search_keeps_the_session() {
+    let server = Server::start(&[], "", &[]);
+    runtime().block_on(async {
+        let mut reader = Reader::connect(server.port).await;
+        reader.send(b"/").await;
+        let typed = vec![b'a'; 70_000];
+        for piece in typed.chunks(32 * 1024) {
+            reader.send(piece).await;
+        }
+        reader
+            .wait_for("Search text is limited to 200 characters.")
+            .await;
+        // Well past the time a flood of frames would have filled the queue.
+        let still = reader.read_until(Duration::from_secs(5), |_| false).await;
+        assert!(!still && !reader.closed, "the session ended");
+        reader.send(b"\x1b").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        reader.send(b"q").await;
+        reader.until_closed().await;
+    });
+    server.wait_log("reason=quit");
+    let log = server.log();
+    assert!(!log.contains("overrun"), "{log}");
+}
+
+/// Durations past 30 days are refused at start with what set them (the
+/// flag, or the config's place in the file), exit status 2, never a panic.
+#[test]
+fn durations_past_thirty_days_are_refused_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], config: &str| {
+        std::fs::create_dir_all(dir.path().join("aiwatch-tui")).unwrap();
+        std::fs::write(dir.path().join("aiwatch-tui/config.toml"), config).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
+            .arg(dir.path().join("key"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for value in ["18446744073709551614", "9223372036854775807", "2592001"] {
+        let out = run(&["--idle-timeout", value], "");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value}: {text}");
+        assert!(text.contains("--idle-timeout"), "{text}");
+        assert!(text.contains("at most 2592000 (30 days)"), "{text}");
+        assert!(!text.contains("panicked"), "{text}");
+    }
+    let zero = run(&["--idle-timeout", "0"], "");
+    let text = String::from_utf8_lossy(&zero.stderr);
+    assert!(text.contains("expected 1 or more"), "{text}");
+    for (key, value, unit) in [
+        ("idle_timeout", "9223372036854775807", "seconds"),
+        ("auth_timeout", "2592001", "seconds"),
+        ("session_hours", "721", "hours"),
+    ] {
+        let out = run(&[], &format!("[serve]\n{key} = {value}\n"));
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{key}: {text}");
+        let at = format!("config.toml:2:{}", key.len() + 4);
+        assert!(text.contains(&at), "{at}: {text}");
+        assert!(text.contains(&format!("{unit} (30 days)")), "{text}");
+        assert!(!text.contains("panicked"), "{text}");
+    }
+}
+
+/// Config warnings are the operator's: logged at start with their place,
+/// never shown to the readers (who cannot act on the server's file).
+#[test]
+fn config_warnings_go_to_the_operator_not_the_readers() {
+    let server = Server::start(&[], "langauge = \"en\"\n[serve]\nmax_sesions = 5\n", &[]);
+    server.wait_log("event=config_warning");
+    let log = server.log();
+    let warnings: Vec<_> = log
+        .lines()
+        .filter(|l| l.contains("event=config_warning"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{log}");
+    assert!(warnings[0].contains("config.toml:1:1"), "{log}");
+    assert!(warnings[1].contains("config.toml:3:1"), "{log}");
+    assert!(warnings[1].contains("max_sesions"), "{log}");
+    runtime().block_on(async {
+        let mut reader = Reader::connect(server.port).await;
+        reader.send(b"!").await;
+        let _ = reader.read_until(Duration::from_secs(1), |_| false).await;
+        let screen = reader.screen.screen().contents();
+        assert!(!screen.contains("warning"), "{screen}");
+        assert!(!screen.contains("config.toml"), "{screen}");
+    });
 }

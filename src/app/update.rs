@@ -66,6 +66,17 @@ impl App {
                 self.fetch_event(event);
                 Vec::new()
             }
+            // In order, stopping at a quit: what follows it is not for us.
+            Input::Batch(inputs) => {
+                let mut effects = Vec::new();
+                for input in inputs {
+                    effects.extend(self.handle(input));
+                    if self.quit {
+                        break;
+                    }
+                }
+                effects
+            }
             // The terminal went away or a signal came: save, then go.
             Input::Stop => {
                 self.quit = true;

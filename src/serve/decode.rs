@@ -24,6 +24,9 @@ pub struct Decoder {
     parser: Parser,
     /// Bytes fed since the last complete event.
     pending: usize,
+    /// Those bytes themselves (at most `MAX_PENDING`): what the parser
+    /// holds, released as keys if a pause leaves it unfinished.
+    raw: Vec<u8>,
     /// Inside a bracketed paste: its text so far (capped at `MAX_PASTE`).
     paste: Option<Vec<u8>>,
     /// The end of the last read when it may begin a paste marker split
@@ -68,17 +71,21 @@ impl Decoder {
         inputs
     }
 
+    /// A byte at a time, so what the parser holds is known exactly
+    /// (however the bytes were cut into reads).
     fn parse(&mut self, bytes: &[u8]) -> Vec<Input> {
-        if bytes.is_empty() {
-            return Vec::new();
-        }
-        self.parser.parse(bytes, true);
-        self.pending += bytes.len();
-        let inputs = self.drain();
-        if self.pending > MAX_PENDING {
-            // An unterminated sequence: drop it.
-            self.parser = Parser::default();
-            self.pending = 0;
+        let mut inputs = Vec::new();
+        for &b in bytes {
+            self.parser.parse(&[b], true);
+            self.pending += 1;
+            self.raw.push(b);
+            inputs.extend(self.drain());
+            if self.pending > MAX_PENDING {
+                // An unterminated sequence: drop it.
+                self.parser = Parser::default();
+                self.pending = 0;
+                self.raw.clear();
+            }
         }
         inputs
     }
@@ -96,8 +103,15 @@ impl Decoder {
             return Vec::new();
         }
         let held = std::mem::take(&mut self.held);
+        self.raw.extend_from_slice(&held);
         self.parser.parse(&held, false);
-        let inputs = self.drain();
+        let mut inputs = self.drain();
+        // A sequence still unfinished after the pause (ESC `[` is Alt-[)
+        // is the keys it is made of: held on, it would swallow the next key.
+        if !self.raw.is_empty() {
+            self.parser = Parser::default();
+            inputs.extend(release(&std::mem::take(&mut self.raw)));
+        }
         // What is left after the pause is complete or dropped: nothing
         // waits any more.
         self.pending = 0;
@@ -108,10 +122,37 @@ impl Decoder {
         let mut inputs = Vec::new();
         while let Some(event) = self.parser.pop() {
             self.pending = 0;
+            self.raw.clear();
             inputs.extend(convert(&event));
         }
         inputs
     }
+}
+
+/// The keys of an unfinished sequence: Esc and a printable character are
+/// Alt and that character (as a terminal sends Alt-key); the rest is
+/// read afresh with nothing more to come.
+fn release(raw: &[u8]) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    let mut rest = raw;
+    if let [0x1b, c, tail @ ..] = raw
+        && c.is_ascii_graphic()
+    {
+        let c = char::from(*c);
+        inputs.push(Input::Key(Key::new(
+            KeyCode::Char(c),
+            false,
+            true,
+            c.is_ascii_uppercase(),
+        )));
+        rest = tail;
+    }
+    let mut parser = Parser::default();
+    parser.parse(rest, false);
+    while let Some(event) = parser.pop() {
+        inputs.extend(convert(&event));
+    }
+    inputs
 }
 
 /// Appends what fits under `MAX_PASTE`; the rest of a long paste is dropped.
@@ -212,6 +253,27 @@ mod tests {
         assert!(d.waiting());
         assert_eq!(keys(d.flush()), ["esc"]);
         assert!(!d.waiting());
+    }
+
+    #[test]
+    fn an_unfinished_sequence_is_released_after_the_pause() {
+        let alt_bracket = Input::Key(Key::new(KeyCode::Char('['), false, true, false));
+        // Alt-[ (ESC [), then a pause: Alt-[, and the next key is itself.
+        let mut d = Decoder::default();
+        assert!(d.feed(b"\x1b[").is_empty());
+        assert!(d.waiting());
+        assert_eq!(d.flush(), std::slice::from_ref(&alt_bracket));
+        assert_eq!(keys(d.feed(b"q")), ["q"]);
+        // Not a paste-marker prefix: the parser holds it, the same end.
+        assert!(d.feed(b"j\x1b[1;").len() == 1);
+        assert!(d.waiting());
+        let released = d.flush();
+        assert_eq!(released[0], alt_bracket);
+        assert_eq!(keys(released[1..].to_vec()), ["1", ";"]);
+        assert_eq!(keys(d.feed(b"q")), ["q"]);
+        // Within the pause the rest still joins it.
+        assert!(d.feed(b"\x1b[").is_empty());
+        assert_eq!(keys(d.feed(b"A")), ["↑"]);
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct Control {
     refused: std::sync::atomic::AtomicBool,
     /// The client asked for too much too fast (requests): dropped.
     overrun: std::sync::atomic::AtomicBool,
+    /// A reader ran (its end was logged as `session_end`).
+    ran: std::sync::atomic::AtomicBool,
     last_input: Mutex<Instant>,
     pub started: Instant,
 }
@@ -62,6 +64,7 @@ impl Default for Control {
             }),
             refused: std::sync::atomic::AtomicBool::new(false),
             overrun: std::sync::atomic::AtomicBool::new(false),
+            ran: std::sync::atomic::AtomicBool::new(false),
             last_input: Mutex::new(Instant::now()),
             started: Instant::now(),
         }
@@ -86,6 +89,10 @@ impl Control {
 
     pub fn refused(&self) -> bool {
         self.refused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn ran(&self) -> bool {
+        self.ran.load(Ordering::Relaxed)
     }
 
     pub fn overrun(&self) -> bool {
@@ -529,6 +536,7 @@ impl russh::server::Handler for Connection {
                     state.phase = Phase::Running;
                     state.reader = Some(reader);
                 }
+                self.control.ran.store(true, Ordering::Relaxed);
                 log(&format!(
                     "event=session_start peer={} size={w}x{h}",
                     self.peer
@@ -673,11 +681,20 @@ impl russh::server::Handler for Connection {
             }
             Err(_) => (Vec::new(), false),
         };
-        for input in inputs {
-            self.fault(&input);
-            if !self.deliver(input).await {
-                break;
-            }
+        // One read is one queued input: the reader applies it whole and
+        // draws once, so a long burst does not become a frame per key
+        // (frames the client would have to take while we wait here).
+        for input in &inputs {
+            self.fault(input);
+        }
+        let mut inputs = inputs;
+        let batch = match inputs.len() {
+            0 => None,
+            1 => inputs.pop(),
+            _ => Some(Input::Batch(inputs)),
+        };
+        if let Some(batch) = batch {
+            self.deliver(batch).await;
         }
         // A lone Esc (or a sequence cut short): completed after a pause
         // unless more follows. The pause is kept by a task, not here, so

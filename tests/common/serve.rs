@@ -76,6 +76,15 @@ impl Server {
             .unwrap()
     }
 
+    /// The server's open sockets (listener and connections), from /proc.
+    pub fn sockets(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .filter(|target| target.to_string_lossy().starts_with("socket:"))
+            .count()
+    }
+
     /// The thread count once it has settled (the index builder done).
     pub fn settled_threads(&self) -> usize {
         let mut last = self.threads();

@@ -314,3 +314,42 @@ fn a_sync_tells_its_progress_and_a_stopped_one_changes_nothing() {
     assert_eq!(heard, [(0, 44), (44, 44)]);
     assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 300);
 }
+
+/// A first build cut short twice keeps every batch it finished each time:
+/// until one sync has finished, the build goes on batch by batch, so a
+/// reader that always quits early still completes the store. Once it is
+/// whole, a stopped sync changes nothing.
+#[test]
+fn a_first_build_cut_short_again_and_again_still_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("news");
+    fs::create_dir_all(&content).unwrap();
+    for i in 0..600 {
+        write_article(&content, &format!("n{i:03}"), 10, "Words");
+    }
+    let store = dir.path().join("library.sqlite");
+    let roots = [ContentRoot::Dir(content.clone())];
+    let actors = Config::built_in().unwrap().actor_directory();
+    let mut opened = LibraryStore::open(&store).unwrap().store;
+    let stop_after_a_batch = |done: usize, _: usize| done == 0;
+    for stored in [256, 512] {
+        let error = opened
+            .sync_with_progress(&roots, &mut { stop_after_a_batch })
+            .unwrap_err();
+        assert!(library_store::is_cancelled(&error), "{error}");
+        assert_eq!(opened.load_library(&actors).unwrap().articles.len(), stored);
+    }
+    let report = opened.sync_with_progress(&roots, &mut |_, _| true).unwrap();
+    assert_eq!((report.parsed, report.unchanged), (88, 512));
+    assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 600);
+
+    // Whole now: a sync stopped after its first batch commits nothing.
+    for i in 600..900 {
+        write_article(&content, &format!("n{i:03}"), 10, "Words");
+    }
+    let error = opened
+        .sync_with_progress(&roots, &mut { stop_after_a_batch })
+        .unwrap_err();
+    assert!(library_store::is_cancelled(&error), "{error}");
+    assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 600);
+}

@@ -78,11 +78,16 @@ pub fn sync(
         .optional()?
         .is_some_and(|v| v == PARSER_STAMP);
     let mut stored = stored_files(&tx)?;
-    // A first build (no file stored yet) commits batch by batch, so a
-    // reader that quits (or is killed) keeps what was built and the next
-    // start goes on from there; a store holding a library changes in one
-    // transaction, so it always holds the old or the new library, whole.
-    let first_build = stored.is_empty();
+    // A first build (no sync has ever finished) commits batch by batch, so
+    // a reader that quits (or is killed) keeps what was built and the next
+    // start goes on from there, batch by batch again; a store holding a
+    // whole library changes in one transaction, so it always holds the old
+    // or the new library, whole.
+    let built = tx
+        .query_row("SELECT 1 FROM meta WHERE key = 'built'", [], |_| Ok(()))
+        .optional()?
+        .is_some();
+    let first_build = stored.is_empty() || !built;
     let mut report = SyncReport::default();
     // (load position, existing row, stamp) of each file to parse.
     let mut work: Vec<(i64, Option<i64>, Option<Stamp>)> = Vec::new();
@@ -160,6 +165,10 @@ pub fn sync(
     tx.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('parser', ?1)",
         [PARSER_STAMP],
+    )?;
+    tx.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('built', '1')",
+        [],
     )?;
     tx.commit()?;
     Ok(report)

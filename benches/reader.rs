@@ -23,7 +23,7 @@ mod corpus;
 #[path = "support/measure.rs"]
 mod measure;
 use corpus::generate;
-use measure::{ms, peak_memory_kib};
+use measure::{KEY_SCRIPT, ms, peak_memory_kib};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -42,28 +42,9 @@ fn scenario(roots: &[ContentRoot]) {
     let first_frame = start.elapsed();
 
     // Key presses: each is handled and drawn, as the runtime does.
-    let script = [
-        "j",
-        "j",
-        "k",
-        "d",
-        "m",
-        "x",
-        "G",
-        "g",
-        "tab",
-        "space",
-        "j",
-        "shift-tab",
-        "h",
-        "j",
-        "l",
-        "L",
-        "L",
-    ];
     let mut times = Vec::new();
     for round in 0..40 {
-        for name in script {
+        for name in KEY_SCRIPT {
             let key = Key::parse(name).unwrap();
             let t = Instant::now();
             app.handle(Input::Key(key));

@@ -31,7 +31,7 @@ use ratatui::backend::TestBackend;
 mod corpus;
 #[path = "support/measure.rs"]
 mod measure;
-use measure::{ms, press};
+use measure::{KEY_SCRIPT, ms, press};
 
 fn peak_mib() -> f64 {
     measure::peak_memory_kib() as f64 / 1024.0
@@ -77,28 +77,9 @@ fn scenario(store: &Path, content: &Path) {
     background_sync(&mut app, &mut terminal, job, start);
 
     // Key presses, as the reader bench presses them (each shows a body).
-    let script = [
-        "j",
-        "j",
-        "k",
-        "d",
-        "m",
-        "x",
-        "G",
-        "g",
-        "tab",
-        "space",
-        "j",
-        "shift-tab",
-        "h",
-        "j",
-        "l",
-        "L",
-        "L",
-    ];
     let mut keys = Vec::new();
     for _ in 0..40 {
-        for name in script {
+        for name in KEY_SCRIPT {
             keys.push(press(&mut app, &mut terminal, name));
         }
     }

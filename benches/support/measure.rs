@@ -11,6 +11,28 @@ use aiwatch_tui::runtime;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// The keys the in-process benches press, 40 times over: moves, actor
+/// filters, panes and the language switch (each shows a body).
+pub const KEY_SCRIPT: [&str; 17] = [
+    "j",
+    "j",
+    "k",
+    "d",
+    "m",
+    "x",
+    "G",
+    "g",
+    "tab",
+    "space",
+    "j",
+    "shift-tab",
+    "h",
+    "j",
+    "l",
+    "L",
+    "L",
+];
+
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

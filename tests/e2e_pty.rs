@@ -228,8 +228,12 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
     cmd.env("XDG_STATE_HOME", home.path().join("state"));
     cmd.env("XDG_DATA_HOME", home.path().join("data"));
     let mut child = pair.slave.spawn_command(cmd).unwrap();
-    // Let it draw its first frame (nobody reads; the pty buffer holds it).
-    thread::sleep(Duration::from_millis(800));
+    // Hang up only once it catches SIGHUP (a hang-up before that kills it
+    // as it would any program, with nothing to save): on a loaded machine
+    // that can take longer than any fixed pause. Then let it draw its
+    // first frame (nobody reads; the pty buffer holds it).
+    wait_until_catching_sighup(&mut child);
+    thread::sleep(Duration::from_millis(300));
     assert!(
         child.try_wait().unwrap().is_none(),
         "running before the hang-up"
@@ -253,6 +257,41 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
         state.view.unwrap().section.is_some(),
         "the open section was remembered"
     );
+}
+
+/// Waits until the process has its SIGHUP handler (Linux shows caught
+/// signals in /proc); elsewhere a pause long enough on a quiet machine.
+fn wait_until_catching_sighup(child: &mut Box<dyn portable_pty::Child + Send + Sync>) {
+    let Some(pid) = child.process_id() else {
+        thread::sleep(Duration::from_millis(800));
+        return;
+    };
+    let status = format!("/proc/{pid}/status");
+    if !std::path::Path::new(&status).exists() {
+        thread::sleep(Duration::from_millis(800));
+        return;
+    }
+    let start = Instant::now();
+    loop {
+        let caught = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("SigCgt:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        });
+        // SIGHUP is signal 1: the mask's lowest bit.
+        if caught.is_some_and(|mask| mask & 1 == 1) {
+            return;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ended before it was ready"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "never caught SIGHUP"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The reading state in the home's library store.

@@ -149,10 +149,13 @@ pub fn run(
         last_links: Vec::new(),
     };
     let mouse = app.config().mouse;
+    // Signals are caught before the terminal changes: a SIGTERM or hang-up
+    // from then on is a Stop the loop handles first, never a death that
+    // leaves the terminal in the alternate screen.
+    spawn_signals(tx.clone())?;
     let mut guard = TerminalGuard::enter(mouse)?;
     spawn_events(tx.clone());
-    spawn_watchdog(tx.clone());
-    spawn_signals(tx)?;
+    spawn_watchdog(tx);
     let size = guard.terminal.size()?;
     let first = [Input::Resize(size.width, size.height)];
     let result = super::run(&mut guard.terminal, &mut app, first, &rx, &mut driver);

@@ -652,7 +652,7 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         // Token bucket: a steady rate with a burst allowance; beyond it,
-        // input is dropped.
+        // keys are dropped (paste markers are still followed).
         let limits = &self.shared.limits;
         let now = Instant::now();
         let elapsed_ms =
@@ -675,7 +675,10 @@ impl russh::server::Handler for Connection {
         let _turn = turn.lock().await;
         let (inputs, waiting) = match self.decoder.lock() {
             Ok(mut decoder) => {
-                let inputs = decoder.feed(&data[..take]);
+                let mut inputs = decoder.feed(&data[..take]);
+                if take < data.len() {
+                    inputs.extend(decoder.feed_over_budget(&data[take..]));
+                }
                 self.reads.fetch_add(1, Ordering::SeqCst);
                 (inputs, decoder.waiting())
             }

@@ -697,13 +697,24 @@ fn refusals_say_why_in_the_log() {
             .unwrap();
         assert!(handle.authenticate_none("reader").await.unwrap().success());
         let channel = handle.channel_open_session().await.unwrap();
-        channel.request_subsystem(true, "sftp").await.unwrap();
         let mut channel = channel;
-        loop {
-            match tokio::time::timeout(TIMEOUT, channel.wait()).await.unwrap() {
-                Some(ChannelMsg::Failure) => break,
-                Some(_) => {}
-                None => panic!("the channel closed without an answer"),
+        // A subsystem, X11 and agent forwarding: each answered with a failure.
+        for which in 0..3 {
+            match which {
+                0 => channel.request_subsystem(true, "sftp").await.unwrap(),
+                1 => channel
+                    .request_x11(true, false, "MIT-MAGIC-COOKIE-1", "00ff", 0)
+                    .await
+                    .unwrap(),
+                _ => channel.agent_forward(true).await.unwrap(),
+            }
+            loop {
+                match tokio::time::timeout(TIMEOUT, channel.wait()).await.unwrap() {
+                    Some(ChannelMsg::Failure) => break,
+                    Some(ChannelMsg::Success) => panic!("request {which} was granted"),
+                    Some(_) => {}
+                    None => panic!("the channel closed without an answer"),
+                }
             }
         }
         assert!(
@@ -732,7 +743,13 @@ fn refusals_say_why_in_the_log() {
     });
     server.wait_log("event=close");
     let log = server.log();
-    for request in ["subsystem name=sftp", "port-forwarding", "exec"] {
+    for request in [
+        "subsystem name=sftp",
+        "x11-forwarding",
+        "agent-forwarding",
+        "port-forwarding",
+        "exec",
+    ] {
         let line = log
             .lines()
             .find(|l| l.contains(&format!("request={request} ")))

@@ -202,10 +202,23 @@ fn hostile_strings_never_reach_the_terminal_as_sequences() {
 /// reader must leave quickly, also when SIGHUP is ignored (crossterm
 /// issue 793 makes its reader spin there), and never keep running.
 #[rstest::rstest]
-#[case::plain(false)]
-#[case::sighup_ignored(true)]
-fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
+#[case::plain(false, 0)]
+#[case::sighup_ignored(true, 0)]
+// A first run over many files: the sync's progress is being drawn when
+// the terminal goes, so a frame fails before the hang-up is read.
+#[case::while_a_sync_draws_progress(false, 600)]
+fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool, #[case] files: usize) {
     let home = tempfile::tempdir().unwrap();
+    let content = home.path().join("news");
+    for i in 0..files {
+        write_content(
+            home.path(),
+            &format!("f{i:04}.toml"),
+            &format!(
+                "title = \"T{i}\"\npublished = 2025-01-02\n[[section]]\nheading = \"Heading {i}\"\nbody = \"Some text for file {i}.\"\n"
+            ),
+        );
+    }
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: 24,
@@ -222,6 +235,9 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool) {
     } else {
         CommandBuilder::new(binary)
     };
+    if files > 0 {
+        cmd.args(["--content", content.to_str().unwrap()]);
+    }
     cmd.env("TERM", "xterm-256color");
     cmd.env("HOME", home.path());
     cmd.env("XDG_CONFIG_HOME", home.path().join("config"));

@@ -159,6 +159,12 @@ pub fn run(
     let size = guard.terminal.size()?;
     let first = [Input::Resize(size.width, size.height)];
     let result = super::run(&mut guard.terminal, &mut app, first, &rx, &mut driver);
+    if result.is_err() {
+        // A frame failed (the terminal went away while a sync's progress
+        // was being drawn, say) before any Stop reached the app: the state
+        // is saved all the same.
+        driver.deferred = Some(app.snapshot());
+    }
     driver.finish();
     result
 }

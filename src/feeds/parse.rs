@@ -190,7 +190,13 @@ fn explain(error: &ParseFeedError, text: &str) -> ParseError {
             if let Some(e) = xml_error(text, &source) {
                 return e;
             }
-            let lower = text[..text.len().min(2048)].to_ascii_lowercase();
+            // The first 2 KiB, cut at a character (a UTF-16 feed decodes to
+            // three-byte characters that straddle any fixed byte offset).
+            let mut end = text.len().min(2048);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let lower = text[..end].to_ascii_lowercase();
             let reason = if lower.contains("<html") || lower.contains("<!doctype html") {
                 "an HTML page, not a feed (`aiwatch-tui feeds add` finds the feed a page links to)"
             } else if text.trim().is_empty() {
@@ -369,6 +375,14 @@ fn zone_offset(zone: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_that_is_no_feed_says_so_whatever_its_characters() {
+        // Found by the `feed` fuzz target: byte 2048 fell inside a character.
+        let text = format!("{}\u{6f72} rest", "x".repeat(2046));
+        let e = parse(text.as_bytes(), None, None).unwrap_err();
+        assert!(e.reason.contains("not a feed"), "{e}");
+    }
 
     fn utc(text: &str) -> Option<String> {
         parse_date(text).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())

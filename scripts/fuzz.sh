@@ -7,7 +7,7 @@
 # fuzz/regressions/TARGET/ so `cargo test --test fuzz_regressions` keeps it fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?target: content_file config_file key_name ssh_input reader store_file}
+target=${1:?target: content_file config_file key_name ssh_input reader store_file feed opml}
 seconds=${2:-60}
 shift $(( $# >= 2 ? 2 : 1 ))
 corpus=fuzz/corpus/$target
@@ -19,6 +19,9 @@ if [ -z "$(ls -A "$corpus")" ]; then
     key_name) for k in q G ctrl-c alt-x shift-up space enter esc tab backtab pgdn f5 minus; do printf %s "$k" > "$corpus/$k"; done ;;
     ssh_input) printf '\x07j\x1b[A\x1b[200~paste\x1b[201~\x1b[<0;3;4M\xc3\xa9' > "$corpus/mixed" ;;
     store_file) printf '' > "$corpus/empty" ;;
+    # The first byte picks the HTTP charset (see src/fuzzing.rs).
+    feed) for f in tests/fixtures/feeds/*; do case $f in *.toml|*.opml) ;; *) { printf '\0'; cat "$f"; } > "$corpus/$(basename "$f")" ;; esac; done ;;
+    opml) find tests -name '*.opml' -exec cp -t "$corpus" {} + ;;
   esac
   cp fuzz/regressions/"$target"/* "$corpus/" 2>/dev/null || true
 fi

@@ -253,3 +253,158 @@ pub fn store_file(data: &[u8]) {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A feed body (the first byte picks the HTTP charset, if any), parsed
+/// with encoding detection, every item turned into an article as a fetch
+/// does (HTML rendered to text, tagged with the built-in actors): every
+/// string that reaches the screen holds no control character, and the
+/// rendered text is at most a fixed multiple of the input, so no document
+/// makes the renderer blow up.
+pub fn feed(data: &[u8]) {
+    use crate::feeds::{article, config::Feed, html, parse, tag::Tagger};
+    let Some((&pick, bytes)) = data.split_first() else {
+        return;
+    };
+    let charset = [
+        None,
+        Some("utf-8"),
+        Some("iso-8859-1"),
+        Some("windows-1252"),
+        Some("utf-16le"),
+        Some("shift_jis"),
+        Some("koi8-r"),
+        Some("bogus"),
+    ][usize::from(pick % 8)];
+    let Ok(parsed) = parse::parse(bytes, charset, Some("https://example.org/feed/")) else {
+        return;
+    };
+    assert!(parsed.items.len() <= parse::MAX_ITEMS);
+    if let Some(title) = &parsed.title {
+        assert_terminal_safe("feed title", title);
+    }
+    // Each byte may become at most a few (windows-1252 decoding triples
+    // some, a control character becomes a 3-byte picture, an image tag
+    // a label); a quadratic blow-up does not fit under this line.
+    let bound = 32 * data.len() + 4096;
+    let mut rendered = 0usize;
+    for item in &parsed.items {
+        assert_terminal_safe("item title", &item.title);
+        for html_text in [&item.summary_html, &item.content_html]
+            .into_iter()
+            .flatten()
+        {
+            let body = html::render(html_text, None);
+            for block in &body.blocks {
+                assert_terminal_safe("rendered block", &block.text().replace('\n', " "));
+                rendered += block.text().len();
+            }
+            let plain = html::plain(html_text);
+            assert_terminal_safe("plain text", &plain);
+            rendered += plain.len();
+            assert!(
+                rendered <= bound,
+                "{rendered} bytes of text from {} bytes of feed",
+                data.len()
+            );
+        }
+    }
+    let Ok(config) = Config::built_in() else {
+        return;
+    };
+    let subscription = Feed {
+        url: "https://example.org/feed/".to_owned(),
+        name: "fuzz".to_owned(),
+        lang: None,
+        topics: Vec::new(),
+        actors: Vec::new(),
+        every: None,
+        keep: None,
+        actor_positions: Vec::new(),
+        origin: (String::new(), (1, 1)),
+    };
+    let now = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let articles = article::articles(
+        &subscription,
+        &parsed,
+        &Tagger::from_config(&config),
+        &[],
+        now,
+    );
+    let mut shown = 0usize;
+    for a in &articles {
+        let raw = &a.article;
+        for (what, s) in [
+            ("title", Some(&raw.title)),
+            ("id", Some(&raw.id)),
+            ("lang", Some(&raw.lang)),
+            ("url", raw.url.as_ref()),
+            ("summary", raw.summary.as_ref()),
+        ] {
+            if let Some(s) = s {
+                assert_terminal_safe(what, s);
+                shown += s.len();
+            }
+        }
+        for tag in raw.topics.iter().chain(&raw.actors) {
+            assert_terminal_safe("tag", tag);
+        }
+        for section in &raw.sections {
+            for block in &section.body {
+                assert_terminal_safe("body", &block.text().replace('\n', " "));
+                shown += block.text().len();
+            }
+        }
+    }
+    assert!(
+        shown <= bound,
+        "{shown} bytes shown from {} bytes of feed",
+        data.len()
+    );
+}
+
+/// An OPML file, decoded as `feeds import` decodes it: no panic; every
+/// outline's URL is either refused by `check_url` or comes back as one
+/// that parses and checks to itself; and the subscriptions it makes,
+/// exported and imported again, are the same list.
+pub fn opml(data: &[u8]) {
+    use crate::feeds::config::{Feed, check_url, name_from_url};
+    use crate::feeds::opml;
+    let text = crate::feeds::decode::decode(data, None).text;
+    let Ok(outlines) = opml::read(&text) else {
+        return;
+    };
+    assert!(outlines.len() <= opml::MAX_OUTLINES);
+    let feeds = |outlines: Vec<opml::Outline>| -> Vec<Feed> {
+        outlines
+            .into_iter()
+            .filter_map(|o| {
+                let url = check_url(&o.url).ok()?;
+                assert!(url::Url::parse(&url).is_ok(), "{url:?} does not parse");
+                assert_eq!(check_url(&url).as_ref(), Ok(&url), "checked twice");
+                Some(Feed {
+                    name: o.title.unwrap_or_else(|| name_from_url(&url)),
+                    url,
+                    lang: None,
+                    topics: o.topics,
+                    actors: Vec::new(),
+                    every: None,
+                    keep: None,
+                    actor_positions: Vec::new(),
+                    origin: (String::new(), (1, 1)),
+                })
+            })
+            .collect()
+    };
+    let first = feeds(outlines);
+    let written = opml::write(&first);
+    let again = match opml::read(&written) {
+        Ok(outlines) => feeds(outlines),
+        Err(e) => panic!("an export does not import: {e}\n{written}"),
+    };
+    let key = |f: &Feed| (f.url.clone(), f.name.clone(), f.topics.clone());
+    assert_eq!(
+        first.iter().map(key).collect::<Vec<_>>(),
+        again.iter().map(key).collect::<Vec<_>>(),
+        "export then import changed the list:\n{written}"
+    );
+}

@@ -110,3 +110,38 @@ fn store_file() {
     }
     replay("store_file", aiwatch_tui::fuzzing::store_file);
 }
+
+/// The feed fixtures, each under every charset the check's first byte picks.
+#[test]
+fn feed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "toml" || e == "opml") {
+            continue;
+        }
+        let body = std::fs::read(&path).unwrap();
+        for pick in 0..8u8 {
+            let mut data = vec![pick];
+            data.extend_from_slice(&body);
+            aiwatch_tui::fuzzing::feed(&data);
+        }
+        seen += 1;
+    }
+    assert!(seen >= 5, "the feed fixtures are there");
+    replay("feed", aiwatch_tui::fuzzing::feed);
+}
+
+#[test]
+fn opml() {
+    let fixture = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds/subscriptions.opml"),
+    )
+    .unwrap();
+    aiwatch_tui::fuzzing::opml(&fixture);
+    aiwatch_tui::fuzzing::opml(
+        b"<opml><body><outline text=\"T&amp;x\"><outline xmlUrl=\"HTTP://Ex.org/a b\" category=\"/a/,b\"/></outline></body></opml>",
+    );
+    replay("opml", aiwatch_tui::fuzzing::opml);
+}

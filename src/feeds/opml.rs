@@ -1,6 +1,7 @@
 //! OPML subscription lists: reading real exports leniently (missing
 //! attributes, attribute names in any case, nested folders, stray `&`),
-//! and writing OPML 2.0. Folders become topics of the feeds inside them.
+//! and writing OPML 2.0. Folders become topics of the feeds inside them,
+//! their names read like `category` values (comma-separated).
 
 use std::fmt::Write as _;
 
@@ -78,13 +79,11 @@ pub fn read(text: &str) -> Result<Vec<Outline>, OpmlError> {
                         .filter(|_| get("type").is_some_and(|t| t.eq_ignore_ascii_case("rss")))
                 }) {
                     Some(url) => {
-                        let mut topics: Vec<String> = folders.iter().flatten().cloned().collect();
-                        for c in get("category").unwrap_or_default().split(',') {
-                            let c = c.trim().trim_matches('/').trim();
-                            if !c.is_empty() && !topics.iter().any(|t| t.eq_ignore_ascii_case(c)) {
-                                topics.push(c.to_owned());
-                            }
+                        let mut topics = Vec::new();
+                        for names in folders.iter().flatten() {
+                            add_topics(&mut topics, names);
                         }
+                        add_topics(&mut topics, &get("category").unwrap_or_default());
                         found.push(Outline { url, title, topics });
                         if opened {
                             folders.push(None);
@@ -108,6 +107,19 @@ pub fn read(text: &str) -> Result<Vec<Outline>, OpmlError> {
         });
     }
     Ok(found)
+}
+
+/// Topics from a folder's name or a `category` value, read alike so that
+/// what [`write`] puts in `category` reads back the same: comma-separated,
+/// slashes and spaces at the ends dropped, a topic already there (in any
+/// case) not added again.
+fn add_topics(topics: &mut Vec<String>, names: &str) {
+    for c in names.split(',') {
+        let c = c.trim().trim_matches('/').trim();
+        if !c.is_empty() && !topics.iter().any(|t| t.eq_ignore_ascii_case(c)) {
+            topics.push(c.to_owned());
+        }
+    }
 }
 
 fn local(tag: &BytesStart<'_>) -> String {
@@ -176,6 +188,17 @@ mod tests {
         assert_eq!(found[1].title, None);
         assert_eq!(found[2].topics, ["Tech", "KI", "Wirtschaft"]);
         assert_eq!(found[3].topics, Vec::<String>::new());
+    }
+
+    #[test]
+    fn folders_read_like_categories_so_an_export_reads_back_the_same() {
+        // Found by the `opml` fuzz check: a folder "News, World" came back
+        // from an export as two topics, "/Tech/" as "Tech", "tech" twice.
+        let text = "<opml><body><outline text=\"News, World\"><outline text=\"/Tech/\">\
+            <outline text=\"tech\"><outline xmlUrl=\"https://a.example/f\"/></outline>\
+            </outline></outline></body></opml>";
+        let found = read(text).unwrap();
+        assert_eq!(found[0].topics, ["News", "World", "Tech"]);
     }
 
     #[test]

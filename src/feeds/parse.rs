@@ -139,17 +139,20 @@ pub fn parse(
 }
 
 /// A link made absolute (JSON Feed links are not resolved by feed-rs).
+/// One that is no URL is kept as written, its control characters made
+/// visible: it reaches the screen and the clipboard.
 fn absolute(href: &str, base: Option<&url::Url>) -> Option<String> {
     if href.is_empty() {
         return None;
     }
+    let as_written = || crate::text::sanitize(href, false).0;
     match url::Url::parse(href) {
         Ok(u) => Some(u.into()),
         Err(url::ParseError::RelativeUrlWithoutBase) => Some(
             base.and_then(|b| b.join(href).ok())
-                .map_or_else(|| href.to_owned(), String::from),
+                .map_or_else(as_written, String::from),
         ),
-        Err(_) => Some(href.to_owned()),
+        Err(_) => Some(as_written()),
     }
 }
 
@@ -190,7 +193,13 @@ fn explain(error: &ParseFeedError, text: &str) -> ParseError {
             if let Some(e) = xml_error(text, &source) {
                 return e;
             }
-            let lower = text[..text.len().min(2048)].to_ascii_lowercase();
+            // The first 2 KiB, cut at a character (a UTF-16 feed decodes to
+            // three-byte characters that straddle any fixed byte offset).
+            let mut end = text.len().min(2048);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let lower = text[..end].to_ascii_lowercase();
             let reason = if lower.contains("<html") || lower.contains("<!doctype html") {
                 "an HTML page, not a feed (`aiwatch-tui feeds add` finds the feed a page links to)"
             } else if text.trim().is_empty() {
@@ -369,6 +378,31 @@ fn zone_offset(zone: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_that_is_no_url_reaches_the_screen_without_control_characters() {
+        // Found by the `feed` fuzz check: "http://[" is no URL, kept as written.
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"t",
+            "items":[{"id":"1","url":"http://[\u001b[2J","title":"x"},
+                     {"id":"2","url":"a\u0007b","title":"y"}]}"#;
+        let feed = parse(json.as_bytes(), None, None).unwrap();
+        let links: Vec<_> = feed.items.iter().map(|i| i.link.clone()).collect();
+        assert_eq!(
+            links,
+            [
+                Some("http://[\u{241b}[2J".to_owned()),
+                Some("a\u{2407}b".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_document_that_is_no_feed_says_so_whatever_its_characters() {
+        // Found by the `feed` fuzz target: byte 2048 fell inside a character.
+        let text = format!("{}\u{6f72} rest", "x".repeat(2046));
+        let e = parse(text.as_bytes(), None, None).unwrap_err();
+        assert!(e.reason.contains("not a feed"), "{e}");
+    }
 
     fn utc(text: &str) -> Option<String> {
         parse_date(text).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())

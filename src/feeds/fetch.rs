@@ -69,8 +69,21 @@ pub fn process(
     known_topics: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<FetchedArticle>, FetchError> {
+    process_with_ttl(feed, body, charset, tagger, known_topics, now).map(|(items, _)| items)
+}
+
+/// [`process`], also giving the feed's own refresh hint (RSS `<ttl>`).
+pub fn process_with_ttl(
+    feed: &Feed,
+    body: &[u8],
+    charset: Option<&str>,
+    tagger: &Tagger,
+    known_topics: &[String],
+    now: DateTime<Utc>,
+) -> Result<(Vec<FetchedArticle>, Option<std::time::Duration>), FetchError> {
     let parsed = parse::parse(body, charset, Some(&feed.url))?;
-    Ok(articles(feed, &parsed, tagger, known_topics, now))
+    let items = articles(feed, &parsed, tagger, known_topics, now);
+    Ok((items, parsed.ttl))
 }
 
 /// Every topic name the configuration knows: rules and feeds' topics.

@@ -74,6 +74,9 @@ pub struct Report {
     pub elapsed: Duration,
     /// A permanent redirect was followed: the URL the config should say.
     pub moved_to: Option<String>,
+    /// The feed's own refresh hint from this fetch (RSS `<ttl>`, else
+    /// `Cache-Control: max-age` or `Expires`), for a scheduler.
+    pub hint: Option<Duration>,
 }
 
 impl Report {
@@ -115,10 +118,12 @@ enum Attempt {
         items: Vec<FetchedArticle>,
         validators: Validators,
         moved_to: Option<String>,
+        hint: Option<Duration>,
     },
     NotModified {
         validators: Validators,
         moved_to: Option<String>,
+        hint: Option<Duration>,
     },
     Failed {
         reason: String,
@@ -259,6 +264,7 @@ fn prepare<S: FeedLedger>(
                 items: 0,
                 elapsed: Duration::ZERO,
                 moved_to: None,
+                hint: None,
             };
             on_progress(&Progress::Done {
                 index,
@@ -300,9 +306,9 @@ fn fetch_one(
         reason,
         retry_after: None,
     };
-    let (body, charset, validators, moved_to) = if feed.url.starts_with("file:") {
+    let (body, charset, validators, moved_to, fresh_for) = if feed.url.starts_with("file:") {
         match fetch::read_file_url(&feed.url) {
-            Ok(bytes) => (bytes, None, Validators::default(), None),
+            Ok(bytes) => (bytes, None, Validators::default(), None, None),
             Err(e) => return failed(e.to_string()),
         }
     } else {
@@ -313,11 +319,13 @@ fn fetch_one(
                     response.charset,
                     response.validators,
                     response.moved_to,
+                    response.fresh_for,
                 ),
                 None => {
                     return Attempt::NotModified {
                         validators: response.validators,
                         moved_to: response.moved_to,
+                        hint: response.fresh_for,
                     };
                 }
             },
@@ -330,7 +338,7 @@ fn fetch_one(
             Err(e) => return failed(e.to_string()),
         }
     };
-    match fetch::process(
+    match fetch::process_with_ttl(
         feed,
         &body,
         charset.as_deref(),
@@ -338,10 +346,13 @@ fn fetch_one(
         ctx.known_topics,
         now,
     ) {
-        Ok(items) => Attempt::Items {
+        // The feed's own <ttl> first: it is about the feed, a cache header
+        // may be the web server's default for every file.
+        Ok((items, ttl)) => Attempt::Items {
             items,
             validators,
             moved_to,
+            hint: ttl.or(fresh_for),
         },
         Err(FetchError::Parse(e)) => {
             let reason = e.to_string();
@@ -375,14 +386,17 @@ where
         items: 0,
         elapsed,
         moved_to: None,
+        hint: None,
     };
     let (record, put) = match attempt {
         Attempt::Items {
             items,
             validators,
             moved_to,
+            hint,
         } => {
             report.items = items.len();
+            report.hint = hint;
             report.moved_to.clone_from(&moved_to);
             let record = FetchRecord {
                 at: now,
@@ -396,8 +410,10 @@ where
         Attempt::NotModified {
             validators,
             moved_to,
+            hint,
         } => {
             report.status = Status::NotModified;
+            report.hint = hint;
             report.moved_to.clone_from(&moved_to);
             let record = FetchRecord {
                 at: now,

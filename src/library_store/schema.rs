@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 /// Each entry moves the schema one version up; never edit a released one,
 /// add a new one.
-const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH, V_FEEDS, V_TERMS];
+const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH, V_FEEDS, V_TERMS, V_HINTS];
 
 /// The schema this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -204,6 +204,13 @@ CREATE VIRTUAL TABLE search_terms USING fts5 (
     tokenize = 'ascii'
 );
 CREATE VIRTUAL TABLE search_vocab USING fts5vocab (search_terms, row);
+";
+
+/// A feed's own refresh hint (RSS `ttl`, `Cache-Control: max-age`,
+/// `Expires`) in seconds, from its last fetch that said one, so `serve`'s
+/// schedule survives a restart (`library_store::refresh_hints`).
+const V_HINTS: &str = "
+ALTER TABLE feeds ADD COLUMN hint_s INTEGER;
 ";
 
 pub enum Migrated {

@@ -270,3 +270,35 @@ fn without_feeds_or_a_store_the_log_says_why_nothing_is_fetched() {
     assert!(web.requests().is_empty());
     assert!(!no_store.log().contains("event=fetcher_start"));
 }
+
+/// The schedule reads the last fetch from the ledger: a restart fetches
+/// only what is due (here the feed added meanwhile), not everything.
+#[test]
+fn a_restart_fetches_only_the_feeds_that_are_due() {
+    let web = http::Server::start(|req| {
+        Reply::ok(feed(&[(&req.path[1..], "A story")])).with_header("Cache-Control", "max-age=600")
+    });
+    let store = tempfile::tempdir().unwrap();
+    let library = store.path().join("library.sqlite");
+    let library = library.to_str().unwrap();
+    let first = Server::start(
+        &["--library", library],
+        &config(&[("old", web.url("/old"))]),
+        &[],
+    );
+    first.wait_log("event=library_update");
+    drop(first);
+    assert_eq!(web.requests().len(), 1);
+
+    let second = Server::start(
+        &["--library", library],
+        &config(&[("old", web.url("/old")), ("new", web.url("/new"))]),
+        &[],
+    );
+    second.wait_log("event=fetch feed=new status=ok items=1 new=1");
+    std::thread::sleep(Duration::from_millis(500));
+    let log = second.log();
+    assert!(!log.contains("feed=old"), "{log}");
+    let paths: Vec<String> = web.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/old", "/new"]);
+}

@@ -141,3 +141,35 @@ impl FeedLedger for Counting<'_> {
         self.inner.record(feed_url, record)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feeds::config::Keep;
+
+    #[test]
+    fn store_options_come_from_feed_defaults() {
+        let built_in = Config::load(None).unwrap();
+        assert_eq!(feed_options(&built_in), FeedOptions::default());
+        let config = Config::load(Some((
+            "c.toml",
+            "[feed_defaults]\nkeep = 50\nunread_on_change = false\n",
+        )))
+        .unwrap();
+        assert_eq!(
+            feed_options(&config),
+            FeedOptions {
+                keep: Some(Keep::Items(50)),
+                unread_on_change: false,
+            }
+        );
+        let errors =
+            Config::load(Some(("c.toml", "[feed_defaults]\nkeep = \"1h\"\n"))).unwrap_err();
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("c.toml:2:8: error: [feed_defaults]: \"keep\""),
+            "{errors:?}"
+        );
+    }
+}

@@ -20,7 +20,7 @@ use super::{log, quote};
 use crate::config::Config;
 use crate::content::Library;
 use crate::feeds::config::Feed;
-use crate::feeds::ledger::FeedLedger;
+use crate::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
 use crate::feeds::refresh;
 use crate::feeds::run::{Progress, Status};
 use crate::feeds::schedule;
@@ -149,8 +149,11 @@ fn run(
     log(&format!("event=fetcher_start feeds={}", config.feeds.len()));
     let forced = test_interval();
     // Failures in a row per feed URL (this run of the server; a failure
-    // recorded before a restart counts as one).
+    // recorded before a restart counts as one), and when each was last
+    // tried here: a record the store could not write must not make the
+    // feed due again at once, round after round.
     let mut failures: HashMap<String, u32> = HashMap::new();
+    let mut tried: HashMap<String, DateTime<Utc>> = HashMap::new();
     loop {
         if stopped(stop) {
             return;
@@ -159,7 +162,7 @@ fn run(
         let plan: Vec<(&Feed, Option<DateTime<Utc>>)> = config
             .feeds
             .iter()
-            .map(|feed| (feed, due(&store, config, feed, forced, &failures)))
+            .map(|feed| (feed, due(&store, config, feed, forced, &failures, &tried)))
             .collect();
         let due_now: Vec<Feed> = plan
             .iter()
@@ -167,6 +170,9 @@ fn run(
             .map(|(feed, _)| (*feed).clone())
             .collect();
         if !due_now.is_empty() {
+            for feed in &due_now {
+                tried.insert(feed.url.clone(), now);
+            }
             fetch(&mut store, config, &due_now, library, &mut failures);
             // The next round reads the new records.
             continue;
@@ -196,8 +202,24 @@ fn due(
     feed: &Feed,
     forced: Option<Duration>,
     failures: &HashMap<String, u32>,
+    tried: &HashMap<String, DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
-    let last = store.last(&feed.url).ok().flatten();
+    let mut last = store.last(&feed.url).ok().flatten();
+    if let (Some(record), Some(&at)) = (last.as_mut(), tried.get(&feed.url)) {
+        record.at = record.at.max(at);
+    }
+    if let (None, Some(&at)) = (&last, tried.get(&feed.url)) {
+        // Tried, but nothing recorded: as a failure at that moment.
+        last = Some(FetchRecord {
+            at,
+            outcome: Outcome::Failed {
+                reason: String::new(),
+            },
+            validators: Validators::default(),
+            moved_to: None,
+            retry_after: None,
+        });
+    }
     let interval = forced.unwrap_or_else(|| {
         let hint = store.refresh_hint(&feed.url).ok().flatten();
         schedule::interval(config.feed_defaults.every_for(feed), hint)

@@ -477,3 +477,35 @@ fn one_failing_feed_does_not_stop_the_others_and_the_run_takes_one_timeout() {
         .count();
     assert_eq!(done, 9);
 }
+
+/// The refresh hint a report carries for `serve`'s schedule: the feed's
+/// own `<ttl>` first, else the answer's `Cache-Control: max-age`, else
+/// `Expires`; a 304 brings its headers' hint; a failure none.
+#[test]
+fn reports_carry_the_feed_s_refresh_hint() {
+    let with_ttl = http::rss("t", 1).replace("<title>t</title>", "<title>t</title><ttl>30</ttl>");
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/ttl" => Reply::ok(with_ttl.clone()).with_header("Cache-Control", "max-age=60"),
+        "/max-age" => {
+            Reply::ok(http::rss("m", 1)).with_header("Cache-Control", "public, max-age=900")
+        }
+        "/expires" => Reply::ok(http::rss("e", 1))
+            .with_header("Date", "Mon, 27 Jan 2025 10:00:00 GMT")
+            .with_header("Expires", "Mon, 27 Jan 2025 12:00:00 GMT"),
+        "/304" => Reply::status(304).with_header("Cache-Control", "max-age=120"),
+        "/plain" => Reply::ok(http::rss("p", 1)),
+        _ => Reply::status(500).with_header("Cache-Control", "max-age=5"),
+    });
+    let paths = ["/ttl", "/max-age", "/expires", "/304", "/plain", "/broken"];
+    let urls: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+    let reports = fetch(&urls, &mut MemoryLedger::default(), limits(5_000, 1 << 20));
+    let hints: Vec<Option<u64>> = reports
+        .iter()
+        .map(|r| r.hint.map(|h| h.as_secs()))
+        .collect();
+    assert_eq!(
+        hints,
+        [Some(1800), Some(900), Some(7200), Some(120), None, None],
+        "{reports:?}"
+    );
+}

@@ -78,6 +78,9 @@ pub struct Shared {
     /// hears of it (`reader`) and a new session starts on it. One copy for
     /// all; an old one is freed when the last session lets go of it.
     library: watch::Sender<Arc<Library>>,
+    /// Whether the server fetches feeds (it has a store): else `r` in a
+    /// session says fetched items have nowhere to go.
+    pub fetches: bool,
     pub config: Arc<Config>,
     pub locales: Arc<Locales>,
     pub limits: Limits,
@@ -805,6 +808,7 @@ pub fn run(
     }
     let shared = Arc::new(Shared {
         library: watch::Sender::new(Arc::new(library)),
+        fetches: matches!(feeds, FeedStore::Store(_)),
         config: Arc::new(config),
         locales: Arc::new(Locales::embedded()),
         limits: limits.clone(),

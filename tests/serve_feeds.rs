@@ -196,6 +196,11 @@ fn readers_see_fetched_items_arrive_and_keep_their_place() {
         // A reader that connects later starts on the newest library.
         let mut later = Reader::connect(server.port).await;
         later.wait_for("20/20 sections").await;
+        // `r` is the server's business here.
+        later.channel.data(&b"r"[..]).await.unwrap();
+        later
+            .wait_for("The server fetches the feeds on its own schedule.")
+            .await;
     });
     let log = server.log();
     assert!(
@@ -266,6 +271,13 @@ fn without_feeds_or_a_store_the_log_says_why_nothing_is_fetched() {
     no_store.wait_log(
         "event=fetcher_off reason=\"--no-store: fetched items live in the library store\"",
     );
+    runtime().block_on(async {
+        let mut reader = Reader::connect(no_store.port).await;
+        reader.channel.data(&b"r"[..]).await.unwrap();
+        reader
+            .wait_for("Fetched items cannot be kept without the library store")
+            .await;
+    });
     std::thread::sleep(Duration::from_millis(400));
     assert!(web.requests().is_empty());
     assert!(!no_store.log().contains("event=fetcher_start"));

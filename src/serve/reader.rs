@@ -381,6 +381,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
     let (alive, reader_gone) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(forward_libraries(updates, tx.clone(), reader_gone));
     let mouse = shared.config.mouse;
+    let fetches = shared.fetches;
     let shared = Arc::clone(shared);
     let thread = std::thread::Builder::new()
         .name(format!("session {peer}"))
@@ -405,7 +406,11 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                         out.write_all(b"\x1b[?1000h\x1b[?1002h\x1b[?1006h")?;
                     }
                     let mut app = App::new(ctx, &language);
-                    app.fetch_mode = crate::app::FetchMode::Served;
+                    app.fetch_mode = if fetches {
+                        crate::app::FetchMode::Served
+                    } else {
+                        crate::app::FetchMode::NoStore
+                    };
                     let mut first = Vec::new();
                     if let Some(index) = index {
                         first.push(Input::SearchIndex(index));

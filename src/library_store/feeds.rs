@@ -371,7 +371,7 @@ fn put(
             continue;
         }
         taken += 1;
-        let found = find(&tx, &feed.url, &item)?;
+        let found = find(&tx, &feed.url, &item, put_no)?;
         let first_seen = found.as_ref().map_or(seconds, |s| s.first_seen);
         let (article, at) = finish(item.article.clone(), &item, first_seen);
         let hash = content_hash(&article);
@@ -415,11 +415,16 @@ fn put(
     Ok(report)
 }
 
-/// The stored item that `item` is (by key, else guid, else canonical link).
+/// The stored item that `item` is (by key, else guid, else canonical
+/// link). The link finds only an item of an earlier put: a feed that
+/// changed an item's guid keeps its link, while two items of one document
+/// with their own guids are two items even when their links differ only
+/// in what the canonical form drops (a fragment: `/a/0#s0`, `/a/0#s1`).
 fn find(
     tx: &Transaction<'_>,
     feed: &str,
     item: &FetchedArticle,
+    put_no: i64,
 ) -> rusqlite::Result<Option<Stored>> {
     let identity = &item.identity;
     let mut file_id: Option<i64> = tx
@@ -438,8 +443,10 @@ fn find(
         && let Some(link) = &identity.link
     {
         file_id = tx
-            .prepare_cached("SELECT file_id FROM feed_items WHERE link = ?2 AND feed = ?1")?
-            .query_row(params![feed, link], |r| r.get(0))
+            .prepare_cached(
+                "SELECT file_id FROM feed_items WHERE link = ?2 AND feed = ?1 AND last_put < ?3",
+            )?
+            .query_row(params![feed, link, put_no], |r| r.get(0))
             .optional()?;
     }
     let Some(file_id) = file_id else {

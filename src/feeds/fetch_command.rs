@@ -457,7 +457,15 @@ impl<S: ItemSink + Added> ItemSink for Tally<S> {
     type Error = S::Error;
 
     fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), Self::Error> {
-        self.inner.put(feed, items)?;
+        self.put_stream(feed, &mut items.into_iter())
+    }
+
+    fn put_stream(
+        &mut self,
+        feed: &Feed,
+        items: &mut dyn Iterator<Item = FetchedArticle>,
+    ) -> Result<(), Self::Error> {
+        self.inner.put_stream(feed, items)?;
         if let Some(n) = self.inner.last_added() {
             self.added.borrow_mut().insert(feed.url.clone(), n);
         }

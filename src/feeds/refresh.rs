@@ -116,7 +116,15 @@ impl ItemSink for Counting<'_> {
     type Error = StoreError;
 
     fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), StoreError> {
-        self.inner.put(feed, items)?;
+        self.put_stream(feed, &mut items.into_iter())
+    }
+
+    fn put_stream(
+        &mut self,
+        feed: &Feed,
+        items: &mut dyn Iterator<Item = FetchedArticle>,
+    ) -> Result<(), StoreError> {
+        self.inner.put_stream(feed, items)?;
         let put = self.inner.last_put();
         self.added.borrow_mut().insert(feed.url.clone(), put.added);
         if put.added + put.updated + put.purged > 0 {

@@ -25,8 +25,21 @@ pub const DEFAULT_CONFIG: &str = include_str!("../config.toml");
 pub const DEFAULT_CONFIG_PATH: &str = "<built-in config.toml>";
 
 const TOP_KEYS: &[&str] = &[
-    "language", "content", "bundled", "library", "color", "links", "mouse", "theme", "themes",
-    "actors", "keys", "serve", "feeds", "topics",
+    "language",
+    "content",
+    "bundled",
+    "library",
+    "color",
+    "links",
+    "mouse",
+    "theme",
+    "themes",
+    "actors",
+    "keys",
+    "serve",
+    "feeds",
+    "topics",
+    "feed_defaults",
 ];
 const THEME_KEYS: &[&str] = &["name", "styles", "actors"];
 const SERVE_KEYS: &[&str] = &[
@@ -70,6 +83,9 @@ pub struct Config {
     pub feeds: Vec<crate::feeds::config::Feed>,
     /// `[[topics]]`: keyword rules that tag fetched items.
     pub topic_rules: Vec<crate::feeds::config::TopicRule>,
+    /// `[feed_defaults]`: `every`, `keep` and `unread_on_change` for every
+    /// feed (a feed's own `every` and `keep` win).
+    pub feed_defaults: crate::feeds::config::FeedDefaults,
     pub keymap: Keymap,
     /// Warnings found while reading (errors make loading fail instead).
     pub warnings: Vec<Diagnostic>,
@@ -337,6 +353,7 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         actors: Vec::new(),
         feeds: Vec::new(),
         topic_rules: Vec::new(),
+        feed_defaults: crate::feeds::config::FeedDefaults::default(),
         keymap: Keymap::default(),
         warnings: Vec::new(),
         own_actor_colors: Vec::new(),
@@ -430,8 +447,10 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
     config
 }
 
-/// A file's `[[feeds]]` and `[[topics]]` replace the earlier file's.
+/// A file's `[[feeds]]` and `[[topics]]` replace the earlier file's;
+/// `[feed_defaults]` is laid over key by key.
 fn apply_feeds(config: &mut Config, layer: crate::feeds::config::FeedsLayer) {
+    config.feed_defaults = config.feed_defaults.over(layer.defaults);
     if let Some(feeds) = layer.feeds {
         config.feeds = feeds;
     }

@@ -23,4 +23,5 @@ pub mod opml;
 pub mod parse;
 pub mod refresh;
 pub mod run;
+pub mod schedule;
 pub mod tag;

@@ -82,6 +82,9 @@ pub enum FetchEvent {
     Done(FetchSummary),
     /// Nothing could be fetched (the store could not be opened): why.
     Failed(String),
+    /// `serve` fetched on its own schedule: the library as now stored,
+    /// for every session (no summary: the reader did not ask).
+    Arrived(SyncedLibrary),
 }
 
 /// What one background fetch of all feeds came to.

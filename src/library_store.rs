@@ -8,6 +8,7 @@
 mod bodies;
 pub mod feeds;
 mod read;
+mod refresh_hints;
 mod schema;
 mod search;
 mod state;

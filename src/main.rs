@@ -305,6 +305,16 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
     for notice in &source.notices {
         aiwatch_tui::serve::log(notice);
     }
+    // The feed fetcher writes into the store the library came through.
+    let feeds = match (&source.store, cli.sources.no_store) {
+        (Some(store), _) => aiwatch_tui::serve::FeedStore::Store(store.path().to_path_buf()),
+        (None, true) => aiwatch_tui::serve::FeedStore::None(
+            "--no-store: fetched items live in the library store".to_owned(),
+        ),
+        (None, false) => aiwatch_tui::serve::FeedStore::None(
+            "no library store could be used, so fetched items have nowhere to go".to_owned(),
+        ),
+    };
     let library = source.library;
     for d in &library.diagnostics {
         report(&d.to_string());
@@ -316,7 +326,7 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
             return 2;
         }
     };
-    match aiwatch_tui::serve::run(&options, library, config) {
+    match aiwatch_tui::serve::run(&options, library, config, &feeds) {
         Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui serve: {e}"));

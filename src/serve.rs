@@ -7,10 +7,12 @@
 //! never touched.
 
 pub mod decode;
+mod fetcher;
 mod reader;
 mod session;
 
 pub use decode::Decoder;
+pub use fetcher::FeedStore;
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -73,7 +75,13 @@ impl Default for Limits {
 /// What every session shares: the library, the config (not yet adapted to
 /// a terminal), the locales, the limits and the search index.
 pub struct Shared {
-    pub library: Arc<Library>,
+    /// The newest library: the feed fetcher replaces it, every session
+    /// hears of it (`reader`) and a new session starts on it. One copy for
+    /// all; an old one is freed when the last session lets go of it.
+    library: watch::Sender<Arc<Library>>,
+    /// Whether the server fetches feeds (it has a store): else `r` in a
+    /// session says fetched items have nowhere to go.
+    pub fetches: bool,
     pub config: Arc<Config>,
     pub locales: Arc<Locales>,
     pub limits: Limits,
@@ -87,6 +95,16 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The newest library.
+    pub fn library(&self) -> Arc<Library> {
+        Arc::clone(&self.library.borrow())
+    }
+
+    /// Hears of every newer library.
+    pub fn library_updates(&self) -> watch::Receiver<Arc<Library>> {
+        self.library.subscribe()
+    }
+
     /// The search index once it is built (in the background at start).
     pub fn search_index(&self) -> Option<Arc<Vec<String>>> {
         self.index.get().cloned()
@@ -748,8 +766,14 @@ fn one_purge_thread() {
     let _ = tikv_jemalloc_ctl::max_background_threads::write(1);
 }
 
-/// Runs the server until SIGTERM or Ctrl-C.
-pub fn run(options: &ServeOptions, library: Library, mut config: Config) -> Result<(), ServeError> {
+/// Runs the server until SIGTERM or Ctrl-C; with a store and feeds, a
+/// background fetcher keeps the library fresh (`fetcher`).
+pub fn run(
+    options: &ServeOptions,
+    library: Library,
+    mut config: Config,
+    feeds: &FeedStore,
+) -> Result<(), ServeError> {
     // The config's warnings are the operator's (logged at start), not
     // something to show every anonymous reader.
     let config_warnings = std::mem::take(&mut config.warnings);
@@ -784,7 +808,8 @@ pub fn run(options: &ServeOptions, library: Library, mut config: Config) -> Resu
         limits.frame_wait = Duration::from_millis(ms.max(1));
     }
     let shared = Arc::new(Shared {
-        library: Arc::new(library),
+        library: watch::Sender::new(Arc::new(library)),
+        fetches: matches!(feeds, FeedStore::Store(_)),
         config: Arc::new(config),
         locales: Arc::new(Locales::embedded()),
         limits: limits.clone(),
@@ -797,10 +822,10 @@ pub fn run(options: &ServeOptions, library: Library, mut config: Config) -> Resu
     });
     // Sessions on a library read from the store search there: no folded
     // copy for them.
-    if !shared.library.bodies().searches() {
+    if !shared.library().bodies().searches() {
         let background = Arc::clone(&shared);
         std::thread::spawn(move || {
-            let index = crate::app::search::build_index(&background.library);
+            let index = crate::app::search::build_index(&background.library());
             let _ = background.index.set(Arc::new(index));
         });
     }
@@ -848,8 +873,18 @@ pub fn run(options: &ServeOptions, library: Library, mut config: Config) -> Resu
             quote(&warning.message)
         ));
     }
-    runtime.block_on(accept_loop(listener, config, shared))
+    let fetcher = fetcher::start(feeds, &shared.config, shared.library.clone());
+    let served = runtime.block_on(accept_loop(listener, config, shared));
+    // A fetch in flight is abandoned, never waited for to its timeout.
+    if let Some(fetcher) = fetcher {
+        fetcher.stop(FETCHER_GRACE);
+    }
+    served
 }
+
+/// How long a shutdown waits for the feed fetcher to finish what it is
+/// doing (a store write) before leaving it to the process's exit.
+const FETCHER_GRACE: Duration = Duration::from_millis(300);
 
 /// How a refused connection is told why: our version line, then an SSH
 /// disconnect message in the clear (allowed before key exchange), which

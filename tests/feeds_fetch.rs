@@ -477,3 +477,103 @@ fn one_failing_feed_does_not_stop_the_others_and_the_run_takes_one_timeout() {
         .count();
     assert_eq!(done, 9);
 }
+
+/// The refresh hint a report carries for `serve`'s schedule: the feed's
+/// own `<ttl>` first, else the answer's `Cache-Control: max-age`, else
+/// `Expires`; a 304 brings its headers' hint; a failure none.
+#[test]
+fn reports_carry_the_feed_s_refresh_hint() {
+    let with_ttl = http::rss("t", 1).replace("<title>t</title>", "<title>t</title><ttl>30</ttl>");
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/ttl" => Reply::ok(with_ttl.clone()).with_header("Cache-Control", "max-age=60"),
+        "/max-age" => {
+            Reply::ok(http::rss("m", 1)).with_header("Cache-Control", "public, max-age=900")
+        }
+        "/expires" => Reply::ok(http::rss("e", 1))
+            .with_header("Date", "Mon, 27 Jan 2025 10:00:00 GMT")
+            .with_header("Expires", "Mon, 27 Jan 2025 12:00:00 GMT"),
+        "/304" => Reply::status(304).with_header("Cache-Control", "max-age=120"),
+        "/plain" => Reply::ok(http::rss("p", 1)),
+        _ => Reply::status(500).with_header("Cache-Control", "max-age=5"),
+    });
+    let paths = ["/ttl", "/max-age", "/expires", "/304", "/plain", "/broken"];
+    let urls: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+    let reports = fetch(&urls, &mut MemoryLedger::default(), limits(5_000, 1 << 20));
+    let hints: Vec<Option<u64>> = reports
+        .iter()
+        .map(|r| r.hint.map(|h| h.as_secs()))
+        .collect();
+    assert_eq!(
+        hints,
+        [Some(1800), Some(900), Some(7200), Some(120), None, None],
+        "{reports:?}"
+    );
+}
+
+/// A file feed is not read again while it is unchanged (its size and
+/// modification time, with the settings that shape its articles, stand in
+/// for an ETag): the second run reports "not modified"; a changed file or a
+/// changed setting is read again.
+#[test]
+fn an_unchanged_file_feed_is_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.rss");
+    let rss = |titles: &[&str]| {
+        let mut items = String::new();
+        for (i, t) in titles.iter().enumerate() {
+            let _ = write!(items, "<item><title>{t}</title><guid>g{i}</guid></item>");
+        }
+        format!("<rss version=\"2.0\"><channel><title>T</title>{items}</channel></rss>")
+    };
+    std::fs::write(&path, rss(&["Grok 3", "Nvidia"])).unwrap();
+    let url = url::Url::from_file_path(&path).unwrap().to_string();
+    let mut ledger = MemoryLedger::default();
+    let run_with = |ledger: &mut MemoryLedger, text: &str| {
+        let config = Config::load(Some(("c.toml", text))).unwrap();
+        let tagger = Tagger::from_config(&config);
+        let topics = known_topics(&config);
+        let ctx = Context {
+            tagger: &tagger,
+            known_topics: &topics,
+        };
+        run::run(
+            &config.feeds,
+            ledger,
+            &ctx,
+            &Options::default(),
+            &mut |_| {},
+        )
+    };
+    let plain = format!("[[feeds]]\nurl = \"{url}\"\nname = \"f\"\n");
+    let first = run_with(&mut ledger, &plain);
+    assert_eq!((&first[0].status, first[0].items), (&Status::Fetched, 2));
+    let stamp = ledger.validators(&url).unwrap().etag;
+    assert!(
+        stamp.as_deref().is_some_and(|s| s.starts_with("file-")),
+        "{stamp:?}"
+    );
+    let again = run_with(&mut ledger, &plain);
+    assert_eq!(again[0].status, Status::NotModified);
+    assert_eq!(ledger.items[&url].len(), 2);
+    // Another setting of the feed: read again.
+    let with_topic = format!("{plain}topics = [\"Tech\"]\n");
+    let changed = run_with(&mut ledger, &with_topic);
+    assert_eq!(changed[0].status, Status::Fetched);
+    assert_eq!(ledger.items[&url][0].article.topics, ["Tech"]);
+    assert_eq!(
+        run_with(&mut ledger, &with_topic)[0].status,
+        Status::NotModified
+    );
+    // Another actor alias: read again.
+    let with_alias =
+        format!("{with_topic}[[actors]]\nname = \"Zeta Labs\"\naliases = [\"Zeta\"]\n");
+    assert_eq!(
+        run_with(&mut ledger, &with_alias)[0].status,
+        Status::Fetched
+    );
+    // The file changed (another size): read again, the new item stored.
+    std::fs::write(&path, rss(&["Grok 3", "Nvidia", "Third item"])).unwrap();
+    let grown = run_with(&mut ledger, &with_alias);
+    assert_eq!((&grown[0].status, grown[0].items), (&Status::Fetched, 3));
+    assert_eq!(ledger.items[&url].len(), 3);
+}

@@ -140,6 +140,51 @@ fn fetched_sections_arrive_without_moving_the_selection_and_new_counts_grow() {
     assert!(screen(&app).contains("Feed Broken failed: HTTP 500"));
 }
 
+/// `serve`'s fetcher hands every session the library it read back: taken
+/// as `r`'s is (selection kept, new counts grow) without a summary the
+/// reader did not ask for, and the old library is not kept.
+#[test]
+fn a_library_fetched_by_the_server_arrives_in_a_served_session() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..30 {
+        write_article(dir.path(), &format!("n{i:02}"), 10);
+    }
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    app.fetch_mode = FetchMode::Served;
+    press(&mut app, "k k k k k k enter");
+    let row = app.timeline_cursor.selected - app.timeline_cursor.offset;
+    let heading = open_heading(&app);
+    let new_before = openai(&app);
+    let status_before = status_line(&app);
+    let old = Arc::downgrade(&app.ctx.library);
+
+    write_article(dir.path(), "a", 10);
+    write_article(dir.path(), "z", 28);
+    let library = load_library(
+        &[ContentRoot::Dir(dir.path().to_path_buf())],
+        &app.config().actor_directory(),
+    );
+    let effects = app.handle(Input::Fetch(FetchEvent::Arrived(SyncedLibrary(Arc::new(
+        library,
+    )))));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(app.edition.sections.len(), 32 * 3);
+    assert_eq!(open_heading(&app), heading, "the open section stays");
+    assert_eq!(
+        app.timeline_cursor.selected - app.timeline_cursor.offset,
+        row,
+        "the selected row stays where it was on screen"
+    );
+    assert_eq!(openai(&app), new_before + 6, "six sections arrived");
+    assert_eq!(app.fetching, None);
+    assert_eq!(
+        status_line(&app),
+        status_before.replace("90/90", "96/96"),
+        "no summary of a fetch the reader did not ask for"
+    );
+    assert!(old.upgrade().is_none(), "the old library is freed");
+}
+
 #[test]
 fn a_second_r_while_fetching_says_so() {
     let dir = tempfile::tempdir().unwrap();

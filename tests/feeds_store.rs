@@ -200,6 +200,37 @@ fn a_changed_guid_with_the_same_link_does_not_duplicate() {
     assert_eq!(library(&mut store, &config).sections.len(), 1);
 }
 
+/// Items of one document with their own guids are as many items even when
+/// their links are one canonical link (they differ only in the fragment):
+/// the link finds an item of an earlier fetch, never one of the same
+/// document. Fetched again, each is found by its guid: nothing changes.
+#[test]
+fn items_of_one_document_with_their_own_guids_are_kept_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    let parts: Vec<Item<'_>> = [
+        ("https://news.example/live#s0", "Live: OpenAI shows a model"),
+        ("https://news.example/live#s1", "Live: Nvidia shares fall"),
+        ("https://news.example/live#s2", "Live: DeepSeek answers"),
+    ]
+    .iter()
+    .map(|(guid, title)| (Some(*guid), *guid, *title, "<p>Text.</p>"))
+    .collect();
+    let first = put(&mut store, &config, &parts);
+    assert_eq!((first.added, first.updated), (3, 0), "{first:?}");
+    assert_eq!(library(&mut store, &config).sections.len(), 3);
+    let again = put(&mut store, &config, &parts);
+    assert_eq!(
+        again,
+        PutReport {
+            unchanged: 3,
+            ..PutReport::default()
+        }
+    );
+    assert_eq!(library(&mut store, &config).sections.len(), 3);
+}
+
 fn mark_read(store: &mut LibraryStore, key: &str, star: bool) {
     let after = SavedState {
         read: vec![key.to_owned()],

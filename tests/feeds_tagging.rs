@@ -197,3 +197,156 @@ fn story_grouping_accuracy() {
     assert!(precision >= 0.9, "pair precision {precision:.3}");
     assert!(accuracy >= 0.75, "exact {accuracy:.3}");
 }
+
+/// The tagger looks for every term in one pass (an Aho-Corasick automaton);
+/// it must give exactly what scanning once per term gives: the same
+/// actors, reasons (word as written, field) and topics.
+fn same_as_scan(tagger: &Tagger, text: &ItemText<'_>, feed_actors: &[String]) {
+    let topics = ["Chips".to_owned(), "Markets".to_owned()];
+    let fast = tagger.tag(text, feed_actors, &[], &topics);
+    let slow = tagger.tag_by_scan(text, feed_actors, &[], &topics);
+    assert_eq!(
+        fast, slow,
+        "title {:?} summary {:?} body {:?}",
+        text.title, text.summary, text.body
+    );
+}
+
+/// The labelled config with topic rules whose keywords overlap the
+/// actors' terms (a keyword counts without the genitive `s`, an alias with).
+fn config_with_rules() -> Config {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds");
+    let text = std::fs::read_to_string(dir.join("labelled-config.toml")).unwrap();
+    let text = format!(
+        "{text}\n[[topics]]\nname = \"Chips\"\nkeywords = [\"GPU\", \"Halbleiter\", \"Nvidia\", \"a-a\"]\n\
+         [[topics]]\nname = \"Markets\"\nkeywords = [\"Börse\", \"shares\", \"Musk\"]\n"
+    );
+    Config::load(Some(("labelled-config.toml", &text))).unwrap()
+}
+
+#[test]
+fn the_automaton_tags_the_labelled_set_as_the_scan_does() {
+    let items = labelled();
+    for config in [config(), untuned_config(), config_with_rules()] {
+        let tagger = Tagger::from_config(&config);
+        for item in &items {
+            // Each text in each field, so every field's reasons are compared.
+            for (title, summary, body) in [
+                (item.title.as_str(), item.summary.as_str(), ""),
+                ("", item.title.as_str(), item.summary.as_str()),
+                (item.summary.as_str(), "", item.title.as_str()),
+            ] {
+                let text = ItemText {
+                    title,
+                    summary,
+                    body,
+                    categories: &[],
+                };
+                same_as_scan(&tagger, &text, &[]);
+                same_as_scan(&tagger, &text, &["OpenAI".to_owned(), "Apple".to_owned()]);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_automaton_tags_random_texts_as_the_scan_does() {
+    // Terms, their case and accent variants, genitives, words that contain
+    // them, self-overlapping ones and separators, in random order.
+    let words = [
+        "Musk",
+        "musk",
+        "MUSK",
+        "Musks",
+        "Muskeln",
+        "xAI",
+        "XAI",
+        "xAIs",
+        "Grok",
+        "grok",
+        "Grok 3",
+        "Elon",
+        "Elon Musk",
+        "Südkorea",
+        "SÜDKOREA",
+        "Sudkoreas",
+        "US",
+        "us",
+        "USA",
+        "EU",
+        "eu",
+        "Europa",
+        "Europas",
+        "Llama",
+        "llama",
+        "Meta",
+        "Meta-analysis",
+        "Macron",
+        "Frankreich",
+        "Paris",
+        "DeepSeek",
+        "DeepSeek-R1",
+        "Deepseeks",
+        "OpenAI",
+        "OpenAIs",
+        "ChatGPT",
+        "Claude",
+        "Gemini",
+        "Nvidia",
+        "Nvidias",
+        "GPU",
+        "GPUs",
+        "Halbleiter",
+        "Börse",
+        "Borse",
+        "shares",
+        "a-a",
+        "a-a-a",
+        "xa-a-a",
+        "Straße",
+        "Ærø",
+        "",
+        "-",
+        ",",
+        ".",
+        "'s",
+        "s",
+        "x",
+        "1",
+        "ß",
+        "é",
+        "\u{301}",
+        "  ",
+        "\n",
+    ];
+    let separators = [" ", "", "-", ", ", "\n", "s ", "'"];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % n as u64).unwrap()
+    };
+    let tagger = Tagger::from_config(&config_with_rules());
+    for _ in 0..3_000 {
+        let mut field = || {
+            let mut s = String::new();
+            for _ in 0..next(12) {
+                s.push_str(words[next(words.len())]);
+                s.push_str(separators[next(separators.len())]);
+            }
+            s
+        };
+        let (title, summary, body) = (field(), field(), field());
+        same_as_scan(
+            &tagger,
+            &ItemText {
+                title: &title,
+                summary: &summary,
+                body: &body,
+                categories: &["markets".to_owned()],
+            },
+            &[],
+        );
+    }
+}

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::{App, Effect, FetchMode};
 use crate::action::Action;
+use crate::content::Library;
 use crate::i18n::fill;
 use crate::input::FetchEvent;
 
@@ -36,6 +37,19 @@ impl App {
         vec![Effect::FetchFeeds]
     }
 
+    /// Shows a library with fetched items in it, keeping the reader's
+    /// place; the sections that were not there before count as new.
+    fn take_fetched(&mut self, library: Arc<Library>) {
+        let old = &self.ctx.library;
+        let before: BTreeSet<String> = (0..old.sections.len())
+            .map(|s| old.section_key(s))
+            .collect();
+        self.replace_library(library);
+        let lib = Arc::clone(&self.ctx.library);
+        self.marks.mark_arrived(&lib, &before);
+        self.refresh_counts();
+    }
+
     /// What the background fetch says: progress, or how it ended.
     pub(super) fn fetch_event(&mut self, event: FetchEvent) {
         self.dirty = true;
@@ -46,17 +60,11 @@ impl App {
                 let message = fill(&self.strings.ui.fetch_error, &[("reason", &reason)]);
                 self.say(message);
             }
+            FetchEvent::Arrived(library) => self.take_fetched(library.0),
             FetchEvent::Done(summary) => {
                 self.fetching = None;
                 if let Some(library) = summary.library {
-                    let old = &self.ctx.library;
-                    let before: BTreeSet<String> = (0..old.sections.len())
-                        .map(|s| old.section_key(s))
-                        .collect();
-                    self.replace_library(library.0);
-                    let lib = Arc::clone(&self.ctx.library);
-                    self.marks.mark_arrived(&lib, &before);
-                    self.refresh_counts();
+                    self.take_fetched(library.0);
                 }
                 // Each failure readable under `!` (the message log), the
                 // summary last so it is the one on the status line.

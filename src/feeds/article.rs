@@ -34,6 +34,18 @@ pub trait ItemSink {
     /// Stores one feed's items: new ones added, known ones (by
     /// [`Identity::same_item`]) updated in place.
     fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), Self::Error>;
+
+    /// The same as [`put`](Self::put) (one feed, all or nothing), with the
+    /// items handed over as they are made, so a sink that can write them
+    /// as they come never holds a large feed at once. The default collects
+    /// them and calls `put`.
+    fn put_stream(
+        &mut self,
+        feed: &Feed,
+        items: &mut dyn Iterator<Item = FetchedArticle>,
+    ) -> Result<(), Self::Error> {
+        self.put(feed, items.collect())
+    }
 }
 
 /// Turns every item of a parsed feed into an article. `now` dates items
@@ -45,11 +57,7 @@ pub fn articles(
     known_topics: &[String],
     now: DateTime<Utc>,
 ) -> Vec<FetchedArticle> {
-    let lang = feed
-        .lang
-        .clone()
-        .or_else(|| parsed.lang.clone())
-        .unwrap_or_else(|| "und".to_owned());
+    let lang = lang_of(feed, parsed);
     let base = url::Url::parse(&feed.url).ok();
     parsed
         .items
@@ -57,6 +65,52 @@ pub fn articles(
         // Only a date outside years 1-9999 has no day: such an item is skipped.
         .filter_map(|item| article(feed, item, &lang, base.as_ref(), tagger, known_topics, now))
         .collect()
+}
+
+/// [`articles`] batch by batch, consuming the parsed feed: each batch of
+/// at most `batch` articles goes to `on_batch` as soon as it is made, and
+/// each item's text is freed once its article is made, so a feed is never
+/// held twice. `on_batch` returning `false` stops. Returns the articles
+/// made.
+pub fn articles_in_batches(
+    feed: &Feed,
+    parsed: ParsedFeed,
+    tagger: &Tagger,
+    known_topics: &[String],
+    now: DateTime<Utc>,
+    batch: usize,
+    on_batch: &mut dyn FnMut(Vec<FetchedArticle>) -> bool,
+) -> usize {
+    let lang = lang_of(feed, &parsed);
+    let base = url::Url::parse(&feed.url).ok();
+    let batch = batch.max(1);
+    let mut made = 0;
+    let mut out = Vec::with_capacity(batch.min(parsed.items.len()));
+    for item in parsed.items {
+        if let Some(a) = article(feed, &item, &lang, base.as_ref(), tagger, known_topics, now) {
+            out.push(a);
+        }
+        if out.len() == batch {
+            made += out.len();
+            if !on_batch(std::mem::replace(&mut out, Vec::with_capacity(batch))) {
+                return made;
+            }
+        }
+    }
+    if !out.is_empty() {
+        made += out.len();
+        on_batch(out);
+    }
+    made
+}
+
+/// The items' language: the feed's setting, else the feed's own, else
+/// undetermined.
+fn lang_of(feed: &Feed, parsed: &ParsedFeed) -> String {
+    feed.lang
+        .clone()
+        .or_else(|| parsed.lang.clone())
+        .unwrap_or_else(|| "und".to_owned())
 }
 
 fn article(
@@ -76,11 +130,12 @@ fn article(
         .as_deref()
         .or(item.summary_html.as_deref());
     let body = html_body.map(|h| html::render(h, base)).unwrap_or_default();
-    let summary = item
-        .summary_html
-        .as_deref()
-        .map(html::plain)
-        .unwrap_or_default();
+    let summary = match item.summary_html.as_deref() {
+        // The summary is the body (no content): rendered once.
+        Some(s) if item.content_html.is_none() && !html::base_matters(s) => html::plain_of(&body),
+        Some(s) => html::plain(s),
+        None => String::new(),
+    };
     let body_text: String = body
         .blocks
         .iter()

@@ -11,6 +11,7 @@ use crate::toml_doc::{DocReader, Table, get, printable};
 
 const FEED_KEYS: &[&str] = &["url", "name", "lang", "topics", "actors", "every", "keep"];
 const TOPIC_KEYS: &[&str] = &["name", "keywords"];
+const DEFAULTS_KEYS: &[&str] = &["every", "keep", "unread_on_change"];
 
 /// At most this many subscriptions: a config file is read whole at start.
 pub const MAX_FEEDS: usize = 5_000;
@@ -62,18 +63,68 @@ pub struct TopicRule {
     pub keywords: Vec<String>,
 }
 
+/// `[feed_defaults]`: what every feed gets unless its own table says
+/// otherwise (`every`, `keep`), and how updated items are treated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedDefaults {
+    /// The refresh interval of a feed without `every` (before its own hint).
+    pub every: Option<Duration>,
+    /// How long items that left a feed without `keep` stay.
+    pub keep: Option<Keep>,
+    /// Whether a substantially changed item becomes unread again
+    /// (`None`: yes, the built-in default).
+    pub unread_on_change: Option<bool>,
+}
+
+impl FeedDefaults {
+    /// `later`'s keys over these, one by one.
+    #[must_use]
+    pub fn over(self, later: Self) -> Self {
+        Self {
+            every: later.every.or(self.every),
+            keep: later.keep.or(self.keep),
+            unread_on_change: later.unread_on_change.or(self.unread_on_change),
+        }
+    }
+
+    /// The interval setting for `feed`: its own `every`, else this default.
+    pub fn every_for(&self, feed: &Feed) -> Option<Duration> {
+        feed.every.or(self.every)
+    }
+}
+
 /// What a config file says about feeds; `None` when it does not set them.
 #[derive(Debug, Clone, Default)]
 pub struct FeedsLayer {
     pub feeds: Option<Vec<Feed>>,
     pub topics: Option<Vec<TopicRule>>,
+    pub defaults: FeedDefaults,
 }
 
-/// Reads `feeds` and `topics` from a config document's root table.
+/// Reads `feeds`, `topics` and `feed_defaults` from a config document's
+/// root table.
 pub fn read(r: &mut DocReader<'_>, root: &Table<'_>) -> FeedsLayer {
     FeedsLayer {
         feeds: read_feeds(r, root),
         topics: read_topics(r, root),
+        defaults: read_defaults(r, root),
+    }
+}
+
+fn read_defaults(r: &mut DocReader<'_>, root: &Table<'_>) -> FeedDefaults {
+    let Some(value) = get(root, "feed_defaults") else {
+        return FeedDefaults::default();
+    };
+    let DeValue::Table(t) = value.get_ref() else {
+        r.mismatch(value, "feed_defaults", "a table ([feed_defaults])", "");
+        return FeedDefaults::default();
+    };
+    let context = "[feed_defaults]: ";
+    r.check_keys(t, DEFAULTS_KEYS, context);
+    FeedDefaults {
+        every: get(t, "every").and_then(|v| read_every(r, v, context)),
+        keep: get(t, "keep").and_then(|v| read_keep(r, v, context)),
+        unread_on_change: r.bool(t, "unread_on_change", context).map(|b| *b.get_ref()),
     }
 }
 
@@ -578,6 +629,68 @@ mod tests {
                 .iter()
                 .any(|s| s.contains("missing required key \"keywords\"")),
             "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn feed_defaults_are_read_and_checked_like_a_feed() {
+        let (layer, d) =
+            read_text("[feed_defaults]\nevery = \"2h\"\nkeep = 500\nunread_on_change = false\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            layer.defaults,
+            FeedDefaults {
+                every: Some(Duration::from_secs(7200)),
+                keep: Some(Keep::Items(500)),
+                unread_on_change: Some(false),
+            }
+        );
+        let (layer, d) = read_text(
+            "[feed_defaults]\nevery = \"10s\"\nkeep = \"1h\"\nunread_on_change = \"no\"\nevry = \"1h\"\n",
+        );
+        assert_eq!(layer.defaults, FeedDefaults::default());
+        let shown: Vec<String> = d.iter().map(ToString::to_string).collect();
+        for (at, what) in [
+            ("c.toml:2:9:", "\"every\""),
+            ("c.toml:3:8:", "\"keep\""),
+            ("c.toml:4:20:", "unread_on_change"),
+            ("c.toml:5:1:", "evry"),
+        ] {
+            assert!(
+                shown.iter().any(|s| s.starts_with(at) && s.contains(what)),
+                "{at} {what}: {shown:?}"
+            );
+        }
+        let (_, d) = read_text("feed_defaults = 3\n");
+        assert!(d[0].to_string().starts_with("c.toml:1:17:"), "{d:?}");
+    }
+
+    #[test]
+    fn a_feed_s_own_every_beats_the_default() {
+        let (layer, _) = read_text(
+            "[feed_defaults]\nevery = \"2h\"\n[[feeds]]\nurl = \"https://a.org/f\"\nevery = \"5m\"\n[[feeds]]\nurl = \"https://b.org/f\"\n",
+        );
+        let feeds = layer.feeds.unwrap();
+        let defaults = FeedDefaults::default().over(layer.defaults);
+        assert_eq!(
+            defaults.every_for(&feeds[0]),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            defaults.every_for(&feeds[1]),
+            Some(Duration::from_secs(7200))
+        );
+        let user = FeedDefaults {
+            keep: Some(Keep::Items(3)),
+            ..FeedDefaults::default()
+        };
+        assert_eq!(
+            layer.defaults.over(user),
+            FeedDefaults {
+                every: Some(Duration::from_secs(7200)),
+                keep: Some(Keep::Items(3)),
+                unread_on_change: None,
+            }
         );
     }
 

@@ -58,6 +58,32 @@ pub fn read_file_url(url: &str) -> Result<Vec<u8>, FetchError> {
     Ok(bytes)
 }
 
+/// What stands for a file feed's version, like an HTTP `ETag`: its size
+/// and modification time, with `settings` (a hash of what else shapes its
+/// articles: the feed's and the tagger's configuration) and this program's
+/// version, so a changed setting or a new build reads the file again.
+/// `None` when the file cannot be looked at (it is then read, or fails).
+pub fn file_stamp(url: &str, settings: u64) -> Option<String> {
+    let path = url::Url::parse(url)
+        .ok()
+        .filter(|u| u.scheme() == "file")?
+        .to_file_path()
+        .ok()?;
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "file-{}-{}.{:09}-{settings:016x}-{}",
+        meta.len(),
+        modified.as_secs(),
+        modified.subsec_nanos(),
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
 /// Parses a fetched body and turns its items into tagged articles.
 /// `charset` is the HTTP Content-Type's, when there was one; `now` dates
 /// items the feed does not date.
@@ -71,6 +97,17 @@ pub fn process(
 ) -> Result<Vec<FetchedArticle>, FetchError> {
     let parsed = parse::parse(body, charset, Some(&feed.url))?;
     Ok(articles(feed, &parsed, tagger, known_topics, now))
+}
+
+/// Parses a fetched body, taking it so that it is freed as soon as it
+/// is decoded (a large feed is then turned into articles batch by batch,
+/// [`articles_in_batches`](super::article::articles_in_batches)).
+pub fn parse_body(
+    feed: &Feed,
+    body: Vec<u8>,
+    charset: Option<&str>,
+) -> Result<parse::ParsedFeed, FetchError> {
+    Ok(parse::parse_owned(body, charset, Some(&feed.url))?)
 }
 
 /// Every topic name the configuration knows: rules and feeds' topics.

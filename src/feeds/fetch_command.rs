@@ -21,7 +21,7 @@ use super::run::{self, Context, Options, Progress, Report, Status};
 use super::tag::Tagger;
 use crate::cli::{FetchArgs, Sources};
 use crate::library_store::LibraryStore;
-use crate::library_store::feeds::{FeedOptions, FeedSink};
+use crate::library_store::feeds::FeedSink;
 
 pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
@@ -109,9 +109,17 @@ pub fn run(sources: &Sources, args: &FetchArgs, io: &mut Output<'_>) -> io::Resu
             return Ok(FAILED);
         }
     };
-    let mut tally = Tally::new(store.feed_sink(FeedOptions::default()));
+    let mut tally = Tally::new(store.feed_sink(super::refresh::feed_options(&config)));
     let (reports, took) = fetch_into(&feeds, &mut tally, &ctx, &options, io)?;
     let added = tally.added.borrow().clone();
+    drop(tally);
+    // For `serve`'s schedule: each feed's own refresh hint.
+    if let Err(e) = store.keep_refresh_hints(&reports) {
+        writeln!(
+            io.err,
+            "aiwatch-tui: {e}; the feeds' refresh hints were not kept"
+        )?;
+    }
     finish(&reports, &added, &shown_config, took, io)
 }
 
@@ -449,7 +457,15 @@ impl<S: ItemSink + Added> ItemSink for Tally<S> {
     type Error = S::Error;
 
     fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), Self::Error> {
-        self.inner.put(feed, items)?;
+        self.put_stream(feed, &mut items.into_iter())
+    }
+
+    fn put_stream(
+        &mut self,
+        feed: &Feed,
+        items: &mut dyn Iterator<Item = FetchedArticle>,
+    ) -> Result<(), Self::Error> {
+        self.inner.put_stream(feed, items)?;
         if let Some(n) = self.inner.last_added() {
             self.added.borrow_mut().insert(feed.url.clone(), n);
         }
@@ -554,6 +570,7 @@ mod tests {
             items: 0,
             elapsed: Duration::from_millis(12),
             moved_to: None,
+            hint: None,
         };
         assert_eq!(
             key_values(&report, None),

@@ -381,7 +381,12 @@ fn collapse(text: &str) -> String {
 
 /// Plain text of an HTML fragment on one line (titles, summaries for tagging).
 pub fn plain(html: &str) -> String {
-    let rendered = render(html, None);
+    plain_of(&render(html, None))
+}
+
+/// [`plain`] of what `html` rendered to: the same text when the base did
+/// not matter, which only links use (see [`base_matters`]).
+pub fn plain_of(rendered: &Rendered) -> String {
     rendered
         .blocks
         .iter()
@@ -390,6 +395,15 @@ pub fn plain(html: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .replace('\n', " ")
+}
+
+/// Whether rendering `html` against a base can differ from rendering it
+/// without one: only an `<a>` resolves a URL. Conservative (any tag name
+/// starting with `a` counts), so a summary that is also the body is
+/// rendered once rather than twice when it holds no link.
+pub fn base_matters(html: &str) -> bool {
+    memchr::memchr_iter(b'<', html.as_bytes())
+        .any(|i| matches!(html.as_bytes().get(i + 1), Some(b'a' | b'A')))
 }
 
 #[cfg(test)]
@@ -401,6 +415,27 @@ mod tests {
     }
     fn i(t: &str) -> Block {
         Block::Item(t.into())
+    }
+
+    #[test]
+    fn the_body_gives_the_plain_summary_when_the_base_does_not_matter() {
+        let base = Url::parse("https://x.org/news/").unwrap();
+        for html in [
+            "<p>Nvidia <b>verliert</b>.</p><ul><li>eins</li></ul>",
+            "Text&lt;br/&gt;more<br/><br/>and <img src=\"i.png\" alt=\"Chart\"> end",
+            "<blockquote>Quote</blockquote><pre>  code\n line</pre>",
+            "<p>A <a href=\"/rel\">link</a></p>",
+            "<P>Upper <A HREF=\"rel\">link</A></P>",
+            "<abbr>EU</abbr> and <article>x</article>",
+        ] {
+            let rendered = render(html, Some(&base));
+            if !base_matters(html) {
+                assert_eq!(plain_of(&rendered), plain(html), "{html}");
+            }
+        }
+        assert!(base_matters("<p><a href=\"/x\">x</a></p>"));
+        assert!(base_matters("<A HREF=x>x</A>"));
+        assert!(!base_matters("<p>a &lt; b, <b>bold</b></p>"));
     }
 
     #[test]

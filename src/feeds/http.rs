@@ -70,6 +70,9 @@ pub struct Response {
     /// Where a permanent redirect (301, 308) pointed: the URL the config
     /// should say. Temporary ones (302, 303, 307) are not noted.
     pub moved_to: Option<String>,
+    /// How long the server says the answer stays fresh
+    /// (`Cache-Control: max-age`, else `Expires`): a refresh hint.
+    pub fresh_for: Option<Duration>,
 }
 
 /// Why a GET brought no feed; each says itself in one line.
@@ -206,6 +209,7 @@ impl Client {
                 }
                 304 => {
                     let fresh = validators_of(&response);
+                    let fresh_for = fresh_for(&response);
                     return Ok(Response {
                         body: None,
                         charset: None,
@@ -216,11 +220,13 @@ impl Client {
                                 .or_else(|| validators.last_modified.clone()),
                         },
                         moved_to,
+                        fresh_for,
                     });
                 }
                 200..=299 => {
                     let charset = charset_of(&response);
                     let fresh = validators_of(&response);
+                    let fresh_for = fresh_for(&response);
                     let encoding = header(&response, "content-encoding")
                         .unwrap_or_default()
                         .trim()
@@ -231,6 +237,7 @@ impl Client {
                         charset,
                         validators: fresh,
                         moved_to,
+                        fresh_for,
                     });
                 }
                 _ => {
@@ -381,6 +388,46 @@ fn charset_of(response: &ureq::http::Response<ureq::Body>) -> Option<String> {
     })
 }
 
+fn fresh_for(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+    cache_hint(
+        header(response, "cache-control").as_deref(),
+        header(response, "expires").as_deref(),
+        header(response, "date").as_deref(),
+        Utc::now(),
+    )
+}
+
+/// How long an answer stays fresh by its headers: `Cache-Control:
+/// max-age` (seconds), else `Expires` less the server's `Date` (else our
+/// clock). `None` when neither says; a date in the past is no time at
+/// all (the caller bounds the hint).
+pub fn cache_hint(
+    cache_control: Option<&str>,
+    expires: Option<&str>,
+    date: Option<&str>,
+    now: DateTime<Utc>,
+) -> Option<Duration> {
+    let max_age = cache_control.and_then(|cc| {
+        cc.split(',').find_map(|d| {
+            let (key, value) = d.split_once('=')?;
+            key.trim()
+                .eq_ignore_ascii_case("max-age")
+                .then(|| value.trim().trim_matches('"').parse::<u64>().ok())?
+        })
+    });
+    if let Some(secs) = max_age {
+        return Some(Duration::from_secs(secs));
+    }
+    let http_date = |v: &str| {
+        DateTime::parse_from_rfc2822(v.trim())
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
+    };
+    let expires = http_date(expires?)?;
+    let base = date.and_then(http_date).unwrap_or(now);
+    Some((expires - base).to_std().unwrap_or(Duration::ZERO))
+}
+
 /// The absolute URL a redirect points to; only http(s): a server must not
 /// send us to a local file.
 fn location(
@@ -440,6 +487,45 @@ mod tests {
             Some(now + MAX_RETRY_AFTER)
         );
         assert_eq!(retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn cache_hints_from_max_age_else_expires() {
+        let now = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let hint = |cc, ex, date| cache_hint(cc, ex, date, now);
+        assert_eq!(
+            hint(Some("public, max-age=600"), None, None),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(
+            hint(
+                Some("no-cache, MAX-AGE=\"90\""),
+                Some("Thu, 01 Jan 2026 05:00:00 GMT"),
+                None
+            ),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            hint(None, Some("Thu, 01 Jan 2026 05:00:00 GMT"), None),
+            Some(Duration::from_secs(5 * 3600))
+        );
+        assert_eq!(
+            hint(
+                Some("public"),
+                Some("Thu, 01 Jan 2026 05:00:00 GMT"),
+                Some("Thu, 01 Jan 2026 04:30:00 GMT")
+            ),
+            Some(Duration::from_secs(1800))
+        );
+        assert_eq!(
+            hint(None, Some("Wed, 31 Dec 2025 00:00:00 GMT"), None),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(hint(None, Some("0"), None), None);
+        assert_eq!(hint(Some("max-age=soon"), None, None), None);
+        assert_eq!(hint(None, None, None), None);
     }
 
     #[test]

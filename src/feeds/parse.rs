@@ -64,12 +64,28 @@ pub fn parse(
     http_charset: Option<&str>,
     url: Option<&str>,
 ) -> Result<ParsedFeed, ParseError> {
+    parse_decoded(decode::decode(bytes, http_charset), url)
+}
+
+/// [`parse`], taking the body: it is freed once decoded, and the decoded
+/// text once parsed, so a large feed is not held three times over.
+pub fn parse_owned(
+    bytes: Vec<u8>,
+    http_charset: Option<&str>,
+    url: Option<&str>,
+) -> Result<ParsedFeed, ParseError> {
+    let decoded = decode::decode(&bytes, http_charset);
+    drop(bytes);
+    parse_decoded(decoded, url)
+}
+
+fn parse_decoded(decoded: Decoded, url: Option<&str>) -> Result<ParsedFeed, ParseError> {
     let Decoded {
         text,
         encoding,
         source,
         ..
-    } = decode::decode(bytes, http_charset);
+    } = decoded;
     let parser = feed_rs::parser::Builder::new()
         .base_uri(url)
         // An empty id tells us the feed had none; identity is ours to make.
@@ -79,6 +95,7 @@ pub fn parse(
     let feed = parser
         .parse(text.as_bytes())
         .map_err(|e| explain(&e, &text))?;
+    drop(text);
     let format = match feed.feed_type {
         feed_rs::model::FeedType::Atom => "Atom 1.0",
         feed_rs::model::FeedType::JSON => "JSON Feed",

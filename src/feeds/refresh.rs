@@ -4,7 +4,7 @@
 //! callback, and the library read back when anything came, for the
 //! caller to show.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
@@ -13,7 +13,7 @@ use super::article::{FetchedArticle, ItemSink};
 use super::config::Feed;
 use super::fetch::known_topics;
 use super::ledger::{FeedLedger, FetchRecord, Validators};
-use super::run::{self, Context, Options, Progress, Report, Status};
+use super::run::{self, Context, Options, Progress, Report};
 use super::tag::Tagger;
 use crate::config::Config;
 use crate::content::Library;
@@ -27,8 +27,8 @@ pub struct Refreshed {
     pub reports: Vec<Report>,
     /// New items per feed URL.
     pub added: HashMap<String, usize>,
-    /// The library as now stored, when some feed was fetched (new or
-    /// changed items); `None` when nothing could have changed.
+    /// The library as now stored, when some put changed the store (new,
+    /// updated or purged items); `None` when nothing changed.
     pub library: Option<Library>,
 }
 
@@ -48,6 +48,25 @@ pub fn fetch_all(
     on_progress: &mut dyn FnMut(&Progress, Option<usize>),
 ) -> Result<Refreshed, StoreError> {
     let mut store = LibraryStore::open(path)?.store;
+    fetch_into(&mut store, config, feeds, on_progress)
+}
+
+/// How the store keeps and updates items, from `[feed_defaults]`.
+pub fn feed_options(config: &Config) -> FeedOptions {
+    FeedOptions {
+        keep: config.feed_defaults.keep,
+        unread_on_change: config.feed_defaults.unread_on_change.unwrap_or(true),
+    }
+}
+
+/// [`fetch_all`] into an open store (`serve`'s fetcher keeps one open).
+/// Each feed's refresh hint is kept in the store's ledger too.
+pub fn fetch_into(
+    store: &mut LibraryStore,
+    config: &Config,
+    feeds: &[Feed],
+    on_progress: &mut dyn FnMut(&Progress, Option<usize>),
+) -> Result<Refreshed, StoreError> {
     let tagger = Tagger::from_config(config);
     let topics = known_topics(config);
     let ctx = Context {
@@ -55,9 +74,11 @@ pub fn fetch_all(
         known_topics: &topics,
     };
     let added = Rc::new(RefCell::new(HashMap::new()));
+    let changed = Rc::new(Cell::new(false));
     let mut sink = Counting {
-        inner: store.feed_sink(FeedOptions::default()),
+        inner: store.feed_sink(feed_options(config)),
         added: Rc::clone(&added),
+        changed: Rc::clone(&changed),
     };
     let reports = run::run(feeds, &mut sink, &ctx, &Options::default(), &mut |p| {
         let new = match p {
@@ -67,9 +88,11 @@ pub fn fetch_all(
         on_progress(p, new);
     });
     drop(sink);
+    store.keep_refresh_hints(&reports)?;
     let added = added.borrow().clone();
-    let changed = reports.iter().any(|r| r.status == Status::Fetched);
-    let library = if changed {
+    // An unchanged feed (a file, a server without validators) costs no
+    // read-back, and no session replaces its library for nothing.
+    let library = if changed.get() {
         Some(store.load_library(&config.actor_directory())?)
     } else {
         None
@@ -85,16 +108,28 @@ pub fn fetch_all(
 struct Counting<'a> {
     inner: FeedSink<'a>,
     added: Rc<RefCell<HashMap<String, usize>>>,
+    /// Some put added, updated or purged items.
+    changed: Rc<Cell<bool>>,
 }
 
 impl ItemSink for Counting<'_> {
     type Error = StoreError;
 
     fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), StoreError> {
-        self.inner.put(feed, items)?;
-        self.added
-            .borrow_mut()
-            .insert(feed.url.clone(), self.inner.last_put().added);
+        self.put_stream(feed, &mut items.into_iter())
+    }
+
+    fn put_stream(
+        &mut self,
+        feed: &Feed,
+        items: &mut dyn Iterator<Item = FetchedArticle>,
+    ) -> Result<(), StoreError> {
+        self.inner.put_stream(feed, items)?;
+        let put = self.inner.last_put();
+        self.added.borrow_mut().insert(feed.url.clone(), put.added);
+        if put.added + put.updated + put.purged > 0 {
+            self.changed.set(true);
+        }
         Ok(())
     }
 }
@@ -112,5 +147,37 @@ impl FeedLedger for Counting<'_> {
 
     fn record(&mut self, feed_url: &str, record: &FetchRecord) -> Result<(), StoreError> {
         self.inner.record(feed_url, record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feeds::config::Keep;
+
+    #[test]
+    fn store_options_come_from_feed_defaults() {
+        let built_in = Config::load(None).unwrap();
+        assert_eq!(feed_options(&built_in), FeedOptions::default());
+        let config = Config::load(Some((
+            "c.toml",
+            "[feed_defaults]\nkeep = 50\nunread_on_change = false\n",
+        )))
+        .unwrap();
+        assert_eq!(
+            feed_options(&config),
+            FeedOptions {
+                keep: Some(Keep::Items(50)),
+                unread_on_change: false,
+            }
+        );
+        let errors =
+            Config::load(Some(("c.toml", "[feed_defaults]\nkeep = \"1h\"\n"))).unwrap_err();
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("c.toml:2:8: error: [feed_defaults]: \"keep\""),
+            "{errors:?}"
+        );
     }
 }

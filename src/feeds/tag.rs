@@ -4,6 +4,14 @@
 //! `US`, only with its exact case), topics from the feed, from keyword
 //! rules and from the item's categories that name a configured topic. Each
 //! actor comes with the reason it was given, to show in the reading pane.
+//!
+//! Every term is looked for in one pass per field (an Aho-Corasick
+//! automaton of all folded terms and one of the exact ones), not one scan
+//! per term: a 50,000-item feed against a few dozen aliases otherwise
+//! scans its text that many times. [`Tagger::tag_by_scan`] keeps the
+//! per-term scan as the reference the tests compare the automaton with.
+
+use aho_corasick::AhoCorasick;
 
 use crate::config::{Actor, Config};
 use crate::feeds::config::TopicRule;
@@ -54,6 +62,8 @@ struct Term {
     /// Folded (case- and accent-insensitive) or as written (exact case).
     pattern: String,
     exact: bool,
+    /// Its number in the automaton of its kind (folded or exact).
+    id: usize,
 }
 
 struct ActorTerms {
@@ -64,7 +74,104 @@ struct ActorTerms {
 /// The configured actors and topic rules, prepared once for many items.
 pub struct Tagger {
     actors: Vec<ActorTerms>,
-    rules: Vec<(String, Vec<String>)>,
+    /// Each rule's name and its keywords (folded) with their numbers in
+    /// the folded automaton.
+    rules: Vec<(String, Vec<(String, usize)>)>,
+    /// The distinct folded terms and keywords, and the exact terms.
+    folded: Patterns,
+    exact: Patterns,
+    /// A hash of all of the above (see [`Tagger::fingerprint`]).
+    fingerprint: u64,
+}
+
+/// Distinct non-empty patterns and one automaton finding them all.
+struct Patterns {
+    list: Vec<String>,
+    automaton: Option<AhoCorasick>,
+}
+
+impl Patterns {
+    fn new() -> Self {
+        Self {
+            list: Vec::new(),
+            automaton: None,
+        }
+    }
+
+    /// The number of `pattern`, added if new.
+    fn id(&mut self, pattern: &str) -> usize {
+        if let Some(i) = self.list.iter().position(|p| p == pattern) {
+            return i;
+        }
+        self.list.push(pattern.to_owned());
+        self.list.len() - 1
+    }
+
+    fn build(&mut self) {
+        let patterns: Vec<&str> = self.list.iter().map(String::as_str).collect();
+        // Without an automaton (no patterns, or a build refused) every
+        // term is looked for by `find_word` instead: slower, the same.
+        self.automaton = if patterns.iter().any(|p| !p.is_empty()) {
+            AhoCorasick::new(&patterns).ok()
+        } else {
+            None
+        };
+    }
+
+    /// Where each pattern is first found in `hay` as a whole word, exactly
+    /// as [`find_word`] finds it: without and with the genitive `s`.
+    fn find_all(&self, hay: &str) -> Vec<Found> {
+        let mut found = vec![Found::default(); self.list.len()];
+        let Some(automaton) = &self.automaton else {
+            for (p, f) in self.list.iter().zip(&mut found) {
+                f.plain = find_word(hay, p, false);
+                f.genitive = find_word(hay, p, true);
+            }
+            return found;
+        };
+        // `find_word` walks one pattern's occurrences left to right, each
+        // search starting after the last occurrence: an occurrence that
+        // overlaps the one before it is not seen, so it is skipped here too.
+        let mut next = vec![0usize; self.list.len()];
+        for m in automaton.find_overlapping_iter(hay) {
+            let p = m.pattern().as_usize();
+            let (at, len) = (m.start(), m.len());
+            if len == 0 || at < next[p] {
+                continue;
+            }
+            next[p] = at + len;
+            let f = &mut found[p];
+            if f.plain.is_some() {
+                // Both are set by then: a plain match is a genitive one.
+                continue;
+            }
+            let (plain, genitive) = word_at(hay, at, len, &self.list[p]);
+            if plain {
+                f.plain = Some((at, len));
+                f.genitive.get_or_insert((at, len));
+            } else if genitive {
+                f.genitive.get_or_insert((at, len + 1));
+            }
+        }
+        found
+    }
+}
+
+/// Where a term is first found in a field (by the field's index): byte
+/// offset and length of the word.
+type TermAt<'a> = dyn Fn(usize, &Term) -> Option<(usize, usize)> + 'a;
+
+/// A pattern's first whole-word match in a field.
+#[derive(Debug, Clone, Copy, Default)]
+struct Found {
+    plain: Option<(usize, usize)>,
+    genitive: Option<(usize, usize)>,
+}
+
+impl Found {
+    fn get(self, genitive: bool) -> Option<(usize, usize)> {
+        if genitive { self.genitive } else { self.plain }
+    }
 }
 
 /// The text of an item, each part as plain text.
@@ -77,7 +184,9 @@ pub struct ItemText<'a> {
 
 impl Tagger {
     pub fn new(actors: &[Actor], rules: &[TopicRule]) -> Self {
-        let actors = actors
+        let mut folded = Patterns::new();
+        let mut exact = Patterns::new();
+        let actors: Vec<ActorTerms> = actors
             .iter()
             .map(|a| {
                 let mut terms: Vec<Term> = std::iter::once(&a.name)
@@ -89,10 +198,13 @@ impl Tagger {
                             Term {
                                 pattern: t.to_owned(),
                                 exact: true,
+                                id: exact.id(t),
                             }
                         } else {
+                            let pattern = fold(t);
                             Term {
-                                pattern: fold(t),
+                                id: folded.id(&pattern),
+                                pattern,
                                 exact: false,
                             }
                         }
@@ -105,6 +217,7 @@ impl Tagger {
                         .map(|t| Term {
                             pattern: t.trim().to_owned(),
                             exact: true,
+                            id: exact.id(t.trim()),
                         }),
                 );
                 ActorTerms {
@@ -113,11 +226,53 @@ impl Tagger {
                 }
             })
             .collect();
-        let rules = rules
+        let rules: Vec<(String, Vec<(String, usize)>)> = rules
             .iter()
-            .map(|r| (r.name.clone(), r.keywords.iter().map(|k| fold(k)).collect()))
+            .map(|r| {
+                let keywords = r
+                    .keywords
+                    .iter()
+                    .map(|k| {
+                        let k = fold(k);
+                        let id = folded.id(&k);
+                        (k, id)
+                    })
+                    .collect();
+                (r.name.clone(), keywords)
+            })
             .collect();
-        Self { actors, rules }
+        folded.build();
+        exact.build();
+        let mut text = String::new();
+        for a in &actors {
+            text.push_str(&a.name);
+            for t in &a.terms {
+                text.push_str(if t.exact { "\u{1}=" } else { "\u{1}~" });
+                text.push_str(&t.pattern);
+            }
+            text.push('\u{2}');
+        }
+        for (name, keywords) in &rules {
+            text.push_str(name);
+            for (k, _) in keywords {
+                text.push('\u{1}');
+                text.push_str(k);
+            }
+            text.push('\u{3}');
+        }
+        Self {
+            actors,
+            rules,
+            folded,
+            exact,
+            fingerprint: crate::feeds::identity::fnv1a(text.as_bytes()),
+        }
+    }
+
+    /// A hash of the actors, their terms and the topic rules: what tagging
+    /// depends on. A file feed is read again when it changes.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     pub fn from_config(config: &Config) -> Self {
@@ -133,21 +288,78 @@ impl Tagger {
         feed_topics: &[String],
         known_topics: &[String],
     ) -> Tags {
-        let fields = [
-            (Field::Title, text.title, fold(text.title)),
-            (Field::Summary, text.summary, fold(text.summary)),
-            (Field::Body, text.body, fold(text.body)),
-        ];
+        let fields = fields(text);
+        // Per field: each folded pattern's first match, each exact one's.
+        let found: Vec<(Vec<Found>, Vec<Found>)> = fields
+            .iter()
+            .map(|(_, raw, folded)| (self.folded.find_all(folded), self.exact.find_all(raw)))
+            .collect();
+        self.tag_with(
+            text,
+            &fields,
+            &|field, term| {
+                let (folded, exact) = &found[field];
+                if term.exact {
+                    exact[term.id].get(false)
+                } else {
+                    folded[term.id].get(true)
+                }
+            },
+            &|field, _, id| found[field].0[id].plain.is_some(),
+            feed_actors,
+            feed_topics,
+            known_topics,
+        )
+    }
+
+    /// [`tag`](Self::tag) by scanning the text once per term: the
+    /// reference the automaton is tested against (same tags, same reasons).
+    #[doc(hidden)]
+    pub fn tag_by_scan(
+        &self,
+        text: &ItemText<'_>,
+        feed_actors: &[String],
+        feed_topics: &[String],
+        known_topics: &[String],
+    ) -> Tags {
+        let fields = fields(text);
+        self.tag_with(
+            text,
+            &fields,
+            &|field, term| {
+                let (_, raw, folded) = &fields[field];
+                let hay = if term.exact { *raw } else { folded.as_str() };
+                find_word(hay, &term.pattern, !term.exact)
+            },
+            &|field, keyword, _| find_word(&fields[field].2, keyword, false).is_some(),
+            feed_actors,
+            feed_topics,
+            known_topics,
+        )
+    }
+
+    /// The tags, given where a term is first found in a field (by the
+    /// field's index) and whether a keyword is.
+    #[allow(clippy::too_many_arguments)] // the item, its feed, and the two look-ups
+    fn tag_with(
+        &self,
+        text: &ItemText<'_>,
+        fields: &[(Field, &str, String); 3],
+        term_at: &TermAt<'_>,
+        keyword_in: &dyn Fn(usize, &str, usize) -> bool,
+        feed_actors: &[String],
+        feed_topics: &[String],
+        known_topics: &[String],
+    ) -> Tags {
         let mut tags = Tags::default();
         for actor in &self.actors {
             let from_feed = feed_actors.iter().find(|f| {
                 f.eq_ignore_ascii_case(&actor.name)
                     || actor.terms.iter().any(|t| fold(f) == fold(&t.pattern))
             });
-            let found = fields.iter().find_map(|(field, raw, folded)| {
+            let found = fields.iter().enumerate().find_map(|(i, (field, raw, _))| {
                 actor.terms.iter().find_map(|t| {
-                    let hay = if t.exact { *raw } else { folded.as_str() };
-                    find_word(hay, &t.pattern, !t.exact).map(|(at, len)| Why {
+                    term_at(i, t).map(|(at, len)| Why {
                         actor: actor.name.clone(),
                         term: original(raw, at, len, t.exact),
                         field: *field,
@@ -186,11 +398,9 @@ impl Tagger {
             add_topic(t);
         }
         for (name, keywords) in &self.rules {
-            let hit = keywords.iter().any(|k| {
-                fields
-                    .iter()
-                    .any(|(_, _, folded)| find_word(folded, k, false).is_some())
-            });
+            let hit = keywords
+                .iter()
+                .any(|(k, id)| (0..fields.len()).any(|i| keyword_in(i, k, *id)));
             if hit {
                 add_topic(name);
             }
@@ -202,6 +412,33 @@ impl Tagger {
         }
         tags
     }
+}
+
+/// An item's fields: each as written and folded.
+fn fields<'t>(text: &ItemText<'t>) -> [(Field, &'t str, String); 3] {
+    [
+        (Field::Title, text.title, fold(text.title)),
+        (Field::Summary, text.summary, fold(text.summary)),
+        (Field::Body, text.body, fold(text.body)),
+    ]
+}
+
+/// Whether the occurrence of `needle` at `at` in `hay` is a whole word,
+/// and whether it is one with a genitive `s` (the rules of [`find_word`]).
+fn word_at(hay: &str, at: usize, len: usize, needle: &str) -> (bool, bool) {
+    let before = hay[..at].chars().next_back();
+    let mut after = hay[at + len..].chars();
+    let next = after.next();
+    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    if !boundary(before) {
+        return (false, false);
+    }
+    if boundary(next) {
+        return (true, false);
+    }
+    let genitive =
+        needle.chars().count() >= 4 && matches!(next, Some('s')) && boundary(after.next());
+    (false, genitive)
 }
 
 /// `US`, `EU`, `AMD`: short all-capital words that are also common words

@@ -137,6 +137,14 @@ impl ItemSink for FeedSink<'_> {
     type Error = StoreError;
 
     fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), StoreError> {
+        self.put_stream(feed, &mut items.into_iter())
+    }
+
+    fn put_stream(
+        &mut self,
+        feed: &Feed,
+        items: &mut dyn Iterator<Item = FetchedArticle>,
+    ) -> Result<(), StoreError> {
         let now = self.now.unwrap_or_else(Utc::now);
         let store = &mut *self.store;
         self.last = put(&mut store.conn, feed, items, self.options, now).map_err(|source| {
@@ -154,6 +162,15 @@ impl ItemSink for LibraryStore {
 
     fn put(&mut self, feed: &Feed, items: Vec<FetchedArticle>) -> Result<(), StoreError> {
         self.feed_sink(FeedOptions::default()).put(feed, items)
+    }
+
+    fn put_stream(
+        &mut self,
+        feed: &Feed,
+        items: &mut dyn Iterator<Item = FetchedArticle>,
+    ) -> Result<(), StoreError> {
+        self.feed_sink(FeedOptions::default())
+            .put_stream(feed, items)
     }
 }
 
@@ -314,15 +331,15 @@ struct Stored {
 fn put(
     conn: &mut rusqlite::Connection,
     feed: &Feed,
-    items: Vec<FetchedArticle>,
+    items: &mut dyn Iterator<Item = FetchedArticle>,
     options: FeedOptions,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<PutReport> {
+    // A put runs about thirty statements per item: with the default room
+    // for sixteen, the cache would prepare them again and again.
+    conn.set_prepared_statement_cache_capacity(64);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut report = PutReport {
-        ignored: items.len().saturating_sub(MAX_PUT_ITEMS),
-        ..PutReport::default()
-    };
+    let mut report = PutReport::default();
     tx.execute(
         "INSERT INTO feeds (url, name) VALUES (?1, ?2)
          ON CONFLICT (url) DO UPDATE SET name = excluded.name",
@@ -347,8 +364,14 @@ fn put(
         |r| r.get(0),
     )?;
     let mut prints: HashMap<i64, Fingerprint> = HashMap::new();
-    for item in items.into_iter().take(MAX_PUT_ITEMS) {
-        let found = find(&tx, &feed.url, &item)?;
+    let mut taken = 0usize;
+    for item in items {
+        if taken == MAX_PUT_ITEMS {
+            report.ignored += 1;
+            continue;
+        }
+        taken += 1;
+        let found = find(&tx, &feed.url, &item, put_no)?;
         let first_seen = found.as_ref().map_or(seconds, |s| s.first_seen);
         let (article, at) = finish(item.article.clone(), &item, first_seen);
         let hash = content_hash(&article);
@@ -392,11 +415,16 @@ fn put(
     Ok(report)
 }
 
-/// The stored item that `item` is (by key, else guid, else canonical link).
+/// The stored item that `item` is (by key, else guid, else canonical
+/// link). The link finds only an item of an earlier put: a feed that
+/// changed an item's guid keeps its link, while two items of one document
+/// with their own guids are two items even when their links differ only
+/// in what the canonical form drops (a fragment: `/a/0#s0`, `/a/0#s1`).
 fn find(
     tx: &Transaction<'_>,
     feed: &str,
     item: &FetchedArticle,
+    put_no: i64,
 ) -> rusqlite::Result<Option<Stored>> {
     let identity = &item.identity;
     let mut file_id: Option<i64> = tx
@@ -415,8 +443,10 @@ fn find(
         && let Some(link) = &identity.link
     {
         file_id = tx
-            .prepare_cached("SELECT file_id FROM feed_items WHERE link = ?2 AND feed = ?1")?
-            .query_row(params![feed, link], |r| r.get(0))
+            .prepare_cached(
+                "SELECT file_id FROM feed_items WHERE link = ?2 AND feed = ?1 AND last_put < ?3",
+            )?
+            .query_row(params![feed, link, put_no], |r| r.get(0))
             .optional()?;
     }
     let Some(file_id) = file_id else {
@@ -711,15 +741,17 @@ fn update(
     });
     if old_key != new_key {
         for table in ["read_marks", "stars", "known_sections"] {
-            tx.execute(
-                &format!("UPDATE OR IGNORE {table} SET key = ?2 WHERE key = ?1"),
-                params![old_key, new_key],
-            )?;
-            tx.execute(&format!("DELETE FROM {table} WHERE key = ?1"), [&old_key])?;
+            tx.prepare_cached(&format!(
+                "UPDATE OR IGNORE {table} SET key = ?2 WHERE key = ?1"
+            ))?
+            .execute(params![old_key, new_key])?;
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE key = ?1"))?
+                .execute([&old_key])?;
         }
     }
     if substantial {
-        tx.execute("DELETE FROM read_marks WHERE key = ?1", [&new_key])?;
+        tx.prepare_cached("DELETE FROM read_marks WHERE key = ?1")?
+            .execute([&new_key])?;
     }
     delete_contents(tx, old.file_id)?;
     write_article(tx, old.file_id, &article)?;

@@ -6,7 +6,15 @@ use rusqlite::{Connection, TransactionBehavior};
 
 /// Each entry moves the schema one version up; never edit a released one,
 /// add a new one.
-const MIGRATIONS: &[&str] = &[V1, V_STATE, V_SEARCH, V_FEEDS, V_TERMS];
+const MIGRATIONS: &[&str] = &[
+    V1,
+    V_STATE,
+    V_SEARCH,
+    V_FEEDS,
+    V_TERMS,
+    V_SEARCH_TEXT,
+    V_HINTS,
+];
 
 /// The schema this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -204,6 +212,30 @@ CREATE VIRTUAL TABLE search_terms USING fts5 (
     tokenize = 'ascii'
 );
 CREATE VIRTUAL TABLE search_vocab USING fts5vocab (search_terms, row);
+";
+
+/// The searchable text without its trigram index: since `V_TERMS` a search
+/// goes through `search_terms` and reads `search` only by rowid (the text
+/// of sections with a token too long for the vocabulary), so indexing
+/// every trigram of every section was pure cost: most of the time of a
+/// sync or a feed put (about 13 of the CPU seconds of a 50,000-item put,
+/// docs/performance.md). The rows stay, with the same rowids, so nothing
+/// that reads or deletes them changes.
+const V_SEARCH_TEXT: &str = "
+CREATE TABLE search_text (
+    id   INTEGER PRIMARY KEY,
+    text TEXT NOT NULL
+);
+INSERT INTO search_text (id, text) SELECT rowid, text FROM search;
+DROP TABLE search;
+ALTER TABLE search_text RENAME TO search;
+";
+
+/// A feed's own refresh hint (RSS `ttl`, `Cache-Control: max-age`,
+/// `Expires`) in seconds, from its last fetch that said one, so `serve`'s
+/// schedule survives a restart (`library_store::refresh_hints`).
+const V_HINTS: &str = "
+ALTER TABLE feeds ADD COLUMN hint_s INTEGER;
 ";
 
 pub enum Migrated {

@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use super::{End, Shared, log};
 use crate::app::{App, Context, Effect};
 use crate::i18n::{Strings, fill};
-use crate::input::Input;
+use crate::input::{FetchEvent, Input, SyncedLibrary};
 use crate::runtime::lean::LeanBackend;
 use crate::runtime::{self, Driver};
 
@@ -310,6 +310,41 @@ async fn send_frames(
     done.notify_one();
 }
 
+/// How often a full input queue is tried again with a new library.
+const FORWARD_RETRY: Duration = Duration::from_millis(50);
+
+/// Hands every newer library the fetcher publishes to one reader, as an
+/// input it applies through its resync path (the selection stays, the
+/// new sections count as new). Ends with the reader. Only the newest
+/// library is held: one that comes while the queue is full replaces the
+/// one waiting.
+async fn forward_libraries(
+    mut updates: tokio::sync::watch::Receiver<Arc<crate::content::Library>>,
+    inputs: SyncSender<Input>,
+    mut reader_gone: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        tokio::select! {
+            _ = &mut reader_gone => return,
+            changed = updates.changed() => if changed.is_err() { return },
+        }
+        loop {
+            let library = Arc::clone(&updates.borrow_and_update());
+            let input = Input::Fetch(FetchEvent::Arrived(SyncedLibrary(library)));
+            match inputs.try_send(input) {
+                Ok(()) => break,
+                Err(TrySendError::Disconnected(_)) => return,
+                Err(TrySendError::Full(_)) => {
+                    tokio::select! {
+                        _ = &mut reader_gone => return,
+                        () = tokio::time::sleep(FORWARD_RETRY) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// What a new reader needs from its connection.
 pub struct Start<'a> {
     pub shared: &'a Arc<Shared>,
@@ -360,8 +395,11 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
     let depth = config.color_depth(&lookup);
     config.adapt_colors(depth);
     let language = crate::setup::language(None, &config, &lookup);
+    // Subscribed before the library is taken: a newer one that comes in
+    // between is heard of, not lost.
+    let mut updates = shared.library_updates();
     let ctx = Context {
-        library: Arc::clone(&shared.library),
+        library: Arc::clone(&updates.borrow_and_update()),
         config: Arc::new(config),
         locales: Arc::clone(&shared.locales),
     };
@@ -377,7 +415,11 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
     };
     let asked = Arc::clone(&stop);
     let index = shared.search_index();
+    // Dropped when the reader's thread ends, which ends the forwarder.
+    let (alive, reader_gone) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(forward_libraries(updates, tx.clone(), reader_gone));
     let mouse = shared.config.mouse;
+    let fetches = shared.fetches;
     let shared = Arc::clone(shared);
     let thread = std::thread::Builder::new()
         .name(format!("session {peer}"))
@@ -403,7 +445,11 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                         out.write_all(b"\x1b[?1000h\x1b[?1002h\x1b[?1006h")?;
                     }
                     let mut app = App::new(ctx, &language);
-                    app.fetch_mode = crate::app::FetchMode::Served;
+                    app.fetch_mode = if fetches {
+                        crate::app::FetchMode::Served
+                    } else {
+                        crate::app::FetchMode::NoStore
+                    };
                     let mut first = Vec::new();
                     if let Some(index) = index {
                         first.push(Input::SearchIndex(index));
@@ -420,6 +466,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                     let _ = Write::flush(terminal.backend_mut());
                     result
                 }));
+            drop(alive);
             let why = match outcome {
                 Err(_) => End::Panic,
                 Ok(_) if overflow.load(Ordering::SeqCst) => {

@@ -1,0 +1,316 @@
+//! `aiwatch-tui serve` fetching feeds in the background: from a local
+//! HTTP server on a short interval (the debug-only
+//! `AIWATCH_TUI_TEST_FEED_INTERVAL_MS`), a connected reader sees a new
+//! item arrive without pressing anything, its selection unchanged; a
+//! reader that connects later sees it too; a failing feed is logged and
+//! stops no other; a feed that never answers does not hold up SIGTERM;
+//! and without feeds or a store the log says why nothing is fetched.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+#[path = "common/http.rs"]
+mod http;
+#[path = "common/serve.rs"]
+mod serve;
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::Reply;
+use russh::ChannelMsg;
+use russh::client::{self, Msg};
+use serve::{Server, TIMEOUT};
+
+struct Client;
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        _key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
+
+/// A logged-in reader with a terminal of 100x30.
+struct Reader {
+    _handle: client::Handle<Client>,
+    channel: russh::Channel<Msg>,
+    screen: vt100::Parser,
+}
+
+impl Reader {
+    async fn connect(port: u16) -> Self {
+        let config = Arc::new(client::Config::default());
+        let mut handle = client::connect(config, ("127.0.0.1", port), Client)
+            .await
+            .unwrap();
+        assert!(handle.authenticate_none("reader").await.unwrap().success());
+        let channel = handle.channel_open_session().await.unwrap();
+        channel
+            .request_pty(false, "xterm-256color", 100, 30, 0, 0, &[])
+            .await
+            .unwrap();
+        channel.request_shell(false).await.unwrap();
+        let mut reader = Self {
+            _handle: handle,
+            channel,
+            screen: vt100::Parser::new(30.try_into().unwrap(), 100.try_into().unwrap(), 0),
+        };
+        reader.wait_for("Showing all actors").await;
+        reader
+    }
+
+    /// Reads output until `text` is on the screen (20 s at most).
+    async fn wait_for(&mut self, text: &str) {
+        let start = Instant::now();
+        while !self.text().contains(text) {
+            let left = TIMEOUT.saturating_sub(start.elapsed());
+            match tokio::time::timeout(left, self.channel.wait()).await {
+                Ok(Some(ChannelMsg::Data { data })) => self.screen.process(&data),
+                Ok(Some(ChannelMsg::Eof | ChannelMsg::Close) | None) | Err(_) => {
+                    panic!("{text:?} not on the screen:\n{}", self.text())
+                }
+                Ok(Some(_)) => {}
+            }
+        }
+    }
+
+    /// Takes in whatever output comes within `wait`.
+    async fn settle(&mut self, wait: Duration) {
+        let start = Instant::now();
+        while let Ok(Some(msg)) =
+            tokio::time::timeout(wait.saturating_sub(start.elapsed()), self.channel.wait()).await
+        {
+            if let ChannelMsg::Data { data } = msg {
+                self.screen.process(&data);
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.screen().contents()
+    }
+
+    /// The selected timeline row, as drawn.
+    fn selected_row(&self) -> String {
+        self.text()
+            .lines()
+            .find(|l| l.contains('▸'))
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// An RSS feed with these (guid, title) items, dated in 2026 so they sort
+/// after the bundled edition.
+fn feed(items: &[(&str, &str)]) -> String {
+    let mut out =
+        String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>News</title>");
+    for (guid, title) in items {
+        let _ = write!(
+            out,
+            "<item><title>{title}</title><guid>{guid}</guid><link>https://news.example/{guid}</link><pubDate>Mon, 05 Jan 2026 10:00:00 GMT</pubDate><description>OpenAI says {title}.</description></item>"
+        );
+    }
+    out + "</channel></rss>"
+}
+
+fn config(feeds: &[(&str, String)]) -> String {
+    let mut out = String::new();
+    for (name, url) in feeds {
+        let _ = write!(out, "[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\n");
+    }
+    out
+}
+
+/// Counts lines of the log that contain every one of `parts`.
+fn count(log: &str, parts: &[&str]) -> usize {
+    log.lines()
+        .filter(|l| parts.iter().all(|p| l.contains(p)))
+        .count()
+}
+
+#[test]
+fn readers_see_fetched_items_arrive_and_keep_their_place() {
+    let body = Arc::new(Mutex::new(feed(&[("a1", "First fetched story")])));
+    let current = Arc::clone(&body);
+    let web = http::Server::start(move |req| match req.path.as_str() {
+        "/good" => Reply::ok(current.lock().unwrap().clone()),
+        _ => Reply::status(500),
+    });
+    let server = Server::start(
+        &[],
+        &config(&[("good", web.url("/good")), ("broken", web.url("/broken"))]),
+        &[("AIWATCH_TUI_TEST_FEED_INTERVAL_MS", "300")],
+    );
+    server.wait_log("event=library_update");
+    let log = server.log();
+    assert_eq!(count(&log, &["event=fetcher_start", "feeds=2"]), 1, "{log}");
+    assert!(
+        log.contains("event=fetch feed=good status=ok items=1 new=1"),
+        "{log}"
+    );
+    // The failing feed is said, with its reason, and stops nothing.
+    assert!(
+        log.contains("event=fetch feed=broken status=failed items=0 new=0 error=\"HTTP 500"),
+        "{log}"
+    );
+
+    let rt = runtime();
+    rt.block_on(async {
+        let mut first = Reader::connect(server.port).await;
+        first.wait_for("19/19 sections").await;
+        // A place of the reader's own: two rows down the timeline.
+        first.channel.data(&b"jj"[..]).await.unwrap();
+        first.settle(Duration::from_millis(500)).await;
+        let row = first.selected_row();
+        assert!(!row.is_empty(), "no selected row:\n{}", first.text());
+        let screen_before = first.text();
+
+        *body.lock().unwrap() = feed(&[
+            ("a1", "First fetched story"),
+            ("a2", "Second fetched story"),
+        ]);
+        // Nothing pressed: the new item arrives by itself.
+        first.wait_for("20/20 sections").await;
+        first.settle(Duration::from_millis(300)).await;
+        assert_eq!(
+            first.selected_row(),
+            row,
+            "the selection moved:\nbefore:\n{screen_before}\nafter:\n{}",
+            first.text()
+        );
+
+        // A reader that connects later starts on the newest library.
+        let mut later = Reader::connect(server.port).await;
+        later.wait_for("20/20 sections").await;
+        // `r` is the server's business here.
+        later.channel.data(&b"r"[..]).await.unwrap();
+        later
+            .wait_for("The server fetches the feeds on its own schedule.")
+            .await;
+    });
+    let log = server.log();
+    assert!(
+        log.contains("event=fetch feed=good status=ok items=2 new=1"),
+        "{log}"
+    );
+    // Unchanged fetches read nothing back: one update per change.
+    assert_eq!(count(&log, &["event=library_update"]), 2, "{log}");
+    assert!(
+        count(&log, &["event=fetch feed=good status=ok items=2 new=0"]) >= 1,
+        "refetched on the interval: {log}"
+    );
+    assert!(
+        count(&log, &["event=fetch feed=broken status=failed"]) >= 2,
+        "a failing feed is tried again: {log}"
+    );
+}
+
+#[test]
+fn sigterm_does_not_wait_for_a_feed_that_never_answers() {
+    let web = http::Server::start(|_| Reply::Hang);
+    let server = Server::start(
+        &[],
+        &config(&[("hangs", web.url("/feed"))]),
+        &[("AIWATCH_TUI_TEST_FEED_INTERVAL_MS", "300")],
+    );
+    server.wait_log("event=fetcher_start");
+    // The request is in flight (the server read it and says nothing).
+    let start = Instant::now();
+    while web.requests().is_empty() {
+        assert!(start.elapsed() < TIMEOUT, "the feed was never requested");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    let asked = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "the server still runs 5 s after SIGTERM:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}\n{}", server.log());
+    let log = server.log();
+    assert!(log.contains("event=shutdown"), "{log}");
+    assert!(!log.contains("event=fetch "), "nothing was fetched: {log}");
+}
+
+#[test]
+fn without_feeds_or_a_store_the_log_says_why_nothing_is_fetched() {
+    let server = Server::start(&[], "", &[]);
+    server.wait_log("event=fetcher_off reason=\"no [[feeds]] in the config\"");
+    let web = http::Server::start(|_| Reply::ok(feed(&[("x", "Never fetched")])));
+    let no_store = Server::start(
+        &["--no-store"],
+        &config(&[("good", web.url("/good"))]),
+        &[("AIWATCH_TUI_TEST_FEED_INTERVAL_MS", "100")],
+    );
+    no_store.wait_log(
+        "event=fetcher_off reason=\"--no-store: fetched items live in the library store\"",
+    );
+    runtime().block_on(async {
+        let mut reader = Reader::connect(no_store.port).await;
+        reader.channel.data(&b"r"[..]).await.unwrap();
+        reader
+            .wait_for("Fetched items cannot be kept without the library store")
+            .await;
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(web.requests().is_empty());
+    assert!(!no_store.log().contains("event=fetcher_start"));
+}
+
+/// The schedule reads the last fetch from the ledger: a restart fetches
+/// only what is due (here the feed added meanwhile), not everything.
+#[test]
+fn a_restart_fetches_only_the_feeds_that_are_due() {
+    let web = http::Server::start(|req| {
+        Reply::ok(feed(&[(&req.path[1..], "A story")])).with_header("Cache-Control", "max-age=600")
+    });
+    let store = tempfile::tempdir().unwrap();
+    let library = store.path().join("library.sqlite");
+    let library = library.to_str().unwrap();
+    let first = Server::start(
+        &["--library", library],
+        &config(&[("old", web.url("/old"))]),
+        &[],
+    );
+    first.wait_log("event=library_update");
+    drop(first);
+    assert_eq!(web.requests().len(), 1);
+
+    let second = Server::start(
+        &["--library", library],
+        &config(&[("old", web.url("/old")), ("new", web.url("/new"))]),
+        &[],
+    );
+    second.wait_log("event=fetch feed=new status=ok items=1 new=1");
+    std::thread::sleep(Duration::from_millis(500));
+    let log = second.log();
+    assert!(!log.contains("feed=old"), "{log}");
+    let paths: Vec<String> = web.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/old", "/new"]);
+}

@@ -136,6 +136,16 @@ impl<'s> DocReader<'s> {
             .and_then(|i| i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok());
         if let Some(n) = parsed {
             Some(Spanned::new(value.span(), n))
+        } else if value.get_ref().as_integer().is_some() {
+            // An integer TOML accepts but 64 bits do not hold.
+            self.error(
+                value.span(),
+                format!(
+                    "{context}\"{key}\": {} is too large for any setting",
+                    describe(value.get_ref())
+                ),
+            );
+            None
         } else {
             self.mismatch(value, key, "an integer", context);
             None

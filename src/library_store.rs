@@ -12,6 +12,7 @@ mod schema;
 mod search;
 mod state;
 mod sync;
+mod tags;
 
 use std::fs;
 use std::path::{Path, PathBuf};

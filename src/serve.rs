@@ -468,16 +468,20 @@ async fn run_connection(
         ));
         session_end = Some((end, Instant::now()));
         // The channel is closed: OpenSSH leaves by itself once it has
-        // written what it got. A disconnect sent at once could overtake
-        // the goodbye on the client's screen, so it only follows a client
-        // that stays.
+        // written what it got. No disconnect message follows a goodbye:
+        // OpenSSH acts on one as soon as it reads it, before writing the
+        // goodbye read with it (a client suspended with `~^Z` reads both
+        // at once when resumed). A client that stays is closed with the
+        // socket (see `serve_connection`); OpenSSH writes what it read
+        // before it notices that end.
         if !gone {
             gone = tokio::time::timeout(Duration::from_millis(500), &mut session)
                 .await
                 .is_ok();
         }
     }
-    if !gone && !session.is_finished() {
+    // Without a reader the disconnect is the only way to say why.
+    if !gone && !session.is_finished() && !control.ran() {
         let _ = handle
             .disconnect(
                 russh::Disconnect::ByApplication,

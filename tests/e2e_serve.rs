@@ -471,3 +471,58 @@ fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
         server.log()
     );
 }
+
+/// An `ssh` stopped (as `~^Z` stops it) until after its session ended and
+/// the server let go of the connection, then resumed: it still shows the
+/// goodbye and gets its terminal back. A disconnect message behind the
+/// goodbye would make OpenSSH leave before writing what it had read.
+#[test]
+fn a_client_suspended_past_its_session_end_gets_its_terminal_back() {
+    if !prerequisites() {
+        return;
+    }
+    let server = Server::start(&["--idle-timeout", "2"]);
+    server.open("stopped", 90, 26);
+    server.wait_for("stopped", "Showing all actors");
+    let shell = server
+        .tmux
+        .run(&["display-message", "-p", "-t", "stopped", "#{pane_pid}"])
+        .trim()
+        .to_owned();
+    let out = Command::new("pgrep")
+        .args(["-P", &shell, "-x", "ssh"])
+        .output()
+        .unwrap();
+    let client = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(!client.is_empty(), "no ssh client under the pane's shell");
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &client])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Past the idle timeout and past the wait for the client's own close.
+    let start = Instant::now();
+    while !server.log().contains("event=close") {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "the connection was never closed: {}",
+            server.log()
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(server.log().contains("reason=idle"), "{}", server.log());
+    thread::sleep(Duration::from_secs(1));
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &client])
+            .status()
+            .unwrap()
+            .success()
+    );
+    server.wait_for("stopped", "ssh-exit=");
+    let screen = server.tmux.screen("stopped");
+    assert!(screen.contains("Idle for 2 s: goodbye."), "{screen}");
+    server.assert_restored("stopped");
+}

@@ -378,6 +378,11 @@ impl App {
         std::mem::take(&mut self.dirty)
     }
 
+    /// Whether a frame is owed, without taking it.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
     pub fn topic_choice(&self) -> TopicChoice {
         self.topics
             .get(self.topic_cursor.selected)

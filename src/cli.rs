@@ -145,15 +145,15 @@ pub struct ServeArgs {
     pub authorized_keys: Option<PathBuf>,
 
     /// Connections at most, in all [default: `[serve] max_sessions`, else 500].
-    #[arg(long, value_name = "N", value_parser = positive)]
+    #[arg(long, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
     pub max_sessions: Option<usize>,
 
     /// Connections at most from one address [default: `[serve] max_per_address`, else 3].
-    #[arg(long, value_name = "N", value_parser = positive)]
+    #[arg(long, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
     pub max_per_address: Option<usize>,
 
     /// Seconds without input before a session is closed, at most 2592000 (30 days) [default: `[serve] idle_timeout`, else 900].
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    #[arg(long, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub idle_timeout: Option<u64>,
 }
 
@@ -259,7 +259,9 @@ fn positive(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(0) => Err("expected 1 or more; 0 would refuse every connection".to_owned()),
         Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "expected a whole number of 1 or more, found \"{text}\""
+        )),
     }
 }
 
@@ -271,7 +273,9 @@ fn seconds(text: &str) -> Result<u64, String> {
         Ok(0) => Err("expected 1 or more; 0 would end every session at once".to_owned()),
         Ok(n) if n > bound => Err(format!("at most {bound} (30 days), found {n}")),
         Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "expected a whole number of seconds from 1 to {bound} (30 days), found \"{text}\""
+        )),
     }
 }
 

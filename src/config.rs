@@ -980,7 +980,20 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
                 "session_hours" => " hours (30 days)",
                 _ => "",
             };
+            // A window smaller than the reader draws in would show every
+            // reader only "too small".
+            let floor = match *key {
+                "max_width" => u64::from(crate::app::layout::MIN_WIDTH),
+                "max_height" => u64::from(crate::app::layout::MIN_HEIGHT),
+                _ => 1,
+            };
             match u64::try_from(*n.get_ref()) {
+                Ok(v) if v > 0 && v < floor => r.error(
+                    n.span(),
+                    format!(
+                        "[serve] \"{key}\": at least {floor} (the smallest window the reader draws in), found {v}"
+                    ),
+                ),
                 Ok(v) if v > bound => r.error(
                     n.span(),
                     format!(

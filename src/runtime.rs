@@ -95,6 +95,14 @@ pub trait Driver<B: FrameSink> {
         false
     }
 
+    /// Whether an earlier frame still waits to go out (a served client
+    /// reading slowly). The loop then holds the next frame and draws the
+    /// latest state once the output is free: a slow client costs one
+    /// frame of memory and no drawing of screens it would never see.
+    fn output_busy(&self) -> bool {
+        false
+    }
+
     /// Runs inside the frame, after ratatui has drawn it.
     fn after_draw(&mut self, app: &App, terminal: &mut Terminal<B>) -> Result<(), B::Error> {
         let _ = (app, terminal);
@@ -166,6 +174,9 @@ impl Deadlines {
     }
 }
 
+/// How soon a frame held for a busy output is tried again.
+const HELD_FRAME_RETRY: Duration = Duration::from_millis(10);
+
 /// Runs `first` (the initial size, say), then until the app quits, the
 /// input source closes or the driver says stop. Sleeps until an input
 /// comes or the next timer is due.
@@ -189,8 +200,10 @@ pub fn run<B: FrameSink>(
             return Ok(());
         }
         // A window with no area (an SSH client that gave no size yet)
-        // gets no frames at all: they would carry nothing.
-        if app.take_dirty() && !app.layout.area.is_empty() {
+        // gets no frames at all: they would carry nothing. A busy output
+        // leaves the app dirty, for a frame of the latest state later.
+        let held = driver.output_busy();
+        if !held && app.take_dirty() && !app.layout.area.is_empty() {
             // A capped frame rate waits out the interval, taking what
             // arrives meanwhile into the same frame.
             if let (Some(min), Some(last)) = (driver.frame_interval(), last_frame)
@@ -207,7 +220,14 @@ pub fn run<B: FrameSink>(
             draw_with(terminal, app, driver)?;
             last_frame = Some(Instant::now());
         }
-        let received = match timers.next() {
+        // A held frame is tried again soon (the output tells no one when
+        // it frees up); otherwise sleep until an input or a timer.
+        let retry = (held && app.is_dirty()).then(|| Instant::now() + HELD_FRAME_RETRY);
+        let wake = match (timers.next(), retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let received = match wake {
             Some(at) => inputs.recv_timeout(at.saturating_duration_since(Instant::now())),
             None => inputs.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };

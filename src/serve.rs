@@ -46,8 +46,9 @@ pub struct Limits {
     /// Input bytes per second and burst.
     pub input_rate: u32,
     pub input_burst: u32,
-    /// Frames queued for a client before it counts as not keeping up.
-    pub frame_queue: usize,
+    /// How long a frame may wait for a client that does not read before
+    /// its session counts as not keeping up.
+    pub frame_wait: Duration,
 }
 
 impl Default for Limits {
@@ -64,7 +65,7 @@ impl Default for Limits {
             max_rows: 100,
             input_rate: 16 * 1024,
             input_burst: 64 * 1024,
-            frame_queue: 64,
+            frame_wait: Duration::from_secs(30),
         }
     }
 }
@@ -773,14 +774,14 @@ pub fn run(options: &ServeOptions, library: Library, mut config: Config) -> Resu
     one_purge_thread();
     #[allow(unused_mut)] // changed by a test hook in debug builds
     let mut limits = options.limits.clone();
-    // Debug builds only, for tests: a short frame queue, so a client that
-    // stops reading overruns it soon.
+    // Debug builds only, for tests: a short frame wait, so a client that
+    // stops reading counts as not keeping up soon.
     #[cfg(debug_assertions)]
-    if let Some(n) = std::env::var("AIWATCH_TUI_TEST_FRAME_QUEUE")
+    if let Some(ms) = std::env::var("AIWATCH_TUI_TEST_FRAME_WAIT_MS")
         .ok()
-        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| n.parse::<u64>().ok())
     {
-        limits.frame_queue = n.max(1);
+        limits.frame_wait = Duration::from_millis(ms.max(1));
     }
     let shared = Arc::new(Shared {
         library: Arc::new(library),

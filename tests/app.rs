@@ -731,3 +731,85 @@ fn below_the_minimum_size_the_screen_says_which_size_it_needs() {
         }
     }
 }
+
+/// A driver whose output is busy until told otherwise, counting frames.
+struct SlowOutput {
+    busy: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    frames: usize,
+}
+
+impl<B: aiwatch_tui::runtime::FrameSink> aiwatch_tui::runtime::Driver<B> for SlowOutput {
+    fn output_busy(&self) -> bool {
+        self.busy.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn after_draw(
+        &mut self,
+        _app: &aiwatch_tui::app::App,
+        _terminal: &mut ratatui::Terminal<B>,
+    ) -> Result<(), B::Error> {
+        self.frames += 1;
+        Ok(())
+    }
+}
+
+/// While the output is busy (a served client reading slowly) keys are
+/// taken but no frame is drawn; once it is free, one frame shows the
+/// state after all of them.
+#[test]
+fn a_busy_output_holds_frames_and_then_draws_the_latest_state_once() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, mpsc};
+
+    let mut app = bundled("en", 100, 30);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    let busy = Arc::new(AtomicBool::new(true));
+    let mut driver = SlowOutput {
+        busy: Arc::clone(&busy),
+        frames: 0,
+    };
+    let (tx, rx) = mpsc::channel();
+    let freer = {
+        let busy = Arc::clone(&busy);
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for _ in 0..5 {
+                tx.send(Input::Key(Key::plain(KeyCode::Char('j')))).unwrap();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            busy.store(false, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        })
+    };
+    let expected = {
+        let mut model = bundled("en", 100, 30);
+        press(&mut model, "j j j j j");
+        open_heading(&model)
+    };
+    let stopper = std::thread::spawn(move || {
+        freer.join().unwrap();
+        tx.send(Input::Stop).unwrap();
+    });
+    aiwatch_tui::runtime::run(
+        &mut terminal,
+        &mut app,
+        [Input::Resize(100, 30)],
+        &rx,
+        &mut driver,
+    )
+    .unwrap();
+    stopper.join().unwrap();
+    assert_eq!(
+        driver.frames, 1,
+        "one frame, drawn once the output was free"
+    );
+    assert_eq!(open_heading(&app), expected);
+    let shown = terminal.backend().buffer().clone();
+    let mut fresh = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    aiwatch_tui::runtime::draw(&mut fresh, &app).unwrap();
+    assert_eq!(
+        &shown,
+        fresh.backend().buffer(),
+        "the frame shows the latest state"
+    );
+}

@@ -562,3 +562,20 @@ fn list_says_what_the_config_warns_about() {
         "c.toml:1:1: warning: unknown key `langauge`: did you mean `language`? (ignored)\n"
     );
 }
+
+/// Negative and malformed numbers for serve's flags say what is expected,
+/// not "unexpected argument '-1'", and exit 2 without starting anything.
+#[test]
+fn serve_flags_with_bad_numbers_say_what_is_expected() {
+    for (flag, value, expected) in [
+        ("--idle-timeout", "-1", "whole number of seconds from 1 to"),
+        ("--idle-timeout", "1e9", "whole number of seconds from 1 to"),
+        ("--max-sessions", "-1", "whole number of 1 or more"),
+        ("--max-per-address", "-5", "whole number of 1 or more"),
+    ] {
+        let out = run(&["serve", flag, value]);
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {text}");
+        assert!(text.contains(flag) && text.contains(expected), "{text}");
+    }
+}

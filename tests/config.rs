@@ -185,6 +185,10 @@ fn unknown_keys_warn_with_a_suggestion() {
     "[serve]\nmax_width = 40000\n",
     "user.toml:2:13: error: [serve] \"max_width\": at most 500 (a hard bound of the server), found 40000"
 )]
+#[case::serve_window_floor(
+    "[serve]\nmax_height = 3\n",
+    "user.toml:2:14: error: [serve] \"max_height\": at least 6 (the smallest window the reader draws in), found 3"
+)]
 #[case::wrong_type(
     "bundled = \"yes\"\n",
     "user.toml:1:11: error: \"bundled\": expected true or false, found \"yes\""

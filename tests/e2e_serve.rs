@@ -270,7 +270,7 @@ fn exec_forwarding_and_too_many_connections_are_refused() {
         server.log()
     );
     let no_pty = server.run("-T");
-    assert!(String::from_utf8_lossy(&no_pty.stdout).contains("needs a terminal"));
+    assert!(String::from_utf8_lossy(&no_pty.stderr).contains("needs a terminal"));
     let log = server.log();
     assert!(log.contains("event=refuse") && log.contains("request=exec"));
 
@@ -334,7 +334,7 @@ fn only_authorized_keys_when_given_and_idle_sessions_end() {
     );
     let allowed = attempt(&good);
     assert!(
-        String::from_utf8_lossy(&allowed.stdout).contains("needs a terminal"),
+        String::from_utf8_lossy(&allowed.stderr).contains("needs a terminal"),
         "{allowed:?}"
     );
     // Anonymous access is off too.

@@ -567,7 +567,7 @@ async fn relay(port: u16) -> (u16, Arc<AtomicBool>) {
 /// terminal back and the reason.
 #[test]
 fn a_client_that_stops_reading_still_gets_its_terminal_back() {
-    let server = Server::start(&[], "", &[("AIWATCH_TUI_TEST_FRAME_QUEUE", "2")]);
+    let server = Server::start(&[], "", &[("AIWATCH_TUI_TEST_FRAME_WAIT_MS", "2000")]);
     runtime().block_on(async {
         let (port, paused) = relay(server.port).await;
         // A small window: the server may send little before the client
@@ -697,13 +697,24 @@ fn refusals_say_why_in_the_log() {
             .unwrap();
         assert!(handle.authenticate_none("reader").await.unwrap().success());
         let channel = handle.channel_open_session().await.unwrap();
-        channel.request_subsystem(true, "sftp").await.unwrap();
         let mut channel = channel;
-        loop {
-            match tokio::time::timeout(TIMEOUT, channel.wait()).await.unwrap() {
-                Some(ChannelMsg::Failure) => break,
-                Some(_) => {}
-                None => panic!("the channel closed without an answer"),
+        // A subsystem, X11 and agent forwarding: each answered with a failure.
+        for which in 0..3 {
+            match which {
+                0 => channel.request_subsystem(true, "sftp").await.unwrap(),
+                1 => channel
+                    .request_x11(true, false, "MIT-MAGIC-COOKIE-1", "00ff", 0)
+                    .await
+                    .unwrap(),
+                _ => channel.agent_forward(true).await.unwrap(),
+            }
+            loop {
+                match tokio::time::timeout(TIMEOUT, channel.wait()).await.unwrap() {
+                    Some(ChannelMsg::Failure) => break,
+                    Some(ChannelMsg::Success) => panic!("request {which} was granted"),
+                    Some(_) => {}
+                    None => panic!("the channel closed without an answer"),
+                }
             }
         }
         assert!(
@@ -732,7 +743,13 @@ fn refusals_say_why_in_the_log() {
     });
     server.wait_log("event=close");
     let log = server.log();
-    for request in ["subsystem name=sftp", "port-forwarding", "exec"] {
+    for request in [
+        "subsystem name=sftp",
+        "x11-forwarding",
+        "agent-forwarding",
+        "port-forwarding",
+        "exec",
+    ] {
         let line = log
             .lines()
             .find(|l| l.contains(&format!("request={request} ")))
@@ -921,6 +938,35 @@ fn a_huge_unbracketed_paste_into_search_keeps_the_session() {
     server.wait_log("reason=quit");
     let log = server.log();
     assert!(!log.contains("overrun"), "{log}");
+}
+
+/// A bracketed paste longer than the input burst (70,000 bytes, as
+/// `tmux paste-buffer -p` sends it): its end marker comes past the burst
+/// and must still end the paste, or every later key would be taken as
+/// pasted text and the session would seem frozen.
+#[test]
+fn a_bracketed_paste_longer_than_the_burst_still_ends() {
+    let server = Server::start(&[], "", &[]);
+    runtime().block_on(async {
+        let mut reader = Reader::connect(server.port).await;
+        reader.send(b"/").await;
+        let mut pasted = b"\x1b[200~".to_vec();
+        pasted.extend(std::iter::repeat_n(b'a', 70_000));
+        pasted.extend_from_slice(b"\x1b[201~");
+        for piece in pasted.chunks(32 * 1024) {
+            reader.send(piece).await;
+        }
+        reader
+            .wait_for("Search text is limited to 200 characters.")
+            .await;
+        // Keys work again (past the burst's refill): leave the search, quit.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        reader.send(b"\x1b").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        reader.send(b"q").await;
+        reader.until_closed().await;
+    });
+    server.wait_log("reason=quit");
 }
 
 /// Durations past 30 days are refused at start with what set them (the

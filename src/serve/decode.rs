@@ -38,6 +38,18 @@ impl Decoder {
     /// Feeds bytes; returns the inputs they complete. A lone Esc stays
     /// pending until `flush` (it may start a sequence).
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Input> {
+        self.feed_with(bytes, true)
+    }
+
+    /// Feeds bytes past the input budget: keys among them are dropped,
+    /// but paste markers are still followed, so a paste longer than the
+    /// burst still ends (its text is capped anyway) rather than leaving
+    /// every later key inside a paste that never closes.
+    pub fn feed_over_budget(&mut self, bytes: &[u8]) -> Vec<Input> {
+        self.feed_with(bytes, false)
+    }
+
+    fn feed_with(&mut self, bytes: &[u8], keys: bool) -> Vec<Input> {
         let mut inputs = Vec::new();
         // Paste markers are found here rather than by the parser, so a
         // paste of any length and split across any reads stays text.
@@ -58,12 +70,16 @@ impl Decoder {
                     rest = &[];
                 }
             } else if let Some(at) = find(rest, PASTE_START) {
-                inputs.extend(self.parse(&rest[..at]));
+                if keys {
+                    inputs.extend(self.parse(&rest[..at]));
+                }
                 self.paste = Some(Vec::new());
                 rest = &rest[at + PASTE_START.len()..];
             } else {
                 let split = rest.len() - partial_marker(rest, PASTE_START);
-                inputs.extend(self.parse(&rest[..split]));
+                if keys {
+                    inputs.extend(self.parse(&rest[..split]));
+                }
                 self.held = rest[split..].to_vec();
                 rest = &[];
             }
@@ -316,6 +332,19 @@ mod tests {
             assert!(out[1] == Input::Paste(kept), "chunks of {chunk}");
             assert_eq!(keys(vec![out[2].clone()]), ["k"]);
         }
+    }
+
+    #[test]
+    fn a_paste_past_the_input_budget_still_ends_and_drops_only_keys() {
+        let mut d = Decoder::default();
+        let mut out = d.feed(b"\x1b[200~abc");
+        // The rest came past the budget: its text is capped anyway, and
+        // its end marker still closes the paste; keys after it are dropped.
+        out.extend(d.feed_over_budget(b"def\x1b[20"));
+        out.extend(d.feed_over_budget(b"1~qq"));
+        assert_eq!(out, [Input::Paste("abcdef".into())]);
+        // Within the budget again: keys are keys.
+        assert_eq!(d.feed(b"q"), [Input::Key(Key::char('q'))]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -94,8 +94,14 @@ impl Reader {
 struct ChannelWriter {
     buf: Vec<u8>,
     frames: tokio::sync::mpsc::Sender<Vec<u8>>,
+    /// Frames handed over and not yet taken by the sender task.
+    queued: Arc<AtomicUsize>,
     overflow: Arc<AtomicBool>,
 }
+
+/// Frames queued for the sender task, at most: the loop holds a frame
+/// while one waits (`output_busy`), so more is only a safety net.
+const FRAME_QUEUE: usize = 4;
 
 /// Bytes of one frame, at most (a full 500x200 screen fits).
 const MAX_FRAME: usize = 4 << 20;
@@ -116,7 +122,10 @@ impl Write for ChannelWriter {
             return Ok(());
         }
         let frame = std::mem::take(&mut self.buf);
+        // Counted before the send: the sender task may take it at once.
+        self.queued.fetch_add(1, Ordering::SeqCst);
         if self.frames.try_send(frame).is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
             self.overflow.store(true, Ordering::SeqCst);
         }
         Ok(())
@@ -126,6 +135,8 @@ impl Write for ChannelWriter {
 struct SessionDriver {
     stop: Arc<Mutex<Option<End>>>,
     overflow: Arc<AtomicBool>,
+    /// Frames waiting for the sender task (see `ChannelWriter`).
+    queued: Arc<AtomicUsize>,
     /// Read only in debug builds (the test-only fault hook).
     #[cfg_attr(not(debug_assertions), allow(dead_code))]
     fault: Arc<AtomicBool>,
@@ -139,6 +150,13 @@ type Backend = LeanBackend<ChannelWriter>;
 impl Driver<Backend> for SessionDriver {
     fn frame_interval(&self) -> Option<Duration> {
         Some(FRAME_INTERVAL)
+    }
+
+    /// A frame still queued: the next one waits and shows the latest
+    /// state, so a slow client holds at most the frame being sent and one
+    /// queued, and the server draws no screens it would not see.
+    fn output_busy(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) > 0
     }
 
     fn should_stop(&self) -> bool {
@@ -220,22 +238,32 @@ pub fn human(d: Duration) -> String {
 /// How long a goodbye may wait for a client that does not read.
 const BYE_WAIT: Duration = Duration::from_secs(10);
 
-/// How long one frame may wait for a client that does not read.
-const FRAME_WAIT: Duration = Duration::from_secs(30);
+/// Where a session's frames go, and how long one may wait there.
+struct Destination {
+    handle: Handle,
+    channel: ChannelId,
+    peer: SocketAddr,
+    frame_wait: Duration,
+}
 
 /// The sender task: frames to the channel in order, then the goodbye and
 /// the end of the channel. A goodbye that comes while a frame is stuck
 /// (the client stopped reading) goes ahead of it and of the frames still
 /// queued: they are drawn in the alternate screen the goodbye leaves.
 async fn send_frames(
-    handle: Handle,
-    channel: ChannelId,
-    peer: SocketAddr,
+    to: Destination,
     mut frames: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    queued: Arc<AtomicUsize>,
     mut bye: tokio::sync::oneshot::Receiver<Vec<u8>>,
     overflow: Arc<AtomicBool>,
     done: Arc<Notify>,
 ) {
+    let Destination {
+        handle,
+        channel,
+        peer,
+        frame_wait,
+    } = to;
     let mut connected = true;
     let goodbye = 'frames: loop {
         let frame = tokio::select! {
@@ -247,20 +275,23 @@ async fn send_frames(
             // The reader has let go of its frames: its goodbye follows.
             break (&mut bye).await.ok();
         };
+        queued.fetch_sub(1, Ordering::SeqCst);
         tokio::select! {
             biased;
-            sent = tokio::time::timeout(FRAME_WAIT, handle.data(channel, frame)) => match sent {
+            sent = tokio::time::timeout(frame_wait, handle.data(channel, frame)) => match sent {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => {
                     connected = false;
                     break None;
                 }
                 Err(_) => {
-                    // Gone for our purposes: the reader ends (overrun) at
-                    // its next frame, and a goodbye would wait in vain.
-                    log(&format!("event=output_blocked peer={peer} seconds={}", FRAME_WAIT.as_secs()));
+                    // Not keeping up: the reader ends (overrun) when it
+                    // next wakes, and its goodbye is offered once more
+                    // (for at most `BYE_WAIT`), for a client that reads
+                    // again.
+                    log(&format!("event=output_blocked peer={peer} seconds={}", frame_wait.as_secs_f32()));
                     overflow.store(true, Ordering::SeqCst);
-                    break None;
+                    break (&mut bye).await.ok();
                 }
             },
             bye = &mut bye => break 'frames bye.ok(),
@@ -303,17 +334,23 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         channel,
         peer,
     } = start;
-    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(shared.limits.frame_queue);
+    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(FRAME_QUEUE);
     // The goodbye has a slot of its own: a client that stopped reading has
     // filled the frame queue, and its terminal must still be given back.
     let (bye_tx, bye_rx) = tokio::sync::oneshot::channel::<Vec<u8>>();
     let overflow = Arc::new(AtomicBool::new(false));
+    let queued = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(Notify::new());
-    tokio::spawn(send_frames(
+    let to = Destination {
         handle,
         channel,
         peer,
+        frame_wait: shared.limits.frame_wait,
+    };
+    tokio::spawn(send_frames(
+        to,
         frames_rx,
+        Arc::clone(&queued),
         bye_rx,
         Arc::clone(&overflow),
         Arc::clone(&done),
@@ -335,6 +372,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
     let mut driver = SessionDriver {
         stop: Arc::clone(&stop),
         overflow: Arc::clone(&overflow),
+        queued: Arc::clone(&queued),
         fault: Arc::clone(&fault),
     };
     let asked = Arc::clone(&stop);
@@ -352,6 +390,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                     let writer = ChannelWriter {
                         buf: Vec::new(),
                         frames: frames_tx,
+                        queued,
                         overflow: Arc::clone(&overflow),
                     };
                     let mut terminal =

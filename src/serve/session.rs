@@ -513,8 +513,10 @@ impl russh::server::Handler for Connection {
         let Some((w, h)) = self.size.filter(|_| phase == Phase::Pty) else {
             self.refuse("shell", "no_terminal");
             session.channel_success(channel)?;
+            // On stderr (extended data 1), like the refusal of a command:
+            // `ssh -T host > file` must not hide it in the file.
             let message = "aiwatch-tui needs a terminal: connect with ssh -t\r\n";
-            session.data(channel, message.as_bytes().to_vec())?;
+            session.extended_data(channel, 1, message.as_bytes().to_vec())?;
             session.exit_status_request(channel, 1)?;
             session.eof(channel)?;
             session.close(channel)?;
@@ -604,6 +606,26 @@ impl russh::server::Handler for Connection {
         Ok(false)
     }
 
+    /// X11 forwarding (`ssh -X`): refused like the others, and said so
+    /// (russh's default neither refuses it nor logs it).
+    async fn x11_request(
+        &mut self,
+        channel: ChannelId,
+        _single_connection: bool,
+        _x11_auth_protocol: &str,
+        _x11_auth_cookie: &str,
+        _x11_screen_number: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.over_request_limit(session) {
+            let _ = session.channel_failure(channel);
+            return Ok(());
+        }
+        self.refuse("x11-forwarding", "no_forwarding");
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
     /// A command: answered on stderr with exit status 1, so `ssh host ls`
     /// prints why rather than a bare failure.
     async fn exec_request(
@@ -652,7 +674,7 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         // Token bucket: a steady rate with a burst allowance; beyond it,
-        // input is dropped.
+        // keys are dropped (paste markers are still followed).
         let limits = &self.shared.limits;
         let now = Instant::now();
         let elapsed_ms =
@@ -675,7 +697,10 @@ impl russh::server::Handler for Connection {
         let _turn = turn.lock().await;
         let (inputs, waiting) = match self.decoder.lock() {
             Ok(mut decoder) => {
-                let inputs = decoder.feed(&data[..take]);
+                let mut inputs = decoder.feed(&data[..take]);
+                if take < data.len() {
+                    inputs.extend(decoder.feed_over_budget(&data[take..]));
+                }
                 self.reads.fetch_add(1, Ordering::SeqCst);
                 (inputs, decoder.waiting())
             }

@@ -145,8 +145,11 @@ fn background_sync(
     let _syncing = syncer::spawn(job, move |event| tx.send(event).is_ok());
     let mut progress_events = 0;
     for event in rx {
-        let done = matches!(event, SyncEvent::Done(_) | SyncEvent::Failed(_));
-        let changed = matches!(&event, SyncEvent::Done(Some(_)));
+        let done = matches!(
+            event,
+            SyncEvent::Done(_) | SyncEvent::TextChanged | SyncEvent::Failed(_)
+        );
+        let changed = matches!(&event, SyncEvent::Done(Some(_)) | SyncEvent::TextChanged);
         progress_events += usize::from(matches!(event, SyncEvent::Progress { .. }));
         app.handle(Input::Sync(event));
         runtime::draw(terminal, app).unwrap();

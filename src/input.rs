@@ -109,6 +109,10 @@ pub enum SyncEvent {
     Progress { done: usize, total: usize },
     /// The sync is over; the library as now stored when anything changed.
     Done(Option<SyncedLibrary>),
+    /// The sync is over and only the text of sections changed (no file,
+    /// article, heading, date or tag came, went or moved): the library
+    /// shown still holds; its bodies and searches are read again.
+    TextChanged,
     /// The sync could not be done (why); the stored library stays shown.
     Failed(String),
 }

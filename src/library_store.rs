@@ -13,6 +13,7 @@ mod schema;
 mod search;
 mod state;
 mod sync;
+mod tags;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -440,3 +440,102 @@ fn an_empty_file_becomes_a_store() {
     write(&f.content.join("a.toml"), &article("a", "A"), 60);
     assert_eq!(f.sync().0.parsed, 1);
 }
+
+/// Rewrites a current store in the layout of the schema before `V_INDEX`
+/// (a row per tag in `tags`; no packed `tags` columns, no `index_hash`),
+/// as the previous version left it.
+fn downgrade_to_tag_rows(path: &Path) {
+    fn unpack(packed: &str) -> Vec<(&'static str, String)> {
+        packed
+            .split('\x1f')
+            .skip(1)
+            .map(|p| {
+                let kind = if p.starts_with('a') { "actor" } else { "topic" };
+                (kind, p[1..].to_owned())
+            })
+            .collect()
+    }
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch(
+        "CREATE TABLE tags (
+            file_id INTEGER NOT NULL,
+            section INTEGER NOT NULL,
+            kind    TEXT NOT NULL CHECK (kind IN ('actor', 'topic')),
+            pos     INTEGER NOT NULL,
+            tag     TEXT NOT NULL,
+            PRIMARY KEY (file_id, section, kind, pos)
+        ) WITHOUT ROWID;",
+    )
+    .unwrap();
+    let rows: Vec<(i64, i64, String)> = tx
+        .prepare(
+            "SELECT file_id, -1, tags FROM articles
+             UNION ALL SELECT file_id, idx, tags FROM sections",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut tagged = 0;
+    for (file_id, section, packed) in rows {
+        let tags = unpack(&packed);
+        for kind in ["actor", "topic"] {
+            for (pos, (_, tag)) in (0i64..).zip(tags.iter().filter(|(k, _)| *k == kind)) {
+                tagged += 1;
+                tx.execute(
+                    "INSERT INTO tags (file_id, section, kind, pos, tag) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    rusqlite::params![file_id, section, kind, pos, tag],
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert!(tagged > 50, "the fixture has tags to migrate");
+    tx.execute_batch(
+        "ALTER TABLE articles DROP COLUMN tags;
+         ALTER TABLE sections DROP COLUMN tags;
+         ALTER TABLE files DROP COLUMN index_hash;",
+    )
+    .unwrap();
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION - 1)
+        .unwrap();
+    tx.commit().unwrap();
+}
+
+#[test]
+fn a_store_of_the_previous_schema_migrates_and_reads_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite");
+    let roots = [ContentRoot::Bundled];
+    let names = ["OpenAI".to_owned(), "DeepSeek".to_owned()];
+    let aliases = [Vec::new(), vec!["Deepseek AI".to_owned()]];
+    let actors = ActorDirectory::new(
+        names
+            .iter()
+            .map(String::as_str)
+            .zip(aliases.iter().map(Vec::as_slice)),
+    );
+    drop(LibraryStore::open_synced(&path, &roots, &actors).unwrap());
+    downgrade_to_tag_rows(&path);
+
+    // Migrated on open; nothing parsed again: the tags come from the
+    // migration.
+    let migrated = LibraryStore::open_synced(&path, &roots, &actors).unwrap();
+    assert_eq!(migrated.report.parsed, 0);
+    same(&migrated.library, &load_library(&roots, &actors));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let tag_rows: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'tags'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tag_rows, 0, "the table of tag rows is gone");
+}

@@ -353,3 +353,87 @@ fn a_first_build_cut_short_again_and_again_still_completes() {
     assert!(library_store::is_cancelled(&error), "{error}");
     assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 600);
 }
+
+/// Runs the background sync of `store` with `dir` to its end, as the
+/// runtime does, and gives its last event.
+fn background_sync(store: &Path, dir: &Path) -> SyncEvent {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let job = aiwatch_tui::runtime::syncer::SyncJob {
+        path: store.to_path_buf(),
+        roots: vec![ContentRoot::Dir(dir.to_path_buf())],
+        actors: Config::built_in().unwrap().actor_directory(),
+    };
+    let _running = aiwatch_tui::runtime::syncer::spawn(job, move |e| tx.send(e).is_ok());
+    rx.iter()
+        .find(|e| !matches!(e, SyncEvent::Progress { .. }))
+        .unwrap()
+}
+
+/// An edit of the text only (no heading, date, tag or file changed) comes
+/// without the library being read back: the open section shows its new
+/// text, scrolled where it was, and a search finds the new words. An edit
+/// of a heading still brings the whole library.
+#[test]
+fn an_edit_of_text_only_shows_without_reading_the_library_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("news");
+    fs::create_dir_all(&content).unwrap();
+    for i in 0..30 {
+        write_article(&content, &format!("n{i:02}"), 10, "Old words");
+    }
+    let store = dir.path().join("library.sqlite");
+    let config = Config::built_in().unwrap();
+    let actors = config.actor_directory();
+    let roots = [ContentRoot::Dir(content.clone())];
+    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
+    let stored = LibraryStore::open_stored(&store, &actors).unwrap();
+    let ctx = aiwatch_tui::app::Context::new(stored.library, config);
+    let mut app = App::new(ctx, "en");
+    app.handle(Input::Resize(100, 30));
+    press(&mut app, "k k k k k k enter");
+    let before = place(&app);
+    assert_eq!(before.2, "n27 part 2");
+    let library_before = Arc::clone(&app.ctx.library);
+    assert!(screen(&app).contains("Old words (n27, part 2)"));
+
+    write_article(&content, "n27", 10, "Brandnew words");
+    let event = background_sync(&store, &content);
+    assert_eq!(event, SyncEvent::TextChanged);
+    assert!(app.handle(Input::Sync(event)).is_empty());
+    assert!(
+        Arc::ptr_eq(&library_before, &app.ctx.library),
+        "the library stays"
+    );
+    assert_eq!(place(&app), before, "the selection did not move");
+    let shown = screen(&app);
+    assert!(shown.contains("Brandnew words (n27, part 2)"), "{shown}");
+    assert!(!shown.contains("Old words (n27"), "{shown}");
+    press(&mut app, "/ b r a n d n e w enter");
+    assert_eq!(app.listed_count(), 3, "the search reads the new text");
+    press(&mut app, "esc");
+    let before = place(&app);
+
+    // A heading changed: the library is read back.
+    let text = fs::read_to_string(content.join("n03.toml")).unwrap();
+    fs::write(
+        content.join("n03.toml"),
+        text.replace("n03 part 1", "n03 part one"),
+    )
+    .unwrap();
+    let file = fs::File::options()
+        .write(true)
+        .open(content.join("n03.toml"))
+        .unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+    let event = background_sync(&store, &content);
+    assert!(matches!(event, SyncEvent::Done(Some(_))), "{event:?}");
+    app.handle(Input::Sync(event));
+    assert!(
+        app.library()
+            .sections
+            .iter()
+            .any(|s| s.heading == "n03 part one")
+    );
+    assert_eq!(place(&app), before, "the selection did not move");
+}

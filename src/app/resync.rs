@@ -54,11 +54,39 @@ impl App {
                     self.replace_library(library.0);
                 }
             }
+            SyncEvent::TextChanged => {
+                self.sync = None;
+                self.text_changed();
+            }
             SyncEvent::Failed(error) => {
                 self.sync = None;
                 self.notify(error);
             }
         }
+    }
+
+    /// The text of some sections changed in the store, nothing else: the
+    /// library stays, its bodies are read again (the open one at once,
+    /// from where it was scrolled) and a search is run again.
+    fn text_changed(&mut self) {
+        let lib = Arc::clone(&self.ctx.library);
+        lib.bodies().forget();
+        self.reflow_cache.clear();
+        self.search_index = None;
+        if let Some(query) = self.search.query.clone() {
+            let row_on_screen = self
+                .timeline_cursor
+                .selected
+                .saturating_sub(self.timeline_cursor.offset);
+            let mut sorted = self.edition.sections.clone();
+            sorted.sort_unstable();
+            self.search.hits = Some(self.find_hits(&query, sorted));
+            self.refresh();
+            self.timeline_cursor.offset =
+                self.timeline_cursor.selected.saturating_sub(row_on_screen);
+        }
+        let area = self.layout.area;
+        self.resize(area.width, area.height);
     }
 
     /// Shows `library` instead of the current one, keeping the reader's

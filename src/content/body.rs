@@ -30,6 +30,10 @@ pub trait BodySource: Send + Sync {
     /// section's text.
     fn body(&self, section: SectionId, heading: &str) -> Result<Arc<[Block]>, BodyError>;
 
+    /// Forgets what was read or searched so far: the text of sections
+    /// changed where this source reads it.
+    fn forget(&self) {}
+
     /// Whether `search` answers; otherwise the caller searches the text.
     fn searches(&self) -> bool {
         false
@@ -80,6 +84,11 @@ impl Bodies {
 
     pub fn searches(&self) -> bool {
         self.0.searches()
+    }
+
+    /// Forgets cached bodies and searches (`BodySource::forget`).
+    pub fn forget(&self) {
+        self.0.forget();
     }
 
     pub fn search(&self, words: &[String]) -> Result<Vec<SectionId>, BodyError> {

@@ -205,6 +205,11 @@ impl BodySource for StoreBodies {
         Ok(body)
     }
 
+    fn forget(&self) {
+        lock(&self.cache).clear();
+        self.searcher.forget();
+    }
+
     fn searches(&self) -> bool {
         true
     }

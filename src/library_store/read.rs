@@ -50,7 +50,6 @@ pub fn load(
     }
     let mut articles = read_articles(&tx)?;
     read_sections(&tx, &mut articles)?;
-    read_tags(&tx, &mut articles)?;
     drop(tx);
     let file_ids: HashMap<&str, i64> = files.iter().map(|(id, p)| (p.as_str(), *id)).collect();
     let parsed = files.iter().map(|(id, path)| {
@@ -103,27 +102,28 @@ fn date(text: &str, column: usize) -> rusqlite::Result<NewsDate> {
 fn read_articles(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<HashMap<i64, RawArticle>> {
     let mut stmt = tx.prepare(
         "SELECT a.file_id, a.id, a.lang, a.title, a.published, a.source, a.url, a.summary,
-                a.id_line, a.id_col, f.path
+                a.id_line, a.id_col, f.path, a.tags
          FROM articles a JOIN files f ON f.id = a.file_id",
     )?;
     let mut rows = stmt.query([])?;
     let mut articles = HashMap::new();
     while let Some(r) = rows.next()? {
-        let published: String = r.get(4)?;
+        let published = r.get_ref(4)?.as_str()?;
         let id_line: Option<u32> = r.get(8)?;
         let id_col: Option<u32> = r.get(9)?;
+        let (actors, topics) = tags(r, 11)?;
         articles.insert(
             r.get(0)?,
             RawArticle {
                 id: r.get(1)?,
                 lang: r.get(2)?,
                 title: r.get(3)?,
-                published: date(&published, 4)?,
+                published: date(published, 4)?,
                 source: r.get(5)?,
                 url: r.get(6)?,
                 summary: r.get(7)?,
-                topics: Vec::new(),
-                actors: Vec::new(),
+                topics,
+                actors,
                 sections: Vec::new(),
                 path: r.get(10)?,
                 id_position: id_line.zip(id_col),
@@ -138,18 +138,22 @@ fn read_sections(
     articles: &mut HashMap<i64, RawArticle>,
 ) -> rusqlite::Result<()> {
     let mut stmt =
-        tx.prepare("SELECT file_id, heading, date, url FROM sections ORDER BY file_id, idx")?;
+        tx.prepare("SELECT file_id, heading, date, url, tags FROM sections ORDER BY file_id, idx")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let Some(article) = articles.get_mut(&r.get(0)?) else {
             continue;
         };
-        let date_text: Option<String> = r.get(2)?;
+        let date = match r.get_ref(2)?.as_str_or_null()? {
+            Some(text) => Some(date(text, 2)?),
+            None => None,
+        };
+        let (actors, topics) = tags(r, 4)?;
         article.sections.push(RawSection {
             heading: r.get(1)?,
-            date: date_text.map(|d| date(&d, 2)).transpose()?,
-            topics: Vec::new(),
-            actors: Vec::new(),
+            date,
+            topics,
+            actors,
             url: r.get(3)?,
             body: Vec::new(),
         });
@@ -157,29 +161,15 @@ fn read_sections(
     Ok(())
 }
 
-fn read_tags(
-    tx: &rusqlite::Transaction<'_>,
-    articles: &mut HashMap<i64, RawArticle>,
-) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare(
-        "SELECT file_id, section, kind, tag FROM tags ORDER BY file_id, section, kind, pos",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let Some(article) = articles.get_mut(&r.get(0)?) else {
-            continue;
-        };
-        let section: i64 = r.get(1)?;
-        let kind: String = r.get(2)?;
-        let (actors, topics) = match usize::try_from(section) {
-            Ok(i) => match article.sections.get_mut(i) {
-                Some(s) => (&mut s.actors, &mut s.topics),
-                None => continue,
-            },
-            Err(_) => (&mut article.actors, &mut article.topics),
-        };
-        let list = if kind == "actor" { actors } else { topics };
-        list.push(r.get(3)?);
-    }
-    Ok(())
+/// The packed tags in column `column` (`tags::unpack`), or a conversion
+/// error (the store is then treated as damaged).
+fn tags(r: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+    let packed = r.get_ref(column)?.as_str()?;
+    super::tags::unpack(packed).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            Type::Text,
+            format!("not packed tags: {packed:?}").into(),
+        )
+    })
 }

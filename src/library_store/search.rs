@@ -214,6 +214,12 @@ impl Searcher {
             .collect())
     }
 
+    /// Forgets the vocabulary and every remembered hit: the store's text
+    /// changed.
+    pub fn forget(&self) {
+        *self.memory() = Memory::default();
+    }
+
     fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
         self.memory
             .lock()

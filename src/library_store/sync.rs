@@ -34,6 +34,13 @@ pub struct SyncReport {
     pub changed: usize,
     pub removed: usize,
     pub unchanged: usize,
+    /// Whether the library read back differs in more than the text of
+    /// sections: a file came, went or moved in the load order, or a parse
+    /// gave other articles, headings, dates, tags or diagnostics (by
+    /// `index_hash`), or the folders' problems changed. When a sync parsed
+    /// files but this is false, the library in memory still holds, and
+    /// only its bodies (and searches) must be read again.
+    pub index_changed: bool,
 }
 
 /// What identifies a file's content without reading it.
@@ -89,8 +96,7 @@ pub fn sync(
         .is_some();
     let first_build = stored.is_empty() || !built;
     let mut report = SyncReport::default();
-    // (load position, existing row, stamp) of each file to parse.
-    let mut work: Vec<(i64, Option<i64>, Option<Stamp>)> = Vec::new();
+    let mut work: Vec<Work> = Vec::new();
     let mut to_parse: Vec<PendingFile> = Vec::new();
     for ((ord, file), stamp) in (0i64..).zip(files).zip(stamps) {
         match stored.remove(file.path()) {
@@ -99,6 +105,7 @@ pub fn sync(
             {
                 report.unchanged += 1;
                 if old.ord != ord {
+                    report.index_changed = true;
                     tx.execute(
                         "UPDATE files SET ord = ?1 WHERE id = ?2",
                         params![ord, old.id],
@@ -107,12 +114,22 @@ pub fn sync(
             }
             Some(old) => {
                 report.changed += 1;
-                work.push((ord, Some(old.id), stamp));
+                report.index_changed |= old.ord != ord;
+                work.push(Work {
+                    ord,
+                    existing: Some((old.id, old.index_hash)),
+                    stamp,
+                });
                 to_parse.push(file);
             }
             None => {
                 report.added += 1;
-                work.push((ord, None, stamp));
+                report.index_changed = true;
+                work.push(Work {
+                    ord,
+                    existing: None,
+                    stamp,
+                });
                 to_parse.push(file);
             }
         }
@@ -121,6 +138,7 @@ pub fn sync(
         delete_contents(&tx, old.id)?;
         tx.execute("DELETE FROM files WHERE id = ?1", [old.id])?;
         report.removed += 1;
+        report.index_changed = true;
     }
     // Parsed and written batch by batch, so progress can be told and only
     // one batch of parsed files is in memory; still one transaction.
@@ -129,11 +147,7 @@ pub fn sync(
         if report.parsed == 0 && !progress(0, total) {
             return Err(cancelled());
         }
-        let parsed = parse_files(files);
-        for ((&(ord, existing, stamp), file), parsed) in work.iter().zip(files).zip(parsed) {
-            write_file(&tx, file.path(), ord, existing, stamp, &parsed)?;
-        }
-        report.parsed += files.len();
+        write_batch(&tx, work, files, &mut report)?;
         if first_build {
             // Parsed by this parser: trusted by the next sync.
             tx.execute(
@@ -147,21 +161,7 @@ pub fn sync(
             return Err(cancelled());
         }
     }
-    tx.execute("DELETE FROM root_diagnostics", [])?;
-    for (seq, d) in (0i64..).zip(&diagnostics) {
-        tx.execute(
-            "INSERT INTO root_diagnostics (seq, path, line, col, severity, message)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                seq,
-                d.path,
-                d.position.map(|p| p.0),
-                d.position.map(|p| p.1),
-                severity_name(d.severity),
-                d.message
-            ],
-        )?;
-    }
+    report.index_changed |= write_root_diagnostics(&tx, &diagnostics)?;
     tx.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('parser', ?1)",
         [PARSER_STAMP],
@@ -188,16 +188,96 @@ pub fn is_cancelled(e: &rusqlite::Error) -> bool {
     e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted)
 }
 
+/// Parses `files` (on every core) and writes what each gave.
+fn write_batch(
+    tx: &Transaction<'_>,
+    work: &[Work],
+    files: &[PendingFile],
+    report: &mut SyncReport,
+) -> rusqlite::Result<()> {
+    let parsed = parse_files(files);
+    for ((w, file), parsed) in work.iter().zip(files).zip(parsed) {
+        let hash = index_hash(&parsed);
+        report.index_changed |= w.existing.and_then(|(_, old)| old) != Some(hash);
+        write_file(
+            tx,
+            file.path(),
+            w.ord,
+            w.existing.map(|(id, _)| id),
+            w.stamp,
+            hash,
+            &parsed,
+        )?;
+    }
+    report.parsed += files.len();
+    Ok(())
+}
+
+/// A file to parse: its load position, its existing row and that row's
+/// index hash (a changed file), and its stamp.
+struct Work {
+    ord: i64,
+    existing: Option<(i64, Option<i64>)>,
+    stamp: Option<Stamp>,
+}
+
+/// Replaces the folders' problems; whether they changed.
+fn write_root_diagnostics(
+    tx: &Transaction<'_>,
+    diagnostics: &[Diagnostic],
+) -> rusqlite::Result<bool> {
+    let changed = stored_root_diagnostics(tx)? != diagnostics;
+    tx.execute("DELETE FROM root_diagnostics", [])?;
+    for (seq, d) in (0i64..).zip(diagnostics) {
+        tx.execute(
+            "INSERT INTO root_diagnostics (seq, path, line, col, severity, message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                seq,
+                d.path,
+                d.position.map(|p| p.0),
+                d.position.map(|p| p.1),
+                severity_name(d.severity),
+                d.message
+            ],
+        )?;
+    }
+    Ok(changed)
+}
+
 struct StoredFile {
     id: i64,
     ord: i64,
     stamp: Option<Stamp>,
+    index_hash: Option<i64>,
+}
+
+/// The folders' problems as the last sync stored them.
+fn stored_root_diagnostics(tx: &Transaction<'_>) -> rusqlite::Result<Vec<Diagnostic>> {
+    let mut stmt =
+        tx.prepare("SELECT path, line, col, severity, message FROM root_diagnostics ORDER BY seq")?;
+    stmt.query_map([], |r| {
+        let line: Option<u32> = r.get(1)?;
+        let col: Option<u32> = r.get(2)?;
+        let severity: String = r.get(3)?;
+        Ok(Diagnostic {
+            path: r.get(0)?,
+            position: line.zip(col),
+            severity: if severity == "warning" {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            message: r.get(4)?,
+        })
+    })?
+    .collect()
 }
 
 fn stored_files(tx: &Transaction<'_>) -> rusqlite::Result<HashMap<String, StoredFile>> {
     // Fetched items are rows of `files` too, but no content folder lists them.
     let mut stmt = tx.prepare(
-        "SELECT id, path, ord, size, mtime_ns, hash FROM files
+        "SELECT id, path, ord, size, mtime_ns, hash, index_hash FROM files
          WHERE id NOT IN (SELECT file_id FROM feed_items)",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -214,6 +294,7 @@ fn stored_files(tx: &Transaction<'_>) -> rusqlite::Result<HashMap<String, Stored
                     mtime_ns,
                     hash,
                 }),
+                index_hash: r.get(6)?,
             },
         ))
     })?;
@@ -258,9 +339,50 @@ fn fnv1a(bytes: &[u8]) -> i64 {
     hash.cast_signed()
 }
 
+/// A hash of everything a parse gives apart from the bodies: what the
+/// library read back holds of the file (article, headings, dates, urls,
+/// tags as written, diagnostics). Equal before and after an edit: only
+/// text changed, and the library in memory still holds.
+fn index_hash(parsed: &ParsedFile) -> i64 {
+    // Each field ends with a byte no text holds here (a NUL; text fields
+    // are sanitised), so fields cannot run into each other.
+    let mut text = String::with_capacity(512);
+    let mut field = |value: &dyn std::fmt::Display| {
+        use std::fmt::Write as _;
+        let _ = write!(text, "{value}\0");
+    };
+    field(&parsed.diagnostics.len());
+    for d in &parsed.diagnostics {
+        field(&d.path);
+        field(&format_args!("{:?}", d.position));
+        field(&severity_name(d.severity));
+        field(&d.message);
+    }
+    if let Some(a) = &parsed.article {
+        field(&a.sections.len());
+        field(&a.id);
+        field(&a.lang);
+        field(&a.title);
+        field(&a.published);
+        field(&format_args!("{:?}", a.source));
+        field(&format_args!("{:?}", a.url));
+        field(&format_args!("{:?}", a.summary));
+        field(&format_args!("{:?}", a.id_position));
+        field(&a.path);
+        field(&super::tags::pack(&a.actors, &a.topics));
+        for s in &a.sections {
+            field(&s.heading);
+            field(&format_args!("{:?}", s.date));
+            field(&format_args!("{:?}", s.url));
+            field(&super::tags::pack(&s.actors, &s.topics));
+        }
+    }
+    fnv1a(text.as_bytes())
+}
+
 pub(super) fn delete_contents(tx: &Transaction<'_>, file_id: i64) -> rusqlite::Result<()> {
     // Cached: a feed put rewrites thousands of changed items this way.
-    for table in ["diagnostics", "articles", "sections", "tags", "blocks"] {
+    for table in ["diagnostics", "articles", "sections", "blocks"] {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE file_id = ?1"))?
             .execute([file_id])?;
     }
@@ -282,6 +404,7 @@ fn write_file(
     ord: i64,
     existing: Option<i64>,
     stamp: Option<Stamp>,
+    index_hash: i64,
     parsed: &ParsedFile,
 ) -> rusqlite::Result<()> {
     let loaded = parsed.article.is_some();
@@ -292,16 +415,16 @@ fn write_file(
     let file_id = if let Some(id) = existing {
         delete_contents(tx, id)?;
         tx.execute(
-            "UPDATE files SET ord = ?1, size = ?2, mtime_ns = ?3, hash = ?4, loaded = ?5
-             WHERE id = ?6",
-            params![ord, size, mtime_ns, hash, loaded, id],
+            "UPDATE files SET ord = ?1, size = ?2, mtime_ns = ?3, hash = ?4, loaded = ?5,
+             index_hash = ?6 WHERE id = ?7",
+            params![ord, size, mtime_ns, hash, loaded, index_hash, id],
         )?;
         id
     } else {
         tx.execute(
-            "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![path, ord, size, mtime_ns, hash, loaded],
+            "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded, index_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![path, ord, size, mtime_ns, hash, loaded, index_hash],
         )?;
         tx.last_insert_rowid()
     };
@@ -342,8 +465,8 @@ pub(super) fn write_article(
 ) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO articles
-         (file_id, id, lang, title, published, source, url, summary, id_line, id_col)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         (file_id, id, lang, title, published, source, url, summary, id_line, id_col, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         file_id,
@@ -355,11 +478,12 @@ pub(super) fn write_article(
         a.url,
         a.summary,
         a.id_position.map(|p| p.0),
-        a.id_position.map(|p| p.1)
+        a.id_position.map(|p| p.1),
+        super::tags::pack(&a.actors, &a.topics)
     ])?;
-    write_tags(tx, file_id, -1, &a.actors, &a.topics)?;
     let mut section_stmt = tx.prepare_cached(
-        "INSERT INTO sections (file_id, idx, heading, date, url) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO sections (file_id, idx, heading, date, url, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     let mut block_stmt = tx.prepare_cached(
         "INSERT INTO blocks (file_id, section, pos, kind, text) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -373,9 +497,9 @@ pub(super) fn write_article(
             idx,
             s.heading,
             s.date.map(|d| d.to_string()),
-            s.url
+            s.url,
+            super::tags::pack(&s.actors, &s.topics)
         ])?;
-        write_tags(tx, file_id, idx, &s.actors, &s.topics)?;
         for (pos, block) in (0i64..).zip(&s.body) {
             let kind = match block {
                 Block::Paragraph(_) => "paragraph",
@@ -415,24 +539,6 @@ fn searchable(a: &RawArticle, s: &RawSection) -> String {
         text.push_str(tag);
     }
     crate::text::fold(&text)
-}
-
-fn write_tags(
-    tx: &Transaction<'_>,
-    file_id: i64,
-    section: i64,
-    actors: &[String],
-    topics: &[String],
-) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO tags (file_id, section, kind, pos, tag) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for (kind, tags) in [("actor", actors), ("topic", topics)] {
-        for (pos, tag) in (0i64..).zip(tags) {
-            stmt.execute(params![file_id, section, kind, pos, tag])?;
-        }
-    }
-    Ok(())
 }
 
 pub fn severity_name(severity: Severity) -> &'static str {

@@ -61,8 +61,14 @@ pub fn spawn(job: SyncJob, send: impl Fn(SyncEvent) -> bool + Send + 'static) ->
         // store (the state saver) may do so once it hears of the end.
         running.store(false, Ordering::SeqCst);
         match result {
-            Ok(library) => {
-                send(SyncEvent::Done(library.map(|l| SyncedLibrary(Arc::new(l)))));
+            Ok(Synced::Unchanged) => {
+                send(SyncEvent::Done(None));
+            }
+            Ok(Synced::Text) => {
+                send(SyncEvent::TextChanged);
+            }
+            Ok(Synced::Library(library)) => {
+                send(SyncEvent::Done(Some(SyncedLibrary(Arc::new(*library)))));
             }
             Err(e) if library_store::is_cancelled(&e) => {}
             Err(e) => {
@@ -75,12 +81,22 @@ pub fn spawn(job: SyncJob, send: impl Fn(SyncEvent) -> bool + Send + 'static) ->
     handle
 }
 
-/// Syncs and reads the library back when the sync changed anything.
+/// What a sync changed, as the reader must take it.
+enum Synced {
+    Unchanged,
+    /// Only the text of sections: the library in memory still holds.
+    Text,
+    Library(Box<Library>),
+}
+
+/// Syncs, and reads the library back when the sync changed more than the
+/// text of sections (reading 50,000 sections back costs far more than
+/// the sync of one edited file).
 fn run(
     job: &SyncJob,
     stop: &AtomicBool,
     send: &impl Fn(SyncEvent) -> bool,
-) -> Result<Option<Library>, StoreError> {
+) -> Result<Synced, StoreError> {
     let mut store = LibraryStore::open(&job.path)?.store;
     let mut last: Option<Instant> = None;
     let report = store.sync_with_progress(&job.roots, &mut |done, total| {
@@ -94,7 +110,12 @@ fn run(
         true
     })?;
     if report.parsed == 0 && report.removed == 0 {
-        return Ok(None);
+        return Ok(Synced::Unchanged);
     }
-    store.load_library(&job.actors).map(Some)
+    if !report.index_changed {
+        return Ok(Synced::Text);
+    }
+    store
+        .load_library(&job.actors)
+        .map(|l| Synced::Library(Box::new(l)))
 }

@@ -12,106 +12,16 @@
 mod http;
 #[path = "common/serve.rs"]
 mod serve;
+#[path = "common/ssh_client.rs"]
+mod ssh_client;
 
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::Reply;
-use russh::ChannelMsg;
-use russh::client::{self, Msg};
 use serve::{Server, TIMEOUT};
-
-struct Client;
-
-impl client::Handler for Client {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        _key: &russh::keys::PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        Ok(true)
-    }
-}
-
-/// A logged-in reader with a terminal of 100x30.
-struct Reader {
-    _handle: client::Handle<Client>,
-    channel: russh::Channel<Msg>,
-    screen: vt100::Parser,
-}
-
-impl Reader {
-    async fn connect(port: u16) -> Self {
-        let config = Arc::new(client::Config::default());
-        let mut handle = client::connect(config, ("127.0.0.1", port), Client)
-            .await
-            .unwrap();
-        assert!(handle.authenticate_none("reader").await.unwrap().success());
-        let channel = handle.channel_open_session().await.unwrap();
-        channel
-            .request_pty(false, "xterm-256color", 100, 30, 0, 0, &[])
-            .await
-            .unwrap();
-        channel.request_shell(false).await.unwrap();
-        let mut reader = Self {
-            _handle: handle,
-            channel,
-            screen: vt100::Parser::new(30.try_into().unwrap(), 100.try_into().unwrap(), 0),
-        };
-        reader.wait_for("Showing all actors").await;
-        reader
-    }
-
-    /// Reads output until `text` is on the screen (20 s at most).
-    async fn wait_for(&mut self, text: &str) {
-        let start = Instant::now();
-        while !self.text().contains(text) {
-            let left = TIMEOUT.saturating_sub(start.elapsed());
-            match tokio::time::timeout(left, self.channel.wait()).await {
-                Ok(Some(ChannelMsg::Data { data })) => self.screen.process(&data),
-                Ok(Some(ChannelMsg::Eof | ChannelMsg::Close) | None) | Err(_) => {
-                    panic!("{text:?} not on the screen:\n{}", self.text())
-                }
-                Ok(Some(_)) => {}
-            }
-        }
-    }
-
-    /// Takes in whatever output comes within `wait`.
-    async fn settle(&mut self, wait: Duration) {
-        let start = Instant::now();
-        while let Ok(Some(msg)) =
-            tokio::time::timeout(wait.saturating_sub(start.elapsed()), self.channel.wait()).await
-        {
-            if let ChannelMsg::Data { data } = msg {
-                self.screen.process(&data);
-            }
-        }
-    }
-
-    fn text(&self) -> String {
-        self.screen.screen().contents()
-    }
-
-    /// The selected timeline row, as drawn.
-    fn selected_row(&self) -> String {
-        self.text()
-            .lines()
-            .find(|l| l.contains('▸'))
-            .unwrap_or_default()
-            .to_owned()
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use ssh_client::{Reader, runtime};
 
 /// An RSS feed with these (guid, title) items, dated in 2026 so they sort
 /// after the bundled edition.

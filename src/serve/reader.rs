@@ -99,9 +99,11 @@ struct ChannelWriter {
     overflow: Arc<AtomicBool>,
 }
 
-/// Frames queued for the sender task, at most: the loop holds a frame
-/// while one waits (`output_busy`), so more is only a safety net.
-const FRAME_QUEUE: usize = 4;
+/// Writes queued for the sender task, at most. The loop holds a frame
+/// while one waits (`output_busy`), but a resize or a clipboard copy
+/// writes outside a frame: on a loaded server several may queue up
+/// behind a slow first frame, and that must not end the session.
+const FRAME_QUEUE: usize = 64;
 
 /// Bytes of one frame, at most (a full 500x200 screen fits).
 const MAX_FRAME: usize = 4 << 20;

@@ -1,0 +1,207 @@
+//! A reader over SSH for tests, written with russh's client (no OpenSSH
+//! needed): logs in, asks for a terminal and a shell, and keeps what the
+//! server drew on a vt100 screen. Shared by the serve tests.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // shared by several test crates; failing loudly is the point
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use russh::ChannelMsg;
+use russh::client::{self, Msg};
+
+use crate::serve::TIMEOUT;
+
+pub struct Client;
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        _key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
+
+/// A logged-in reader with a terminal of 100x30, and what it has shown.
+pub struct Reader {
+    pub handle: client::Handle<Client>,
+    pub channel: russh::Channel<Msg>,
+    pub screen: vt100::Parser,
+    pub raw: Vec<u8>,
+    pub closed: bool,
+}
+
+impl Reader {
+    pub async fn connect(port: u16) -> Self {
+        Self::connect_with(
+            port,
+            client::Config::default(),
+            (100, 30),
+            Some("Showing all actors"),
+        )
+        .await
+    }
+
+    /// Connects with this client config and window; ready once `ready`
+    /// is shown (at once if `None`).
+    pub async fn connect_with(
+        port: u16,
+        config: client::Config,
+        (cols, rows): (u16, u16),
+        ready: Option<&str>,
+    ) -> Self {
+        let config = Arc::new(config);
+        let mut handle = client::connect(config, ("127.0.0.1", port), Client)
+            .await
+            .unwrap();
+        assert!(handle.authenticate_none("reader").await.unwrap().success());
+        let channel = handle.channel_open_session().await.unwrap();
+        channel
+            .request_pty(
+                true,
+                "xterm-256color",
+                u32::from(cols),
+                u32::from(rows),
+                0,
+                0,
+                &[],
+            )
+            .await
+            .unwrap();
+        let mut reader = Self {
+            handle,
+            channel,
+            screen: vt100::Parser::new(
+                rows.max(1).try_into().unwrap(),
+                cols.max(1).try_into().unwrap(),
+                0,
+            ),
+            raw: Vec::new(),
+            closed: false,
+        };
+        assert!(matches!(
+            reader.next_reply().await,
+            Some(ChannelMsg::Success)
+        ));
+        reader.channel.request_shell(true).await.unwrap();
+        assert!(matches!(
+            reader.next_reply().await,
+            Some(ChannelMsg::Success)
+        ));
+        if let Some(ready) = ready {
+            reader.wait_for(ready).await;
+        }
+        reader
+    }
+
+    /// The next message that is not output (output is taken in).
+    pub async fn next_reply(&mut self) -> Option<ChannelMsg> {
+        loop {
+            let msg = tokio::time::timeout(TIMEOUT, self.channel.wait())
+                .await
+                .ok()??;
+            match msg {
+                ChannelMsg::Data { data } => self.take(&data),
+                ChannelMsg::WindowAdjusted { .. } => {}
+                other => return Some(other),
+            }
+        }
+    }
+
+    pub fn take(&mut self, data: &[u8]) {
+        self.screen.process(data);
+        self.raw.extend_from_slice(data);
+    }
+
+    /// Reads output until `done` says so; `false` if the channel closed.
+    pub async fn read_until(&mut self, limit: Duration, done: impl Fn(&Self) -> bool) -> bool {
+        let start = Instant::now();
+        while !done(self) {
+            let left = limit.saturating_sub(start.elapsed());
+            match tokio::time::timeout(left, self.channel.wait()).await {
+                Ok(Some(ChannelMsg::Data { data })) => self.take(&data),
+                Ok(Some(ChannelMsg::Eof | ChannelMsg::Close) | None) => {
+                    self.closed = true;
+                    return false;
+                }
+                Ok(Some(_)) => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    pub async fn wait_for(&mut self, text: &str) {
+        let found = self
+            .read_until(TIMEOUT, |r| r.screen.screen().contents().contains(text))
+            .await;
+        assert!(
+            found,
+            "{text:?} not on the screen:\n{}",
+            self.screen.screen().contents()
+        );
+    }
+
+    pub async fn send(&self, bytes: &[u8]) {
+        self.channel.data_bytes(bytes.to_vec()).await.unwrap();
+    }
+
+    /// The client's window changes: the server is told, the screen follows.
+    pub async fn resize(&mut self, cols: u16, rows: u16) {
+        self.screen
+            .screen_mut()
+            .set_size(rows.try_into().unwrap(), cols.try_into().unwrap());
+        self.channel
+            .window_change(u32::from(cols), u32::from(rows), 0, 0)
+            .await
+            .unwrap();
+    }
+
+    /// Time from a key to the first output it causes.
+    pub async fn key_to_frame(&mut self, key: &[u8]) -> Duration {
+        let before = self.raw.len();
+        let start = Instant::now();
+        self.send(key).await;
+        assert!(
+            self.read_until(TIMEOUT, |r| r.raw.len() > before).await,
+            "no frame after a key"
+        );
+        start.elapsed()
+    }
+
+    /// Reads until the channel closes; everything shown meanwhile.
+    pub async fn until_closed(&mut self) {
+        self.read_until(TIMEOUT, |_| false).await;
+        assert!(self.closed, "the channel did not close");
+    }
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+impl Reader {
+    /// Takes in whatever output comes within `wait`.
+    pub async fn settle(&mut self, wait: Duration) {
+        self.read_until(wait, |_| false).await;
+    }
+
+    pub fn text(&self) -> String {
+        self.screen.screen().contents()
+    }
+
+    /// The selected timeline row, as drawn.
+    pub fn selected_row(&self) -> String {
+        self.text()
+            .lines()
+            .find(|l| l.contains('▸'))
+            .unwrap_or_default()
+            .to_owned()
+    }
+}

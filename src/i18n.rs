@@ -124,6 +124,7 @@ pub struct Ui {
     pub problems_only: String,
     pub state_newer: String,
     pub more_sources: String,
+    pub more_sources_one: String,
     pub sources_label: String,
     pub syncing: String,
     /// Between groups of three digits in large numbers ("1,204").
@@ -372,6 +373,19 @@ impl Strings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_more_source_is_singular_in_both_languages() {
+        let locales = Locales::embedded();
+        for (lang, one, two) in [
+            ("en", "+1 source", "+2 sources"),
+            ("de", "+1 Quelle", "+2 Quellen"),
+        ] {
+            let s = locales.get(lang);
+            let count = |n| s.count(&s.ui.more_sources, &s.ui.more_sources_one, n);
+            assert_eq!((count(1), count(2)), (one.to_owned(), two.to_owned()));
+        }
+    }
 
     #[test]
     fn every_embedded_locale_reads() {

@@ -139,9 +139,10 @@ fn section_row(app: &App, section: usize, date_width: usize, width: usize) -> Li
     let more = lib.fetched.story(section).map(|story| {
         format!(
             " {}",
-            crate::i18n::fill(
+            app.strings.count(
                 &app.strings.ui.more_sources,
-                &[("count", &(story.len() - 1).to_string())]
+                &app.strings.ui.more_sources_one,
+                story.len() - 1
             )
         )
     });

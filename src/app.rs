@@ -675,9 +675,13 @@ impl App {
         }
         // Laid out only on a cache miss (the fallback note included).
         if !self.reflow_cache.contains_key(&key) {
-            let note = self
-                .is_fallback(section)
-                .then(|| self.fallback_note(section));
+            // A feed that never said its language ("und") has nothing to
+            // fall back from: no note naming a language code.
+            let undetermined =
+                crate::content::index::primary_language(&self.library().article_of(section).lang)
+                    == "und";
+            let note =
+                (self.is_fallback(section) && !undetermined).then(|| self.fallback_note(section));
             let lines = reflow::section_lines(
                 &self.ctx.library,
                 &self.strings,

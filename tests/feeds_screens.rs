@@ -160,3 +160,47 @@ fn the_feeds_in_the_topic_list() {
         assert_snapshot!(format!("feed_sources_{w}x{h}"), render(&app).backend());
     }
 }
+
+/// Items of a feed that says no language (most real feeds): the reading
+/// pane names no language code ("shown in und"), it just shows them.
+#[test]
+fn an_item_of_unknown_language_has_no_fallback_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::load(Some((
+        "config.toml",
+        "[[feeds]]\nurl = \"https://news.example/feed\"\nname = \"News\"\n",
+    )))
+    .unwrap();
+    let tagger = Tagger::from_config(&config);
+    let topics = known_topics(&config);
+    let mut store = LibraryStore::open(&dir.path().join("library.sqlite"))
+        .unwrap()
+        .store;
+    let items = [(
+        "https://news.example/a",
+        "OpenAI ships a new model",
+        "Mon, 27 Jan 2025 10:00:00 +0000",
+        "<p>The model is out today.</p>",
+    )];
+    let fetched = process(
+        &config.feeds[0],
+        rss(&items).as_bytes(),
+        None,
+        &tagger,
+        &topics,
+        now(),
+    )
+    .unwrap();
+    store
+        .feed_sink(FeedOptions::default())
+        .at(now())
+        .put(&config.feeds[0], fetched)
+        .unwrap();
+    let library = store.load_library(&config.actor_directory()).unwrap();
+    let mut app = App::new(Context::new(library, config), "en");
+    app.handle(Input::Resize(100, 30));
+    press(&mut app, "enter");
+    let shown = common::screen(&app);
+    assert!(shown.contains("The model is out today."), "{shown}");
+    assert!(!shown.contains("und"), "{shown}");
+}

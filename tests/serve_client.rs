@@ -241,10 +241,7 @@ fn a_long_paste_is_never_commands() {
         reader.send(b"/\x1b[200~musk\x1b[201~").await;
         reader.wait_for("/musk").await;
         // Esc, then (a person's pause later, past the Esc wait) q.
-        reader.send(b"\x1b").await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        reader.send(b"q").await;
-        reader.until_closed().await;
+        reader.leave_search_and_quit().await;
     });
     server.wait_log("reason=quit");
 }
@@ -758,10 +755,7 @@ fn a_huge_unbracketed_paste_into_search_keeps_the_session() {
         // Well past the time a flood of frames would have filled the queue.
         let still = reader.read_until(Duration::from_secs(5), |_| false).await;
         assert!(!still && !reader.closed, "the session ended");
-        reader.send(b"\x1b").await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        reader.send(b"q").await;
-        reader.until_closed().await;
+        reader.leave_search_and_quit().await;
     });
     server.wait_log("reason=quit");
     let log = server.log();
@@ -789,10 +783,7 @@ fn a_bracketed_paste_longer_than_the_burst_still_ends() {
             .await;
         // Keys work again (past the burst's refill): leave the search, quit.
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        reader.send(b"\x1b").await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        reader.send(b"q").await;
-        reader.until_closed().await;
+        reader.leave_search_and_quit().await;
     });
     server.wait_log("reason=quit");
 }

@@ -187,6 +187,15 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 impl Reader {
+    /// Esc (alone: a pause lets it complete) leaves the search line, `q`
+    /// quits; reads until the channel closes.
+    pub async fn leave_search_and_quit(&mut self) {
+        self.send(b"\x1b").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.send(b"q").await;
+        self.until_closed().await;
+    }
+
     /// Takes in whatever output comes within `wait`.
     pub async fn settle(&mut self, wait: Duration) {
         self.read_until(wait, |_| false).await;

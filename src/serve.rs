@@ -8,6 +8,7 @@
 
 pub mod decode;
 mod fetcher;
+pub mod proxy;
 mod reader;
 mod session;
 

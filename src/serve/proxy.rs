@@ -2,13 +2,20 @@
 //! header a load balancer puts before a connection's first byte to say whose
 //! connection it relays. A pure parser on bytes, the bounded read of one
 //! header off a socket (not one byte past it: the SSH stream follows), the
-//! networks trusted to send a header, and the watch that refuses a header
-//! from anyone else. Sessions are `serve`'s.
+//! accept path of a trusted connection (header, then admission as the client
+//! it names), the networks trusted to send a header, and the watch that
+//! refuses a header from anyone else. Sessions are `serve`'s.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use super::{Admission, Shared, log, quote, serve_admitted, tell_refusal};
 
 /// The longest version 1 header, its CRLF included.
 pub const V1_MAX: usize = 107;
@@ -268,6 +275,76 @@ pub async fn read_header(stream: &mut TcpStream) -> Result<Option<SocketAddr>, &
             return Ok(client);
         }
     }
+}
+
+// The accept path of a connection from a trusted balancer.
+
+/// One connection waiting for its PROXY header, counted while it waits.
+pub(super) struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    pub(super) fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(count))
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection from a trusted balancer: its PROXY header is read (at most
+/// `MAX_HEADER` bytes, within `proxy_header_wait`) before any byte
+/// is sent, then the client it names is admitted and served; `via` is the
+/// balancer. No valid header in time: refused, and the reason logged.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn serve(
+    config: Arc<russh::server::Config>,
+    mut socket: TcpStream,
+    shared: Arc<Shared>,
+    admission: Arc<Mutex<Admission>>,
+    shutdown: watch::Receiver<bool>,
+    via: SocketAddr,
+    refusing: Arc<AtomicUsize>,
+    waiting: Waiting,
+) {
+    let wait = shared.limits.proxy_header_wait;
+    let header = tokio::time::timeout(wait, read_header(&mut socket)).await;
+    drop(waiting);
+    let why = match header {
+        Ok(Ok(client)) => Ok(client.unwrap_or(via)),
+        Ok(Err(why)) => Err(why.to_owned()),
+        Err(_) if wait < Duration::from_secs(1) => {
+            Err(format!("no PROXY header within {} ms", wait.as_millis()))
+        }
+        Err(_) => Err(format!(
+            "no PROXY header within {}",
+            super::reader::human(wait)
+        )),
+    };
+    let client = match why {
+        Ok(client) => client,
+        Err(why) => {
+            log(&format!("event=refuse peer={via} reason={}", quote(&why)));
+            tell_refusal(socket, "no valid PROXY header", &refusing);
+            return;
+        }
+    };
+    let admitted = admission.lock().map_or(Err("admission lock"), |mut a| {
+        a.admit(client.ip(), &shared.limits)
+    });
+    if let Err(reason) = admitted {
+        log(&format!(
+            "event=refuse peer={client} via={via} reason={}",
+            quote(reason)
+        ));
+        tell_refusal(socket, reason, &refusing);
+        return;
+    }
+    log(&format!("event=connect peer={client} via={via}"));
+    serve_admitted(config, socket, shared, admission, shutdown, client).await;
 }
 
 /// The most networks `proxy_protocol` may list (each connection is checked

@@ -1003,20 +1003,24 @@ async fn serve_admitted(
 /// Refused connections told at once, at most; beyond, they are closed.
 const MAX_REFUSING: usize = 64;
 
-/// Tells a refused connection why (in a form OpenSSH prints) and closes
-/// it, in a task of its own; beyond `MAX_REFUSING` at once, just closes it.
-fn tell_refusal(
+/// Refuses a connection before any handshake: logs `why` for `peer`,
+/// tells the client `told` (in a form OpenSSH prints) and closes it, in a
+/// task of its own; beyond `MAX_REFUSING` at once, just closes it.
+fn refuse(
     mut socket: tokio::net::TcpStream,
-    reason: &'static str,
+    peer: impl std::fmt::Display,
+    why: &str,
+    told: &'static str,
     refusing: &Arc<std::sync::atomic::AtomicUsize>,
 ) {
+    log(&format!("event=refuse peer={peer} reason={}", quote(why)));
     if refusing.load(Ordering::Relaxed) >= MAX_REFUSING {
         return;
     }
     refusing.fetch_add(1, Ordering::Relaxed);
     let refusing = Arc::clone(refusing);
     tokio::spawn(async move {
-        let _ = socket.write_all(&refusal_bytes(reason)).await;
+        let _ = socket.write_all(&refusal_bytes(told)).await;
         let _ = socket.shutdown().await;
         // Read what the client sends until it closes, so our message is
         // not lost to a reset; a second at most.
@@ -1086,11 +1090,14 @@ async fn accept_loop(
         // limits, for the client it names.
         if proxy::trusted(&shared.limits.proxy_protocol, peer.ip()) {
             if waiting.load(Ordering::Relaxed) >= shared.limits.max_sessions {
-                log(&format!(
-                    "event=refuse peer={peer} reason={}",
-                    quote("too many connections waiting for their PROXY header")
-                ));
-                tell_refusal(socket, "the server is full, try again later", &refusing);
+                let why = "too many connections waiting for their PROXY header";
+                refuse(
+                    socket,
+                    peer,
+                    why,
+                    "the server is full, try again later",
+                    &refusing,
+                );
                 continue;
             }
             connections.spawn(proxy::serve(
@@ -1111,11 +1118,7 @@ async fn accept_loop(
             .map_err(|_| ServeError::Io(std::io::Error::other("admission lock")))?
             .admit(peer.ip(), &shared.limits);
         if let Err(reason) = admitted {
-            log(&format!(
-                "event=refuse peer={peer} reason={}",
-                quote(reason)
-            ));
-            tell_refusal(socket, reason, &refusing);
+            refuse(socket, peer, reason, reason, &refusing);
             continue;
         }
         log(&format!("event=connect peer={peer}"));

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
@@ -308,19 +308,7 @@ fn connections_waiting_for_a_header_are_bounded() {
 #[test]
 fn bad_networks_are_refused_with_their_place() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str], config: &str| {
-        std::fs::create_dir_all(dir.path().join("aiwatch-tui")).unwrap();
-        std::fs::write(dir.path().join("aiwatch-tui/config.toml"), config).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
-            .arg(dir.path().join("key"))
-            .args(args)
-            .env("XDG_CONFIG_HOME", dir.path())
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str], config: &str| serve::run_to_exit(dir.path(), args, config);
     let flag = run(&["--proxy-protocol", "10.0.0.1/8"], "");
     let text = String::from_utf8_lossy(&flag.stderr);
     assert_eq!(flag.status.code(), Some(2), "{text}");

@@ -15,7 +15,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use super::{Admission, Shared, log, quote, serve_admitted, tell_refusal};
+use super::{Admission, Shared, log, refuse, serve_admitted};
 
 /// The longest version 1 header, its CRLF included.
 pub const V1_MAX: usize = 107;
@@ -327,8 +327,7 @@ pub(super) async fn serve(
     let client = match why {
         Ok(client) => client,
         Err(why) => {
-            log(&format!("event=refuse peer={via} reason={}", quote(&why)));
-            tell_refusal(socket, "no valid PROXY header", &refusing);
+            refuse(socket, via, &why, "no valid PROXY header", &refusing);
             return;
         }
     };
@@ -336,11 +335,8 @@ pub(super) async fn serve(
         a.admit(client.ip(), &shared.limits)
     });
     if let Err(reason) = admitted {
-        log(&format!(
-            "event=refuse peer={client} via={via} reason={}",
-            quote(reason)
-        ));
-        tell_refusal(socket, reason, &refusing);
+        let peer = format!("{client} via={via}");
+        refuse(socket, peer, reason, reason, &refusing);
         return;
     }
     log(&format!("event=connect peer={client} via={via}"));

@@ -885,6 +885,99 @@ mod tests {
         assert!(near.check(b"PROXY ").is_ok());
     }
 
+    proptest::proptest! {
+        /// A version 2 header built from any address, port and TLVs gives
+        /// that address back, whatever follows it; the fuzz check holds.
+        #[test]
+        fn any_v2_header_gives_its_address_back(
+            v6 in proptest::bool::ANY,
+            octets in proptest::array::uniform16(0u8..),
+            port in 0u16..,
+            tlvs in proptest::collection::vec(
+                (0u8.., proptest::collection::vec(0u8.., 0..60)),
+                0..6,
+            ),
+            after in proptest::collection::vec(0u8.., 0..24),
+        ) {
+            let (family, ip, mut body) = if v6 {
+                let ip = Ipv6Addr::from(octets);
+                let mut body = ip.octets().to_vec();
+                body.extend_from_slice(&[0; 16]);
+                (0x21, IpAddr::V6(ip).to_canonical(), body)
+            } else {
+                let ip = Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3]);
+                (0x11, IpAddr::V4(ip), ip.octets().iter().chain(&[0; 4]).copied().collect())
+            };
+            body.extend_from_slice(&port.to_be_bytes());
+            body.extend_from_slice(&2222u16.to_be_bytes());
+            for (kind, value) in &tlvs {
+                body.push(*kind);
+                body.extend_from_slice(&u16::try_from(value.len()).unwrap().to_be_bytes());
+                body.extend_from_slice(value);
+            }
+            proptest::prop_assume!(body.len() <= V2_MAX_BODY);
+            let mut bytes = v2(0x21, family, &body);
+            let len = bytes.len();
+            bytes.extend_from_slice(&after);
+            proptest::prop_assert_eq!(
+                parse(&bytes),
+                Parsed::Header { len, client: Some(SocketAddr::new(ip, port)) }
+            );
+            crate::fuzzing::proxy_header(&bytes);
+        }
+
+        /// A version 1 line for any address and port gives it back.
+        #[test]
+        fn any_v1_line_gives_its_address_back(
+            v6 in proptest::bool::ANY,
+            octets in proptest::array::uniform16(0u8..),
+            port in 0u16..,
+            after in proptest::collection::vec(0u8.., 0..24),
+        ) {
+            let (protocol, ip, shown) = if v6 {
+                let ip = Ipv6Addr::from(octets);
+                ("TCP6", IpAddr::V6(ip).to_canonical(), ip.to_string())
+            } else {
+                let ip = Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3]);
+                ("TCP4", IpAddr::V4(ip), ip.to_string())
+            };
+            let line = format!("PROXY {protocol} {shown} {shown} {port} 65535\r\n");
+            let mut bytes = line.clone().into_bytes();
+            bytes.extend_from_slice(&after);
+            proptest::prop_assert_eq!(
+                parse(&bytes),
+                Parsed::Header { len: line.len(), client: Some(SocketAddr::new(ip, port)) }
+            );
+            crate::fuzzing::proxy_header(&bytes);
+        }
+
+        /// Valid headers with a few bytes changed, cut anywhere: the fuzz
+        /// check's promises hold (a header within the input, the same
+        /// answer at every cut).
+        #[test]
+        fn changed_headers_keep_the_promises(
+            which in 0usize..4,
+            changes in proptest::collection::vec((0usize..200, 0u8..), 0..4),
+            cut in 0usize..300,
+        ) {
+            let mut tlv = v4_body();
+            tlv.extend_from_slice(&[0x05, 0, 2, 7, 7]);
+            let mut bytes = match which {
+                0 => b"PROXY TCP4 203.0.113.7 10.0.0.1 51234 2222\r\n".to_vec(),
+                1 => b"PROXY TCP6 2001:db8::7 2001:db8::1 443 2222\r\n".to_vec(),
+                2 => v2(0x21, 0x11, &tlv),
+                _ => v2(0x21, 0x21, &v6_body()),
+            };
+            bytes.extend_from_slice(b"SSH-2.0-x\r\n");
+            for (at, byte) in changes {
+                let at = at % bytes.len();
+                bytes[at] = byte;
+            }
+            bytes.truncate(cut);
+            crate::fuzzing::proxy_header(&bytes);
+        }
+    }
+
     /// The reader takes the header and leaves the SSH stream behind it,
     /// whether the two came in one write or the header byte by byte.
     #[tokio::test]

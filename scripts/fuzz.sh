@@ -10,7 +10,7 @@
 # SQLite and ring at twice the cost, and its build takes over an hour here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?target: content_file config_file key_name ssh_input reader store_file feed opml}
+target=${1:?target: content_file config_file key_name ssh_input reader store_file feed opml proxy_header}
 seconds=${2:-60}
 shift $(( $# >= 2 ? 2 : 1 ))
 corpus=fuzz/corpus/$target
@@ -25,6 +25,13 @@ if [ -z "$(ls -A "$corpus")" ]; then
     # The first byte picks the HTTP charset (see src/fuzzing.rs).
     feed) for f in tests/fixtures/feeds/*; do case $f in *.toml|*.opml) ;; *) { printf '\0'; cat "$f"; } > "$corpus/$(basename "$f")" ;; esac; done ;;
     opml) find tests -name '*.opml' -exec cp -t "$corpus" {} + ;;
+    # v1 TCP4, TCP6 and UNKNOWN lines, and v2 PROXY TCP4 (with a NOOP TLV) and LOCAL headers, each before an SSH version line.
+    proxy_header)
+      printf 'PROXY TCP4 203.0.113.7 10.0.0.1 51234 2222\r\nSSH-2.0-x\r\n' > "$corpus/v1-tcp4"
+      printf 'PROXY TCP6 2001:db8::7 2001:db8::1 443 2222\r\nSSH-2.0-x\r\n' > "$corpus/v1-tcp6"
+      printf 'PROXY UNKNOWN\r\nSSH-2.0-x\r\n' > "$corpus/v1-unknown"
+      printf '\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0f\xcb\x00\x71\x07\x0a\x00\x00\x01\xc8\x22\x08\xae\x04\x00\x00SSH-2.0-x\r\n' > "$corpus/v2-tcp4-tlv"
+      printf '\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00SSH-2.0-x\r\n' > "$corpus/v2-local" ;;
   esac
   cp fuzz/regressions/"$target"/* "$corpus/" 2>/dev/null || true
 fi

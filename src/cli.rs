@@ -155,6 +155,10 @@ pub struct ServeArgs {
     /// Seconds without input before a session is closed, at most 2592000 (30 days) [default: `[serve] idle_timeout`, else 900].
     #[arg(long, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub idle_timeout: Option<u64>,
+
+    /// Connections from this network (a load balancer: `10.0.0.0/8`, `127.0.0.1/32`, `::1/128`) begin with a PROXY protocol header (v1 or v2) naming the client; repeatable, replaces `[serve] proxy_protocol` [default: off].
+    #[arg(long, value_name = "CIDR", value_parser = network)]
+    pub proxy_protocol: Vec<crate::serve::proxy::Network>,
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +267,11 @@ fn positive(text: &str) -> Result<usize, String> {
             "expected a whole number of 1 or more, found \"{text}\""
         )),
     }
+}
+
+/// A network in CIDR notation, or one address.
+fn network(text: &str) -> Result<crate::serve::proxy::Network, String> {
+    crate::serve::proxy::Network::parse(text)
 }
 
 /// A duration in seconds: at least 1 (0 would close every session at

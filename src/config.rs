@@ -55,6 +55,7 @@ const SERVE_KEYS: &[&str] = &[
     "max_height",
     "input_rate",
     "input_burst",
+    "proxy_protocol",
 ];
 const THEME_DEF_KEYS: &[&str] = &["base", "styles", "actors"];
 const ACTOR_KEYS: &[&str] = &["name", "key", "color", "aliases", "exact", "labels"];
@@ -124,6 +125,9 @@ pub struct ServeConfig {
     pub listen: Option<String>,
     pub host_key: Option<PathBuf>,
     pub authorized_keys: Option<PathBuf>,
+    /// `proxy_protocol`: networks whose connections begin with a PROXY
+    /// protocol header (`None`: not set; an empty list turns it off).
+    pub proxy_protocol: Option<Vec<crate::serve::proxy::Network>>,
     /// Counts and sizes: `max_sessions`, `max_per_address`, `max_width`,
     /// `max_height`, `input_rate`, `input_burst`; and seconds:
     /// `auth_timeout`, `idle_timeout`; and `session_hours`.
@@ -400,6 +404,7 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         config.serve.authorized_keys = serve
             .authorized_keys
             .or(config.serve.authorized_keys.take());
+        config.serve.proxy_protocol = serve.proxy_protocol.or(config.serve.proxy_protocol.take());
         config.serve.numbers.extend(serve.numbers);
         if layer.theme_name.is_some() {
             theme_choice = layer.theme_name;
@@ -985,7 +990,28 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
     serve.authorized_keys = r
         .string(table, "authorized_keys", "[serve] ")
         .map(|p| expand_path(p.get_ref(), base));
-    for key in &SERVE_KEYS[3..] {
+    if let Some(list) = r.string_list(table, "proxy_protocol", "[serve] ", false) {
+        let bound = crate::serve::proxy::MAX_NETWORKS;
+        let mut networks = Vec::with_capacity(list.len().min(bound));
+        for (i, item) in list.iter().enumerate() {
+            if i == bound {
+                r.error(
+                    item.span(),
+                    format!(
+                        "[serve] \"proxy_protocol\": at most {bound} networks, found {}",
+                        list.len()
+                    ),
+                );
+                break;
+            }
+            match crate::serve::proxy::Network::parse(item.get_ref()) {
+                Ok(network) => networks.push(network),
+                Err(e) => r.error(item.span(), format!("[serve] \"proxy_protocol\": {e}")),
+            }
+        }
+        serve.proxy_protocol = Some(networks);
+    }
+    for key in SERVE_KEYS[3..].iter().filter(|k| **k != "proxy_protocol") {
         if let Some(n) = r.integer(table, key, "[serve] ") {
             let bound = match *key {
                 "max_width" => u64::from(MAX_WIDTH_BOUND),

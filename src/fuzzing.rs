@@ -408,3 +408,72 @@ pub fn opml(data: &[u8]) {
         "export then import changed the list:\n{written}"
     );
 }
+
+/// The first bytes of a connection from a trusted balancer: a header
+/// found lies within the input (and within the bounds of its version), and
+/// the answer does not depend on how many bytes had arrived: every prefix
+/// shorter than a header needs more, every longer one gives the same
+/// answer, so the server's read (which takes the header's bytes and not
+/// one more) sees what the whole input says. The watch for headers from
+/// addresses not trusted stops exactly the streams that begin with one.
+pub fn proxy_header(data: &[u8]) {
+    use crate::serve::proxy::{MAX_HEADER, Parsed, Sniff, V1_MAX, V2_SIGNATURE, parse};
+    let whole = parse(data);
+    match whole {
+        Parsed::Header { len, .. } => {
+            assert!(
+                len <= data.len(),
+                "a header of {len} in {} bytes",
+                data.len()
+            );
+            if data[0] == b'P' {
+                assert!(len <= V1_MAX, "a version 1 header of {len} bytes");
+                assert_eq!(&data[len - 2..len], b"\r\n");
+            } else {
+                assert!(
+                    (16..=MAX_HEADER).contains(&len),
+                    "a version 2 header of {len}"
+                );
+                assert_eq!(data[..12], V2_SIGNATURE);
+            }
+        }
+        Parsed::NeedMore => assert!(
+            data.len() < MAX_HEADER,
+            "more bytes wanted after {}",
+            data.len()
+        ),
+        Parsed::Invalid(_) => {}
+    }
+    // Past the longest header nothing more is looked at.
+    for cut in 0..=data.len().min(MAX_HEADER + 1) {
+        let part = parse(&data[..cut]);
+        match whole {
+            Parsed::Header { len, .. } if cut < len => {
+                assert_eq!(
+                    part,
+                    Parsed::NeedMore,
+                    "cut at {cut}: {part:?}, whole: {whole:?}"
+                );
+            }
+            Parsed::Header { .. } | Parsed::NeedMore => {
+                assert_eq!(part, whole, "cut at {cut}");
+            }
+            Parsed::Invalid(_) => assert!(
+                part == whole || part == Parsed::NeedMore,
+                "cut at {cut}: {part:?}, whole: {whole:?}"
+            ),
+        }
+    }
+    // The watch, fed the bytes in reads of 1 to 4 bytes.
+    let mut sniff = Sniff::default();
+    let mut stopped = false;
+    for (i, piece) in data.chunks(1 + data.len() % 4).enumerate() {
+        if sniff.check(piece).is_err() {
+            stopped = true;
+            assert!(i * (1 + data.len() % 4) < 12, "stopped late");
+            break;
+        }
+    }
+    let begins = data.starts_with(b"PROXY ") || data.starts_with(&V2_SIGNATURE);
+    assert_eq!(stopped, begins, "the watch on {data:?}");
+}

@@ -165,7 +165,7 @@ name, key, color, aliases, and labels (the name in another language: labels = { 
 action = ["key", ...]. Key names: a character ("q", "G", "?"), space, enter, esc, tab, shift-tab, backspace, del, ins, up, down, left, right, home, end, pgup, pgdn, f1 to f24, with ctrl-, alt- or shift- in front. Anything else that is still understood ("Ctrl-C", "meta-q") is a warning naming the key it was read as. One key does one thing.
 .TP
 \fB[serve]\fR
-Settings of aiwatch-tui serve: listen, host_key, authorized_keys, and limits.
+Settings of aiwatch-tui serve: listen, host_key, authorized_keys, limits, and proxy_protocol (the networks of load balancers whose connections begin with a PROXY protocol header naming the client).
 .SH FILES
 .TP
 \fB$XDG_CONFIG_HOME/aiwatch-tui/config.toml\fR

@@ -8,6 +8,7 @@
 
 pub mod decode;
 mod fetcher;
+pub mod proxy;
 mod reader;
 mod session;
 
@@ -51,6 +52,12 @@ pub struct Limits {
     /// How long a frame may wait for a client that does not read before
     /// its session counts as not keeping up.
     pub frame_wait: Duration,
+    /// Connections from these networks (load balancers) begin with a
+    /// PROXY protocol header, and its client address is the one admitted
+    /// and logged; empty: the protocol is off.
+    pub proxy_protocol: Vec<proxy::Network>,
+    /// How long a trusted connection may take to send its header.
+    pub proxy_header_wait: Duration,
 }
 
 impl Default for Limits {
@@ -68,6 +75,8 @@ impl Default for Limits {
             input_rate: 16 * 1024,
             input_burst: 64 * 1024,
             frame_wait: Duration::from_secs(30),
+            proxy_protocol: Vec::new(),
+            proxy_header_wait: Duration::from_secs(5),
         }
     }
 }
@@ -207,6 +216,8 @@ pub enum ServeError {
         address: SocketAddr,
         source: std::io::Error,
     },
+    #[error("--proxy-protocol: at most {bound} networks, found {found}")]
+    TooManyNetworks { bound: usize, found: usize },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -288,6 +299,10 @@ const AFTER_SESSION: Duration = Duration::from_secs(2);
 /// says when russh has let go of it (the seat is freed only then).
 struct Tracked {
     inner: tokio::net::TcpStream,
+    /// With the PROXY protocol on: refuses a stream that begins with a
+    /// header of its own (from an address not trusted, or from the client
+    /// behind a balancer).
+    sniff: Option<proxy::Sniff>,
     _dropped: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -297,7 +312,12 @@ impl tokio::io::AsyncRead for Tracked {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        std::task::ready!(std::pin::Pin::new(&mut self.inner).poll_read(cx, buf))?;
+        if let Some(sniff) = &mut self.sniff {
+            sniff.check(&buf.filled()[before..])?;
+        }
+        std::task::Poll::Ready(Ok(()))
     }
 }
 
@@ -360,6 +380,7 @@ async fn serve_connection(
     let (dropped_tx, mut dropped) = tokio::sync::oneshot::channel();
     let socket = Tracked {
         inner: socket,
+        sniff: (!shared.limits.proxy_protocol.is_empty()).then(proxy::Sniff::default),
         _dropped: dropped_tx,
     };
     let started = control.started;
@@ -421,6 +442,13 @@ async fn run_connection(
     .await
     {
         Ok(Ok(running)) => running,
+        Ok(Err(e)) if proxy::is_untrusted_header(&e) => {
+            log(&format!(
+                "event=refuse peer={peer} reason={}",
+                quote(proxy::UNTRUSTED)
+            ));
+            return End::Refused;
+        }
         Ok(Err(e)) => {
             log(&format!(
                 "event=handshake_failed peer={peer} error={}",
@@ -610,8 +638,20 @@ pub fn options(
             .min(MAX_ROWS_BOUND),
         input_rate: number("input_rate").map_or(defaults.input_rate, as_u32),
         input_burst: number("input_burst").map_or(defaults.input_burst, as_u32),
+        // A list given on the command line replaces the file's.
+        proxy_protocol: if args.proxy_protocol.is_empty() {
+            config.proxy_protocol.clone().unwrap_or_default()
+        } else {
+            args.proxy_protocol.clone()
+        },
         ..defaults
     };
+    if limits.proxy_protocol.len() > proxy::MAX_NETWORKS {
+        return Err(ServeError::TooManyNetworks {
+            bound: proxy::MAX_NETWORKS,
+            found: limits.proxy_protocol.len(),
+        });
+    }
     Ok(ServeOptions {
         listen,
         host_key,
@@ -784,7 +824,7 @@ pub fn run(
         .map(read_authorized)
         .transpose()?;
     let start = format!(
-        "event=start listen={} host_key={} fingerprint={} access={}",
+        "event=start listen={} host_key={} fingerprint={} access={}{}",
         options.listen,
         quote(&options.host_key.display().to_string()),
         key.public_key().fingerprint(HashAlg::Sha256),
@@ -792,21 +832,15 @@ pub fn run(
             "authorized-keys"
         } else {
             "anyone"
-        }
+        },
+        proxy::start_field(&options.limits.proxy_protocol)
     );
     install_panic_log();
     one_purge_thread();
-    #[allow(unused_mut)] // changed by a test hook in debug builds
+    #[allow(unused_mut)] // changed by test hooks in debug builds
     let mut limits = options.limits.clone();
-    // Debug builds only, for tests: a short frame wait, so a client that
-    // stops reading counts as not keeping up soon.
     #[cfg(debug_assertions)]
-    if let Some(ms) = std::env::var("AIWATCH_TUI_TEST_FRAME_WAIT_MS")
-        .ok()
-        .and_then(|n| n.parse::<u64>().ok())
-    {
-        limits.frame_wait = Duration::from_millis(ms.max(1));
-    }
+    test_hooks(&mut limits);
     let shared = Arc::new(Shared {
         library: watch::Sender::new(Arc::new(library)),
         fetches: matches!(feeds, FeedStore::Store(_)),
@@ -882,6 +916,25 @@ pub fn run(
     served
 }
 
+/// Debug builds only, for tests: a short frame wait, so a client that
+/// stops reading counts as not keeping up soon; a short wait for a PROXY
+/// header.
+#[cfg(debug_assertions)]
+fn test_hooks(limits: &mut Limits) {
+    let millis = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok())
+            .map(|ms| Duration::from_millis(ms.max(1)))
+    };
+    if let Some(wait) = millis("AIWATCH_TUI_TEST_FRAME_WAIT_MS") {
+        limits.frame_wait = wait;
+    }
+    if let Some(wait) = millis("AIWATCH_TUI_TEST_PROXY_WAIT_MS") {
+        limits.proxy_header_wait = wait;
+    }
+}
+
 /// How long a shutdown waits for the feed fetcher to finish what it is
 /// doing (a store write) before leaving it to the process's exit.
 const FETCHER_GRACE: Duration = Duration::from_millis(300);
@@ -950,6 +1003,36 @@ async fn serve_admitted(
 /// Refused connections told at once, at most; beyond, they are closed.
 const MAX_REFUSING: usize = 64;
 
+/// Refuses a connection before any handshake: logs `why` for `peer`,
+/// tells the client `told` (in a form OpenSSH prints) and closes it, in a
+/// task of its own; beyond `MAX_REFUSING` at once, just closes it.
+fn refuse(
+    mut socket: tokio::net::TcpStream,
+    peer: impl std::fmt::Display,
+    why: &str,
+    told: &'static str,
+    refusing: &Arc<std::sync::atomic::AtomicUsize>,
+) {
+    log(&format!("event=refuse peer={peer} reason={}", quote(why)));
+    if refusing.load(Ordering::Relaxed) >= MAX_REFUSING {
+        return;
+    }
+    refusing.fetch_add(1, Ordering::Relaxed);
+    let refusing = Arc::clone(refusing);
+    tokio::spawn(async move {
+        let _ = socket.write_all(&refusal_bytes(told)).await;
+        let _ = socket.shutdown().await;
+        // Read what the client sends until it closes, so our message is
+        // not lost to a reset; a second at most.
+        let mut sink = [0u8; 1024];
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+        })
+        .await;
+        refusing.fetch_sub(1, Ordering::Relaxed);
+    });
+}
+
 async fn accept_loop(
     listener: TcpListener,
     config: Arc<russh::server::Config>,
@@ -964,6 +1047,7 @@ async fn accept_loop(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
     let refusing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let waiting = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut backoff = Duration::from_millis(10);
     loop {
@@ -980,7 +1064,7 @@ async fn accept_loop(
             _ = tokio::signal::ctrl_c() => break,
             _ = term.recv() => break,
         };
-        let (mut socket, peer) = match accepted {
+        let (socket, peer) = match accepted {
             Ok(pair) => {
                 backoff = Duration::from_millis(10);
                 pair
@@ -1001,32 +1085,40 @@ async fn accept_loop(
                 continue;
             }
         };
+        // From a trusted balancer: its header first, read in the
+        // connection's own task (the loop never waits for it), then the
+        // limits, for the client it names.
+        if proxy::trusted(&shared.limits.proxy_protocol, peer.ip()) {
+            if waiting.load(Ordering::Relaxed) >= shared.limits.max_sessions {
+                let why = "too many connections waiting for their PROXY header";
+                refuse(
+                    socket,
+                    peer,
+                    why,
+                    "the server is full, try again later",
+                    &refusing,
+                );
+                continue;
+            }
+            connections.spawn(proxy::serve(
+                Arc::clone(&config),
+                socket,
+                Arc::clone(&shared),
+                Arc::clone(&admission),
+                shutdown_rx.clone(),
+                peer,
+                Arc::clone(&refusing),
+                proxy::Waiting::new(&waiting),
+            ));
+            continue;
+        }
         // Limits checked before any handshake.
         let admitted = admission
             .lock()
             .map_err(|_| ServeError::Io(std::io::Error::other("admission lock")))?
             .admit(peer.ip(), &shared.limits);
         if let Err(reason) = admitted {
-            log(&format!(
-                "event=refuse peer={peer} reason={}",
-                quote(reason)
-            ));
-            if refusing.load(Ordering::Relaxed) < MAX_REFUSING {
-                refusing.fetch_add(1, Ordering::Relaxed);
-                let refusing = Arc::clone(&refusing);
-                tokio::spawn(async move {
-                    let _ = socket.write_all(&refusal_bytes(reason)).await;
-                    let _ = socket.shutdown().await;
-                    // Read what the client sends until it closes, so our
-                    // message is not lost to a reset; a second at most.
-                    let mut sink = [0u8; 1024];
-                    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                        while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
-                    })
-                    .await;
-                    refusing.fetch_sub(1, Ordering::Relaxed);
-                });
-            }
+            refuse(socket, peer, reason, reason, &refusing);
             continue;
         }
         log(&format!("event=connect peer={peer}"));

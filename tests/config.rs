@@ -226,6 +226,7 @@ fn serve_settings_come_from_the_command_line_then_the_config() {
         max_sessions: Some(7),
         max_per_address: None,
         idle_timeout: None,
+        proxy_protocol: Vec::new(),
     };
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert_eq!(options.listen.to_string(), "0.0.0.0:2200");
@@ -235,6 +236,49 @@ fn serve_settings_come_from_the_command_line_then_the_config() {
     assert_eq!(
         (options.limits.max_cols, options.limits.max_rows),
         (300, 100)
+    );
+}
+
+/// `[serve] proxy_protocol`: networks, each checked with its place; the
+/// command line's list replaces the file's, and without either it is off.
+#[test]
+fn proxy_protocol_networks_come_from_the_command_line_or_the_config() {
+    use aiwatch_tui::serve::proxy::Network;
+    let config = user("[serve]\nproxy_protocol = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
+    let mut args = aiwatch_tui::cli::ServeArgs {
+        listen: None,
+        host_key: Some("hk".into()),
+        authorized_keys: None,
+        max_sessions: None,
+        max_per_address: None,
+        idle_timeout: None,
+        proxy_protocol: Vec::new(),
+    };
+    let shown = |networks: &[Network]| networks.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
+    assert_eq!(
+        shown(&options.limits.proxy_protocol),
+        ["10.0.0.0/8", "::1/128"]
+    );
+    args.proxy_protocol = vec![Network::parse("192.0.2.0/24").unwrap()];
+    let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
+    assert_eq!(
+        shown(&options.limits.proxy_protocol),
+        ["192.0.2.0/24"],
+        "replaced"
+    );
+    let none = user("").unwrap();
+    args.proxy_protocol.clear();
+    let options = aiwatch_tui::serve::options(&args, &none.serve).unwrap();
+    assert!(options.limits.proxy_protocol.is_empty(), "off by default");
+    let errors = user("[serve]\nproxy_protocol = [\"10.0.0.1/8\", 7, \"x\"]\n").unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "user.toml:2:19: error: [serve] \"proxy_protocol\": \"10.0.0.1/8\" has address bits set past its prefix: did you mean 10.0.0.0/8?",
+            "user.toml:2:33: error: [serve] \"proxy_protocol\" item 2: expected a string, found the integer 7",
+            "user.toml:2:36: error: [serve] \"proxy_protocol\": expected a network such as 10.0.0.0/8 or ::1/128, found \"x\"",
+        ]
     );
 }
 

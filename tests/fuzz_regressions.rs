@@ -145,3 +145,27 @@ fn opml() {
     );
     replay("opml", aiwatch_tui::fuzzing::opml);
 }
+
+/// The fuzzer's seeds (scripts/fuzz.sh), their every cut, and a few near misses.
+#[test]
+fn proxy_header() {
+    let mut v2 = b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0f".to_vec();
+    v2.extend_from_slice(&[203, 0, 113, 7, 10, 0, 0, 1, 0xc8, 0x22, 0x08, 0xae, 4, 0, 0]);
+    v2.extend_from_slice(b"SSH-2.0-x\r\n");
+    let seeds: [&[u8]; 8] = [
+        b"PROXY TCP4 203.0.113.7 10.0.0.1 51234 2222\r\nSSH-2.0-x\r\n",
+        b"PROXY TCP6 2001:db8::7 2001:db8::1 443 2222\r\nSSH-2.0-x\r\n",
+        b"PROXY UNKNOWN\r\nSSH-2.0-x\r\n",
+        &v2,
+        b"\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00SSH-2.0-x\r\n",
+        b"PROXY TCP4 203.0.113.7 10.0.0.1 51234 2222\rSSH-2.0-x\r\n",
+        b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x02\x01",
+        b"SSH-2.0-PROXY \r\n",
+    ];
+    for seed in seeds {
+        for cut in 0..=seed.len() {
+            aiwatch_tui::fuzzing::proxy_header(&seed[..cut]);
+        }
+    }
+    replay("proxy_header", aiwatch_tui::fuzzing::proxy_header);
+}

@@ -793,19 +793,7 @@ fn a_bracketed_paste_longer_than_the_burst_still_ends() {
 #[test]
 fn durations_past_thirty_days_are_refused_with_their_place() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str], config: &str| {
-        std::fs::create_dir_all(dir.path().join("aiwatch-tui")).unwrap();
-        std::fs::write(dir.path().join("aiwatch-tui/config.toml"), config).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
-            .arg(dir.path().join("key"))
-            .args(args)
-            .env("XDG_CONFIG_HOME", dir.path())
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str], config: &str| serve::run_to_exit(dir.path(), args, config);
     for value in ["18446744073709551614", "9223372036854775807", "2592001"] {
         let out = run(&["--idle-timeout", value], "");
         let text = String::from_utf8_lossy(&out.stderr);

@@ -10,6 +10,22 @@ use std::time::{Duration, Instant};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Runs `serve` on port 0 with `args` and `config` as its config.toml in
+/// `dir`, for a start-up that fails: its output once it has exited.
+pub fn run_to_exit(dir: &std::path::Path, args: &[&str], config: &str) -> std::process::Output {
+    std::fs::create_dir_all(dir.join("aiwatch-tui")).unwrap();
+    std::fs::write(dir.join("aiwatch-tui/config.toml"), config).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
+        .arg(dir.join("key"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 pub struct Server {
     pub child: Child,
     pub port: u16,

@@ -54,9 +54,28 @@ impl Reader {
         ready: Option<&str>,
     ) -> Self {
         let config = Arc::new(config);
-        let mut handle = client::connect(config, ("127.0.0.1", port), Client)
+        let handle = client::connect(config, ("127.0.0.1", port), Client)
             .await
             .unwrap();
+        Self::log_in(handle, (cols, rows), ready).await
+    }
+
+    /// A reader over `stream` (on which the test may have written a
+    /// PROXY header first), as `connect` otherwise.
+    pub async fn connect_over(stream: tokio::net::TcpStream) -> Self {
+        let config = Arc::new(client::Config::default());
+        let handle = client::connect_stream(config, stream, Client)
+            .await
+            .unwrap();
+        Self::log_in(handle, (100, 30), Some("Showing all actors")).await
+    }
+
+    /// Logs in, asks for a terminal and a shell; ready once `ready` is shown.
+    async fn log_in(
+        mut handle: client::Handle<Client>,
+        (cols, rows): (u16, u16),
+        ready: Option<&str>,
+    ) -> Self {
         assert!(handle.authenticate_none("reader").await.unwrap().success());
         let channel = handle.channel_open_session().await.unwrap();
         channel

@@ -155,6 +155,18 @@ pub struct ServeArgs {
     /// Seconds without input before a session is closed, at most 2592000 (30 days) [default: `[serve] idle_timeout`, else 900].
     #[arg(long, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub idle_timeout: Option<u64>,
+
+    /// Answer `GET /healthz` here (200 `ready`, else 503 `syncing` or `draining`), for a load balancer [default: `[serve] health`, else none].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub health: Option<String>,
+
+    /// Answer `GET /metrics` here (Prometheus text format); may be the health address [default: `[serve] metrics`, else none].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<String>,
+
+    /// Seconds a SIGTERM or SIGUSR1 waits for sessions to leave after telling them, 0 to 3600; 0 says goodbye at once [default: `[serve] drain_grace`, else 30].
+    #[arg(long, value_name = "SECS", value_parser = grace_seconds, allow_negative_numbers = true)]
+    pub drain_grace: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -275,6 +287,18 @@ fn seconds(text: &str) -> Result<u64, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!(
             "expected a whole number of seconds from 1 to {bound} (30 days), found \"{text}\""
+        )),
+    }
+}
+
+/// The drain grace: 0 (no wait) to one hour.
+fn grace_seconds(text: &str) -> Result<u64, String> {
+    let bound = crate::config::MAX_DRAIN_GRACE_SECS;
+    match text.parse::<u64>() {
+        Ok(n) if n > bound => Err(format!("at most {bound} (1 hour), found {n}")),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "expected a whole number of seconds from 0 to {bound} (1 hour), found \"{text}\""
         )),
     }
 }

@@ -226,6 +226,9 @@ fn serve_settings_come_from_the_command_line_then_the_config() {
         max_sessions: Some(7),
         max_per_address: None,
         idle_timeout: None,
+        health: None,
+        metrics: None,
+        drain_grace: None,
     };
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert_eq!(options.listen.to_string(), "0.0.0.0:2200");

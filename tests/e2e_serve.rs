@@ -426,7 +426,9 @@ fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
     if !prerequisites() {
         return;
     }
-    let mut server = Server::start(&[]);
+    // No drain grace: the goodbye at once (the drain has its own tests,
+    // tests/serve_ops.rs).
+    let mut server = Server::start(&["--drain-grace", "0"]);
     server.open("a", 90, 26);
     server.open("b", 90, 26);
     server.wait_for("a", "Showing all actors");

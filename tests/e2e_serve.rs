@@ -474,6 +474,43 @@ fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
     );
 }
 
+/// A rolling restart as OpenSSH readers see it: SIGUSR1, the notice on
+/// the status line, then after the grace the goodbye and the terminal
+/// given back.
+#[test]
+fn sigusr1_tells_openssh_readers_before_their_goodbye() {
+    if !prerequisites() {
+        return;
+    }
+    let mut server = Server::start(&["--drain-grace", "4"]);
+    server.open("a", 100, 26);
+    server.wait_for("a", "Showing all actors");
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-USR1", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    server.wait_for("a", "This server closes in 4 s");
+    server.wait_for("a", "ssh-exit=");
+    let screen = server.tmux.screen("a");
+    assert!(
+        screen.contains("The server is shutting down: goodbye."),
+        "{screen}"
+    );
+    server.assert_restored("a");
+    let start = Instant::now();
+    while server.child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < TIMEOUT, "{}", server.log());
+        thread::sleep(Duration::from_millis(20));
+    }
+    let log = server.log();
+    assert!(log.contains("event=drain signal=SIGUSR1"), "{log}");
+    assert!(log.contains("event=drain_end reason=grace_over"), "{log}");
+}
+
 /// An `ssh` stopped (as `~^Z` stops it) until after its session ended and
 /// the server let go of the connection, then resumed: it still shows the
 /// goodbye and gets its terminal back. A disconnect message behind the

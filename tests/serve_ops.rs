@@ -13,6 +13,8 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "common/http.rs"]
+mod http;
 #[path = "common/serve.rs"]
 mod serve;
 #[path = "common/ssh_client.rs"]
@@ -424,4 +426,36 @@ fn bad_endpoint_settings_are_start_up_errors() {
     let (code, err) = run(&["--health", &at], "");
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains(&format!("cannot listen on {at}")), "{err}");
+}
+
+#[test]
+fn feed_fetches_and_store_writes_are_counted_by_result() {
+    let web = http::Server::start(|req| match req.path.as_str() {
+        "/good" => http::Reply::ok(http::rss("ops", 2)),
+        _ => http::Reply::status(500),
+    });
+    let config = format!(
+        "[[feeds]]\nname = \"good\"\nurl = \"{}\"\n[[feeds]]\nname = \"bad\"\nurl = \"{}\"\n",
+        web.url("/good"),
+        web.url("/bad")
+    );
+    let server = Server::start(
+        &["--metrics", "127.0.0.1:0"],
+        &config,
+        &[("AIWATCH_TUI_TEST_FEED_INTERVAL_MS", "60000")],
+    );
+    let ops = server.wait_port(OPS);
+    let text = wait_sample(ops, "aiwatch_feed_fetches_total{result=\"ok\"}", 1);
+    assert!(
+        sample(&text, "aiwatch_feed_fetches_total{result=\"failed\"}") >= 1,
+        "{text}"
+    );
+    // The sync at start, then the round that stored the new items.
+    let text = wait_sample(ops, "aiwatch_store_syncs_total{result=\"ok\"}", 2);
+    assert_eq!(
+        sample(&text, "aiwatch_store_syncs_total{result=\"failed\"}"),
+        0,
+        "{text}\n{}",
+        server.log()
+    );
 }

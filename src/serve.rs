@@ -3,8 +3,10 @@
 //! form OpenSSH prints); russh runs each connection as a task, watched by
 //! one more task for the login, idle and length limits and shutdown;
 //! every shell gets its own `App` on one thread of its own (see `reader`).
-//! Every end is logged once with its reason. The server's own terminal is
-//! never touched.
+//! Every end is logged once with its reason. SIGTERM and SIGUSR1 drain
+//! first (the listener closed, every reader told, a grace); the operator's
+//! `/healthz` and `/metrics` come up before the store syncs (`health`,
+//! `metrics`, `http`). The server's own terminal is never touched.
 
 pub mod decode;
 mod fetcher;
@@ -164,6 +166,20 @@ pub enum End {
 }
 
 impl End {
+    /// Every end, in declaration order (`End::X as usize` is its place):
+    /// the metrics count them all. A new variant goes here too.
+    pub const ALL: [End; 9] = [
+        Self::Quit,
+        Self::Idle,
+        Self::MaxDuration,
+        Self::ClientGone,
+        Self::ServerShutdown,
+        Self::Panic,
+        Self::Overrun,
+        Self::LoginTimeout,
+        Self::Refused,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Quit => "quit",

@@ -10,17 +10,7 @@ use std::time::{Duration, Instant};
 use super::End;
 
 /// Every way a connection ends, in the order they are written out.
-const ENDS: [End; 9] = [
-    End::Quit,
-    End::Idle,
-    End::MaxDuration,
-    End::ClientGone,
-    End::ServerShutdown,
-    End::Panic,
-    End::Overrun,
-    End::LoginTimeout,
-    End::Refused,
-];
+const ENDS: [End; End::ALL.len()] = End::ALL;
 
 /// Refusal reasons as labels: before any handshake (`full`,
 /// `per_address`), then the requests the session refuses (the log's
@@ -199,7 +189,7 @@ fn add(counter: &AtomicU64, n: u64) {
 }
 
 fn end_index(end: End) -> usize {
-    ENDS.iter().position(|&e| e == end).unwrap_or(0)
+    end as usize
 }
 
 impl Metrics {
@@ -432,6 +422,13 @@ fn process_status() -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_end_has_its_place() {
+        for (i, end) in ENDS.iter().enumerate() {
+            assert_eq!(end_index(*end), i, "{end:?}");
+        }
+    }
 
     #[test]
     fn label_values_are_escaped() {

@@ -287,8 +287,9 @@ fn metrics_list_every_documented_metric_and_move_with_sessions() {
         );
         let sent_before = sample(&during, "aiwatch_sent_bytes_total");
         assert!(sent_before > 0, "the first frames were counted");
-        // Each key moves the selection: its frame adds one latency.
-        for key in [b"j", b"j", b"k"] {
+        // Each key changes the screen: its frame adds one latency. A lone
+        // Esc (leaving the search line) counts after its pause.
+        for key in [&b"j"[..], b"j", b"k", b"/", b"\x1b"] {
             let count = sample(&scrape(ops), "aiwatch_key_to_frame_seconds_count");
             reader.send(key).await;
             let start = Instant::now();

@@ -751,6 +751,7 @@ impl russh::server::Handler for Connection {
                 Arc::clone(&self.esc_armed),
                 Arc::clone(&self.control),
                 Arc::clone(&self.turn),
+                Arc::clone(&self.shared.metrics),
                 self.peer,
             ));
         }
@@ -839,6 +840,7 @@ async fn complete_after_pause(
     armed: Arc<std::sync::atomic::AtomicBool>,
     control: Arc<Control>,
     turn: Arc<tokio::sync::Mutex<()>>,
+    metrics: Arc<super::metrics::Metrics>,
     peer: SocketAddr,
 ) {
     loop {
@@ -853,6 +855,11 @@ async fn complete_after_pause(
             Ok(d) if d.waiting() => continue,
             _ => Vec::new(),
         };
+        // A key complete only now counts from now (its pause is not
+        // the reader's).
+        if !inputs.is_empty() {
+            control.stamp_input(metrics.stamp());
+        }
         for input in inputs {
             if !deliver(&control, peer, input).await {
                 break;

@@ -131,6 +131,30 @@ impl Server {
     }
 
     /// The client's terminal is as it was before the session.
+    /// Sends the server the signal `name` (`TERM`, `USR1`).
+    fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{name}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// The `ssh` in `session` has ended after the shutdown's goodbye,
+    /// its terminal restored.
+    fn said_goodbye(&self, session: &str) {
+        self.wait_for(session, "ssh-exit=");
+        let screen = self.tmux.screen(session);
+        assert!(
+            screen.contains("The server is shutting down: goodbye."),
+            "{screen}"
+        );
+        self.assert_restored(session);
+    }
+
     fn assert_restored(&self, session: &str) {
         assert_eq!(
             self.modes(session),
@@ -433,14 +457,7 @@ fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
     server.open("b", 90, 26);
     server.wait_for("a", "Showing all actors");
     server.wait_for("b", "Showing all actors");
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    server.signal("TERM");
     let start = Instant::now();
     loop {
         if server.child.try_wait().unwrap().is_some() {
@@ -453,13 +470,7 @@ fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
         thread::sleep(Duration::from_millis(20));
     }
     for session in ["a", "b"] {
-        server.wait_for(session, "ssh-exit=");
-        let screen = server.tmux.screen(session);
-        assert!(
-            screen.contains("The server is shutting down: goodbye."),
-            "{screen}"
-        );
-        server.assert_restored(session);
+        server.said_goodbye(session);
     }
     assert_eq!(
         server.log().matches("reason=server_shutdown").count(),
@@ -485,22 +496,9 @@ fn sigusr1_tells_openssh_readers_before_their_goodbye() {
     let mut server = Server::start(&["--drain-grace", "4"]);
     server.open("a", 100, 26);
     server.wait_for("a", "Showing all actors");
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-USR1", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    server.signal("USR1");
     server.wait_for("a", "This server closes in 4 s");
-    server.wait_for("a", "ssh-exit=");
-    let screen = server.tmux.screen("a");
-    assert!(
-        screen.contains("The server is shutting down: goodbye."),
-        "{screen}"
-    );
-    server.assert_restored("a");
+    server.said_goodbye("a");
     let start = Instant::now();
     while server.child.try_wait().unwrap().is_none() {
         assert!(start.elapsed() < TIMEOUT, "{}", server.log());

@@ -131,18 +131,6 @@ impl Server {
     }
 
     /// The client's terminal is as it was before the session.
-    /// Sends the server the signal `name` (`TERM`, `USR1`).
-    fn signal(&self, name: &str) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args([&format!("-{name}"), &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
     /// The `ssh` in `session` has ended after the shutdown's goodbye,
     /// its terminal restored.
     fn said_goodbye(&self, session: &str) {

@@ -10,7 +10,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[path = "common/http.rs"]
@@ -63,17 +62,6 @@ fn wait_status(port: u16, path: &str, status: u16) -> String {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn signal(server: &Server, name: &str) {
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args([&format!("-{name}"), &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
 }
 
 /// The reader is told the server is shutting down, and closed.
@@ -155,7 +143,7 @@ fn health_says_syncing_until_the_server_listens_then_ready() {
     std::fs::write(&gate, "").unwrap();
     server.port = server.wait_port("event=listening address=");
     assert_eq!(wait_status(ops, "/healthz", 200), "ready\n");
-    signal(&server, "TERM");
+    server.signal("TERM");
     assert!(exited(&mut server), "{}", server.log());
 }
 
@@ -166,7 +154,7 @@ fn sigterm_drains_tells_every_reader_and_says_goodbye_after_the_grace() {
     assert_eq!(get(ops, "/healthz"), (200, "ready\n".to_owned()));
     runtime().block_on(async {
         let mut reader = Reader::connect(server.port).await;
-        signal(&server, "TERM");
+        server.signal("TERM");
         reader.wait_for("This server closes in").await;
         // Not ready, and no new SSH connections.
         assert_eq!(get(ops, "/healthz"), (503, "draining\n".to_owned()));
@@ -196,7 +184,7 @@ fn sigusr1_drains_the_same_and_ends_early_when_every_reader_has_left() {
     runtime().block_on(async {
         let mut first = Reader::connect(server.port).await;
         let mut second = Reader::connect(server.port).await;
-        signal(&server, "USR1");
+        server.signal("USR1");
         first.wait_for("This server closes in 10 min").await;
         second.wait_for("This server closes in 10 min").await;
         assert_eq!(get(ops, "/healthz"), (503, "draining\n".to_owned()));
@@ -222,9 +210,9 @@ fn a_second_sigterm_ends_the_drain_at_once() {
     let mut server = Server::start(&["--drain-grace", "600"], "", &[]);
     runtime().block_on(async {
         let mut reader = Reader::connect(server.port).await;
-        signal(&server, "TERM");
+        server.signal("TERM");
         reader.wait_for("This server closes in 10 min").await;
-        signal(&server, "TERM");
+        server.signal("TERM");
         said_goodbye(&mut reader).await;
     });
     let log = exit_log(&mut server);

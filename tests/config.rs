@@ -242,6 +242,42 @@ fn serve_settings_come_from_the_command_line_then_the_config() {
 }
 
 #[test]
+fn health_metrics_and_drain_grace_come_from_the_command_line_then_the_config() {
+    let config = user(
+        "[serve]\nhealth = \"127.0.0.1:9180\"\nmetrics = \"127.0.0.1:9181\"\ndrain_grace = 0\n",
+    )
+    .unwrap();
+    let mut args = aiwatch_tui::cli::ServeArgs {
+        listen: None,
+        host_key: Some("hk".into()),
+        authorized_keys: None,
+        max_sessions: None,
+        max_per_address: None,
+        idle_timeout: None,
+        health: None,
+        metrics: Some("127.0.0.1:9999".into()),
+        drain_grace: None,
+    };
+    let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
+    assert_eq!(options.health.unwrap().to_string(), "127.0.0.1:9180");
+    assert_eq!(
+        options.metrics.unwrap().to_string(),
+        "127.0.0.1:9999",
+        "the command line wins"
+    );
+    assert_eq!(options.drain_grace.as_secs(), 0, "0 is allowed: no wait");
+    args.drain_grace = Some(5);
+    let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
+    assert_eq!(options.drain_grace.as_secs(), 5);
+    // Neither set: no endpoints, and the shipped grace.
+    let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
+    assert_eq!((options.health, options.metrics.is_some()), (None, true));
+    args.drain_grace = None;
+    let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
+    assert_eq!(options.drain_grace.as_secs(), 30, "the shipped default");
+}
+
+#[test]
 fn every_problem_of_a_file_is_shown_in_line_order() {
     let errors =
         user("langauge = \"de\"\n[theme.styles]\nheading = \"#12\"\n[keys]\nmove_dwon = \"n\"\n")

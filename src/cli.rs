@@ -159,6 +159,17 @@ pub struct ServeArgs {
     /// Connections from this network (a load balancer: `10.0.0.0/8`, `127.0.0.1/32`, `::1/128`) begin with a PROXY protocol header (v1 or v2) naming the client; repeatable, replaces `[serve] proxy_protocol` [default: off].
     #[arg(long, value_name = "CIDR", value_parser = network)]
     pub proxy_protocol: Vec<crate::serve::proxy::Network>,
+    /// Answer `GET /healthz` here (200 `ready`, else 503 `syncing` or `draining`), for a load balancer [default: `[serve] health`, else none].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub health: Option<String>,
+
+    /// Answer `GET /metrics` here (Prometheus text format); may be the health address [default: `[serve] metrics`, else none].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<String>,
+
+    /// Seconds a SIGTERM or SIGUSR1 waits for sessions to leave after telling them, 0 to 3600; 0 says goodbye at once [default: `[serve] drain_grace`, else 30].
+    #[arg(long, value_name = "SECS", value_parser = grace_seconds, allow_negative_numbers = true)]
+    pub drain_grace: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -284,6 +295,18 @@ fn seconds(text: &str) -> Result<u64, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!(
             "expected a whole number of seconds from 1 to {bound} (30 days), found \"{text}\""
+        )),
+    }
+}
+
+/// The drain grace: 0 (no wait) to one hour.
+fn grace_seconds(text: &str) -> Result<u64, String> {
+    let bound = crate::config::MAX_DRAIN_GRACE_SECS;
+    match text.parse::<u64>() {
+        Ok(n) if n > bound => Err(format!("at most {bound} (1 hour), found {n}")),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "expected a whole number of seconds from 0 to {bound} (1 hour), found \"{text}\""
         )),
     }
 }

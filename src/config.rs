@@ -56,7 +56,10 @@ const SERVE_KEYS: &[&str] = &[
     "input_rate",
     "input_burst",
     "proxy_protocol",
+    "drain_grace",
 ];
+/// `[serve]` addresses besides `listen`: the operator's endpoints.
+const SERVE_ADDRESS_KEYS: &[&str] = &["health", "metrics"];
 const THEME_DEF_KEYS: &[&str] = &["base", "styles", "actors"];
 const ACTOR_KEYS: &[&str] = &["name", "key", "color", "aliases", "exact", "labels"];
 const STYLE_KEYS: &[&str] = &["fg", "bg", "bold", "italic", "underline", "reversed", "dim"];
@@ -128,9 +131,13 @@ pub struct ServeConfig {
     /// `proxy_protocol`: networks whose connections begin with a PROXY
     /// protocol header (`None`: not set; an empty list turns it off).
     pub proxy_protocol: Option<Vec<crate::serve::proxy::Network>>,
+    /// `health` and `metrics`: where the operator's endpoints listen.
+    pub health: Option<String>,
+    pub metrics: Option<String>,
     /// Counts and sizes: `max_sessions`, `max_per_address`, `max_width`,
     /// `max_height`, `input_rate`, `input_burst`; and seconds:
-    /// `auth_timeout`, `idle_timeout`; and `session_hours`.
+    /// `auth_timeout`, `idle_timeout`, `drain_grace` (0 allowed); and
+    /// `session_hours`.
     pub numbers: Vec<(String, u64)>,
 }
 
@@ -405,6 +412,8 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
             .authorized_keys
             .or(config.serve.authorized_keys.take());
         config.serve.proxy_protocol = serve.proxy_protocol.or(config.serve.proxy_protocol.take());
+        config.serve.health = serve.health.or(config.serve.health.take());
+        config.serve.metrics = serve.metrics.or(config.serve.metrics.take());
         config.serve.numbers.extend(serve.numbers);
         if layer.theme_name.is_some() {
             theme_choice = layer.theme_name;
@@ -931,6 +940,9 @@ pub const MAX_HEIGHT_BOUND: u16 = 200;
 /// computed from it never overflow.
 pub const MAX_DURATION_SECS: u64 = 30 * 24 * 3600;
 
+/// The longest drain grace (one hour): a stop never waits for ever.
+pub const MAX_DRAIN_GRACE_SECS: u64 = 3600;
+
 /// `[keys]`: actions and their keys, each key with where it was written.
 fn read_keys(r: &mut DocReader<'_>, keys: &Table<'_>) -> Vec<(Action, Vec<(Key, Origin)>)> {
     let mut out = Vec::new();
@@ -972,18 +984,31 @@ fn read_keys(r: &mut DocReader<'_>, keys: &Table<'_>) -> Vec<(Action, Vec<(Key, 
 
 /// `[serve]`: the address is checked here, so a typo is a located error.
 fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> ServeConfig {
-    r.check_keys(table, SERVE_KEYS, "[serve] ");
+    let keys: Vec<&str> = SERVE_KEYS
+        .iter()
+        .chain(SERVE_ADDRESS_KEYS)
+        .copied()
+        .collect();
+    r.check_keys(table, &keys, "[serve] ");
     let mut serve = ServeConfig::default();
-    if let Some(listen) = r.string(table, "listen", "[serve] ") {
-        if listen.get_ref().parse::<std::net::SocketAddr>().is_ok() {
-            serve.listen = Some(listen.get_ref().clone());
+    let mut address = |key: &str, example: &str| {
+        let text = r.string(table, key, "[serve] ")?;
+        if text.get_ref().parse::<std::net::SocketAddr>().is_ok() {
+            Some(text.get_ref().clone())
         } else {
             r.error(
-                listen.span(),
-                format!("[serve] \"listen\": expected ADDRESS:PORT such as \"127.0.0.1:2222\", found \"{}\"", crate::toml_doc::printable(listen.get_ref())),
+                text.span(),
+                format!(
+                    "[serve] \"{key}\": expected ADDRESS:PORT such as \"{example}\", found \"{}\"",
+                    crate::toml_doc::printable(text.get_ref())
+                ),
             );
+            None
         }
-    }
+    };
+    serve.listen = address("listen", "127.0.0.1:2222");
+    serve.health = address("health", "127.0.0.1:9180");
+    serve.metrics = address("metrics", "127.0.0.1:9180");
     serve.host_key = r
         .string(table, "host_key", "[serve] ")
         .map(|p| expand_path(p.get_ref(), base));
@@ -1018,10 +1043,12 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
                 "max_height" => u64::from(MAX_HEIGHT_BOUND),
                 "auth_timeout" | "idle_timeout" => MAX_DURATION_SECS,
                 "session_hours" => MAX_DURATION_SECS / 3600,
+                "drain_grace" => MAX_DRAIN_GRACE_SECS,
                 _ => u64::MAX,
             };
             let unit = match *key {
                 "auth_timeout" | "idle_timeout" => " seconds (30 days)",
+                "drain_grace" => " seconds (1 hour)",
                 "session_hours" => " hours (30 days)",
                 _ => "",
             };
@@ -1045,7 +1072,10 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
                         "[serve] \"{key}\": at most {bound}{unit} (a hard bound of the server), found {v}"
                     ),
                 ),
-                Ok(v) if v > 0 => serve.numbers.push(((*key).to_owned(), v)),
+                // A grace of 0: no wait, the goodbye at once.
+                Ok(v) if v > 0 || *key == "drain_grace" => {
+                    serve.numbers.push(((*key).to_owned(), v));
+                }
                 _ => r.error(
                     n.span(),
                     format!(

@@ -101,6 +101,7 @@ pub struct Ui {
     pub new_since: String,
     pub search_limit: String,
     pub window_clamped: String,
+    pub server_closing: String,
     pub bye_idle: String,
     pub bye_shutdown: String,
     pub bye_max_duration: String,

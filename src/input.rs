@@ -162,6 +162,9 @@ pub enum Outcome {
     WindowClamped { width: u16, height: u16 },
     /// The client's window fits again: a clamp notice still shown goes.
     WindowFits,
+    /// The server closes in this many seconds (it drains before a stop or
+    /// a restart): connect again to go on reading.
+    ServerClosing { seconds: u64 },
 }
 
 /// What the mouse did, and where (column, row).

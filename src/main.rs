@@ -296,12 +296,27 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
         ));
         return 2;
     }
+    let options = match aiwatch_tui::serve::options(args, &config.serve) {
+        Ok(o) => o,
+        Err(e) => {
+            report(&format!("aiwatch-tui serve: {e}"));
+            return 2;
+        }
+    };
+    // The health endpoint comes up first and says `syncing` while the
+    // store syncs.
+    let prepared = match aiwatch_tui::serve::prepare(&options) {
+        Ok(p) => p,
+        Err(e) => {
+            report(&format!("aiwatch-tui serve: {e}"));
+            return e.exit_code();
+        }
+    };
+    prepared.hold_sync_for_test();
     // Opened once; every session shares the library read from it.
-    let source = setup::open_library(
-        setup::library_path(&cli.sources, &config).as_deref(),
-        &roots,
-        &config.actor_directory(),
-    );
+    let store_path = setup::library_path(&cli.sources, &config);
+    let source = setup::open_library(store_path.as_deref(), &roots, &config.actor_directory());
+    prepared.store_synced(store_path.map(|_| source.store.is_some()));
     for notice in &source.notices {
         aiwatch_tui::serve::log(notice);
     }
@@ -319,14 +334,7 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
     for d in &library.diagnostics {
         report(&d.to_string());
     }
-    let options = match aiwatch_tui::serve::options(args, &config.serve) {
-        Ok(o) => o,
-        Err(e) => {
-            report(&format!("aiwatch-tui serve: {e}"));
-            return 2;
-        }
-    };
-    match aiwatch_tui::serve::run(&options, library, config, &feeds) {
+    match aiwatch_tui::serve::run(&options, prepared, library, config, &feeds) {
         Ok(()) => 0,
         Err(e) => {
             report(&format!("aiwatch-tui serve: {e}"));

@@ -103,6 +103,13 @@ pub trait Driver<B: FrameSink> {
         false
     }
 
+    /// A frame was due but is held while the output is busy (once per
+    /// hold).
+    fn frame_held(&mut self) {}
+
+    /// The loop is about to wait with nothing left to draw.
+    fn idle(&mut self) {}
+
     /// Runs inside the frame, after ratatui has drawn it.
     fn after_draw(&mut self, app: &App, terminal: &mut Terminal<B>) -> Result<(), B::Error> {
         let _ = (app, terminal);
@@ -189,6 +196,7 @@ pub fn run<B: FrameSink>(
 ) -> Result<(), B::Error> {
     let mut timers = Deadlines::default();
     let mut last_frame: Option<Instant> = None;
+    let mut was_held = false;
     for input in first {
         take(terminal, app, driver, &mut timers, input)?;
     }
@@ -222,7 +230,15 @@ pub fn run<B: FrameSink>(
         }
         // A held frame is tried again soon (the output tells no one when
         // it frees up); otherwise sleep until an input or a timer.
-        let retry = (held && app.is_dirty()).then(|| Instant::now() + HELD_FRAME_RETRY);
+        let holding = held && app.is_dirty();
+        if holding && !was_held {
+            driver.frame_held();
+        }
+        was_held = holding;
+        if !app.is_dirty() {
+            driver.idle();
+        }
+        let retry = holding.then(|| Instant::now() + HELD_FRAME_RETRY);
         let wake = match (timers.next(), retry) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

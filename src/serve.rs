@@ -3,17 +3,23 @@
 //! form OpenSSH prints); russh runs each connection as a task, watched by
 //! one more task for the login, idle and length limits and shutdown;
 //! every shell gets its own `App` on one thread of its own (see `reader`).
-//! Every end is logged once with its reason. The server's own terminal is
-//! never touched.
+//! Every end is logged once with its reason. SIGTERM and SIGUSR1 drain
+//! first (the listener closed, every reader told, a grace); the operator's
+//! `/healthz` and `/metrics` come up before the store syncs (`health`,
+//! `metrics`, `http`). The server's own terminal is never touched.
 
 pub mod decode;
 mod fetcher;
+mod health;
+mod http;
+mod metrics;
 pub mod proxy;
 mod reader;
 mod session;
 
 pub use decode::Decoder;
 pub use fetcher::FeedStore;
+pub use health::Readiness;
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -97,6 +103,11 @@ pub struct Shared {
     /// `None`: anyone may read; else only these keys.
     pub authorized: Option<Vec<PublicKey>>,
     index: OnceLock<Arc<Vec<String>>>,
+    /// The server's counters (`--metrics`).
+    pub metrics: Arc<metrics::Metrics>,
+    /// When the drain's grace ends, once SIGTERM or SIGUSR1 came: every
+    /// session hears of it (`reader`) and tells its reader.
+    drain: watch::Sender<Option<Instant>>,
     /// Debug builds only, for tests: a key that makes a session panic
     /// (`AIWATCH_TUI_TEST_PANIC_KEY`), to prove a panic ends only it.
     #[cfg(debug_assertions)]
@@ -114,6 +125,11 @@ impl Shared {
         self.library.subscribe()
     }
 
+    /// Hears when the server starts draining, and until when.
+    pub fn drain_updates(&self) -> watch::Receiver<Option<Instant>> {
+        self.drain.subscribe()
+    }
+
     /// The search index once it is built (in the background at start).
     pub fn search_index(&self) -> Option<Arc<Vec<String>>> {
         self.index.get().cloned()
@@ -125,6 +141,12 @@ pub struct ServeOptions {
     pub host_key: PathBuf,
     pub authorized_keys: Option<PathBuf>,
     pub limits: Limits,
+    /// `--health`: where `GET /healthz` is answered.
+    pub health: Option<SocketAddr>,
+    /// `--metrics`: where `GET /metrics` is answered (may be `health`'s).
+    pub metrics: Option<SocketAddr>,
+    /// How long a drain (SIGTERM, SIGUSR1) waits for sessions to leave.
+    pub drain_grace: Duration,
 }
 
 /// Why a session or connection ended: one per end, `reason=` in the log.
@@ -153,6 +175,20 @@ pub enum End {
 }
 
 impl End {
+    /// Every end, in declaration order (`End::X as usize` is its place):
+    /// the metrics count them all. A new variant goes here too.
+    pub const ALL: [End; 9] = [
+        Self::Quit,
+        Self::Idle,
+        Self::MaxDuration,
+        Self::ClientGone,
+        Self::ServerShutdown,
+        Self::Panic,
+        Self::Overrun,
+        Self::LoginTimeout,
+        Self::Refused,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Quit => "quit",
@@ -195,8 +231,12 @@ impl End {
 /// (exit status 2) are told apart from the rest (1).
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("bad listen address \"{text}\": {reason}")]
-    Listen { text: String, reason: String },
+    #[error("bad {setting} address \"{text}\": {reason}")]
+    Listen {
+        setting: &'static str,
+        text: String,
+        reason: String,
+    },
     #[error("no place for the host key: pass --host-key PATH")]
     NoHostKeyPath,
     #[error("host key {path}: {source}")]
@@ -443,6 +483,7 @@ async fn run_connection(
     {
         Ok(Ok(running)) => running,
         Ok(Err(e)) if proxy::is_untrusted_header(&e) => {
+            shared.metrics.refused("proxy_header");
             log(&format!(
                 "event=refuse peer={peer} reason={}",
                 quote(proxy::UNTRUSTED)
@@ -484,6 +525,7 @@ async fn run_connection(
                     let end = join_reader(reader).await;
                     log(&format!("event=session_end peer={peer} reason={} duration_s={}",
                         end.name(), control.started.elapsed().as_secs()));
+                    shared.metrics.session_ended(end);
                     session_end = Some((end, Instant::now()));
                 }
             }
@@ -513,6 +555,7 @@ async fn run_connection(
             end.name(),
             control.started.elapsed().as_secs()
         ));
+        shared.metrics.session_ended(end);
         session_end = Some((end, Instant::now()));
         // The channel is closed: OpenSSH leaves by itself once it has
         // written what it got. No disconnect message follows a goodbye:
@@ -596,9 +639,23 @@ pub fn options(
     let defaults = Limits::default();
     let number = |key: &str| config.number(key);
     let listen = match (&args.listen, &config.listen) {
-        (Some(text), _) | (None, Some(text)) => resolve(text)?,
+        (Some(text), _) | (None, Some(text)) => resolve("listen", text)?,
         (None, None) => SocketAddr::from(([127, 0, 0, 1], 2222)),
     };
+    let address = |setting: &'static str, flag: &Option<String>, file: &Option<String>| {
+        flag.as_ref()
+            .or(file.as_ref())
+            .map(|text| resolve(setting, text))
+            .transpose()
+    };
+    let health = address("health", &args.health, &config.health)?;
+    let metrics = address("metrics", &args.metrics, &config.metrics)?;
+    let drain_grace = args
+        .drain_grace
+        .or(number("drain_grace"))
+        .map_or(DEFAULT_DRAIN_GRACE, |s| {
+            Duration::from_secs(s.min(MAX_DRAIN_GRACE_SECS))
+        });
     let host_key = args
         .host_key
         .clone()
@@ -660,8 +717,17 @@ pub fn options(
             .clone()
             .or_else(|| config.authorized_keys.clone()),
         limits,
+        health,
+        metrics,
+        drain_grace,
     })
 }
+
+/// How long a drain waits for sessions to leave, unless told otherwise.
+pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(30);
+
+/// The longest drain grace (one hour): a stop never waits for ever.
+pub const MAX_DRAIN_GRACE_SECS: u64 = crate::config::MAX_DRAIN_GRACE_SECS;
 
 /// The longest any duration setting may be (`auth_timeout`,
 /// `idle_timeout`, `session_hours`): 30 days.
@@ -672,10 +738,12 @@ fn bounded_secs(secs: u64) -> Duration {
     Duration::from_secs(secs.min(MAX_DURATION_SECS))
 }
 
-/// `HOST:PORT` to one address (`localhost:2222` too).
-fn resolve(text: &str) -> Result<SocketAddr, ServeError> {
+/// `HOST:PORT` to one address (`localhost:2222` too); `setting` names
+/// it in the error.
+fn resolve(setting: &'static str, text: &str) -> Result<SocketAddr, ServeError> {
     use std::net::ToSocketAddrs;
     let bad = |reason: String| ServeError::Listen {
+        setting,
         text: text.to_owned(),
         reason,
     };
@@ -806,10 +874,72 @@ fn one_purge_thread() {
     let _ = tikv_jemalloc_ctl::max_background_threads::write(1);
 }
 
-/// Runs the server until SIGTERM or Ctrl-C; with a store and feeds, a
-/// background fetcher keeps the library fresh (`fetcher`).
+/// What runs before the library is read (the store may take a while to
+/// sync): the server's runtime, its counters, and the health and metrics
+/// endpoints, which say `syncing` meanwhile.
+pub struct Prepared {
+    runtime: tokio::runtime::Runtime,
+    health: Arc<health::Health>,
+    metrics: Arc<metrics::Metrics>,
+}
+
+impl Prepared {
+    /// How the sync of the library store at start went (`None`: no store
+    /// was asked for).
+    pub fn store_synced(&self, ok: Option<bool>) {
+        if let Some(ok) = ok {
+            self.metrics.store_sync(ok);
+        }
+    }
+
+    /// Debug builds only, for tests: holds the start (the store's sync)
+    /// until the file `AIWATCH_TUI_TEST_SYNC_GATE` names exists, 20 s at
+    /// most, so a test sees `syncing`. Undocumented on purpose.
+    pub fn hold_sync_for_test(&self) {
+        #[cfg(debug_assertions)]
+        if let Some(gate) = std::env::var_os("AIWATCH_TUI_TEST_SYNC_GATE") {
+            let until = Instant::now() + Duration::from_secs(20);
+            while !Path::new(&gate).exists() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// Starts the runtime and the health and metrics endpoints, before the
+/// library is read; an address that cannot be bound is a start-up error.
+pub fn prepare(options: &ServeOptions) -> Result<Prepared, ServeError> {
+    install_panic_log();
+    one_purge_thread();
+    // Two workers: sessions are tasks, readers their own threads; the
+    // count stays fixed whatever clients do.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(2)
+        .thread_name(WORKER_NAME)
+        .enable_all()
+        .build()?;
+    let health = Arc::new(health::Health::default());
+    let metrics = Arc::new(metrics::Metrics::default());
+    runtime.block_on(health::start(
+        options.health,
+        options.metrics,
+        &health,
+        &metrics,
+    ))?;
+    Ok(Prepared {
+        runtime,
+        health,
+        metrics,
+    })
+}
+
+/// Runs the server until SIGTERM, SIGUSR1 (both drain first) or Ctrl-C;
+/// with a store and feeds, a background fetcher keeps the library fresh
+/// (`fetcher`).
 pub fn run(
     options: &ServeOptions,
+    prepared: Prepared,
     library: Library,
     mut config: Config,
     feeds: &FeedStore,
@@ -835,8 +965,6 @@ pub fn run(
         },
         proxy::start_field(&options.limits.proxy_protocol)
     );
-    install_panic_log();
-    one_purge_thread();
     #[allow(unused_mut)] // changed by test hooks in debug builds
     let mut limits = options.limits.clone();
     #[cfg(debug_assertions)]
@@ -849,6 +977,8 @@ pub fn run(
         limits: limits.clone(),
         authorized,
         index: OnceLock::new(),
+        metrics: prepared.metrics,
+        drain: watch::Sender::new(None),
         #[cfg(debug_assertions)]
         fault_key: std::env::var("AIWATCH_TUI_TEST_PANIC_KEY")
             .ok()
@@ -878,15 +1008,7 @@ pub fn run(
         ),
         ..Default::default()
     });
-    // Two workers: sessions are tasks, readers their own threads; the
-    // count stays fixed whatever clients do.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .max_blocking_threads(2)
-        .thread_name(WORKER_NAME)
-        .enable_all()
-        .build()?;
-    let listener = runtime.block_on(async {
+    let listener = prepared.runtime.block_on(async {
         TcpListener::bind(options.listen)
             .await
             .map_err(|source| ServeError::Bind {
@@ -907,8 +1029,19 @@ pub fn run(
             quote(&warning.message)
         ));
     }
-    let fetcher = fetcher::start(feeds, &shared.config, shared.library.clone());
-    let served = runtime.block_on(accept_loop(listener, config, shared));
+    let fetcher = fetcher::start(
+        feeds,
+        &shared.config,
+        shared.library.clone(),
+        Arc::clone(&shared.metrics),
+    );
+    let ops = Ops {
+        health: prepared.health,
+        drain_grace: options.drain_grace,
+    };
+    let served = prepared
+        .runtime
+        .block_on(accept_loop(listener, config, shared, ops));
     // A fetch in flight is abandoned, never waited for to its timeout.
     if let Some(fetcher) = fetcher {
         fetcher.stop(FETCHER_GRACE);
@@ -980,6 +1113,7 @@ async fn serve_admitted(
         ip: peer.ip(),
     };
     let control = Arc::new(Control::default());
+    let metrics = Arc::clone(&shared.metrics);
     let handler = Connection::new(Arc::clone(&shared), peer, Arc::clone(&control));
     let why = serve_connection(
         config,
@@ -992,6 +1126,7 @@ async fn serve_admitted(
     )
     .await;
     drop(seat);
+    metrics.connection_ended(why);
     let addresses = admission.lock().map_or(0, |a| a.per_address.len());
     log(&format!(
         "event=close peer={peer} reason={} duration_s={} addresses={addresses}",
@@ -1033,24 +1168,42 @@ fn refuse(
     });
 }
 
+/// What the accept loop needs for its end: the readiness it reports and
+/// how long a drain waits.
+struct Ops {
+    health: Arc<health::Health>,
+    drain_grace: Duration,
+}
+
+/// How the accept loop was asked to end.
+enum Stop {
+    /// Ctrl-C: every session is told goodbye at once.
+    Now,
+    /// SIGTERM or SIGUSR1 (named): drain first.
+    Drain(&'static str),
+}
+
 async fn accept_loop(
     listener: TcpListener,
     config: Arc<russh::server::Config>,
     shared: Arc<Shared>,
+    ops: Ops,
 ) -> Result<(), ServeError> {
     // The address really bound (port 0 asks the system for a free one).
     log(&format!(
         "event=listening address={}",
         listener.local_addr()?
     ));
+    ops.health.set(health::Readiness::Ready);
     let admission: Arc<Mutex<Admission>> = Arc::default();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
     let refusing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let waiting = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())?;
     let mut backoff = Duration::from_millis(10);
-    loop {
+    let stop = loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             Some(joined) = connections.join_next() => {
@@ -1061,8 +1214,9 @@ async fn accept_loop(
                 }
                 continue;
             }
-            _ = tokio::signal::ctrl_c() => break,
-            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break Stop::Now,
+            _ = term.recv() => break Stop::Drain("SIGTERM"),
+            _ = usr1.recv() => break Stop::Drain("SIGUSR1"),
         };
         let (socket, peer) = match accepted {
             Ok(pair) => {
@@ -1091,6 +1245,7 @@ async fn accept_loop(
         if proxy::trusted(&shared.limits.proxy_protocol, peer.ip()) {
             if waiting.load(Ordering::Relaxed) >= shared.limits.max_sessions {
                 let why = "too many connections waiting for their PROXY header";
+                shared.metrics.refused("full");
                 refuse(
                     socket,
                     peer,
@@ -1118,10 +1273,12 @@ async fn accept_loop(
             .map_err(|_| ServeError::Io(std::io::Error::other("admission lock")))?
             .admit(peer.ip(), &shared.limits);
         if let Err(reason) = admitted {
+            shared.metrics.refused(refusal_label(reason));
             refuse(socket, peer, reason, reason, &refusing);
             continue;
         }
         log(&format!("event=connect peer={peer}"));
+        shared.metrics.connected();
         connections.spawn(serve_admitted(
             Arc::clone(&config),
             socket,
@@ -1130,8 +1287,9 @@ async fn accept_loop(
             shutdown_rx.clone(),
             peer,
         ));
-    }
-    // SIGTERM or Ctrl-C: every session is told and closed, within two seconds.
+    };
+    stop_accepting(stop, listener, &mut connections, &shared, &ops, &mut term).await;
+    // Every session left is told and closed, within two seconds.
     log(&format!("event=shutdown sessions={}", connections.len()));
     let _ = shutdown_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_millis(1800), async {
@@ -1139,4 +1297,74 @@ async fn accept_loop(
     })
     .await;
     Ok(())
+}
+
+/// The label of a refusal before any handshake, for the metrics.
+pub(crate) fn refusal_label(reason: &str) -> &'static str {
+    if reason.contains("full") {
+        "full"
+    } else {
+        "per_address"
+    }
+}
+
+/// Not ready from now on, and no new connections (the listener is
+/// closed): a balancer sends new readers elsewhere. Then, on SIGTERM or
+/// SIGUSR1, the drain.
+async fn stop_accepting(
+    stop: Stop,
+    listener: TcpListener,
+    connections: &mut tokio::task::JoinSet<()>,
+    shared: &Shared,
+    ops: &Ops,
+    term: &mut tokio::signal::unix::Signal,
+) {
+    ops.health.set(health::Readiness::Draining);
+    drop(listener);
+    if let Stop::Drain(signal) = stop {
+        drain(signal, connections, shared, ops.drain_grace, term).await;
+    }
+}
+
+/// SIGTERM or SIGUSR1: every session is told when the server closes, and
+/// the server waits for them to leave, `grace` at most; a second SIGTERM
+/// (or Ctrl-C) ends the wait at once. Those still there then get the
+/// usual goodbye (`accept_loop`).
+async fn drain(
+    signal: &str,
+    connections: &mut tokio::task::JoinSet<()>,
+    shared: &Shared,
+    grace: Duration,
+    term: &mut tokio::signal::unix::Signal,
+) {
+    log(&format!(
+        "event=drain signal={signal} grace_s={} sessions={}",
+        grace.as_secs(),
+        connections.len()
+    ));
+    let started = Instant::now();
+    let until = started + grace;
+    if !grace.is_zero() {
+        shared.drain.send_replace(Some(until));
+    }
+    let reason = loop {
+        if grace.is_zero() {
+            break "no_grace";
+        }
+        tokio::select! {
+            joined = connections.join_next() => match joined {
+                None => break "sessions_gone",
+                Some(Err(e)) if e.is_panic() => log("event=close reason=panic"),
+                Some(_) => {}
+            },
+            () = tokio::time::sleep_until(until.into()) => break "grace_over",
+            _ = term.recv() => break "second_signal",
+            _ = tokio::signal::ctrl_c() => break "second_signal",
+        }
+    };
+    log(&format!(
+        "event=drain_end reason={reason} sessions={} waited_s={}",
+        connections.len(),
+        started.elapsed().as_secs()
+    ));
 }

@@ -34,6 +34,17 @@ pub fn sanitize(input: &str, keep_newlines: bool) -> (String, bool) {
     (out, replaced)
 }
 
+/// Seconds as people say them: "15 min", "4 h", "20 s".
+pub fn human_seconds(s: u64) -> String {
+    if s >= 3600 && s.is_multiple_of(3600) {
+        format!("{} h", s / 3600)
+    } else if s >= 60 && s.is_multiple_of(60) {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
 /// A byte scan for the common case of nothing to replace: no C0 byte
 /// (newlines allowed when kept), no DEL, and no C1 (UTF-8 `C2 80`-`C2 9F`).
 fn is_clean(bytes: &[u8], keep_newlines: bool) -> bool {

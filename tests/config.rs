@@ -227,6 +227,9 @@ fn serve_settings_come_from_the_command_line_then_the_config() {
         max_per_address: None,
         idle_timeout: None,
         proxy_protocol: Vec::new(),
+        health: None,
+        metrics: None,
+        drain_grace: None,
     };
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert_eq!(options.listen.to_string(), "0.0.0.0:2200");
@@ -253,6 +256,9 @@ fn proxy_protocol_networks_come_from_the_command_line_or_the_config() {
         max_per_address: None,
         idle_timeout: None,
         proxy_protocol: Vec::new(),
+        health: None,
+        metrics: None,
+        drain_grace: None,
     };
     let shown = |networks: &[Network]| networks.iter().map(ToString::to_string).collect::<Vec<_>>();
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
@@ -280,6 +286,43 @@ fn proxy_protocol_networks_come_from_the_command_line_or_the_config() {
             "user.toml:2:36: error: [serve] \"proxy_protocol\": expected a network such as 10.0.0.0/8 or ::1/128, found \"x\"",
         ]
     );
+}
+
+#[test]
+fn health_metrics_and_drain_grace_come_from_the_command_line_then_the_config() {
+    let config = user(
+        "[serve]\nhealth = \"127.0.0.1:9180\"\nmetrics = \"127.0.0.1:9181\"\ndrain_grace = 0\n",
+    )
+    .unwrap();
+    let mut args = aiwatch_tui::cli::ServeArgs {
+        listen: None,
+        host_key: Some("hk".into()),
+        authorized_keys: None,
+        max_sessions: None,
+        max_per_address: None,
+        idle_timeout: None,
+        proxy_protocol: Vec::new(),
+        health: None,
+        metrics: Some("127.0.0.1:9999".into()),
+        drain_grace: None,
+    };
+    let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
+    assert_eq!(options.health.unwrap().to_string(), "127.0.0.1:9180");
+    assert_eq!(
+        options.metrics.unwrap().to_string(),
+        "127.0.0.1:9999",
+        "the command line wins"
+    );
+    assert_eq!(options.drain_grace.as_secs(), 0, "0 is allowed: no wait");
+    args.drain_grace = Some(5);
+    let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
+    assert_eq!(options.drain_grace.as_secs(), 5);
+    // Neither set: no endpoints, and the shipped grace.
+    let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
+    assert_eq!((options.health, options.metrics.is_some()), (None, true));
+    args.drain_grace = None;
+    let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
+    assert_eq!(options.drain_grace.as_secs(), 30, "the shipped default");
 }
 
 #[test]

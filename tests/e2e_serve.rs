@@ -131,6 +131,18 @@ impl Server {
     }
 
     /// The client's terminal is as it was before the session.
+    /// The `ssh` in `session` has ended after the shutdown's goodbye,
+    /// its terminal restored.
+    fn said_goodbye(&self, session: &str) {
+        self.wait_for(session, "ssh-exit=");
+        let screen = self.tmux.screen(session);
+        assert!(
+            screen.contains("The server is shutting down: goodbye."),
+            "{screen}"
+        );
+        self.assert_restored(session);
+    }
+
     fn assert_restored(&self, session: &str) {
         assert_eq!(
             self.modes(session),
@@ -426,19 +438,14 @@ fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
     if !prerequisites() {
         return;
     }
-    let mut server = Server::start(&[]);
+    // No drain grace: the goodbye at once (the drain has its own tests,
+    // tests/serve_ops.rs).
+    let mut server = Server::start(&["--drain-grace", "0"]);
     server.open("a", 90, 26);
     server.open("b", 90, 26);
     server.wait_for("a", "Showing all actors");
     server.wait_for("b", "Showing all actors");
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    server.signal("TERM");
     let start = Instant::now();
     loop {
         if server.child.try_wait().unwrap().is_some() {
@@ -451,13 +458,7 @@ fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
         thread::sleep(Duration::from_millis(20));
     }
     for session in ["a", "b"] {
-        server.wait_for(session, "ssh-exit=");
-        let screen = server.tmux.screen(session);
-        assert!(
-            screen.contains("The server is shutting down: goodbye."),
-            "{screen}"
-        );
-        server.assert_restored(session);
+        server.said_goodbye(session);
     }
     assert_eq!(
         server.log().matches("reason=server_shutdown").count(),
@@ -470,6 +471,30 @@ fn sigterm_says_goodbye_to_every_session_and_stops_within_two_seconds() {
         "{}",
         server.log()
     );
+}
+
+/// A rolling restart as OpenSSH readers see it: SIGUSR1, the notice on
+/// the status line, then after the grace the goodbye and the terminal
+/// given back.
+#[test]
+fn sigusr1_tells_openssh_readers_before_their_goodbye() {
+    if !prerequisites() {
+        return;
+    }
+    let mut server = Server::start(&["--drain-grace", "4"]);
+    server.open("a", 100, 26);
+    server.wait_for("a", "Showing all actors");
+    server.signal("USR1");
+    server.wait_for("a", "This server closes in 4 s");
+    server.said_goodbye("a");
+    let start = Instant::now();
+    while server.child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < TIMEOUT, "{}", server.log());
+        thread::sleep(Duration::from_millis(20));
+    }
+    let log = server.log();
+    assert!(log.contains("event=drain signal=SIGUSR1"), "{log}");
+    assert!(log.contains("event=drain_end reason=grace_over"), "{log}");
 }
 
 /// An `ssh` stopped (as `~^Z` stops it) until after its session ended and

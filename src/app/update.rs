@@ -130,6 +130,10 @@ impl App {
                 self.clamp_notice = Some(notice.clone());
                 notice
             }
+            Outcome::ServerClosing { seconds } => fill(
+                &ui.server_closing,
+                &[("duration", &crate::text::human_seconds(seconds))],
+            ),
             Outcome::WindowFits => {
                 if let Some(said) = self.clamp_notice.take()
                     && self.notice.as_ref() == Some(&said)

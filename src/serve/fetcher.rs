@@ -16,6 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
+use super::metrics::Metrics;
 use super::{log, quote};
 use crate::config::Config;
 use crate::content::Library;
@@ -75,6 +76,7 @@ pub fn start(
     store: &FeedStore,
     config: &Arc<Config>,
     library: watch::Sender<Arc<Library>>,
+    metrics: Arc<Metrics>,
 ) -> Option<Fetcher> {
     let path = match store {
         FeedStore::None(reason) => {
@@ -95,7 +97,7 @@ pub fn start(
     let stopping = Arc::clone(&stop);
     let spawned = std::thread::Builder::new()
         .name("feed fetcher".to_owned())
-        .spawn(move || run(&path, &config, &library, &stopping));
+        .spawn(move || run(&path, &config, &library, &metrics, &stopping));
     match spawned {
         Ok(thread) => Some(Fetcher {
             stop,
@@ -134,6 +136,7 @@ fn run(
     path: &std::path::Path,
     config: &Config,
     library: &watch::Sender<Arc<Library>>,
+    metrics: &Metrics,
     stop: &(Mutex<bool>, Condvar),
 ) {
     let mut store = match LibraryStore::open(path) {
@@ -173,7 +176,14 @@ fn run(
             for feed in &due_now {
                 tried.insert(feed.url.clone(), now);
             }
-            fetch(&mut store, config, &due_now, library, &mut failures);
+            fetch(
+                &mut store,
+                config,
+                &due_now,
+                library,
+                metrics,
+                &mut failures,
+            );
             // The next round reads the new records.
             continue;
         }
@@ -234,6 +244,7 @@ fn fetch(
     config: &Config,
     feeds: &[Feed],
     library: &watch::Sender<Arc<Library>>,
+    metrics: &Metrics,
     failures: &mut HashMap<String, u32>,
 ) {
     let result = refresh::fetch_into(store, config, feeds, &mut |progress, new| {
@@ -244,6 +255,7 @@ fn fetch(
             Status::Fetched => ("ok", None),
             Status::NotModified => ("not_modified", None),
             Status::Waiting(until) => {
+                metrics.fetch("waiting");
                 log(&format!(
                     "event=fetch feed={} status=waiting until={}",
                     quote(&report.name),
@@ -253,6 +265,7 @@ fn fetch(
             }
             Status::Failed(reason) => ("failed", Some(reason)),
         };
+        metrics.fetch(status);
         let error = error
             .map(|e| format!(" error={}", quote(e)))
             .unwrap_or_default();
@@ -266,6 +279,8 @@ fn fetch(
     let run = match result {
         Ok(run) => run,
         Err(e) => {
+            metrics.fetch("error");
+            metrics.store_sync(false);
             log(&format!(
                 "event=fetch_error error={}",
                 quote(&e.to_string())
@@ -287,6 +302,7 @@ fn fetch(
     // Read back once for all sessions (by `fetch_into`), and only when a
     // put changed the store.
     if let Some(new) = run.library {
+        metrics.store_sync(true);
         let sections = new.sections.len();
         library.send_replace(Arc::new(new));
         log(&format!(

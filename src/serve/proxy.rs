@@ -327,6 +327,7 @@ pub(super) async fn serve(
     let client = match why {
         Ok(client) => client,
         Err(why) => {
+            shared.metrics.refused("proxy_header");
             refuse(socket, via, &why, "no valid PROXY header", &refusing);
             return;
         }
@@ -336,10 +337,12 @@ pub(super) async fn serve(
     });
     if let Err(reason) = admitted {
         let peer = format!("{client} via={via}");
+        shared.metrics.refused(super::refusal_label(reason));
         refuse(socket, peer, reason, reason, &refusing);
         return;
     }
     log(&format!("event=connect peer={client} via={via}"));
+    shared.metrics.connected();
     serve_admitted(config, socket, shared, admission, shutdown, client).await;
 }
 

@@ -5,11 +5,11 @@
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -17,6 +17,7 @@ use russh::ChannelId;
 use russh::server::Handle;
 use tokio::sync::Notify;
 
+use super::metrics::Metrics;
 use super::{End, Shared, log};
 use crate::app::{App, Context, Effect};
 use crate::i18n::{Strings, fill};
@@ -44,6 +45,9 @@ pub struct Reader {
     thread: Option<JoinHandle<End>>,
     /// Notified when the last frame (the goodbye) has gone to the channel.
     pub done: Arc<Notify>,
+    /// When the earliest input not yet answered by a frame came (a
+    /// `Metrics::stamp`; 0: none): the next frame takes it.
+    pub arrived: Arc<AtomicU64>,
 }
 
 /// What `Reader::send` did with an input.
@@ -93,10 +97,20 @@ impl Reader {
 /// server's stderr when it cannot show the cursor on drop.
 struct ChannelWriter {
     buf: Vec<u8>,
-    frames: tokio::sync::mpsc::Sender<Vec<u8>>,
+    frames: tokio::sync::mpsc::Sender<Frame>,
+    /// See `Reader::arrived`.
+    arrived: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
     /// Frames handed over and not yet taken by the sender task.
     queued: Arc<AtomicUsize>,
     overflow: Arc<AtomicBool>,
+}
+
+/// One write for the channel, and the stamp of the input it answers
+/// (0: none), for the key-to-frame latency.
+struct Frame {
+    bytes: Vec<u8>,
+    answers: u64,
 }
 
 /// Writes queued for the sender task, at most. The loop holds a frame
@@ -111,7 +125,9 @@ const MAX_FRAME: usize = 4 << 20;
 impl Write for ChannelWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if self.buf.len() + data.len() > MAX_FRAME {
-            self.overflow.store(true, Ordering::SeqCst);
+            if !self.overflow.swap(true, Ordering::SeqCst) {
+                self.metrics.frame_dropped();
+            }
         } else {
             self.buf.extend_from_slice(data);
         }
@@ -123,12 +139,16 @@ impl Write for ChannelWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let frame = std::mem::take(&mut self.buf);
+        let frame = Frame {
+            bytes: std::mem::take(&mut self.buf),
+            answers: self.arrived.swap(0, Ordering::SeqCst),
+        };
         // Counted before the send: the sender task may take it at once.
         self.queued.fetch_add(1, Ordering::SeqCst);
         if self.frames.try_send(frame).is_err() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
             self.overflow.store(true, Ordering::SeqCst);
+            self.metrics.frame_dropped();
         }
         Ok(())
     }
@@ -142,6 +162,9 @@ struct SessionDriver {
     /// Read only in debug builds (the test-only fault hook).
     #[cfg_attr(not(debug_assertions), allow(dead_code))]
     fault: Arc<AtomicBool>,
+    /// See `Reader::arrived`.
+    arrived: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
 }
 
 /// At most this many frames per second reach a client.
@@ -159,6 +182,16 @@ impl Driver<Backend> for SessionDriver {
     /// queued, and the server draws no screens it would not see.
     fn output_busy(&self) -> bool {
         self.queued.load(Ordering::SeqCst) > 0
+    }
+
+    fn frame_held(&mut self) {
+        self.metrics.frame_held();
+    }
+
+    /// Nothing to draw: the inputs taken made no frame, so none will
+    /// answer them (an unbound key, say).
+    fn idle(&mut self) {
+        self.arrived.store(0, Ordering::SeqCst);
     }
 
     fn should_stop(&self) -> bool {
@@ -227,14 +260,7 @@ pub fn goodbye(strings: &Strings, why: End, shared: &Shared) -> Option<String> {
 
 /// A duration as people say it: "15 min", "4 h", "20 s".
 pub fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 && s.is_multiple_of(3600) {
-        format!("{} h", s / 3600)
-    } else if s >= 60 && s.is_multiple_of(60) {
-        format!("{} min", s / 60)
-    } else {
-        format!("{s} s")
-    }
+    crate::text::human_seconds(d.as_secs())
 }
 
 /// How long a goodbye may wait for a client that does not read.
@@ -254,11 +280,12 @@ struct Destination {
 /// queued: they are drawn in the alternate screen the goodbye leaves.
 async fn send_frames(
     to: Destination,
-    mut frames: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    mut frames: tokio::sync::mpsc::Receiver<Frame>,
     queued: Arc<AtomicUsize>,
     mut bye: tokio::sync::oneshot::Receiver<Vec<u8>>,
     overflow: Arc<AtomicBool>,
     done: Arc<Notify>,
+    metrics: Arc<Metrics>,
 ) {
     let Destination {
         handle,
@@ -278,10 +305,17 @@ async fn send_frames(
             break (&mut bye).await.ok();
         };
         queued.fetch_sub(1, Ordering::SeqCst);
+        let Frame { bytes, answers } = frame;
+        let length = bytes.len();
         tokio::select! {
             biased;
-            sent = tokio::time::timeout(frame_wait, handle.data(channel, frame)) => match sent {
-                Ok(Ok(())) => {}
+            sent = tokio::time::timeout(frame_wait, handle.data(channel, bytes)) => match sent {
+                Ok(Ok(())) => {
+                    metrics.sent(length);
+                    if answers != 0 {
+                        metrics.frame_written(answers);
+                    }
+                }
                 Ok(Err(_)) => {
                     connected = false;
                     break None;
@@ -302,7 +336,11 @@ async fn send_frames(
     drop(frames);
     if connected {
         if let Some(goodbye) = goodbye {
-            let _ = tokio::time::timeout(BYE_WAIT, handle.data(channel, goodbye)).await;
+            let length = goodbye.len();
+            if let Ok(Ok(())) = tokio::time::timeout(BYE_WAIT, handle.data(channel, goodbye)).await
+            {
+                metrics.sent(length);
+            }
         }
         let wait = Duration::from_secs(1);
         let _ = tokio::time::timeout(wait, handle.exit_status_request(channel, 0)).await;
@@ -317,22 +355,45 @@ const FORWARD_RETRY: Duration = Duration::from_millis(50);
 
 /// Hands every newer library the fetcher publishes to one reader, as an
 /// input it applies through its resync path (the selection stays, the
-/// new sections count as new). Ends with the reader. Only the newest
-/// library is held: one that comes while the queue is full replaces the
-/// one waiting.
+/// new sections count as new), and the server's drain, once, as a notice
+/// with the seconds left. Ends with the reader. Only the newest library
+/// is held: one that comes while the queue is full replaces the one
+/// waiting.
 async fn forward_libraries(
     mut updates: tokio::sync::watch::Receiver<Arc<crate::content::Library>>,
+    mut drain: tokio::sync::watch::Receiver<Option<Instant>>,
     inputs: SyncSender<Input>,
     mut reader_gone: tokio::sync::oneshot::Receiver<()>,
 ) {
+    // The drain notice is said once; a session that starts during a
+    // drain hears of it at once.
+    let mut told = false;
     loop {
-        tokio::select! {
-            _ = &mut reader_gone => return,
-            changed = updates.changed() => if changed.is_err() { return },
+        let draining = !told && drain.borrow_and_update().is_some();
+        if !draining {
+            tokio::select! {
+                _ = &mut reader_gone => return,
+                changed = updates.changed() => if changed.is_err() { return },
+                changed = drain.changed(), if !told => {
+                    // The server is ending anyway when it is gone.
+                    told = changed.is_err();
+                    continue;
+                }
+            }
         }
         loop {
-            let library = Arc::clone(&updates.borrow_and_update());
-            let input = Input::Fetch(FetchEvent::Arrived(SyncedLibrary(library)));
+            let input = if draining {
+                let left = (*drain.borrow()).map_or(Duration::ZERO, |until| {
+                    until.saturating_duration_since(Instant::now())
+                });
+                told = true;
+                Input::Outcome(crate::input::Outcome::ServerClosing {
+                    seconds: left.as_secs() + u64::from(left.subsec_nanos() > 0),
+                })
+            } else {
+                let library = Arc::clone(&updates.borrow_and_update());
+                Input::Fetch(FetchEvent::Arrived(SyncedLibrary(library)))
+            };
             match inputs.try_send(input) {
                 Ok(()) => break,
                 Err(TrySendError::Disconnected(_)) => return,
@@ -371,7 +432,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         channel,
         peer,
     } = start;
-    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(FRAME_QUEUE);
+    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Frame>(FRAME_QUEUE);
     // The goodbye has a slot of its own: a client that stopped reading has
     // filled the frame queue, and its terminal must still be given back.
     let (bye_tx, bye_rx) = tokio::sync::oneshot::channel::<Vec<u8>>();
@@ -391,7 +452,9 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         bye_rx,
         Arc::clone(&overflow),
         Arc::clone(&done),
+        Arc::clone(&shared.metrics),
     ));
+    let arrived = Arc::new(AtomicU64::new(0));
     let lookup = move |name: &str| env.get(name).cloned();
     let mut config = (*shared.config).clone();
     let depth = config.color_depth(&lookup);
@@ -414,15 +477,23 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         overflow: Arc::clone(&overflow),
         queued: Arc::clone(&queued),
         fault: Arc::clone(&fault),
+        arrived: Arc::clone(&arrived),
+        metrics: Arc::clone(&shared.metrics),
     };
     let asked = Arc::clone(&stop);
     let index = shared.search_index();
     // Dropped when the reader's thread ends, which ends the forwarder.
     let (alive, reader_gone) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(forward_libraries(updates, tx.clone(), reader_gone));
+    tokio::spawn(forward_libraries(
+        updates,
+        shared.drain_updates(),
+        tx.clone(),
+        reader_gone,
+    ));
     let mouse = shared.config.mouse;
     let fetches = shared.fetches;
     let shared = Arc::clone(shared);
+    let arrived_by_frames = Arc::clone(&arrived);
     let thread = std::thread::Builder::new()
         .name(format!("session {peer}"))
         .spawn(move || {
@@ -434,6 +505,8 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                     let writer = ChannelWriter {
                         buf: Vec::new(),
                         frames: frames_tx,
+                        arrived: Arc::clone(&arrived_by_frames),
+                        metrics: Arc::clone(&shared.metrics),
                         queued,
                         overflow: Arc::clone(&overflow),
                     };
@@ -492,5 +565,6 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         fault,
         thread: Some(thread),
         done,
+        arrived,
     })
 }

@@ -154,6 +154,18 @@ impl Control {
         }
     }
 
+    /// Input has come for the reader: the earliest not yet answered by a
+    /// frame is kept, for the key-to-frame latency (`metrics`).
+    fn stamp_input(&self, now: u64) {
+        if let Ok(state) = self.state.lock()
+            && let Some(reader) = &state.reader
+        {
+            let _ = reader
+                .arrived
+                .compare_exchange(0, now, Ordering::SeqCst, Ordering::SeqCst);
+        }
+    }
+
     #[cfg(debug_assertions)]
     fn inject_fault(&self) {
         if let Ok(state) = self.state.lock()
@@ -282,6 +294,7 @@ impl russh::server::Handler for Connection {
 
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
         let accepted = self.shared.authorized.is_none();
+        self.shared.metrics.auth("none", accepted);
         log(&format!(
             "event=auth peer={} user={} method=none result={}",
             self.peer,
@@ -296,6 +309,7 @@ impl russh::server::Handler for Connection {
     }
 
     async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
+        self.shared.metrics.auth("password", false);
         log(&format!(
             "event=auth peer={} user={} method=password result=reject",
             self.peer,
@@ -314,6 +328,7 @@ impl russh::server::Handler for Connection {
         if self.authorized(offer.public_key) {
             return Ok(Auth::Accept);
         }
+        self.shared.metrics.auth("publickey", false);
         log(&format!(
             "event=auth peer={} user={} method=publickey result=reject fingerprint={}",
             self.peer,
@@ -329,6 +344,7 @@ impl russh::server::Handler for Connection {
         key: russh::server::VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         let accepted = self.authorized(key.public_key);
+        self.shared.metrics.auth("publickey", accepted);
         log(&format!(
             "event=auth peer={} user={} method=publickey result={} fingerprint={}",
             self.peer,
@@ -539,6 +555,7 @@ impl russh::server::Handler for Connection {
                     state.reader = Some(reader);
                 }
                 self.control.ran.store(true, Ordering::Relaxed);
+                self.shared.metrics.session_started();
                 log(&format!(
                     "event=session_start peer={} size={w}x{h}",
                     self.peer
@@ -546,6 +563,7 @@ impl russh::server::Handler for Connection {
                 session.channel_success(channel)?;
             }
             Err(e) => {
+                self.shared.metrics.refused("no_thread");
                 log(&format!(
                     "event=refuse peer={} request=shell reason=no_thread error=\"{}\"",
                     self.peer,
@@ -692,6 +710,7 @@ impl russh::server::Handler for Connection {
             .min(data.len());
         self.budget -= take as u64;
         self.control.touch();
+        self.shared.metrics.input(data.len());
         // In turn with the pause task (see `complete_after_pause`).
         let turn = Arc::clone(&self.turn);
         let _turn = turn.lock().await;
@@ -719,6 +738,7 @@ impl russh::server::Handler for Connection {
             _ => Some(Input::Batch(inputs)),
         };
         if let Some(batch) = batch {
+            self.control.stamp_input(self.shared.metrics.stamp());
             self.deliver(batch).await;
         }
         // A lone Esc (or a sequence cut short): completed after a pause
@@ -731,6 +751,7 @@ impl russh::server::Handler for Connection {
                 Arc::clone(&self.esc_armed),
                 Arc::clone(&self.control),
                 Arc::clone(&self.turn),
+                Arc::clone(&self.shared.metrics),
                 self.peer,
             ));
         }
@@ -769,6 +790,7 @@ impl Connection {
     /// A request refused: logged with its reason, and the connection's
     /// end says `refused` if no reader ran.
     fn refuse(&self, request: &str, reason: &str) {
+        self.shared.metrics.refused(reason);
         log(&format!(
             "event=refuse peer={} request={request} reason={reason}",
             self.peer
@@ -818,6 +840,7 @@ async fn complete_after_pause(
     armed: Arc<std::sync::atomic::AtomicBool>,
     control: Arc<Control>,
     turn: Arc<tokio::sync::Mutex<()>>,
+    metrics: Arc<super::metrics::Metrics>,
     peer: SocketAddr,
 ) {
     loop {
@@ -832,6 +855,11 @@ async fn complete_after_pause(
             Ok(d) if d.waiting() => continue,
             _ => Vec::new(),
         };
+        // A key complete only now counts from now (its pause is not
+        // the reader's).
+        if !inputs.is_empty() {
+            control.stamp_input(metrics.stamp());
+        }
         for input in inputs {
             if !deliver(&control, peer, input).await {
                 break;

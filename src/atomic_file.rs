@@ -10,10 +10,17 @@ use std::path::{Path, PathBuf};
 
 /// Writes a file whole or not at all: a temporary file beside it, flushed,
 /// renamed over the old one, the folder synced. Keeps the old file's
-/// permissions (a config may hold nothing secret, but the user chose them).
+/// permissions (a config may hold nothing secret, but the user chose them),
+/// and refuses to replace a file this process may not write: a read-only
+/// file is one the user means to keep as it is, even in a folder that
+/// would let a new one be renamed over it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = folder_of(path);
     fs::create_dir_all(&dir)?;
+    if fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        // Opened for writing, not truncated: nothing changes.
+        fs::OpenOptions::new().write(true).open(path)?;
+    }
     let name = path
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());

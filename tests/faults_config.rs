@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 
-use faults::{CUTS, Fault, Home, count, stderr, stdout};
+use faults::{CUTS, Fault, Home, chmod, count, stderr, stdout};
 
 /// The feeds config.toml holds now, by name, as `feeds list` (no fault)
 /// reads them: the file must load.
@@ -103,6 +103,63 @@ fn adding_a_feed_on_a_full_disk_writes_the_whole_file_or_nothing() {
             .contains("number 399"),
         "the user's lines are kept"
     );
+}
+
+#[test]
+fn a_read_only_folder_or_file_is_said_and_left_as_it_is() {
+    let home = Home::new();
+    assert!(add(&home, Fault::NONE, "Kept").status.success());
+    let before = fs::read_to_string(home.config()).unwrap();
+    let shown = home.config().display().to_string();
+
+    // The folder: no temporary file can be made beside the config.
+    home.give_away();
+    chmod(home.path(), 0o555);
+    let o = add(&home, Fault::NONE, "Denied");
+    chmod(home.path(), 0o755);
+    assert!(!o.status.success(), "{o:?}");
+    let err = stderr(&o);
+    assert_eq!(count(&err, "cannot write"), 1, "{err}");
+    assert!(
+        err.contains(&shown) && err.contains("ermission denied"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(home.config()).unwrap(), before);
+
+    // The file itself: read-only means not to be changed, even though the
+    // folder would let a new file be renamed over it.
+    home.give_away();
+    chmod(&home.config(), 0o444);
+    for args in [
+        vec![
+            "feeds",
+            "add",
+            "https://feeds.example/x.xml",
+            "--name",
+            "Denied",
+        ],
+        vec!["feeds", "remove", "Kept"],
+    ] {
+        let o = home.run(Fault::NONE, &args);
+        assert!(!o.status.success(), "{args:?}: {o:?}");
+        let err = stderr(&o);
+        assert_eq!(count(&err, "cannot write"), 1, "{err}");
+        assert!(
+            err.contains(&shown) && err.contains("ermission denied"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(home.config()).unwrap(), before);
+    }
+    assert!(
+        fs::metadata(home.config())
+            .unwrap()
+            .permissions()
+            .readonly(),
+        "its mode is kept"
+    );
+    chmod(&home.config(), 0o644);
+    assert_eq!(feeds(&home), BTreeSet::from(["Kept".to_owned()]));
+    assert_eq!(leftovers(&home), Vec::<String>::new());
 }
 
 #[test]

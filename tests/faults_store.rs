@@ -28,7 +28,7 @@ use std::process::Stdio;
 use aiwatch_tui::library_store::LibraryStore;
 use aiwatch_tui::runtime::saver::StateSaver;
 use aiwatch_tui::store::{SavedState, VERSION};
-use faults::{CUTS, Fault, Home, count, stderr, stdout};
+use faults::{CUTS, Fault, Home, chmod, count, stderr, stdout};
 
 /// Marks, stars and sections seen for keys `prefix-1` to `prefix-n`.
 fn marks(prefix: &str, n: usize) -> SavedState {
@@ -530,6 +530,69 @@ fn two_fetches_and_a_sync_at_once_lose_nothing() {
     assert_eq!(stored["Two"], 400);
     assert_eq!(stored_articles(&home, "one"), 400);
     assert_eq!(stored_articles(&home, "two"), 400);
+}
+
+#[test]
+fn a_store_it_may_not_write_is_said_and_nothing_is_lost() {
+    let home = Home::new();
+    let expected = listed_from_files(&home);
+    list_under(&home, Fault::NONE, &expected);
+    let saved = marks("kept", 10);
+    save_in_store(&home, &saved);
+    let data = home.library().parent().unwrap().to_path_buf();
+
+    // The store file read-only, the files changed since.
+    home.write_article("b000", "Added while read-only");
+    let expected = listed_from_files(&home);
+    home.give_away();
+    chmod(&home.library(), 0o444);
+    let o = home.list(Fault::NONE, &[]);
+    chmod(&home.library(), 0o644);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), expected, "the files as they are now");
+    let err = stderr(&o);
+    assert_eq!(
+        count(&err, &home.library().display().to_string()),
+        1,
+        "{err}"
+    );
+    // Writable again, it is used again: nothing left beside it (a log or
+    // index made read-only like the file) keeps it read-only.
+    list_under(&home, Fault::NONE, &expected);
+    assert_eq!(state_in(&home), saved);
+
+    // Its folder read-only: no log or index can be made beside it.
+    home.write_article("b001", "Added in a read-only folder");
+    let expected = listed_from_files(&home);
+    home.give_away();
+    chmod(&data, 0o555);
+    let o = home.list(Fault::NONE, &[]);
+    chmod(&data, 0o755);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), expected);
+    let err = stderr(&o);
+    assert_eq!(
+        count(&err, &home.library().display().to_string()),
+        1,
+        "{err}"
+    );
+    list_under(&home, Fault::NONE, &expected);
+    assert_eq!(state_in(&home), saved);
+
+    // A read-only folder and no store yet.
+    remove_store(&home);
+    home.give_away();
+    chmod(&data, 0o555);
+    let o = home.list(Fault::NONE, &[]);
+    chmod(&data, 0o755);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), expected);
+    assert_eq!(
+        count(&stderr(&o), &home.library().display().to_string()),
+        1,
+        "{o:?}"
+    );
+    assert!(!home.library().exists());
 }
 
 #[test]

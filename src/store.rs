@@ -63,6 +63,12 @@ pub enum Loaded {
         reason: String,
         moved_to: Option<PathBuf>,
     },
+    /// The file is there but could not be read at all (permission denied,
+    /// a folder in its place, an I/O error): what it holds is unknown, so
+    /// it must be neither moved nor written over.
+    Unreadable {
+        reason: String,
+    },
 }
 
 pub fn load(path: &Path) -> Loaded {
@@ -71,9 +77,8 @@ pub fn load(path: &Path) -> Loaded {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Loaded::Nothing,
         Err(e) => {
-            return Loaded::Corrupt {
+            return Loaded::Unreadable {
                 reason: e.to_string(),
-                moved_to: None,
             };
         }
     };
@@ -240,6 +245,18 @@ mod tests {
         fs::write(&path, text).unwrap();
         assert!(matches!(load(&path), Loaded::Newer { version: 99 }));
         assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_said_and_left_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        fs::create_dir(&path).unwrap();
+        let Loaded::Unreadable { reason } = load(&path) else {
+            panic!("unreadable")
+        };
+        assert!(reason.contains("directory"), "{reason}");
+        assert!(path.is_dir(), "left where it is");
     }
 
     #[test]

@@ -13,9 +13,23 @@ mod faults;
 mod pty;
 
 use std::fs;
+use std::path::Path;
 
-use faults::{Home, is_root};
+use aiwatch_tui::store::{Loaded, SavedState, VERSION, load, save};
+use faults::{Home, chmod, is_root};
 use pty::{Pty, wait_exit};
+
+/// A state with one star (of a section that is not in the edition: it
+/// must be kept all the same).
+fn starred() -> SavedState {
+    SavedState {
+        version: VERSION,
+        read: vec!["gone|en|Read".to_owned()],
+        starred: vec!["gone|en|Starred".to_owned()],
+        known: vec!["gone|en|Read".to_owned()],
+        view: None,
+    }
+}
 
 /// Runs the reader on the bundled edition with `args` (as an unprivileged
 /// user when root, and under `ulimit -f` when `file_blocks`), waits for its
@@ -54,6 +68,34 @@ fn read_and_quit(home: &Home, args: &[&str], file_blocks: Option<u64>, said: &st
     pty.send(b"q");
     assert!(wait_exit(&mut child).success(), "{}", pty.contents());
     pty.contents()
+}
+
+fn stars_in(path: &Path) -> Vec<String> {
+    match load(path) {
+        Loaded::State(s) => s.starred,
+        other => panic!("{}: {other:?}", path.display()),
+    }
+}
+
+#[test]
+fn a_state_file_it_may_not_read_is_said_and_not_overwritten() {
+    let home = Home::new();
+    let state = home.state();
+    fs::create_dir_all(state.parent().unwrap()).unwrap();
+    save(&state, &starred()).unwrap();
+    let before = fs::read(&state).unwrap();
+    home.give_away();
+    chmod(&state, 0o000);
+    let screen = read_and_quit(
+        &home,
+        &["--no-store", "--state", state.to_str().unwrap()],
+        None,
+        "could not be read",
+    );
+    chmod(&state, 0o644);
+    assert!(screen.contains("ermission denied"), "{screen}");
+    assert_eq!(fs::read(&state).unwrap(), before, "left as it was");
+    assert_eq!(stars_in(&state), starred().starred);
 }
 
 #[test]

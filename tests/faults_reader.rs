@@ -112,3 +112,29 @@ fn a_folder_where_the_state_file_should_be_is_said_and_left_alone() {
     assert!(screen.contains("s a directory"), "{screen}");
     assert!(state.join("inside").is_dir(), "the folder is left alone");
 }
+
+#[test]
+fn a_state_folder_it_may_not_write_keeps_the_saved_state() {
+    let home = Home::new();
+    let state = home.state();
+    fs::create_dir_all(state.parent().unwrap()).unwrap();
+    save(&state, &starred()).unwrap();
+    let before = fs::read(&state).unwrap();
+    home.give_away();
+    chmod(state.parent().unwrap(), 0o555);
+    let screen = read_and_quit(
+        &home,
+        &["--no-store", "--state", state.to_str().unwrap()],
+        None,
+        "Topics",
+    );
+    chmod(state.parent().unwrap(), 0o755);
+    // The save at quit failed: said, naming the file.
+    assert!(
+        screen.contains("Could not save the reading state"),
+        "{screen}"
+    );
+    assert!(screen.contains(state.to_str().unwrap()), "{screen}");
+    assert_eq!(fs::read(&state).unwrap(), before, "{screen}");
+    assert_eq!(stars_in(&state), starred().starred);
+}

@@ -112,7 +112,12 @@ pub fn article(id: &str, title: &str) -> String {
 
 impl Home {
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::new_in(&std::env::temp_dir())
+    }
+
+    /// A home inside `parent` (on a `SmallDisk`, say).
+    pub fn new_in(parent: &Path) -> Self {
+        let dir = tempfile::tempdir_in(parent).unwrap();
         // Reachable by the unprivileged child.
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let home = Self { dir };
@@ -244,4 +249,75 @@ pub fn count(text: &str, needle: &str) -> usize {
 /// Sets `mode` on `path` (a folder made read-only, a file made unreadable).
 pub fn chmod(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A small tmpfs, mounted for one test when it runs as root (only root
+/// may mount), unmounted when dropped: a disk that really fills up
+/// (`ENOSPC`), where the file size limit only imitates one (`EFBIG`).
+pub struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// `None` when not root, or when this machine refuses the mount (said
+    /// on stderr): the file size limit tests cover the same writes.
+    pub fn mount(bytes: u64) -> Option<Self> {
+        if !is_root() {
+            eprintln!("not root: no tmpfs mounted; the file size limit stands in for a full disk");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={bytes},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!(
+                "a tmpfs could not be mounted here; the file size limit stands in for a full disk"
+            );
+            return None;
+        }
+        Some(Self { dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn filler(&self) -> PathBuf {
+        self.path().join("filler")
+    }
+
+    /// Fills the disk, then frees `free` bytes of it.
+    pub fn fill_leaving(&self, free: u64) {
+        use std::io::Write as _;
+        let mut file = fs::File::create(self.filler()).unwrap();
+        for chunk in [65_536, 4_096] {
+            let block = vec![0u8; chunk];
+            while file.write_all(&block).is_ok() {}
+        }
+        let _ = file.sync_all();
+        let len = file.metadata().unwrap().len();
+        file.set_len(len.saturating_sub(free)).unwrap();
+    }
+
+    /// Frees what `fill_leaving` took.
+    pub fn empty(&self) {
+        let _ = fs::remove_file(self.filler());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
 }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = folder_of(path);
     fs::create_dir_all(&dir)?;
+    remove_stale_temporaries(path);
     if fs::metadata(path).is_ok_and(|m| m.is_file()) {
         // Opened for writing, not truncated: nothing changes.
         fs::OpenOptions::new().write(true).open(path)?;
@@ -43,6 +44,40 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// A temporary file untouched for this long belongs to no running writer:
+/// a save writes and renames it within moments.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// A writer killed between creating its temporary file and renaming it
+/// leaves the file behind; the next load or write of the file clears away
+/// the old ones. A fresh one may be another process's write in flight,
+/// and is left alone.
+pub fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if !file.starts_with(&prefix) || Path::new(&file).extension().is_none_or(|e| e != "tmp") {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age >= STALE_AFTER);
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn folder_of(path: &Path) -> PathBuf {

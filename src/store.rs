@@ -72,7 +72,7 @@ pub enum Loaded {
 }
 
 pub fn load(path: &Path) -> Loaded {
-    remove_stale_temporaries(path);
+    crate::atomic_file::remove_stale_temporaries(path);
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Loaded::Nothing,
@@ -94,39 +94,6 @@ pub fn load(path: &Path) -> Loaded {
                 reason: e.to_string(),
                 moved_to,
             }
-        }
-    }
-}
-
-/// A temporary file untouched for this long belongs to no running writer:
-/// a save writes and renames it within moments.
-const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
-
-/// A writer killed between creating its temporary file and renaming it
-/// leaves the file behind; the next start clears away the old ones. A
-/// fresh one may be another reader's save in flight, and is left alone.
-fn remove_stale_temporaries(path: &Path) {
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return;
-    };
-    let prefix = format!(".{}.", name.to_string_lossy());
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let now = std::time::SystemTime::now();
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if !file.starts_with(&prefix) || Path::new(&file).extension().is_none_or(|e| e != "tmp") {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| now.duration_since(modified).ok())
-            .is_some_and(|age| age >= STALE_AFTER);
-        if old {
-            let _ = fs::remove_file(entry.path());
         }
     }
 }

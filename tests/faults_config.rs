@@ -95,6 +95,7 @@ fn adding_a_feed_on_a_full_disk_writes_the_whole_file_or_nothing() {
             "no temporary file left"
         );
     }
+    eprintln!("{failed} of {} cuts failed", CUTS.len());
     assert!(failed > 0, "no cut was small enough to fail");
     assert!(!added.is_empty(), "no cut was large enough to succeed");
     assert!(

@@ -81,7 +81,7 @@ pub fn command(program: &Path, fault: Fault) -> Command {
 /// Sizes to cut every write at, in blocks: from nothing at all to past what
 /// the operations under test write, so each write is hit somewhere.
 pub const CUTS: &[u64] = &[
-    0, 1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512,
+    0, 1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048,
 ];
 
 /// A user's home: `config.toml`, a content folder of `ARTICLES` files, the

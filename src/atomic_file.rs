@@ -1,6 +1,7 @@
 //! Writing a user's file whole or not at all, for the config (`feeds`
 //! commands) and the reading state alike. A temporary file beside the
-//! target (`.NAME.PID.tmp`, which `store` clears up after a crash). And a
+//! target (`.NAME.PID.tmp`; a killed writer's is cleared away by the
+//! next load or write of the file once it is old). And a
 //! lock on the file's folder for a read-change-write of it, so that two
 //! processes changing one file each keep the other's change.
 
@@ -95,7 +96,14 @@ fn folder_of(path: &Path) -> PathBuf {
 /// the file, because the file is replaced by a rename; nothing is left
 /// behind. Only processes that take it wait for it.
 pub struct FolderLock {
-    _folder: Option<File>,
+    folder: Option<File>,
+}
+
+impl FolderLock {
+    /// Whether the lock was taken (see `lock_folder_of`).
+    pub fn is_held(&self) -> bool {
+        self.folder.is_some()
+    }
 }
 
 /// Locks the folder of `path` (created when missing, as a write would),
@@ -107,7 +115,7 @@ pub fn lock_folder_of(path: &Path) -> FolderLock {
     let dir = folder_of(path);
     let _ = fs::create_dir_all(&dir);
     let folder = File::open(dir).ok().filter(lock);
-    FolderLock { _folder: folder }
+    FolderLock { folder }
 }
 
 #[cfg(unix)]
@@ -129,13 +137,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         let first = lock_folder_of(&path);
-        assert!(first._folder.is_some(), "locked");
+        assert!(first.is_held(), "locked");
         let (tx, rx) = std::sync::mpsc::channel();
         let waiter = std::thread::spawn({
             let path = path.clone();
             move || {
                 let second = lock_folder_of(&path);
-                tx.send(second._folder.is_some()).unwrap();
+                tx.send(second.is_held()).unwrap();
             }
         });
         // Not taken while the first is held (flock locks are per open

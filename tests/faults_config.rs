@@ -54,7 +54,7 @@ fn leftovers(home: &Home) -> Vec<String> {
     fs::read_dir(home.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp"))
+        .filter(|n| faults::is_temporary(n))
         .collect()
 }
 
@@ -106,26 +106,32 @@ fn adding_a_feed_on_a_full_disk_writes_the_whole_file_or_nothing() {
     );
 }
 
+/// A change refused for want of permission: said once, naming the file,
+/// which still holds `before`.
+fn refused(home: &Home, o: &std::process::Output, before: &str) {
+    assert!(!o.status.success(), "{o:?}");
+    let err = stderr(o);
+    assert_eq!(count(&err, "cannot write"), 1, "{err}");
+    let shown = home.config().display().to_string();
+    assert!(
+        err.contains(&shown) && err.contains("ermission denied"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(home.config()).unwrap(), before);
+}
+
 #[test]
 fn a_read_only_folder_or_file_is_said_and_left_as_it_is() {
     let home = Home::new();
     assert!(add(&home, Fault::NONE, "Kept").status.success());
     let before = fs::read_to_string(home.config()).unwrap();
-    let shown = home.config().display().to_string();
 
     // The folder: no temporary file can be made beside the config.
     home.give_away();
     chmod(home.path(), 0o555);
     let o = add(&home, Fault::NONE, "Denied");
     chmod(home.path(), 0o755);
-    assert!(!o.status.success(), "{o:?}");
-    let err = stderr(&o);
-    assert_eq!(count(&err, "cannot write"), 1, "{err}");
-    assert!(
-        err.contains(&shown) && err.contains("ermission denied"),
-        "{err}"
-    );
-    assert_eq!(fs::read_to_string(home.config()).unwrap(), before);
+    refused(&home, &o, &before);
 
     // The file itself: read-only means not to be changed, even though the
     // folder would let a new file be renamed over it.
@@ -141,15 +147,7 @@ fn a_read_only_folder_or_file_is_said_and_left_as_it_is() {
         ],
         vec!["feeds", "remove", "Kept"],
     ] {
-        let o = home.run(Fault::NONE, &args);
-        assert!(!o.status.success(), "{args:?}: {o:?}");
-        let err = stderr(&o);
-        assert_eq!(count(&err, "cannot write"), 1, "{err}");
-        assert!(
-            err.contains(&shown) && err.contains("ermission denied"),
-            "{err}"
-        );
-        assert_eq!(fs::read_to_string(home.config()).unwrap(), before);
+        refused(&home, &home.run(Fault::NONE, &args), &before);
     }
     assert!(
         fs::metadata(home.config())

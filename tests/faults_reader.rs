@@ -16,7 +16,7 @@ use std::fs;
 use std::path::Path;
 
 use aiwatch_tui::store::{Loaded, SavedState, VERSION, load, save};
-use faults::{Home, chmod, is_root};
+use faults::{Fault, Home, chmod};
 use pty::{Pty, wait_exit};
 
 /// A state with one star (of a section that is not in the edition: it
@@ -32,36 +32,16 @@ fn starred() -> SavedState {
 }
 
 /// Runs the reader on the bundled edition with `args` (as an unprivileged
-/// user when root, and under `ulimit -f` when `file_blocks`), waits for its
-/// first screen and for `said`, stars the open section, quits; the screen.
-fn read_and_quit(home: &Home, args: &[&str], file_blocks: Option<u64>, said: &str) -> String {
+/// user when root), waits for its first screen and for `said`, stars the
+/// open section, quits; the screen.
+fn read_and_quit(home: &Home, args: &[&str], said: &str) -> String {
     home.give_away();
-    let mut argv: Vec<String> = Vec::new();
-    if is_root() {
-        argv.extend(["--reuid=65534", "--regid=65534", "--clear-groups", "--"].map(String::from));
-    }
-    if let Some(blocks) = file_blocks {
-        argv.extend(
-            [
-                "sh",
-                "-c",
-                "ulimit -f \"$1\" && shift && trap '' XFSZ && exec \"$@\"",
-                "sh",
-            ]
-            .map(String::from),
-        );
-        argv.push(blocks.to_string());
-    }
-    argv.push(faults::BIN.to_owned());
-    argv.extend(args.iter().map(|a| (*a).to_owned()));
-    let (program, argv) = if is_root() {
-        ("setpriv".to_owned(), argv)
-    } else {
-        (argv[0].clone(), argv[1..].to_vec())
-    };
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let mut line = faults::prefix(Fault::NONE);
+    line.push(faults::BIN.to_owned());
+    line.extend(args.iter().map(|a| (*a).to_owned()));
+    let rest: Vec<&str> = line[1..].iter().map(String::as_str).collect();
     let mut pty = Pty::open(160, 30);
-    let mut child = pty.spawn_program(&program, &argv, home.path());
+    let mut child = pty.spawn_program(&line[0], &rest, home.path());
     pty.wait_for("Topics");
     pty.wait_for(said);
     pty.send(b"s");
@@ -77,19 +57,25 @@ fn stars_in(path: &Path) -> Vec<String> {
     }
 }
 
-#[test]
-fn a_state_file_it_may_not_read_is_said_and_not_overwritten() {
+/// A home whose `state.json` holds `starred()`: the home, the file and
+/// its bytes.
+fn home_with_state() -> (Home, std::path::PathBuf, Vec<u8>) {
     let home = Home::new();
     let state = home.state();
     fs::create_dir_all(state.parent().unwrap()).unwrap();
     save(&state, &starred()).unwrap();
     let before = fs::read(&state).unwrap();
     home.give_away();
+    (home, state, before)
+}
+
+#[test]
+fn a_state_file_it_may_not_read_is_said_and_not_overwritten() {
+    let (home, state, before) = home_with_state();
     chmod(&state, 0o000);
     let screen = read_and_quit(
         &home,
         &["--no-store", "--state", state.to_str().unwrap()],
-        None,
         "could not be read",
     );
     chmod(&state, 0o644);
@@ -106,7 +92,6 @@ fn a_folder_where_the_state_file_should_be_is_said_and_left_alone() {
     let screen = read_and_quit(
         &home,
         &["--no-store", "--state", state.to_str().unwrap()],
-        None,
         "could not be read",
     );
     assert!(screen.contains("s a directory"), "{screen}");
@@ -115,17 +100,11 @@ fn a_folder_where_the_state_file_should_be_is_said_and_left_alone() {
 
 #[test]
 fn a_state_folder_it_may_not_write_keeps_the_saved_state() {
-    let home = Home::new();
-    let state = home.state();
-    fs::create_dir_all(state.parent().unwrap()).unwrap();
-    save(&state, &starred()).unwrap();
-    let before = fs::read(&state).unwrap();
-    home.give_away();
+    let (home, state, before) = home_with_state();
     chmod(state.parent().unwrap(), 0o555);
     let screen = read_and_quit(
         &home,
         &["--no-store", "--state", state.to_str().unwrap()],
-        None,
         "Topics",
     );
     chmod(state.parent().unwrap(), 0o755);

@@ -20,6 +20,7 @@ mod kill;
 mod old_schema;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -85,8 +86,11 @@ fn of_files(listed: &str) -> String {
     listed
         .lines()
         .filter(|l| !l.contains(" story "))
-        .map(|l| format!("{l}\n"))
-        .collect()
+        .fold(String::new(), |mut kept, l| {
+            kept.push_str(l);
+            kept.push('\n');
+            kept
+        })
 }
 
 /// A `list` under `fault` lists what the files say, and when the store
@@ -115,11 +119,28 @@ fn list_under(home: &Home, fault: Fault, expected: &str) -> bool {
     );
     assert_eq!(stderr(&o), "", "and has nothing more to say");
     assert_eq!(
-        home.moved_aside(home.library().parent().unwrap()),
+        faults::moved_aside(home.library().parent().unwrap()),
         Vec::<String>::new(),
         "nothing was moved aside as unreadable"
     );
     failed
+}
+
+/// A home (in `parent`, else the temporary folder) whose store is built,
+/// with `n` marks saved in it; what the files list.
+fn stored_home(parent: Option<&Path>, n: usize) -> (Home, String, SavedState) {
+    let home = parent.map_or_else(Home::new, Home::new_in);
+    let expected = listed_from_files(&home);
+    list_under(&home, Fault::NONE, &expected);
+    let saved = marks("kept", n);
+    save_in_store(&home, &saved);
+    (home, expected, saved)
+}
+
+/// Says how many of the cuts failed; at least one must have.
+fn some_cuts_failed(what: &str, failed: usize) {
+    eprintln!("{what}: {failed} of {} cuts failed", CUTS.len());
+    assert!(failed > 0, "{what}: no cut was small enough to fail");
 }
 
 #[test]
@@ -133,17 +154,12 @@ fn a_first_build_of_the_store_on_a_full_disk_lists_the_files_and_says_why() {
             failed += 1;
         }
     }
-    eprintln!("{failed} of {} cuts failed", CUTS.len());
-    assert!(failed > 0, "no cut was small enough to fail");
+    some_cuts_failed("first build", failed);
 }
 
 #[test]
 fn an_update_of_the_store_on_a_full_disk_keeps_every_mark() {
-    let home = Home::new();
-    let expected = listed_from_files(&home);
-    list_under(&home, Fault::NONE, &expected);
-    let saved = marks("kept", 30);
-    save_in_store(&home, &saved);
+    let (home, _, saved) = stored_home(None, 30);
     let mut failed = 0;
     for (n, &cut) in CUTS.iter().enumerate() {
         // New files and a changed one for each sync to write.
@@ -157,8 +173,7 @@ fn an_update_of_the_store_on_a_full_disk_keeps_every_mark() {
         }
         assert_eq!(state_in(&home), saved, "after a cut at {cut} blocks");
     }
-    eprintln!("{failed} of {} cuts failed", CUTS.len());
-    assert!(failed > 0, "no cut was small enough to fail");
+    some_cuts_failed("update", failed);
 }
 
 const SAVER: &str = "AIWATCH_FAULTS_SAVER";
@@ -166,9 +181,9 @@ const SAVE_INTO: &str = "AIWATCH_FAULTS_SAVE_INTO";
 
 /// In the child: saves marks one more at a time, printing `saved N` after
 /// each save that returned, until one fails (said as `failed: REASON`).
-fn save_until_it_fails(saver: &mut StateSaver, base: &SavedState, saves: usize) {
+fn save_until_it_fails(saver: &mut StateSaver, base: &SavedState, how_many: usize) {
     let mut out = std::io::stdout();
-    for n in 1..=saves {
+    for n in 1..=how_many {
         let mut state = marks("m", n);
         state.read.extend(base.read.iter().cloned());
         state.starred.extend(base.starred.iter().cloned());
@@ -251,8 +266,8 @@ fn saving_the_reading_state_on_a_full_disk_loses_no_mark_reported_saved() {
             StateSaver::File(target)
         };
         // A save into the file is synced to disk each time: fewer of them.
-        let saves = if into == "store" { 120 } else { 30 };
-        save_until_it_fails(&mut saver, &base, saves);
+        let how_many = if into == "store" { 120 } else { 30 };
+        save_until_it_fails(&mut saver, &base, how_many);
         return;
     }
     for into in ["store", "file"] {
@@ -294,12 +309,11 @@ fn saving_the_reading_state_on_a_full_disk_loses_no_mark_reported_saved() {
             let temporaries: Vec<_> = fs::read_dir(dir)
                 .unwrap()
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".tmp"))
+                .filter(|n| faults::is_temporary(n))
                 .collect();
             assert_eq!(temporaries, Vec::<String>::new(), "{into}, cut {cut}");
         }
-        eprintln!("{into}: {failed} of {} cuts failed", CUTS.len());
-        assert!(failed > 0, "{into}: no cut was small enough to fail");
+        some_cuts_failed(into, failed);
     }
 }
 
@@ -314,7 +328,7 @@ fn feed_file(home: &Home, prefix: &str, n: usize) -> String {
 fn subscribe(home: &Home, feeds: &[(String, String)]) {
     let mut text = String::from("language = \"en\"\n");
     for (name, url) in feeds {
-        text.push_str(&format!("[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
+        writeln!(text, "[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"").unwrap();
     }
     fs::write(home.config(), text).unwrap();
 }
@@ -324,7 +338,7 @@ fn items(home: &Home) -> BTreeMap<String, u64> {
     let o = home.run(Fault::NONE, &["feeds", "list", "--format", "json"]);
     assert!(o.status.success(), "{o:?}");
     assert_eq!(
-        home.moved_aside(home.library().parent().unwrap()),
+        faults::moved_aside(home.library().parent().unwrap()),
         Vec::<String>::new()
     );
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -395,17 +409,12 @@ fn a_fetch_on_a_full_disk_keeps_what_earlier_fetches_stored() {
         }
         assert_eq!(stored_articles(&home, "first"), 30);
     }
-    eprintln!("{failed} of {} cuts failed", CUTS.len());
-    assert!(failed > 0, "no cut was small enough to fail");
+    some_cuts_failed("fetch", failed);
 }
 
 #[test]
 fn a_migration_on_a_full_disk_or_killed_keeps_every_mark() {
-    let home = Home::new();
-    let expected = listed_from_files(&home);
-    list_under(&home, Fault::NONE, &expected);
-    let saved = marks("kept", 25);
-    save_in_store(&home, &saved);
+    let (home, expected, saved) = stored_home(None, 25);
     old_schema::downgrade_to_tag_rows(&home.library());
     let pristine = fs::read(home.library()).unwrap();
     let restore = |home: &Home| {
@@ -421,8 +430,7 @@ fn a_migration_on_a_full_disk_or_killed_keeps_every_mark() {
         }
         assert_eq!(state_in(&home), saved, "after a cut at {cut} blocks");
     }
-    eprintln!("{failed} of {} cuts failed", CUTS.len());
-    assert!(failed > 0, "no cut was small enough to fail");
+    some_cuts_failed("migration", failed);
     let mut migrated = 0;
     for _ in 0..12 {
         restore(&home);
@@ -557,11 +565,7 @@ fn two_fetches_and_a_sync_at_once_lose_nothing() {
 
 #[test]
 fn a_store_it_may_not_write_is_said_and_nothing_is_lost() {
-    let home = Home::new();
-    let expected = listed_from_files(&home);
-    list_under(&home, Fault::NONE, &expected);
-    let saved = marks("kept", 10);
-    save_in_store(&home, &saved);
+    let (home, _, saved) = stored_home(None, 10);
     let data = home.library().parent().unwrap().to_path_buf();
 
     // The store file read-only, the files changed since.
@@ -680,11 +684,7 @@ fn a_really_full_disk_loses_nothing_reported_saved() {
     let Some(disk) = SmallDisk::mount(8 << 20) else {
         return;
     };
-    let home = Home::new_in(disk.path());
-    let expected = listed_from_files(&home);
-    list_under(&home, Fault::NONE, &expected);
-    let mut saved = marks("kept", 20);
-    save_in_store(&home, &saved);
+    let (home, _, mut saved) = stored_home(Some(disk.path()), 20);
     let mut feeds = vec![("First".to_owned(), feed_file(&home, "first", 30))];
     subscribe(&home, &feeds);
     assert!(home.run(Fault::NONE, &["fetch"]).status.success());

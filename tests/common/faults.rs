@@ -46,35 +46,45 @@ impl Fault {
     }
 }
 
-/// `program args...` under `fault`, as an unprivileged user when root (the
-/// home must then be given to that user: `Home::give_away`).
-pub fn command(program: &Path, fault: Fault) -> Command {
-    let mut argv: Vec<OsString> = Vec::new();
+/// What runs a program under `fault`, before the program's own path: as
+/// an unprivileged user when root (`setpriv`), under `ulimit -f` when the
+/// fault is a full disk. Empty for no fault as a normal user.
+pub fn prefix(fault: Fault) -> Vec<String> {
+    let mut line: Vec<String> = Vec::new();
     if is_root() {
-        for a in [
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--",
-        ] {
-            argv.push(a.into());
-        }
+        line.extend(
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+            ]
+            .map(String::from),
+        );
     }
     if let Some(blocks) = fault.file_blocks {
-        for a in [
-            "sh",
-            "-c",
-            "ulimit -f \"$1\" && shift && trap '' XFSZ && exec \"$@\"",
-            "sh",
-        ] {
-            argv.push(a.into());
-        }
-        argv.push(blocks.to_string().into());
+        line.extend(
+            [
+                "sh",
+                "-c",
+                "ulimit -f \"$1\" && shift && trap '' XFSZ && exec \"$@\"",
+                "sh",
+            ]
+            .map(String::from),
+        );
+        line.push(blocks.to_string());
     }
-    argv.push(program.into());
-    let mut cmd = Command::new(&argv[0]);
-    cmd.args(&argv[1..]);
+    line
+}
+
+/// `program` under `fault` (see `prefix`; the home must then be given to
+/// the unprivileged user: `Home::give_away`).
+pub fn command(program: &Path, fault: Fault) -> Command {
+    let mut line: Vec<OsString> = prefix(fault).into_iter().map(OsString::from).collect();
+    line.push(program.into());
+    let mut cmd = Command::new(&line[0]);
+    cmd.args(&line[1..]);
     cmd
 }
 
@@ -210,18 +220,25 @@ impl Home {
         args.extend_from_slice(&["list", "--format", "tsv"]);
         self.run(fault, &args)
     }
+}
 
-    /// Names in `dir` that were moved aside as unreadable.
-    pub fn moved_aside(&self, dir: &Path) -> Vec<String> {
-        fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.contains(".unreadable-") || n.contains(".corrupt-"))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
+/// Names in `dir` that were moved aside as unreadable.
+pub fn moved_aside(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".unreadable-") || n.contains(".corrupt-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether `name` is a temporary file of an atomic write (`.NAME.PID.tmp`).
+pub fn is_temporary(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tmp"))
 }
 
 fn chown_all(path: &Path) {

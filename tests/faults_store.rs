@@ -520,8 +520,8 @@ fn a_fetch_killed_at_any_moment_keeps_what_was_stored() {
 fn two_fetches_and_a_sync_at_once_lose_nothing() {
     let home = Home::new();
     let feeds = vec![
-        ("One".to_owned(), feed_file(&home, "one", 400)),
-        ("Two".to_owned(), feed_file(&home, "two", 400)),
+        ("One".to_owned(), feed_file(&home, "one", 150)),
+        ("Two".to_owned(), feed_file(&home, "two", 150)),
     ];
     subscribe(&home, &feeds);
     let expected = listed_from_files(&home);
@@ -557,10 +557,10 @@ fn two_fetches_and_a_sync_at_once_lose_nothing() {
     }
     assert_eq!(stdout(&outputs[2]), expected);
     let stored = items(&home);
-    assert_eq!(stored["One"], 400);
-    assert_eq!(stored["Two"], 400);
-    assert_eq!(stored_articles(&home, "one"), 400);
-    assert_eq!(stored_articles(&home, "two"), 400);
+    assert_eq!(stored["One"], 150);
+    assert_eq!(stored["Two"], 150);
+    assert_eq!(stored_articles(&home, "one"), 150);
+    assert_eq!(stored_articles(&home, "two"), 150);
 }
 
 #[test]

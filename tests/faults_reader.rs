@@ -33,8 +33,8 @@ fn starred() -> SavedState {
 
 /// Runs the reader on the bundled edition with `args` (as an unprivileged
 /// user when root), waits for its first screen and for `said`, stars the
-/// open section, quits; the screen.
-fn read_and_quit(home: &Home, args: &[&str], said: &str) -> String {
+/// open section (when `star`), quits; the screen.
+fn read_and_quit(home: &Home, args: &[&str], said: &str, star: bool) -> String {
     home.give_away();
     let mut line = faults::prefix(Fault::NONE);
     line.push(faults::BIN.to_owned());
@@ -44,7 +44,9 @@ fn read_and_quit(home: &Home, args: &[&str], said: &str) -> String {
     let mut child = pty.spawn_program(&line[0], &rest, home.path());
     pty.wait_for("Topics");
     pty.wait_for(said);
-    pty.send(b"s");
+    if star {
+        pty.send(b"s");
+    }
     pty.send(b"q");
     assert!(wait_exit(&mut child).success(), "{}", pty.contents());
     pty.contents()
@@ -77,6 +79,7 @@ fn a_state_file_it_may_not_read_is_said_and_not_overwritten() {
         &home,
         &["--no-store", "--state", state.to_str().unwrap()],
         "could not be read",
+        true,
     );
     chmod(&state, 0o644);
     assert!(screen.contains("ermission denied"), "{screen}");
@@ -93,6 +96,7 @@ fn a_folder_where_the_state_file_should_be_is_said_and_left_alone() {
         &home,
         &["--no-store", "--state", state.to_str().unwrap()],
         "could not be read",
+        true,
     );
     assert!(screen.contains("s a directory"), "{screen}");
     assert!(state.join("inside").is_dir(), "the folder is left alone");
@@ -106,6 +110,7 @@ fn a_state_folder_it_may_not_write_keeps_the_saved_state() {
         &home,
         &["--no-store", "--state", state.to_str().unwrap()],
         "Topics",
+        true,
     );
     chmod(state.parent().unwrap(), 0o755);
     // The save at quit failed: said, naming the file.
@@ -116,4 +121,41 @@ fn a_state_folder_it_may_not_write_keeps_the_saved_state() {
     assert!(screen.contains(state.to_str().unwrap()), "{screen}");
     assert_eq!(fs::read(&state).unwrap(), before, "{screen}");
     assert_eq!(stars_in(&state), starred().starred);
+}
+
+/// A store it may not write: said, the reader runs from the files and
+/// keeps this run's star in `state.json`; once the store is writable
+/// again, the next start moves the star into it.
+#[test]
+fn a_read_only_store_keeps_the_star_in_the_state_file_until_it_is_writable() {
+    let home = Home::new();
+    let library = home.library();
+    let state = home.state();
+    let args = [
+        "--library",
+        library.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    read_and_quit(&home, &args, "Topics", false);
+    assert_eq!(stored_stars(&library), Vec::<String>::new());
+    chmod(&library, 0o444);
+    let screen = read_and_quit(&home, &args, "not shown this time", true);
+    chmod(&library, 0o644);
+    // Said on stderr too, left on the terminal after the reader quit.
+    assert!(screen.contains("cannot be written"), "{screen}");
+    assert_eq!(stored_stars(&library), Vec::<String>::new(), "untouched");
+    let star = stars_in(&state);
+    assert_eq!(star.len(), 1, "this run's star kept in state.json");
+
+    read_and_quit(&home, &args, "moved into the library store", false);
+    assert!(!state.exists(), "moved into the store");
+    assert_eq!(stored_stars(&library), star);
+}
+
+fn stored_stars(library: &Path) -> Vec<String> {
+    let mut store = aiwatch_tui::library_store::LibraryStore::open(library)
+        .unwrap()
+        .store;
+    store.load_state().unwrap().unwrap_or_default().starred
 }

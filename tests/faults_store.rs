@@ -563,6 +563,20 @@ fn two_fetches_and_a_sync_at_once_lose_nothing() {
     assert_eq!(stored_articles(&home, "two"), 150);
 }
 
+/// `list` with `path` set to `mode` (read-only), put back after: the files
+/// listed, the store named once on stderr.
+fn list_denied(home: &Home, path: &Path, mode: u32, expected: &str) {
+    let before = fs::metadata(path).unwrap().permissions();
+    home.give_away();
+    chmod(path, mode);
+    let o = home.list(Fault::NONE, &[]);
+    fs::set_permissions(path, before).unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), expected, "the files as they are now");
+    let store = home.library().display().to_string();
+    assert_eq!(count(&stderr(&o), &store), 1, "{o:?}");
+}
+
 #[test]
 fn a_store_it_may_not_write_is_said_and_nothing_is_lost() {
     let (home, _, saved) = stored_home(None, 10);
@@ -571,18 +585,7 @@ fn a_store_it_may_not_write_is_said_and_nothing_is_lost() {
     // The store file read-only, the files changed since.
     home.write_article("b000", "Added while read-only");
     let expected = listed_from_files(&home);
-    home.give_away();
-    chmod(&home.library(), 0o444);
-    let o = home.list(Fault::NONE, &[]);
-    chmod(&home.library(), 0o644);
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(stdout(&o), expected, "the files as they are now");
-    let err = stderr(&o);
-    assert_eq!(
-        count(&err, &home.library().display().to_string()),
-        1,
-        "{err}"
-    );
+    list_denied(&home, &home.library(), 0o444, &expected);
     // Writable again, it is used again: nothing left beside it (a log or
     // index made read-only like the file) keeps it read-only.
     list_under(&home, Fault::NONE, &expected);
@@ -591,34 +594,13 @@ fn a_store_it_may_not_write_is_said_and_nothing_is_lost() {
     // Its folder read-only: no log or index can be made beside it.
     home.write_article("b001", "Added in a read-only folder");
     let expected = listed_from_files(&home);
-    home.give_away();
-    chmod(&data, 0o555);
-    let o = home.list(Fault::NONE, &[]);
-    chmod(&data, 0o755);
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(stdout(&o), expected);
-    let err = stderr(&o);
-    assert_eq!(
-        count(&err, &home.library().display().to_string()),
-        1,
-        "{err}"
-    );
+    list_denied(&home, &data, 0o555, &expected);
     list_under(&home, Fault::NONE, &expected);
     assert_eq!(state_in(&home), saved);
 
     // A read-only folder and no store yet.
     remove_store(&home);
-    home.give_away();
-    chmod(&data, 0o555);
-    let o = home.list(Fault::NONE, &[]);
-    chmod(&data, 0o755);
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(stdout(&o), expected);
-    assert_eq!(
-        count(&stderr(&o), &home.library().display().to_string()),
-        1,
-        "{o:?}"
-    );
+    list_denied(&home, &data, 0o555, &expected);
     assert!(!home.library().exists());
 }
 

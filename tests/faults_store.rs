@@ -752,3 +752,21 @@ fn a_really_full_disk_loses_nothing_reported_saved() {
         "each writer failed at some level: {failures:?}"
     );
 }
+
+/// A content file the sync may not read is skipped and said; once it may
+/// (`chmod` changes neither its size nor its time), the next start reads
+/// it: the store must not keep "cannot read" as that file's last word.
+#[test]
+fn a_content_file_it_may_not_read_is_read_again_once_it_may() {
+    let home = Home::new();
+    let expected = listed_from_files(&home);
+    let file = home.content().join("a003.toml");
+    home.give_away();
+    chmod(&file, 0o000);
+    let o = home.list(Fault::NONE, &[]);
+    chmod(&file, 0o644);
+    assert!(o.status.success(), "{o:?}");
+    assert!(!stdout(&o).contains("Article 3 section"), "{o:?}");
+    assert_eq!(count(&stderr(&o), "1 of 40 files skipped"), 1, "{o:?}");
+    list_under(&home, Fault::NONE, &expected);
+}

@@ -124,6 +124,7 @@ pub struct Ui {
     pub problems: String,
     pub problems_only: String,
     pub state_newer: String,
+    pub state_unreadable: String,
     pub more_sources: String,
     pub more_sources_one: String,
     pub sources_label: String,

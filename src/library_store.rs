@@ -55,6 +55,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path}: the library store cannot be written ({source}); it was left untouched")]
+    ReadOnly {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: the library store cannot be read and could not be moved aside: {source}")]
     MoveAside {
         path: PathBuf,
@@ -152,6 +157,7 @@ impl LibraryStore {
             Header::Missing | Header::Store { .. } => {}
             Header::NotAStore => moved_aside = Some(move_aside(path)?),
         }
+        refuse_read_only(path)?;
         match Self::connect(path) {
             Err(e) if moved_aside.is_none() && is_damage_error(&e) => {
                 moved_aside = Some(move_aside(path)?);
@@ -457,6 +463,28 @@ fn read_header(path: &Path) -> std::io::Result<Header> {
         application_id: field(68),
         version: i64::from(field(60)),
     })
+}
+
+/// A store this process may not write is refused before `SQLite` opens
+/// it: `SQLite` would open it read-only, fail at the first write, and leave
+/// its `-wal` and `-shm` beside it as read-only as the file, so that the
+/// store stayed unwritable after the user made the file writable again.
+fn refuse_read_only(path: &Path) -> Result<(), StoreError> {
+    // Opened for writing, not truncated or created: nothing changes.
+    match fs::OpenOptions::new().write(true).open(path) {
+        Err(source)
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            Err(StoreError::ReadOnly {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Errors that mean the file is not a usable store, as opposed to a full

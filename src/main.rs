@@ -144,6 +144,7 @@ fn read(cli: &Cli) -> u8 {
         let template = match kind {
             StateNotice::Corrupt => &app.strings.ui.state_corrupt,
             StateNotice::Newer => &app.strings.ui.state_newer,
+            StateNotice::Unreadable => &app.strings.ui.state_unreadable,
         };
         let message = aiwatch_tui::i18n::fill(template, &[("reason", &reason), ("path", &path)]);
         report(&format!("aiwatch-tui: {message}"));
@@ -176,6 +177,8 @@ fn read(cli: &Cli) -> u8 {
 enum StateNotice {
     Corrupt,
     Newer,
+    /// Not read (or not moved aside): left as it is, nothing saved over it.
+    Unreadable,
 }
 
 /// A notice about the state file: its kind, the reason, the path.
@@ -192,9 +195,22 @@ fn state_in_file(
     };
     match store::load(&path) {
         store::Loaded::State(state) => (Some(state), StateSaver::File(path)),
-        store::Loaded::Corrupt { reason, moved_to } => {
-            notices.push(corrupt_notice(reason, moved_to));
+        store::Loaded::Corrupt {
+            reason,
+            moved_to: Some(aside),
+        } => {
+            notices.push(corrupt_notice(reason, Some(aside)));
             (None, StateSaver::File(path))
+        }
+        // What the file holds is unknown (or could not be moved aside): a
+        // save would write over read marks and stars the user still has.
+        store::Loaded::Unreadable { reason }
+        | store::Loaded::Corrupt {
+            reason,
+            moved_to: None,
+        } => {
+            notices.push((StateNotice::Unreadable, reason, path.display().to_string()));
+            (None, StateSaver::Nowhere)
         }
         store::Loaded::Newer { .. } => {
             // Never overwrite what a newer version wrote: read nothing, save nothing.
@@ -250,6 +266,10 @@ fn state_in_store(
             store::Loaded::Corrupt { reason, moved_to } => {
                 notices.push(corrupt_notice(reason, moved_to));
             }
+            store::Loaded::Unreadable { reason } => said.push(format!(
+                "{} could not be read ({reason}); it was not moved into the library store and is left as it is",
+                path.display()
+            )),
             store::Loaded::Newer { version } => said.push(format!(
                 "{} is from a newer version of aiwatch-tui (state version {version}); it was not moved into the library store and is left as it is",
                 path.display()

@@ -63,17 +63,22 @@ pub enum Loaded {
         reason: String,
         moved_to: Option<PathBuf>,
     },
+    /// The file is there but could not be read at all (permission denied,
+    /// a folder in its place, an I/O error): what it holds is unknown, so
+    /// it must be neither moved nor written over.
+    Unreadable {
+        reason: String,
+    },
 }
 
 pub fn load(path: &Path) -> Loaded {
-    remove_stale_temporaries(path);
+    crate::atomic_file::remove_stale_temporaries(path);
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Loaded::Nothing,
         Err(e) => {
-            return Loaded::Corrupt {
+            return Loaded::Unreadable {
                 reason: e.to_string(),
-                moved_to: None,
             };
         }
     };
@@ -89,39 +94,6 @@ pub fn load(path: &Path) -> Loaded {
                 reason: e.to_string(),
                 moved_to,
             }
-        }
-    }
-}
-
-/// A temporary file untouched for this long belongs to no running writer:
-/// a save writes and renames it within moments.
-const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
-
-/// A writer killed between creating its temporary file and renaming it
-/// leaves the file behind; the next start clears away the old ones. A
-/// fresh one may be another reader's save in flight, and is left alone.
-fn remove_stale_temporaries(path: &Path) {
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return;
-    };
-    let prefix = format!(".{}.", name.to_string_lossy());
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let now = std::time::SystemTime::now();
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if !file.starts_with(&prefix) || Path::new(&file).extension().is_none_or(|e| e != "tmp") {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| now.duration_since(modified).ok())
-            .is_some_and(|age| age >= STALE_AFTER);
-        if old {
-            let _ = fs::remove_file(entry.path());
         }
     }
 }
@@ -240,6 +212,18 @@ mod tests {
         fs::write(&path, text).unwrap();
         assert!(matches!(load(&path), Loaded::Newer { version: 99 }));
         assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_said_and_left_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        fs::create_dir(&path).unwrap();
+        let Loaded::Unreadable { reason } = load(&path) else {
+            panic!("unreadable")
+        };
+        assert!(reason.contains("directory"), "{reason}");
+        assert!(path.is_dir(), "left where it is");
     }
 
     #[test]

@@ -47,6 +47,14 @@ pub fn run(
         )?;
         return Ok(CONFIG_ERRORS);
     };
+    // add, remove and import read the file, change it and write it back:
+    // another process doing the same meanwhile waits, so that neither
+    // writes over the other's change.
+    let _lock = matches!(
+        args.command,
+        FeedsCommand::Add { .. } | FeedsCommand::Remove { .. } | FeedsCommand::Import { .. }
+    )
+    .then(|| crate::atomic_file::lock_folder_of(&path));
     // The user's file may not exist yet: `feeds add` creates it.
     let config = if path.exists() {
         crate::setup::load_config(Some(&path))

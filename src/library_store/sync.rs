@@ -199,12 +199,22 @@ fn write_batch(
     for ((w, file), parsed) in work.iter().zip(files).zip(parsed) {
         let hash = index_hash(&parsed);
         report.index_changed |= w.existing.and_then(|(_, old)| old) != Some(hash);
+        // A file that could not be read (permission denied) is read again
+        // at the next sync: the user may fix that with `chmod`, which
+        // changes neither its size nor its time, so a trusted stamp would
+        // keep "cannot read" as its last word. Only files that gave no
+        // article are tried, so a sync opens no file twice otherwise.
+        let unreadable = parsed.article.is_none()
+            && file
+                .disk_path()
+                .is_some_and(|p| std::fs::File::open(p).is_err());
+        let stamp = if unreadable { None } else { w.stamp };
         write_file(
             tx,
             file.path(),
             w.ord,
             w.existing.map(|(id, _)| id),
-            w.stamp,
+            stamp,
             hash,
             &parsed,
         )?;

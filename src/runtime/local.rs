@@ -142,6 +142,7 @@ pub fn run(
         fetch,
         deferred: None,
         save_error: None,
+        unsaved: None,
         inputs: tx.clone(),
         library: Arc::clone(&app.ctx.library),
         links: links_supported(app.config().links, env),
@@ -166,6 +167,14 @@ pub fn run(
         driver.deferred = Some(app.snapshot());
     }
     driver.finish();
+    // A state the last save could not write is said where the user reads
+    // after quitting, once the terminal is back: a notice in the status
+    // line would never be drawn.
+    drop(guard);
+    if let Some(error) = driver.unsaved.take() {
+        let message = crate::i18n::fill(&app.strings.ui.state_unwritable, &[("error", &error)]);
+        let _ = writeln!(io::stderr(), "aiwatch-tui: {message}");
+    }
     result
 }
 
@@ -207,6 +216,9 @@ struct LocalDriver {
     deferred: Option<SavedState>,
     /// Why a deferred save failed, said with the next effect's outcome.
     save_error: Option<String>,
+    /// Why the latest save failed, while no later one succeeded: said on
+    /// stderr after the reader quits.
+    unsaved: Option<String>,
     /// Sends the search index back into the loop when it is built.
     inputs: Sender<Input>,
     library: Arc<Library>,
@@ -225,7 +237,7 @@ impl Driver<Backend> for LocalDriver {
                 self.deferred = Some(state);
                 None
             }
-            Effect::Save(state) => self.saver.save(&state).err().map(Outcome::SaveFailed),
+            Effect::Save(state) => self.save(&state).err().map(Outcome::SaveFailed),
             Effect::FetchFeeds => {
                 let tx = self.inputs.clone();
                 match self.fetch.clone() {
@@ -320,6 +332,13 @@ impl Driver<Backend> for LocalDriver {
 }
 
 impl LocalDriver {
+    /// Saves through the saver, remembering whether the latest save failed.
+    fn save(&mut self, state: &SavedState) -> Result<(), String> {
+        let result = self.saver.save(state);
+        self.unsaved = result.as_ref().err().cloned();
+        result
+    }
+
     fn sync_running(&self) -> bool {
         self.syncing.as_ref().is_some_and(Syncing::is_running)
     }
@@ -328,7 +347,7 @@ impl LocalDriver {
     fn flush_deferred(&mut self) {
         if !self.sync_running()
             && let Some(state) = self.deferred.take()
-            && let Err(e) = self.saver.save(&state)
+            && let Err(e) = self.save(&state)
         {
             self.save_error = Some(e);
         }
@@ -341,10 +360,9 @@ impl LocalDriver {
         if let Some(syncing) = &self.syncing {
             syncing.stop();
         }
-        if let Some(state) = self.deferred.take()
-            && let Err(e) = self.saver.save(&state)
-        {
-            let _ = writeln!(io::stderr(), "aiwatch-tui: {e}");
+        if let Some(state) = self.deferred.take() {
+            // A failure is kept in `unsaved`, said once the terminal is back.
+            let _ = self.save(&state);
         }
     }
 }

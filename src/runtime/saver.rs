@@ -25,7 +25,9 @@ impl StateSaver {
     pub fn save(&mut self, state: &SavedState) -> Result<(), String> {
         match self {
             Self::Nowhere => Ok(()),
-            Self::File(path) => crate::store::save(path, state).map_err(|e| e.to_string()),
+            Self::File(path) => {
+                crate::store::save(path, state).map_err(|e| format!("{}: {e}", path.display()))
+            }
             Self::Store { store, last } => {
                 store.save_state(last, state).map_err(|e| e.to_string())?;
                 last.clone_from(state);

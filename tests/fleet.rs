@@ -472,21 +472,6 @@ impl Clients {
     }
 }
 
-/// The reader panes served by `instance`, each shown the drain's notice;
-/// all but the last then quit (`q`), the last waits for the goodbye.
-fn drained(clients: &Clients, panes: &[(&str, &str)], context: &impl Fn() -> String) {
-    for (pane, _) in panes {
-        clients.wait_for(pane, NOTICE, context);
-    }
-    let (last, rest) = panes.split_last().unwrap();
-    for (pane, _) in rest {
-        clients.tmux.run(&["send-keys", "-t", pane, "q"]);
-        clients.wait_for(pane, "ssh-exit=0", context);
-    }
-    clients.wait_for(last.0, "ssh-exit=", context);
-    assert!(clients.screen(last.0).contains(GOODBYE), "{}", context());
-}
-
 /// Every session an instance ended, in the log of one start, ended with
 /// the reader's `q` or the goodbye after the notice.
 fn no_session_cut(log: &str) {
@@ -498,47 +483,133 @@ fn no_session_cut(log: &str) {
     }
 }
 
+/// The whole setup; fields drop in this order: the clients, HAProxy, the
+/// instances, then the namespaces and the folder.
+struct Fleet {
+    clients: Clients,
+    balancer: Balancer,
+    a: Instance,
+    b: Instance,
+    namespaces: Namespaces,
+    _dir: tempfile::TempDir,
+}
+
+impl Fleet {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let namespaces = Namespaces::create();
+        let mut a = Instance::new("a", 2, dir.path());
+        let mut b = Instance::new("b", 3, dir.path());
+        a.start(&namespaces);
+        b.start(&namespaces);
+        let balancer = Balancer::start(&namespaces, dir.path());
+        let clients = Clients {
+            tmux: Tmux::new(
+                format!("aiwatch-fleet-{}", std::process::id()),
+                Path::new("/dev/null"),
+            ),
+            namespace: namespaces.name("clients"),
+        };
+        Self {
+            clients,
+            balancer,
+            a,
+            b,
+            namespaces,
+            _dir: dir,
+        }
+    }
+
+    /// What helps on failure: both instances' and HAProxy's logs.
+    fn logs(&self) -> String {
+        format!(
+            "a:\n{}\nb:\n{}\nhaproxy:\n{}",
+            self.a.log(),
+            self.b.log(),
+            self.balancer.said()
+        )
+    }
+
+    /// Opens a reader in `pane` from the client address `from` and waits
+    /// until it is drawn.
+    fn read(&self, pane: &str, from: &str) {
+        self.clients.read(pane, from, || self.logs());
+    }
+
+    /// The readers on the draining instance `instance` (SIGUSR1) are each
+    /// shown the notice. A reader opened then (from `from`, in the pane
+    /// `newN`) is served by the other instance. All but the last of
+    /// `panes` quit (`q`), the last is told goodbye after the grace. The
+    /// instance exits with success, having ended no session but by `q` or
+    /// the goodbye, and is started again.
+    fn rolling_restart(&mut self, instance: &str, panes: &[String], from: &str) {
+        let (draining, other) = if instance == "a" {
+            (&self.a, &self.b)
+        } else {
+            (&self.b, &self.a)
+        };
+        draining.signal("USR1");
+        wait(
+            || draining.log().contains("event=drain signal=SIGUSR1"),
+            || draining.log(),
+        );
+        for pane in panes {
+            self.clients.wait_for(pane, NOTICE, || self.logs());
+        }
+        // tmux names no session with a dot: `new17` for 10.231.1.17.
+        let pane = format!("new{}", from.rsplit('.').next().unwrap());
+        self.clients.read(&pane, from, || self.logs());
+        assert!(other.serves(from), "{}", self.logs());
+        let (last, rest) = panes.split_last().unwrap();
+        for pane in rest {
+            self.clients.tmux.run(&["send-keys", "-t", pane, "q"]);
+            self.clients.wait_for(pane, "ssh-exit=0", || self.logs());
+        }
+        self.clients.wait_for(last, "ssh-exit=", || self.logs());
+        assert!(
+            self.clients.screen(last).contains(GOODBYE),
+            "{}",
+            self.logs()
+        );
+        let draining = if instance == "a" {
+            &mut self.a
+        } else {
+            &mut self.b
+        };
+        assert!(draining.exited(), "{}", draining.log());
+        no_session_cut(&draining.log());
+        draining.start(&self.namespaces);
+    }
+}
+
 #[test]
 fn readers_behind_haproxy_over_two_instances() {
     prerequisites();
-    let dir = tempfile::tempdir().unwrap();
-    let namespaces = Namespaces::create();
-    let mut a = Instance::new("a", 2, dir.path());
-    let mut b = Instance::new("b", 3, dir.path());
-    a.start(&namespaces);
-    b.start(&namespaces);
-    let balancer = Balancer::start(&namespaces, dir.path());
-    let clients = Clients {
-        tmux: Tmux::new(
-            format!("aiwatch-fleet-{}", std::process::id()),
-            Path::new("/dev/null"),
-        ),
-        namespace: namespaces.name("clients"),
-    };
-    let logs = |a: &Instance, b: &Instance, balancer: &Balancer| {
-        format!(
-            "a:\n{}\nb:\n{}\nhaproxy:\n{}",
-            a.log(),
-            b.log(),
-            balancer.said()
-        )
-    };
+    let mut fleet = Fleet::start();
 
     // Readers spread over both instances, each seen under its own address
     // (the balancer's only as `via`).
     let first = ["10.231.1.10", "10.231.1.11", "10.231.1.12", "10.231.1.13"];
     for (i, from) in first.iter().enumerate() {
-        clients.read(&format!("r{i}"), from, || logs(&a, &b, &balancer));
+        fleet.read(&format!("r{i}"), from);
     }
-    let on_a: Vec<&str> = first.iter().copied().filter(|c| a.serves(c)).collect();
-    let on_b: Vec<&str> = first.iter().copied().filter(|c| b.serves(c)).collect();
-    assert_eq!(on_a.len(), 2, "{}", logs(&a, &b, &balancer));
-    assert_eq!(on_b.len(), 2, "{}", logs(&a, &b, &balancer));
+    let (a, b) = (&fleet.a, &fleet.b);
+    let on_b: Vec<String> = (0..first.len())
+        .filter(|&i| b.serves(first[i]))
+        .map(|i| format!("r{i}"))
+        .collect();
+    assert_eq!(on_b.len(), 2, "{}", fleet.logs());
+    assert_eq!(
+        first.iter().filter(|c| a.serves(c)).count(),
+        2,
+        "{}",
+        fleet.logs()
+    );
     assert!(a.log().contains("via=10.231.2.1:"), "{}", a.log());
     assert!(!a.log().contains("peer=10.231.2.1"), "{}", a.log());
     assert!(!b.log().contains("peer=10.231.3.1"), "{}", b.log());
-    for instance in [&a, &b] {
-        let metrics = instance.metrics(&namespaces);
+    for instance in [a, b] {
+        let metrics = instance.metrics(&fleet.namespaces);
         assert_eq!(sample(&metrics, "aiwatch_sessions_current"), 2, "{metrics}");
     }
 
@@ -547,7 +618,7 @@ fn readers_behind_haproxy_over_two_instances() {
     let spoof = format!(
         "exec 3<>/dev/tcp/10.231.2.2/{PORT} && printf 'PROXY TCP4 198.51.100.7 10.231.2.2 40000 {PORT}\\r\\n' >&3 && timeout 10 cat <&3 >/dev/null; true"
     );
-    namespaces.exec("clients", "bash", &["-c", &spoof]);
+    fleet.namespaces.exec("clients", "bash", &["-c", &spoof]);
     wait(
         || {
             a.log().contains("event=refuse peer=10.231.1.10:")
@@ -557,7 +628,7 @@ fn readers_behind_haproxy_over_two_instances() {
         || a.log(),
     );
     assert!(!a.log().contains("198.51.100.7"), "{}", a.log());
-    let metrics = a.metrics(&namespaces);
+    let metrics = a.metrics(&fleet.namespaces);
     assert_eq!(
         sample(&metrics, "aiwatch_refusals_total{reason=\"proxy_header\"}"),
         1,
@@ -566,18 +637,18 @@ fn readers_behind_haproxy_over_two_instances() {
 
     // SIGKILL a: its readers are cut (nothing can tell them); a new reader
     // is served by b at once, and HAProxy takes a out after its checks.
-    a.kill();
-    clients.read("r4", "10.231.1.14", || logs(&a, &b, &balancer));
-    assert!(b.serves("10.231.1.14"), "{}", logs(&a, &b, &balancer));
-    balancer.wait_went("news1", "DOWN", 1);
+    fleet.a.kill();
+    fleet.read("r4", "10.231.1.14");
+    assert!(fleet.b.serves("10.231.1.14"), "{}", fleet.logs());
+    fleet.balancer.wait_went("news1", "DOWN", 1);
 
     // The per-address limit counts each client: three readers from one
     // address are served, the fourth is refused, another address is served.
     for pane in ["p0", "p1", "p2"] {
-        clients.read(pane, "10.231.1.20", || logs(&a, &b, &balancer));
+        fleet.read(pane, "10.231.1.20");
     }
     let fourth = Command::new("sh")
-        .args(["-c", &format!("{} -T", clients.ssh("10.231.1.20"))])
+        .args(["-c", &format!("{} -T", fleet.clients.ssh("10.231.1.20"))])
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -585,15 +656,16 @@ fn readers_behind_haproxy_over_two_instances() {
     assert!(
         said.contains("too many connections from your address"),
         "{said:?}\n{}",
-        logs(&a, &b, &balancer)
+        fleet.logs()
     );
+    let b = &fleet.b;
     assert!(
         b.log().contains("event=refuse peer=10.231.1.20:"),
         "{}",
         b.log()
     );
-    clients.read("p3", "10.231.1.21", || logs(&a, &b, &balancer));
-    let metrics = b.metrics(&namespaces);
+    fleet.read("p3", "10.231.1.21");
+    let metrics = b.metrics(&fleet.namespaces);
     assert_eq!(
         sample(&metrics, "aiwatch_refusals_total{reason=\"per_address\"}"),
         1,
@@ -602,72 +674,32 @@ fn readers_behind_haproxy_over_two_instances() {
     assert_eq!(sample(&metrics, "aiwatch_sessions_current"), 7, "{metrics}");
 
     // a comes back; HAProxy takes it in again after its checks.
-    a.start(&namespaces);
-    balancer.wait_went("news1", "UP", 1);
+    fleet.a.start(&fleet.namespaces);
+    fleet.balancer.wait_went("news1", "UP", 1);
 
     // Rolling restart, a first: its readers (the least loaded: both new
     // ones) are told, new readers go to b, then a says goodbye and exits.
-    clients.read("r5", "10.231.1.15", || logs(&a, &b, &balancer));
-    clients.read("r6", "10.231.1.16", || logs(&a, &b, &balancer));
+    fleet.read("r5", "10.231.1.15");
+    fleet.read("r6", "10.231.1.16");
     assert!(
-        a.serves("10.231.1.15") && a.serves("10.231.1.16"),
+        fleet.a.serves("10.231.1.15") && fleet.a.serves("10.231.1.16"),
         "{}",
-        logs(&a, &b, &balancer)
+        fleet.logs()
     );
-    a.signal("USR1");
-    a.wait_log_drain();
-    clients.read("r7", "10.231.1.17", || logs(&a, &b, &balancer));
-    assert!(b.serves("10.231.1.17"), "{}", logs(&a, &b, &balancer));
-    drained(
-        &clients,
-        &[("r5", "10.231.1.15"), ("r6", "10.231.1.16")],
-        &|| logs(&a, &b, &balancer),
+    fleet.rolling_restart("a", &["r5".to_owned(), "r6".to_owned()], "10.231.1.17");
+    fleet.balancer.wait_went("news1", "UP", 2);
+
+    // Then b, with every reader it holds.
+    let mut on_b = on_b;
+    on_b.extend(["r4", "p0", "p1", "p2", "p3", "new17"].map(str::to_owned));
+    fleet.rolling_restart("b", &on_b, "10.231.1.18");
+    fleet.balancer.wait_went("news2", "UP", 1);
+
+    // Both serve again: the reader on a goes on, a new one is drawn.
+    fleet.read("r9", "10.231.1.19");
+    assert!(
+        !fleet.clients.screen("new18").contains("ssh-exit="),
+        "{}",
+        fleet.logs()
     );
-    assert!(a.exited(), "{}", a.log());
-    no_session_cut(&a.log());
-    a.start(&namespaces);
-    balancer.wait_went("news1", "UP", 2);
-
-    // Then b: every reader it holds is told before its goodbye; new
-    // readers go to a.
-    let mut on_b: Vec<(String, &str)> = on_b
-        .iter()
-        .map(|c| {
-            let i = first.iter().position(|f| f == c).unwrap();
-            (format!("r{i}"), *c)
-        })
-        .collect();
-    for (pane, from) in [
-        ("r4", "10.231.1.14"),
-        ("p0", "10.231.1.20"),
-        ("p1", "10.231.1.20"),
-        ("p2", "10.231.1.20"),
-        ("p3", "10.231.1.21"),
-        ("r7", "10.231.1.17"),
-    ] {
-        on_b.push((pane.to_owned(), from));
-    }
-    b.signal("USR1");
-    b.wait_log_drain();
-    clients.read("r8", "10.231.1.18", || logs(&a, &b, &balancer));
-    assert!(a.serves("10.231.1.18"), "{}", logs(&a, &b, &balancer));
-    let panes: Vec<(&str, &str)> = on_b.iter().map(|(p, f)| (p.as_str(), *f)).collect();
-    drained(&clients, &panes, &|| logs(&a, &b, &balancer));
-    assert!(b.exited(), "{}", b.log());
-    no_session_cut(&b.log());
-    b.start(&namespaces);
-    balancer.wait_went("news2", "UP", 1);
-    // Both serve again: the reader still on a goes on, a new one is drawn.
-    clients.read("r9", "10.231.1.19", || logs(&a, &b, &balancer));
-    assert!(!clients.screen("r8").contains("ssh-exit="));
-}
-
-impl Instance {
-    /// Waits until the log says the drain began.
-    fn wait_log_drain(&self) {
-        wait(
-            || self.log().contains("event=drain signal=SIGUSR1"),
-            || self.log(),
-        );
-    }
 }

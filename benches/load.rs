@@ -2,8 +2,10 @@
 //! each pressing keys, with the server's memory per session and the time
 //! from a key to the frame it causes. Bounded in count and time; stops by
 //! itself. Run through `scripts/load.sh N` (or `cargo bench --bench load
-//! -- --sessions N`). Nothing is asserted; figures go to
-//! docs/performance.md.
+//! -- --sessions N`); `--connect HOST:PORT` aims it at a server already
+//! running (a load balancer, as `scripts/fleet-load.sh` does) instead of
+//! its own, and leaves out the server's memory. Nothing is asserted;
+//! figures go to docs/performance.md.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a load tool fails loudly
 #![allow(
@@ -51,12 +53,12 @@ fn rss_kib(pid: u32) -> u64 {
 /// go signal, press keys about four times a second (a quick reader) and
 /// time each until output comes back.
 async fn session(
-    port: u16,
+    address: std::net::SocketAddr,
     ready: tokio::sync::mpsc::Sender<()>,
     go: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<Duration> {
     let config = Arc::new(russh::client::Config::default());
-    let mut handle = russh::client::connect(config, ("127.0.0.1", port), Client)
+    let mut handle = russh::client::connect(config, address, Client)
         .await
         .unwrap();
     handle.authenticate_none("load").await.unwrap();
@@ -115,34 +117,20 @@ fn main() {
         (1..=MAX_SESSIONS).contains(&n),
         "--sessions 1..={MAX_SESSIONS}"
     );
+    let connect: Option<std::net::SocketAddr> = args
+        .iter()
+        .position(|a| a == "--connect")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse().expect("--connect HOST:PORT"));
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--max-per-address",
-            "1000",
-            "--max-sessions",
-            "1000",
-            "--host-key",
-        ])
-        .arg(dir.path().join("host_key"))
-        .env("XDG_CONFIG_HOME", dir.path())
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_secs(1)); // the search index is built
-    let baseline = rss_kib(server.id());
+    let (address, server) = if let Some(address) = connect {
+        (address, None)
+    } else {
+        let (address, server) = own_server(dir.path());
+        (address, Some(server))
+    };
+    let rss = |server: &Option<std::process::Child>| server.as_ref().map_or(0, |s| rss_kib(s.id()));
+    let baseline = rss(&server);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -153,7 +141,11 @@ fn main() {
             let (go_tx, go_rx) = tokio::sync::watch::channel(false);
             let mut tasks = Vec::new();
             for _ in 0..n {
-                tasks.push(tokio::spawn(session(port, ready_tx.clone(), go_rx.clone())));
+                tasks.push(tokio::spawn(session(
+                    address,
+                    ready_tx.clone(),
+                    go_rx.clone(),
+                )));
                 // Not all at once: the accept loop is real, so is its queue.
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
@@ -162,7 +154,7 @@ fn main() {
                 held += 1;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let full = rss_kib(server.id());
+            let full = rss(&server);
             go_tx.send(true).unwrap();
             let mut times = Vec::new();
             let mut pending = Vec::new();
@@ -181,25 +173,65 @@ fn main() {
         .await
         .expect("the load run took too long")
     });
-    let _ = server.kill();
-    let _ = server.wait();
+    if let Some(mut server) = server {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
     times.sort();
     let pick = |q: f64| {
         times
             .get(((times.len() as f64 - 1.0) * q) as usize)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
+    let (idle, per) = if connect.is_some() {
+        ("-".to_owned(), "-".to_owned())
+    } else {
+        (
+            format!("{:.1} MiB", baseline as f64 / 1024.0),
+            format!("{per_session:.0} KiB"),
+        )
+    };
     println!(
         "| sessions held | server RSS idle | memory per session | key-to-frame p50 | p90 | p99 | keys timed |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {held} of {n} | {:.1} MiB | {:.0} KiB | {:.1} ms | {:.1} ms | {:.1} ms | {} |",
-        baseline as f64 / 1024.0,
-        per_session,
+        "| {held} of {n} | {idle} | {per} | {:.1} ms | {:.1} ms | {:.1} ms | {} |",
         pick(0.5),
         pick(0.9),
         pick(0.99),
         times.len()
     );
+}
+
+/// Starts a server of our own on a free loopback port; waits until it
+/// listens and has built its search index.
+fn own_server(dir: &std::path::Path) -> (std::net::SocketAddr, std::process::Child) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--max-per-address",
+            "1000",
+            "--max-sessions",
+            "1000",
+            "--host-key",
+        ])
+        .arg(dir.join("host_key"))
+        .env("XDG_CONFIG_HOME", dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1)); // the search index is built
+    (std::net::SocketAddr::from(([127, 0, 0, 1], port)), server)
 }

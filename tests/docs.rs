@@ -1,6 +1,7 @@
 //! Generated documentation stays true: docs/themes.md lists every element
-//! of every built-in theme as the code defines it. Regenerate with
-//! `UPDATE_DOCS=1 cargo test --test docs`.
+//! of every built-in theme as the code defines it (regenerate with
+//! `UPDATE_DOCS=1 cargo test --test docs`), and docs/deploy.md shows the
+//! files of deploy/ as they are.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
@@ -172,4 +173,44 @@ fn themes_page_matches_the_code() {
         written == page,
         "docs/themes.md is out of date: run UPDATE_DOCS=1 cargo test --test docs"
     );
+}
+
+/// The text of every fenced block of `page` whose info string is `info`.
+fn fenced(page: &str, info: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut open: Option<String> = None;
+    for line in page.lines() {
+        match &mut open {
+            Some(block) if line == "```" => {
+                blocks.push(std::mem::take(block));
+                open = None;
+            }
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None if line == format!("```{info}") => open = Some(String::new()),
+            None => {}
+        }
+    }
+    blocks
+}
+
+/// docs/deploy.md shows the shipped HAProxy config (the one tests/fleet.rs
+/// runs) and systemd unit as they are, byte for byte.
+#[test]
+fn deploy_page_shows_the_shipped_files() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |path: &str| std::fs::read_to_string(format!("{root}/{path}")).unwrap();
+    let page = read("docs/deploy.md");
+    for (info, path) in [
+        ("haproxy", "deploy/haproxy.cfg"),
+        ("ini", "deploy/aiwatch-tui-serve@.service"),
+    ] {
+        assert_eq!(
+            fenced(&page, info),
+            [read(path)],
+            "docs/deploy.md's ```{info} block is not {path}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ pub mod decode;
 mod fetcher;
 mod health;
 mod http;
+mod kept;
 mod metrics;
 pub mod proxy;
 mod reader;
@@ -102,6 +103,8 @@ pub struct Shared {
     pub limits: Limits,
     /// `None`: anyone may read; else only these keys.
     pub authorized: Option<Vec<PublicKey>>,
+    /// Readers signed in with a key whose state is kept.
+    pub remember: Remember,
     index: OnceLock<Arc<Vec<String>>>,
     /// The server's counters (`--metrics`).
     pub metrics: Arc<metrics::Metrics>,
@@ -147,6 +150,27 @@ pub struct ServeOptions {
     pub metrics: Option<SocketAddr>,
     /// How long a drain (SIGTERM, SIGUSR1) waits for sessions to leave.
     pub drain_grace: Duration,
+    /// Any key signs a reader in and is remembered (`--remember-any-key`).
+    pub remember_any_key: bool,
+    /// Readers remembered at most (`[serve] max_remembered`).
+    pub max_remembered: usize,
+}
+
+/// Readers kept by default at most: past it, those seen longest ago are
+/// forgotten.
+pub const DEFAULT_MAX_REMEMBERED: usize = 10_000;
+
+/// Who is remembered, and where (`reader`).
+#[derive(Debug, Clone)]
+pub struct Remember {
+    /// The store readers' state goes to; `None`: the server has none, and
+    /// keeps nothing.
+    pub store: Option<PathBuf>,
+    pub max: usize,
+    /// Any key signs in (and `none` is refused, so that a client offers
+    /// its keys first; one without a key reads anonymously through
+    /// keyboard-interactive with no question).
+    pub any_key: bool,
 }
 
 /// Why a session or connection ended: one per end, `reason=` in the log.
@@ -720,6 +744,8 @@ pub fn options(
         health,
         metrics,
         drain_grace,
+        remember_any_key: args.remember_any_key || config.remember_any_key.unwrap_or(false),
+        max_remembered: number("max_remembered").map_or(DEFAULT_MAX_REMEMBERED, as_usize),
     })
 }
 
@@ -953,8 +979,16 @@ pub fn run(
         .as_deref()
         .map(read_authorized)
         .transpose()?;
+    // Whose state is kept: readers signed in with a key, when keys are
+    // asked for or any key is welcome, and the server has a store.
+    let remember = match (&feeds, authorized.is_some(), options.remember_any_key) {
+        (FeedStore::None(_), true, _) | (FeedStore::None(_), _, true) => "no-store",
+        (_, true, _) => "authorized-keys",
+        (_, false, true) => "any-key",
+        (_, false, false) => "off",
+    };
     let start = format!(
-        "event=start listen={} host_key={} fingerprint={} access={}{}",
+        "event=start listen={} host_key={} fingerprint={} access={} remember={remember}{}",
         options.listen,
         quote(&options.host_key.display().to_string()),
         key.public_key().fingerprint(HashAlg::Sha256),
@@ -975,6 +1009,14 @@ pub fn run(
         config: Arc::new(config),
         locales: Arc::new(Locales::embedded()),
         limits: limits.clone(),
+        remember: Remember {
+            store: match feeds {
+                FeedStore::Store(path) => Some(path.clone()),
+                FeedStore::None(_) => None,
+            },
+            max: options.max_remembered.max(1),
+            any_key: options.remember_any_key,
+        },
         authorized,
         index: OnceLock::new(),
         metrics: prepared.metrics,
@@ -1003,9 +1045,14 @@ pub fn run(
         inactivity_timeout: Some(limits.idle_timeout.saturating_add(Duration::from_secs(60))),
         keepalive_interval: Some(limits.keepalive),
         nodelay: true,
-        methods: russh::MethodSet::from(
-            &[russh::MethodKind::None, russh::MethodKind::PublicKey][..],
-        ),
+        methods: russh::MethodSet::from(if options.remember_any_key {
+            &[
+                russh::MethodKind::PublicKey,
+                russh::MethodKind::KeyboardInteractive,
+            ][..]
+        } else {
+            &[russh::MethodKind::None, russh::MethodKind::PublicKey][..]
+        }),
         ..Default::default()
     });
     let listener = prepared.runtime.block_on(async {

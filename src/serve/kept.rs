@@ -1,0 +1,105 @@
+//! The state of a served reader signed in with a key: read from the store
+//! when their session starts, saved when the app asks (a star, all read,
+//! quit) and whatever ends the session, erased when they ask. Used only on
+//! the reader's own thread: `SQLite` blocks (at most its busy timeout),
+//! never the server's runtime. Anonymous readers have no `Kept`.
+
+use std::path::Path;
+
+use super::{log, quote};
+use crate::library_store::LibraryStore;
+use crate::store::SavedState;
+
+/// One reader's kept state and the store it goes to.
+pub struct Kept {
+    store: LibraryStore,
+    fingerprint: String,
+    /// What the store holds for them as far as this session knows.
+    last: SavedState,
+    max: usize,
+    /// Erased at their asking: nothing more is written this session.
+    erased: bool,
+}
+
+impl Kept {
+    /// Opens the store and reads what is kept for `fingerprint`. A store
+    /// that cannot be used is logged and the reader goes on in memory.
+    pub fn open(
+        path: &Path,
+        fingerprint: &str,
+        max: usize,
+    ) -> Option<(Self, Option<SavedState>)> {
+        let opened = LibraryStore::open(path).and_then(|o| {
+            let mut store = o.store;
+            let saved = store.load_reader(fingerprint)?;
+            Ok((store, saved))
+        });
+        match opened {
+            Ok((store, saved)) => Some((
+                Self {
+                    store,
+                    fingerprint: fingerprint.to_owned(),
+                    last: saved.clone().unwrap_or_default(),
+                    max,
+                    erased: false,
+                },
+                saved,
+            )),
+            Err(e) => {
+                log(&format!(
+                    "event=reader_state_error fingerprint={fingerprint} what=load error={}",
+                    quote(&e.to_string())
+                ));
+                None
+            }
+        }
+    }
+
+    /// Saves what changed since the last save; a failure is logged, and
+    /// said to the reader as text.
+    pub fn save(&mut self, state: &SavedState) -> Result<(), String> {
+        if self.erased || *state == self.last {
+            return Ok(());
+        }
+        match self
+            .store
+            .save_reader(&self.fingerprint, &self.last, state, self.max)
+        {
+            Ok(()) => {
+                self.last.clone_from(state);
+                Ok(())
+            }
+            Err(e) => {
+                log(&format!(
+                    "event=reader_state_error fingerprint={} what=save error={}",
+                    self.fingerprint,
+                    quote(&e.to_string())
+                ));
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// Erases everything kept for this reader; nothing more is saved
+    /// this session.
+    pub fn forget(&mut self) -> Result<(), String> {
+        self.erased = true;
+        match self.store.forget_reader(&self.fingerprint) {
+            Ok(_) => {
+                log(&format!(
+                    "event=reader_forgotten fingerprint={}",
+                    self.fingerprint
+                ));
+                Ok(())
+            }
+            Err(e) => {
+                log(&format!(
+                    "event=reader_state_error fingerprint={} what=forget error={}",
+                    self.fingerprint,
+                    quote(&e.to_string())
+                ));
+                Err(e.to_string())
+            }
+        }
+    }
+}

@@ -596,6 +596,10 @@ impl App {
                         effects.push(Effect::ForgetMe);
                     } else {
                         self.forget_asked = true;
+                        // The question is last: shown whole on a small screen.
+                        if let Some(overlay) = &mut self.overlay {
+                            overlay.scroll = usize::MAX;
+                        }
                     }
                 }
             }

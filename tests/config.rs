@@ -349,22 +349,31 @@ fn remembering_readers_comes_from_the_command_line_then_the_config() {
     let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
     assert!(!options.remember_any_key, "off by default");
     assert_eq!(options.max_remembered, 10_000, "the shipped default");
-    let config = user("[serve]
+    let config = user(
+        "[serve]
 remember_any_key = true
 max_remembered = 50
-").unwrap();
+",
+    )
+    .unwrap();
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert!(options.remember_any_key);
     assert_eq!(options.max_remembered, 50);
     args.remember_any_key = true;
     let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
     assert!(options.remember_any_key, "the flag turns it on");
-    let errors = user("[serve]
+    let errors = user(
+        "[serve]
 remember_any_key = \"yes\"
 max_remembered = 1000001
-").unwrap_err();
+",
+    )
+    .unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors[0].starts_with("user.toml:2:20: error:"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("user.toml:2:20: error:"),
+        "{errors:?}"
+    );
     assert!(errors[0].contains("remember_any_key"), "{errors:?}");
     assert_eq!(
         errors[1],

@@ -69,12 +69,20 @@ fn account_overlay() {
         assert!(app.snapshot().starred.len() > 0, "a star to erase");
         press(&mut app, "@");
         assert_snapshot!(format!("account_kept_{w}x{h}"), render(&app).backend());
-        let asked = app.handle(Input::Key(aiwatch_tui::input::Key::parse("ctrl-x").unwrap()));
+        let asked = app.handle(Input::Key(
+            aiwatch_tui::input::Key::parse("ctrl-x").unwrap(),
+        ));
         assert!(!asked.contains(&Effect::ForgetMe), "asked first");
         assert_snapshot!(format!("account_confirm_{w}x{h}"), render(&app).backend());
-        let erased = app.handle(Input::Key(aiwatch_tui::input::Key::parse("ctrl-x").unwrap()));
+        let erased = app.handle(Input::Key(
+            aiwatch_tui::input::Key::parse("ctrl-x").unwrap(),
+        ));
         assert!(erased.contains(&Effect::ForgetMe));
-        assert_eq!(app.snapshot().starred.len(), 0, "the marks in memory go too");
+        assert_eq!(
+            app.snapshot().starred.len(),
+            0,
+            "the marks in memory go too"
+        );
         assert_snapshot!(format!("account_erased_{w}x{h}"), render(&app).backend());
     }
     // A key other than ctrl-x takes the question back.

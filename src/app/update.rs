@@ -623,9 +623,8 @@ impl App {
     fn account_lines(&self, width: u16) -> Vec<reflow::Line> {
         let ui = &self.strings.ui;
         let key = self.ctx.config.keymap.hint(Action::ForgetMe);
-        let with_fingerprint = |template: &str, fingerprint: &str| {
-            fill(template, &[("fingerprint", fingerprint)])
-        };
+        let with_fingerprint =
+            |template: &str, fingerprint: &str| fill(template, &[("fingerprint", fingerprint)]);
         let mut paragraphs = Vec::new();
         match &self.keeping {
             super::Keeping::Local => paragraphs.push(ui.account_local.clone()),

@@ -216,7 +216,10 @@ mod tests {
         let bob = state(&[], &[], &["a", "b", "c"], "en");
         save(&mut conn, BOB, &SavedState::default(), &bob, 10).unwrap();
         assert_eq!(load(&mut conn, ANN).unwrap().unwrap().known, ["a", "b"]);
-        assert_eq!(load(&mut conn, BOB).unwrap().unwrap().known, ["a", "b", "c"]);
+        assert_eq!(
+            load(&mut conn, BOB).unwrap().unwrap().known,
+            ["a", "b", "c"]
+        );
     }
 
     #[test]

@@ -389,8 +389,7 @@ mod tests {
             known: vec!["a|en|x".into(), "b|en|y".into()],
             view: None,
         };
-        super::super::state::save(&mut conn, &crate::store::SavedState::default(), &local)
-            .unwrap();
+        super::super::state::save(&mut conn, &crate::store::SavedState::default(), &local).unwrap();
         assert!(matches!(migrate(&mut conn).unwrap(), Migrated::Current));
         assert_eq!(super::super::state::load(&mut conn).unwrap(), Some(local));
         let readers: i64 = conn

@@ -24,11 +24,7 @@ pub struct Kept {
 impl Kept {
     /// Opens the store and reads what is kept for `fingerprint`. A store
     /// that cannot be used is logged and the reader goes on in memory.
-    pub fn open(
-        path: &Path,
-        fingerprint: &str,
-        max: usize,
-    ) -> Option<(Self, Option<SavedState>)> {
+    pub fn open(path: &Path, fingerprint: &str, max: usize) -> Option<(Self, Option<SavedState>)> {
         let opened = LibraryStore::open(path).and_then(|o| {
             let mut store = o.store;
             let saved = store.load_reader(fingerprint)?;

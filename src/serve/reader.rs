@@ -243,10 +243,9 @@ impl Driver<Backend> for SessionDriver {
             // The shared index is built once per server and given to every
             // session. Timers are kept by the loop. Feeds are the server's
             // to fetch (the app does not ask: its fetch mode says `Served`).
-            Effect::Quit
-            | Effect::BuildSearchIndex
-            | Effect::FetchFeeds
-            | Effect::Timer { .. } => None,
+            Effect::Quit | Effect::BuildSearchIndex | Effect::FetchFeeds | Effect::Timer { .. } => {
+                None
+            }
         }
     }
 }

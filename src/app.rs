@@ -180,8 +180,11 @@ impl ListCursor {
 pub enum OverlayKind {
     Help,
     Warnings,
-    /// What is kept for the reader, and the way to erase it.
-    Account,
+    /// What is kept for the reader, and the way to erase it;
+    /// `erase_asked`: the reader asked once, the next `ForgetMe` erases.
+    Account {
+        erase_asked: bool,
+    },
 }
 
 /// A text overlay, laid out for the current size.
@@ -249,8 +252,6 @@ pub struct App {
     pub messages: Vec<String>,
     /// Where this reader's state is kept (set by whoever runs the app).
     pub keeping: Keeping,
-    /// The reader asked to erase what is kept: the next `ForgetMe` does.
-    pub forget_asked: bool,
     reflow_cache: HashMap<(SectionId, u16, String), Arc<Vec<Line>>>,
     /// Folded text of every section, built at the first search.
     search_index: Option<Arc<Vec<String>>>,
@@ -313,7 +314,6 @@ impl App {
             clamp_notice: None,
             messages: Vec::new(),
             keeping: Keeping::default(),
-            forget_asked: false,
             reflow_cache: HashMap::new(),
             search_index: None,
             read_timer: None,

@@ -1025,27 +1025,7 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
     serve.authorized_keys = r
         .string(table, "authorized_keys", "[serve] ")
         .map(|p| expand_path(p.get_ref(), base));
-    if let Some(list) = r.string_list(table, "proxy_protocol", "[serve] ", false) {
-        let bound = crate::serve::proxy::MAX_NETWORKS;
-        let mut networks = Vec::with_capacity(list.len().min(bound));
-        for (i, item) in list.iter().enumerate() {
-            if i == bound {
-                r.error(
-                    item.span(),
-                    format!(
-                        "[serve] \"proxy_protocol\": at most {bound} networks, found {}",
-                        list.len()
-                    ),
-                );
-                break;
-            }
-            match crate::serve::proxy::Network::parse(item.get_ref()) {
-                Ok(network) => networks.push(network),
-                Err(e) => r.error(item.span(), format!("[serve] \"proxy_protocol\": {e}")),
-            }
-        }
-        serve.proxy_protocol = Some(networks);
-    }
+    serve.proxy_protocol = read_proxy_protocol(r, table);
     serve.remember_any_key = r
         .bool(table, "remember_any_key", "[serve] ")
         .map(|b| *b.get_ref());
@@ -1104,6 +1084,36 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
         }
     }
     serve
+}
+
+/// `[serve] proxy_protocol`: each network checked with its place, at
+/// most `proxy::MAX_NETWORKS`.
+fn read_proxy_protocol(
+    r: &mut DocReader<'_>,
+    table: &Table<'_>,
+) -> Option<Vec<crate::serve::proxy::Network>> {
+    let list = r.string_list(table, "proxy_protocol", "[serve] ", false)?;
+    {
+        let bound = crate::serve::proxy::MAX_NETWORKS;
+        let mut networks = Vec::with_capacity(list.len().min(bound));
+        for (i, item) in list.iter().enumerate() {
+            if i == bound {
+                r.error(
+                    item.span(),
+                    format!(
+                        "[serve] \"proxy_protocol\": at most {bound} networks, found {}",
+                        list.len()
+                    ),
+                );
+                break;
+            }
+            match crate::serve::proxy::Network::parse(item.get_ref()) {
+                Ok(network) => networks.push(network),
+                Err(e) => r.error(item.span(), format!("[serve] \"proxy_protocol\": {e}")),
+            }
+        }
+        Some(networks)
+    }
 }
 
 /// `[theme]` (the choice and its overrides) and `[themes.NAME]` (whole themes).

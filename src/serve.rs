@@ -173,6 +173,31 @@ pub struct Remember {
     pub any_key: bool,
 }
 
+impl Remember {
+    fn new(options: &ServeOptions, feeds: &FeedStore) -> Self {
+        Self {
+            store: match feeds {
+                FeedStore::Store(path) => Some(path.clone()),
+                FeedStore::None(_) => None,
+            },
+            max: options.max_remembered.max(1),
+            any_key: options.remember_any_key,
+        }
+    }
+
+    /// Whose state is kept, for the start line: readers signed in with a
+    /// key, when keys are asked for or any key is welcome, and the server
+    /// has a store.
+    fn log_field(&self, keys_asked: bool) -> &'static str {
+        match (self.store.is_some(), keys_asked, self.any_key) {
+            (false, true, _) | (false, _, true) => "no-store",
+            (true, true, _) => "authorized-keys",
+            (true, false, true) => "any-key",
+            (_, false, false) => "off",
+        }
+    }
+}
+
 /// Why a session or connection ended: one per end, `reason=` in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
@@ -979,14 +1004,7 @@ pub fn run(
         .as_deref()
         .map(read_authorized)
         .transpose()?;
-    // Whose state is kept: readers signed in with a key, when keys are
-    // asked for or any key is welcome, and the server has a store.
-    let remember = match (&feeds, authorized.is_some(), options.remember_any_key) {
-        (FeedStore::None(_), true, _) | (FeedStore::None(_), _, true) => "no-store",
-        (_, true, _) => "authorized-keys",
-        (_, false, true) => "any-key",
-        (_, false, false) => "off",
-    };
+    let remember = Remember::new(options, feeds).log_field(authorized.is_some());
     let start = format!(
         "event=start listen={} host_key={} fingerprint={} access={} remember={remember}{}",
         options.listen,
@@ -1009,14 +1027,7 @@ pub fn run(
         config: Arc::new(config),
         locales: Arc::new(Locales::embedded()),
         limits: limits.clone(),
-        remember: Remember {
-            store: match feeds {
-                FeedStore::Store(path) => Some(path.clone()),
-                FeedStore::None(_) => None,
-            },
-            max: options.max_remembered.max(1),
-            any_key: options.remember_any_key,
-        },
+        remember: Remember::new(options, feeds),
         authorized,
         index: OnceLock::new(),
         metrics: prepared.metrics,
@@ -1045,14 +1056,7 @@ pub fn run(
         inactivity_timeout: Some(limits.idle_timeout.saturating_add(Duration::from_secs(60))),
         keepalive_interval: Some(limits.keepalive),
         nodelay: true,
-        methods: russh::MethodSet::from(if options.remember_any_key {
-            &[
-                russh::MethodKind::PublicKey,
-                russh::MethodKind::KeyboardInteractive,
-            ][..]
-        } else {
-            &[russh::MethodKind::None, russh::MethodKind::PublicKey][..]
-        }),
+        methods: auth_methods(options.remember_any_key),
         ..Default::default()
     });
     let listener = prepared.runtime.block_on(async {
@@ -1094,6 +1098,20 @@ pub fn run(
         fetcher.stop(FETCHER_GRACE);
     }
     served
+}
+
+/// The login methods offered: `none` and keys; with `remember_any_key`,
+/// keys first and keyboard-interactive (with no question) for a client
+/// without one (see `session`).
+fn auth_methods(any_key: bool) -> russh::MethodSet {
+    russh::MethodSet::from(if any_key {
+        &[
+            russh::MethodKind::PublicKey,
+            russh::MethodKind::KeyboardInteractive,
+        ][..]
+    } else {
+        &[russh::MethodKind::None, russh::MethodKind::PublicKey][..]
+    })
 }
 
 /// Debug builds only, for tests: a short frame wait, so a client that

@@ -66,7 +66,7 @@ fn account_overlay() {
         let mut app = bundled("en", w, h);
         app.keeping = Keeping::Kept(fingerprint.to_owned());
         press(&mut app, "s");
-        assert!(app.snapshot().starred.len() > 0, "a star to erase");
+        assert!(!app.snapshot().starred.is_empty(), "a star to erase");
         press(&mut app, "@");
         assert_snapshot!(format!("account_kept_{w}x{h}"), render(&app).backend());
         let asked = app.handle(Input::Key(

@@ -372,8 +372,7 @@ impl App {
             Action::Help => self.open_overlay(OverlayKind::Help),
             Action::Warnings => self.open_overlay(OverlayKind::Warnings),
             Action::Account | Action::ForgetMe => {
-                self.forget_asked = false;
-                self.open_overlay(OverlayKind::Account);
+                self.open_overlay(OverlayKind::Account { erase_asked: false });
             }
             Action::Back if self.search.is_active() => self.leave_search(),
             Action::Back if self.period.is_some() && self.focus != Pane::Reader => {
@@ -552,7 +551,7 @@ impl App {
         let Some(overlay) = &mut self.overlay else {
             return Vec::new();
         };
-        if overlay.kind == OverlayKind::Account {
+        if matches!(overlay.kind, OverlayKind::Account { .. }) {
             return self.update_account(action);
         }
         let page = usize::from(self.layout.area.height.saturating_sub(4)).max(1);
@@ -582,41 +581,51 @@ impl App {
     /// other key takes the question back, and those that close an
     /// overlay close it.
     fn update_account(&mut self, action: Action) -> Vec<Effect> {
+        let asked = self.erase_asked();
         let mut effects = Vec::new();
+        let mut ask = false;
         match action {
             Action::ForgetMe => {
                 if let super::Keeping::Kept(fingerprint) = &self.keeping {
-                    if self.forget_asked {
+                    if asked {
                         self.keeping = super::Keeping::Erased(fingerprint.clone());
-                        self.forget_asked = false;
                         // The marks in memory go too: what the reader
                         // sees is what is kept, nothing.
                         self.marks = super::marks::Marks::new(&self.ctx.library, None);
                         self.refresh();
                         effects.push(Effect::ForgetMe);
                     } else {
-                        self.forget_asked = true;
-                        // The question is last: shown whole on a small screen.
-                        if let Some(overlay) = &mut self.overlay {
-                            overlay.scroll = usize::MAX;
-                        }
+                        ask = true;
                     }
                 }
             }
             Action::Account | Action::Back | Action::Quit | Action::Open => {
-                self.forget_asked = false;
                 self.overlay = None;
                 return effects;
             }
             Action::Help => {
-                self.forget_asked = false;
                 self.open_overlay(OverlayKind::Help);
                 return effects;
             }
-            _ => self.forget_asked = false,
+            _ => {}
+        }
+        if let Some(overlay) = &mut self.overlay {
+            overlay.kind = OverlayKind::Account { erase_asked: ask };
+            // The question is last: shown whole on a small screen.
+            if ask {
+                overlay.scroll = usize::MAX;
+            }
         }
         self.relayout_overlay();
         effects
+    }
+
+    /// Whether the account overlay is asking to erase.
+    fn erase_asked(&self) -> bool {
+        matches!(
+            self.overlay.as_ref().map(|o| o.kind),
+            Some(OverlayKind::Account { erase_asked: true })
+        )
     }
 
     /// What is kept for this reader and where; the way to erase it.
@@ -637,7 +646,7 @@ impl App {
             }
             super::Keeping::Kept(fingerprint) => {
                 paragraphs.push(with_fingerprint(&ui.account_kept, fingerprint));
-                let ask = if self.forget_asked {
+                let ask = if self.erase_asked() {
                     &ui.account_confirm
                 } else {
                     &ui.account_erase
@@ -650,7 +659,7 @@ impl App {
             if i > 0 {
                 lines.push(Vec::new());
             }
-            let role = if i > 0 && self.forget_asked {
+            let role = if i > 0 && self.erase_asked() {
                 Role::Heading
             } else {
                 Role::Overlay
@@ -860,7 +869,7 @@ impl App {
         let lines = match kind {
             OverlayKind::Help => self.help_lines(width),
             OverlayKind::Warnings => self.warning_lines(width),
-            OverlayKind::Account => self.account_lines(width),
+            OverlayKind::Account { .. } => self.account_lines(width),
         };
         if let Some(overlay) = &mut self.overlay {
             overlay.lines = lines;

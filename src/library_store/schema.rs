@@ -380,7 +380,7 @@ mod tests {
         for migration in &MIGRATIONS[..before] {
             conn.execute_batch(migration).unwrap();
         }
-        conn.pragma_update(None, "user_version", before as i64)
+        conn.pragma_update(None, "user_version", i64::try_from(before).unwrap())
             .unwrap();
         let local = crate::store::SavedState {
             version: crate::store::VERSION,

@@ -215,15 +215,13 @@ fn config_errors_are_located(#[case] text: &str, #[case] expected: &str) {
     );
 }
 
-#[test]
-fn serve_settings_come_from_the_command_line_then_the_config() {
-    let config =
-        user("[serve]\nlisten = \"0.0.0.0:2200\"\nmax_sessions = 50\nidle_timeout = 60\n").unwrap();
-    let args = aiwatch_tui::cli::ServeArgs {
+/// `serve` with no flags but a host key.
+fn serve_args() -> aiwatch_tui::cli::ServeArgs {
+    aiwatch_tui::cli::ServeArgs {
         listen: None,
         host_key: Some("hk".into()),
         authorized_keys: None,
-        max_sessions: Some(7),
+        max_sessions: None,
         max_per_address: None,
         idle_timeout: None,
         proxy_protocol: Vec::new(),
@@ -231,6 +229,16 @@ fn serve_settings_come_from_the_command_line_then_the_config() {
         metrics: None,
         drain_grace: None,
         remember_any_key: false,
+    }
+}
+
+#[test]
+fn serve_settings_come_from_the_command_line_then_the_config() {
+    let config =
+        user("[serve]\nlisten = \"0.0.0.0:2200\"\nmax_sessions = 50\nidle_timeout = 60\n").unwrap();
+    let args = aiwatch_tui::cli::ServeArgs {
+        max_sessions: Some(7),
+        ..serve_args()
     };
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert_eq!(options.listen.to_string(), "0.0.0.0:2200");
@@ -249,19 +257,7 @@ fn serve_settings_come_from_the_command_line_then_the_config() {
 fn proxy_protocol_networks_come_from_the_command_line_or_the_config() {
     use aiwatch_tui::serve::proxy::Network;
     let config = user("[serve]\nproxy_protocol = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
-    let mut args = aiwatch_tui::cli::ServeArgs {
-        listen: None,
-        host_key: Some("hk".into()),
-        authorized_keys: None,
-        max_sessions: None,
-        max_per_address: None,
-        idle_timeout: None,
-        proxy_protocol: Vec::new(),
-        health: None,
-        metrics: None,
-        drain_grace: None,
-        remember_any_key: false,
-    };
+    let mut args = serve_args();
     let shown = |networks: &[Network]| networks.iter().map(ToString::to_string).collect::<Vec<_>>();
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert_eq!(
@@ -297,17 +293,8 @@ fn health_metrics_and_drain_grace_come_from_the_command_line_then_the_config() {
     )
     .unwrap();
     let mut args = aiwatch_tui::cli::ServeArgs {
-        listen: None,
-        host_key: Some("hk".into()),
-        authorized_keys: None,
-        max_sessions: None,
-        max_per_address: None,
-        idle_timeout: None,
-        proxy_protocol: Vec::new(),
-        health: None,
         metrics: Some("127.0.0.1:9999".into()),
-        drain_grace: None,
-        remember_any_key: false,
+        ..serve_args()
     };
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert_eq!(options.health.unwrap().to_string(), "127.0.0.1:9180");
@@ -333,19 +320,7 @@ fn health_metrics_and_drain_grace_come_from_the_command_line_then_the_config() {
 /// a number, is refused with its place.
 #[test]
 fn remembering_readers_comes_from_the_command_line_then_the_config() {
-    let mut args = aiwatch_tui::cli::ServeArgs {
-        listen: None,
-        host_key: Some("hk".into()),
-        authorized_keys: None,
-        max_sessions: None,
-        max_per_address: None,
-        idle_timeout: None,
-        proxy_protocol: Vec::new(),
-        health: None,
-        metrics: None,
-        drain_grace: None,
-        remember_any_key: false,
-    };
+    let mut args = serve_args();
     let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
     assert!(!options.remember_any_key, "off by default");
     assert_eq!(options.max_remembered, 10_000, "the shipped default");

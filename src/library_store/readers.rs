@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use crate::store::{SavedState, SavedView, VERSION};
+use crate::store::SavedState;
 
 /// Read marks, and stars, kept for one reader at most. Both are bounded
 /// by the sections of the library anyway; this holds whatever it holds.
@@ -45,15 +45,7 @@ pub fn load(conn: &mut Connection, fingerprint: &str) -> rusqlite::Result<Option
         rows.collect::<rusqlite::Result<_>>()?
     };
     known.sort_unstable();
-    // Only the last view: one that does not parse is not restored.
-    let view = view.and_then(|v| serde_json::from_str::<SavedView>(&v).ok());
-    Ok(Some(SavedState {
-        version: VERSION,
-        read,
-        starred,
-        known,
-        view,
-    }))
+    Ok(Some(super::state::stored(read, starred, known, view)))
 }
 
 /// Writes what changed from `before` (what this session last read or
@@ -167,27 +159,8 @@ pub fn count(conn: &Connection) -> rusqlite::Result<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::state::tests::{conn, state};
     use super::*;
-
-    fn conn() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        super::super::schema::migrate(&mut conn).unwrap();
-        conn
-    }
-
-    fn state(read: &[&str], starred: &[&str], known: &[&str], lang: &str) -> SavedState {
-        let list = |l: &[&str]| l.iter().map(|&s| s.to_owned()).collect();
-        SavedState {
-            version: VERSION,
-            read: list(read),
-            starred: list(starred),
-            known: list(known),
-            view: Some(SavedView {
-                language: lang.to_owned(),
-                ..SavedView::default()
-            }),
-        }
-    }
 
     const ANN: &str = "SHA256:ann";
     const BOB: &str = "SHA256:bob";

@@ -65,14 +65,7 @@ impl Kept {
                 self.last.clone_from(state);
                 Ok(())
             }
-            Err(e) => {
-                log(&format!(
-                    "event=reader_state_error fingerprint={} what=save error={}",
-                    self.fingerprint,
-                    quote(&e.to_string())
-                ));
-                Err(e.to_string())
-            }
+            Err(e) => Err(self.failed("save", &e)),
         }
     }
 
@@ -88,14 +81,17 @@ impl Kept {
                 ));
                 Ok(())
             }
-            Err(e) => {
-                log(&format!(
-                    "event=reader_state_error fingerprint={} what=forget error={}",
-                    self.fingerprint,
-                    quote(&e.to_string())
-                ));
-                Err(e.to_string())
-            }
+            Err(e) => Err(self.failed("forget", &e)),
         }
+    }
+
+    /// Logs a failed `what` (`save`, `forget`); the text for the reader.
+    fn failed(&self, what: &str, e: &crate::library_store::StoreError) -> String {
+        log(&format!(
+            "event=reader_state_error fingerprint={} what={what} error={}",
+            self.fingerprint,
+            quote(&e.to_string())
+        ));
+        e.to_string()
     }
 }

@@ -300,18 +300,7 @@ impl russh::server::Handler for Connection {
     /// client is first made to offer its keys (see `auth_keyboard_interactive`).
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
         let accepted = self.shared.authorized.is_none() && !self.shared.remember.any_key;
-        self.shared.metrics.auth("none", accepted);
-        log(&format!(
-            "event=auth peer={} user={} method=none result={}",
-            self.peer,
-            sanitize(user),
-            if accepted { "accept" } else { "reject" }
-        ));
-        Ok(if accepted {
-            Auth::Accept
-        } else {
-            Auth::reject()
-        })
+        Ok(self.answer_keyless("none", user, accepted))
     }
 
     async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
@@ -383,18 +372,7 @@ impl russh::server::Handler for Connection {
         _response: Option<russh::server::Response<'a>>,
     ) -> Result<Auth, Self::Error> {
         let accepted = self.shared.authorized.is_none() && self.shared.remember.any_key;
-        self.shared.metrics.auth("keyboard-interactive", accepted);
-        log(&format!(
-            "event=auth peer={} user={} method=keyboard-interactive result={}",
-            self.peer,
-            sanitize(user),
-            if accepted { "accept" } else { "reject" }
-        ));
-        Ok(if accepted {
-            Auth::Accept
-        } else {
-            Auth::reject()
-        })
+        Ok(self.answer_keyless("keyboard-interactive", user, accepted))
     }
 
     /// Logged in: the login watch is over.
@@ -829,6 +807,22 @@ impl Connection {
             );
         }
         true
+    }
+
+    /// A login without a key by `method`, counted and logged.
+    fn answer_keyless(&self, method: &str, user: &str, accepted: bool) -> Auth {
+        self.shared.metrics.auth(method, accepted);
+        log(&format!(
+            "event=auth peer={} user={} method={method} result={}",
+            self.peer,
+            sanitize(user),
+            if accepted { "accept" } else { "reject" }
+        ));
+        if accepted {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        }
     }
 
     /// A request refused: logged with its reason, and the connection's

@@ -2,9 +2,10 @@
 //! signs in with a key stars a section and marks all read, leaves, and
 //! finds both again (on a second instance sharing the store too); erased
 //! from within the reader, nothing is left; an anonymous reader's marks
-//! are not kept; a session whose client just goes is saved too; past
-//! `max_remembered` the reader seen longest ago is forgotten. All through
-//! what the reader shows.
+//! are not kept; a session whose client just goes, or that fails (a
+//! panic), is saved too, with changes saved only at the end (the view's
+//! language); past `max_remembered` the reader seen longest ago is
+//! forgotten. All through what the reader shows.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
@@ -35,14 +36,15 @@ fn authorized(dir: &Path, keys: &[&PrivateKey]) -> String {
     path.to_str().unwrap().to_owned()
 }
 
-/// The count beside "★ Starred" in the topics pane.
+/// The count beside "★ Starred" ("★ Markiert") in the topics pane.
 fn starred(reader: &Reader) -> u32 {
     let screen = reader.screen.screen().contents();
-    let line = screen
-        .lines()
-        .find(|l| l.contains("★ Starred"))
+    let label = ["★ Starred", "★ Markiert"]
+        .into_iter()
+        .find(|l| screen.contains(l))
         .unwrap_or_else(|| panic!("no Starred row:\n{screen}"));
-    let after = line.split("★ Starred").nth(1).unwrap();
+    let line = screen.lines().find(|l| l.contains(label)).unwrap();
+    let after = line.split(label).nth(1).unwrap();
     after
         .split_whitespace()
         .next()
@@ -167,10 +169,13 @@ fn any_key_is_remembered_and_a_client_without_one_reads_anonymously() {
         );
         quit(reader).await;
 
-        // A key nobody listed; the client goes without quitting.
+        // A key nobody listed; the client goes without quitting, after a
+        // change that is saved only at the end: the view's language.
         let key = new_key();
         let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
         star_and_read_all(&mut reader).await;
+        reader.send(b"L").await;
+        reader.wait_for("Zeige alle Akteure").await;
         reader
             .handle
             .disconnect(russh::Disconnect::ByApplication, "gone", "en")
@@ -178,9 +183,17 @@ fn any_key_is_remembered_and_a_client_without_one_reads_anonymously() {
             .unwrap();
         drop(reader);
         server.wait_log("reason=client_gone");
-        let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
+        let config = std::sync::Arc::new(russh::client::Config::default());
+        let mut handle =
+            russh::client::connect(config, ("127.0.0.1", server.port), ssh_client::Client)
+                .await
+                .unwrap();
+        assert!(Login::Key(&key).log_in(&mut handle).await);
+        let mut reader = Reader::open_on(handle, "Zeige alle Akteure").await;
+        // The star was on an English section.
+        reader.send(b"L").await;
+        reader.wait_for("Showing all actors").await;
         assert_eq!(starred(&reader), 1, "saved when the client went");
-        assert!(all_read(&mut reader).await);
         quit(reader).await;
     });
     let log = server.log();
@@ -213,6 +226,34 @@ fn past_max_remembered_the_reader_seen_longest_ago_is_forgotten() {
         quit(reader).await;
         let reader = Reader::connect_as(server.port, Login::Key(&keys[0])).await;
         assert_eq!(starred(&reader), 0, "the first one was forgotten");
+        quit(reader).await;
+    });
+}
+
+/// A session that fails (a panic, injected by a debug-only hook) still
+/// saves what its reader did, from the reader as the panic left it.
+#[test]
+fn a_session_that_fails_still_saves() {
+    let server = Server::start(
+        &["--remember-any-key"],
+        "",
+        &[("AIWATCH_TUI_TEST_PANIC_KEY", "Z")],
+    );
+    let key = new_key();
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
+        reader.send(b"L").await;
+        reader.wait_for("Zeige alle Akteure").await;
+        reader.send(b"Z").await;
+        reader.until_closed().await;
+        server.wait_log("reason=panic");
+        let config = std::sync::Arc::new(russh::client::Config::default());
+        let mut handle =
+            russh::client::connect(config, ("127.0.0.1", server.port), ssh_client::Client)
+                .await
+                .unwrap();
+        assert!(Login::Key(&key).log_in(&mut handle).await);
+        let reader = Reader::open_on(handle, "Zeige alle Akteure").await;
         quit(reader).await;
     });
 }

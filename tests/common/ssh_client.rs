@@ -116,6 +116,12 @@ impl Reader {
         Self::open(handle, (100, 30), Some("Showing all actors")).await
     }
 
+    /// A terminal and a shell on a connection already logged in; ready
+    /// once `ready` is shown.
+    pub async fn open_on(handle: client::Handle<Client>, ready: &str) -> Self {
+        Self::open(handle, (100, 30), Some(ready)).await
+    }
+
     /// Logs in, asks for a terminal and a shell; ready once `ready` is shown.
     async fn log_in(
         mut handle: client::Handle<Client>,

@@ -2,9 +2,12 @@
 //! when their session starts, saved when the app asks (a star, all read,
 //! quit) and whatever ends the session, erased when they ask. Used only on
 //! the reader's own thread: `SQLite` blocks (at most its busy timeout),
-//! never the server's runtime. Anonymous readers have no `Kept`.
+//! never the server's runtime. The store is opened for each read or
+//! write and closed after it: a session holds no file descriptors of it
+//! (hundreds of sessions would hold three each). Anonymous readers have
+//! no `Kept`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{log, quote};
 use crate::library_store::LibraryStore;
@@ -12,7 +15,7 @@ use crate::store::SavedState;
 
 /// One reader's kept state and the store it goes to.
 pub struct Kept {
-    store: LibraryStore,
+    store: PathBuf,
     fingerprint: String,
     /// What the store holds for them as far as this session knows.
     last: SavedState,
@@ -25,15 +28,10 @@ impl Kept {
     /// Opens the store and reads what is kept for `fingerprint`. A store
     /// that cannot be used is logged and the reader goes on in memory.
     pub fn open(path: &Path, fingerprint: &str, max: usize) -> Option<(Self, Option<SavedState>)> {
-        let opened = LibraryStore::open(path).and_then(|o| {
-            let mut store = o.store;
-            let saved = store.load_reader(fingerprint)?;
-            Ok((store, saved))
-        });
-        match opened {
-            Ok((store, saved)) => Some((
+        match LibraryStore::open(path).and_then(|mut o| o.store.load_reader(fingerprint)) {
+            Ok(saved) => Some((
                 Self {
-                    store,
+                    store: path.to_path_buf(),
                     fingerprint: fingerprint.to_owned(),
                     last: saved.clone().unwrap_or_default(),
                     max,
@@ -57,10 +55,11 @@ impl Kept {
         if self.erased || *state == self.last {
             return Ok(());
         }
-        match self
-            .store
-            .save_reader(&self.fingerprint, &self.last, state, self.max)
-        {
+        let saved = LibraryStore::open(&self.store).and_then(|mut o| {
+            o.store
+                .save_reader(&self.fingerprint, &self.last, state, self.max)
+        });
+        match saved {
             Ok(()) => {
                 self.last.clone_from(state);
                 Ok(())
@@ -73,7 +72,9 @@ impl Kept {
     /// this session.
     pub fn forget(&mut self) -> Result<(), String> {
         self.erased = true;
-        match self.store.forget_reader(&self.fingerprint) {
+        match LibraryStore::open(&self.store)
+            .and_then(|mut o| o.store.forget_reader(&self.fingerprint))
+        {
             Ok(_) => {
                 log(&format!(
                     "event=reader_forgotten fingerprint={}",

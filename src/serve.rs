@@ -65,6 +65,10 @@ pub struct Limits {
     pub proxy_protocol: Vec<proxy::Network>,
     /// How long a trusted connection may take to send its header.
     pub proxy_header_wait: Duration,
+    /// A remembered reader's state is saved at least this often while
+    /// they read (besides stars, "all read", quit and the session's end),
+    /// so a server killed outright loses little.
+    pub save_every: Duration,
 }
 
 impl Default for Limits {
@@ -84,6 +88,7 @@ impl Default for Limits {
             frame_wait: Duration::from_secs(30),
             proxy_protocol: Vec::new(),
             proxy_header_wait: Duration::from_secs(5),
+            save_every: Duration::from_secs(60),
         }
     }
 }
@@ -1116,7 +1121,7 @@ fn auth_methods(any_key: bool) -> russh::MethodSet {
 
 /// Debug builds only, for tests: a short frame wait, so a client that
 /// stops reading counts as not keeping up soon; a short wait for a PROXY
-/// header.
+/// header; frequent saves of remembered readers.
 #[cfg(debug_assertions)]
 fn test_hooks(limits: &mut Limits) {
     let millis = |name: &str| {
@@ -1130,6 +1135,9 @@ fn test_hooks(limits: &mut Limits) {
     }
     if let Some(wait) = millis("AIWATCH_TUI_TEST_PROXY_WAIT_MS") {
         limits.proxy_header_wait = wait;
+    }
+    if let Some(every) = millis("AIWATCH_TUI_TEST_SAVE_EVERY_MS") {
+        limits.save_every = every;
     }
 }
 

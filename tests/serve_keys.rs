@@ -257,3 +257,39 @@ fn a_session_that_fails_still_saves() {
         quit(reader).await;
     });
 }
+
+/// A server killed outright (SIGKILL: no session end, no save at quit)
+/// loses little: a remembered reader's state is also saved now and then
+/// as they read (every minute; here, through a debug-only hook, at every
+/// frame), so a change that asks for no save of its own (the view's
+/// language) is found again by the next server on the store.
+#[test]
+fn a_killed_server_loses_little() {
+    let shared = tempfile::tempdir().unwrap();
+    let store = shared.path().join("library.sqlite");
+    let store = store.to_str().unwrap();
+    let args = ["--remember-any-key", "--library", store];
+    let mut first = Server::start(&args, "", &[("AIWATCH_TUI_TEST_SAVE_EVERY_MS", "1")]);
+    let key = new_key();
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(first.port, Login::Key(&key)).await;
+        reader.send(b"L").await;
+        reader.wait_for("Zeige alle Akteure").await;
+        // One more frame: the one before it was saved when it was drawn.
+        reader.send(b"@").await;
+        reader.wait_for("Für dich aufbewahrt").await;
+        first.child.kill().unwrap();
+        first.child.wait().unwrap();
+    });
+    let second = Server::start(&args, "", &[]);
+    runtime().block_on(async {
+        let config = std::sync::Arc::new(russh::client::Config::default());
+        let mut handle =
+            russh::client::connect(config, ("127.0.0.1", second.port), ssh_client::Client)
+                .await
+                .unwrap();
+        assert!(Login::Key(&key).log_in(&mut handle).await);
+        let reader = Reader::open_on(handle, "Zeige alle Akteure").await;
+        quit(reader).await;
+    });
+}

@@ -8,6 +8,7 @@
 //! no `Kept`.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::{log, quote};
 use crate::library_store::LibraryStore;
@@ -22,6 +23,8 @@ pub struct Kept {
     max: usize,
     /// Erased at their asking: nothing more is written this session.
     erased: bool,
+    /// When a save was last tried (or the state read).
+    saved_at: Instant,
 }
 
 impl Kept {
@@ -36,6 +39,7 @@ impl Kept {
                     last: saved.clone().unwrap_or_default(),
                     max,
                     erased: false,
+                    saved_at: Instant::now(),
                 },
                 saved,
             )),
@@ -52,6 +56,7 @@ impl Kept {
     /// Saves what changed since the last save; a failure is logged, and
     /// said to the reader as text.
     pub fn save(&mut self, state: &SavedState) -> Result<(), String> {
+        self.saved_at = Instant::now();
         if self.erased || *state == self.last {
             return Ok(());
         }
@@ -66,6 +71,11 @@ impl Kept {
             }
             Err(e) => Err(self.failed("save", &e)),
         }
+    }
+
+    /// Whether `every` has passed since the last save was tried.
+    pub fn due(&self, every: Duration) -> bool {
+        self.saved_at.elapsed() >= every
     }
 
     /// Erases everything kept for this reader; nothing more is saved

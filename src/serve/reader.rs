@@ -168,6 +168,8 @@ struct SessionDriver {
     metrics: Arc<Metrics>,
     /// The reader's kept state, when they signed in with a key.
     kept: Option<Kept>,
+    /// See `Limits::save_every`.
+    save_every: Duration,
 }
 
 /// At most this many frames per second reach a client.
@@ -209,6 +211,17 @@ impl Driver<Backend> for SessionDriver {
             );
         }
         self.overflow.load(Ordering::SeqCst) || self.stop.lock().map_or(true, |s| s.is_some())
+    }
+
+    /// A remembered reader's state is saved now and then as they read:
+    /// read marks set by reading and the open section emit no save of
+    /// their own. The save is a small transaction of what changed (most
+    /// often nothing, which costs no write).
+    fn after_draw(&mut self, app: &App, _terminal: &mut Terminal<Backend>) -> io::Result<()> {
+        if let Some(kept) = self.kept.as_mut().filter(|k| k.due(self.save_every)) {
+            let _ = kept.save(&app.snapshot());
+        }
+        Ok(())
     }
 
     fn resized(
@@ -518,6 +531,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         arrived: Arc::clone(&arrived),
         metrics: Arc::clone(&shared.metrics),
         kept: None,
+        save_every: shared.limits.save_every,
     };
     let asked = Arc::clone(&stop);
     let index = shared.search_index();

@@ -183,13 +183,8 @@ fn any_key_is_remembered_and_a_client_without_one_reads_anonymously() {
             .unwrap();
         drop(reader);
         server.wait_log("reason=client_gone");
-        let config = std::sync::Arc::new(russh::client::Config::default());
-        let mut handle =
-            russh::client::connect(config, ("127.0.0.1", server.port), ssh_client::Client)
-                .await
-                .unwrap();
-        assert!(Login::Key(&key).log_in(&mut handle).await);
-        let mut reader = Reader::open_on(handle, "Zeige alle Akteure").await;
+        let mut reader =
+            Reader::connect_showing(server.port, Login::Key(&key), "Zeige alle Akteure").await;
         // The star was on an English section.
         reader.send(b"L").await;
         reader.wait_for("Showing all actors").await;
@@ -247,13 +242,8 @@ fn a_session_that_fails_still_saves() {
         reader.send(b"Z").await;
         reader.until_closed().await;
         server.wait_log("reason=panic");
-        let config = std::sync::Arc::new(russh::client::Config::default());
-        let mut handle =
-            russh::client::connect(config, ("127.0.0.1", server.port), ssh_client::Client)
-                .await
-                .unwrap();
-        assert!(Login::Key(&key).log_in(&mut handle).await);
-        let reader = Reader::open_on(handle, "Zeige alle Akteure").await;
+        let reader =
+            Reader::connect_showing(server.port, Login::Key(&key), "Zeige alle Akteure").await;
         quit(reader).await;
     });
 }
@@ -283,13 +273,8 @@ fn a_killed_server_loses_little() {
     });
     let second = Server::start(&args, "", &[]);
     runtime().block_on(async {
-        let config = std::sync::Arc::new(russh::client::Config::default());
-        let mut handle =
-            russh::client::connect(config, ("127.0.0.1", second.port), ssh_client::Client)
-                .await
-                .unwrap();
-        assert!(Login::Key(&key).log_in(&mut handle).await);
-        let reader = Reader::open_on(handle, "Zeige alle Akteure").await;
+        let reader =
+            Reader::connect_showing(second.port, Login::Key(&key), "Zeige alle Akteure").await;
         quit(reader).await;
     });
 }

@@ -108,17 +108,16 @@ impl Reader {
     /// Logs in as `login` says, then as `connect`; ready once the
     /// reader shows its status line.
     pub async fn connect_as(port: u16, login: Login<'_>) -> Self {
+        Self::connect_showing(port, login, "Showing all actors").await
+    }
+
+    /// `connect_as`, ready once `ready` is shown.
+    pub async fn connect_showing(port: u16, login: Login<'_>, ready: &str) -> Self {
         let config = Arc::new(client::Config::default());
         let mut handle = client::connect(config, ("127.0.0.1", port), Client)
             .await
             .unwrap();
         assert!(login.log_in(&mut handle).await, "the login was refused");
-        Self::open(handle, (100, 30), Some("Showing all actors")).await
-    }
-
-    /// A terminal and a shell on a connection already logged in; ready
-    /// once `ready` is shown.
-    pub async fn open_on(handle: client::Handle<Client>, ready: &str) -> Self {
         Self::open(handle, (100, 30), Some(ready)).await
     }
 

@@ -13,6 +13,11 @@ pub enum Action {
     Help,
     /// Show the files that were skipped and why, and other warnings.
     Warnings,
+    /// Show what this server keeps for you (signed in with a key), and
+    /// erase it.
+    Account,
+    /// Erase what this server keeps for you (asks first).
+    ForgetMe,
     /// Close the overlay or go back one step.
     Back,
     /// Move focus to the next pane, wrapping around.
@@ -100,6 +105,8 @@ impl Action {
         Self::CopyLink,
         Self::OpenLink,
         Self::Warnings,
+        Self::Account,
+        Self::ForgetMe,
         Self::Help,
         Self::Back,
         Self::Quit,
@@ -111,6 +118,8 @@ impl Action {
             Self::Quit => "quit",
             Self::Help => "help",
             Self::Warnings => "warnings",
+            Self::Account => "account",
+            Self::ForgetMe => "forget_me",
             Self::Back => "back",
             Self::FocusNext => "focus_next",
             Self::FocusPrev => "focus_prev",

@@ -53,6 +53,26 @@ pub enum Effect {
     /// Fetch every subscribed feed into the library store in the
     /// background, sending `Input::Fetch` events back.
     FetchFeeds,
+    /// Erase what the server keeps for this reader (confirmed by them);
+    /// the app has already let go of its marks.
+    ForgetMe,
+}
+
+/// Where this reader's state is kept, as the account overlay says it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Keeping {
+    /// The local reader: on this computer.
+    #[default]
+    Local,
+    /// A served reader without a key: in memory only.
+    Anonymous,
+    /// A served reader signed in with the key of this fingerprint
+    /// (`SHA256:...`), whose state the server keeps.
+    Kept(String),
+    /// Signed in with a key, but the server keeps nothing (no store).
+    NotKept(String),
+    /// Kept until the reader erased it: nothing more is kept this session.
+    Erased(String),
 }
 
 /// Whether `r` can fetch feeds here: the runtime says so at start.
@@ -160,6 +180,11 @@ impl ListCursor {
 pub enum OverlayKind {
     Help,
     Warnings,
+    /// What is kept for the reader, and the way to erase it;
+    /// `erase_asked`: the reader asked once, the next `ForgetMe` erases.
+    Account {
+        erase_asked: bool,
+    },
 }
 
 /// A text overlay, laid out for the current size.
@@ -225,6 +250,8 @@ pub struct App {
     /// Every message shown this session, oldest first (bounded), so one
     /// that went by or did not fit can be read again under `!`.
     pub messages: Vec<String>,
+    /// Where this reader's state is kept (set by whoever runs the app).
+    pub keeping: Keeping,
     reflow_cache: HashMap<(SectionId, u16, String), Arc<Vec<Line>>>,
     /// Folded text of every section, built at the first search.
     search_index: Option<Arc<Vec<String>>>,
@@ -286,6 +313,7 @@ impl App {
             fetching: None,
             clamp_notice: None,
             messages: Vec::new(),
+            keeping: Keeping::default(),
             reflow_cache: HashMap::new(),
             search_index: None,
             read_timer: None,

@@ -170,6 +170,10 @@ pub struct ServeArgs {
     /// Seconds a SIGTERM or SIGUSR1 waits for sessions to leave after telling them, 0 to 3600; 0 says goodbye at once [default: `[serve] drain_grace`, else 30].
     #[arg(long, value_name = "SECS", value_parser = grace_seconds, allow_negative_numbers = true)]
     pub drain_grace: Option<u64>,
+
+    /// Any public key signs a reader in, and their read marks, stars and last view are kept under its fingerprint (with `--authorized-keys`, only those keys); a client without a key still reads anonymously [default: `[serve] remember_any_key`, else off].
+    #[arg(long)]
+    pub remember_any_key: bool,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,8 @@ const TOP_KEYS: &[&str] = &[
     "feed_defaults",
 ];
 const THEME_KEYS: &[&str] = &["name", "styles", "actors"];
+/// The most readers `[serve] max_remembered` may keep.
+pub const MAX_REMEMBERED_BOUND: u64 = 1_000_000;
 const SERVE_KEYS: &[&str] = &[
     "listen",
     "host_key",
@@ -57,6 +59,8 @@ const SERVE_KEYS: &[&str] = &[
     "input_burst",
     "proxy_protocol",
     "drain_grace",
+    "max_remembered",
+    "remember_any_key",
 ];
 /// `[serve]` addresses besides `listen`: the operator's endpoints.
 const SERVE_ADDRESS_KEYS: &[&str] = &["health", "metrics"];
@@ -134,8 +138,11 @@ pub struct ServeConfig {
     /// `health` and `metrics`: where the operator's endpoints listen.
     pub health: Option<String>,
     pub metrics: Option<String>,
+    /// `remember_any_key`: any public key signs a reader in (and is
+    /// remembered), not only those of `authorized_keys`.
+    pub remember_any_key: Option<bool>,
     /// Counts and sizes: `max_sessions`, `max_per_address`, `max_width`,
-    /// `max_height`, `input_rate`, `input_burst`; and seconds:
+    /// `max_height`, `input_rate`, `input_burst`, `max_remembered`; and seconds:
     /// `auth_timeout`, `idle_timeout`, `drain_grace` (0 allowed); and
     /// `session_hours`.
     pub numbers: Vec<(String, u64)>,
@@ -414,6 +421,9 @@ fn resolve(default: Layer, user: Option<Layer>, diagnostics: &mut Vec<Diagnostic
         config.serve.proxy_protocol = serve.proxy_protocol.or(config.serve.proxy_protocol.take());
         config.serve.health = serve.health.or(config.serve.health.take());
         config.serve.metrics = serve.metrics.or(config.serve.metrics.take());
+        config.serve.remember_any_key = serve
+            .remember_any_key
+            .or(config.serve.remember_any_key.take());
         config.serve.numbers.extend(serve.numbers);
         if layer.theme_name.is_some() {
             theme_choice = layer.theme_name;
@@ -1015,28 +1025,14 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
     serve.authorized_keys = r
         .string(table, "authorized_keys", "[serve] ")
         .map(|p| expand_path(p.get_ref(), base));
-    if let Some(list) = r.string_list(table, "proxy_protocol", "[serve] ", false) {
-        let bound = crate::serve::proxy::MAX_NETWORKS;
-        let mut networks = Vec::with_capacity(list.len().min(bound));
-        for (i, item) in list.iter().enumerate() {
-            if i == bound {
-                r.error(
-                    item.span(),
-                    format!(
-                        "[serve] \"proxy_protocol\": at most {bound} networks, found {}",
-                        list.len()
-                    ),
-                );
-                break;
-            }
-            match crate::serve::proxy::Network::parse(item.get_ref()) {
-                Ok(network) => networks.push(network),
-                Err(e) => r.error(item.span(), format!("[serve] \"proxy_protocol\": {e}")),
-            }
-        }
-        serve.proxy_protocol = Some(networks);
-    }
-    for key in SERVE_KEYS[3..].iter().filter(|k| **k != "proxy_protocol") {
+    serve.proxy_protocol = read_proxy_protocol(r, table);
+    serve.remember_any_key = r
+        .bool(table, "remember_any_key", "[serve] ")
+        .map(|b| *b.get_ref());
+    for key in SERVE_KEYS[3..]
+        .iter()
+        .filter(|k| !matches!(**k, "proxy_protocol" | "remember_any_key"))
+    {
         if let Some(n) = r.integer(table, key, "[serve] ") {
             let bound = match *key {
                 "max_width" => u64::from(MAX_WIDTH_BOUND),
@@ -1044,6 +1040,7 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
                 "auth_timeout" | "idle_timeout" => MAX_DURATION_SECS,
                 "session_hours" => MAX_DURATION_SECS / 3600,
                 "drain_grace" => MAX_DRAIN_GRACE_SECS,
+                "max_remembered" => MAX_REMEMBERED_BOUND,
                 _ => u64::MAX,
             };
             let unit = match *key {
@@ -1087,6 +1084,36 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
         }
     }
     serve
+}
+
+/// `[serve] proxy_protocol`: each network checked with its place, at
+/// most `proxy::MAX_NETWORKS`.
+fn read_proxy_protocol(
+    r: &mut DocReader<'_>,
+    table: &Table<'_>,
+) -> Option<Vec<crate::serve::proxy::Network>> {
+    let list = r.string_list(table, "proxy_protocol", "[serve] ", false)?;
+    {
+        let bound = crate::serve::proxy::MAX_NETWORKS;
+        let mut networks = Vec::with_capacity(list.len().min(bound));
+        for (i, item) in list.iter().enumerate() {
+            if i == bound {
+                r.error(
+                    item.span(),
+                    format!(
+                        "[serve] \"proxy_protocol\": at most {bound} networks, found {}",
+                        list.len()
+                    ),
+                );
+                break;
+            }
+            match crate::serve::proxy::Network::parse(item.get_ref()) {
+                Ok(network) => networks.push(network),
+                Err(e) => r.error(item.span(), format!("[serve] \"proxy_protocol\": {e}")),
+            }
+        }
+        Some(networks)
+    }
 }
 
 /// `[theme]` (the choice and its overrides) and `[themes.NAME]` (whole themes).

@@ -8,6 +8,7 @@
 mod bodies;
 pub mod feeds;
 mod read;
+mod readers;
 mod refresh_hints;
 mod schema;
 mod search;
@@ -24,6 +25,7 @@ use rusqlite::{Connection, ErrorCode};
 use crate::content::{ActorDirectory, ContentRoot, Library};
 use crate::store::SavedState;
 
+pub use readers::MAX_MARKS as MAX_READER_MARKS;
 pub use schema::SCHEMA_VERSION;
 pub use sync::{Progress, SyncReport};
 
@@ -396,6 +398,39 @@ impl LibraryStore {
             path: self.path.clone(),
             source,
         }
+    }
+}
+
+/// The state of `serve`'s readers remembered by their key fingerprint
+/// (`SHA256:...`), apart from the local reader's.
+impl LibraryStore {
+    /// What is kept for `fingerprint`, or `None`: nothing is.
+    pub fn load_reader(&mut self, fingerprint: &str) -> Result<Option<SavedState>, StoreError> {
+        readers::load(&mut self.conn, fingerprint).map_err(|source| self.error(source))
+    }
+
+    /// Saves what changed from `before` to `after` for `fingerprint`, in
+    /// one transaction; past `max` readers, those saved longest ago are
+    /// forgotten.
+    pub fn save_reader(
+        &mut self,
+        fingerprint: &str,
+        before: &SavedState,
+        after: &SavedState,
+        max: usize,
+    ) -> Result<(), StoreError> {
+        readers::save(&mut self.conn, fingerprint, before, after, max)
+            .map_err(|source| self.error(source))
+    }
+
+    /// Erases what is kept for `fingerprint`; whether anything was.
+    pub fn forget_reader(&mut self, fingerprint: &str) -> Result<bool, StoreError> {
+        readers::forget(&mut self.conn, fingerprint).map_err(|source| self.error(source))
+    }
+
+    /// How many readers are remembered.
+    pub fn remembered_readers(&self) -> Result<usize, StoreError> {
+        readers::count(&self.conn).map_err(|source| self.error(source))
     }
 }
 

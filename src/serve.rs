@@ -12,6 +12,7 @@ pub mod decode;
 mod fetcher;
 mod health;
 mod http;
+mod kept;
 mod metrics;
 pub mod proxy;
 mod reader;
@@ -64,6 +65,10 @@ pub struct Limits {
     pub proxy_protocol: Vec<proxy::Network>,
     /// How long a trusted connection may take to send its header.
     pub proxy_header_wait: Duration,
+    /// A remembered reader's state is saved at least this often while
+    /// they read (besides stars, "all read", quit and the session's end),
+    /// so a server killed outright loses little.
+    pub save_every: Duration,
 }
 
 impl Default for Limits {
@@ -83,6 +88,7 @@ impl Default for Limits {
             frame_wait: Duration::from_secs(30),
             proxy_protocol: Vec::new(),
             proxy_header_wait: Duration::from_secs(5),
+            save_every: Duration::from_secs(60),
         }
     }
 }
@@ -102,6 +108,8 @@ pub struct Shared {
     pub limits: Limits,
     /// `None`: anyone may read; else only these keys.
     pub authorized: Option<Vec<PublicKey>>,
+    /// Readers signed in with a key whose state is kept.
+    pub remember: Remember,
     index: OnceLock<Arc<Vec<String>>>,
     /// The server's counters (`--metrics`).
     pub metrics: Arc<metrics::Metrics>,
@@ -147,6 +155,52 @@ pub struct ServeOptions {
     pub metrics: Option<SocketAddr>,
     /// How long a drain (SIGTERM, SIGUSR1) waits for sessions to leave.
     pub drain_grace: Duration,
+    /// Any key signs a reader in and is remembered (`--remember-any-key`).
+    pub remember_any_key: bool,
+    /// Readers remembered at most (`[serve] max_remembered`).
+    pub max_remembered: usize,
+}
+
+/// Readers kept by default at most: past it, those seen longest ago are
+/// forgotten.
+pub const DEFAULT_MAX_REMEMBERED: usize = 10_000;
+
+/// Who is remembered, and where (`reader`).
+#[derive(Debug, Clone)]
+pub struct Remember {
+    /// The store readers' state goes to; `None`: the server has none, and
+    /// keeps nothing.
+    pub store: Option<PathBuf>,
+    pub max: usize,
+    /// Any key signs in (and `none` is refused, so that a client offers
+    /// its keys first; one without a key reads anonymously through
+    /// keyboard-interactive with no question).
+    pub any_key: bool,
+}
+
+impl Remember {
+    fn new(options: &ServeOptions, feeds: &FeedStore) -> Self {
+        Self {
+            store: match feeds {
+                FeedStore::Store(path) => Some(path.clone()),
+                FeedStore::None(_) => None,
+            },
+            max: options.max_remembered.max(1),
+            any_key: options.remember_any_key,
+        }
+    }
+
+    /// Whose state is kept, for the start line: readers signed in with a
+    /// key, when keys are asked for or any key is welcome, and the server
+    /// has a store.
+    fn log_field(&self, keys_asked: bool) -> &'static str {
+        match (self.store.is_some(), keys_asked, self.any_key) {
+            (false, true, _) | (false, _, true) => "no-store",
+            (true, true, _) => "authorized-keys",
+            (true, false, true) => "any-key",
+            (_, false, false) => "off",
+        }
+    }
 }
 
 /// Why a session or connection ended: one per end, `reason=` in the log.
@@ -720,6 +774,8 @@ pub fn options(
         health,
         metrics,
         drain_grace,
+        remember_any_key: args.remember_any_key || config.remember_any_key.unwrap_or(false),
+        max_remembered: number("max_remembered").map_or(DEFAULT_MAX_REMEMBERED, as_usize),
     })
 }
 
@@ -953,8 +1009,9 @@ pub fn run(
         .as_deref()
         .map(read_authorized)
         .transpose()?;
+    let remember = Remember::new(options, feeds).log_field(authorized.is_some());
     let start = format!(
-        "event=start listen={} host_key={} fingerprint={} access={}{}",
+        "event=start listen={} host_key={} fingerprint={} access={} remember={remember}{}",
         options.listen,
         quote(&options.host_key.display().to_string()),
         key.public_key().fingerprint(HashAlg::Sha256),
@@ -975,6 +1032,7 @@ pub fn run(
         config: Arc::new(config),
         locales: Arc::new(Locales::embedded()),
         limits: limits.clone(),
+        remember: Remember::new(options, feeds),
         authorized,
         index: OnceLock::new(),
         metrics: prepared.metrics,
@@ -1003,9 +1061,7 @@ pub fn run(
         inactivity_timeout: Some(limits.idle_timeout.saturating_add(Duration::from_secs(60))),
         keepalive_interval: Some(limits.keepalive),
         nodelay: true,
-        methods: russh::MethodSet::from(
-            &[russh::MethodKind::None, russh::MethodKind::PublicKey][..],
-        ),
+        methods: auth_methods(options.remember_any_key),
         ..Default::default()
     });
     let listener = prepared.runtime.block_on(async {
@@ -1049,9 +1105,23 @@ pub fn run(
     served
 }
 
+/// The login methods offered: `none` and keys; with `remember_any_key`,
+/// keys first and keyboard-interactive (with no question) for a client
+/// without one (see `session`).
+fn auth_methods(any_key: bool) -> russh::MethodSet {
+    russh::MethodSet::from(if any_key {
+        &[
+            russh::MethodKind::PublicKey,
+            russh::MethodKind::KeyboardInteractive,
+        ][..]
+    } else {
+        &[russh::MethodKind::None, russh::MethodKind::PublicKey][..]
+    })
+}
+
 /// Debug builds only, for tests: a short frame wait, so a client that
 /// stops reading counts as not keeping up soon; a short wait for a PROXY
-/// header.
+/// header; frequent saves of remembered readers.
 #[cfg(debug_assertions)]
 fn test_hooks(limits: &mut Limits) {
     let millis = |name: &str| {
@@ -1065,6 +1135,9 @@ fn test_hooks(limits: &mut Limits) {
     }
     if let Some(wait) = millis("AIWATCH_TUI_TEST_PROXY_WAIT_MS") {
         limits.proxy_header_wait = wait;
+    }
+    if let Some(every) = millis("AIWATCH_TUI_TEST_SAVE_EVERY_MS") {
+        limits.save_every = every;
     }
 }
 

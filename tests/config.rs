@@ -215,21 +215,30 @@ fn config_errors_are_located(#[case] text: &str, #[case] expected: &str) {
     );
 }
 
-#[test]
-fn serve_settings_come_from_the_command_line_then_the_config() {
-    let config =
-        user("[serve]\nlisten = \"0.0.0.0:2200\"\nmax_sessions = 50\nidle_timeout = 60\n").unwrap();
-    let args = aiwatch_tui::cli::ServeArgs {
+/// `serve` with no flags but a host key.
+fn serve_args() -> aiwatch_tui::cli::ServeArgs {
+    aiwatch_tui::cli::ServeArgs {
         listen: None,
         host_key: Some("hk".into()),
         authorized_keys: None,
-        max_sessions: Some(7),
+        max_sessions: None,
         max_per_address: None,
         idle_timeout: None,
         proxy_protocol: Vec::new(),
         health: None,
         metrics: None,
         drain_grace: None,
+        remember_any_key: false,
+    }
+}
+
+#[test]
+fn serve_settings_come_from_the_command_line_then_the_config() {
+    let config =
+        user("[serve]\nlisten = \"0.0.0.0:2200\"\nmax_sessions = 50\nidle_timeout = 60\n").unwrap();
+    let args = aiwatch_tui::cli::ServeArgs {
+        max_sessions: Some(7),
+        ..serve_args()
     };
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert_eq!(options.listen.to_string(), "0.0.0.0:2200");
@@ -248,18 +257,7 @@ fn serve_settings_come_from_the_command_line_then_the_config() {
 fn proxy_protocol_networks_come_from_the_command_line_or_the_config() {
     use aiwatch_tui::serve::proxy::Network;
     let config = user("[serve]\nproxy_protocol = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
-    let mut args = aiwatch_tui::cli::ServeArgs {
-        listen: None,
-        host_key: Some("hk".into()),
-        authorized_keys: None,
-        max_sessions: None,
-        max_per_address: None,
-        idle_timeout: None,
-        proxy_protocol: Vec::new(),
-        health: None,
-        metrics: None,
-        drain_grace: None,
-    };
+    let mut args = serve_args();
     let shown = |networks: &[Network]| networks.iter().map(ToString::to_string).collect::<Vec<_>>();
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert_eq!(
@@ -295,16 +293,8 @@ fn health_metrics_and_drain_grace_come_from_the_command_line_then_the_config() {
     )
     .unwrap();
     let mut args = aiwatch_tui::cli::ServeArgs {
-        listen: None,
-        host_key: Some("hk".into()),
-        authorized_keys: None,
-        max_sessions: None,
-        max_per_address: None,
-        idle_timeout: None,
-        proxy_protocol: Vec::new(),
-        health: None,
         metrics: Some("127.0.0.1:9999".into()),
-        drain_grace: None,
+        ..serve_args()
     };
     let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
     assert_eq!(options.health.unwrap().to_string(), "127.0.0.1:9180");
@@ -323,6 +313,47 @@ fn health_metrics_and_drain_grace_come_from_the_command_line_then_the_config() {
     args.drain_grace = None;
     let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
     assert_eq!(options.drain_grace.as_secs(), 30, "the shipped default");
+}
+
+/// `[serve] remember_any_key` and `max_remembered`: off and 10000 unless
+/// set; the flag turns it on over the file; a cap past the bound, or not
+/// a number, is refused with its place.
+#[test]
+fn remembering_readers_comes_from_the_command_line_then_the_config() {
+    let mut args = serve_args();
+    let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
+    assert!(!options.remember_any_key, "off by default");
+    assert_eq!(options.max_remembered, 10_000, "the shipped default");
+    let config = user(
+        "[serve]
+remember_any_key = true
+max_remembered = 50
+",
+    )
+    .unwrap();
+    let options = aiwatch_tui::serve::options(&args, &config.serve).unwrap();
+    assert!(options.remember_any_key);
+    assert_eq!(options.max_remembered, 50);
+    args.remember_any_key = true;
+    let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
+    assert!(options.remember_any_key, "the flag turns it on");
+    let errors = user(
+        "[serve]
+remember_any_key = \"yes\"
+max_remembered = 1000001
+",
+    )
+    .unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].starts_with("user.toml:2:20: error:"),
+        "{errors:?}"
+    );
+    assert!(errors[0].contains("remember_any_key"), "{errors:?}");
+    assert_eq!(
+        errors[1],
+        "user.toml:3:18: error: [serve] \"max_remembered\": at most 1000000 (a hard bound of the server), found 1000001"
+    );
 }
 
 #[test]

@@ -53,6 +53,53 @@ fn section_open_and_scrolled() {
     }
 }
 
+/// The account overlay (`@`): what a served reader signed in with a key
+/// is told is kept, the question `ctrl-x` asks, and what is left once a
+/// second `ctrl-x` erased it (the marks in memory go too, and the app asks
+/// the server to erase the store's: `Effect::ForgetMe`, only then); an
+/// anonymous reader is told nothing is kept; in German too.
+#[test]
+fn account_overlay() {
+    use aiwatch_tui::app::{Effect, Keeping};
+    let fingerprint = "SHA256:uF2ISBM8gRZxqoKmsnpDxBc+pzp0TCcaRr/tWbnd0Vw";
+    for (w, h) in [(80, 24), (120, 40), (40, 12)] {
+        let mut app = bundled("en", w, h);
+        app.keeping = Keeping::Kept(fingerprint.to_owned());
+        press(&mut app, "s");
+        assert!(!app.snapshot().starred.is_empty(), "a star to erase");
+        press(&mut app, "@");
+        assert_snapshot!(format!("account_kept_{w}x{h}"), render(&app).backend());
+        let asked = app.handle(Input::Key(
+            aiwatch_tui::input::Key::parse("ctrl-x").unwrap(),
+        ));
+        assert!(!asked.contains(&Effect::ForgetMe), "asked first");
+        assert_snapshot!(format!("account_confirm_{w}x{h}"), render(&app).backend());
+        let erased = app.handle(Input::Key(
+            aiwatch_tui::input::Key::parse("ctrl-x").unwrap(),
+        ));
+        assert!(erased.contains(&Effect::ForgetMe));
+        assert_eq!(
+            app.snapshot().starred.len(),
+            0,
+            "the marks in memory go too"
+        );
+        assert_snapshot!(format!("account_erased_{w}x{h}"), render(&app).backend());
+    }
+    // A key other than ctrl-x takes the question back.
+    let mut app = bundled("en", 80, 24);
+    app.keeping = Keeping::Kept(fingerprint.to_owned());
+    press(&mut app, "@ ctrl-x j ctrl-x");
+    assert!(matches!(app.keeping, Keeping::Kept(_)), "not erased");
+    let mut app = bundled("en", 80, 24);
+    app.keeping = Keeping::Anonymous;
+    press(&mut app, "@");
+    assert_snapshot!("account_anonymous_80x24", render(&app).backend());
+    let mut app = bundled("de", 80, 24);
+    app.keeping = Keeping::Kept(fingerprint.to_owned());
+    press(&mut app, "@ ctrl-x");
+    assert_snapshot!("account_confirm_de_80x24", render(&app).backend());
+}
+
 #[test]
 fn empty_filter() {
     let user = "[[actors]]\nname = \"Mistral\"\nkey = \"i\"\ncolor = \"magenta\"\n";

@@ -371,6 +371,9 @@ impl App {
             Action::FetchFeeds => return self.fetch_feeds(),
             Action::Help => self.open_overlay(OverlayKind::Help),
             Action::Warnings => self.open_overlay(OverlayKind::Warnings),
+            Action::Account | Action::ForgetMe => {
+                self.open_overlay(OverlayKind::Account { erase_asked: false });
+            }
             Action::Back if self.search.is_active() => self.leave_search(),
             Action::Back if self.period.is_some() && self.focus != Pane::Reader => {
                 self.period = None;
@@ -548,6 +551,9 @@ impl App {
         let Some(overlay) = &mut self.overlay else {
             return Vec::new();
         };
+        if matches!(overlay.kind, OverlayKind::Account { .. }) {
+            return self.update_account(action);
+        }
         let page = usize::from(self.layout.area.height.saturating_sub(4)).max(1);
         let max = overlay.lines.len().saturating_sub(page);
         match action {
@@ -569,6 +575,98 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// The account overlay: `ForgetMe` asks, a second one erases; any
+    /// other key takes the question back, and those that close an
+    /// overlay close it.
+    fn update_account(&mut self, action: Action) -> Vec<Effect> {
+        let asked = self.erase_asked();
+        let mut effects = Vec::new();
+        let mut ask = false;
+        match action {
+            Action::ForgetMe => {
+                if let super::Keeping::Kept(fingerprint) = &self.keeping {
+                    if asked {
+                        self.keeping = super::Keeping::Erased(fingerprint.clone());
+                        // The marks in memory go too: what the reader
+                        // sees is what is kept, nothing.
+                        self.marks = super::marks::Marks::new(&self.ctx.library, None);
+                        self.refresh();
+                        effects.push(Effect::ForgetMe);
+                    } else {
+                        ask = true;
+                    }
+                }
+            }
+            Action::Account | Action::Back | Action::Quit | Action::Open => {
+                self.overlay = None;
+                return effects;
+            }
+            Action::Help => {
+                self.open_overlay(OverlayKind::Help);
+                return effects;
+            }
+            _ => {}
+        }
+        if let Some(overlay) = &mut self.overlay {
+            overlay.kind = OverlayKind::Account { erase_asked: ask };
+            // The question is last: shown whole on a small screen.
+            if ask {
+                overlay.scroll = usize::MAX;
+            }
+        }
+        self.relayout_overlay();
+        effects
+    }
+
+    /// Whether the account overlay is asking to erase.
+    fn erase_asked(&self) -> bool {
+        matches!(
+            self.overlay.as_ref().map(|o| o.kind),
+            Some(OverlayKind::Account { erase_asked: true })
+        )
+    }
+
+    /// What is kept for this reader and where; the way to erase it.
+    fn account_lines(&self, width: u16) -> Vec<reflow::Line> {
+        let ui = &self.strings.ui;
+        let key = self.ctx.config.keymap.hint(Action::ForgetMe);
+        let with_fingerprint =
+            |template: &str, fingerprint: &str| fill(template, &[("fingerprint", fingerprint)]);
+        let mut paragraphs = Vec::new();
+        match &self.keeping {
+            super::Keeping::Local => paragraphs.push(ui.account_local.clone()),
+            super::Keeping::Anonymous => paragraphs.push(ui.account_anonymous.clone()),
+            super::Keeping::NotKept(fingerprint) => {
+                paragraphs.push(with_fingerprint(&ui.account_not_kept, fingerprint));
+            }
+            super::Keeping::Erased(fingerprint) => {
+                paragraphs.push(with_fingerprint(&ui.account_erased, fingerprint));
+            }
+            super::Keeping::Kept(fingerprint) => {
+                paragraphs.push(with_fingerprint(&ui.account_kept, fingerprint));
+                let ask = if self.erase_asked() {
+                    &ui.account_confirm
+                } else {
+                    &ui.account_erase
+                };
+                paragraphs.push(fill(ask, &[("key", &key)]));
+            }
+        }
+        let mut lines = Vec::new();
+        for (i, paragraph) in paragraphs.iter().enumerate() {
+            if i > 0 {
+                lines.push(Vec::new());
+            }
+            let role = if i > 0 && self.erase_asked() {
+                Role::Heading
+            } else {
+                Role::Overlay
+            };
+            lines.extend(reflow::wrap(paragraph, width, "", "", role));
+        }
+        lines
     }
 
     /// Moves the focus to the pane next to this one on screen; where only
@@ -771,6 +869,7 @@ impl App {
         let lines = match kind {
             OverlayKind::Help => self.help_lines(width),
             OverlayKind::Warnings => self.warning_lines(width),
+            OverlayKind::Account { .. } => self.account_lines(width),
         };
         if let Some(overlay) = &mut self.overlay {
             overlay.lines = lines;

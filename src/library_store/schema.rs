@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     V_SEARCH_TEXT,
     V_HINTS,
     V_INDEX,
+    V_READERS,
 ];
 
 /// The schema this build writes.
@@ -268,6 +269,37 @@ UPDATE sections SET tags = coalesce((
 DROP TABLE tags;
 ";
 
+/// Readers of `serve` remembered by their public key (the SHA256
+/// fingerprint, `SHA256:...`), apart from the local reader's tables,
+/// which stay as they were. `readers`: one row per reader; `seen` orders
+/// them by their last save (the oldest go past `max_remembered`);
+/// `known_upto` is the highest `section_seen.seq` they have seen, so
+/// "new since the last visit" costs one number per reader, not a row per
+/// section. `reader_marks`: read marks and stars by section key.
+/// `section_seen`: every section key any remembered reader was shown, in
+/// the order first shown (`seq` only grows).
+const V_READERS: &str = "
+CREATE TABLE readers (
+    fingerprint TEXT PRIMARY KEY,
+    seen        INTEGER NOT NULL,
+    known_upto  INTEGER NOT NULL DEFAULT 0,
+    view        TEXT
+);
+CREATE INDEX readers_by_seen ON readers (seen);
+
+CREATE TABLE reader_marks (
+    fingerprint TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('read', 'star')),
+    key         TEXT NOT NULL,
+    PRIMARY KEY (fingerprint, kind, key)
+) WITHOUT ROWID;
+
+CREATE TABLE section_seen (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE
+);
+";
+
 pub enum Migrated {
     Current,
     /// Another process wrote a newer schema meanwhile; nothing was changed.
@@ -339,5 +371,30 @@ mod tests {
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
             .unwrap();
         assert_eq!(tables, 0);
+    }
+
+    #[test]
+    fn the_readers_migration_keeps_the_local_state() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS.len() - 1;
+        for migration in &MIGRATIONS[..before] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", i64::try_from(before).unwrap())
+            .unwrap();
+        let local = crate::store::SavedState {
+            version: crate::store::VERSION,
+            read: vec!["a|en|x".into()],
+            starred: vec!["b|en|y".into()],
+            known: vec!["a|en|x".into(), "b|en|y".into()],
+            view: None,
+        };
+        super::super::state::save(&mut conn, &crate::store::SavedState::default(), &local).unwrap();
+        assert!(matches!(migrate(&mut conn).unwrap(), Migrated::Current));
+        assert_eq!(super::super::state::load(&mut conn).unwrap(), Some(local));
+        let readers: i64 = conn
+            .query_row("SELECT count(*) FROM readers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(readers, 0);
     }
 }

@@ -34,16 +34,25 @@ pub fn load(conn: &mut Connection) -> rusqlite::Result<Option<SavedState>> {
             r.get(0)
         })
         .optional()?;
-    // Only the last view: one that does not parse (edited by hand) is
-    // simply not restored, it is not worth refusing the store over.
-    let view = view.and_then(|v| serde_json::from_str::<SavedView>(&v).ok());
-    Ok(Some(SavedState {
+    Ok(Some(stored(read, starred, known, view)))
+}
+
+/// A state as read back; `view` is the stored JSON. Only the last view:
+/// one that does not parse (edited by hand) is simply not restored, it is
+/// not worth refusing the store over.
+pub(super) fn stored(
+    read: Vec<String>,
+    starred: Vec<String>,
+    known: Vec<String>,
+    view: Option<String>,
+) -> SavedState {
+    SavedState {
         version: VERSION,
         read,
         starred,
         known,
-        view,
-    }))
+        view: view.and_then(|v| serde_json::from_str::<SavedView>(&v).ok()),
+    }
 }
 
 /// Writes what changed from `before` (the state this process last read or
@@ -131,16 +140,23 @@ fn write_view(tx: &Transaction<'_>, view: Option<&SavedView>) -> rusqlite::Resul
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn conn() -> Connection {
+    /// An in-memory store at the current schema.
+    pub(in crate::library_store) fn conn() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         super::super::schema::migrate(&mut conn).unwrap();
         conn
     }
 
-    fn state(read: &[&str], starred: &[&str], known: &[&str], lang: &str) -> SavedState {
+    /// A state with these keys and a view in `lang`.
+    pub(in crate::library_store) fn state(
+        read: &[&str],
+        starred: &[&str],
+        known: &[&str],
+        lang: &str,
+    ) -> SavedState {
         let list = |l: &[&str]| l.iter().map(|&s| s.to_owned()).collect();
         SavedState {
             version: VERSION,

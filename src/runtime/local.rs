@@ -232,7 +232,9 @@ impl Driver<Backend> for LocalDriver {
     fn perform(&mut self, effect: Effect, terminal: &mut Terminal<Backend>) -> Option<Input> {
         self.flush_deferred();
         let outcome = match effect {
-            Effect::Quit | Effect::Timer { .. } => None,
+            // The local reader keeps nothing on a server (`Keeping::Local`
+            // never asks).
+            Effect::Quit | Effect::Timer { .. } | Effect::ForgetMe => None,
             Effect::Save(state) if self.sync_running() => {
                 self.deferred = Some(state);
                 None

@@ -32,7 +32,7 @@ pub const REFUSALS: [&str; 12] = [
 ];
 
 /// Login methods as labels.
-pub const METHODS: [&str; 3] = ["none", "publickey", "password"];
+pub const METHODS: [&str; 4] = ["none", "publickey", "password", "keyboard-interactive"];
 
 /// Results of a feed fetch as labels (the log's `status=`), and `error`
 /// for a round the store could not take.

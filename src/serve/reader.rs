@@ -17,9 +17,10 @@ use russh::ChannelId;
 use russh::server::Handle;
 use tokio::sync::Notify;
 
+use super::kept::Kept;
 use super::metrics::Metrics;
 use super::{End, Shared, log};
-use crate::app::{App, Context, Effect};
+use crate::app::{App, Context, Effect, Keeping};
 use crate::i18n::{Strings, fill};
 use crate::input::{FetchEvent, Input, SyncedLibrary};
 use crate::runtime::lean::LeanBackend;
@@ -165,6 +166,10 @@ struct SessionDriver {
     /// See `Reader::arrived`.
     arrived: Arc<AtomicU64>,
     metrics: Arc<Metrics>,
+    /// The reader's kept state, when they signed in with a key.
+    kept: Option<Kept>,
+    /// See `Limits::save_every`.
+    save_every: Duration,
 }
 
 /// At most this many frames per second reach a client.
@@ -208,6 +213,17 @@ impl Driver<Backend> for SessionDriver {
         self.overflow.load(Ordering::SeqCst) || self.stop.lock().map_or(true, |s| s.is_some())
     }
 
+    /// A remembered reader's state is saved now and then as they read:
+    /// read marks set by reading and the open section emit no save of
+    /// their own. The save is a small transaction of what changed (most
+    /// often nothing, which costs no write).
+    fn after_draw(&mut self, app: &App, _terminal: &mut Terminal<Backend>) -> io::Result<()> {
+        if let Some(kept) = self.kept.as_mut().filter(|k| k.due(self.save_every)) {
+            let _ = kept.save(&app.snapshot());
+        }
+        Ok(())
+    }
+
     fn resized(
         &mut self,
         terminal: &mut Terminal<Backend>,
@@ -225,17 +241,48 @@ impl Driver<Backend> for SessionDriver {
             Effect::Copy(text) | Effect::OpenUrl(text) => {
                 runtime::copy_to_clipboard(terminal.backend_mut(), &text, false).map(Input::Outcome)
             }
-            // Served readers keep their state in memory; the shared index
-            // is built once per server and given to every session. Timers
-            // are kept by the loop.
-            // Feeds are the server's to fetch (the app does not ask: its
-            // fetch mode says `Served`).
-            Effect::Save(_)
-            | Effect::Quit
-            | Effect::BuildSearchIndex
-            | Effect::FetchFeeds
-            | Effect::Timer { .. } => None,
+            // A reader signed in with a key has their state kept; the
+            // others' stays in memory.
+            Effect::Save(state) => self
+                .kept
+                .as_mut()
+                .and_then(|kept| kept.save(&state).err())
+                .map(|e| Input::Outcome(crate::input::Outcome::SaveFailed(e))),
+            Effect::ForgetMe => self
+                .kept
+                .as_mut()
+                .and_then(|kept| kept.forget().err())
+                .map(|e| Input::Outcome(crate::input::Outcome::SaveFailed(e))),
+            // The shared index is built once per server and given to every
+            // session. Timers are kept by the loop. Feeds are the server's
+            // to fetch (the app does not ask: its fetch mode says `Served`).
+            Effect::Quit | Effect::BuildSearchIndex | Effect::FetchFeeds | Effect::Timer { .. } => {
+                None
+            }
         }
+    }
+}
+
+/// Where the reader's state is kept (said in the account overlay) and
+/// what was kept for them; a reader signed in with a key on a server with
+/// a store gets a `Kept` in the driver.
+fn keep(
+    shared: &Shared,
+    reader_key: Option<String>,
+    driver: &mut SessionDriver,
+) -> (Keeping, Option<crate::store::SavedState>) {
+    let Some(fingerprint) = reader_key else {
+        return (Keeping::Anonymous, None);
+    };
+    let Some(path) = &shared.remember.store else {
+        return (Keeping::NotKept(fingerprint), None);
+    };
+    match Kept::open(path, &fingerprint, shared.remember.max) {
+        Some((kept, saved)) => {
+            driver.kept = Some(kept);
+            (Keeping::Kept(fingerprint), saved)
+        }
+        None => (Keeping::NotKept(fingerprint), None),
     }
 }
 
@@ -418,6 +465,9 @@ pub struct Start<'a> {
     pub handle: Handle,
     pub channel: ChannelId,
     pub peer: SocketAddr,
+    /// The fingerprint of the key the reader signed in with, when their
+    /// state is to be kept.
+    pub reader_key: Option<String>,
 }
 
 /// Starts the reader thread and the task that sends its frames.
@@ -431,6 +481,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         handle,
         channel,
         peer,
+        reader_key,
     } = start;
     let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Frame>(FRAME_QUEUE);
     // The goodbye has a slot of its own: a client that stopped reading has
@@ -479,6 +530,8 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         fault: Arc::clone(&fault),
         arrived: Arc::clone(&arrived),
         metrics: Arc::clone(&shared.metrics),
+        kept: None,
+        save_every: shared.limits.save_every,
     };
     let asked = Arc::clone(&stop);
     let index = shared.search_index();
@@ -497,6 +550,9 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
     let thread = std::thread::Builder::new()
         .name(format!("session {peer}"))
         .spawn(move || {
+            // Read here, on the reader's thread: the store may be busy.
+            let (keeping, saved) = keep(&shared, reader_key, &mut driver);
+            let mut running: Option<App> = None;
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> io::Result<()> {
                     let options = TerminalOptions {
@@ -519,7 +575,8 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                     if mouse {
                         out.write_all(b"\x1b[?1000h\x1b[?1002h\x1b[?1006h")?;
                     }
-                    let mut app = App::new(ctx, &language);
+                    let app = running.insert(App::restore(ctx, &language, saved.as_ref()));
+                    app.keeping = keeping;
                     app.fetch_mode = if fetches {
                         crate::app::FetchMode::Served
                     } else {
@@ -536,11 +593,21 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                             height: h,
                         }));
                     }
-                    let result = runtime::run(&mut terminal, &mut app, first, &rx, &mut driver);
+                    let result = runtime::run(&mut terminal, app, first, &rx, &mut driver);
                     // The goodbye goes on the same writer, after the last frame.
                     let _ = Write::flush(terminal.backend_mut());
                     result
                 }));
+            // Whatever ended the session (a panic too: best effort), what
+            // the reader did is kept before the goodbye, so a reader who
+            // comes back at once finds it.
+            if let (Some(kept), Some(app)) = (driver.kept.as_mut(), running.as_ref()) {
+                let snapshot =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.snapshot()));
+                if let Ok(state) = snapshot {
+                    let _ = kept.save(&state);
+                }
+            }
             drop(alive);
             let why = match outcome {
                 Err(_) => End::Panic,

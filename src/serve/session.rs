@@ -221,6 +221,9 @@ pub struct Connection {
     /// When a window change was last applied, and the one held back.
     resized: Instant,
     held_size: Arc<Mutex<Option<(u16, u16)>>>,
+    /// The fingerprint (`SHA256:...`) of the key the reader signed in
+    /// with, when their state is to be kept (`Shared::remember`).
+    reader_key: Option<String>,
 }
 
 impl Connection {
@@ -247,6 +250,7 @@ impl Connection {
                 .checked_sub(RESIZE_INTERVAL)
                 .unwrap_or_else(Instant::now),
             held_size: Arc::default(),
+            reader_key: None,
         }
     }
 
@@ -292,20 +296,11 @@ impl Connection {
 impl russh::server::Handler for Connection {
     type Error = russh::Error;
 
+    /// Anyone, unless keys are asked for; with `remember_any_key` a
+    /// client is first made to offer its keys (see `auth_keyboard_interactive`).
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
-        let accepted = self.shared.authorized.is_none();
-        self.shared.metrics.auth("none", accepted);
-        log(&format!(
-            "event=auth peer={} user={} method=none result={}",
-            self.peer,
-            sanitize(user),
-            if accepted { "accept" } else { "reject" }
-        ));
-        Ok(if accepted {
-            Auth::Accept
-        } else {
-            Auth::reject()
-        })
+        let accepted = self.shared.authorized.is_none() && !self.shared.remember.any_key;
+        Ok(self.answer_keyless("none", user, accepted))
     }
 
     async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
@@ -345,6 +340,14 @@ impl russh::server::Handler for Connection {
     ) -> Result<Auth, Self::Error> {
         let accepted = self.authorized(key.public_key);
         self.shared.metrics.auth("publickey", accepted);
+        let remembered = self.shared.authorized.is_some() || self.shared.remember.any_key;
+        if accepted && remembered {
+            self.reader_key = Some(
+                key.public_key
+                    .fingerprint(russh::keys::HashAlg::Sha256)
+                    .to_string(),
+            );
+        }
         log(&format!(
             "event=auth peer={} user={} method=publickey result={} fingerprint={}",
             self.peer,
@@ -357,6 +360,19 @@ impl russh::server::Handler for Connection {
         } else {
             Auth::reject()
         })
+    }
+
+    /// With `remember_any_key`, `none` is refused so that a client offers
+    /// its keys; one that has none comes here and reads anonymously, asked
+    /// nothing (OpenSSH shows no prompt for an empty question list).
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        _response: Option<russh::server::Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        let accepted = self.shared.authorized.is_none() && self.shared.remember.any_key;
+        Ok(self.answer_keyless("keyboard-interactive", user, accepted))
     }
 
     /// Logged in: the login watch is over.
@@ -546,6 +562,7 @@ impl russh::server::Handler for Connection {
             handle: session.handle(),
             channel,
             peer: self.peer,
+            reader_key: self.reader_key.clone(),
         });
         match started {
             Ok(reader) => {
@@ -557,8 +574,13 @@ impl russh::server::Handler for Connection {
                 self.control.ran.store(true, Ordering::Relaxed);
                 self.shared.metrics.session_started();
                 log(&format!(
-                    "event=session_start peer={} size={w}x{h}",
-                    self.peer
+                    "event=session_start peer={} size={w}x{h} kept={}",
+                    self.peer,
+                    if self.reader_key.is_some() && self.shared.remember.store.is_some() {
+                        "yes"
+                    } else {
+                        "no"
+                    }
                 ));
                 session.channel_success(channel)?;
             }
@@ -785,6 +807,22 @@ impl Connection {
             );
         }
         true
+    }
+
+    /// A login without a key by `method`, counted and logged.
+    fn answer_keyless(&self, method: &str, user: &str, accepted: bool) -> Auth {
+        self.shared.metrics.auth(method, accepted);
+        log(&format!(
+            "event=auth peer={} user={} method={method} result={}",
+            self.peer,
+            sanitize(user),
+            if accepted { "accept" } else { "reject" }
+        ));
+        if accepted {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        }
     }
 
     /// A request refused: logged with its reason, and the connection's

@@ -21,7 +21,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, overlay: &Overlay) {
     let width = match overlay.kind {
         // Help is a table: as wide as its widest row, not the whole screen.
         OverlayKind::Help => u16::try_from(widest + 4).unwrap_or(u16::MAX).max(30),
-        OverlayKind::Warnings => u16::MAX,
+        OverlayKind::Warnings | OverlayKind::Account { .. } => u16::MAX,
     }
     .min(overlay_width(&app.layout))
     .min(area.width);
@@ -39,6 +39,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, overlay: &Overlay) {
     let ui = &app.strings.ui;
     let title = match overlay.kind {
         OverlayKind::Help => ui.help_title.clone(),
+        OverlayKind::Account { .. } => ui.account_title.clone(),
         OverlayKind::Warnings if app.messages.is_empty() => ui.warnings_title.clone(),
         // The session's messages come first, then the load problems.
         OverlayKind::Warnings => format!("{} · {}", ui.messages_title, ui.problems_title),

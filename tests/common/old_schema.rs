@@ -1,5 +1,6 @@
-//! A store of the previous schema, for the tests of its migration: a
-//! current store rewritten in the layout it had before `V_INDEX`.
+//! A store of an earlier schema, for the tests of its migration: a
+//! current store rewritten in the layout it had before `V_INDEX` (and so
+//! before `V_READERS`).
 
 #![allow(dead_code, clippy::unwrap_used)] // shared by several test crates
 
@@ -62,10 +63,14 @@ pub fn downgrade_to_tag_rows(path: &Path) {
     tx.execute_batch(
         "ALTER TABLE articles DROP COLUMN tags;
          ALTER TABLE sections DROP COLUMN tags;
-         ALTER TABLE files DROP COLUMN index_hash;",
+         ALTER TABLE files DROP COLUMN index_hash;
+         DROP TABLE readers;
+         DROP TABLE reader_marks;
+         DROP TABLE section_seen;",
     )
     .unwrap();
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION - 1)
+    // Before the tags were packed, and before readers were remembered.
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION - 2)
         .unwrap();
     tx.commit().unwrap();
 }

@@ -25,6 +25,41 @@ impl client::Handler for Client {
     }
 }
 
+/// How a test reader logs in.
+pub enum Login<'a> {
+    /// `none`, as a client without a key does first.
+    Anonymous,
+    /// With this key.
+    Key(&'a russh::keys::PrivateKey),
+    /// keyboard-interactive, answering nothing: a client without a key
+    /// on a server that refuses `none`.
+    Interactive,
+}
+
+impl Login<'_> {
+    /// Whether the server let us in.
+    pub async fn log_in(&self, handle: &mut client::Handle<Client>) -> bool {
+        match self {
+            Self::Anonymous => handle.authenticate_none("reader").await.unwrap().success(),
+            Self::Key(key) => {
+                let key = russh::keys::PrivateKeyWithHashAlg::new(Arc::new((*key).clone()), None);
+                handle
+                    .authenticate_publickey("reader", key)
+                    .await
+                    .unwrap()
+                    .success()
+            }
+            Self::Interactive => matches!(
+                handle
+                    .authenticate_keyboard_interactive_start("reader", None)
+                    .await
+                    .unwrap(),
+                client::KeyboardInteractiveAuthResponse::Success
+            ),
+        }
+    }
+}
+
 /// A logged-in reader with a terminal of 100x30, and what it has shown.
 pub struct Reader {
     pub handle: client::Handle<Client>,
@@ -70,6 +105,22 @@ impl Reader {
         Self::log_in(handle, (100, 30), Some("Showing all actors")).await
     }
 
+    /// Logs in as `login` says, then as `connect`; ready once the
+    /// reader shows its status line.
+    pub async fn connect_as(port: u16, login: Login<'_>) -> Self {
+        Self::connect_showing(port, login, "Showing all actors").await
+    }
+
+    /// `connect_as`, ready once `ready` is shown.
+    pub async fn connect_showing(port: u16, login: Login<'_>, ready: &str) -> Self {
+        let config = Arc::new(client::Config::default());
+        let mut handle = client::connect(config, ("127.0.0.1", port), Client)
+            .await
+            .unwrap();
+        assert!(login.log_in(&mut handle).await, "the login was refused");
+        Self::open(handle, (100, 30), Some(ready)).await
+    }
+
     /// Logs in, asks for a terminal and a shell; ready once `ready` is shown.
     async fn log_in(
         mut handle: client::Handle<Client>,
@@ -77,6 +128,15 @@ impl Reader {
         ready: Option<&str>,
     ) -> Self {
         assert!(handle.authenticate_none("reader").await.unwrap().success());
+        Self::open(handle, (cols, rows), ready).await
+    }
+
+    /// Asks a logged-in connection for a terminal and a shell.
+    async fn open(
+        handle: client::Handle<Client>,
+        (cols, rows): (u16, u16),
+        ready: Option<&str>,
+    ) -> Self {
         let channel = handle.channel_open_session().await.unwrap();
         channel
             .request_pty(

@@ -93,7 +93,7 @@ fn parse_decoded(decoded: Decoded, url: Option<&str>) -> Result<ParsedFeed, Pars
         .timestamp_parser(parse_date)
         .build();
     let feed = parser
-        .parse(text.as_bytes())
+        .parse(without_declarations(&text).as_bytes())
         .map_err(|e| explain(&e, &text))?;
     drop(text);
     let format = match feed.feed_type {
@@ -234,6 +234,48 @@ fn explain(error: &ParseFeedError, text: &str) -> ParseError {
             position: None,
         }),
     }
+}
+
+/// The text with every XML declaration (`<?xml ...?>`) blanked out, line
+/// breaks kept so positions still hold. The text is already decoded, so a
+/// declaration has nothing left to say, and the XML reader under feed-rs
+/// panics when one names another encoding past its first 64 bytes (found
+/// by fuzzing: a long first declaration, or a second one further on).
+fn without_declarations(text: &str) -> std::borrow::Cow<'_, str> {
+    const OPEN: &str = "<?xml";
+    let is_declaration = |at: usize| {
+        text[at + OPEN.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_whitespace() || c == '?')
+    };
+    let mut starts = text
+        .match_indices(OPEN)
+        .map(|(at, _)| at)
+        .filter(|&at| is_declaration(at));
+    let Some(first) = starts.next() else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for at in std::iter::once(first).chain(starts) {
+        if at < done {
+            continue;
+        }
+        // An unclosed one is left for the parser to report.
+        let Some(end) = text[at..].find("?>").map(|e| at + e + 2) else {
+            break;
+        };
+        out.push_str(&text[done..at]);
+        out.extend(
+            text[at..end]
+                .chars()
+                .map(|c| if c == '\n' { '\n' } else { ' ' }),
+        );
+        done = end;
+    }
+    out.push_str(&text[done..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// The first XML syntax error, located.
@@ -394,6 +436,32 @@ fn zone_offset(zone: &str) -> Option<i32> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_declaration_that_names_another_encoding_anywhere_is_no_panic() {
+        // A second declaration further on, and a first one longer than the
+        // XML reader's 64-byte look-ahead: both made feed-rs switch the
+        // reader's encoding too late, which panics.
+        let late = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>T</title>\n\
+                    <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
+                    <item><title>One</title><link>https://example.org/1</link></item></channel></rss>";
+        let feed = parse(late.as_bytes(), None, None).expect("read, the stray declaration ignored");
+        assert_eq!(feed.items.len(), 1);
+        let long = format!(
+            "<?xml version=\"1.0\"{} encoding=\"windows-1252\"?>\n<rss version=\"2.0\"><channel><title>T</title>\n\
+             <item><title>Caf\u{e9}</title></item></channel></rss>",
+            " ".repeat(100)
+        );
+        for charset in [None, Some("utf-8"), Some("iso-8859-1")] {
+            let feed = parse(long.as_bytes(), charset, None).expect("read");
+            assert_eq!(feed.items.len(), 1);
+        }
+        // Positions still point at the right line.
+        let broken = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel><title>T</title></chanel></rss>";
+        let error = parse(broken.as_bytes(), None, None).unwrap_err();
+        assert_eq!(error.position.map(|p| p.0), Some(3), "{error:?}");
+    }
+
     use super::*;
 
     #[test]

@@ -17,7 +17,8 @@ corpus=fuzz/corpus/$target
 mkdir -p "$corpus"
 if [ -z "$(ls -A "$corpus")" ]; then
   case $target in
-    content_file|reader) find content tests/fixtures -name '*.toml' -exec cp -t "$corpus" {} + ;;
+    # Named by their path: the same file name is in several folders.
+    content_file|reader) find content tests/fixtures -name '*.toml' | while read -r f; do cp "$f" "$corpus/${f//\//_}"; done ;;
     config_file) cp config.toml "$corpus/"; find tests -name '*config*.toml' -exec cp -t "$corpus" {} + 2>/dev/null || true ;;
     key_name) for k in q G ctrl-c alt-x shift-up space enter esc tab backtab pgdn f5 minus; do printf %s "$k" > "$corpus/$k"; done ;;
     ssh_input) printf '\x07j\x1b[A\x1b[200~paste\x1b[201~\x1b[<0;3;4M\xc3\xa9' > "$corpus/mixed" ;;

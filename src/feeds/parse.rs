@@ -356,6 +356,14 @@ fn rfc2822_lenient(text: &str) -> Option<DateTime<Utc>> {
     {
         words.remove(0);
     }
+    // RFC 850 (old HTTP, still in some feeds): `06-Nov-94`.
+    if let Some(first) = words.first()
+        && let [day, month, year] = first.split('-').collect::<Vec<_>>()[..]
+        && month_number(month).is_some()
+    {
+        let parts = [day.to_owned(), month.to_owned(), year.to_owned()];
+        words.splice(0..1, parts);
+    }
     // day month year time [zone]
     let day: u32 = words.first()?.trim_end_matches('.').parse().ok()?;
     let month = month_number(words.get(1)?)?;
@@ -509,6 +517,8 @@ mod tests {
             ("27.01.2025", "2025-01-27 00:00:00"),
             ("2025-01-27", "2025-01-27 00:00:00"),
             ("Monday, 27 Dez. 2024 08:00:00 +0000", "2024-12-27 08:00:00"),
+            ("Sunday, 06-Nov-94 08:49:37 GMT", "1994-11-06 08:49:37"),
+            ("Monday, 27-Jan-2025 14:03:00 +0100", "2025-01-27 13:03:00"),
         ];
         for (text, want) in cases {
             assert_eq!(utc(text).as_deref(), Some(want), "{text}");
@@ -519,6 +529,7 @@ mod tests {
             "32.01.2025",
             "Mon, 27 Foo 2025 14:03:00 GMT",
             "2025-13-01",
+            "Sunday, 06-Foo-94 08:49:37 GMT",
         ] {
             assert_eq!(utc(bad), None, "{bad}");
         }

@@ -34,6 +34,42 @@ pub fn sanitize(input: &str, keep_newlines: bool) -> (String, bool) {
     (out, replaced)
 }
 
+/// Drops bidi controls; where a dropped run stood between two spaces, one
+/// of them goes too, so `Reversed \u{202c} heading` does not become
+/// `Reversed  heading`. Double spaces the author wrote are kept.
+pub fn without_bidi_controls(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    // A run of controls was just dropped right after a space.
+    let mut after_space_gap = false;
+    for c in text.chars() {
+        if is_bidi_control(c) {
+            after_space_gap |= kept.ends_with(' ');
+            continue;
+        }
+        if !(after_space_gap && c == ' ') {
+            kept.push(c);
+        }
+        after_space_gap = false;
+    }
+    kept
+}
+
+/// U+202A-U+202E (embeddings, overrides) and U+2066-U+2069 (isolates).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// [`sanitize`] and [`without_bidi_controls`]: text from a feed or a
+/// name, safe to show, with nothing to warn about (no author to tell).
+pub fn screen_safe(input: &str, keep_newlines: bool) -> String {
+    let (text, _) = sanitize(input, keep_newlines);
+    if text.contains(is_bidi_control) {
+        without_bidi_controls(&text)
+    } else {
+        text
+    }
+}
+
 /// Seconds as people say them: "15 min", "4 h", "20 s".
 pub fn human_seconds(s: u64) -> String {
     if s >= 3600 && s.is_multiple_of(3600) {

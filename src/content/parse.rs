@@ -7,7 +7,7 @@ use toml::de::DeValue;
 
 use super::{Block, NewsDate};
 use crate::diag::{Diagnostic, SourceText};
-use crate::text::sanitize;
+use crate::text::{is_bidi_control, sanitize, without_bidi_controls};
 use crate::toml_doc::{DocReader, Table, describe, get};
 
 const ARTICLE_KEYS: &[&str] = &[
@@ -343,31 +343,6 @@ fn clean(r: &mut DocReader<'_>, value: &Spanned<String>, keep_newlines: bool) ->
     } else {
         kept.trim().to_owned()
     }
-}
-
-/// Drops bidi controls; where a dropped run stood between two spaces, one
-/// of them goes too, so `Reversed \u{202c} heading` does not become
-/// `Reversed  heading`. Double spaces the author wrote are kept.
-fn without_bidi_controls(text: &str) -> String {
-    let mut kept = String::with_capacity(text.len());
-    // A run of controls was just dropped right after a space.
-    let mut after_space_gap = false;
-    for c in text.chars() {
-        if is_bidi_control(c) {
-            after_space_gap |= kept.ends_with(' ');
-            continue;
-        }
-        if !(after_space_gap && c == ' ') {
-            kept.push(c);
-        }
-        after_space_gap = false;
-    }
-    kept
-}
-
-/// U+202A-U+202E (embeddings, overrides) and U+2066-U+2069 (isolates).
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Splits a body into paragraphs (blank-line separated, re-flowed) and list

@@ -531,7 +531,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 
 /// Names and keywords are shown on screens: trimmed and made terminal-safe.
 fn clean(text: &str) -> String {
-    crate::text::sanitize(text.trim(), false).0
+    crate::text::screen_safe(text.trim(), false)
 }
 
 #[cfg(test)]

@@ -301,7 +301,7 @@ fn value(text: &str) -> String {
 
 /// Terminal-safe: a reason may carry what a server sent.
 fn clean(text: &str) -> String {
-    crate::text::sanitize(text, false).0
+    crate::text::screen_safe(text, false)
 }
 
 /// Live progress on a terminal: finished feeds scroll up as lines; below

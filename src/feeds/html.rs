@@ -349,7 +349,7 @@ impl Renderer<'_> {
         if text.trim().is_empty() {
             return;
         }
-        let (text, _) = crate::text::sanitize(&text, true);
+        let text = crate::text::screen_safe(&text, true);
         self.blocks.push(match kind {
             Kind::Item => Block::Item(text),
             Kind::Quote => Block::Paragraph(

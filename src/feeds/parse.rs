@@ -182,7 +182,7 @@ fn text_of(text: &feed_rs::model::Text) -> String {
         text.content.clone()
     };
     let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::text::sanitize(&collapsed, false).0
+    crate::text::screen_safe(&collapsed, false)
 }
 
 /// The reason in words, with line:col from the XML or JSON parser.
@@ -487,6 +487,24 @@ mod tests {
                 Some("a\u{2407}b".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn right_to_left_overrides_in_a_feed_never_reach_the_screen() {
+        // Found by a fresh-eyes test: U+202E in a title reversed what a
+        // bidi-aware terminal showed after it.
+        let rss = "<rss version=\"2.0\"><channel><title>T \u{2067}x\u{2069}</title>\
+                   <item><title>Invoice \u{202e}fdp.exe\u{202c} paid</title>\
+                   <description>&lt;p&gt;Body \u{202e}txet&lt;/p&gt;</description></item>\
+                   </channel></rss>";
+        let feed = parse(rss.as_bytes(), None, None).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("T x"));
+        assert_eq!(feed.items[0].title, "Invoice fdp.exe paid");
+        let body =
+            crate::feeds::html::render(feed.items[0].summary_html.as_deref().unwrap_or(""), None);
+        let text = crate::feeds::html::plain_of(&body);
+        assert!(!text.contains('\u{202e}'), "{text}");
+        assert!(text.contains("Body txet"), "{text}");
     }
 
     #[test]

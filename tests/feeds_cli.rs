@@ -149,6 +149,35 @@ fn add_refuses_what_is_not_a_feed_and_leaves_the_file_alone() {
     assert_eq!(home.text(), MINE);
 }
 
+/// Found by a fresh-eyes test: an empty file was added unchecked, and a
+/// missing one was said twice (the second line a bare "unreadable").
+#[test]
+fn add_refuses_an_empty_or_missing_file_in_one_line() {
+    let home = Home::new(MINE);
+    let empty = home.dir.path().join("empty.xml");
+    fs::write(&empty, "").unwrap();
+    let url = url::Url::from_file_path(&empty).unwrap().to_string();
+    let out = home.run(&["feeds", "add", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("the document is empty; not added"),
+        "{}",
+        stderr(&out)
+    );
+    let missing = home.dir.path().join("gone.xml");
+    let missing = url::Url::from_file_path(&missing).unwrap().to_string();
+    let out = home.run(&["feeds", "add", &missing]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = stderr(&out);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.contains("gone.xml: No such file or directory"),
+        "{said}"
+    );
+    assert!(said.contains("not added"), "{said}");
+    assert_eq!(home.text(), MINE);
+}
+
 #[test]
 fn list_as_text_and_json() {
     let home = Home::new(MINE);

@@ -186,7 +186,12 @@ fn add(
     };
     let mut title = None;
     let mut checked = false;
-    if let Some(bytes) = read_local(&url, err)? {
+    let local = match read_local(&url, err)? {
+        Local::Unreadable => return Ok(FAILED),
+        Local::Remote => None,
+        Local::Bytes(bytes) => Some(bytes),
+    };
+    if let Some(bytes) = local {
         let text = String::from_utf8_lossy(&bytes);
         let mut bytes = bytes.clone();
         if discover::is_html(&text) {
@@ -201,11 +206,14 @@ fn add(
             writeln!(out, "found the feed {} announced by {url}", found.url)?;
             url = found.url;
             match read_local(&url, err)? {
-                Some(b) => bytes = b,
-                None => bytes.clear(),
+                Local::Unreadable => return Ok(FAILED),
+                // A page's link to a feed elsewhere: read on the first fetch.
+                Local::Remote => bytes.clear(),
+                Local::Bytes(b) => bytes = b,
             }
         }
-        if !bytes.is_empty() {
+        // A local file is read now, an empty one too (it is no feed).
+        if url.starts_with("file:") {
             match parse::parse(&bytes, None, Some(&url)) {
                 Ok(feed) => {
                     title = feed.title;
@@ -283,23 +291,33 @@ fn as_url(given: &str) -> Result<String, String> {
     check_url(given)
 }
 
-/// The bytes behind a file URL (`None` for http and https, which are
-/// read on the first fetch), bounded.
-fn read_local(url: &str, err: &mut dyn Write) -> io::Result<Option<Vec<u8>>> {
+/// What is behind a URL given to `add`, as far as it is read now.
+enum Local {
+    /// http or https: read on the first fetch.
+    Remote,
+    /// A local file's bytes, bounded.
+    Bytes(Vec<u8>),
+    /// A local file that could not be read: already said.
+    Unreadable,
+}
+
+/// The bytes behind a file URL, bounded; says why when it cannot be read.
+fn read_local(url: &str, err: &mut dyn Write) -> io::Result<Local> {
     let Ok(parsed) = url::Url::parse(url) else {
-        return Ok(None);
+        return Ok(Local::Remote);
     };
     if parsed.scheme() != "file" {
-        return Ok(None);
+        return Ok(Local::Remote);
     }
     let Ok(path) = parsed.to_file_path() else {
-        return Ok(None);
+        writeln!(err, "aiwatch-tui: {url}: not a local path")?;
+        return Ok(Local::Unreadable);
     };
     match read_bounded(&path) {
-        Ok(bytes) => Ok(Some(bytes)),
+        Ok(bytes) => Ok(Local::Bytes(bytes)),
         Err(e) => {
-            writeln!(err, "aiwatch-tui: {}: {e}", path.display())?;
-            Err(io::Error::new(io::ErrorKind::NotFound, "unreadable"))
+            writeln!(err, "aiwatch-tui: {}: {e}; not added", path.display())?;
+            Ok(Local::Unreadable)
         }
     }
 }

@@ -214,6 +214,12 @@ fn remove_by_name_or_url() {
     );
     let out = home.run(&["feeds", "remove", "old portal"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // Named as the config names it, not as typed.
+    assert!(
+        stdout(&out).starts_with("removed \"Old Portal\" <https://portal.example.com/"),
+        "{}",
+        stdout(&out)
+    );
     let text = home.text();
     assert!(!text.contains("portal.example.com"), "{text}");
     assert!(

@@ -453,7 +453,8 @@ fn remove(
         };
         writeln!(
             err,
-            "aiwatch-tui: no feed named \"{key}\" in {}; {known}",
+            "aiwatch-tui: no feed named \"{}\" in {}; {known}",
+            crate::text::screen_safe(key, false),
             path.display()
         )?;
         return Ok(FAILED);
@@ -462,9 +463,21 @@ fn remove(
         writeln!(err, "aiwatch-tui: {e}")?;
         return Ok(FAILED);
     }
+    // Named as the config names it, not as typed.
+    let gone: Vec<String> = config
+        .feeds
+        .iter()
+        .filter(|f| f.name.eq_ignore_ascii_case(key) || f.url == key || f.url == url_key)
+        .map(|f| format!("\"{}\" <{}>", f.name, f.url))
+        .collect();
+    let what = if gone.is_empty() {
+        format!("\"{}\"", crate::text::screen_safe(key, false))
+    } else {
+        gone.join(", ")
+    };
     writeln!(
         out,
-        "removed \"{key}\" from {} (its items stay in the store until they expire)",
+        "removed {what} from {} (its items stay in the store until they expire)",
         path.display()
     )?;
     Ok(OK)

@@ -465,9 +465,18 @@ pub fn name_from_url(url: &str) -> String {
                         .map(|(k, _)| k.into_owned())
                         .next()
                         .unwrap_or_else(|| s.to_owned());
-                    decoded
+                    let stem = decoded
                         .rsplit_once('.')
-                        .map_or(decoded.clone(), |(stem, _)| stem.to_owned())
+                        .map_or(decoded.as_str(), |(stem, _)| stem);
+                    // A `+` at an end decodes to a space: a name never
+                    // keeps one (an import reading it back would trim it;
+                    // found by the `opml` fuzz target).
+                    let stem = stem.trim();
+                    if stem.is_empty() {
+                        url.to_owned()
+                    } else {
+                        stem.to_owned()
+                    }
                 },
             ),
     }
@@ -581,6 +590,10 @@ mod tests {
             "tech news"
         );
         assert_eq!(name_from_url("http://example.org/feed"), "example.org");
+        // Found by the `opml` fuzz target: `+` decodes to a space, which an
+        // export and import trimmed away, so the round trip changed a name.
+        assert_eq!(name_from_url("file:///srv/feeds/tech+.xml"), "tech");
+        assert_eq!(name_from_url("file:///srv/+.xml"), "file:///srv/+.xml");
     }
 
     #[test]

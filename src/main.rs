@@ -120,24 +120,13 @@ fn read(cli: &Cli) -> u8 {
         file
     };
     // A language the user chose beats the one the last run was left in.
-    let remembered = saved
-        .as_ref()
-        .and_then(|s| s.view.as_ref())
-        .map(|v| v.language.as_str())
-        .filter(|l| !l.is_empty());
-    let language = setup::starting_language(
+    let (language, saved) = setup::opening_language(
         &setup::LanguageChoice {
             code: startup.language.clone(),
             chosen: startup.language_chosen,
         },
-        remembered,
+        saved,
     );
-    let saved = saved.map(|mut s| {
-        if let Some(view) = s.view.as_mut() {
-            view.language.clone_from(&language);
-        }
-        s
-    });
     let mut app = App::restore(startup.ctx, &language, saved.as_ref());
     for (kind, reason, path) in notices {
         // Said on screen (and on stderr after exit), never silently dropped.

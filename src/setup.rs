@@ -149,6 +149,28 @@ pub fn starting_language(choice: &LanguageChoice, remembered: Option<&str>) -> S
     }
 }
 
+/// The language a reader opens in ([`starting_language`]) with the saved
+/// state told, so its view does not undo the choice. The local reader and
+/// every served session (a remembered reader's state) open this way.
+pub fn opening_language(
+    choice: &crate::setup::LanguageChoice,
+    saved: Option<crate::store::SavedState>,
+) -> (String, Option<crate::store::SavedState>) {
+    let remembered = saved
+        .as_ref()
+        .and_then(|s| s.view.as_ref())
+        .map(|v| v.language.as_str())
+        .filter(|l| !l.is_empty());
+    let language = starting_language(choice, remembered);
+    let saved = saved.map(|mut s| {
+        if let Some(view) = s.view.as_mut() {
+            view.language.clone_from(&language);
+        }
+        s
+    });
+    (language, saved)
+}
+
 /// `de_DE.UTF-8` -> `de`, from `LC_ALL`, `LC_MESSAGES` or `LANG` (first one set).
 pub fn language_from_locale(env: &impl Fn(&str) -> Option<String>) -> Option<String> {
     let value = ["LC_ALL", "LC_MESSAGES", "LANG"]

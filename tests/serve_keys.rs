@@ -248,6 +248,40 @@ fn a_session_that_fails_still_saves() {
     });
 }
 
+/// The client's locale beats the language a remembered reader was left in
+/// (found by a fresh-eyes test: the saved English won over `LANG=de`, and
+/// the goodbye came in German under an English reader).
+#[test]
+fn the_clients_locale_beats_the_language_a_reader_was_left_in() {
+    let server = Server::start(&["--remember-any-key"], "", &[]);
+    let key = new_key();
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
+        reader.send(b"L").await;
+        reader.wait_for("Zeige alle Akteure").await;
+        quit(reader).await;
+        // No locale sent: the language it was left in.
+        let reader =
+            Reader::connect_showing(server.port, Login::Key(&key), "Zeige alle Akteure").await;
+        quit(reader).await;
+        // A locale sent: it wins, and the goodbye speaks it too.
+        let mut reader = Reader::connect_with_env(
+            server.port,
+            Login::Key(&key),
+            "Showing all actors",
+            &[("LANG", "en_US.UTF-8")],
+        )
+        .await;
+        reader.send(b"q").await;
+        reader.until_closed().await;
+        assert!(
+            !reader.text().contains("Auf Wiedersehen"),
+            "{}",
+            reader.text()
+        );
+    });
+}
+
 /// A server killed outright (SIGKILL: no session end, no save at quit)
 /// loses little: a remembered reader's state is also saved now and then
 /// as they read (every minute; here, through a debug-only hook, at every

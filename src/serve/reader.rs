@@ -510,7 +510,14 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
     let mut config = (*shared.config).clone();
     let depth = config.color_depth(&lookup);
     config.adapt_colors(depth);
-    let language = crate::setup::language(None, &config, &lookup);
+    // The client's locale (or the config's language) beats the language a
+    // remembered reader was left in, as in the local reader.
+    let choice = crate::setup::choose_language(None, &config, &lookup).unwrap_or_else(|_| {
+        crate::setup::LanguageChoice {
+            code: "en".to_owned(),
+            chosen: false,
+        }
+    });
     // Subscribed before the library is taken: a newer one that comes in
     // between is heard of, not lost.
     let mut updates = shared.library_updates();
@@ -519,7 +526,6 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         config: Arc::new(config),
         locales: Arc::clone(&shared.locales),
     };
-    let strings = shared.locales.get(&language);
     let (tx, rx) = mpsc::sync_channel(INPUT_QUEUE);
     let stop = Arc::new(Mutex::new(None));
     let fault = Arc::new(AtomicBool::new(false));
@@ -552,6 +558,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         .spawn(move || {
             // Read here, on the reader's thread: the store may be busy.
             let (keeping, saved) = keep(&shared, reader_key, &mut driver);
+            let (language, saved) = crate::setup::opening_language(&choice, saved);
             let mut running: Option<App> = None;
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> io::Result<()> {
@@ -601,13 +608,21 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
             // Whatever ended the session (a panic too: best effort), what
             // the reader did is kept before the goodbye, so a reader who
             // comes back at once finds it.
-            if let (Some(kept), Some(app)) = (driver.kept.as_mut(), running.as_ref()) {
+            // The goodbye in the language the reader was left in.
+            let mut last_language = language;
+            if let Some(app) = running.as_ref() {
                 let snapshot =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.snapshot()));
                 if let Ok(state) = snapshot {
-                    let _ = kept.save(&state);
+                    if let Some(view) = state.view.as_ref() {
+                        last_language.clone_from(&view.language);
+                    }
+                    if let Some(kept) = driver.kept.as_mut() {
+                        let _ = kept.save(&state);
+                    }
                 }
             }
+            let strings = shared.locales.get(&last_language);
             drop(alive);
             let why = match outcome {
                 Err(_) => End::Panic,

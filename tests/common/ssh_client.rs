@@ -113,12 +113,23 @@ impl Reader {
 
     /// `connect_as`, ready once `ready` is shown.
     pub async fn connect_showing(port: u16, login: Login<'_>, ready: &str) -> Self {
+        Self::connect_with_env(port, login, ready, &[]).await
+    }
+
+    /// `connect_showing`, the client sending `env` (`LANG` and such)
+    /// before its shell, as `ssh -o SendEnv` does.
+    pub async fn connect_with_env(
+        port: u16,
+        login: Login<'_>,
+        ready: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let config = Arc::new(client::Config::default());
         let mut handle = client::connect(config, ("127.0.0.1", port), Client)
             .await
             .unwrap();
         assert!(login.log_in(&mut handle).await, "the login was refused");
-        Self::open(handle, (100, 30), Some(ready)).await
+        Self::open_with_env(handle, (100, 30), Some(ready), env).await
     }
 
     /// Logs in, asks for a terminal and a shell; ready once `ready` is shown.
@@ -137,7 +148,20 @@ impl Reader {
         (cols, rows): (u16, u16),
         ready: Option<&str>,
     ) -> Self {
+        Self::open_with_env(handle, (cols, rows), ready, &[]).await
+    }
+
+    /// `open`, with `env` sent first.
+    async fn open_with_env(
+        handle: client::Handle<Client>,
+        (cols, rows): (u16, u16),
+        ready: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Self {
         let channel = handle.channel_open_session().await.unwrap();
+        for (name, value) in env {
+            channel.set_env(false, *name, *value).await.unwrap();
+        }
         channel
             .request_pty(
                 true,

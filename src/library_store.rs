@@ -411,15 +411,17 @@ impl LibraryStore {
 
     /// Saves what changed from `before` to `after` for `fingerprint`, in
     /// one transaction; past `max` readers, those saved longest ago are
-    /// forgotten.
+    /// forgotten. `false`: the reader was kept before (`kept_before`) and
+    /// is no more (erased or forgotten meanwhile), so nothing was written.
     pub fn save_reader(
         &mut self,
         fingerprint: &str,
         before: &SavedState,
         after: &SavedState,
         max: usize,
-    ) -> Result<(), StoreError> {
-        readers::save(&mut self.conn, fingerprint, before, after, max)
+        kept_before: bool,
+    ) -> Result<bool, StoreError> {
+        readers::save(&mut self.conn, fingerprint, before, after, max, kept_before)
             .map_err(|source| self.error(source))
     }
 

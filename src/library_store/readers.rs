@@ -50,15 +50,29 @@ pub fn load(conn: &mut Connection, fingerprint: &str) -> rusqlite::Result<Option
 
 /// Writes what changed from `before` (what this session last read or
 /// saved) to `after` for `fingerprint`, then forgets the readers saved
-/// longest ago while more than `max` (at least 1) are kept.
+/// longest ago while more than `max` (at least 1) are kept. With
+/// `kept_before` (the session read or saved a row for them), a row gone
+/// meanwhile means the reader was erased (by another of their sessions) or
+/// forgotten past `max`: nothing is written, and `false` says so.
 pub fn save(
     conn: &mut Connection,
     fingerprint: &str,
     before: &SavedState,
     after: &SavedState,
     max: usize,
-) -> rusqlite::Result<()> {
+    kept_before: bool,
+) -> rusqlite::Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if kept_before {
+        let still: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM readers WHERE fingerprint = ?1)",
+            [fingerprint],
+            |r| r.get(0),
+        )?;
+        if !still {
+            return Ok(false);
+        }
+    }
     for (kind, old, new) in [
         ("read", &before.read, &after.read),
         ("star", &before.starred, &after.starred),
@@ -108,7 +122,8 @@ pub fn save(
         params![fingerprint, view],
     )?;
     evict(&tx, max.max(1))?;
-    tx.commit()
+    tx.commit()?;
+    Ok(true)
 }
 
 /// Forgets the readers saved longest ago while more than `max` are kept.
@@ -170,7 +185,7 @@ mod tests {
         let mut conn = conn();
         assert_eq!(load(&mut conn, ANN).unwrap(), None);
         let ann = state(&["a"], &["b"], &["a", "b"], "de");
-        save(&mut conn, ANN, &SavedState::default(), &ann, 10).unwrap();
+        save(&mut conn, ANN, &SavedState::default(), &ann, 10, false).unwrap();
         assert_eq!(load(&mut conn, ANN).unwrap(), Some(ann));
         assert_eq!(load(&mut conn, BOB).unwrap(), None);
         assert_eq!(
@@ -184,10 +199,10 @@ mod tests {
     fn sections_shown_later_are_new_to_a_reader_who_had_not_seen_them() {
         let mut conn = conn();
         let ann = state(&[], &[], &["a", "b"], "en");
-        save(&mut conn, ANN, &SavedState::default(), &ann, 10).unwrap();
+        save(&mut conn, ANN, &SavedState::default(), &ann, 10, false).unwrap();
         // Bob is shown a newer library with `c`.
         let bob = state(&[], &[], &["a", "b", "c"], "en");
-        save(&mut conn, BOB, &SavedState::default(), &bob, 10).unwrap();
+        save(&mut conn, BOB, &SavedState::default(), &bob, 10, false).unwrap();
         assert_eq!(load(&mut conn, ANN).unwrap().unwrap().known, ["a", "b"]);
         assert_eq!(
             load(&mut conn, BOB).unwrap().unwrap().known,
@@ -199,11 +214,11 @@ mod tests {
     fn two_sessions_of_one_reader_both_keep_their_changes() {
         let mut conn = conn();
         let start = state(&["a"], &["s"], &["a", "s"], "en");
-        save(&mut conn, ANN, &SavedState::default(), &start, 10).unwrap();
+        save(&mut conn, ANN, &SavedState::default(), &start, 10, false).unwrap();
         let one = state(&["a", "x"], &[], &["a", "s", "x"], "en");
         let two = state(&["a", "y"], &["s", "t"], &["a", "s", "t", "y"], "de");
-        save(&mut conn, ANN, &start, &one, 10).unwrap();
-        save(&mut conn, ANN, &start, &two, 10).unwrap();
+        save(&mut conn, ANN, &start, &one, 10, false).unwrap();
+        save(&mut conn, ANN, &start, &two, 10, false).unwrap();
         let back = load(&mut conn, ANN).unwrap().unwrap();
         assert_eq!(back.read, ["a", "x", "y"]);
         assert_eq!(back.starred, ["t"]);
@@ -215,11 +230,11 @@ mod tests {
         let mut conn = conn();
         let s = state(&["a"], &["a"], &["a"], "en");
         let none = SavedState::default();
-        save(&mut conn, ANN, &none, &s, 2).unwrap();
-        save(&mut conn, BOB, &none, &s, 2).unwrap();
+        save(&mut conn, ANN, &none, &s, 2, false).unwrap();
+        save(&mut conn, BOB, &none, &s, 2, false).unwrap();
         // Ann comes back: now Bob is the one saved longest ago.
-        save(&mut conn, ANN, &s, &s, 2).unwrap();
-        save(&mut conn, "SHA256:cy", &none, &s, 2).unwrap();
+        save(&mut conn, ANN, &s, &s, 2, false).unwrap();
+        save(&mut conn, "SHA256:cy", &none, &s, 2, false).unwrap();
         assert_eq!(count(&conn).unwrap(), 2);
         assert!(load(&mut conn, ANN).unwrap().is_some());
         assert_eq!(load(&mut conn, BOB).unwrap(), None);
@@ -237,12 +252,28 @@ mod tests {
     fn forgetting_erases_one_reader_only() {
         let mut conn = conn();
         let s = state(&["a"], &["b"], &["a", "b"], "en");
-        save(&mut conn, ANN, &SavedState::default(), &s, 10).unwrap();
-        save(&mut conn, BOB, &SavedState::default(), &s, 10).unwrap();
+        save(&mut conn, ANN, &SavedState::default(), &s, 10, false).unwrap();
+        save(&mut conn, BOB, &SavedState::default(), &s, 10, false).unwrap();
         assert!(forget(&mut conn, ANN).unwrap());
         assert!(!forget(&mut conn, ANN).unwrap(), "nothing left to erase");
         assert_eq!(load(&mut conn, ANN).unwrap(), None);
         assert_eq!(load(&mut conn, BOB).unwrap(), Some(s));
+    }
+
+    /// Found by a fresh-eyes test: another open session of a reader who
+    /// erased everything brought part of it back at its next save.
+    #[test]
+    fn a_session_that_kept_a_reader_does_not_bring_them_back_after_an_erase() {
+        let mut conn = conn();
+        let s = state(&["a"], &["b"], &["a", "b"], "en");
+        assert!(save(&mut conn, ANN, &SavedState::default(), &s, 10, false).unwrap());
+        assert!(forget(&mut conn, ANN).unwrap());
+        let more = state(&["a", "c"], &["b", "c"], &["a", "b", "c"], "en");
+        assert!(!save(&mut conn, ANN, &s, &more, 10, true).unwrap());
+        assert_eq!(load(&mut conn, ANN).unwrap(), None, "still erased");
+        // A session that never saw them kept may start them anew.
+        assert!(save(&mut conn, ANN, &SavedState::default(), &more, 10, false).unwrap());
+        assert_eq!(load(&mut conn, ANN).unwrap(), Some(more));
     }
 
     #[test]
@@ -253,7 +284,7 @@ mod tests {
             read: many,
             ..SavedState::default()
         };
-        save(&mut conn, ANN, &SavedState::default(), &after, 10).unwrap();
+        save(&mut conn, ANN, &SavedState::default(), &after, 10, false).unwrap();
         let back = load(&mut conn, ANN).unwrap().unwrap();
         assert_eq!(back.read.len(), MAX_MARKS);
     }

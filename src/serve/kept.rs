@@ -21,8 +21,11 @@ pub struct Kept {
     /// What the store holds for them as far as this session knows.
     last: SavedState,
     max: usize,
-    /// Erased at their asking: nothing more is written this session.
+    /// Erased at their asking (here, or in another of their sessions):
+    /// nothing more is written this session.
     erased: bool,
+    /// The store holds a row for them, as far as this session knows.
+    on_file: bool,
     /// When a save was last tried (or the state read).
     saved_at: Instant,
 }
@@ -39,6 +42,7 @@ impl Kept {
                     last: saved.clone().unwrap_or_default(),
                     max,
                     erased: false,
+                    on_file: saved.is_some(),
                     saved_at: Instant::now(),
                 },
                 saved,
@@ -61,12 +65,28 @@ impl Kept {
             return Ok(());
         }
         let saved = LibraryStore::open(&self.store).and_then(|mut o| {
-            o.store
-                .save_reader(&self.fingerprint, &self.last, state, self.max)
+            o.store.save_reader(
+                &self.fingerprint,
+                &self.last,
+                state,
+                self.max,
+                self.on_file,
+            )
         });
         match saved {
-            Ok(()) => {
+            Ok(true) => {
                 self.last.clone_from(state);
+                self.on_file = true;
+                Ok(())
+            }
+            Ok(false) => {
+                // Erased by another of their sessions (or forgotten past
+                // `max_remembered`): this one does not bring it back.
+                self.erased = true;
+                log(&format!(
+                    "event=reader_state_dropped fingerprint={} reason=\"erased or forgotten meanwhile\"",
+                    self.fingerprint
+                ));
                 Ok(())
             }
             Err(e) => Err(self.failed("save", &e)),

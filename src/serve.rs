@@ -704,6 +704,21 @@ pub fn options(
     };
     let health = address("health", &args.health, &config.health)?;
     let metrics = address("metrics", &args.metrics, &config.metrics)?;
+    // Said up front: else the server's own endpoint holds the port and the
+    // SSH listener fails as if another program had it.
+    for (setting, addr) in [("health", health), ("metrics", metrics)] {
+        if let Some(addr) = addr
+            && clashes(addr, listen)
+        {
+            return Err(ServeError::Listen {
+                setting,
+                text: addr.to_string(),
+                reason: format!(
+                    "the SSH listen address is {listen}: {setting} needs a port of its own"
+                ),
+            });
+        }
+    }
     let drain_grace = args
         .drain_grace
         .or(number("drain_grace"))
@@ -792,6 +807,13 @@ pub const MAX_DURATION_SECS: u64 = crate::config::MAX_DURATION_SECS;
 /// Seconds as a duration, at most `MAX_DURATION_SECS`.
 fn bounded_secs(secs: u64) -> Duration {
     Duration::from_secs(secs.min(MAX_DURATION_SECS))
+}
+
+/// Whether two listeners would want the same port (port 0 asks for any).
+fn clashes(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() != 0
+        && a.port() == b.port()
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
 }
 
 /// `HOST:PORT` to one address (`localhost:2222` too); `setting` names

@@ -313,6 +313,26 @@ fn health_metrics_and_drain_grace_come_from_the_command_line_then_the_config() {
     args.drain_grace = None;
     let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
     assert_eq!(options.drain_grace.as_secs(), 30, "the shipped default");
+    // The SSH port is not the endpoints' (found by a fresh-eyes test: the
+    // health listener took it first, and the SSH listener said "Address
+    // already in use" as if another program held it).
+    for (health, listen) in [
+        ("127.0.0.1:2222", "127.0.0.1:2222"),
+        ("127.0.0.1:2222", "0.0.0.0:2222"),
+    ] {
+        let clash = aiwatch_tui::cli::ServeArgs {
+            health: Some(health.into()),
+            listen: Some(listen.into()),
+            ..serve_args()
+        };
+        let error = aiwatch_tui::serve::options(&clash, &user("").unwrap().serve)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some(format!("bad health address \"{health}\": the SSH listen address is {listen}: health needs a port of its own").as_str())
+        );
+    }
 }
 
 /// `[serve] remember_any_key` and `max_remembered`: off and 10000 unless

@@ -65,13 +65,8 @@ impl Kept {
             return Ok(());
         }
         let saved = LibraryStore::open(&self.store).and_then(|mut o| {
-            o.store.save_reader(
-                &self.fingerprint,
-                &self.last,
-                state,
-                self.max,
-                self.on_file,
-            )
+            o.store
+                .save_reader(&self.fingerprint, &self.last, state, self.max, self.on_file)
         });
         match saved {
             Ok(true) => {

@@ -1076,7 +1076,12 @@ fn read_serve(r: &mut DocReader<'_>, table: &Table<'_>, base: Option<&Path>) -> 
                 _ => r.error(
                     n.span(),
                     format!(
-                        "[serve] \"{key}\": expected a positive whole number, found {}",
+                        "[serve] \"{key}\": expected {}, found {}",
+                        if *key == "drain_grace" {
+                            "a whole number of seconds, 0 or more"
+                        } else {
+                            "a positive whole number"
+                        },
                         n.get_ref()
                     ),
                 ),

@@ -313,6 +313,13 @@ fn health_metrics_and_drain_grace_come_from_the_command_line_then_the_config() {
     args.drain_grace = None;
     let options = aiwatch_tui::serve::options(&args, &user("").unwrap().serve).unwrap();
     assert_eq!(options.drain_grace.as_secs(), 30, "the shipped default");
+    // 0 is a grace, a negative one is not (and the message says 0 is one).
+    assert_eq!(
+        user("[serve]\ndrain_grace = -5\n").unwrap_err(),
+        [
+            "user.toml:2:15: error: [serve] \"drain_grace\": expected a whole number of seconds, 0 or more, found -5"
+        ]
+    );
     // The SSH port is not the endpoints' (found by a fresh-eyes test: the
     // health listener took it first, and the SSH listener said "Address
     // already in use" as if another program held it).

@@ -555,7 +555,19 @@ fn two_fetches_and_a_sync_at_once_lose_nothing() {
         assert!(o.status.success(), "{o:?}");
         assert_eq!(stderr(o), "", "nothing went wrong to say");
     }
-    assert_eq!(stdout(&outputs[2]), expected);
+    // The list sees every file's article, and, depending on how the three
+    // ran on the machine, none, some or all of the items the fetches had
+    // stored by then (seen on a loaded CI: all of one feed's).
+    let listed = stdout(&outputs[2]);
+    let (files, fetched): (Vec<&str>, Vec<&str>) =
+        listed.lines().partition(|l| !l.starts_with("feed-"));
+    assert_eq!(format!("{}\n", files.join("\n")), expected);
+    assert!(
+        fetched
+            .iter()
+            .all(|l| l.contains("\tone story ") || l.contains("\ttwo story ")),
+        "{listed}"
+    );
     let stored = items(&home);
     assert_eq!(stored["One"], 150);
     assert_eq!(stored["Two"], 150);

@@ -608,20 +608,17 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
             // Whatever ended the session (a panic too: best effort), what
             // the reader did is kept before the goodbye, so a reader who
             // comes back at once finds it.
-            // The goodbye in the language the reader was left in.
-            let mut last_language = language;
-            if let Some(app) = running.as_ref() {
+            if let (Some(kept), Some(app)) = (driver.kept.as_mut(), running.as_ref()) {
                 let snapshot =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.snapshot()));
                 if let Ok(state) = snapshot {
-                    if let Some(view) = state.view.as_ref() {
-                        last_language.clone_from(&view.language);
-                    }
-                    if let Some(kept) = driver.kept.as_mut() {
-                        let _ = kept.save(&state);
-                    }
+                    let _ = kept.save(&state);
                 }
             }
+            // The goodbye in the language the reader was left in.
+            let last_language = running
+                .as_ref()
+                .map_or(language, |app| app.edition.lang.clone());
             let strings = shared.locales.get(&last_language);
             drop(alive);
             let why = match outcome {

@@ -223,8 +223,9 @@ pub fn reader(data: &[u8]) {
 
 /// Arbitrary bytes as the library store file: a file this build must not
 /// touch (newer schema, another program's database) keeps every byte and
-/// gains no sidecar; one it cannot read is moved aside whole; otherwise
-/// the store opens and works.
+/// gains no sidecar; one that is no database is moved aside whole, a
+/// damaged database moved aside as a database; otherwise the store opens
+/// and works.
 pub fn store_file(data: &[u8]) {
     use crate::library_store::{LibraryStore, StoreError};
     let dir = std::env::temp_dir().join(format!("aiwatch-fuzz-store-{}", std::process::id()));
@@ -246,7 +247,17 @@ pub fn store_file(data: &[u8]) {
         Err(e) => panic!("garbage is moved aside and a store rebuilt, not: {e}"),
         Ok(synced) => {
             if let Some(aside) = &synced.moved_aside {
-                assert_eq!(std::fs::read(aside).ok().as_deref(), Some(data));
+                let kept = std::fs::read(aside).ok();
+                if data.len() < 100 || !data.starts_with(b"SQLite format 3\0") {
+                    // Not a database: moved aside before SQLite opened it.
+                    assert_eq!(kept.as_deref(), Some(data));
+                } else {
+                    // A database whose damage shows only when a page is
+                    // read: SQLite may have written to it before (the switch
+                    // to WAL, a sync checkpointed on close), so its pages
+                    // are kept, not necessarily every byte.
+                    assert!(kept.is_some_and(|k| k.starts_with(b"SQLite format 3\0")));
+                }
             }
             assert!(synced.library.sections.is_empty());
         }

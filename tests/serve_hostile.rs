@@ -73,19 +73,66 @@ fn write_until_refused(stream: &mut TcpStream, bytes: &[u8]) {
     }
 }
 
-/// After a hostile client: threads come back to `baseline` and the
-/// server's sockets to the listener's and `held`'s.
-fn wait_for_baseline(server: &Server, threads: usize, sockets: usize) {
-    let start = Instant::now();
-    while server.threads() > threads || server.sockets() > sockets {
-        assert!(
-            start.elapsed() < TIMEOUT,
-            "threads {} (baseline {threads}), sockets {} (baseline {sockets})",
-            server.threads(),
-            server.sockets()
-        );
-        std::thread::sleep(Duration::from_millis(100));
+/// The server's threads, sockets and memory before a hostile client.
+struct Baseline {
+    threads: usize,
+    sockets: usize,
+    rss_kib: u64,
+}
+
+impl Baseline {
+    fn of(server: &Server) -> Self {
+        Self {
+            threads: server.settled_threads(),
+            sockets: server.sockets(),
+            rss_kib: rss_kib(server),
+        }
     }
+
+    /// Memory has not followed what the client asked for.
+    fn assert_memory_bounded(&self, server: &Server, what: &str) {
+        let now = rss_kib(server);
+        assert!(
+            now < self.rss_kib + RSS_GROWTH_BOUND_KIB,
+            "RSS went from {} to {now} KiB {what}",
+            self.rss_kib
+        );
+    }
+
+    /// Threads and sockets come back to where they were.
+    fn wait_for(&self, server: &Server) {
+        let start = Instant::now();
+        while server.threads() > self.threads || server.sockets() > self.sockets {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "threads {} (baseline {}), sockets {} (baseline {})",
+                server.threads(),
+                self.threads,
+                server.sockets(),
+                self.sockets
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// Sends `bytes` on a new connection: the server must close it, having
+/// said its version line, with its memory bounded; afterwards threads and
+/// sockets come back and another reader is served.
+fn refused(server: &Server, bytes: &[u8]) {
+    let baseline = Baseline::of(server);
+    let mut client = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    write_until_refused(&mut client, bytes);
+    let (said, closed) = read_to_close(&mut client, TIMEOUT);
+    assert!(closed, "the connection stayed open");
+    assert!(
+        String::from_utf8_lossy(&said).starts_with("SSH-2.0-"),
+        "{said:?}"
+    );
+    baseline.assert_memory_bounded(server, "under hostile bytes");
+    drop(client);
+    baseline.wait_for(server);
+    another_reader_answers(server);
 }
 
 /// A reader still answers: a key, then its frame.
@@ -106,28 +153,10 @@ fn another_reader_answers(server: &Server) {
 #[test]
 fn garbage_instead_of_a_version_line_is_dropped() {
     let server = Server::start(&[], "[serve]\nauth_timeout = 5\n", &[]);
-    let threads = server.settled_threads();
-    let sockets = server.sockets();
-    let rss = rss_kib(&server);
     let mut garbage = b"GET / HTTP/1.1\r\nHost: example.org\r\n\r\n".to_vec();
     // Bytes of every value, CR and LF among them, for 256 KiB.
     garbage.extend((0..256 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
-    let mut client = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    write_until_refused(&mut client, &garbage);
-    let (said, closed) = read_to_close(&mut client, TIMEOUT);
-    assert!(closed, "the connection stayed open");
-    assert!(
-        String::from_utf8_lossy(&said).starts_with("SSH-2.0-"),
-        "{said:?}"
-    );
-    assert!(
-        rss_kib(&server) < rss + RSS_GROWTH_BOUND_KIB,
-        "RSS went from {rss} to {} KiB",
-        rss_kib(&server)
-    );
-    drop(client);
-    wait_for_baseline(&server, threads, sockets);
-    another_reader_answers(&server);
+    refused(&server, &garbage);
 }
 
 /// `SSH-2.0-` followed by a megabyte without a line end: the line is cut
@@ -135,23 +164,9 @@ fn garbage_instead_of_a_version_line_is_dropped() {
 #[test]
 fn a_version_line_that_never_ends_is_cut_off() {
     let server = Server::start(&[], "[serve]\nauth_timeout = 5\n", &[]);
-    let threads = server.settled_threads();
-    let sockets = server.sockets();
-    let rss = rss_kib(&server);
     let mut line = b"SSH-2.0-".to_vec();
     line.resize(1024 * 1024, b'a');
-    let mut client = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    write_until_refused(&mut client, &line);
-    let (_, closed) = read_to_close(&mut client, TIMEOUT);
-    assert!(closed, "the connection stayed open");
-    assert!(
-        rss_kib(&server) < rss + RSS_GROWTH_BOUND_KIB,
-        "RSS went from {rss} to {} KiB",
-        rss_kib(&server)
-    );
-    drop(client);
-    wait_for_baseline(&server, threads, sockets);
-    another_reader_answers(&server);
+    refused(&server, &line);
 }
 
 /// A client that sends its version line and the first bytes of a packet,
@@ -161,8 +176,7 @@ fn a_version_line_that_never_ends_is_cut_off() {
 #[test]
 fn a_client_that_stops_in_its_handshake_is_dropped_at_the_login_timeout() {
     let server = Server::start(&[], "[serve]\nauth_timeout = 2\n", &[]);
-    let threads = server.settled_threads();
-    let sockets = server.sockets();
+    let baseline = Baseline::of(&server);
     let mut client = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     // A packet announced as 4,096 bytes, of which 10 arrive.
     client
@@ -187,7 +201,7 @@ fn a_client_that_stops_in_its_handshake_is_dropped_at_the_login_timeout() {
         "{log}"
     );
     drop(client);
-    wait_for_baseline(&server, threads, sockets);
+    baseline.wait_for(&server);
 }
 
 /// A packet announced as 2 GiB is refused without the server reserving
@@ -197,22 +211,11 @@ fn a_client_that_stops_in_its_handshake_is_dropped_at_the_login_timeout() {
 #[test]
 fn oversized_packets_are_refused_and_the_largest_allowed_are_served() {
     let server = Server::start(&[], "[serve]\nauth_timeout = 5\n", &[]);
-    let threads = server.settled_threads();
-    let sockets = server.sockets();
-    let rss = rss_kib(&server);
-    let mut client = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     let mut huge = b"SSH-2.0-huge\r\n\x7f\xff\xff\xf0".to_vec();
     huge.extend(std::iter::repeat_n(0u8, 64 * 1024));
-    write_until_refused(&mut client, &huge);
-    let (_, closed) = read_to_close(&mut client, TIMEOUT);
-    assert!(closed, "the connection stayed open");
-    assert!(
-        rss_kib(&server) < rss + RSS_GROWTH_BOUND_KIB,
-        "RSS went from {rss} to {} KiB",
-        rss_kib(&server)
-    );
-    drop(client);
+    refused(&server, &huge);
 
+    let baseline = Baseline::of(&server);
     runtime().block_on(async {
         let mut reader = Reader::connect(server.port).await;
         reader.send(b"\x1b[200~").await;
@@ -226,15 +229,11 @@ fn oversized_packets_are_refused_and_the_largest_allowed_are_served() {
         reader.send(b"d").await;
         reader.wait_for("Showing DeepSeek").await;
         assert!(!reader.closed);
-        assert!(
-            rss_kib(&server) < rss + RSS_GROWTH_BOUND_KIB,
-            "RSS went from {rss} to {} KiB",
-            rss_kib(&server)
-        );
+        baseline.assert_memory_bounded(&server, "meanwhile");
         reader.send(b"q").await;
         reader.until_closed().await;
     });
-    wait_for_baseline(&server, threads, sockets);
+    baseline.wait_for(&server);
 }
 
 /// A terminal of 0x0 gets no frames and no panic; one that grows to
@@ -244,9 +243,7 @@ fn oversized_packets_are_refused_and_the_largest_allowed_are_served() {
 #[test]
 fn windows_of_zero_and_of_65535_are_survived() {
     let server = Server::start(&[], "", &[]);
-    let threads = server.settled_threads();
-    let sockets = server.sockets();
-    let rss = rss_kib(&server);
+    let baseline = Baseline::of(&server);
     runtime().block_on(async {
         let config = russh::client::Config::default();
         let mut reader = Reader::connect_with(server.port, config, (0, 0), None).await;
@@ -264,11 +261,7 @@ fn windows_of_zero_and_of_65535_are_survived() {
             .unwrap();
         reader.read_until(TIMEOUT, |r| r.raw.len() > 1000).await;
         assert!(!reader.closed);
-        assert!(
-            rss_kib(&server) < rss + RSS_GROWTH_BOUND_KIB,
-            "RSS went from {rss} to {} KiB at 65535x65535",
-            rss_kib(&server)
-        );
+        baseline.assert_memory_bounded(&server, "at 65535x65535");
         tokio::time::sleep(Duration::from_millis(200)).await;
         reader.resize(100, 30).await;
         reader.wait_for("Showing all actors").await;
@@ -279,7 +272,7 @@ fn windows_of_zero_and_of_65535_are_survived() {
     assert!(log.contains("asked=65535x65535"), "{log}");
     assert!(log.contains("asked=0x0"), "{log}");
     assert!(!log.contains("panicked"), "{log}");
-    wait_for_baseline(&server, threads, sockets);
+    baseline.wait_for(&server);
 }
 
 /// One connection opening 3,000 session channels: the first is served,
@@ -289,8 +282,7 @@ fn windows_of_zero_and_of_65535_are_survived() {
 #[test]
 fn thousands_of_channel_opens_cost_no_threads() {
     let server = Server::start(&[], "", &[]);
-    let threads = server.settled_threads();
-    let sockets = server.sockets();
+    let baseline = Baseline::of(&server);
     let peak = runtime().block_on(async {
         let mut other = Reader::connect(server.port).await;
         let spammer = Reader::connect(server.port).await;
@@ -319,8 +311,9 @@ fn thousands_of_channel_opens_cost_no_threads() {
     });
     // Two readers' sessions above the baseline, and nothing per open.
     assert!(
-        peak <= threads + 4,
-        "threads went from {threads} to {peak} under channel opens"
+        peak <= baseline.threads + 4,
+        "threads went from {} to {peak} under channel opens",
+        baseline.threads
     );
     let log = server.log();
     assert!(log.contains("reason=one_session_per_connection"), "{log}");
@@ -328,7 +321,7 @@ fn thousands_of_channel_opens_cost_no_threads() {
         log.matches("event=refuse").count() <= 200,
         "the log grew with the opens"
     );
-    wait_for_baseline(&server, threads, sockets);
+    baseline.wait_for(&server);
     another_reader_answers(&server);
 }
 
@@ -339,9 +332,7 @@ fn thousands_of_channel_opens_cost_no_threads() {
 #[test]
 fn environment_requests_with_huge_values_are_capped() {
     let server = Server::start(&[], "", &[]);
-    let threads = server.settled_threads();
-    let sockets = server.sockets();
-    let rss = rss_kib(&server);
+    let baseline = Baseline::of(&server);
     runtime().block_on(async {
         let handle = russh::client::connect(
             std::sync::Arc::new(russh::client::Config::default()),
@@ -370,11 +361,7 @@ fn environment_requests_with_huge_values_are_capped() {
                 other => panic!("the env requests were not answered: {other:?}"),
             }
         }
-        assert!(
-            rss_kib(&server) < rss + RSS_GROWTH_BOUND_KIB,
-            "RSS went from {rss} to {} KiB",
-            rss_kib(&server)
-        );
+        baseline.assert_memory_bounded(&server, "meanwhile");
         channel
             .request_pty(true, "xterm-256color", 100, 30, 0, 0, &[])
             .await
@@ -403,5 +390,5 @@ fn environment_requests_with_huge_values_are_capped() {
         log.lines().all(|l| l.len() < 4096),
         "a log line carries the huge value"
     );
-    wait_for_baseline(&server, threads, sockets);
+    baseline.wait_for(&server);
 }

@@ -538,8 +538,22 @@ fn is_damage(e: &rusqlite::Error) -> bool {
     }
 }
 
+/// Damage, or a table or column missing from a store whose schema then
+/// turns out to differ from the one the migrations build (its description
+/// was overwritten). A missing table in a store described as built is this
+/// program's error, and never a reason to move the user's store aside.
 fn is_damage_error(e: &StoreError) -> bool {
-    matches!(e, StoreError::Sqlite { source, .. } if is_damage(source))
+    let StoreError::Sqlite { source, path } = e else {
+        return false;
+    };
+    if is_damage(source) {
+        return true;
+    }
+    let said = source.to_string();
+    (said.contains("no such table") || said.contains("no such column"))
+        && Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|conn| schema::differs_from_built(&conn))
+            .unwrap_or(false)
 }
 
 /// Renames `path` to the first free `<name>.unreadable-N`, with its WAL

@@ -330,6 +330,19 @@ fn a_store_cut_inside_its_header_is_moved_aside() {
     });
 }
 
+/// A store whose description of its own tables was overwritten (here a
+/// column renamed, as a damaged schema page does): its version says
+/// current, its queries find no such column; it is damaged, not this
+/// program's error.
+#[test]
+fn a_store_whose_schema_was_changed_is_moved_aside_and_rebuilt() {
+    unreadable_store_is_moved_aside_and_rebuilt(|path| {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch("ALTER TABLE diagnostics RENAME COLUMN message TO note")
+            .unwrap();
+    });
+}
+
 #[test]
 fn a_second_unreadable_store_gets_a_new_name() {
     let f = Fixture::new();

@@ -328,6 +328,40 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
     Ok(Migrated::Current)
 }
 
+/// Whether the schema in `conn` lacks a table, index, trigger or view that
+/// the migrations build, or has one described otherwise: a store whose
+/// version says current while its own description was overwritten (a
+/// damaged `sqlite_master` page). Entries the user added (an index made in
+/// the SQLite shell, `ANALYZE`'s statistics) do not count.
+pub fn differs_from_built(conn: &Connection) -> rusqlite::Result<bool> {
+    static BUILT: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+    let built = match BUILT.get() {
+        Some(built) => built,
+        None => {
+            let mut fresh = Connection::open_in_memory()?;
+            migrate(&mut fresh)?;
+            let described = described(&fresh)?;
+            BUILT.get_or_init(|| described)
+        }
+    };
+    let found: std::collections::HashMap<String, Vec<u8>> = described(conn)?.into_iter().collect();
+    Ok(built.iter().any(|(name, sql)| found.get(name) != Some(sql)))
+}
+
+/// Every named schema entry and the statement that made it, as bytes: a
+/// damaged description need not be UTF-8.
+fn described(conn: &Connection) -> rusqlite::Result<Vec<(String, Vec<u8>)>> {
+    let mut statement = conn.prepare(
+        "SELECT CAST(name AS BLOB), CAST(sql AS BLOB) FROM sqlite_master \
+         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'",
+    )?;
+    let rows = statement.query_map([], |r| {
+        let name: Vec<u8> = r.get(0)?;
+        Ok((String::from_utf8_lossy(&name).into_owned(), r.get(1)?))
+    })?;
+    rows.collect()
+}
+
 /// The word index of every section already in `search` (a store from
 /// before `V_TERMS`: content files and fetched items alike).
 fn fill_terms(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
@@ -347,6 +381,19 @@ fn fill_terms(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_described_otherwise_differs_and_one_with_more_does_not() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert!(!differs_from_built(&conn).unwrap());
+        conn.execute_batch("CREATE INDEX mine ON files (size); ANALYZE;")
+            .unwrap();
+        assert!(!differs_from_built(&conn).unwrap());
+        conn.execute_batch("ALTER TABLE diagnostics RENAME COLUMN path TO pathx")
+            .unwrap();
+        assert!(differs_from_built(&conn).unwrap());
+    }
 
     #[test]
     fn migrations_build_the_current_schema_once() {

@@ -332,17 +332,16 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
 /// the migrations build, or has one described otherwise: a store whose
 /// version says current while its own description was overwritten (a
 /// damaged `sqlite_master` page). Entries the user added (an index made in
-/// the SQLite shell, `ANALYZE`'s statistics) do not count.
+/// the `SQLite` shell, `ANALYZE`'s statistics) do not count.
 pub fn differs_from_built(conn: &Connection) -> rusqlite::Result<bool> {
     static BUILT: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
-    let built = match BUILT.get() {
-        Some(built) => built,
-        None => {
-            let mut fresh = Connection::open_in_memory()?;
-            migrate(&mut fresh)?;
-            let described = described(&fresh)?;
-            BUILT.get_or_init(|| described)
-        }
+    let built = if let Some(built) = BUILT.get() {
+        built
+    } else {
+        let mut fresh = Connection::open_in_memory()?;
+        migrate(&mut fresh)?;
+        let described = described(&fresh)?;
+        BUILT.get_or_init(|| described)
     };
     let found: std::collections::HashMap<String, Vec<u8>> = described(conn)?.into_iter().collect();
     Ok(built.iter().any(|(name, sql)| found.get(name) != Some(sql)))

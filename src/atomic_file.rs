@@ -51,6 +51,19 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// a save writes and renames it within moments.
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
+/// A device, pipe or socket where a user's file should be: reading it
+/// would hang (a pipe) or never end (`/dev/zero`), and moving it aside
+/// would rename a device. Such a path is refused, named, never touched;
+/// a folder is left to the callers' own messages.
+pub fn refuse_special_file(path: &Path) -> io::Result<()> {
+    match fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => Err(io::Error::other(
+            "not a regular file (a device, pipe or socket); it was left untouched",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A writer killed between creating its temporary file and renaming it
 /// leaves the file behind; the next load or write of the file clears away
 /// the old ones. A fresh one may be another process's write in flight,

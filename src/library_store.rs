@@ -480,6 +480,7 @@ enum Header {
 /// only in the write-ahead log is caught again by `connect`.
 fn read_header(path: &Path) -> std::io::Result<Header> {
     use std::io::Read;
+    crate::atomic_file::refuse_special_file(path)?;
     let file = match fs::File::open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Header::Missing),
         other => other?,

@@ -73,6 +73,11 @@ pub enum Loaded {
 
 pub fn load(path: &Path) -> Loaded {
     crate::atomic_file::remove_stale_temporaries(path);
+    if let Err(e) = crate::atomic_file::refuse_special_file(path) {
+        return Loaded::Unreadable {
+            reason: e.to_string(),
+        };
+    }
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Loaded::Nothing,
@@ -156,6 +161,23 @@ pub fn save(path: &Path, state: &SavedState) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pipe_or_a_device_as_the_state_file_is_unreadable_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipe = dir.path().join("pipe.json");
+        let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+        assert!(made.unwrap().success());
+        let zero = dir.path().join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        for path in [pipe, zero] {
+            let Loaded::Unreadable { reason } = load(&path) else {
+                panic!("{} loaded", path.display());
+            };
+            assert!(reason.contains("not a regular file"), "{reason}");
+            assert!(!fs::symlink_metadata(&path).unwrap().is_file());
+        }
+    }
 
     #[test]
     fn saves_and_loads_back() {

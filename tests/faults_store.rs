@@ -24,12 +24,12 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use aiwatch_tui::library_store::LibraryStore;
 use aiwatch_tui::runtime::saver::StateSaver;
 use aiwatch_tui::store::{SavedState, VERSION};
-use faults::{CUTS, Fault, Home, SmallDisk, chmod, count, stderr, stdout};
+use faults::{CUTS, Fault, Home, SmallDisk, chmod, count, moved_aside, stderr, stdout};
 
 /// Marks, stars and sections seen for keys `prefix-1` to `prefix-n`.
 fn marks(prefix: &str, n: usize) -> SavedState {
@@ -614,6 +614,44 @@ fn a_store_it_may_not_write_is_said_and_nothing_is_lost() {
     remove_store(&home);
     list_denied(&home, &data, 0o555, &expected);
     assert!(!home.library().exists());
+}
+
+/// A pipe or a device where the store should be: reading a pipe would
+/// hang and `/dev/null` or `/dev/zero` would be moved aside (a device
+/// renamed); each is refused, named once, and left as it was, and the
+/// files are listed. (`state.json`: `store::tests`.)
+#[test]
+fn a_pipe_or_a_device_for_the_store_is_refused_untouched() {
+    let home = Home::new();
+    let expected = listed_from_files(&home);
+    for what in ["a pipe", "a device"] {
+        let make = |p: &Path| {
+            if what == "a pipe" {
+                assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+            } else {
+                std::os::unix::fs::symlink("/dev/null", p).unwrap();
+            }
+        };
+        fs::create_dir_all(home.library().parent().unwrap()).unwrap();
+        make(&home.library());
+        let o = home.list(Fault::NONE, &[]);
+        assert!(o.status.success(), "{what}: {o:?}");
+        assert_eq!(stdout(&o), expected, "{what}");
+        let said = stderr(&o);
+        assert_eq!(
+            count(&said, &home.library().display().to_string()),
+            1,
+            "{what}: {said}"
+        );
+        assert!(said.contains("not a regular file"), "{what}: {said}");
+        let kind = fs::symlink_metadata(home.library()).unwrap().file_type();
+        assert!(!kind.is_file(), "{what} left as it was");
+        fs::remove_file(home.library()).unwrap();
+        assert!(
+            moved_aside(home.library().parent().unwrap()).is_empty(),
+            "{what}"
+        );
+    }
 }
 
 #[test]

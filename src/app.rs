@@ -698,7 +698,11 @@ impl App {
         };
         let width = self.layout.reader_text_width();
         let key = (section, width, self.edition.lang.clone());
-        if self.reflow_cache.len() > 256 {
+        // Bounded by entries and by lines: each width of a long section
+        // is a layout of its own.
+        if self.reflow_cache.len() > 256
+            || self.reflow_cache.values().map(|l| l.len()).sum::<usize>() > 30_000
+        {
             self.reflow_cache.clear();
         }
         // Laid out only on a cache miss (the fallback note included).
@@ -716,6 +720,7 @@ impl App {
                 section,
                 width,
                 note.as_deref(),
+                Some(reflow::READER_BODY_LIMIT),
             );
             self.reflow_cache.insert(key.clone(), Arc::new(lines));
         }

@@ -344,7 +344,7 @@ pub fn show(
         if n > 0 {
             writeln!(out)?;
         }
-        for line in reflow::section_lines(library, &strings, s, width, None) {
+        for line in reflow::section_lines(library, &strings, s, width, None, None) {
             writeln!(out, "{}", plain(&line).trim_end())?;
         }
     }

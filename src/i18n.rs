@@ -56,6 +56,7 @@ pub struct Ui {
     pub no_section: String,
     pub body_gone: String,
     pub body_unreadable: String,
+    pub body_cut: String,
     pub too_small: String,
     pub help_title: String,
     pub help_actor: String,

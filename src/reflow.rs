@@ -82,6 +82,7 @@ pub fn section_lines(
     section: SectionId,
     width: u16,
     fallback_note: Option<&str>,
+    body_limit: Option<usize>,
 ) -> Vec<Line> {
     let s = &library.sections[section];
     let article = &library.articles[s.article];
@@ -160,7 +161,7 @@ pub fn section_lines(
     if let Some(note) = fallback_note {
         lines.extend(wrap(note, width, "", "", Role::Warning));
     }
-    lines.extend(body_lines(library, strings, section, width));
+    lines.extend(body_lines(library, strings, section, width, body_limit));
     lines
 }
 
@@ -209,7 +210,21 @@ fn story_lines(library: &Library, strings: &Strings, section: SectionId, width: 
 }
 
 /// A section's body, or a note saying why it cannot be read.
-fn body_lines(library: &Library, strings: &Strings, section: SectionId, width: u16) -> Vec<Line> {
+/// How much of a section's text the reading pane lays out: a feed item
+/// may be megabytes of one paragraph, and its layout (kept per width,
+/// painted again for every search keystroke) would take seconds and a
+/// gigabyte; a long report fits many times over.
+pub const READER_BODY_LIMIT: usize = 256 * 1024;
+
+/// The body's blocks laid out, at most `limit` bytes of their text (the
+/// rest said in one line, with how to print it whole).
+fn body_lines(
+    library: &Library,
+    strings: &Strings,
+    section: SectionId,
+    width: u16,
+    limit: Option<usize>,
+) -> Vec<Line> {
     let mut lines = Vec::new();
     let body = match library.body(section) {
         Ok(body) => body,
@@ -226,14 +241,24 @@ fn body_lines(library: &Library, strings: &Strings, section: SectionId, width: u
         }
     };
     let mut previous_item = false;
+    let mut budget = limit.unwrap_or(usize::MAX);
+    let mut left_out = 0;
     for block in body.iter() {
+        let (Block::Paragraph(whole) | Block::Item(whole)) = block;
+        if budget == 0 {
+            left_out += whole.len();
+            continue;
+        }
+        let text = cut_at_char(whole, budget);
+        budget -= text.len();
+        left_out += whole.len() - text.len();
         let is_item = matches!(block, Block::Item(_));
         if !(is_item && previous_item) {
             lines.push(Vec::new());
         }
         match block {
-            Block::Paragraph(text) => lines.extend(wrap(text, width, "", "", Role::Body)),
-            Block::Item(text) => {
+            Block::Paragraph(_) => lines.extend(wrap(text, width, "", "", Role::Body)),
+            Block::Item(_) => {
                 let mut wrapped = wrap(text, width.saturating_sub(2).max(1), "", "", Role::Body);
                 for (i, line) in wrapped.iter_mut().enumerate() {
                     let bullet = if i == 0 { "• " } else { "  " };
@@ -244,7 +269,27 @@ fn body_lines(library: &Library, strings: &Strings, section: SectionId, width: u
         }
         previous_item = is_item;
     }
+    if left_out > 0 {
+        let s = &library.sections[section];
+        let id = format!("{}#{}", library.articles[s.article].id, s.index + 1);
+        let size = format!("{} KB", left_out.div_ceil(1000));
+        lines.push(Vec::new());
+        let note = fill(&strings.ui.body_cut, &[("size", &size), ("id", &id)]);
+        lines.extend(wrap(&note, width, "", "", Role::Warning));
+    }
     lines
+}
+
+/// `text` up to `limit` bytes, ending on a character's boundary.
+fn cut_at_char(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The same lines with every occurrence of the query's words painted as

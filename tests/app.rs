@@ -813,3 +813,41 @@ fn a_busy_output_holds_frames_and_then_draws_the_latest_state_once() {
         "the frame shows the latest state"
     );
 }
+
+/// A section of megabytes (a feed item may be one paragraph of 10 MB) is
+/// laid out up to the reader's limit, its end says how much is left and
+/// how to print it whole, and a search over it paints the same bounded
+/// lines.
+#[test]
+fn a_section_of_megabytes_is_laid_out_up_to_a_bound_and_says_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let words = "word ".repeat(400_000); // 2 MB in one paragraph
+    std::fs::write(
+        dir.path().join("huge.toml"),
+        format!(
+            "id = \"huge\"\ntitle = \"Huge\"\npublished = 2025-01-02\n\
+             [[section]]\nheading = \"All of it\"\nbody = \"\"\"\n{words}\n\n- an item after it\n\"\"\"\n"
+        ),
+    )
+    .unwrap();
+    let mut app = app_with(
+        Config::built_in().unwrap(),
+        &[ContentRoot::Dir(dir.path().into())],
+        "en",
+        120,
+        40,
+    );
+    press(&mut app, "enter");
+    let lines = app.reader.lines.len();
+    let width = usize::from(app.layout.reader_text_width());
+    let bound = aiwatch_tui::reflow::READER_BODY_LIMIT / width * 2 + 50;
+    assert!(lines < bound, "{lines} lines laid out (bound {bound})");
+    press(&mut app, "G");
+    let text = screen(&app);
+    assert!(
+        text.contains("The rest of this section (") && text.contains("aiwatch-tui show huge#1"),
+        "{text}"
+    );
+    press(&mut app, "/ w o r d");
+    assert_eq!(app.reader.lines.len(), lines, "the search paints the same lines");
+}

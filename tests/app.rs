@@ -849,5 +849,9 @@ fn a_section_of_megabytes_is_laid_out_up_to_a_bound_and_says_the_rest() {
         "{text}"
     );
     press(&mut app, "/ w o r d");
-    assert_eq!(app.reader.lines.len(), lines, "the search paints the same lines");
+    assert_eq!(
+        app.reader.lines.len(),
+        lines,
+        "the search paints the same lines"
+    );
 }

@@ -88,6 +88,12 @@ pub fn config_name(key: Key) -> String {
 /// read as: `Ctrl-C` (read as `ctrl-shift-c`), `shift-1` (read as `1`),
 /// `meta-q` (read as `alt-q`). Nothing is reinterpreted silently.
 pub fn spelling_warning(text: &str, key: Key) -> Option<String> {
+    if let Some(sent) = sent_by_terminals_as(key) {
+        return Some(format!(
+            "key `{}` reaches the reader as `{sent}` from most terminals (they send one byte for both); bind `{sent}`, or another key",
+            crate::toml_doc::printable(text)
+        ));
+    }
     let name = config_name(key);
     if text == name {
         return None;
@@ -104,6 +110,21 @@ pub fn spelling_warning(text: &str, key: Key) -> Option<String> {
         "key `{}` is read as `{name}`; write `{name}`, or the key you meant, as config.toml spells key names",
         crate::toml_doc::printable(text)
     ))
+}
+
+/// Control keys that terminals send as the byte of another key: a
+/// binding to one of them would never be seen as itself.
+fn sent_by_terminals_as(key: Key) -> Option<&'static str> {
+    if !key.ctrl || key.alt || key.shift {
+        return None;
+    }
+    match key.code {
+        KeyCode::Char('i') => Some("tab"),
+        KeyCode::Char('m') => Some("enter"),
+        KeyCode::Char('h') => Some("backspace"),
+        KeyCode::Char('[') => Some("esc"),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -129,6 +150,20 @@ mod tests {
     fn documented_names_pass_silently(#[case] text: &str) {
         let key = Key::parse(text).unwrap();
         assert_eq!(spelling_warning(text, key), None, "{text}");
+    }
+
+    #[rstest]
+    #[case("ctrl-i", "tab")]
+    #[case("ctrl-m", "enter")]
+    #[case("ctrl-h", "backspace")]
+    #[case("ctrl-[", "esc")]
+    fn keys_terminals_send_as_others_are_said(#[case] text: &str, #[case] sent: &str) {
+        let key = Key::parse(text).unwrap();
+        let warning = spelling_warning(text, key).unwrap();
+        assert!(
+            warning.starts_with(&format!("key `{text}` reaches the reader as `{sent}`")),
+            "{warning}"
+        );
     }
 
     #[rstest]

@@ -323,3 +323,31 @@ fn a_bad_feeds_table_is_a_located_error() {
         stdout(&check)
     );
 }
+
+/// A `--name` with control characters (an OSC that would set the
+/// terminal's title) is shown and written with them made visible, as
+/// `feeds import` does; nothing raw reaches the terminal or the config.
+#[test]
+fn add_makes_control_characters_in_a_name_visible() {
+    let home = Home::new("# my feeds\n");
+    let o = home.run(&[
+        "feeds",
+        "add",
+        "https://x.example/feed",
+        "--name",
+        "a\u{1b}]0;pwn\u{7}b",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let said = stdout(&o);
+    assert!(
+        !said.chars().any(|c| c.is_control() && c != '\n'),
+        "{said:?}"
+    );
+    assert!(
+        said.contains("added \"a\u{241b}]0;pwn\u{2407}b\""),
+        "{said}"
+    );
+    let text = home.text();
+    assert!(text.contains("a\u{241b}]0;pwn\u{2407}b"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+}

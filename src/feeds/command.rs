@@ -230,7 +230,10 @@ fn add(
         writeln!(out, "already subscribed: \"{}\" <{url}>", existing.name)?;
         return Ok(OK);
     }
-    let name = match name.map(str::trim) {
+    // Shown on terminals and written to the config: control characters
+    // made visible, as `feeds import` does with the names it reads.
+    let given = name.map(|n| crate::text::screen_safe(n.trim(), false));
+    let name = match given.as_deref() {
         Some(n) if config.feeds.iter().any(|f| f.name.eq_ignore_ascii_case(n)) => {
             writeln!(
                 err,

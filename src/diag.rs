@@ -71,7 +71,11 @@ impl<'a> SourceText<'a> {
     pub fn position(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
-        let start = self.line_starts[line];
+        let mut start = self.line_starts[line];
+        // A byte order mark is no column an editor shows.
+        if line == 0 && self.text.starts_with('\u{feff}') && offset >= 3 {
+            start = 3;
+        }
         let col = self
             .text
             .get(start..offset)
@@ -129,6 +133,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_no_column() {
+        let text = "\u{feff}id = 5\nx = 1\n";
+        let source = SourceText::new("a.toml", text);
+        assert_eq!(source.position(text.find('5').unwrap()), (1, 6));
+        assert_eq!(source.position(text.find('x').unwrap()), (2, 1));
+        assert_eq!(source.position(0), (1, 1));
+    }
 
     #[test]
     fn positions_count_characters_not_bytes() {

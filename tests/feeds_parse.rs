@@ -271,3 +271,29 @@ fn fetching_the_same_feed_twice_finds_the_same_items() {
     assert!(moved[0].identity.same_item(&first[0]));
     assert!(!moved[0].identity.same_item(&first[1]));
 }
+
+/// A date the reader cannot hold (year 0, year 10000) is treated as no
+/// date: the item is kept, dated when first seen and marked so, not lost
+/// in silence.
+#[test]
+fn an_item_dated_outside_years_1_to_9999_is_kept_as_first_seen() {
+    let json = br#"{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [
+        {"id": "a", "title": "Year zero", "content_text": "x", "date_published": "0000-01-01T00:00:00Z"},
+        {"id": "b", "title": "Fine", "content_text": "y", "date_published": "2025-01-02T10:00:00Z"}
+    ]}"#;
+    let items = fetch("dates.json", json);
+    assert_eq!(items.len(), 2, "both items kept");
+    let zero = items
+        .iter()
+        .find(|i| i.article.title == "Year zero")
+        .unwrap();
+    assert!(zero.first_seen);
+    assert_eq!(zero.at, now());
+    assert!(
+        !items
+            .iter()
+            .find(|i| i.article.title == "Fine")
+            .unwrap()
+            .first_seen
+    );
+}

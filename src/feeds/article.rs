@@ -62,7 +62,7 @@ pub fn articles(
     parsed
         .items
         .iter()
-        // Only a date outside years 1-9999 has no day: such an item is skipped.
+        // Only a clock outside years 1-9999 has no day: then nothing is made.
         .filter_map(|item| article(feed, item, &lang, base.as_ref(), tagger, known_topics, now))
         .collect()
 }
@@ -159,7 +159,10 @@ fn article(
         &feed.topics,
         known_topics,
     );
-    let at = item.date.unwrap_or(now);
+    // A date the content model cannot hold (before year 1 or after 9999)
+    // is treated as none: the item is dated when first seen, not lost.
+    let given = item.date.filter(|d| day(*d).is_some());
+    let at = given.unwrap_or(now);
     let date = day(at)?;
     let url = item.link.clone();
     Some(FetchedArticle {
@@ -187,7 +190,7 @@ fn article(
         identity,
         why: tags.why,
         at,
-        first_seen: item.date.is_none(),
+        first_seen: given.is_none(),
     })
 }
 

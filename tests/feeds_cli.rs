@@ -351,3 +351,20 @@ fn add_makes_control_characters_in_a_name_visible() {
     assert!(text.contains("a\u{241b}]0;pwn\u{2407}b"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
 }
+
+/// An import of a file that is no OPML says so after the file's name and
+/// a space (no line and column to give), and changes nothing.
+#[test]
+fn import_of_what_is_no_opml_names_the_file() {
+    let home = Home::new("# my feeds\n");
+    let other = home.dir.path().join("notes.opml");
+    fs::write(&other, "<html><body>hello</body></html>").unwrap();
+    let o = home.run(&["feeds", "import", other.to_str().unwrap()]);
+    assert!(!o.status.success(), "{o:?}");
+    let said = stderr(&o);
+    assert!(
+        said.starts_with(&format!("{}: not an OPML file", other.display())),
+        "{said}"
+    );
+    assert_eq!(home.text(), "# my feeds\n");
+}

@@ -504,7 +504,9 @@ fn import(
     let outlines = match opml::read(&text) {
         Ok(o) => o,
         Err(e) => {
-            writeln!(err, "{}:{e}", opml_path.display())?;
+            // `PATH:LINE:COL: reason`, or `PATH: reason` without a place.
+            let gap = if e.position.is_some() { "" } else { " " };
+            writeln!(err, "{}:{gap}{e}", opml_path.display())?;
             return Ok(FAILED);
         }
     };

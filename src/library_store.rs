@@ -539,7 +539,8 @@ fn is_damage(e: &rusqlite::Error) -> bool {
     }
 }
 
-/// Damage, or a table or column missing from a store whose schema then
+/// Damage (also a header naming a format `SQLite` does not read), or a
+/// table or column missing from a store whose schema then
 /// turns out to differ from the one the migrations build (its description
 /// was overwritten). A missing table in a store described as built is this
 /// program's error, and never a reason to move the user's store aside.
@@ -551,6 +552,10 @@ fn is_damage_error(e: &StoreError) -> bool {
         return true;
     }
     let said = source.to_string();
+    // A header naming a file or schema format SQLite does not know.
+    if said.contains("unsupported file format") {
+        return true;
+    }
     (said.contains("no such table") || said.contains("no such column"))
         && Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .and_then(|conn| schema::differs_from_built(&conn))

@@ -41,6 +41,9 @@ pub struct LeanBackend<W: Write> {
     /// backend never asks the process's own terminal; such a backend
     /// draws frame by frame (`draw_frame`).
     fixed_size: Option<Size>,
+    /// Between two frames drawn frame by frame, the copy packed (and
+    /// `shadow` empty).
+    packed: Option<Packed>,
 }
 
 /// Multi-character symbols (a combining accent, an emoji sequence) kept
@@ -98,6 +101,154 @@ impl Shown {
             .flatten()
             .filter(|c| c.width() == Some(1))
     }
+}
+
+/// The copy of the screen between frames, packed: runs of cells in one
+/// style, their characters in UTF-8. A screen of 300x100 cells takes tens
+/// of kilobytes, not the 480 KB of the grid it is unpacked into for a
+/// frame.
+#[derive(Debug, Default)]
+struct Packed {
+    width: u16,
+    height: u16,
+    /// The styles the runs use.
+    pens: Vec<Pen>,
+    /// Each run: its pen's index (u16), its kind (u8), its length in
+    /// cells (u16), then its characters (UTF-8) or long symbols' indexes
+    /// (u32); an unknown run has nothing more.
+    runs: Vec<u8>,
+    long: Vec<Box<str>>,
+}
+
+const RUN_CHAR: u8 = 0;
+const RUN_LONG: u8 = 1;
+const RUN_UNKNOWN: u8 = 2;
+
+impl Packed {
+    fn pack(shadow: Shadow) -> Self {
+        let mut packed = Self {
+            width: shadow.width,
+            height: shadow.height,
+            pens: Vec::new(),
+            runs: Vec::new(),
+            long: shadow.long,
+        };
+        let cells = &shadow.cells;
+        let mut i = 0;
+        while let Some(&first) = cells.get(i) {
+            let n = cells[i..]
+                .iter()
+                .take(usize::from(u16::MAX))
+                .take_while(|c| c.kind == first.kind && c.pen() == first.pen())
+                .count();
+            let pen = first.pen();
+            let index = match packed.pens.iter().position(|p| *p == pen) {
+                Some(index) => u16::try_from(index).ok(),
+                None => u16::try_from(packed.pens.len())
+                    .ok()
+                    .inspect(|_| packed.pens.push(pen)),
+            };
+            let kind = match (index, first.kind) {
+                (None, _) | (_, Kind::Unknown) => RUN_UNKNOWN,
+                (Some(_), Kind::Char) => RUN_CHAR,
+                (Some(_), Kind::Long) => RUN_LONG,
+            };
+            packed
+                .runs
+                .extend_from_slice(&index.unwrap_or(0).to_le_bytes());
+            packed.runs.push(kind);
+            packed
+                .runs
+                .extend_from_slice(&u16::try_from(n).unwrap_or(u16::MAX).to_le_bytes());
+            for cell in &cells[i..i + n] {
+                match kind {
+                    RUN_CHAR => {
+                        let c = char::from_u32(cell.symbol).unwrap_or(' ');
+                        packed
+                            .runs
+                            .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    }
+                    RUN_LONG => packed.runs.extend_from_slice(&cell.symbol.to_le_bytes()),
+                    _ => {}
+                }
+            }
+            i += n;
+        }
+        packed
+    }
+
+    /// The grid again; whatever cannot be read back is unknown.
+    fn unpack(self) -> Shadow {
+        let total = usize::from(self.width) * usize::from(self.height);
+        let mut cells = Vec::with_capacity(total);
+        let mut rest = self.runs.as_slice();
+        'runs: while cells.len() < total {
+            let Some((header, body)) = rest.split_first_chunk::<5>() else {
+                break;
+            };
+            rest = body;
+            let pen = self
+                .pens
+                .get(usize::from(u16::from_le_bytes([header[0], header[1]])))
+                .copied()
+                .unwrap_or(Pen::RESET);
+            let kind = header[2];
+            for _ in 0..u16::from_le_bytes([header[3], header[4]]) {
+                let (symbol, kind) = match kind {
+                    RUN_CHAR => {
+                        let Some((c, len)) = first_char(rest) else {
+                            break 'runs;
+                        };
+                        rest = &rest[len..];
+                        (u32::from(c), Kind::Char)
+                    }
+                    RUN_LONG => {
+                        let Some((index, body)) = rest.split_first_chunk::<4>() else {
+                            break 'runs;
+                        };
+                        rest = body;
+                        (u32::from_le_bytes(*index), Kind::Long)
+                    }
+                    _ => (0, Kind::Unknown),
+                };
+                let shown = if kind == Kind::Unknown {
+                    Shown::UNKNOWN
+                } else {
+                    Shown {
+                        symbol,
+                        fg: pen.fg,
+                        bg: pen.bg,
+                        modifier: pen.modifier,
+                        kind,
+                    }
+                };
+                cells.push(shown);
+            }
+        }
+        cells.resize(total, Shown::UNKNOWN);
+        Shadow {
+            width: self.width,
+            height: self.height,
+            cells,
+            long: self.long,
+        }
+    }
+}
+
+/// The first character of UTF-8 `bytes` and its length.
+fn first_char(bytes: &[u8]) -> Option<(char, usize)> {
+    let len = match bytes.first()? {
+        0..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => return None,
+    };
+    let c = std::str::from_utf8(bytes.get(..len)?)
+        .ok()?
+        .chars()
+        .next()?;
+    Some((c, len))
 }
 
 /// The terminal's screen as far as known: a grid of compact cells.
@@ -257,7 +408,7 @@ impl Shadow {
 }
 
 /// The style state of the terminal while a frame is written.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Pen {
     fg: Color,
     bg: Color,
@@ -286,16 +437,33 @@ impl<W: Write> LeanBackend<W> {
             inner: CrosstermBackend::new(writer),
             shadow: Shadow::default(),
             fixed_size: None,
+            packed: None,
         }
     }
 
     /// A backend for a remote terminal of this size, blank at first (see
     /// `resize_window`), that draws frame by frame (`draw_frame`).
     pub fn with_size(writer: W, width: u16, height: u16) -> Self {
-        Self {
+        let mut backend = Self {
             fixed_size: Some(Size::new(width, height)),
             shadow: Shadow::blank(width, height),
             ..Self::new(writer)
+        };
+        backend.pack();
+        backend
+    }
+
+    /// The copy as a grid, to draw on or change.
+    fn unpack(&mut self) {
+        if let Some(packed) = self.packed.take() {
+            self.shadow = packed.unpack();
+        }
+    }
+
+    /// Between frames drawn frame by frame, the copy is kept packed.
+    fn pack(&mut self) {
+        if self.frame_by_frame() {
+            self.packed = Some(Packed::pack(std::mem::take(&mut self.shadow)));
         }
     }
 
@@ -312,7 +480,9 @@ impl<W: Write> LeanBackend<W> {
             self.inner.set_cursor_position(Position::ORIGIN)?;
             self.inner.clear_region(ClearType::AfterCursor)?;
         }
+        self.packed = None;
         self.shadow = Shadow::blank(width, height);
+        self.pack();
         Ok(())
     }
 
@@ -330,6 +500,7 @@ impl<W: Write> LeanBackend<W> {
     pub fn draw_frame(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<()> {
         let size = self.size()?;
         let area = Rect::new(0, 0, size.width, size.height);
+        self.unpack();
         self.shadow
             .fit(size.width.saturating_sub(1), size.height.saturating_sub(1));
         let mut shown = Buffer::empty(area);
@@ -350,6 +521,8 @@ impl<W: Write> LeanBackend<W> {
         terminal.draw(render)?;
         // The frame's terminal shows the cursor when it goes: not here.
         terminal.backend_mut().done = true;
+        drop(terminal);
+        self.pack();
         Ok(())
     }
 
@@ -405,6 +578,7 @@ impl<W: Write> Backend for LeanBackend<W> {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
+        self.unpack();
         let mut out = String::new();
         let mut pen = Pen::RESET;
         // Where the terminal's cursor stands, when known.
@@ -466,16 +640,20 @@ impl<W: Write> Backend for LeanBackend<W> {
     }
 
     fn clear(&mut self) -> io::Result<()> {
+        self.unpack();
         self.shadow.clear();
+        self.pack();
         self.inner.clear()
     }
 
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
         // Partial clears are rare; forgetting the shadow only costs bytes.
+        self.unpack();
         match clear_type {
             ClearType::All => self.shadow.clear(),
             _ => self.shadow.forget(),
         }
+        self.pack();
         self.inner.clear_region(clear_type)
     }
 
@@ -627,11 +805,45 @@ fn color_code(color: Color, background: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::style::Style;
 
     fn sgr(from: Pen, to: Pen) -> String {
         let mut s = String::new();
         push_sgr(&mut s, from, to);
         s
+    }
+
+    /// Packing and unpacking give back the same grid, whatever its cells.
+    #[test]
+    fn the_copy_packs_and_unpacks_to_the_same_grid() {
+        let mut shadow = Shadow::blank(7, 3);
+        let styled = Style::new()
+            .fg(Color::Rgb(255, 136, 0))
+            .bg(Color::Indexed(237));
+        for (x, y, symbol, style) in [
+            (0, 0, "a", Style::new()),
+            (1, 0, "中", styled),
+            (3, 0, "e\u{301}", styled),
+            (4, 0, "b", Style::new().add_modifier(Modifier::BOLD)),
+            (6, 2, "🦀", Style::new()),
+        ] {
+            let mut cell = Cell::EMPTY;
+            cell.set_symbol(symbol).set_style(style);
+            let shown = shadow.compact(&cell);
+            shadow.set(x, y, shown);
+        }
+        shadow.set(2, 0, Shown::UNKNOWN);
+        shadow.set(0, 1, Shown::UNKNOWN);
+        let cells = shadow.cells.clone();
+        let long = shadow.long.clone();
+        let packed = Packed::pack(shadow);
+        assert!(packed.runs.len() < cells.len() * std::mem::size_of::<Shown>());
+        let back = packed.unpack();
+        assert_eq!(back.cells, cells);
+        assert_eq!(back.long, long);
+        assert_eq!((back.width, back.height), (7, 3));
+        // Runs of one style are long: a blank screen packs to one run.
+        assert_eq!(Packed::pack(Shadow::blank(300, 100)).runs.len(), 5 + 30_000);
     }
 
     #[test]

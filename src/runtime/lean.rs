@@ -11,10 +11,11 @@
 //!
 //! The copy is compact (16 bytes a cell; a ratatui `Cell` takes 48). A
 //! backend for a remote terminal (`with_size`, an SSH session) keeps
-//! nothing else between frames: each frame is drawn in buffers that live
-//! for that frame only, diffed against the copy (what the client shows),
-//! so hundreds of idle sessions hold a third of the memory ratatui's two
-//! full buffers each would (docs/performance.md, issue 10).
+//! nothing else between frames, and keeps the copy packed (runs of one
+//! style, characters in UTF-8): each frame is drawn in buffers that live
+//! for that frame only, diffed against the copy (what the client shows).
+//! Hundreds of sessions then cost a fraction of the three full buffers
+//! each kept before (docs/performance.md, issue 10).
 //!
 //! The screen ends up identical (`tests/lean_backend.rs` replays both
 //! streams into a terminal emulator); `docs/performance.md` has the bytes.

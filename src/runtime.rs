@@ -31,12 +31,17 @@ use crate::view;
 const DRAIN_LIMIT: usize = 256;
 
 /// A backend that can bracket a frame so the terminal shows it at once.
-pub trait FrameSink: Backend {
+pub trait FrameSink: Backend + Sized {
     fn begin_frame(&mut self) -> Result<(), Self::Error> {
         Ok(())
     }
     fn end_frame(&mut self) -> Result<(), Self::Error> {
         Ok(())
+    }
+    /// Draws one frame of `app`: by default through the terminal's two
+    /// buffers, kept between frames.
+    fn draw_app(terminal: &mut Terminal<Self>, app: &App) -> Result<(), Self::Error> {
+        terminal.draw(|frame| view::draw(app, frame)).map(drop)
     }
 }
 
@@ -57,6 +62,17 @@ impl<W: Write> FrameSink for lean::LeanBackend<W> {
     }
     fn end_frame(&mut self) -> std::io::Result<()> {
         execute!(self, EndSynchronizedUpdate)
+    }
+    /// A remote terminal's frames are drawn in buffers of their own, freed
+    /// after (`draw_frame`): between frames a session keeps only the
+    /// compact copy of its client's screen.
+    fn draw_app(terminal: &mut Terminal<Self>, app: &App) -> std::io::Result<()> {
+        let backend = terminal.backend_mut();
+        if backend.frame_by_frame() {
+            backend.draw_frame(|frame| view::draw(app, frame))
+        } else {
+            terminal.draw(|frame| view::draw(app, frame)).map(drop)
+        }
     }
 }
 
@@ -302,7 +318,7 @@ fn draw_with<B: FrameSink>(
     driver: &mut impl Driver<B>,
 ) -> Result<(), B::Error> {
     terminal.backend_mut().begin_frame()?;
-    terminal.draw(|frame| view::draw(app, frame))?;
+    B::draw_app(terminal, app)?;
     driver.after_draw(app, terminal)?;
     terminal.backend_mut().end_frame()
 }

@@ -158,3 +158,216 @@ fn the_lean_backend_draws_the_same_screen_with_fewer_bytes() {
         stock.bytes, fill.bytes
     );
 }
+
+/// A colour as the terminal emulator reports it.
+fn vt_color(color: ratatui::style::Color) -> vt100::Color {
+    use ratatui::style::Color;
+    match color {
+        Color::Reset => vt100::Color::Default,
+        Color::Black => vt100::Color::Idx(0),
+        Color::Red => vt100::Color::Idx(1),
+        Color::Green => vt100::Color::Idx(2),
+        Color::Yellow => vt100::Color::Idx(3),
+        Color::Blue => vt100::Color::Idx(4),
+        Color::Magenta => vt100::Color::Idx(5),
+        Color::Cyan => vt100::Color::Idx(6),
+        Color::Gray => vt100::Color::Idx(7),
+        Color::DarkGray => vt100::Color::Idx(8),
+        Color::LightRed => vt100::Color::Idx(9),
+        Color::LightGreen => vt100::Color::Idx(10),
+        Color::LightYellow => vt100::Color::Idx(11),
+        Color::LightBlue => vt100::Color::Idx(12),
+        Color::LightMagenta => vt100::Color::Idx(13),
+        Color::LightCyan => vt100::Color::Idx(14),
+        Color::White => vt100::Color::Idx(15),
+        Color::Indexed(i) => vt100::Color::Idx(i),
+        Color::Rgb(r, g, b) => vt100::Color::Rgb(r, g, b),
+    }
+}
+
+/// Every cell the client sees equals the frame's, text and style (the
+/// column a wide character covers aside).
+fn assert_client_shows(screen: &vt100::Screen, frame: &ratatui::buffer::Buffer, step: &str) {
+    use ratatui::style::Modifier;
+    let area = frame.area;
+    assert_eq!(
+        (screen.size().0.get(), screen.size().1.get()),
+        (area.height, area.width),
+        "the emulator's size after {step}"
+    );
+    for y in 0..area.height {
+        for x in 0..area.width {
+            if screen.cell(y, x).unwrap().is_wide_continuation() {
+                continue;
+            }
+            let cell = &frame[(x, y)];
+            let m = cell.modifier;
+            let want = (
+                cell.symbol().to_owned(),
+                vt_color(cell.fg),
+                vt_color(cell.bg),
+                [
+                    m.contains(Modifier::BOLD),
+                    m.contains(Modifier::ITALIC),
+                    m.contains(Modifier::UNDERLINED),
+                    m.contains(Modifier::REVERSED),
+                ],
+            );
+            assert_eq!(seen(screen, x, y), want, "cell {x},{y} after {step}");
+        }
+    }
+}
+
+/// A served session's screen: the frame-by-frame backend (no buffers
+/// kept between frames) replayed into a terminal emulator.
+struct Remote {
+    terminal: Terminal<LeanBackend<Shared>>,
+    out: Shared,
+    parser: vt100::Parser,
+}
+
+impl Remote {
+    fn new(w: u16, h: u16) -> Self {
+        let out = Shared::default();
+        let terminal = Terminal::with_options(
+            LeanBackend::with_size(out.clone(), w, h),
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::ZERO),
+            },
+        )
+        .unwrap();
+        Self {
+            terminal,
+            out,
+            parser: vt100::Parser::new(h.try_into().unwrap(), w.try_into().unwrap(), 0),
+        }
+    }
+
+    fn replay(&mut self) {
+        let bytes = self.out.take();
+        self.parser.process(&bytes);
+    }
+
+    /// The client's window changes size (the emulator first, as a
+    /// terminal resizes before it tells the server).
+    fn resize(&mut self, app: &mut App, w: u16, h: u16) {
+        self.parser
+            .screen_mut()
+            .set_size(h.try_into().unwrap(), w.try_into().unwrap());
+        app.handle(aiwatch_tui::input::Input::Resize(w, h));
+        self.terminal.backend_mut().resize_window(w, h).unwrap();
+        self.replay();
+    }
+
+    fn frame(&mut self, app: &App) {
+        runtime::draw(&mut self.terminal, app).unwrap();
+        self.replay();
+    }
+
+    /// The app's frame, drawn whole into a fresh buffer.
+    fn intended(app: &App) -> ratatui::buffer::Buffer {
+        let area = app.layout.area;
+        let mut intended = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
+        intended.draw(|f| aiwatch_tui::view::draw(app, f)).unwrap();
+        intended.backend().buffer().clone()
+    }
+}
+
+/// A served session draws each frame in buffers of its own and keeps only
+/// a compact copy of its client's screen: after every step (keys, a
+/// resize narrower, wider and tiny, the screen cleared, keys taken while
+/// the client was too slow for a frame) the client shows exactly the
+/// app's frame, text and styles.
+#[test]
+fn a_served_session_drawn_frame_by_frame_shows_the_apps_frame_after_every_step() {
+    enum Step {
+        Keys(&'static str),
+        Resize(u16, u16),
+        Cleared,
+        /// Keys taken with no frame between them (a slow client).
+        Held(&'static str),
+    }
+    use Step::{Cleared, Held, Keys, Resize};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let mut remote = Remote::new(120, 40);
+    remote.resize(&mut app, 120, 40);
+    let script = [
+        Keys(""),
+        Keys("j"),
+        Keys("tab"),
+        Keys("j j space"),
+        Resize(80, 24),
+        Keys("G"),
+        Keys("L"),
+        Resize(160, 45),
+        Keys("g"),
+        Keys("enter"),
+        Cleared,
+        Keys("j"),
+        Held("j j k tab space space G"),
+        Resize(40, 12),
+        Keys("?"),
+        Keys("esc"),
+        Resize(19, 6),
+        Resize(100, 30),
+        Held("d m x ! esc shift-tab enter"),
+        Keys("L"),
+    ];
+    for (n, step) in script.into_iter().enumerate() {
+        let what = match step {
+            Keys(keys) | Held(keys) => {
+                for key in keys.split(' ') {
+                    common::press(&mut app, key);
+                }
+                format!("step {n}: {keys:?}")
+            }
+            Resize(w, h) => {
+                remote.resize(&mut app, w, h);
+                format!("step {n}: resize to {w}x{h}")
+            }
+            Cleared => {
+                ratatui::backend::Backend::clear(remote.terminal.backend_mut()).unwrap();
+                remote.replay();
+                format!("step {n}: screen cleared")
+            }
+        };
+        remote.frame(&app);
+        assert_client_shows(remote.parser.screen(), &Remote::intended(&app), &what);
+    }
+}
+
+/// Wide characters written over narrow ones and back, at even and odd
+/// columns, coloured: the client's row is the frame's after each.
+#[test]
+fn wide_characters_over_narrow_ones_and_back_leave_the_clients_row_right() {
+    use ratatui::buffer::Buffer;
+    use ratatui::style::{Color, Style};
+    let rows = [
+        ("中文ab", Style::new()),
+        ("a中文b", Style::new().bg(Color::Blue)),
+        ("abcdef", Style::new()),
+        ("中 x世", Style::new().fg(Color::Red)),
+        ("  中文", Style::new().bg(Color::Indexed(237))),
+        ("ab cd ", Style::new()),
+        ("é́e中", Style::new()),
+        ("", Style::new()),
+    ];
+    let (w, h) = (6, 2);
+    let out = Shared::default();
+    let mut backend = LeanBackend::with_size(out.clone(), w, h);
+    let mut parser = vt100::Parser::new(h.try_into().unwrap(), w.try_into().unwrap(), 0);
+    for (text, style) in rows {
+        let mut frame = Buffer::empty(Rect::new(0, 0, w, h));
+        frame.set_string(0, 0, text, style);
+        frame.set_string(0, 1, text, Style::new());
+        backend
+            .draw_frame(|f| {
+                f.buffer_mut().set_string(0, 0, text, style);
+                f.buffer_mut().set_string(0, 1, text, Style::new());
+            })
+            .unwrap();
+        parser.process(&out.take());
+        assert_client_shows(parser.screen(), &frame, &format!("{text:?}"));
+    }
+}

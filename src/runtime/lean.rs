@@ -9,6 +9,14 @@
 //! - moves right on the same row with a relative move (`ESC[nC`);
 //! - writes each style change as one short SGR sequence.
 //!
+//! The copy is compact (16 bytes a cell; a ratatui `Cell` takes 48). A
+//! backend for a remote terminal (`with_size`, an SSH session) keeps
+//! nothing else between frames, and keeps the copy packed (runs of one
+//! style, characters in UTF-8): each frame is drawn in buffers that live
+//! for that frame only, diffed against the copy (what the client shows).
+//! Hundreds of sessions then cost a fraction of the three full buffers
+//! each kept before (docs/performance.md, issue 10).
+//!
 //! The screen ends up identical (`tests/lean_backend.rs` replays both
 //! streams into a terminal emulator); `docs/performance.md` has the bytes.
 
@@ -19,7 +27,8 @@ use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::{Buffer, Cell, CellDiffOption};
 use ratatui::layout::{Position, Rect, Size};
 use ratatui::style::{Color, Modifier};
-use unicode_width::UnicodeWidthStr;
+use ratatui::{Frame, Terminal, TerminalOptions, Viewport};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Longest run of unchanged cells considered for rewriting.
 pub const MAX_GAP: u16 = 12;
@@ -28,14 +37,379 @@ pub struct LeanBackend<W: Write> {
     /// Used for everything but drawing cells (clearing, cursor, size).
     inner: CrosstermBackend<W>,
     /// What the terminal shows, as far as this backend has drawn it.
-    shadow: Buffer,
+    shadow: Shadow,
     /// A size given from outside (an SSH session's window), so the
-    /// backend never asks the process's own terminal.
+    /// backend never asks the process's own terminal; such a backend
+    /// draws frame by frame (`draw_frame`).
     fixed_size: Option<Size>,
+    /// Between two frames drawn frame by frame, the copy packed (and
+    /// `shadow` empty).
+    packed: Option<Packed>,
+}
+
+/// Multi-character symbols (a combining accent, an emoji sequence) kept
+/// at once, at most; past it the table is rebuilt from the cells that
+/// still show one, and a symbol that still finds no room is forgotten
+/// (its cell is written again next time: bytes, never a wrong screen).
+pub const MAX_LONG_SYMBOLS: usize = 4096;
+
+/// One cell as the terminal shows it, in 16 bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Shown {
+    /// The character (`Kind::Char`) or the index in `Shadow::long`.
+    symbol: u32,
+    fg: Color,
+    bg: Color,
+    modifier: Modifier,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Char,
+    Long,
+    /// Covered by a wide character, erased by the terminal, or never
+    /// known: always written, never rewritten from the copy.
+    Unknown,
+}
+
+impl Shown {
+    const BLANK: Self = Self {
+        symbol: ' ' as u32,
+        fg: Color::Reset,
+        bg: Color::Reset,
+        modifier: Modifier::empty(),
+        kind: Kind::Char,
+    };
+
+    const UNKNOWN: Self = Self {
+        kind: Kind::Unknown,
+        ..Self::BLANK
+    };
+
+    fn pen(self) -> Pen {
+        Pen {
+            fg: self.fg,
+            bg: self.bg,
+            modifier: self.modifier,
+        }
+    }
+
+    /// The character, when it is one the terminal shows in one column.
+    fn narrow_char(self) -> Option<char> {
+        (self.kind == Kind::Char)
+            .then(|| char::from_u32(self.symbol))
+            .flatten()
+            .filter(|c| c.width() == Some(1))
+    }
+}
+
+/// The copy of the screen between frames, packed: runs of cells in one
+/// style, their characters in UTF-8. A screen of 300x100 cells takes tens
+/// of kilobytes, not the 480 KB of the grid it is unpacked into for a
+/// frame.
+#[derive(Debug, Default)]
+struct Packed {
+    width: u16,
+    height: u16,
+    /// The styles the runs use.
+    pens: Vec<Pen>,
+    /// Each run: its pen's index (u16), its kind (u8), its length in
+    /// cells (u16), then its characters (UTF-8) or long symbols' indexes
+    /// (u32); an unknown run has nothing more.
+    runs: Vec<u8>,
+    long: Vec<Box<str>>,
+}
+
+const RUN_CHAR: u8 = 0;
+const RUN_LONG: u8 = 1;
+const RUN_UNKNOWN: u8 = 2;
+
+impl Packed {
+    fn pack(shadow: Shadow) -> Self {
+        let mut packed = Self {
+            width: shadow.width,
+            height: shadow.height,
+            pens: Vec::new(),
+            runs: Vec::new(),
+            long: shadow.long,
+        };
+        let cells = &shadow.cells;
+        let mut i = 0;
+        while let Some(&first) = cells.get(i) {
+            let n = cells[i..]
+                .iter()
+                .take(usize::from(u16::MAX))
+                .take_while(|c| c.kind == first.kind && c.pen() == first.pen())
+                .count();
+            let pen = first.pen();
+            let index = match packed.pens.iter().position(|p| *p == pen) {
+                Some(index) => u16::try_from(index).ok(),
+                None => u16::try_from(packed.pens.len())
+                    .ok()
+                    .inspect(|_| packed.pens.push(pen)),
+            };
+            let kind = match (index, first.kind) {
+                (None, _) | (_, Kind::Unknown) => RUN_UNKNOWN,
+                (Some(_), Kind::Char) => RUN_CHAR,
+                (Some(_), Kind::Long) => RUN_LONG,
+            };
+            packed
+                .runs
+                .extend_from_slice(&index.unwrap_or(0).to_le_bytes());
+            packed.runs.push(kind);
+            packed
+                .runs
+                .extend_from_slice(&u16::try_from(n).unwrap_or(u16::MAX).to_le_bytes());
+            for cell in &cells[i..i + n] {
+                match kind {
+                    RUN_CHAR => {
+                        let c = char::from_u32(cell.symbol).unwrap_or(' ');
+                        packed
+                            .runs
+                            .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    }
+                    RUN_LONG => packed.runs.extend_from_slice(&cell.symbol.to_le_bytes()),
+                    _ => {}
+                }
+            }
+            i += n;
+        }
+        packed
+    }
+
+    /// The grid again; whatever cannot be read back is unknown.
+    fn unpack(self) -> Shadow {
+        let total = usize::from(self.width) * usize::from(self.height);
+        let mut cells = Vec::with_capacity(total);
+        let mut rest = self.runs.as_slice();
+        'runs: while cells.len() < total {
+            let Some((header, body)) = rest.split_first_chunk::<5>() else {
+                break;
+            };
+            rest = body;
+            let pen = self
+                .pens
+                .get(usize::from(u16::from_le_bytes([header[0], header[1]])))
+                .copied()
+                .unwrap_or(Pen::RESET);
+            let kind = header[2];
+            for _ in 0..u16::from_le_bytes([header[3], header[4]]) {
+                let (symbol, kind) = match kind {
+                    RUN_CHAR => {
+                        let Some((c, len)) = first_char(rest) else {
+                            break 'runs;
+                        };
+                        rest = &rest[len..];
+                        (u32::from(c), Kind::Char)
+                    }
+                    RUN_LONG => {
+                        let Some((index, body)) = rest.split_first_chunk::<4>() else {
+                            break 'runs;
+                        };
+                        rest = body;
+                        (u32::from_le_bytes(*index), Kind::Long)
+                    }
+                    _ => (0, Kind::Unknown),
+                };
+                let shown = if kind == Kind::Unknown {
+                    Shown::UNKNOWN
+                } else {
+                    Shown {
+                        symbol,
+                        fg: pen.fg,
+                        bg: pen.bg,
+                        modifier: pen.modifier,
+                        kind,
+                    }
+                };
+                cells.push(shown);
+            }
+        }
+        cells.resize(total, Shown::UNKNOWN);
+        Shadow {
+            width: self.width,
+            height: self.height,
+            cells,
+            long: self.long,
+        }
+    }
+}
+
+/// The first character of UTF-8 `bytes` and its length.
+fn first_char(bytes: &[u8]) -> Option<(char, usize)> {
+    let len = match bytes.first()? {
+        0..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => return None,
+    };
+    let c = std::str::from_utf8(bytes.get(..len)?)
+        .ok()?
+        .chars()
+        .next()?;
+    Some((c, len))
+}
+
+/// The terminal's screen as far as known: a grid of compact cells.
+#[derive(Debug, Default)]
+struct Shadow {
+    width: u16,
+    height: u16,
+    cells: Vec<Shown>,
+    long: Vec<Box<str>>,
+}
+
+impl Shadow {
+    fn blank(width: u16, height: u16) -> Self {
+        Self {
+            width,
+            height,
+            cells: vec![Shown::BLANK; usize::from(width) * usize::from(height)],
+            long: Vec::new(),
+        }
+    }
+
+    fn index(&self, x: u16, y: u16) -> Option<usize> {
+        (x < self.width && y < self.height)
+            .then(|| usize::from(y) * usize::from(self.width) + usize::from(x))
+    }
+
+    fn get(&self, x: u16, y: u16) -> Shown {
+        self.index(x, y).map_or(Shown::UNKNOWN, |i| self.cells[i])
+    }
+
+    fn set(&mut self, x: u16, y: u16, shown: Shown) {
+        if let Some(i) = self.index(x, y) {
+            self.cells[i] = shown;
+        }
+    }
+
+    /// Grows to hold (`x`, `y`); what was known keeps its place.
+    fn fit(&mut self, x: u16, y: u16) {
+        if x < self.width && y < self.height {
+            return;
+        }
+        let mut grown = Self::blank(
+            self.width.max(x.saturating_add(1)),
+            self.height.max(y.saturating_add(1)),
+        );
+        for row in 0..self.height {
+            for col in 0..self.width {
+                grown.set(col, row, self.get(col, row));
+            }
+        }
+        grown.long = std::mem::take(&mut self.long);
+        *self = grown;
+    }
+
+    /// Every cell blank, as after the terminal cleared its screen.
+    fn clear(&mut self) {
+        self.cells.fill(Shown::BLANK);
+        self.long.clear();
+    }
+
+    /// Nothing known any more.
+    fn forget(&mut self) {
+        self.cells.fill(Shown::UNKNOWN);
+        self.long.clear();
+    }
+
+    fn symbol(&self, shown: Shown) -> Option<&str> {
+        match shown.kind {
+            Kind::Long => self.long.get(shown.symbol as usize).map(AsRef::as_ref),
+            Kind::Char | Kind::Unknown => None,
+        }
+    }
+
+    /// The compact form of `cell`.
+    fn compact(&mut self, cell: &Cell) -> Shown {
+        let symbol = cell.symbol();
+        let mut chars = symbol.chars();
+        let (symbol, kind) = match (chars.next(), chars.next()) {
+            (Some(c), None) => (u32::from(c), Kind::Char),
+            _ => match self.keep_long(symbol) {
+                Some(index) => (index, Kind::Long),
+                None => return Shown::UNKNOWN,
+            },
+        };
+        Shown {
+            symbol,
+            fg: cell.fg,
+            bg: cell.bg,
+            modifier: cell.modifier,
+            kind,
+        }
+    }
+
+    /// A place in the table of long symbols, if one is free (after
+    /// dropping those no cell shows any more).
+    fn keep_long(&mut self, symbol: &str) -> Option<u32> {
+        if self.long.len() >= MAX_LONG_SYMBOLS {
+            let old = std::mem::take(&mut self.long);
+            for cell in &mut self.cells {
+                if cell.kind == Kind::Long {
+                    match old.get(cell.symbol as usize) {
+                        Some(text) if self.long.len() < MAX_LONG_SYMBOLS => {
+                            cell.symbol = u32::try_from(self.long.len()).unwrap_or(u32::MAX);
+                            self.long.push(text.clone());
+                        }
+                        _ => *cell = Shown::UNKNOWN,
+                    }
+                }
+            }
+            if self.long.len() >= MAX_LONG_SYMBOLS {
+                return None;
+            }
+        }
+        let index = u32::try_from(self.long.len()).ok()?;
+        self.long.push(symbol.into());
+        Some(index)
+    }
+
+    /// Writes what the terminal shows into `buffer`, cell by cell, so
+    /// ratatui's diff against it yields what must change. An unknown
+    /// cell equals no cell a frame draws.
+    fn paint(&self, buffer: &mut Buffer) {
+        let area = buffer.area;
+        for y in area.top()..area.bottom() {
+            for x in area.left()..area.right() {
+                let shown = self.get(x, y);
+                let cell = &mut buffer[(x, y)];
+                match shown.kind {
+                    Kind::Char => {
+                        cell.set_char(char::from_u32(shown.symbol).unwrap_or(' '));
+                    }
+                    Kind::Long => {
+                        cell.set_symbol(self.symbol(shown).unwrap_or_default());
+                    }
+                    Kind::Unknown => {
+                        cell.set_symbol("");
+                        cell.set_diff_option(CellDiffOption::Skip);
+                    }
+                }
+                cell.fg = shown.fg;
+                cell.bg = shown.bg;
+                cell.modifier = shown.modifier;
+            }
+        }
+    }
+
+    fn width_at(&self, x: u16, y: u16) -> usize {
+        let shown = self.get(x, y);
+        match shown.kind {
+            Kind::Char => char::from_u32(shown.symbol)
+                .and_then(UnicodeWidthChar::width)
+                .unwrap_or(1),
+            Kind::Long => self.symbol(shown).map_or(1, UnicodeWidthStr::width),
+            Kind::Unknown => 0,
+        }
+    }
 }
 
 /// The style state of the terminal while a frame is written.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Pen {
     fg: Color,
     bg: Color,
@@ -62,50 +436,112 @@ impl<W: Write> LeanBackend<W> {
     pub fn new(writer: W) -> Self {
         Self {
             inner: CrosstermBackend::new(writer),
-            shadow: Buffer::empty(Rect::ZERO),
+            shadow: Shadow::default(),
             fixed_size: None,
+            packed: None,
         }
     }
 
-    /// A backend for a remote terminal of this size (see `set_size`).
+    /// A backend for a remote terminal of this size, blank at first (see
+    /// `resize_window`), that draws frame by frame (`draw_frame`).
     pub fn with_size(writer: W, width: u16, height: u16) -> Self {
-        Self {
+        let mut backend = Self {
             fixed_size: Some(Size::new(width, height)),
+            shadow: Shadow::blank(width, height),
             ..Self::new(writer)
+        };
+        backend.pack();
+        backend
+    }
+
+    /// The copy as a grid, to draw on or change.
+    fn unpack(&mut self) {
+        if let Some(packed) = self.packed.take() {
+            self.shadow = packed.unpack();
         }
     }
 
-    /// The remote terminal's new size.
-    pub fn set_size(&mut self, width: u16, height: u16) {
+    /// Between frames drawn frame by frame, the copy is kept packed.
+    fn pack(&mut self) {
+        if self.frame_by_frame() {
+            self.packed = Some(Packed::pack(std::mem::take(&mut self.shadow)));
+        }
+    }
+
+    /// The remote terminal's new size: its screen is cleared (wholly when
+    /// it got narrower, so no line wraps into the next) and the copy of it
+    /// takes the new size.
+    pub fn resize_window(&mut self, width: u16, height: u16) -> io::Result<()> {
+        let narrower = self.fixed_size.is_some_and(|old| width < old.width);
         self.fixed_size = Some(Size::new(width, height));
+        if narrower {
+            self.inner.clear_region(ClearType::All)?;
+        }
+        if width > 0 && height > 0 {
+            self.inner.set_cursor_position(Position::ORIGIN)?;
+            self.inner.clear_region(ClearType::AfterCursor)?;
+        }
+        self.packed = None;
+        self.shadow = Shadow::blank(width, height);
+        self.pack();
+        Ok(())
     }
 
-    fn fits_shadow(&mut self, x: u16, y: u16) {
-        let area = self.shadow.area;
-        if x >= area.width || y >= area.height {
-            let width = area.width.max(x.saturating_add(1));
-            let height = area.height.max(y.saturating_add(1));
-            self.shadow.resize(Rect::new(0, 0, width, height));
-        }
+    /// Whether frames are drawn frame by frame (`draw_frame`): a backend
+    /// for a remote terminal of a given size.
+    pub fn frame_by_frame(&self) -> bool {
+        self.fixed_size.is_some()
+    }
+
+    /// Draws one frame at the remote terminal's size in buffers that live
+    /// for this frame only: the frame is diffed against the copy of what
+    /// the terminal shows, and only that copy is kept. Writes what a
+    /// ratatui `Terminal` kept between frames would (and hides the cursor
+    /// as its `draw` does).
+    pub fn draw_frame(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<()> {
+        let size = self.size()?;
+        let area = Rect::new(0, 0, size.width, size.height);
+        self.unpack();
+        self.shadow
+            .fit(size.width.saturating_sub(1), size.height.saturating_sub(1));
+        let mut shown = Buffer::empty(area);
+        self.shadow.paint(&mut shown);
+        let mut terminal = Terminal::with_options(
+            Lent {
+                backend: self,
+                done: false,
+            },
+            TerminalOptions {
+                viewport: Viewport::Fixed(area),
+            },
+        )?;
+        // What the terminal shows becomes the "previous" frame.
+        std::mem::swap(terminal.current_buffer_mut(), &mut shown);
+        drop(shown);
+        terminal.swap_buffers();
+        terminal.draw(render)?;
+        // The frame's terminal shows the cursor when it goes: not here.
+        terminal.backend_mut().done = true;
+        drop(terminal);
+        self.pack();
+        Ok(())
     }
 
     /// Records a drawn cell. Cells a wide character covers, or that the
     /// terminal erased because a wide character was overwritten, become
     /// unknown: never rewritten from the shadow.
     fn remember(&mut self, x: u16, y: u16, cell: &Cell, width: u16) {
-        self.fits_shadow(x.saturating_add(width), y);
-        let old_width = u16::try_from(self.shadow[(x, y)].symbol().width()).unwrap_or(1);
-        self.shadow[(x, y)] = cell.clone();
-        let mut unknown = Cell::new("");
-        unknown.set_diff_option(CellDiffOption::Skip);
-        for dx in 1..width.max(old_width) {
-            let cx = x.saturating_add(dx);
-            if cx < self.shadow.area.width {
-                self.shadow[(cx, y)] = unknown.clone();
-            }
+        if !self.frame_by_frame() {
+            self.shadow.fit(x.saturating_add(width), y);
         }
-        if x > 0 && self.shadow[(x - 1, y)].symbol().width() > 1 {
-            self.shadow[(x - 1, y)] = unknown;
+        let old_width = u16::try_from(self.shadow.width_at(x, y)).unwrap_or(1);
+        let shown = self.shadow.compact(cell);
+        self.shadow.set(x, y, shown);
+        for dx in 1..width.max(old_width) {
+            self.shadow.set(x.saturating_add(dx), y, Shown::UNKNOWN);
+        }
+        if x > 0 && self.shadow.width_at(x - 1, y) > 1 {
+            self.shadow.set(x - 1, y, Shown::UNKNOWN);
         }
     }
 
@@ -113,23 +549,14 @@ impl<W: Write> LeanBackend<W> {
     /// is a plain single-width cell in `pen` and rewriting them costs fewer
     /// bytes than `jump`.
     fn gap_text(&self, y: u16, from: u16, to: u16, pen: Pen, jump: usize) -> Option<String> {
-        if to <= from
-            || to - from > MAX_GAP
-            || y >= self.shadow.area.height
-            || to > self.shadow.area.width
-        {
+        if to <= from || to - from > MAX_GAP || y >= self.shadow.height || to > self.shadow.width {
             return None;
         }
         let mut text = String::new();
         for x in from..to {
-            let cell = &self.shadow[(x, y)];
-            let plain = cell.diff_option == CellDiffOption::None
-                && cell.symbol().width() == 1
-                && Pen::of(cell) == pen;
-            if !plain {
-                return None;
-            }
-            text.push_str(cell.symbol());
+            let shown = self.shadow.get(x, y);
+            let c = shown.narrow_char().filter(|_| shown.pen() == pen)?;
+            text.push(c);
         }
         (text.len() < jump).then_some(text)
     }
@@ -152,6 +579,7 @@ impl<W: Write> Backend for LeanBackend<W> {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
+        self.unpack();
         let mut out = String::new();
         let mut pen = Pen::RESET;
         // Where the terminal's cursor stands, when known.
@@ -188,7 +616,7 @@ impl<W: Write> Backend for LeanBackend<W> {
             self.remember(x, y, cell, width);
             // At the last column the cursor waits to wrap: position unknown.
             let after = x.saturating_add(width);
-            cursor = (after < self.shadow.area.width).then_some((after, y));
+            cursor = (after < self.shadow.width).then_some((after, y));
         }
         if pen != Pen::RESET {
             out.push_str("\u{1b}[m");
@@ -213,13 +641,20 @@ impl<W: Write> Backend for LeanBackend<W> {
     }
 
     fn clear(&mut self) -> io::Result<()> {
-        self.shadow.reset();
+        self.unpack();
+        self.shadow.clear();
+        self.pack();
         self.inner.clear()
     }
 
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
         // Partial clears are rare; forgetting the shadow only costs bytes.
-        self.shadow.reset();
+        self.unpack();
+        match clear_type {
+            ClearType::All => self.shadow.clear(),
+            _ => self.shadow.forget(),
+        }
+        self.pack();
         self.inner.clear_region(clear_type)
     }
 
@@ -242,6 +677,64 @@ impl<W: Write> Backend for LeanBackend<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         Backend::flush(&mut self.inner)
+    }
+}
+
+/// The backend lent to the terminal of one frame (`draw_frame`). Once the
+/// frame is out, the cursor is no business of that terminal's any more:
+/// the show it asks for when it goes is not sent.
+struct Lent<'a, W: Write> {
+    backend: &'a mut LeanBackend<W>,
+    done: bool,
+}
+
+impl<W: Write> Backend for Lent<'_, W> {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        self.backend.draw(content)
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        self.backend.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        self.backend.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        self.backend.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        self.backend.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        self.backend.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        self.backend.clear_region(clear_type)
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        self.backend.size()
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        self.backend.window_size()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Backend::flush(self.backend)
     }
 }
 
@@ -313,11 +806,85 @@ fn color_code(color: Color, background: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::style::Style;
 
     fn sgr(from: Pen, to: Pen) -> String {
         let mut s = String::new();
         push_sgr(&mut s, from, to);
         s
+    }
+
+    /// Packing and unpacking give back the same grid, whatever its cells.
+    #[test]
+    fn the_copy_packs_and_unpacks_to_the_same_grid() {
+        let mut shadow = Shadow::blank(7, 3);
+        let styled = Style::new()
+            .fg(Color::Rgb(255, 136, 0))
+            .bg(Color::Indexed(237));
+        for (x, y, symbol, style) in [
+            (0, 0, "a", Style::new()),
+            (1, 0, "中", styled),
+            (3, 0, "e\u{301}", styled),
+            (4, 0, "b", Style::new().add_modifier(Modifier::BOLD)),
+            (6, 2, "🦀", Style::new()),
+        ] {
+            let mut cell = Cell::EMPTY;
+            cell.set_symbol(symbol).set_style(style);
+            let shown = shadow.compact(&cell);
+            shadow.set(x, y, shown);
+        }
+        shadow.set(2, 0, Shown::UNKNOWN);
+        shadow.set(0, 1, Shown::UNKNOWN);
+        let cells = shadow.cells.clone();
+        let long = shadow.long.clone();
+        let packed = Packed::pack(shadow);
+        assert!(packed.runs.len() < cells.len() * std::mem::size_of::<Shown>());
+        let back = packed.unpack();
+        assert_eq!(back.cells, cells);
+        assert_eq!(back.long, long);
+        assert_eq!((back.width, back.height), (7, 3));
+        // Runs of one style are long: a blank screen packs to one run.
+        assert_eq!(Packed::pack(Shadow::blank(300, 100)).runs.len(), 5 + 30_000);
+    }
+
+    #[test]
+    fn a_cell_of_the_copy_takes_16_bytes() {
+        assert!(std::mem::size_of::<Shown>() <= 16);
+    }
+
+    /// Symbols of more than one character go to a table: it stays within
+    /// its bound, dropping those no cell shows any more, and a symbol that
+    /// finds no room is unknown (written again), never wrong.
+    #[test]
+    fn the_table_of_long_symbols_stays_bounded() {
+        let symbol = |i: usize| format!("e\u{301}{i}");
+        // A small screen: old symbols are dropped, every cell stays known.
+        let mut small = Shadow::blank(10, 10);
+        for i in 0..MAX_LONG_SYMBOLS * 3 {
+            let (x, y) = ((i % 10) as u16, (i / 10 % 10) as u16);
+            let mut cell = Cell::EMPTY;
+            cell.set_symbol(&symbol(i));
+            let shown = small.compact(&cell);
+            small.set(x, y, shown);
+            assert!(small.long.len() <= MAX_LONG_SYMBOLS);
+            assert_eq!(small.symbol(small.get(x, y)), Some(symbol(i).as_str()));
+        }
+        // A screen with more cells than the table holds: the rest unknown.
+        let mut big = Shadow::blank(100, 100);
+        for i in 0..10_000 {
+            let (x, y) = ((i % 100) as u16, (i / 100) as u16);
+            let mut cell = Cell::EMPTY;
+            cell.set_symbol(&symbol(i));
+            let shown = big.compact(&cell);
+            big.set(x, y, shown);
+            assert!(big.long.len() <= MAX_LONG_SYMBOLS);
+            let kind = big.get(x, y).kind;
+            if i < MAX_LONG_SYMBOLS {
+                assert_eq!(big.symbol(big.get(x, y)), Some(symbol(i).as_str()));
+            } else {
+                assert_eq!(kind, Kind::Unknown, "cell {i}");
+            }
+        }
     }
 
     #[test]

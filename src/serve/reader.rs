@@ -230,8 +230,9 @@ impl Driver<Backend> for SessionDriver {
         width: u16,
         height: u16,
     ) -> io::Result<()> {
-        terminal.backend_mut().set_size(width, height);
-        terminal.resize(Rect::new(0, 0, width, height))
+        // The session's terminal has no buffers of its own (its viewport
+        // is empty): frames are drawn frame by frame at the backend's size.
+        terminal.backend_mut().resize_window(width, height)
     }
 
     fn perform(&mut self, effect: Effect, terminal: &mut Terminal<Backend>) -> Option<Input> {
@@ -562,8 +563,9 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
             let mut running: Option<App> = None;
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> io::Result<()> {
+                    // No buffers kept between frames (see `draw_frame`).
                     let options = TerminalOptions {
-                        viewport: Viewport::Fixed(Rect::new(0, 0, w, h)),
+                        viewport: Viewport::Fixed(Rect::ZERO),
                     };
                     let writer = ChannelWriter {
                         buf: Vec::new(),

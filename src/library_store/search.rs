@@ -34,44 +34,54 @@ const TERMS_PER_QUERY: usize = 100;
 const REMEMBERED_WORDS: usize = 64;
 const REMEMBERED_HITS: usize = 16;
 
-/// The `search_terms` text of a section whose searchable text is `folded`.
+/// The `search_terms` text of a section whose searchable text is `folded`:
+/// its distinct grams, then its distinct tokens, each as [`term`] writes
+/// it, in ascending order, each followed by a space (and `zlong` at the
+/// end when a token is longer than [`LONG_TOKEN`]).
 pub fn terms(folded: &str) -> String {
-    // Distinct grams and tokens first, encoded once each: a section's text
-    // repeats most of them many times.
-    let mut grams: std::collections::HashSet<(char, Option<char>)> =
-        std::collections::HashSet::new();
-    let mut words: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // Sorted lists, not hash sets: a section repeats most of its grams and
+    // tokens many times, and sorting the few thousand occurrences is
+    // cheaper than hashing each (this runs for every section stored). The
+    // hex encoding keeps the order of the bytes, so sorting the bytes sorts
+    // the terms; grams (`g`) come before tokens (`w`).
+    let mut grams: Vec<([u8; 8], u8)> = Vec::with_capacity(folded.len());
+    let mut words: Vec<&str> = Vec::with_capacity(folded.len() / 4);
     let mut long = false;
     for token in folded.split_whitespace() {
         let mut prev: Option<char> = None;
         let mut chars = 0;
         for c in token.chars() {
             chars += 1;
-            grams.insert((c, None));
+            grams.push(gram(c, None));
             if let Some(p) = prev {
-                grams.insert((p, Some(c)));
+                grams.push(gram(p, Some(c)));
             }
             prev = Some(c);
         }
         if chars > LONG_TOKEN {
             long = true;
         } else {
-            words.insert(token);
+            words.push(token);
         }
     }
-    let mut set: BTreeSet<String> = BTreeSet::new();
-    for (a, b) in grams {
-        let mut buf = [0u8; 8];
-        let first = a.encode_utf8(&mut buf).len();
-        let both = first + b.map_or(0, |b| b.encode_utf8(&mut buf[first..]).len());
-        set.insert(term('g', &buf[..both]));
+    grams.sort_unstable_by(|a, b| a.0[..usize::from(a.1)].cmp(&b.0[..usize::from(b.1)]));
+    // The bytes past a gram's length are zero: equal grams are equal pairs.
+    grams.dedup();
+    words.sort_unstable();
+    words.dedup();
+    let size = grams
+        .iter()
+        .map(|g| 2 + 2 * usize::from(g.1))
+        .sum::<usize>()
+        + words.iter().map(|w| 2 + 2 * w.len()).sum::<usize>()
+        + 5;
+    let mut text = String::with_capacity(size);
+    for (bytes, len) in &grams {
+        push_term(&mut text, 'g', &bytes[..usize::from(*len)]);
+        text.push(' ');
     }
-    for w in words {
-        set.insert(term('w', w.as_bytes()));
-    }
-    let mut text = String::with_capacity(set.iter().map(|t| t.len() + 1).sum::<usize>() + 6);
-    for t in &set {
-        text.push_str(t);
+    for w in &words {
+        push_term(&mut text, 'w', w.as_bytes());
         text.push(' ');
     }
     if long {
@@ -80,16 +90,30 @@ pub fn terms(folded: &str) -> String {
     text
 }
 
+/// One or two characters as UTF-8 bytes, and how many.
+fn gram(a: char, b: Option<char>) -> ([u8; 8], u8) {
+    let mut buf = [0u8; 8];
+    let first = a.encode_utf8(&mut buf).len();
+    let both = first + b.map_or(0, |b| b.encode_utf8(&mut buf[first..]).len());
+    // At most 8 bytes: two characters of at most four each.
+    (buf, u8::try_from(both).unwrap_or(8))
+}
+
+/// Appends [`term`]`(prefix, bytes)`.
+fn push_term(out: &mut String, prefix: char, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(prefix);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+}
+
 /// `prefix` and the bytes in lowercase hex: only `[0-9a-z]`, one token for
 /// the `ascii` tokenizer and a bareword in a `MATCH` expression.
 fn term(prefix: char, bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut t = String::with_capacity(1 + 2 * bytes.len());
-    t.push(prefix);
-    for b in bytes {
-        t.push(char::from(HEX[usize::from(b >> 4)]));
-        t.push(char::from(HEX[usize::from(b & 15)]));
-    }
+    push_term(&mut t, prefix, bytes);
     t
 }
 
@@ -348,6 +372,61 @@ mod tests {
         let t = terms("ab a\nab");
         assert_eq!(t, "g61 g6162 g62 w61 w6162 ");
         assert_eq!(unhex("6162").as_deref(), Some("ab"));
+    }
+
+    /// `terms` as it was written first (hash sets, then a sorted set of
+    /// the encoded terms): the sorted lists must give the same text.
+    fn terms_by_sets(folded: &str) -> String {
+        let mut grams = std::collections::HashSet::new();
+        let mut words = std::collections::HashSet::new();
+        let mut long = false;
+        for token in folded.split_whitespace() {
+            let mut prev: Option<char> = None;
+            for c in token.chars() {
+                grams.insert(c.to_string());
+                if let Some(p) = prev {
+                    grams.insert(format!("{p}{c}"));
+                }
+                prev = Some(c);
+            }
+            if token.chars().count() > LONG_TOKEN {
+                long = true;
+            } else {
+                words.insert(token);
+            }
+        }
+        let set: BTreeSet<String> = grams
+            .iter()
+            .map(|g| term('g', g.as_bytes()))
+            .chain(words.iter().map(|w| term('w', w.as_bytes())))
+            .collect();
+        let mut text: String = set.iter().map(|t| format!("{t} ")).collect();
+        if long {
+            text.push_str("zlong");
+        }
+        text
+    }
+
+    #[test]
+    fn terms_are_the_same_as_by_hash_sets() {
+        let alphabet: Vec<char> = "ab z\n\tßüéλ漢😀-.".chars().collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for n in 0..3_000 {
+            let len = n % 97;
+            let text: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[usize::try_from(seed % alphabet.len() as u64).unwrap()]
+                })
+                .collect();
+            assert_eq!(terms(&text), terms_by_sets(&text), "{text:?}");
+        }
+        let long = format!("ab {} ab", "y".repeat(LONG_TOKEN + 1));
+        assert_eq!(terms(&long), terms_by_sets(&long));
+        let folded = crate::text::fold("Südkorea und Nvidia: die GPU-Preise steigen, sagt Huang.");
+        assert_eq!(terms(&folded), terms_by_sets(&folded));
     }
 
     #[test]

@@ -600,3 +600,81 @@ fn feeds_list_shows_what_the_store_holds() {
     assert_eq!(json[1]["last_fetch"], "2025-10-10T08:53:20Z");
     assert_eq!(json[2]["status"], "never fetched");
 }
+
+/// Every row of the tables a put writes, as text, in a fixed order (the
+/// moments of the put left out: two puts run at different instants).
+fn dump(path: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut rows = Vec::new();
+    for sql in [
+        "SELECT path, ord, loaded FROM files ORDER BY id",
+        "SELECT * FROM articles ORDER BY file_id",
+        "SELECT * FROM sections ORDER BY file_id, idx",
+        "SELECT * FROM blocks ORDER BY file_id, section, pos",
+        "SELECT id, text FROM search ORDER BY id",
+        "SELECT rowid, terms FROM search_terms ORDER BY rowid",
+        "SELECT file_id, feed, key, guid, link, title, at, hash, story FROM feed_items
+         ORDER BY file_id",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let columns = stmt.column_count();
+        let mut r = stmt.query([]).unwrap();
+        while let Some(row) = r.next().unwrap() {
+            let cells: Vec<String> = (0..columns)
+                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
+                .collect();
+            rows.push(cells.join("|"));
+        }
+    }
+    rows
+}
+
+#[test]
+fn items_prepared_on_the_worker_are_stored_as_items_prepared_by_the_put() {
+    let config = config("actors = [\"Nvidia\"]");
+    let mut body = rss(&[
+        A,
+        B,
+        (
+            Some("c"),
+            "https://news.example/c",
+            "Südkorea bans DeepSeek",
+            "<ul><li>one</li><li>two</li></ul>",
+        ),
+    ]);
+    // And one the feed does not date: only the store can finish it.
+    body = body.replace(
+        "</channel>",
+        "<item><guid>u</guid><title>Undated Musk item</title></item></channel>",
+    );
+    let now = Utc::now();
+    let dir = tempfile::tempdir().unwrap();
+    let mut dumps = Vec::new();
+    for prepared in [false, true] {
+        let path = dir.path().join(format!("{prepared}.sqlite"));
+        let mut store = LibraryStore::open(&path).unwrap().store;
+        let mut sink = store.feed_sink(FeedOptions::default()).at(now);
+        for round in 0..2 {
+            let mut items = fetched(&config, &body);
+            if prepared {
+                <LibraryStore as ItemSink>::prepare(&mut items);
+                assert_eq!(
+                    items.iter().filter(|i| i.prepared.is_some()).count(),
+                    3,
+                    "the undated item is left to the put"
+                );
+            }
+            sink.put(&config.feeds[0], items).unwrap();
+            let report = sink.last_put();
+            if round == 0 {
+                assert_eq!(report.added, 4);
+            } else {
+                assert_eq!((report.unchanged, report.updated), (4, 0));
+            }
+        }
+        drop(store);
+        dumps.push(dump(&path));
+    }
+    assert!(dumps[0].len() > 20, "{:?}", dumps[0]);
+    assert_eq!(dumps[0], dumps[1]);
+}

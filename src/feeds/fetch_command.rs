@@ -471,6 +471,9 @@ impl<S: ItemSink + Added> ItemSink for Tally<S> {
         }
         Ok(())
     }
+    fn prepare(items: &mut [FetchedArticle]) {
+        S::prepare(items);
+    }
 }
 
 impl<S: FeedLedger> FeedLedger for Tally<S> {

@@ -19,7 +19,7 @@
 //! longer word, and the sections of a set of tokens are remembered too:
 //! from `regu` to `regulators` the tokens, and so the hits, rarely change.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
@@ -395,7 +395,7 @@ mod tests {
                 words.insert(token);
             }
         }
-        let set: BTreeSet<String> = grams
+        let set: std::collections::BTreeSet<String> = grams
             .iter()
             .map(|g| term('g', g.as_bytes()))
             .chain(words.iter().map(|w| term('w', w.as_bytes())))

@@ -39,12 +39,14 @@ const REMEMBERED_HITS: usize = 16;
 /// it, in ascending order, each followed by a space (and `zlong` at the
 /// end when a token is longer than [`LONG_TOKEN`]).
 pub fn terms(folded: &str) -> String {
-    // Sorted lists, not hash sets: a section repeats most of its grams and
-    // tokens many times, and sorting the few thousand occurrences is
-    // cheaper than hashing each (this runs for every section stored). The
-    // hex encoding keeps the order of the bytes, so sorting the bytes sorts
-    // the terms; grams (`g`) come before tokens (`w`).
-    let mut grams: Vec<([u8; 8], u8)> = Vec::with_capacity(folded.len());
+    // No hash sets: this runs for every section stored, and a section
+    // repeats most of its grams and tokens many times. Grams of ASCII
+    // characters (nearly all) are marked in a bit set read back in order;
+    // the others are sorted. Each gram is a number that sorts as its bytes
+    // do, and the hex encoding keeps the order of the bytes, so the terms
+    // come out sorted; grams (`g`) come before tokens (`w`).
+    let mut ascii = AsciiGrams::default();
+    let mut other: Vec<u128> = Vec::new();
     let mut words: Vec<&str> = Vec::with_capacity(folded.len() / 4);
     let mut long = false;
     for token in folded.split_whitespace() {
@@ -52,9 +54,17 @@ pub fn terms(folded: &str) -> String {
         let mut chars = 0;
         for c in token.chars() {
             chars += 1;
-            grams.push(gram(c, None));
+            if c.is_ascii() {
+                ascii.mark(c, None);
+            } else {
+                other.push(gram(c, None));
+            }
             if let Some(p) = prev {
-                grams.push(gram(p, Some(c)));
+                if p.is_ascii() && c.is_ascii() {
+                    ascii.mark(p, Some(c));
+                } else {
+                    other.push(gram(p, Some(c)));
+                }
             }
             prev = Some(c);
         }
@@ -64,21 +74,25 @@ pub fn terms(folded: &str) -> String {
             words.push(token);
         }
     }
-    grams.sort_unstable_by(|a, b| a.0[..usize::from(a.1)].cmp(&b.0[..usize::from(b.1)]));
-    // The bytes past a gram's length are zero: equal grams are equal pairs.
-    grams.dedup();
+    other.sort_unstable();
+    other.dedup();
     words.sort_unstable();
     words.dedup();
-    let size = grams
-        .iter()
-        .map(|g| 2 + 2 * usize::from(g.1))
-        .sum::<usize>()
-        + words.iter().map(|w| 2 + 2 * w.len()).sum::<usize>()
-        + 5;
-    let mut text = String::with_capacity(size);
-    for (bytes, len) in &grams {
-        push_term(&mut text, 'g', &bytes[..usize::from(*len)]);
-        text.push(' ');
+    let mut text = String::with_capacity(
+        16 * other.len()
+            + 6 * ascii.count()
+            + words.iter().map(|w| 2 + 2 * w.len()).sum::<usize>()
+            + 5,
+    );
+    let mut others = other.iter().copied().peekable();
+    for g in ascii.sorted() {
+        while let Some(o) = others.next_if(|&o| o < g) {
+            push_gram(&mut text, o);
+        }
+        push_gram(&mut text, g);
+    }
+    for o in others {
+        push_gram(&mut text, o);
     }
     for w in &words {
         push_term(&mut text, 'w', w.as_bytes());
@@ -90,13 +104,78 @@ pub fn terms(folded: &str) -> String {
     text
 }
 
-/// One or two characters as UTF-8 bytes, and how many.
-fn gram(a: char, b: Option<char>) -> ([u8; 8], u8) {
+/// The grams of ASCII characters seen: one bit for each character and
+/// each pair.
+struct AsciiGrams {
+    singles: [u64; 2],
+    pairs: Box<[u64; 256]>,
+}
+
+impl Default for AsciiGrams {
+    fn default() -> Self {
+        Self {
+            singles: [0; 2],
+            pairs: Box::new([0; 256]),
+        }
+    }
+}
+
+impl AsciiGrams {
+    fn mark(&mut self, a: char, b: Option<char>) {
+        let a = a as usize & 127;
+        match b {
+            None => self.singles[a / 64] |= 1 << (a % 64),
+            Some(b) => {
+                let i = a * 128 + (b as usize & 127);
+                self.pairs[i / 64] |= 1 << (i % 64);
+            }
+        }
+    }
+
+    fn count(&self) -> usize {
+        let ones = |w: &u64| w.count_ones() as usize;
+        self.singles.iter().map(ones).sum::<usize>() + self.pairs.iter().map(ones).sum::<usize>()
+    }
+
+    /// Every gram marked, as [`gram`] numbers, in ascending order: a
+    /// character, then the pairs it begins.
+    fn sorted(&self) -> impl Iterator<Item = u128> + '_ {
+        (0u8..128).flat_map(move |a| {
+            let single = (self.singles[usize::from(a) / 64] >> (a % 64) & 1 == 1)
+                .then(|| gram(char::from(a), None));
+            let words = &self.pairs[usize::from(a) * 2..usize::from(a) * 2 + 2];
+            let pairs = (0u8..2).flat_map(move |half| {
+                let mut bits = words[usize::from(half)];
+                std::iter::from_fn(move || {
+                    if bits == 0 {
+                        return None;
+                    }
+                    let b = u8::try_from(bits.trailing_zeros()).unwrap_or(0) + 64 * half;
+                    bits &= bits - 1;
+                    Some(gram(char::from(a), Some(char::from(b))))
+                })
+            });
+            single.into_iter().chain(pairs)
+        })
+    }
+}
+
+/// One or two characters as a number that sorts as their UTF-8 bytes do
+/// (a prefix first): the bytes, big-endian and padded with zeros, then
+/// how many there are.
+fn gram(a: char, b: Option<char>) -> u128 {
     let mut buf = [0u8; 8];
     let first = a.encode_utf8(&mut buf).len();
     let both = first + b.map_or(0, |b| b.encode_utf8(&mut buf[first..]).len());
-    // At most 8 bytes: two characters of at most four each.
-    (buf, u8::try_from(both).unwrap_or(8))
+    (u128::from(u64::from_be_bytes(buf)) << 8) | both as u128
+}
+
+/// Appends the term of a [`gram`] number and a space.
+fn push_gram(out: &mut String, gram: u128) {
+    let len = (gram & 0xff) as usize;
+    let bytes = u64::try_from(gram >> 8).unwrap_or(0).to_be_bytes();
+    push_term(out, 'g', &bytes[..len.min(8)]);
+    out.push(' ');
 }
 
 /// Appends [`term`]`(prefix, bytes)`.

@@ -231,6 +231,41 @@ fn items_of_one_document_with_their_own_guids_are_kept_apart() {
     assert_eq!(library(&mut store, &config).sections.len(), 3);
 }
 
+/// Two items of one document with one guid are one item: the first is
+/// kept, the other counted as a duplicate (the `fetch` command says so),
+/// never the first overwritten in silence.
+#[test]
+fn an_item_repeated_in_one_document_is_kept_once_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    let twice = (
+        A.0,
+        "https://news.example/other",
+        "OpenAI shows another model",
+        A.3,
+    );
+    let report = put(&mut store, &config, &[A, B, twice]);
+    assert_eq!(
+        report,
+        PutReport {
+            added: 2,
+            duplicates: 1,
+            ..PutReport::default()
+        }
+    );
+    assert_eq!(
+        headings(&library(&mut store, &config)),
+        ["Nvidia shares fall", "OpenAI shows a new model"]
+    );
+    // Fetched again: the same, nothing rewritten.
+    let again = put(&mut store, &config, &[A, B, twice]);
+    assert_eq!(
+        (again.unchanged, again.duplicates, again.updated),
+        (2, 1, 0)
+    );
+}
+
 fn mark_read(store: &mut LibraryStore, key: &str, star: bool) {
     let after = SavedState {
         read: vec![key.to_owned()],
@@ -599,6 +634,13 @@ fn feeds_list_shows_what_the_store_holds() {
     assert_eq!(json[1]["last_error"], "HTTP 503 Service Unavailable");
     assert_eq!(json[1]["last_fetch"], "2025-10-10T08:53:20Z");
     assert_eq!(json[2]["status"], "never fetched");
+    // The status is one of a fixed list, the redirect and the wait
+    // fields of their own.
+    assert_eq!(json[0]["status"], "ok");
+    assert_eq!(json[0]["moved_to"], "https://news.example/rss");
+    assert_eq!(json[1]["status"], "failed");
+    assert_eq!(json[1]["retry_after"], "2025-10-11T08:53:20Z");
+    assert_eq!(json[2]["moved_to"], serde_json::Value::Null);
 }
 
 /// Every row of the tables a put writes, as text, in a fixed order (the

@@ -72,6 +72,9 @@ pub struct PutReport {
     pub purged: usize,
     /// Items beyond [`MAX_PUT_ITEMS`], not stored.
     pub ignored: usize,
+    /// Items that are one the feed already gave in this put (the same
+    /// guid, or the same link without one), not stored: the first is kept.
+    pub duplicates: usize,
 }
 
 /// A feed as `feeds list` shows it from the store.
@@ -335,6 +338,8 @@ struct Stored {
     path: String,
     hash: i64,
     first_seen: i64,
+    /// The put that last carried it.
+    last_put: i64,
 }
 
 fn put(
@@ -372,6 +377,12 @@ fn put(
         [&feed.url],
         |r| r.get(0),
     )?;
+    // A feed's first put has no earlier items to find by link.
+    let earlier: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM feed_items WHERE feed = ?1)",
+        [&feed.url],
+        |r| r.get(0),
+    )?;
     let mut prints: HashMap<i64, Fingerprint> = HashMap::new();
     let mut taken = 0usize;
     for item in items {
@@ -380,7 +391,12 @@ fn put(
             continue;
         }
         taken += 1;
-        let found = find(&tx, &feed.url, &item.identity, put_no)?;
+        let found = find(&tx, &feed.url, &item.identity, put_no, earlier)?;
+        if found.as_ref().is_some_and(|s| s.last_put == put_no) {
+            // The feed gave this item already in this document.
+            report.duplicates += 1;
+            continue;
+        }
         let first_seen = found.as_ref().map_or(seconds, |s| s.first_seen);
         let FetchedArticle {
             mut article,
@@ -448,18 +464,24 @@ fn put(
 /// changed an item's guid keeps its link, while two items of one document
 /// with their own guids are two items even when their links differ only
 /// in what the canonical form drops (a fragment: `/a/0#s0`, `/a/0#s1`).
+/// `earlier`: the feed has items from earlier puts (else none is looked
+/// for by link).
 fn find(
     tx: &Transaction<'_>,
     feed: &str,
     identity: &Identity,
     put_no: i64,
+    earlier: bool,
 ) -> rusqlite::Result<Option<Stored>> {
     let mut file_id: Option<i64> = tx
         .prepare_cached("SELECT file_id FROM feed_items WHERE feed = ?1 AND key = ?2")?
         .query_row(params![feed, identity.key], |r| r.get(0))
         .optional()?;
+    // An item with a guid is keyed by it (`guid:...`), and so is every
+    // stored item with that guid: the key lookup found it, if any.
     if file_id.is_none()
         && let Some(guid) = &identity.guid
+        && identity.key.strip_prefix("guid:") != Some(guid.as_str())
     {
         file_id = tx
             .prepare_cached("SELECT file_id FROM feed_items WHERE feed = ?1 AND guid = ?2")?
@@ -467,6 +489,7 @@ fn find(
             .optional()?;
     }
     if file_id.is_none()
+        && earlier
         && let Some(link) = &identity.link
     {
         file_id = tx
@@ -480,7 +503,7 @@ fn find(
         return Ok(None);
     };
     tx.prepare_cached(
-        "SELECT a.id, a.lang, s.heading, f.path, i.hash, i.first_seen
+        "SELECT a.id, a.lang, s.heading, f.path, i.hash, i.first_seen, i.last_put
          FROM feed_items i
          JOIN files f ON f.id = i.file_id
          JOIN articles a ON a.file_id = i.file_id
@@ -496,6 +519,7 @@ fn find(
             path: r.get(3)?,
             hash: r.get(4)?,
             first_seen: r.get(5)?,
+            last_put: r.get(6)?,
         })
     })
     .optional()

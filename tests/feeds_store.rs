@@ -720,3 +720,43 @@ fn items_prepared_on_the_worker_are_stored_as_items_prepared_by_the_put() {
     assert!(dumps[0].len() > 20, "{:?}", dumps[0]);
     assert_eq!(dumps[0], dumps[1]);
 }
+
+/// German umlauts as folding writes them (`sudkorea`) and written out
+/// (`suedkorea`) both find `Südkorea` in the store's search.
+#[test]
+fn the_store_finds_an_umlaut_however_it_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    let korea = (
+        Some("k"),
+        "https://news.example/k",
+        "Südkorea sperrt DeepSeek",
+        "<p>Die Behörde in Seoul prüft die App.</p>",
+    );
+    put(&mut store, &config, &[A, korea]);
+    let lib = library(&mut store, &config);
+    let edition = lib.edition("en");
+    let found = |text: &str| -> Vec<String> {
+        let query = aiwatch_tui::query::filter::SectionQuery {
+            search: SearchQuery::new(text),
+            ..Default::default()
+        };
+        query
+            .select(&lib, &edition.sections)
+            .unwrap()
+            .into_iter()
+            .map(|s| lib.sections[s].heading.clone())
+            .collect()
+    };
+    for text in [
+        "Südkorea",
+        "sudkorea",
+        "suedkorea",
+        "SUEDKOREA sperrt",
+        "pruefT",
+    ] {
+        assert_eq!(found(text), ["Südkorea sperrt DeepSeek"], "{text}");
+    }
+    assert!(found("nordkorea").is_empty());
+}

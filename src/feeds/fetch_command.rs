@@ -193,11 +193,11 @@ where
             None => match progress {
                 Progress::Done { report, .. } => {
                     let new = added.borrow().get(&report.url).copied();
-                    let mut line = key_values(report, new);
-                    if let Some(n) = duplicates.borrow().get(&report.url) {
-                        line.push_str(&format!(" duplicates={n}"));
+                    let fields = key_values(report, new);
+                    match duplicates.borrow().get(&report.url) {
+                        Some(n) => writeln!(io.out, "{fields} duplicates={n}"),
+                        None => writeln!(io.out, "{fields}"),
                     }
-                    writeln!(io.out, "{line}")
                 }
                 _ => Ok(()),
             },

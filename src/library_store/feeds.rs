@@ -30,6 +30,10 @@ use crate::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
 /// content file's article wins an id clash.
 const FEED_ORD: i64 = 1 << 40;
 
+/// The page cache of a put, as `PRAGMA cache_size` takes it (negative:
+/// KiB): 64 MiB.
+const PUT_CACHE_KIB: i64 = -64 * 1024;
+
 /// The most items one `put` stores; a feed serving more has the rest
 /// ignored (counted in [`PutReport::ignored`]). A 256 MiB file feed could
 /// otherwise hold millions.
@@ -352,6 +356,27 @@ fn put(
     // A put runs about thirty statements per item: with the default room
     // for sixteen, the cache would prepare them again and again.
     conn.set_prepared_statement_cache_capacity(64);
+    // A large put changes pages all over the indexes: with SQLite's
+    // default 2 MiB of page cache they are written out to the log and read
+    // back again and again (most of a 50,000-item put's system time). The
+    // cache only grows as pages are used; it is given back after.
+    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    conn.pragma_update(None, "cache_size", PUT_CACHE_KIB)?;
+    let put = put_in_transaction(conn, feed, items, options, now);
+    let restored = conn.pragma_update(None, "cache_size", cache);
+    let report = put?;
+    restored?;
+    Ok(report)
+}
+
+/// [`put`] inside its one transaction.
+fn put_in_transaction(
+    conn: &mut rusqlite::Connection,
+    feed: &Feed,
+    items: &mut dyn Iterator<Item = FetchedArticle>,
+    options: FeedOptions,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<PutReport> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut report = PutReport::default();
     tx.execute(
@@ -398,21 +423,7 @@ fn put(
             continue;
         }
         let first_seen = found.as_ref().map_or(seconds, |s| s.first_seen);
-        let FetchedArticle {
-            mut article,
-            identity,
-            why,
-            at,
-            first_seen: undated,
-            prepared,
-        } = item;
-        let (at, prepared) = match prepared {
-            Some(p) => (at.timestamp(), p),
-            None => {
-                let at = finish(&mut article, &why, at, undated, first_seen);
-                (at, prepared_of(&article))
-            }
-        };
+        let (article, identity, at, prepared) = finished(item, first_seen);
         let hash = prepared.hash;
         let item = Item {
             identity: &identity,
@@ -523,6 +534,26 @@ fn find(
         })
     })
     .optional()
+}
+
+/// An item as stored: its article, identity, moment (Unix seconds) and
+/// hash and searchable text, prepared ahead or now (`first_seen`: when
+/// the store first saw it, for an undated item).
+fn finished(item: FetchedArticle, first_seen: i64) -> (RawArticle, Identity, i64, Prepared) {
+    let FetchedArticle {
+        mut article,
+        identity,
+        why,
+        at,
+        first_seen: undated,
+        prepared,
+    } = item;
+    if let Some(p) = prepared {
+        return (article, identity, at.timestamp(), p);
+    }
+    let at = finish(&mut article, &why, at, undated, first_seen);
+    let prepared = prepared_of(&article);
+    (article, identity, at, prepared)
 }
 
 /// An item's parts that a put reads besides its article.
@@ -641,23 +672,30 @@ fn insert(
 ) -> rusqlite::Result<i64> {
     // The id is a 64-bit hash of the identity: a feed crafting a collision
     // gets a suffixed id rather than a failed put.
+    // One statement finds the clash and inserts: no lookup first.
     let base = article.id.clone();
     let mut n = 1;
     let mut path = format!("{}#{}", feed.url, article.id);
     while tx
-        .prepare_cached("SELECT 1 FROM files WHERE path = ?1")?
-        .exists([&path])?
-        && n < 1_000
+        .prepare_cached(
+            "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded)
+             VALUES (?1, ?2, NULL, NULL, NULL, 1) ON CONFLICT (path) DO NOTHING",
+        )?
+        .execute(params![path, ord])?
+        == 0
     {
+        if n >= 1_000 {
+            // Fails on the clash, as it should.
+            tx.prepare_cached(
+                "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded) VALUES (?1, ?2, NULL, NULL, NULL, 1)",
+            )?
+            .execute(params![path, ord])?;
+        }
         n += 1;
         article.id = format!("{base}-{n}");
         path = format!("{}#{}", feed.url, article.id);
     }
     article.path.clone_from(&path);
-    tx.prepare_cached(
-        "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded) VALUES (?1, ?2, NULL, NULL, NULL, 1)",
-    )?
-    .execute(params![path, ord])?;
     let file_id = tx.last_insert_rowid();
     write_article_searched(tx, file_id, &article, Some(item.search))?;
     tx.prepare_cached(

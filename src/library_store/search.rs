@@ -479,7 +479,11 @@ mod tests {
             .map(|g| term('g', g.as_bytes()))
             .chain(words.iter().map(|w| term('w', w.as_bytes())))
             .collect();
-        let mut text: String = set.iter().map(|t| format!("{t} ")).collect();
+        let mut text = String::new();
+        for t in &set {
+            text.push_str(t);
+            text.push(' ');
+        }
         if long {
             text.push_str("zlong");
         }

@@ -531,17 +531,16 @@ pub(super) fn write_article_searched(
         }
         if idx < 1 << SECTION_BITS {
             let rowid = search_rowid(file_id, idx);
-            match search.and_then(|rows| rows.get(usize::try_from(idx).ok()?)) {
-                Some((text, terms)) => {
-                    terms_stmt.execute(params![rowid, terms])?;
-                    search_stmt.execute(params![rowid, text])?;
-                }
-                None => {
-                    let (text, terms) = search_texts(a, s);
-                    terms_stmt.execute(params![rowid, terms])?;
-                    search_stmt.execute(params![rowid, text])?;
-                }
-            }
+            let made;
+            let (text, terms) =
+                if let Some(row) = search.and_then(|rows| rows.get(usize::try_from(idx).ok()?)) {
+                    row
+                } else {
+                    made = search_texts(a, s);
+                    &made
+                };
+            terms_stmt.execute(params![rowid, terms])?;
+            search_stmt.execute(params![rowid, text])?;
         }
     }
     Ok(())

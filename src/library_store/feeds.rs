@@ -30,10 +30,6 @@ use crate::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
 /// content file's article wins an id clash.
 const FEED_ORD: i64 = 1 << 40;
 
-/// The page cache of a put, as `PRAGMA cache_size` takes it (negative:
-/// KiB): 64 MiB.
-const PUT_CACHE_KIB: i64 = -64 * 1024;
-
 /// The most items one `put` stores; a feed serving more has the rest
 /// ignored (counted in [`PutReport::ignored`]). A 256 MiB file feed could
 /// otherwise hold millions.
@@ -356,27 +352,6 @@ fn put(
     // A put runs about thirty statements per item: with the default room
     // for sixteen, the cache would prepare them again and again.
     conn.set_prepared_statement_cache_capacity(64);
-    // A large put changes pages all over the indexes: with SQLite's
-    // default 2 MiB of page cache they are written out to the log and read
-    // back again and again (most of a 50,000-item put's system time). The
-    // cache only grows as pages are used; it is given back after.
-    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-    conn.pragma_update(None, "cache_size", PUT_CACHE_KIB)?;
-    let put = put_in_transaction(conn, feed, items, options, now);
-    let restored = conn.pragma_update(None, "cache_size", cache);
-    let report = put?;
-    restored?;
-    Ok(report)
-}
-
-/// [`put`] inside its one transaction.
-fn put_in_transaction(
-    conn: &mut rusqlite::Connection,
-    feed: &Feed,
-    items: &mut dyn Iterator<Item = FetchedArticle>,
-    options: FeedOptions,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<PutReport> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut report = PutReport::default();
     tx.execute(

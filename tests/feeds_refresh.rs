@@ -185,6 +185,43 @@ fn a_library_fetched_by_the_server_arrives_in_a_served_session() {
     assert!(old.upgrade().is_none(), "the old library is freed");
 }
 
+/// An item whose title changed by one word is updated in place by the
+/// store (same article id): its section comes back under the new heading,
+/// and the "new" counts do not take it for an arrival.
+#[test]
+fn a_fetched_item_with_an_edited_title_is_not_counted_as_new() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 10);
+    write_article(dir.path(), "b", 11);
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    let new_before = openai(&app);
+    // The fetch arrives with b's first heading edited by one word, and a
+    // new article c.
+    let text = fs::read_to_string(dir.path().join("b.toml")).unwrap();
+    fs::write(
+        dir.path().join("b.toml"),
+        text.replace("heading = \"b part 0\"", "heading = \"b part zero\""),
+    )
+    .unwrap();
+    write_article(dir.path(), "c", 12);
+    let library = load_library(
+        &[ContentRoot::Dir(dir.path().to_path_buf())],
+        &app.config().actor_directory(),
+    );
+    app.handle(Input::Fetch(FetchEvent::Done(FetchSummary {
+        feeds: 1,
+        new: 3,
+        failures: vec![],
+        library: Some(SyncedLibrary(Arc::new(library))),
+    })));
+    assert_eq!(app.edition.sections.len(), 9);
+    assert_eq!(
+        openai(&app),
+        new_before + 3,
+        "c's three sections arrived, b's renamed one did not"
+    );
+}
+
 #[test]
 fn a_second_r_while_fetching_says_so() {
     let dir = tempfile::tempdir().unwrap();

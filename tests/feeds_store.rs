@@ -231,6 +231,41 @@ fn items_of_one_document_with_their_own_guids_are_kept_apart() {
     assert_eq!(library(&mut store, &config).sections.len(), 3);
 }
 
+/// Two items of one document with one guid are one item: the first is
+/// kept, the other counted as a duplicate (the `fetch` command says so),
+/// never the first overwritten in silence.
+#[test]
+fn an_item_repeated_in_one_document_is_kept_once_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    let twice = (
+        A.0,
+        "https://news.example/other",
+        "OpenAI shows another model",
+        A.3,
+    );
+    let report = put(&mut store, &config, &[A, B, twice]);
+    assert_eq!(
+        report,
+        PutReport {
+            added: 2,
+            duplicates: 1,
+            ..PutReport::default()
+        }
+    );
+    assert_eq!(
+        headings(&library(&mut store, &config)),
+        ["Nvidia shares fall", "OpenAI shows a new model"]
+    );
+    // Fetched again: the same, nothing rewritten.
+    let again = put(&mut store, &config, &[A, B, twice]);
+    assert_eq!(
+        (again.unchanged, again.duplicates, again.updated),
+        (2, 1, 0)
+    );
+}
+
 fn mark_read(store: &mut LibraryStore, key: &str, star: bool) {
     let after = SavedState {
         read: vec![key.to_owned()],
@@ -599,4 +634,129 @@ fn feeds_list_shows_what_the_store_holds() {
     assert_eq!(json[1]["last_error"], "HTTP 503 Service Unavailable");
     assert_eq!(json[1]["last_fetch"], "2025-10-10T08:53:20Z");
     assert_eq!(json[2]["status"], "never fetched");
+    // The status is one of a fixed list, the redirect and the wait
+    // fields of their own.
+    assert_eq!(json[0]["status"], "ok");
+    assert_eq!(json[0]["moved_to"], "https://news.example/rss");
+    assert_eq!(json[1]["status"], "failed");
+    assert_eq!(json[1]["retry_after"], "2025-10-11T08:53:20Z");
+    assert_eq!(json[2]["moved_to"], serde_json::Value::Null);
+}
+
+/// Every row of the tables a put writes, as text, in a fixed order (the
+/// moments of the put left out: two puts run at different instants).
+fn dump(path: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut rows = Vec::new();
+    for sql in [
+        "SELECT path, ord, loaded FROM files ORDER BY id",
+        "SELECT * FROM articles ORDER BY file_id",
+        "SELECT * FROM sections ORDER BY file_id, idx",
+        "SELECT * FROM blocks ORDER BY file_id, section, pos",
+        "SELECT id, text FROM search ORDER BY id",
+        "SELECT rowid, terms FROM search_terms ORDER BY rowid",
+        "SELECT file_id, feed, key, guid, link, title, at, hash, story FROM feed_items
+         ORDER BY file_id",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let columns = stmt.column_count();
+        let mut r = stmt.query([]).unwrap();
+        while let Some(row) = r.next().unwrap() {
+            let cells: Vec<String> = (0..columns)
+                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
+                .collect();
+            rows.push(cells.join("|"));
+        }
+    }
+    rows
+}
+
+#[test]
+fn items_prepared_on_the_worker_are_stored_as_items_prepared_by_the_put() {
+    let config = config("actors = [\"Nvidia\"]");
+    let mut body = rss(&[
+        A,
+        B,
+        (
+            Some("c"),
+            "https://news.example/c",
+            "Südkorea bans DeepSeek",
+            "<ul><li>one</li><li>two</li></ul>",
+        ),
+    ]);
+    // And one the feed does not date: only the store can finish it.
+    body = body.replace(
+        "</channel>",
+        "<item><guid>u</guid><title>Undated Musk item</title></item></channel>",
+    );
+    let now = Utc::now();
+    let dir = tempfile::tempdir().unwrap();
+    let mut dumps = Vec::new();
+    for prepared in [false, true] {
+        let path = dir.path().join(format!("{prepared}.sqlite"));
+        let mut store = LibraryStore::open(&path).unwrap().store;
+        let mut sink = store.feed_sink(FeedOptions::default()).at(now);
+        for round in 0..2 {
+            let mut items = fetched(&config, &body);
+            if prepared {
+                <LibraryStore as ItemSink>::prepare(&mut items);
+                assert_eq!(
+                    items.iter().filter(|i| i.prepared.is_some()).count(),
+                    3,
+                    "the undated item is left to the put"
+                );
+            }
+            sink.put(&config.feeds[0], items).unwrap();
+            let report = sink.last_put();
+            if round == 0 {
+                assert_eq!(report.added, 4);
+            } else {
+                assert_eq!((report.unchanged, report.updated), (4, 0));
+            }
+        }
+        drop(store);
+        dumps.push(dump(&path));
+    }
+    assert!(dumps[0].len() > 20, "{:?}", dumps[0]);
+    assert_eq!(dumps[0], dumps[1]);
+}
+
+/// German umlauts as folding writes them (`sudkorea`) and written out
+/// (`suedkorea`) both find `Südkorea` in the store's search.
+#[test]
+fn the_store_finds_an_umlaut_however_it_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    let korea = (
+        Some("k"),
+        "https://news.example/k",
+        "Südkorea sperrt DeepSeek",
+        "<p>Die Behörde in Seoul prüft die App.</p>",
+    );
+    put(&mut store, &config, &[A, korea]);
+    let lib = library(&mut store, &config);
+    let edition = lib.edition("en");
+    let found = |text: &str| -> Vec<String> {
+        let query = aiwatch_tui::query::filter::SectionQuery {
+            search: SearchQuery::new(text),
+            ..Default::default()
+        };
+        query
+            .select(&lib, &edition.sections)
+            .unwrap()
+            .into_iter()
+            .map(|s| lib.sections[s].heading.clone())
+            .collect()
+    };
+    for text in [
+        "Südkorea",
+        "sudkorea",
+        "suedkorea",
+        "SUEDKOREA sperrt",
+        "pruefT",
+    ] {
+        assert_eq!(found(text), ["Südkorea sperrt DeepSeek"], "{text}");
+    }
+    assert!(found("nordkorea").is_empty());
 }

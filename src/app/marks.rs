@@ -88,6 +88,24 @@ impl Marks {
         }
     }
 
+    /// Sections renamed (old key, new key) keep having been seen, starred
+    /// and arrived under their new keys; call [`rebind`](Self::rebind)
+    /// after. Read marks stay as they are: the store decides whether an
+    /// update keeps one.
+    pub fn rename(&mut self, renamed: &[(String, String)]) {
+        for (old, new) in renamed {
+            for keys in [
+                &mut self.known_keys,
+                &mut self.star_keys,
+                &mut self.arrived_keys,
+            ] {
+                if keys.contains(old) {
+                    keys.insert(new.clone());
+                }
+            }
+        }
+    }
+
     pub fn is_read(&self, s: SectionId) -> bool {
         self.read.get(s).copied().unwrap_or(false)
     }

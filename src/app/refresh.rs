@@ -4,7 +4,7 @@
 //! a library read back from the store, taken without moving the reader's
 //! place (`replace_library`), so the per-actor "new" counts grow.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::{App, Effect, FetchMode};
@@ -38,12 +38,37 @@ impl App {
     }
 
     /// Shows a library with fetched items in it, keeping the reader's
-    /// place; the sections that were not there before count as new.
+    /// place; the sections that were not there before count as new. An
+    /// item updated in place keeps its article id (the store's update), so
+    /// a section of the same article, language and place under another
+    /// heading is that section renamed, not a new one: what was seen or
+    /// starred of it follows it (its read mark is the store's to keep or
+    /// drop, by how much the text changed; the next start reads it).
     fn take_fetched(&mut self, library: Arc<Library>) {
         let old = &self.ctx.library;
-        let before: BTreeSet<String> = (0..old.sections.len())
+        let mut before: BTreeSet<String> = (0..old.sections.len())
             .map(|s| old.section_key(s))
             .collect();
+        let place = |lib: &Library, s: usize| {
+            let section = &lib.sections[s];
+            let article = &lib.articles[section.article];
+            (article.id.clone(), article.lang.clone(), section.index)
+        };
+        let old_at: HashMap<_, String> = (0..old.sections.len())
+            .map(|s| (place(old, s), old.section_key(s)))
+            .collect();
+        let now: BTreeSet<String> = (0..library.sections.len())
+            .map(|s| library.section_key(s))
+            .collect();
+        let renamed: Vec<(String, String)> = (0..library.sections.len())
+            .filter_map(|s| {
+                let key = library.section_key(s);
+                let was = old_at.get(&place(&library, s))?;
+                (!before.contains(&key) && !now.contains(was)).then(|| (was.clone(), key))
+            })
+            .collect();
+        before.extend(renamed.iter().map(|(_, new)| new.clone()));
+        self.marks.rename(&renamed);
         self.replace_library(library);
         let lib = Arc::clone(&self.ctx.library);
         self.marks.mark_arrived(&lib, &before);

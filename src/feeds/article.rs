@@ -25,6 +25,20 @@ pub struct FetchedArticle {
     pub at: DateTime<Utc>,
     /// The feed gave no date: `at` is when the item was first seen.
     pub first_seen: bool,
+    /// What the sink worked out ahead from this item alone, on the
+    /// worker's thread ([`ItemSink::prepare`]); `None` until then.
+    pub prepared: Option<Prepared>,
+}
+
+/// A sink's work on an item that needs nothing stored, done by
+/// [`ItemSink::prepare`] while the sink writes the items before: the
+/// article then is as the sink stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The hash of the stored text.
+    pub hash: i64,
+    /// Per section: its searchable text and that text's index terms.
+    pub search: Vec<(String, String)>,
 }
 
 /// Where fetched articles go: the library store implements this (the
@@ -45,6 +59,13 @@ pub trait ItemSink {
         items: &mut dyn Iterator<Item = FetchedArticle>,
     ) -> Result<(), Self::Error> {
         self.put(feed, items.collect())
+    }
+
+    /// Works out ahead what storing `items` needs from them alone, on the
+    /// thread that made them (a feed's items are made on a worker while
+    /// the sink writes the ones before). The default does nothing.
+    fn prepare(items: &mut [FetchedArticle]) {
+        let _ = items;
     }
 }
 
@@ -191,6 +212,7 @@ fn article(
         why: tags.why,
         at,
         first_seen: given.is_none(),
+        prepared: None,
     })
 }
 

@@ -26,9 +26,33 @@ pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FeedStatus {
     pub last_fetch: Option<String>,
-    pub status: String,
+    /// One of [`STATUSES`], for scripts (`--format json`); the text line
+    /// adds the redirect and the wait to it.
+    pub status: &'static str,
     pub items: u64,
     pub last_error: Option<String>,
+    /// A permanent redirect was followed: the URL the config should say.
+    pub moved_to: Option<String>,
+    /// The server asked not to be asked again before then (RFC 3339).
+    pub retry_after: Option<String>,
+}
+
+/// Every `status` of `feeds list`: a fixed vocabulary, never free text.
+pub const STATUSES: [&str; 4] = ["ok", "ok (not modified)", "failed", "never fetched"];
+
+impl FeedStatus {
+    /// The status as the text line says it: with a permanent redirect
+    /// and a Retry-After when there are.
+    fn text(&self) -> String {
+        let mut status = self.status.to_owned();
+        if let Some(to) = &self.moved_to {
+            status = format!("{status}; moved permanently to {to}: update the config");
+        }
+        if let Some(at) = &self.retry_after {
+            status = format!("{status}; not before {at}");
+        }
+        status
+    }
 }
 
 /// Runs a `feeds` command: `sources` gives `--config` and the store
@@ -125,30 +149,25 @@ fn stored_status(stored: &crate::library_store::feeds::FeedStatus) -> FeedStatus
     use super::ledger::Outcome;
     let Some(last) = &stored.last else {
         return FeedStatus {
-            status: "never fetched".to_owned(),
+            status: STATUSES[3],
             items: stored.items as u64,
             ..FeedStatus::default()
         };
     };
-    let (mut status, last_error) = match &last.outcome {
-        Outcome::Fetched { .. } => ("ok".to_owned(), None),
-        Outcome::NotModified => ("ok (not modified)".to_owned(), None),
-        Outcome::Failed { reason } => ("failed".to_owned(), Some(reason.clone())),
+    let (status, last_error) = match &last.outcome {
+        Outcome::Fetched { .. } => (STATUSES[0], None),
+        Outcome::NotModified => (STATUSES[1], None),
+        Outcome::Failed { reason } => (STATUSES[2], Some(reason.clone())),
     };
-    if let Some(to) = &last.moved_to {
-        status = format!("{status}; moved permanently to {to}: update the config");
-    }
-    if let Some(at) = last.retry_after {
-        status = format!(
-            "{status}; not before {}",
-            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        );
-    }
     FeedStatus {
         last_fetch: Some(last.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         status,
         items: stored.items as u64,
         last_error,
+        moved_to: last.moved_to.clone(),
+        retry_after: last
+            .retry_after
+            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
     }
 }
 
@@ -386,7 +405,7 @@ pub fn list(
             actors: &f.actors,
             every_seconds: f.every.map(|d| d.as_secs()),
             status: status(f).unwrap_or_else(|| FeedStatus {
-                status: "never fetched".to_owned(),
+                status: STATUSES[3],
                 ..FeedStatus::default()
             }),
         })
@@ -407,7 +426,7 @@ pub fn list(
                     r.name,
                     r.url,
                     r.status.last_fetch.as_deref().unwrap_or("never"),
-                    r.status.status,
+                    r.status.text(),
                     r.status.items,
                     r.status
                         .last_error

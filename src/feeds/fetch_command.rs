@@ -91,7 +91,11 @@ pub fn run(sources: &Sources, args: &FetchArgs, io: &mut Output<'_>) -> io::Resu
         )?;
         let mut tally = Tally::new(MemoryLedger::default());
         let (reports, took) = fetch_into(&feeds, &mut tally, &ctx, &options, io)?;
-        return finish(&reports, &tally.added.borrow(), &shown_config, took, io);
+        let put = Puts {
+            added: &tally.added.borrow(),
+            duplicates: &tally.duplicates.borrow(),
+        };
+        return finish(&reports, &put, &shown_config, took, io);
     };
     let mut store = match LibraryStore::open(&store_path) {
         Ok(opened) => {
@@ -112,6 +116,7 @@ pub fn run(sources: &Sources, args: &FetchArgs, io: &mut Output<'_>) -> io::Resu
     let mut tally = Tally::new(store.feed_sink(super::refresh::feed_options(&config)));
     let (reports, took) = fetch_into(&feeds, &mut tally, &ctx, &options, io)?;
     let added = tally.added.borrow().clone();
+    let duplicates = tally.duplicates.borrow().clone();
     drop(tally);
     // For `serve`'s schedule: each feed's own refresh hint.
     if let Err(e) = store.keep_refresh_hints(&reports) {
@@ -120,7 +125,17 @@ pub fn run(sources: &Sources, args: &FetchArgs, io: &mut Output<'_>) -> io::Resu
             "aiwatch-tui: {e}; the feeds' refresh hints were not kept"
         )?;
     }
-    finish(&reports, &added, &shown_config, took, io)
+    let put = Puts {
+        added: &added,
+        duplicates: &duplicates,
+    };
+    finish(&reports, &put, &shown_config, took, io)
+}
+
+/// What the puts of a run did, per feed URL.
+struct Puts<'a> {
+    added: &'a HashMap<String, usize>,
+    duplicates: &'a HashMap<String, usize>,
 }
 
 /// The feeds `--feed` names (by name in any case, or URL), or all; an
@@ -166,6 +181,7 @@ where
     <S as ItemSink>::Error: Display,
 {
     let added = Rc::clone(&store.added);
+    let duplicates = Rc::clone(&store.duplicates);
     let started = Instant::now();
     let mut live = io
         .terminal_width
@@ -177,7 +193,11 @@ where
             None => match progress {
                 Progress::Done { report, .. } => {
                     let new = added.borrow().get(&report.url).copied();
-                    writeln!(io.out, "{}", key_values(report, new))
+                    let fields = key_values(report, new);
+                    match duplicates.borrow().get(&report.url) {
+                        Some(n) => writeln!(io.out, "{fields} duplicates={n}"),
+                        None => writeln!(io.out, "{fields}"),
+                    }
                 }
                 _ => Ok(()),
             },
@@ -200,7 +220,7 @@ where
 /// summary; returns the exit status.
 fn finish(
     reports: &[Report],
-    added: &HashMap<String, usize>,
+    put: &Puts<'_>,
     config: &str,
     took: Duration,
     io: &mut Output<'_>,
@@ -225,6 +245,18 @@ fn finish(
             )?,
             Status::Fetched | Status::NotModified => {}
         }
+        if let Some(n) = put.duplicates.get(&report.url) {
+            writeln!(
+                io.err,
+                "aiwatch-tui: {name}: {n} {} the guid (or, without one, the link) of an item before {} in the feed; the first of each was kept",
+                if *n == 1 {
+                    "item repeats"
+                } else {
+                    "items repeat"
+                },
+                if *n == 1 { "it" } else { "them" },
+            )?;
+        }
         if let Some(to) = &report.moved_to {
             writeln!(
                 io.err,
@@ -234,7 +266,7 @@ fn finish(
         }
     }
     if io.terminal_width.is_some() {
-        let new: usize = reports.iter().filter_map(|r| added.get(&r.url)).sum();
+        let new: usize = reports.iter().filter_map(|r| put.added.get(&r.url)).sum();
         writeln!(
             io.out,
             "{} of {} feeds fetched, {new} new items{} ({:.1} s)",
@@ -417,11 +449,21 @@ fn kib(bytes: u64) -> String {
 /// How many items a put added, where the sink can say.
 pub trait Added {
     fn last_added(&self) -> Option<usize>;
+
+    /// Items the last put left out as repeats of one before them in the
+    /// same feed document (the same guid, or link without one).
+    fn last_duplicates(&self) -> usize {
+        0
+    }
 }
 
 impl Added for FeedSink<'_> {
     fn last_added(&self) -> Option<usize> {
         Some(self.last_put().added)
+    }
+
+    fn last_duplicates(&self) -> usize {
+        self.last_put().duplicates
     }
 }
 
@@ -436,6 +478,8 @@ impl Added for MemoryLedger {
 struct Tally<S> {
     inner: S,
     added: Rc<RefCell<HashMap<String, usize>>>,
+    /// Per feed URL, the items left out as repeats (only when some were).
+    duplicates: Rc<RefCell<HashMap<String, usize>>>,
 }
 
 impl<S> Tally<S> {
@@ -443,6 +487,7 @@ impl<S> Tally<S> {
         Self {
             inner,
             added: Rc::default(),
+            duplicates: Rc::default(),
         }
     }
 }
@@ -469,7 +514,15 @@ impl<S: ItemSink + Added> ItemSink for Tally<S> {
         if let Some(n) = self.inner.last_added() {
             self.added.borrow_mut().insert(feed.url.clone(), n);
         }
+        match self.inner.last_duplicates() {
+            0 => self.duplicates.borrow_mut().remove(&feed.url),
+            n => self.duplicates.borrow_mut().insert(feed.url.clone(), n),
+        };
         Ok(())
+    }
+
+    fn prepare(items: &mut [FetchedArticle]) {
+        S::prepare(items);
     }
 }
 
@@ -559,6 +612,26 @@ mod tests {
         let (status, out, _) = fetch(&sources, Some(80));
         assert_eq!(status, FAILED);
         assert!(out.contains("1 of 2 feeds fetched, 0 new items"), "{out:?}");
+    }
+
+    #[test]
+    fn items_repeating_a_guid_are_kept_once_and_said() {
+        let (dir, sources) = home("[[feeds]]\nname = \"Local\"\nurl = \"LOCAL\"\n");
+        std::fs::write(
+            dir.path().join("local.rss"),
+            "<rss version=\"2.0\"><channel><title>L</title><item><title>OpenAI news</title><guid>1</guid></item><item><title>Nvidia news</title><guid>1</guid></item><item><title>Meta news</title><guid>1</guid></item></channel></rss>",
+        )
+        .unwrap();
+        let (status, out, err) = fetch(&sources, None);
+        assert_eq!(status, OK);
+        assert!(
+            out.contains(" new=1 ") && out.ends_with(" duplicates=2\n"),
+            "{out:?}"
+        );
+        assert_eq!(
+            err,
+            "aiwatch-tui: Local: 2 items repeat the guid (or, without one, the link) of an item before them in the feed; the first of each was kept\n"
+        );
     }
 
     #[test]

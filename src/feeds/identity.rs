@@ -94,7 +94,12 @@ pub fn canonical_link(link: &str) -> Option<String> {
 
 /// FNV-1a, 64 bits: stable across Rust versions and runs, unlike `Hash`.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a_from(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// [`fnv1a`] continued from `hash`, the hash of the bytes before: the
+/// hash of a text written in parts, without joining them.
+pub fn fnv1a_from(mut hash: u64, bytes: &[u8]) -> u64 {
     for b in bytes {
         hash ^= u64::from(*b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -105,6 +110,13 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_continued_is_the_hash_of_the_whole() {
+        let whole = fnv1a(b"OpenAI shows a model");
+        assert_eq!(fnv1a_from(fnv1a(b"OpenAI sh"), b"ows a model"), whole);
+        assert_eq!(fnv1a_from(fnv1a(b""), b"OpenAI shows a model"), whole);
+    }
 
     #[test]
     fn links_that_are_one_article() {

@@ -132,6 +132,9 @@ impl ItemSink for Counting<'_> {
         }
         Ok(())
     }
+    fn prepare(items: &mut [FetchedArticle]) {
+        FeedSink::prepare(items);
+    }
 }
 
 impl FeedLedger for Counting<'_> {

@@ -189,7 +189,16 @@ where
                     .name(format!("fetch-{index}"))
                     .spawn_scoped(scope, move || {
                         let started = Instant::now();
-                        let attempt = fetch_one(client, feed, &validators, ctx, now, index, &tx);
+                        let attempt = fetch_one(
+                            client,
+                            feed,
+                            &validators,
+                            ctx,
+                            now,
+                            index,
+                            &tx,
+                            <S as ItemSink>::prepare,
+                        );
                         let _ = tx.send(Message::Done(index, attempt, started.elapsed()));
                     });
                 if let Err(e) = spawned {
@@ -313,7 +322,9 @@ fn host_key(url: &str) -> String {
 
 /// Fetches and parses one feed (on a worker thread), telling `tx` how
 /// many bytes came; once parsed, sends a channel through `tx` and the
-/// articles through that channel as they are made.
+/// articles through that channel as they are made, each batch `prepare`d
+/// for the sink.
+#[allow(clippy::too_many_arguments)] // a worker's whole context
 fn fetch_one(
     client: &Client,
     feed: &Feed,
@@ -322,6 +333,7 @@ fn fetch_one(
     now: DateTime<Utc>,
     index: usize,
     tx: &mpsc::Sender<Message>,
+    prepare: fn(&mut [FetchedArticle]),
 ) -> Attempt {
     let mut reported = 0u64;
     let on_bytes = &mut |n| {
@@ -401,7 +413,10 @@ fn fetch_one(
                 ctx.known_topics,
                 now,
                 BATCH,
-                &mut |batch| batches.send(batch).is_ok(),
+                &mut |mut batch| {
+                    prepare(&mut batch);
+                    batches.send(batch).is_ok()
+                },
             );
             Attempt::Items {
                 items,

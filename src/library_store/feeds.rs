@@ -15,14 +15,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::sync::{delete_contents, write_article};
+use super::sync::{delete_contents, search_texts, write_article_searched};
 use super::{LibraryStore, StoreError};
 use crate::content::Block;
 use crate::content::parse::RawArticle;
-use crate::feeds::article::{FetchedArticle, ItemSink, day};
+use crate::feeds::article::{FetchedArticle, ItemSink, Prepared, day};
 use crate::feeds::config::{Feed, Keep};
 use crate::feeds::group::{Fingerprint, MAX_CANDIDATES, THRESHOLD, WINDOW_HOURS};
-use crate::feeds::identity::fnv1a;
+use crate::feeds::identity::Identity;
+use crate::feeds::identity::{fnv1a, fnv1a_from};
 use crate::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
 
 /// Fetched items sort after every content file (their `files.ord`), so a
@@ -71,6 +72,9 @@ pub struct PutReport {
     pub purged: usize,
     /// Items beyond [`MAX_PUT_ITEMS`], not stored.
     pub ignored: usize,
+    /// Items that are one the feed already gave in this put (the same
+    /// guid, or the same link without one), not stored: the first is kept.
+    pub duplicates: usize,
 }
 
 /// A feed as `feeds list` shows it from the store.
@@ -155,6 +159,10 @@ impl ItemSink for FeedSink<'_> {
         })?;
         Ok(())
     }
+
+    fn prepare(items: &mut [FetchedArticle]) {
+        prepare(items);
+    }
 }
 
 impl ItemSink for LibraryStore {
@@ -171,6 +179,10 @@ impl ItemSink for LibraryStore {
     ) -> Result<(), StoreError> {
         self.feed_sink(FeedOptions::default())
             .put_stream(feed, items)
+    }
+
+    fn prepare(items: &mut [FetchedArticle]) {
+        prepare(items);
     }
 }
 
@@ -326,6 +338,8 @@ struct Stored {
     path: String,
     hash: i64,
     first_seen: i64,
+    /// The put that last carried it.
+    last_put: i64,
 }
 
 fn put(
@@ -363,6 +377,12 @@ fn put(
         [&feed.url],
         |r| r.get(0),
     )?;
+    // A feed's first put has no earlier items to find by link.
+    let earlier: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM feed_items WHERE feed = ?1)",
+        [&feed.url],
+        |r| r.get(0),
+    )?;
     let mut prints: HashMap<i64, Fingerprint> = HashMap::new();
     let mut taken = 0usize;
     for item in items {
@@ -371,10 +391,19 @@ fn put(
             continue;
         }
         taken += 1;
-        let found = find(&tx, &feed.url, &item, put_no)?;
+        let found = find(&tx, &feed.url, &item.identity, put_no, earlier)?;
+        if found.as_ref().is_some_and(|s| s.last_put == put_no) {
+            // The feed gave this item already in this document.
+            report.duplicates += 1;
+            continue;
+        }
         let first_seen = found.as_ref().map_or(seconds, |s| s.first_seen);
-        let (article, at) = finish(item.article.clone(), &item, first_seen);
-        let hash = content_hash(&article);
+        let (article, identity, at, prepared) = finished(item, first_seen);
+        let hash = prepared.hash;
+        let item = Item {
+            identity: &identity,
+            search: &prepared.search,
+        };
         match found {
             Some(old) if old.hash == hash => {
                 tx.prepare_cached(
@@ -384,9 +413,9 @@ fn put(
                 )?
                 .execute(params![
                     old.file_id,
-                    item.identity.key,
-                    item.identity.guid,
-                    item.identity.link,
+                    identity.key,
+                    identity.guid,
+                    identity.link,
                     seconds,
                     put_no
                 ])?;
@@ -399,13 +428,14 @@ fn put(
                 report.updated += 1;
             }
             None => {
+                let title = others.then(|| article.title.clone());
                 let file_id = insert(
                     &tx, feed, article, &item, at, hash, seconds, put_no, next_ord,
                 )?;
                 next_ord += 1;
                 report.added += 1;
-                if others {
-                    join_story(&tx, &feed.url, file_id, &item, at, &mut prints)?;
+                if let Some(title) = title {
+                    join_story(&tx, &feed.url, file_id, &identity, &title, at, &mut prints)?;
                 }
             }
         }
@@ -420,19 +450,24 @@ fn put(
 /// changed an item's guid keeps its link, while two items of one document
 /// with their own guids are two items even when their links differ only
 /// in what the canonical form drops (a fragment: `/a/0#s0`, `/a/0#s1`).
+/// `earlier`: the feed has items from earlier puts (else none is looked
+/// for by link).
 fn find(
     tx: &Transaction<'_>,
     feed: &str,
-    item: &FetchedArticle,
+    identity: &Identity,
     put_no: i64,
+    earlier: bool,
 ) -> rusqlite::Result<Option<Stored>> {
-    let identity = &item.identity;
     let mut file_id: Option<i64> = tx
         .prepare_cached("SELECT file_id FROM feed_items WHERE feed = ?1 AND key = ?2")?
         .query_row(params![feed, identity.key], |r| r.get(0))
         .optional()?;
+    // An item with a guid is keyed by it (`guid:...`), and so is every
+    // stored item with that guid: the key lookup found it, if any.
     if file_id.is_none()
         && let Some(guid) = &identity.guid
+        && identity.key.strip_prefix("guid:") != Some(guid.as_str())
     {
         file_id = tx
             .prepare_cached("SELECT file_id FROM feed_items WHERE feed = ?1 AND guid = ?2")?
@@ -440,6 +475,7 @@ fn find(
             .optional()?;
     }
     if file_id.is_none()
+        && earlier
         && let Some(link) = &identity.link
     {
         file_id = tx
@@ -453,7 +489,7 @@ fn find(
         return Ok(None);
     };
     tx.prepare_cached(
-        "SELECT a.id, a.lang, s.heading, f.path, i.hash, i.first_seen
+        "SELECT a.id, a.lang, s.heading, f.path, i.hash, i.first_seen, i.last_put
          FROM feed_items i
          JOIN files f ON f.id = i.file_id
          JOIN articles a ON a.file_id = i.file_id
@@ -469,25 +505,85 @@ fn find(
             path: r.get(3)?,
             hash: r.get(4)?,
             first_seen: r.get(5)?,
+            last_put: r.get(6)?,
         })
     })
     .optional()
 }
 
-/// The article as stored: an undated item keeps the date it was first
-/// seen, and the section ends with why it carries its actors and, when
-/// undated, that its date is when it was first seen. Returns the article
-/// and its moment (Unix seconds).
-fn finish(mut article: RawArticle, item: &FetchedArticle, first_seen: i64) -> (RawArticle, i64) {
-    let mut at = item.at.timestamp();
+/// An item as stored: its article, identity, moment (Unix seconds) and
+/// hash and searchable text, prepared ahead or now (`first_seen`: when
+/// the store first saw it, for an undated item).
+fn finished(item: FetchedArticle, first_seen: i64) -> (RawArticle, Identity, i64, Prepared) {
+    let FetchedArticle {
+        mut article,
+        identity,
+        why,
+        at,
+        first_seen: undated,
+        prepared,
+    } = item;
+    if let Some(p) = prepared {
+        return (article, identity, at.timestamp(), p);
+    }
+    let at = finish(&mut article, &why, at, undated, first_seen);
+    let prepared = prepared_of(&article);
+    (article, identity, at, prepared)
+}
+
+/// An item's parts that a put reads besides its article.
+struct Item<'a> {
+    identity: &'a Identity,
+    /// Per section: searchable text and terms ([`search_texts`]).
+    search: &'a [(String, String)],
+}
+
+/// What a put can work out from the items alone, ahead, on the thread that
+/// made them: the stored article, its hash and its searchable text, for
+/// each item the feed dates (an undated one says when it was first seen,
+/// which only the store knows).
+fn prepare(items: &mut [FetchedArticle]) {
+    for item in items {
+        if item.first_seen || item.prepared.is_some() {
+            continue;
+        }
+        finish(&mut item.article, &item.why, item.at, false, 0);
+        item.prepared = Some(prepared_of(&item.article));
+    }
+}
+
+/// The hash and searchable texts of an article as stored.
+fn prepared_of(article: &RawArticle) -> Prepared {
+    Prepared {
+        hash: content_hash(article),
+        search: article
+            .sections
+            .iter()
+            .map(|s| search_texts(article, s))
+            .collect(),
+    }
+}
+
+/// Makes `article` as stored: an undated item (`undated`) keeps the date
+/// it was first seen (`first_seen`), and the section ends with why it
+/// carries its actors (`why`) and, when undated, that its date is when it
+/// was first seen. Returns its moment (Unix seconds).
+fn finish(
+    article: &mut RawArticle,
+    why: &[crate::feeds::tag::Why],
+    item_at: DateTime<Utc>,
+    undated: bool,
+    first_seen: i64,
+) -> i64 {
+    let mut at = item_at.timestamp();
     let mut notes = Vec::new();
-    if !item.why.is_empty() {
-        let why: Vec<String> = item.why.iter().map(ToString::to_string).collect();
+    if !why.is_empty() {
+        let why: Vec<String> = why.iter().map(ToString::to_string).collect();
         notes.push(format!("Tagged: {}.", why.join("; ")));
     }
-    if item.first_seen {
+    if undated {
         at = first_seen;
-        let seen = DateTime::from_timestamp(first_seen, 0).unwrap_or(item.at);
+        let seen = DateTime::from_timestamp(first_seen, 0).unwrap_or(item_at);
         if let Some(date) = day(seen) {
             article.published = date;
             for s in &mut article.sections {
@@ -502,27 +598,39 @@ fn finish(mut article: RawArticle, item: &FetchedArticle, first_seen: i64) -> (R
     if let Some(section) = article.sections.first_mut() {
         section.body.extend(notes.into_iter().map(Block::Paragraph));
     }
-    (article, at)
+    at
 }
 
 /// A hash of everything stored of an article but its id and path, so an
 /// item fetched again unchanged costs one small update.
 fn content_hash(a: &RawArticle) -> i64 {
-    let text = format!(
-        "{:?}",
-        (
-            &a.lang,
-            &a.title,
-            &a.published,
-            &a.source,
-            &a.url,
-            &a.summary,
-            &a.topics,
-            &a.actors,
-            &a.sections
-        )
+    // The debug text hashed as it is written, never held whole.
+    struct Fnv(u64);
+    impl std::fmt::Write for Fnv {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 = fnv1a_from(self.0, s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut hash = Fnv(fnv1a(b""));
+    let _ = std::fmt::Write::write_fmt(
+        &mut hash,
+        format_args!(
+            "{:?}",
+            (
+                &a.lang,
+                &a.title,
+                &a.published,
+                &a.source,
+                &a.url,
+                &a.summary,
+                &a.topics,
+                &a.actors,
+                &a.sections
+            )
+        ),
     );
-    fnv1a(text.as_bytes()).cast_signed()
+    hash.0.cast_signed()
 }
 
 #[allow(clippy::too_many_arguments)] // one row's columns
@@ -530,7 +638,7 @@ fn insert(
     tx: &Transaction<'_>,
     feed: &Feed,
     mut article: RawArticle,
-    item: &FetchedArticle,
+    item: &Item<'_>,
     at: i64,
     hash: i64,
     seconds: i64,
@@ -539,25 +647,32 @@ fn insert(
 ) -> rusqlite::Result<i64> {
     // The id is a 64-bit hash of the identity: a feed crafting a collision
     // gets a suffixed id rather than a failed put.
+    // One statement finds the clash and inserts: no lookup first.
     let base = article.id.clone();
     let mut n = 1;
     let mut path = format!("{}#{}", feed.url, article.id);
     while tx
-        .prepare_cached("SELECT 1 FROM files WHERE path = ?1")?
-        .exists([&path])?
-        && n < 1_000
+        .prepare_cached(
+            "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded)
+             VALUES (?1, ?2, NULL, NULL, NULL, 1) ON CONFLICT (path) DO NOTHING",
+        )?
+        .execute(params![path, ord])?
+        == 0
     {
+        if n >= 1_000 {
+            // Fails on the clash, as it should.
+            tx.prepare_cached(
+                "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded) VALUES (?1, ?2, NULL, NULL, NULL, 1)",
+            )?
+            .execute(params![path, ord])?;
+        }
         n += 1;
         article.id = format!("{base}-{n}");
         path = format!("{}#{}", feed.url, article.id);
     }
     article.path.clone_from(&path);
-    tx.prepare_cached(
-        "INSERT INTO files (path, ord, size, mtime_ns, hash, loaded) VALUES (?1, ?2, NULL, NULL, NULL, 1)",
-    )?
-    .execute(params![path, ord])?;
     let file_id = tx.last_insert_rowid();
-    write_article(tx, file_id, &article)?;
+    write_article_searched(tx, file_id, &article, Some(item.search))?;
     tx.prepare_cached(
         "INSERT INTO feed_items
          (file_id, feed, key, guid, link, title, at, first_seen, last_seen, last_put, hash, story)
@@ -588,12 +703,13 @@ fn join_story(
     tx: &Transaction<'_>,
     feed: &str,
     file_id: i64,
-    item: &FetchedArticle,
+    identity: &Identity,
+    title: &str,
     at: i64,
     prints: &mut HashMap<i64, Fingerprint>,
 ) -> rusqlite::Result<()> {
     let mut stories: Vec<i64> = Vec::new();
-    if let Some(link) = &item.identity.link {
+    if let Some(link) = &identity.link {
         let mut stmt =
             tx.prepare_cached("SELECT story FROM feed_items WHERE link = ?1 AND feed <> ?2")?;
         let found = stmt.query_map(params![link, feed], |r| r.get(0))?;
@@ -601,7 +717,7 @@ fn join_story(
             stories.push(story?);
         }
     }
-    let print = Fingerprint::of(&item.article.title);
+    let print = Fingerprint::of(title);
     let window = WINDOW_HOURS * 3600;
     let half = i64::try_from(MAX_CANDIDATES / 2).unwrap_or(1_000);
     for sql in [
@@ -711,7 +827,7 @@ fn update(
     tx: &Transaction<'_>,
     old: &Stored,
     mut article: RawArticle,
-    item: &FetchedArticle,
+    item: &Item<'_>,
     at: i64,
     hash: i64,
     seconds: i64,
@@ -754,7 +870,7 @@ fn update(
             .execute([&new_key])?;
     }
     delete_contents(tx, old.file_id)?;
-    write_article(tx, old.file_id, &article)?;
+    write_article_searched(tx, old.file_id, &article, Some(item.search))?;
     tx.prepare_cached(
         "UPDATE feed_items SET key = ?2, guid = ?3, link = ?4, title = ?5, at = ?6,
                 last_seen = ?7, last_put = ?8, hash = ?9

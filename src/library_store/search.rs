@@ -19,7 +19,7 @@
 //! longer word, and the sections of a set of tokens are remembered too:
 //! from `regu` to `regulators` the tokens, and so the hits, rarely change.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
@@ -34,44 +34,68 @@ const TERMS_PER_QUERY: usize = 100;
 const REMEMBERED_WORDS: usize = 64;
 const REMEMBERED_HITS: usize = 16;
 
-/// The `search_terms` text of a section whose searchable text is `folded`.
+/// The `search_terms` text of a section whose searchable text is `folded`:
+/// its distinct grams, then its distinct tokens, each as [`term`] writes
+/// it, in ascending order, each followed by a space (and `zlong` at the
+/// end when a token is longer than [`LONG_TOKEN`]).
 pub fn terms(folded: &str) -> String {
-    // Distinct grams and tokens first, encoded once each: a section's text
-    // repeats most of them many times.
-    let mut grams: std::collections::HashSet<(char, Option<char>)> =
-        std::collections::HashSet::new();
-    let mut words: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // No hash sets: this runs for every section stored, and a section
+    // repeats most of its grams and tokens many times. Grams of ASCII
+    // characters (nearly all) are marked in a bit set read back in order;
+    // the others are sorted. Each gram is a number that sorts as its bytes
+    // do, and the hex encoding keeps the order of the bytes, so the terms
+    // come out sorted; grams (`g`) come before tokens (`w`).
+    let mut ascii = AsciiGrams::default();
+    let mut other: Vec<u128> = Vec::new();
+    let mut words: Vec<&str> = Vec::with_capacity(folded.len() / 4);
     let mut long = false;
     for token in folded.split_whitespace() {
         let mut prev: Option<char> = None;
         let mut chars = 0;
         for c in token.chars() {
             chars += 1;
-            grams.insert((c, None));
+            if c.is_ascii() {
+                ascii.mark(c, None);
+            } else {
+                other.push(gram(c, None));
+            }
             if let Some(p) = prev {
-                grams.insert((p, Some(c)));
+                if p.is_ascii() && c.is_ascii() {
+                    ascii.mark(p, Some(c));
+                } else {
+                    other.push(gram(p, Some(c)));
+                }
             }
             prev = Some(c);
         }
         if chars > LONG_TOKEN {
             long = true;
         } else {
-            words.insert(token);
+            words.push(token);
         }
     }
-    let mut set: BTreeSet<String> = BTreeSet::new();
-    for (a, b) in grams {
-        let mut buf = [0u8; 8];
-        let first = a.encode_utf8(&mut buf).len();
-        let both = first + b.map_or(0, |b| b.encode_utf8(&mut buf[first..]).len());
-        set.insert(term('g', &buf[..both]));
+    other.sort_unstable();
+    other.dedup();
+    words.sort_unstable();
+    words.dedup();
+    let mut text = String::with_capacity(
+        16 * other.len()
+            + 6 * ascii.count()
+            + words.iter().map(|w| 2 + 2 * w.len()).sum::<usize>()
+            + 5,
+    );
+    let mut others = other.iter().copied().peekable();
+    for g in ascii.sorted() {
+        while let Some(o) = others.next_if(|&o| o < g) {
+            push_gram(&mut text, o);
+        }
+        push_gram(&mut text, g);
     }
-    for w in words {
-        set.insert(term('w', w.as_bytes()));
+    for o in others {
+        push_gram(&mut text, o);
     }
-    let mut text = String::with_capacity(set.iter().map(|t| t.len() + 1).sum::<usize>() + 6);
-    for t in &set {
-        text.push_str(t);
+    for w in &words {
+        push_term(&mut text, 'w', w.as_bytes());
         text.push(' ');
     }
     if long {
@@ -80,16 +104,95 @@ pub fn terms(folded: &str) -> String {
     text
 }
 
+/// The grams of ASCII characters seen: one bit for each character and
+/// each pair.
+struct AsciiGrams {
+    singles: [u64; 2],
+    pairs: Box<[u64; 256]>,
+}
+
+impl Default for AsciiGrams {
+    fn default() -> Self {
+        Self {
+            singles: [0; 2],
+            pairs: Box::new([0; 256]),
+        }
+    }
+}
+
+impl AsciiGrams {
+    fn mark(&mut self, a: char, b: Option<char>) {
+        let a = a as usize & 127;
+        match b {
+            None => self.singles[a / 64] |= 1 << (a % 64),
+            Some(b) => {
+                let i = a * 128 + (b as usize & 127);
+                self.pairs[i / 64] |= 1 << (i % 64);
+            }
+        }
+    }
+
+    fn count(&self) -> usize {
+        let ones = |w: &u64| w.count_ones() as usize;
+        self.singles.iter().map(ones).sum::<usize>() + self.pairs.iter().map(ones).sum::<usize>()
+    }
+
+    /// Every gram marked, as [`gram`] numbers, in ascending order: a
+    /// character, then the pairs it begins.
+    fn sorted(&self) -> impl Iterator<Item = u128> + '_ {
+        (0u8..128).flat_map(move |a| {
+            let single = (self.singles[usize::from(a) / 64] >> (a % 64) & 1 == 1)
+                .then(|| gram(char::from(a), None));
+            let words = &self.pairs[usize::from(a) * 2..usize::from(a) * 2 + 2];
+            let pairs = (0u8..2).flat_map(move |half| {
+                let mut bits = words[usize::from(half)];
+                std::iter::from_fn(move || {
+                    if bits == 0 {
+                        return None;
+                    }
+                    let b = u8::try_from(bits.trailing_zeros()).unwrap_or(0) + 64 * half;
+                    bits &= bits - 1;
+                    Some(gram(char::from(a), Some(char::from(b))))
+                })
+            });
+            single.into_iter().chain(pairs)
+        })
+    }
+}
+
+/// One or two characters as a number that sorts as their UTF-8 bytes do
+/// (a prefix first): the bytes, big-endian and padded with zeros, then
+/// how many there are.
+fn gram(a: char, b: Option<char>) -> u128 {
+    let mut buf = [0u8; 8];
+    let first = a.encode_utf8(&mut buf).len();
+    let both = first + b.map_or(0, |b| b.encode_utf8(&mut buf[first..]).len());
+    (u128::from(u64::from_be_bytes(buf)) << 8) | both as u128
+}
+
+/// Appends the term of a [`gram`] number and a space.
+fn push_gram(out: &mut String, gram: u128) {
+    let len = (gram & 0xff) as usize;
+    let bytes = u64::try_from(gram >> 8).unwrap_or(0).to_be_bytes();
+    push_term(out, 'g', &bytes[..len.min(8)]);
+    out.push(' ');
+}
+
+/// Appends [`term`]`(prefix, bytes)`.
+fn push_term(out: &mut String, prefix: char, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(prefix);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+}
+
 /// `prefix` and the bytes in lowercase hex: only `[0-9a-z]`, one token for
 /// the `ascii` tokenizer and a bareword in a `MATCH` expression.
 fn term(prefix: char, bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut t = String::with_capacity(1 + 2 * bytes.len());
-    t.push(prefix);
-    for b in bytes {
-        t.push(char::from(HEX[usize::from(b >> 4)]));
-        t.push(char::from(HEX[usize::from(b & 15)]));
-    }
+    push_term(&mut t, prefix, bytes);
     t
 }
 
@@ -348,6 +451,65 @@ mod tests {
         let t = terms("ab a\nab");
         assert_eq!(t, "g61 g6162 g62 w61 w6162 ");
         assert_eq!(unhex("6162").as_deref(), Some("ab"));
+    }
+
+    /// `terms` as it was written first (hash sets, then a sorted set of
+    /// the encoded terms): the sorted lists must give the same text.
+    fn terms_by_sets(folded: &str) -> String {
+        let mut grams = std::collections::HashSet::new();
+        let mut words = std::collections::HashSet::new();
+        let mut long = false;
+        for token in folded.split_whitespace() {
+            let mut prev: Option<char> = None;
+            for c in token.chars() {
+                grams.insert(c.to_string());
+                if let Some(p) = prev {
+                    grams.insert(format!("{p}{c}"));
+                }
+                prev = Some(c);
+            }
+            if token.chars().count() > LONG_TOKEN {
+                long = true;
+            } else {
+                words.insert(token);
+            }
+        }
+        let set: std::collections::BTreeSet<String> = grams
+            .iter()
+            .map(|g| term('g', g.as_bytes()))
+            .chain(words.iter().map(|w| term('w', w.as_bytes())))
+            .collect();
+        let mut text = String::new();
+        for t in &set {
+            text.push_str(t);
+            text.push(' ');
+        }
+        if long {
+            text.push_str("zlong");
+        }
+        text
+    }
+
+    #[test]
+    fn terms_are_the_same_as_by_hash_sets() {
+        let alphabet: Vec<char> = "ab z\n\tßüéλ漢😀-.".chars().collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for n in 0..3_000 {
+            let len = n % 97;
+            let text: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[usize::try_from(seed % alphabet.len() as u64).unwrap()]
+                })
+                .collect();
+            assert_eq!(terms(&text), terms_by_sets(&text), "{text:?}");
+        }
+        let long = format!("ab {} ab", "y".repeat(LONG_TOKEN + 1));
+        assert_eq!(terms(&long), terms_by_sets(&long));
+        let folded = crate::text::fold("Südkorea und Nvidia: die GPU-Preise steigen, sagt Huang.");
+        assert_eq!(terms(&folded), terms_by_sets(&folded));
     }
 
     #[test]

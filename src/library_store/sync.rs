@@ -473,6 +473,18 @@ pub(super) fn write_article(
     file_id: i64,
     a: &RawArticle,
 ) -> rusqlite::Result<()> {
+    write_article_searched(tx, file_id, a, None)
+}
+
+/// [`write_article`] with each section's searchable text and its terms
+/// (`search`, as [`search_texts`] makes them) when they were worked out
+/// already, in section order.
+pub(super) fn write_article_searched(
+    tx: &Transaction<'_>,
+    file_id: i64,
+    a: &RawArticle,
+    search: Option<&[(String, String)]>,
+) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO articles
          (file_id, id, lang, title, published, source, url, summary, id_line, id_col, tags)
@@ -518,13 +530,27 @@ pub(super) fn write_article(
             block_stmt.execute(params![file_id, idx, pos, kind, block.text()])?;
         }
         if idx < 1 << SECTION_BITS {
-            let text = searchable(a, s);
             let rowid = search_rowid(file_id, idx);
-            terms_stmt.execute(params![rowid, super::search::terms(&text)])?;
+            let made;
+            let (text, terms) =
+                if let Some(row) = search.and_then(|rows| rows.get(usize::try_from(idx).ok()?)) {
+                    row
+                } else {
+                    made = search_texts(a, s);
+                    &made
+                };
+            terms_stmt.execute(params![rowid, terms])?;
             search_stmt.execute(params![rowid, text])?;
         }
     }
     Ok(())
+}
+
+/// A section's searchable text and its `search_terms` terms.
+pub(super) fn search_texts(a: &RawArticle, s: &RawSection) -> (String, String) {
+    let text = searchable(a, s);
+    let terms = super::search::terms(&text);
+    (text, terms)
 }
 
 /// What a search looks at in a section, as `query::search` reads it from a

@@ -1,5 +1,8 @@
 //! Text search over sections, ignoring case and diacritics (`sudkorea`
-//! finds `Südkorea`, `muller` finds `Müller`). Shared by the reader and
+//! finds `Südkorea`, `muller` finds `Müller`), and German umlauts written
+//! out (`suedkorea`, `mueller`: a word of five letters or more with `ae`,
+//! `oe` or `ue` also matches as written with `a`, `o`, `u`, the way folding
+//! writes `ä`, `ö`, `ü`). Shared by the reader and
 //! the `list --search` command; folding itself is `text::fold`. A library
 //! whose body source searches itself (the store) is asked; otherwise each
 //! section's folded text is searched here.
@@ -12,13 +15,41 @@ use crate::text::fold;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {
     words: Vec<String>,
+    /// Per word, the same with umlauts written out folded (`suedkorea`:
+    /// `sudkorea`); a word matches where either occurs.
+    umlauts: Vec<Option<String>>,
+}
+
+/// Shortest word whose `ae`, `oe`, `ue` are also read as umlauts: shorter
+/// ones (`does`, `blue`, `goes`) are English far more often.
+const UMLAUT_WORD: usize = 5;
+
+/// `word` with `ae`, `oe`, `ue` as folding writes `ä`, `ö`, `ü` (`a`, `o`,
+/// `u`), when it is long enough and has any.
+fn umlauts_folded(word: &str) -> Option<String> {
+    if word.chars().count() < UMLAUT_WORD {
+        return None;
+    }
+    let folded = word
+        .replace("ae", "a")
+        .replace("oe", "o")
+        .replace("ue", "u");
+    (folded != word).then_some(folded)
 }
 
 impl SearchQuery {
     /// `None` for a blank query, which matches everything.
     pub fn new(text: &str) -> Option<Self> {
         let words: Vec<String> = fold(text).split_whitespace().map(str::to_owned).collect();
-        (!words.is_empty()).then_some(Self { words })
+        let umlauts = words.iter().map(|w| umlauts_folded(w)).collect();
+        (!words.is_empty()).then_some(Self { words, umlauts })
+    }
+
+    /// Each word with its umlaut form, if it has one.
+    fn forms(&self) -> impl Iterator<Item = (&String, Option<&String>)> {
+        self.words
+            .iter()
+            .zip(self.umlauts.iter().map(Option::as_ref))
     }
 
     /// The folded words, each of which must occur.
@@ -62,15 +93,21 @@ impl SearchQuery {
         candidates: &[SectionId],
     ) -> Result<Vec<SectionId>, BodyError> {
         let mut plain: Vec<String> = Vec::new();
-        let mut in_names: Vec<(&String, Vec<ActorId>)> = Vec::new();
-        for word in &self.words {
+        // Words searched one by one: found in actors' names, or with an
+        // umlaut form (either form's sections).
+        let mut in_names: Vec<(Vec<&String>, Vec<ActorId>)> = Vec::new();
+        for (word, umlaut) in self.forms() {
+            let forms: Vec<&String> = std::iter::once(word).chain(umlaut).collect();
             let actors: Vec<ActorId> = (0..library.actors.len())
-                .filter(|&a| fold(&library.actors[a].name).contains(word.as_str()))
+                .filter(|&a| {
+                    let name = fold(&library.actors[a].name);
+                    forms.iter().any(|f| name.contains(f.as_str()))
+                })
                 .collect();
-            if actors.is_empty() {
+            if actors.is_empty() && umlaut.is_none() {
                 plain.push(word.clone());
             } else {
-                in_names.push((word, actors));
+                in_names.push((forms, actors));
             }
         }
         // Hits as one flag per section: candidates and hits can both be
@@ -90,8 +127,12 @@ impl SearchQuery {
             let mark = marked(library.bodies().search(&plain)?);
             candidates.iter().copied().filter(|&s| mark[s]).collect()
         };
-        for (word, actors) in in_names {
-            let mark = marked(library.bodies().search(std::slice::from_ref(word))?);
+        for (forms, actors) in in_names {
+            let mut hits = Vec::new();
+            for form in forms {
+                hits.extend(library.bodies().search(std::slice::from_ref(form))?);
+            }
+            let mark = marked(hits);
             selected.retain(|&s| {
                 mark[s]
                     || library.sections[s]
@@ -169,13 +210,21 @@ pub fn build_index(library: &Library) -> Vec<String> {
 impl SearchQuery {
     /// Whether a section's folded text (from `build_index`) matches.
     pub fn matches_folded(&self, folded: &str) -> bool {
-        self.words.iter().all(|w| folded.contains(w.as_str()))
+        self.forms().all(|(w, u)| {
+            folded.contains(w.as_str()) || u.is_some_and(|u| folded.contains(u.as_str()))
+        })
     }
 
     /// Whether every word of `self` contains the word of `other` at the same
     /// place: then `self` can only match where `other` matched (typing on).
+    /// A word with an umlaut form matches more than its text: no such
+    /// query is taken to narrow another.
     pub fn narrows(&self, other: &Self) -> bool {
-        other.words.len() <= self.words.len()
+        self.umlauts
+            .iter()
+            .chain(&other.umlauts)
+            .all(Option::is_none)
+            && other.words.len() <= self.words.len()
             && other
                 .words
                 .iter()
@@ -196,7 +245,7 @@ impl SearchQuery {
             origin.resize(origin.len() + folded.len() - before, i);
         }
         let mut ranges = Vec::new();
-        for word in &self.words {
+        for word in self.words.iter().chain(self.umlauts.iter().flatten()) {
             let mut from = 0;
             while let Some(pos) = folded[from..].find(word.as_str()) {
                 let start = from + pos;
@@ -213,6 +262,49 @@ impl SearchQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn umlauts_written_out_find_the_umlaut() {
+        let q = SearchQuery::new("Suedkorea").unwrap();
+        assert!(q.matches_folded(&fold("Südkorea verbietet DeepSeek")));
+        assert!(q.matches_folded("suedkorea"));
+        assert!(!q.matches_folded("nordkorea"));
+        assert!(
+            SearchQuery::new("sudkorea")
+                .unwrap()
+                .matches_folded(&fold("Südkorea"))
+        );
+        assert!(
+            !SearchQuery::new("Müller")
+                .unwrap()
+                .matches_folded(&fold("Mueller"))
+        );
+        assert!(
+            SearchQuery::new("Mueller")
+                .unwrap()
+                .matches_folded(&fold("Müller"))
+        );
+        assert_eq!(
+            SearchQuery::new("Suedkorea")
+                .unwrap()
+                .find_in("In Südkorea, Suedkorea"),
+            [(3, 11), (13, 22)]
+        );
+        // Short English words are left alone.
+        assert!(!SearchQuery::new("does").unwrap().matches_folded("dos"));
+        // A query with an umlaut form never narrows (its hits are not a
+        // subset of the shorter word's).
+        let (short, long) = (
+            SearchQuery::new("tuee").unwrap(),
+            SearchQuery::new("tueex").unwrap(),
+        );
+        assert!(!long.narrows(&short));
+        assert!(
+            SearchQuery::new("regulat")
+                .unwrap()
+                .narrows(&SearchQuery::new("regu").unwrap())
+        );
+    }
 
     #[test]
     fn blank_queries_match_everything() {

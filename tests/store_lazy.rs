@@ -35,6 +35,16 @@ fn from_store(path: &Path, roots: &[ContentRoot], actors: &ActorDirectory) -> Li
         .library
 }
 
+/// A reader in German on `roots`, read through a store built in `dir`.
+fn german_reader_from_store(dir: &Path, config: &Config, roots: &[ContentRoot]) -> App {
+    let library = from_store(
+        &dir.join("library.sqlite"),
+        roots,
+        &config.actor_directory(),
+    );
+    App::new(Context::new(library, config.clone()), "de")
+}
+
 fn all(library: &Library) -> Vec<usize> {
     (0..library.sections.len()).collect()
 }
@@ -180,12 +190,7 @@ fn the_reader_searches_the_store_with_highlights_and_next_match() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::built_in().unwrap();
     let roots = bundled_roots();
-    let library = from_store(
-        &dir.path().join("library.sqlite"),
-        &roots,
-        &config.actor_directory(),
-    );
-    let mut app = App::new(Context::new(library, config.clone()), "de");
+    let mut app = german_reader_from_store(dir.path(), &config, &roots);
     let effects = app.handle(Input::Resize(120, 40));
     assert!(
         !effects.contains(&Effect::BuildSearchIndex),
@@ -523,12 +528,7 @@ fn a_store_library_prepares_its_search_once_with_the_first_frame() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::built_in().unwrap();
     let roots = bundled_roots();
-    let library = from_store(
-        &dir.path().join("library.sqlite"),
-        &roots,
-        &config.actor_directory(),
-    );
-    let mut app = App::new(Context::new(library, config.clone()), "de");
+    let mut app = german_reader_from_store(dir.path(), &config, &roots);
     let first = app.handle(Input::Resize(120, 40));
     assert_eq!(
         first

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aiwatch_tui::app::{App, Context};
+use aiwatch_tui::app::{App, Context, Effect};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::content::ContentRoot;
 use aiwatch_tui::input::{Input, SyncEvent};
@@ -60,7 +60,13 @@ fn scenario(store: &Path, content: &Path) {
     drop(stored.store);
     let sections = library.sections.len();
     let mut app = App::new(Context::new(library, config), "en");
-    app.handle(Input::Resize(120, 40));
+    let effects = app.handle(Input::Resize(120, 40));
+    // As the local runtime does: the store's search is prepared off the
+    // input path (its vocabulary read) while the reader runs.
+    if effects.contains(&Effect::PrepareSearch) {
+        let library = std::sync::Arc::clone(&app.ctx.library);
+        std::thread::spawn(move || library.bodies().prepare_search());
+    }
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     runtime::draw(&mut terminal, &app).unwrap();
     let first_frame = start.elapsed();
@@ -82,6 +88,9 @@ fn scenario(store: &Path, content: &Path) {
         for name in KEY_SCRIPT {
             keys.push(press(&mut app, &mut terminal, name));
         }
+    }
+    for line in measure::per_key_lines(&keys) {
+        println!("{line}");
     }
     println!("key_p50_ms={:.3}", quantile(&mut keys, 500));
     println!("key_p99_ms={:.3}", quantile(&mut keys, 990));

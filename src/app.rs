@@ -50,6 +50,10 @@ pub enum Effect {
     /// `Input::SearchIndex`, so the first search keystroke is as quick as
     /// the others. Asked for once, with the first frame.
     BuildSearchIndex,
+    /// Read what the store's search needs (its vocabulary) off the input
+    /// path, so that no search keystroke waits for it. Asked for once,
+    /// with the first frame, when the library searches in the store.
+    PrepareSearch,
     /// Fetch every subscribed feed into the library store in the
     /// background, sending `Input::Fetch` events back.
     FetchFeeds,
@@ -214,6 +218,9 @@ pub struct App {
     pub topics: Vec<TopicRow>,
     pub topic_cursor: ListCursor,
     pub timeline: Vec<TimelineRow>,
+    /// The section rows of `timeline`, counted when it is built: the
+    /// timeline's title and the status line show it on every frame.
+    listed_sections: usize,
     pub timeline_cursor: ListCursor,
     pub reader: ReaderState,
     pub marks: Marks,
@@ -293,6 +300,7 @@ impl App {
             topics: Vec::new(),
             topic_cursor: ListCursor::default(),
             timeline: Vec::new(),
+            listed_sections: 0,
             timeline_cursor: ListCursor::default(),
             reader: ReaderState::default(),
             marks,
@@ -435,7 +443,7 @@ impl App {
 
     /// Sections listed in the timeline (the filter and the topic).
     pub fn listed_count(&self) -> usize {
-        self.listed().count()
+        self.listed_sections
     }
 
     /// Shows a short message in the status line (results of effects).
@@ -476,15 +484,28 @@ impl App {
     /// Recomputes everything derived from the edition, filter, search and topic.
     fn refresh(&mut self) {
         let lib = Arc::clone(&self.ctx.library);
-        let hits = self.search.hits.as_deref();
-        self.visible = self
+        // The hits as one flag per section: a lookup per section of the
+        // edition, not a binary search.
+        let hits = self.search.hits.as_deref().map(|hits| {
+            let mut hit = vec![false; lib.sections.len()];
+            for &s in hits {
+                if let Some(h) = hit.get_mut(s) {
+                    *h = true;
+                }
+            }
+            hit
+        });
+        let passes = self.filter.matcher(&lib);
+        let visible = self
             .edition
             .sections
             .iter()
             .copied()
-            .filter(|&s| self.filter.matches(&lib, s))
-            .filter(|s| hits.is_none_or(|h| h.binary_search(s).is_ok()))
+            .filter(|&s| passes(s))
+            .filter(|&s| hits.as_ref().is_none_or(|h| h[s]))
             .collect();
+        drop(passes);
+        self.visible = visible;
         let chosen = self.topic_choice();
         let rows: Vec<TopicRow> = self
             .topic_entries
@@ -523,7 +544,9 @@ impl App {
     fn rebuild_timeline(&mut self) {
         let lib = Arc::clone(&self.ctx.library);
         let chosen = self.topic_choice();
-        let mut rows = Vec::new();
+        // Sections plus a few year and month headers.
+        let mut rows = Vec::with_capacity(self.visible.len() + self.visible.len() / 8 + 16);
+        let mut listed = 0;
         let mut last: Option<(u16, Option<u8>)> = None;
         let in_topic: Vec<SectionId> = self
             .visible
@@ -534,9 +557,10 @@ impl App {
         // The chart counts the list before any narrowing to one month.
         self.rebuild_chart(&in_topic);
         let period = self.period;
+        let bits = lib.bits();
         let narrowed = in_topic
             .iter()
-            .filter(|&&s| period.is_none_or(|p| p.contains(lib.sections[s].date)));
+            .filter(|&&s| period.is_none_or(|p| p.contains(bits.date(s))));
         // One story told by several outlets is one row: its first listed section.
         let mut stories_shown = std::collections::HashSet::new();
         for &s in narrowed {
@@ -545,7 +569,7 @@ impl App {
             {
                 continue;
             }
-            let date = lib.sections[s].date;
+            let date = bits.date(s);
             let (year, month) = (date.year(), date.month());
             if last.map(|l| l.0) != Some(year) {
                 rows.push(TimelineRow::Year(year));
@@ -558,7 +582,9 @@ impl App {
                 last = Some((year, Some(m)));
             }
             rows.push(TimelineRow::Section(s));
+            listed += 1;
         }
+        self.listed_sections = listed;
         self.timeline = rows;
         self.keep_reader_visible();
     }
@@ -574,18 +600,16 @@ impl App {
     /// After the list changed: keep the open section if it is still listed,
     /// else move to the nearest listed one (by timeline position).
     fn keep_reader_visible(&mut self) {
-        let listed: Vec<SectionId> = self.listed().collect();
+        // One walk over the timeline, no copy of it: the open section if
+        // listed, else the first listed at or after it (by timeline rank).
+        let rank = &self.ctx.library.timeline_rank;
+        let last = self.listed().last();
         let target = match self.reader.open {
-            Some(open) if listed.contains(&open) => Some(open),
-            Some(open) => {
-                let rank = &self.ctx.library.timeline_rank;
-                listed
-                    .iter()
-                    .copied()
-                    .find(|&s| rank[s] >= rank[open])
-                    .or_else(|| listed.last().copied())
-            }
-            None => listed.last().copied(),
+            Some(open) => self
+                .listed()
+                .find(|&s| s == open || rank[s] >= rank[open])
+                .or(last),
+            None => last,
         };
         let keep_scroll = target == self.reader.open;
         self.open_section(target, keep_scroll);
@@ -654,6 +678,7 @@ impl App {
         // One pass over the visible sections, counting into every entry
         // that lists each one.
         let lib = Arc::clone(&self.ctx.library);
+        let bits = lib.bits();
         let mut by_topic = vec![(0usize, 0usize); lib.topics.len()];
         let mut by_source = vec![(0usize, 0usize); lib.fetched.sources.len()];
         let (mut all, mut starred, mut untagged) = ((0, 0), (0, 0), (0, 0));
@@ -669,6 +694,17 @@ impl App {
             }
             if let Some(slot) = lib.fetched.source(s).and_then(|i| by_source.get_mut(i)) {
                 add(slot, unread);
+            }
+            // The dense masks where every topic fits in one: no visit to
+            // the section itself.
+            if let Some(mask) = bits.topics(s) {
+                if mask == 0 {
+                    add(&mut untagged, unread);
+                }
+                for t in crate::content::bits::each_bit(mask) {
+                    add(&mut by_topic[t], unread);
+                }
+                continue;
             }
             let topics = &lib.sections[s].topics;
             if topics.is_empty() {

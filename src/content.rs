@@ -1,6 +1,7 @@
 //! The content model: articles, their sections, dates at their precision,
 //! and the tags that group them. Built once at load and then read-only.
 
+pub mod bits;
 pub mod body;
 pub mod bundled;
 pub mod date;

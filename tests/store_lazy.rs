@@ -35,6 +35,16 @@ fn from_store(path: &Path, roots: &[ContentRoot], actors: &ActorDirectory) -> Li
         .library
 }
 
+/// A reader in German on `roots`, read through a store built in `dir`.
+fn german_reader_from_store(dir: &Path, config: &Config, roots: &[ContentRoot]) -> App {
+    let library = from_store(
+        &dir.join("library.sqlite"),
+        roots,
+        &config.actor_directory(),
+    );
+    App::new(Context::new(library, config.clone()), "de")
+}
+
 fn all(library: &Library) -> Vec<usize> {
     (0..library.sections.len()).collect()
 }
@@ -180,12 +190,7 @@ fn the_reader_searches_the_store_with_highlights_and_next_match() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::built_in().unwrap();
     let roots = bundled_roots();
-    let library = from_store(
-        &dir.path().join("library.sqlite"),
-        &roots,
-        &config.actor_directory(),
-    );
-    let mut app = App::new(Context::new(library, config.clone()), "de");
+    let mut app = german_reader_from_store(dir.path(), &config, &roots);
     let effects = app.handle(Input::Resize(120, 40));
     assert!(
         !effects.contains(&Effect::BuildSearchIndex),
@@ -513,4 +518,46 @@ fn a_changed_or_deleted_file_is_searched_as_it_is_now() {
     }
     assert_eq!(hits(&library, "elt"), vec![0]);
     assert_eq!(hits(&library, "d"), vec![0]);
+}
+
+/// A library in the store asks, once and with the first frame, for its
+/// search to be prepared off the input path; what was prepared is what a
+/// search then finds. A library of files asks for the folded index instead.
+#[test]
+fn a_store_library_prepares_its_search_once_with_the_first_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::built_in().unwrap();
+    let roots = bundled_roots();
+    let mut app = german_reader_from_store(dir.path(), &config, &roots);
+    let first = app.handle(Input::Resize(120, 40));
+    assert_eq!(
+        first
+            .iter()
+            .filter(|e| **e == Effect::PrepareSearch)
+            .count(),
+        1,
+        "{first:?}"
+    );
+    assert!(!first.contains(&Effect::BuildSearchIndex), "{first:?}");
+    let later = app.handle(Input::Resize(80, 24));
+    assert!(!later.contains(&Effect::PrepareSearch), "{later:?}");
+    // As the runtime does it, then a search of a word of three characters
+    // and more (the ones that read the vocabulary).
+    app.library().bodies().prepare_search().unwrap();
+    let mut files = common::app_with(config, &roots, "de", 120, 40);
+    for app in [&mut app, &mut files] {
+        press(app, "/");
+        for c in "korea".chars() {
+            app.handle(Input::Key(Key::char(c)));
+        }
+    }
+    assert!(app.listed_count() > 0);
+    assert_eq!(app.listed_count(), files.listed_count());
+
+    let config = Config::built_in().unwrap();
+    let library = load_library(&roots, &config.actor_directory());
+    let mut files = App::new(Context::new(library, config), "de");
+    let effects = files.handle(Input::Resize(120, 40));
+    assert!(effects.contains(&Effect::BuildSearchIndex), "{effects:?}");
+    assert!(!effects.contains(&Effect::PrepareSearch), "{effects:?}");
 }

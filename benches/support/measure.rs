@@ -33,6 +33,31 @@ pub const KEY_SCRIPT: [&str; 17] = [
     "L",
 ];
 
+/// Per key of `KEY_SCRIPT`, its median and slowest time over the rounds,
+/// as `key_NN_NAME_ms=p50/max` lines, NN its place in the script; `times`
+/// in press order, whole rounds of the script. Says which keys make the p99.
+pub fn per_key_lines(times: &[Duration]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (i, name) in KEY_SCRIPT.iter().enumerate() {
+        let mut own: Vec<Duration> = times
+            .iter()
+            .skip(i)
+            .step_by(KEY_SCRIPT.len())
+            .copied()
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        own.sort();
+        lines.push(format!(
+            "key_{i:02}_{name}_ms={:.3}/{:.3}",
+            ms(own[own.len() / 2]),
+            ms(own[own.len() - 1])
+        ));
+    }
+    lines
+}
+
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

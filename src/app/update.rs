@@ -96,7 +96,9 @@ impl App {
         }
         if !self.index_asked {
             self.index_asked = true;
-            if self.search_index.is_none() && !self.ctx.library.bodies().searches() {
+            if self.ctx.library.bodies().searches() {
+                effects.push(Effect::PrepareSearch);
+            } else if self.search_index.is_none() {
                 effects.push(Effect::BuildSearchIndex);
             }
         }
@@ -716,19 +718,36 @@ impl App {
                 }
             }
             Pane::Timeline => {
-                let sections: Vec<usize> = self
-                    .timeline
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| matches!(r, TimelineRow::Section(_)))
-                    .map(|(i, _)| i)
-                    .collect();
-                if let Some(current) = sections
-                    .iter()
-                    .position(|&i| i >= self.timeline_cursor.selected)
+                // From the first section row at or after the cursor, `delta`
+                // section rows on (as far as there are): only the rows
+                // passed are looked at, not the whole timeline.
+                let rows = &self.timeline;
+                let is_section = |i: usize| matches!(rows[i], TimelineRow::Section(_));
+                if let Some(current) =
+                    (self.timeline_cursor.selected..rows.len()).find(|&i| is_section(i))
                 {
-                    let next = current.saturating_add_signed(delta).min(sections.len() - 1);
-                    self.timeline_cursor.selected = sections[next];
+                    let mut at = current;
+                    let mut left = delta.unsigned_abs();
+                    if delta > 0 {
+                        let mut i = at + 1;
+                        while left > 0 && i < rows.len() {
+                            if is_section(i) {
+                                at = i;
+                                left -= 1;
+                            }
+                            i += 1;
+                        }
+                    } else {
+                        let mut i = at;
+                        while left > 0 && i > 0 {
+                            i -= 1;
+                            if is_section(i) {
+                                at = i;
+                                left -= 1;
+                            }
+                        }
+                    }
+                    self.timeline_cursor.selected = at;
                 }
             }
             Pane::Reader => {

@@ -48,6 +48,12 @@ pub trait BodySource: Send + Sync {
             "this library does not search by itself".into(),
         ))
     }
+
+    /// Reads what `search` needs before the first search (off the input
+    /// path), so that no keystroke waits for it.
+    fn prepare_search(&self) -> Result<(), BodyError> {
+        Ok(())
+    }
 }
 
 /// A library's body source, cheap to clone.
@@ -93,6 +99,11 @@ impl Bodies {
 
     pub fn search(&self, words: &[String]) -> Result<Vec<SectionId>, BodyError> {
         self.0.search(words)
+    }
+
+    /// See `BodySource::prepare_search`.
+    pub fn prepare_search(&self) -> Result<(), BodyError> {
+        self.0.prepare_search()
     }
 }
 

@@ -3,7 +3,7 @@
 //! language). Read-only after `build`; filtering happens in the app.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::parse::{ParsedFile, RawArticle};
 use super::{
@@ -35,6 +35,9 @@ pub struct Library {
     bodies: Bodies,
     /// Feeds and stories of fetched sections (set by the library store).
     pub fetched: super::fetched::Fetched,
+    /// The sections' tags and dates in one dense array, made on first use
+    /// (`Library::bits`).
+    bits: OnceLock<super::bits::SectionBits>,
 }
 
 /// The sections a reader sees in one language: one article per id, in the
@@ -202,6 +205,14 @@ impl Library {
             .get(section)
             .map_or("", |s| s.heading.as_str());
         self.bodies.body(section, heading)
+    }
+
+    /// Every section's actor and topic masks and date, for passes over
+    /// all sections (made on first use: the sections never change after
+    /// `build`).
+    pub fn bits(&self) -> &super::bits::SectionBits {
+        self.bits
+            .get_or_init(|| super::bits::SectionBits::new(&self.sections))
     }
 
     /// Where this library reads bodies from.

@@ -222,4 +222,10 @@ impl BodySource for StoreBodies {
                 })
         })
     }
+
+    /// The vocabulary, read once (about 100 ms at 50,000 sections): the
+    /// first search word of three characters would wait for it.
+    fn prepare_search(&self) -> Result<(), BodyError> {
+        self.with_connection(|conn| self.searcher.prepare(conn))
+    }
 }

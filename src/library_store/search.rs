@@ -329,6 +329,11 @@ impl Searcher {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Reads the vocabulary now unless it was read (see `vocab`).
+    pub fn prepare(&self, conn: &Connection) -> rusqlite::Result<()> {
+        self.vocab(conn).map(drop)
+    }
+
     fn vocab(&self, conn: &Connection) -> rusqlite::Result<Arc<Vocab>> {
         if let Some(v) = &self.memory().vocab {
             return Ok(Arc::clone(v));

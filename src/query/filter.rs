@@ -56,16 +56,28 @@ impl ActorFilter {
     /// A section passes when it involves a shown actor (or none are
     /// shown) and no hidden one.
     pub fn matches(&self, library: &Library, section: SectionId) -> bool {
-        let s = &library.sections[section];
-        let involves = |set: &[usize]| {
-            if set.iter().all(|&a| a < 64) {
-                s.actor_mask & mask(set) != 0
-            } else {
-                s.actors.iter().any(|a| set.contains(a))
-            }
-        };
-        (self.active.is_empty() || involves(&self.active))
-            && (self.excluded.is_empty() || !involves(&self.excluded))
+        self.matcher(library)(section)
+    }
+
+    /// `matches` for many sections: the sets' masks are made once, and a
+    /// section is tested on the library's dense masks (`Library::bits`)
+    /// without a visit to the section itself, unless an actor of the sets
+    /// does not fit in a mask.
+    pub fn matcher<'a>(&'a self, library: &'a Library) -> impl Fn(SectionId) -> bool + 'a {
+        let bits = library.bits();
+        let masked = |set: &[usize]| set.iter().all(|&a| a < 64).then(|| mask(set));
+        let (active, excluded) = (masked(&self.active), masked(&self.excluded));
+        move |section| {
+            let involves = |set: &[usize], mask: Option<u64>| match mask {
+                Some(mask) => bits.actors(section) & mask != 0,
+                None => library.sections[section]
+                    .actors
+                    .iter()
+                    .any(|a| set.contains(a)),
+            };
+            (self.active.is_empty() || involves(&self.active, active))
+                && (self.excluded.is_empty() || !involves(&self.excluded, excluded))
+        }
     }
 }
 
@@ -146,11 +158,16 @@ pub enum TopicChoice {
 
 impl TopicChoice {
     pub fn matches(self, library: &Library, section: SectionId) -> bool {
-        let topics = &library.sections[section].topics;
+        // The dense masks where every topic fits in one, else the list.
+        let mask = || library.bits().topics(section);
+        let topics = || &library.sections[section].topics;
         match self {
             Self::All | Self::Starred => true,
-            Self::Topic(t) => topics.contains(&t),
-            Self::Untagged => topics.is_empty(),
+            Self::Topic(t) if t < 64 => {
+                mask().map_or_else(|| topics().contains(&t), |m| m & 1 << t != 0)
+            }
+            Self::Topic(t) => topics().contains(&t),
+            Self::Untagged => mask().map_or_else(|| topics().is_empty(), |m| m == 0),
             Self::Source(i) => library.fetched.source(section) == Some(i),
         }
     }

@@ -264,6 +264,14 @@ impl Driver<Backend> for LocalDriver {
                 });
                 None
             }
+            Effect::PrepareSearch => {
+                let library = Arc::clone(&self.library);
+                thread::spawn(move || {
+                    // A failure here is met again, and said, by the search.
+                    let _ = library.bodies().prepare_search();
+                });
+                None
+            }
             Effect::Copy(text) => {
                 super::copy_to_clipboard(terminal.backend_mut(), &text, self.in_tmux)
             }

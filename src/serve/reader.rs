@@ -255,11 +255,15 @@ impl Driver<Backend> for SessionDriver {
                 .and_then(|kept| kept.forget().err())
                 .map(|e| Input::Outcome(crate::input::Outcome::SaveFailed(e))),
             // The shared index is built once per server and given to every
-            // session. Timers are kept by the loop. Feeds are the server's
-            // to fetch (the app does not ask: its fetch mode says `Served`).
-            Effect::Quit | Effect::BuildSearchIndex | Effect::FetchFeeds | Effect::Timer { .. } => {
-                None
-            }
+            // session, and the shared store's vocabulary is read by the
+            // first search of any session. Timers are kept by the loop.
+            // Feeds are the server's to fetch (the app does not ask: its
+            // fetch mode says `Served`).
+            Effect::Quit
+            | Effect::BuildSearchIndex
+            | Effect::PrepareSearch
+            | Effect::FetchFeeds
+            | Effect::Timer { .. } => None,
         }
     }
 }

@@ -12,7 +12,9 @@ use super::{
 };
 use crate::diag::{Diagnostic, Severity};
 
-#[derive(Debug, Default)]
+/// Serialised (without bodies and fetched items) as the library store's
+/// index image; see `library_store::image`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Library {
     pub articles: Vec<Article>,
     pub sections: Vec<Section>,
@@ -32,8 +34,10 @@ pub struct Library {
     /// The language subtags present, sorted (`["de", "en"]`).
     languages: Vec<String>,
     /// Where the sections' bodies are read from (`Library::body`).
+    #[serde(skip)]
     bodies: Bodies,
     /// Feeds and stories of fetched sections (set by the library store).
+    #[serde(skip)]
     pub fetched: super::fetched::Fetched,
 }
 
@@ -98,6 +102,61 @@ impl Library {
         languages.dedup();
         lib.languages = languages;
         lib
+    }
+
+    /// Whether every id in the library points inside it, as `build`
+    /// leaves them (`configured`: how many actors the configuration has):
+    /// a library decoded from stored bytes is used only when this holds,
+    /// so a damaged image can never index out of bounds.
+    pub fn is_consistent(&self, configured: usize) -> bool {
+        let n = self.sections.len();
+        let mut next = 0;
+        for (i, a) in self.articles.iter().enumerate() {
+            if a.sections.start != next || a.sections.end < next || a.sections.end > n {
+                return false;
+            }
+            let own = &self.sections[a.sections.clone()];
+            if own
+                .iter()
+                .enumerate()
+                .any(|(k, s)| s.article != i || s.index != k)
+            {
+                return false;
+            }
+            next = a.sections.end;
+        }
+        let actors = self.actors.len();
+        let sections_ok = self.sections.iter().all(|s| {
+            let mask = s
+                .actors
+                .iter()
+                .filter(|&&a| a < 64)
+                .fold(0u64, |m, &a| m | 1 << a);
+            s.actors.iter().all(|&a| a < actors)
+                && s.actor_tags.iter().all(|(_, a)| *a < actors)
+                && s.topics.iter().all(|&t| t < self.topics.len())
+                && mask == s.actor_mask
+        });
+        let timeline_ok = self.timeline.len() == n
+            && self.timeline_rank.len() == n
+            && self
+                .timeline
+                .iter()
+                .enumerate()
+                .all(|(rank, &s)| s < n && self.timeline_rank[s] == rank);
+        next == n
+            && sections_ok
+            && timeline_ok
+            && self.files_loaded == self.articles.len()
+            && actors >= configured
+            && self
+                .actors
+                .iter()
+                .enumerate()
+                .all(|(i, a)| match a.configured {
+                    Some(c) => c == i && i < configured,
+                    None => i >= configured,
+                })
     }
 
     fn add_article(

@@ -249,9 +249,34 @@ impl Library {
     /// It survives edits to other files and to this file's other sections;
     /// renaming the heading (or the id, or the language) makes it new.
     pub fn section_key(&self, section: SectionId) -> String {
+        let mut key = String::new();
+        self.write_section_key(section, &mut key);
+        key
+    }
+
+    /// `section_key` into `key` (cleared first): a start looks up tens of
+    /// thousands of keys and need not allocate one each.
+    pub fn write_section_key(&self, section: SectionId, key: &mut String) {
         let s = &self.sections[section];
         let a = &self.articles[s.article];
-        format!("{}|{}|{}", a.id, a.lang, s.heading)
+        key.clear();
+        for (i, part) in [&a.id, &a.lang, &s.heading].into_iter().enumerate() {
+            if i > 0 {
+                key.push('|');
+            }
+            key.push_str(part);
+        }
+    }
+
+    /// Whether `key` is the section's `section_key`, without building it.
+    pub fn has_section_key(&self, section: SectionId, key: &str) -> bool {
+        let s = &self.sections[section];
+        let a = &self.articles[s.article];
+        key.strip_prefix(a.id.as_str())
+            .and_then(|k| k.strip_prefix('|'))
+            .and_then(|k| k.strip_prefix(a.lang.as_str()))
+            .and_then(|k| k.strip_prefix('|'))
+            .is_some_and(|heading| heading == s.heading)
     }
 
     /// A section's body, from wherever this library keeps bodies.
@@ -414,5 +439,26 @@ fn clash(path: &str, raw: &RawArticle, first: &str) -> Diagnostic {
             "duplicate article: id \"{}\" with lang \"{}\" is already defined in {first} (file skipped)",
             raw.id, raw.lang
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::content::{ActorDirectory, ContentRoot, load_library};
+
+    #[test]
+    fn a_section_key_is_matched_as_it_is_written() {
+        let lib = load_library(&[ContentRoot::Bundled], &ActorDirectory::default());
+        assert!(!lib.sections.is_empty());
+        for s in 0..lib.sections.len() {
+            let sec = &lib.sections[s];
+            let a = &lib.articles[sec.article];
+            let key = lib.section_key(s);
+            assert_eq!(key, format!("{}|{}|{}", a.id, a.lang, sec.heading));
+            assert!(lib.has_section_key(s, &key));
+            assert!(!lib.has_section_key(s, &format!("{key}x")));
+            assert!(!lib.has_section_key(s, &key[..key.len() - 1]));
+            assert!(!lib.has_section_key(s, &key.replacen('|', "/", 1)));
+        }
     }
 }

@@ -294,14 +294,18 @@ pub(super) fn write(conn: &mut Connection, image: &[u8], rows: u64) -> rusqlite:
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_image_decodes_to_the_library_it_was_made_of() {
-        let library = sample_library().unwrap();
-        let stamp = Stamp {
+    fn stamp() -> Stamp {
+        Stamp {
             format: format_stamp(),
             actors: 1,
             rows: 2,
-        };
+        }
+    }
+
+    #[test]
+    fn an_image_decodes_to_the_library_it_was_made_of() {
+        let library = sample_library().unwrap();
+        let stamp = stamp();
         let image = encode(&library, &[9], stamp);
         let (back, ids) = decode(&image, stamp, 1).unwrap();
         assert_eq!(format!("{back:?}"), format!("{library:?}"));
@@ -311,11 +315,7 @@ mod tests {
     #[test]
     fn another_stamp_a_flipped_byte_or_a_cut_image_is_not_used() {
         let library = sample_library().unwrap();
-        let stamp = Stamp {
-            format: format_stamp(),
-            actors: 1,
-            rows: 2,
-        };
+        let stamp = stamp();
         let image = encode(&library, &[9], stamp);
         for other in [
             Stamp { rows: 3, ..stamp },
@@ -338,11 +338,7 @@ mod tests {
     fn a_well_formed_image_with_ids_out_of_range_is_not_used() {
         let mut library = sample_library().unwrap();
         library.sections[0].topics.push(99);
-        let stamp = Stamp {
-            format: format_stamp(),
-            actors: 1,
-            rows: 2,
-        };
+        let stamp = stamp();
         assert!(decode(&encode(&library, &[9], stamp), stamp, 1).is_none());
         // One file id per article.
         assert!(decode(&encode(&sample_library().unwrap(), &[], stamp), stamp, 1).is_none());

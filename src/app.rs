@@ -371,7 +371,7 @@ impl App {
                 .sections
                 .iter()
                 .copied()
-                .find(|&s| lib.section_key(s) == *key);
+                .find(|&s| lib.has_section_key(s, key));
         }
     }
 

@@ -26,7 +26,7 @@ pub type ActorId = usize;
 /// Index of a topic in [`Library::topics`].
 pub type TopicId = usize;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Article {
     pub id: String,
     pub lang: String,
@@ -40,7 +40,7 @@ pub struct Article {
     pub sections: Range<SectionId>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Section {
     pub article: usize,
     /// Position inside its article, from 0.
@@ -74,7 +74,7 @@ impl Block {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ActorInfo {
     pub name: String,
     /// Index into the configuration's actor list when an actor claims the tag.
@@ -104,6 +104,15 @@ impl ActorDirectory {
 
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Every tag key with the actor it resolves to, sorted: what decides
+    /// the ids a library built with this directory gets.
+    pub fn resolutions(&self) -> Vec<(&str, usize)> {
+        let mut all: Vec<(&str, usize)> =
+            self.by_tag.iter().map(|(k, &v)| (k.as_str(), v)).collect();
+        all.sort_unstable();
+        all
     }
 
     /// The configured actor a tag belongs to, by name or alias.

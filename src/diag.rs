@@ -5,7 +5,9 @@ use std::fmt;
 use std::ops::Range;
 
 /// How bad a problem is: an error skips the file, a warning only informs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Severity {
     Warning,
     Error,
@@ -21,7 +23,7 @@ impl fmt::Display for Severity {
 }
 
 /// One problem found in a file, with its position when it has one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub path: String,
     /// 1-based line and column (in characters); `None` for whole-file problems.

@@ -7,6 +7,7 @@
 
 mod bodies;
 pub mod feeds;
+mod image;
 mod read;
 mod readers;
 mod refresh_hints;
@@ -79,6 +80,8 @@ pub struct LibraryStore {
     conn: Connection,
     path: PathBuf,
     last_sync: Option<SyncReport>,
+    /// Whether the last `load_library` decoded the index image.
+    from_image: bool,
 }
 
 /// A store that was opened, and where an unreadable file was moved, if one was.
@@ -307,6 +310,7 @@ impl LibraryStore {
             conn,
             path: path.to_path_buf(),
             last_sync: None,
+            from_image: false,
         })
     }
 
@@ -363,9 +367,47 @@ impl LibraryStore {
             path: self.path.clone(),
             source,
         };
-        let mut library = read::load(&mut self.conn, actors, &self.path).map_err(wrap)?;
+        let (mut library, from_image) =
+            read::load(&mut self.conn, actors, &self.path).map_err(wrap)?;
+        self.from_image = from_image;
         feeds::attach(&self.conn, &mut library).map_err(wrap)?;
         Ok(library)
+    }
+
+    /// Whether the last `load_library` took the index image (a current one
+    /// was stored) rather than the rows.
+    pub fn read_from_image(&self) -> bool {
+        self.from_image
+    }
+
+    /// Builds and stores the index image when the stored one is missing or
+    /// not that of the rows as they are now (for these `actors`), so that
+    /// the next start decodes it instead of reading the rows; `true` when
+    /// one was written. Reads in one transaction and writes in another
+    /// that checks the rows are still those it read: a sync or a fetch
+    /// committed in between leaves the image as it was.
+    pub fn refresh_image(&mut self, actors: &ActorDirectory) -> Result<bool, StoreError> {
+        let wrap = |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        let read = |conn: &mut Connection| -> rusqlite::Result<Option<(Vec<u8>, u64)>> {
+            let tx = conn.transaction()?;
+            let Some(rows) = image::rows_stamp(&tx)? else {
+                return Ok(None);
+            };
+            let stamp = image::Stamp::new(actors, rows);
+            if image::is_current(&tx, stamp)? {
+                return Ok(None);
+            }
+            let (library, file_ids) = read::load_rows(&tx, actors)?;
+            drop(tx);
+            Ok(Some((image::encode(&library, &file_ids, stamp), rows)))
+        };
+        match read(&mut self.conn).map_err(wrap)? {
+            Some((bytes, rows)) => image::write(&mut self.conn, &bytes, rows).map_err(wrap),
+            None => Ok(false),
+        }
     }
 }
 

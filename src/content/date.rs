@@ -7,7 +7,10 @@ use std::fmt;
 /// Ordering puts a month-precision date before every day of that month and a
 /// year-precision date before every month of that year, because a missing
 /// month or day is stored as 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(into = "(u16, u8, u8)", try_from = "(u16, u8, u8)")]
 pub struct NewsDate {
     year: u16,
     month: u8,
@@ -19,6 +22,24 @@ pub enum Precision {
     Year,
     Month,
     Day,
+}
+
+impl From<NewsDate> for (u16, u8, u8) {
+    fn from(d: NewsDate) -> Self {
+        (d.year, d.month, d.day)
+    }
+}
+
+/// Read back from a stored image: checked as `NewsDate::new` checks.
+impl TryFrom<(u16, u8, u8)> for NewsDate {
+    type Error = String;
+
+    fn try_from((year, month, day): (u16, u8, u8)) -> Result<Self, Self::Error> {
+        let month_given = (month > 0).then_some(month);
+        let day_given = (day > 0).then_some(day);
+        Self::new(year, month_given, day_given)
+            .ok_or_else(|| format!("not a date: {year}-{month}-{day}"))
+    }
 }
 
 impl NewsDate {

@@ -12,7 +12,9 @@ use super::{
 };
 use crate::diag::{Diagnostic, Severity};
 
-#[derive(Debug, Default)]
+/// Serialised (without bodies and fetched items) as the library store's
+/// index image; see `library_store::image`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Library {
     pub articles: Vec<Article>,
     pub sections: Vec<Section>,
@@ -32,8 +34,10 @@ pub struct Library {
     /// The language subtags present, sorted (`["de", "en"]`).
     languages: Vec<String>,
     /// Where the sections' bodies are read from (`Library::body`).
+    #[serde(skip)]
     bodies: Bodies,
     /// Feeds and stories of fetched sections (set by the library store).
+    #[serde(skip)]
     pub fetched: super::fetched::Fetched,
     /// The sections' tags and dates in one dense array, made on first use
     /// (`Library::bits`).
@@ -101,6 +105,61 @@ impl Library {
         languages.dedup();
         lib.languages = languages;
         lib
+    }
+
+    /// Whether every id in the library points inside it, as `build`
+    /// leaves them (`configured`: how many actors the configuration has):
+    /// a library decoded from stored bytes is used only when this holds,
+    /// so a damaged image can never index out of bounds.
+    pub fn is_consistent(&self, configured: usize) -> bool {
+        let n = self.sections.len();
+        let mut next = 0;
+        for (i, a) in self.articles.iter().enumerate() {
+            if a.sections.start != next || a.sections.end < next || a.sections.end > n {
+                return false;
+            }
+            let own = &self.sections[a.sections.clone()];
+            if own
+                .iter()
+                .enumerate()
+                .any(|(k, s)| s.article != i || s.index != k)
+            {
+                return false;
+            }
+            next = a.sections.end;
+        }
+        let actors = self.actors.len();
+        let sections_ok = self.sections.iter().all(|s| {
+            let mask = s
+                .actors
+                .iter()
+                .filter(|&&a| a < 64)
+                .fold(0u64, |m, &a| m | 1 << a);
+            s.actors.iter().all(|&a| a < actors)
+                && s.actor_tags.iter().all(|(_, a)| *a < actors)
+                && s.topics.iter().all(|&t| t < self.topics.len())
+                && mask == s.actor_mask
+        });
+        let timeline_ok = self.timeline.len() == n
+            && self.timeline_rank.len() == n
+            && self
+                .timeline
+                .iter()
+                .enumerate()
+                .all(|(rank, &s)| s < n && self.timeline_rank[s] == rank);
+        next == n
+            && sections_ok
+            && timeline_ok
+            && self.files_loaded == self.articles.len()
+            && actors >= configured
+            && self
+                .actors
+                .iter()
+                .enumerate()
+                .all(|(i, a)| match a.configured {
+                    Some(c) => c == i && i < configured,
+                    None => i >= configured,
+                })
     }
 
     fn add_article(
@@ -193,9 +252,34 @@ impl Library {
     /// It survives edits to other files and to this file's other sections;
     /// renaming the heading (or the id, or the language) makes it new.
     pub fn section_key(&self, section: SectionId) -> String {
+        let mut key = String::new();
+        self.write_section_key(section, &mut key);
+        key
+    }
+
+    /// `section_key` into `key` (cleared first): a start looks up tens of
+    /// thousands of keys and need not allocate one each.
+    pub fn write_section_key(&self, section: SectionId, key: &mut String) {
         let s = &self.sections[section];
         let a = &self.articles[s.article];
-        format!("{}|{}|{}", a.id, a.lang, s.heading)
+        key.clear();
+        for (i, part) in [&a.id, &a.lang, &s.heading].into_iter().enumerate() {
+            if i > 0 {
+                key.push('|');
+            }
+            key.push_str(part);
+        }
+    }
+
+    /// Whether `key` is the section's `section_key`, without building it.
+    pub fn has_section_key(&self, section: SectionId, key: &str) -> bool {
+        let s = &self.sections[section];
+        let a = &self.articles[s.article];
+        key.strip_prefix(a.id.as_str())
+            .and_then(|k| k.strip_prefix('|'))
+            .and_then(|k| k.strip_prefix(a.lang.as_str()))
+            .and_then(|k| k.strip_prefix('|'))
+            .is_some_and(|heading| heading == s.heading)
     }
 
     /// A section's body, from wherever this library keeps bodies.
@@ -366,5 +450,26 @@ fn clash(path: &str, raw: &RawArticle, first: &str) -> Diagnostic {
             "duplicate article: id \"{}\" with lang \"{}\" is already defined in {first} (file skipped)",
             raw.id, raw.lang
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::content::{ActorDirectory, ContentRoot, load_library};
+
+    #[test]
+    fn a_section_key_is_matched_as_it_is_written() {
+        let lib = load_library(&[ContentRoot::Bundled], &ActorDirectory::default());
+        assert!(!lib.sections.is_empty());
+        for s in 0..lib.sections.len() {
+            let sec = &lib.sections[s];
+            let a = &lib.articles[sec.article];
+            let key = lib.section_key(s);
+            assert_eq!(key, format!("{}|{}|{}", a.id, a.lang, sec.heading));
+            assert!(lib.has_section_key(s, &key));
+            assert!(!lib.has_section_key(s, &format!("{key}x")));
+            assert!(!lib.has_section_key(s, &key[..key.len() - 1]));
+            assert!(!lib.has_section_key(s, &key.replacen('|', "/", 1)));
+        }
     }
 }

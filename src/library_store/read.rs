@@ -3,7 +3,8 @@
 //! diagnostics come out as loading the files would give them. Reads in one
 //! transaction: a sync committed meanwhile is seen whole or not at all.
 //! Only the index is read (what the first frame needs); bodies stay in the
-//! store and are read on demand through `bodies::StoreBodies`.
+//! store and are read on demand through `bodies::StoreBodies`. A current
+//! index image (`image.rs`) stands in for the rows when there is one.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,12 +17,43 @@ use crate::content::parse::{ParsedFile, RawArticle, RawSection};
 use crate::content::{ActorDirectory, Bodies, Library, NewsDate};
 use crate::diag::{Diagnostic, Severity};
 
+/// The library as stored: from the index image when it is one of the rows
+/// as they are now (`image`), else from the rows; whether it came from the
+/// image is returned beside it.
 pub fn load(
     conn: &mut Connection,
     actors: &ActorDirectory,
     path: &Path,
-) -> rusqlite::Result<Library> {
+) -> rusqlite::Result<(Library, bool)> {
     let tx = conn.transaction()?;
+    let rows = super::image::rows_stamp(&tx)?;
+    let stamp = rows.map(|rows| super::image::Stamp::new(actors, rows));
+    let from_image = match stamp {
+        Some(stamp) => super::image::read(&tx, stamp, actors.names().len())?,
+        None => None,
+    };
+    let used_image = from_image.is_some();
+    let (mut library, file_ids) = match from_image {
+        Some(read) => read,
+        None => load_rows(&tx, actors)?,
+    };
+    drop(tx);
+    let places = library
+        .articles
+        .iter()
+        .zip(&file_ids)
+        .map(|(a, &file_id)| (file_id, u32::try_from(a.sections.len()).unwrap_or(u32::MAX)));
+    let bodies = super::bodies::StoreBodies::new(path, places);
+    library.set_bodies(Bodies::new(Arc::new(bodies)));
+    Ok((library, used_image))
+}
+
+/// The library built from the rows, through `Library::build` as the file
+/// loader builds it, and each article's `files` row; no bodies.
+pub(super) fn load_rows(
+    tx: &Connection,
+    actors: &ActorDirectory,
+) -> rusqlite::Result<(Library, Vec<i64>)> {
     let root_diagnostics = {
         let mut stmt = tx.prepare(
             "SELECT path, line, col, severity, message FROM root_diagnostics ORDER BY seq",
@@ -48,9 +80,8 @@ pub fn load(
                 .push(diagnostic(r, 1)?);
         }
     }
-    let mut articles = read_articles(&tx)?;
-    read_sections(&tx, &mut articles)?;
-    drop(tx);
+    let mut articles = read_articles(tx)?;
+    read_sections(tx, &mut articles)?;
     let file_ids: HashMap<&str, i64> = files.iter().map(|(id, p)| (p.as_str(), *id)).collect();
     let parsed = files.iter().map(|(id, path)| {
         (
@@ -61,14 +92,13 @@ pub fn load(
             },
         )
     });
-    let mut library = Library::build(parsed, root_diagnostics, actors);
-    let places = library.articles.iter().map(|a| {
-        let file_id = file_ids.get(a.path.as_str()).copied().unwrap_or(-1);
-        (file_id, u32::try_from(a.sections.len()).unwrap_or(u32::MAX))
-    });
-    let bodies = super::bodies::StoreBodies::new(path, places);
-    library.set_bodies(Bodies::new(Arc::new(bodies)));
-    Ok(library)
+    let library = Library::build(parsed, root_diagnostics, actors);
+    let ids = library
+        .articles
+        .iter()
+        .map(|a| file_ids.get(a.path.as_str()).copied().unwrap_or(-1))
+        .collect();
+    Ok((library, ids))
 }
 
 /// A diagnostic from the columns path, line, col, severity, message,
@@ -99,7 +129,7 @@ fn date(text: &str, column: usize) -> rusqlite::Result<NewsDate> {
     })
 }
 
-fn read_articles(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<HashMap<i64, RawArticle>> {
+fn read_articles(tx: &Connection) -> rusqlite::Result<HashMap<i64, RawArticle>> {
     let mut stmt = tx.prepare(
         "SELECT a.file_id, a.id, a.lang, a.title, a.published, a.source, a.url, a.summary,
                 a.id_line, a.id_col, f.path, a.tags
@@ -133,10 +163,7 @@ fn read_articles(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<HashMap<i64
     Ok(articles)
 }
 
-fn read_sections(
-    tx: &rusqlite::Transaction<'_>,
-    articles: &mut HashMap<i64, RawArticle>,
-) -> rusqlite::Result<()> {
+fn read_sections(tx: &Connection, articles: &mut HashMap<i64, RawArticle>) -> rusqlite::Result<()> {
     let mut stmt =
         tx.prepare("SELECT file_id, heading, date, url, tags FROM sections ORDER BY file_id, idx")?;
     let mut rows = stmt.query([])?;

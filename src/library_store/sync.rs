@@ -343,10 +343,9 @@ fn stamp(file: &PendingFile, now: SystemTime) -> Option<Stamp> {
 /// the standard library's hasher. Only compares a bundled file with its
 /// previous version, so no resistance to crafted collisions is needed.
 fn fnv1a(bytes: &[u8]) -> i64 {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    hash.cast_signed()
+    let mut hash = super::image::Fnv::new();
+    hash.write(bytes);
+    hash.finish().cast_signed()
 }
 
 /// A hash of everything a parse gives apart from the bodies: what the

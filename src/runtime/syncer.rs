@@ -60,25 +60,37 @@ pub fn spawn(job: SyncJob, send: impl Fn(SyncEvent) -> bool + Send + 'static) ->
         // Not running before the last event: whoever waits to write the
         // store (the state saver) may do so once it hears of the end.
         running.store(false, Ordering::SeqCst);
-        match result {
-            Ok(Synced::Unchanged) => {
-                send(SyncEvent::Done(None));
-            }
-            Ok(Synced::Text) => {
-                send(SyncEvent::TextChanged);
-            }
+        let listening = match result {
+            Ok(Synced::Unchanged) => send(SyncEvent::Done(None)),
+            Ok(Synced::Text) => send(SyncEvent::TextChanged),
             Ok(Synced::Library(library)) => {
-                send(SyncEvent::Done(Some(SyncedLibrary(Arc::new(*library)))));
+                send(SyncEvent::Done(Some(SyncedLibrary(Arc::new(*library)))))
             }
-            Err(e) if library_store::is_cancelled(&e) => {}
+            Err(e) if library_store::is_cancelled(&e) => false,
             Err(e) => {
                 send(SyncEvent::Failed(format!(
                     "{e}; the library shown is the one stored before"
                 )));
+                false
             }
+        };
+        if listening && !stop.load(Ordering::SeqCst) {
+            refresh_image(&job);
         }
     });
     handle
+}
+
+/// After a sync, the index image for the next start, when the stored one
+/// is not that of the library now stored (a first warm start, or the
+/// index changed). A cache: when it cannot be written (a full disk, a
+/// lock held past the timeout) the next start reads the rows as before,
+/// so a failure is not worth a notice.
+fn refresh_image(job: &SyncJob) {
+    if let Ok(opened) = LibraryStore::open(&job.path) {
+        let mut store = opened.store;
+        let _ = store.refresh_image(&job.actors);
+    }
 }
 
 /// What a sync changed, as the reader must take it.

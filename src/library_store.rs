@@ -574,9 +574,10 @@ fn is_damage(e: &rusqlite::Error) -> bool {
         rusqlite::Error::SqliteFailure(f, _) => {
             matches!(f.code, ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
         }
-        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
-            true
-        }
+        // Text this program never writes: a damaged page.
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::Utf8Error(..) => true,
         _ => false,
     }
 }

@@ -40,7 +40,8 @@ pub struct Library {
     #[serde(skip)]
     pub fetched: super::fetched::Fetched,
     /// The sections' tags and dates in one dense array, made on first use
-    /// (`Library::bits`).
+    /// (`Library::bits`); never stored in the index image, made again.
+    #[serde(skip)]
     bits: OnceLock<super::bits::SectionBits>,
 }
 

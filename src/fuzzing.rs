@@ -146,7 +146,7 @@ pub fn ssh_input(data: &[u8]) {
     assert_eq!(got, expected, "inputs depend on how the bytes were cut");
     for input in &got {
         if let Input::Paste(text) = input {
-            assert!(text.len() <= crate::serve::decode::MAX_PASTE + 3);
+            assert!(text.len() <= crate::serve::decode::MAX_PASTE);
         }
     }
 }

@@ -582,11 +582,12 @@ fn is_damage(e: &rusqlite::Error) -> bool {
     }
 }
 
-/// Damage (also a header naming a format `SQLite` does not read), or a
-/// table or column missing from a store whose schema then
-/// turns out to differ from the one the migrations build (its description
-/// was overwritten). A missing table in a store described as built is this
-/// program's error, and never a reason to move the user's store aside.
+/// Damage (also a header naming a format `SQLite` does not read), or an
+/// error of the SQL itself (no such table, column or tokenizer) in a store
+/// whose schema then turns out to differ from the one the migrations build
+/// (its description was overwritten). Such an error in a store described
+/// as built is this program's, and never a reason to move the user's store
+/// aside.
 fn is_damage_error(e: &StoreError) -> bool {
     let StoreError::Sqlite { source, path } = e else {
         return false;
@@ -599,7 +600,10 @@ fn is_damage_error(e: &StoreError) -> bool {
     if said.contains("unsupported file format") {
         return true;
     }
-    (said.contains("no such table") || said.contains("no such column"))
+    // An error of the SQL itself (no such table, column, tokenizer...).
+    let sql_error = matches!(source, rusqlite::Error::SqlInputError { .. })
+        || source.sqlite_error_code() == Some(ErrorCode::Unknown);
+    sql_error
         && Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .and_then(|conn| schema::differs_from_built(&conn))
             .unwrap_or(false)

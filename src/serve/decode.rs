@@ -61,7 +61,10 @@ impl Decoder {
                 if let Some(at) = find(rest, PASTE_END) {
                     keep(text, &rest[..at]);
                     let text = self.paste.take().unwrap_or_default();
-                    inputs.push(Input::Paste(String::from_utf8_lossy(&text).into_owned()));
+                    // Each invalid byte becomes U+FFFD (3 bytes): capped
+                    // again once it is text.
+                    let text = String::from_utf8_lossy(&text).into_owned();
+                    inputs.push(Input::Paste(crate::input::cap_paste(text)));
                     rest = &rest[at + PASTE_END.len()..];
                 } else {
                     let split = rest.len() - partial_marker(rest, PASTE_END);

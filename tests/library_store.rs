@@ -5,13 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+#[path = "common/aged.rs"]
+mod aged;
 #[path = "common/old_schema.rs"]
 mod old_schema;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
+use aged::write;
 use aiwatch_tui::content::{ActorDirectory, ContentRoot, Library, load_library};
 use aiwatch_tui::library_store::{LibraryStore, SCHEMA_VERSION, StoreError, SyncReport};
 
@@ -21,19 +23,6 @@ fn article(id: &str, heading: &str) -> String {
          [[section]]\nheading = \"{heading}\"\ndate = \"2025-01-27\"\ntopics = [\"Chips\"]\n\
          body = \"\"\"\nFirst paragraph\nwraps here.\n\n- an item\n\"\"\"\n"
     )
-}
-
-/// Writes a file with a modification time well in the past (`age` seconds
-/// ago), as files edited before the reader starts are: a time within the
-/// last moments is not trusted and would be parsed again.
-fn write(path: &Path, text: &str, age: u64) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(path, text).unwrap();
-    let file = fs::File::options().write(true).open(path).unwrap();
-    file.set_modified(SystemTime::now() - Duration::from_secs(age))
-        .unwrap();
 }
 
 struct Fixture {

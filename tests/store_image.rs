@@ -6,13 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+#[path = "common/aged.rs"]
+mod aged;
 #[path = "common/kill.rs"]
 mod kill;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
+use aged::write;
 use aiwatch_tui::content::{ActorDirectory, ContentRoot, Library, load_library};
 use aiwatch_tui::library_store::LibraryStore;
 
@@ -23,15 +25,6 @@ fn article(id: &str, heading: &str, body: &str) -> String {
          body = \"\"\"\n{body}\n\"\"\"\n\n[[section]]\nheading = \"Second of {id}\"\n\
          actors = [\"Nvidia\"]\nbody = \"\"\"\nMore.\n\"\"\"\n"
     )
-}
-
-/// A file dated `age` seconds ago, so the store trusts its time.
-fn write(path: &Path, text: &str, age: u64) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-    let file = fs::File::options().write(true).open(path).unwrap();
-    file.set_modified(SystemTime::now() - Duration::from_secs(age))
-        .unwrap();
 }
 
 struct Fixture {

@@ -848,6 +848,7 @@ pub fn host_key(path: &Path) -> Result<PrivateKey, ServeError> {
         source,
     };
     if path.exists() {
+        crate::atomic_file::refuse_special_file(path).map_err(fail)?;
         return russh::keys::load_secret_key(path, None)
             .map_err(|e| fail(std::io::Error::other(e.to_string())));
     }
@@ -873,10 +874,12 @@ pub fn host_key(path: &Path) -> Result<PrivateKey, ServeError> {
 /// The keys of an OpenSSH `authorized_keys` file. A line that is not a
 /// key is logged with its place and skipped, never silently.
 fn read_authorized(path: &Path) -> Result<Vec<PublicKey>, ServeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ServeError::AuthorizedKeys {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = crate::atomic_file::refuse_special_file(path)
+        .and_then(|()| std::fs::read_to_string(path))
+        .map_err(|source| ServeError::AuthorizedKeys {
+            path: path.to_owned(),
+            source,
+        })?;
     let mut keys = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let trimmed = line.trim();

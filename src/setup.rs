@@ -33,14 +33,16 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
         return Config::built_in();
     };
     let shown = crate::content::load::tidy_path(path).display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![Diagnostic {
-            path: shown.clone(),
-            position: None,
-            severity: Severity::Error,
-            message: format!("cannot read config file: {e}"),
-        }]
-    })?;
+    let bytes = crate::atomic_file::refuse_special_file(path)
+        .and_then(|()| std::fs::read(path))
+        .map_err(|e| {
+            vec![Diagnostic {
+                path: shown.clone(),
+                position: None,
+                severity: Severity::Error,
+                message: format!("cannot read config file: {e}"),
+            }]
+        })?;
     let text = String::from_utf8(bytes).map_err(|_| {
         vec![Diagnostic {
             path: shown.clone(),

@@ -368,3 +368,34 @@ fn import_of_what_is_no_opml_names_the_file() {
     );
     assert_eq!(home.text(), "# my feeds\n");
 }
+
+/// A pipe given where a file is read (the config, a feed to add, an OPML
+/// file to import) is refused at once with its name, never read: reading
+/// a pipe would wait for a writer for ever.
+#[test]
+fn a_pipe_for_a_file_is_refused_at_once() {
+    let home = Home::new("# my feeds\n");
+    let pipe = home.dir.path().join("p.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let shown = pipe.to_str().unwrap();
+    for args in [vec!["feeds", "add", shown], vec!["feeds", "import", shown]] {
+        let o = home.run(&args);
+        assert!(!o.status.success(), "{args:?}: {o:?}");
+        assert!(stderr(&o).contains("not a regular file"), "{args:?}: {o:?}");
+    }
+    assert_eq!(home.text(), "# my feeds\n");
+    let o = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .args(["--config", shown, "list"])
+        .env("XDG_CONFIG_HOME", home.dir.path().join("xdg"))
+        .env("XDG_DATA_HOME", home.dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(stderr(&o).contains("not a regular file"), "{o:?}");
+}

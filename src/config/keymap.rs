@@ -121,8 +121,9 @@ fn sent_by_terminals_as(key: Key) -> Option<&'static str> {
     match key.code {
         KeyCode::Char('i') => Some("tab"),
         KeyCode::Char('m') => Some("enter"),
-        KeyCode::Char('h') => Some("backspace"),
+        KeyCode::Char('h' | '?') => Some("backspace"),
         KeyCode::Char('[') => Some("esc"),
+        KeyCode::Char('@') => Some("ctrl-space"),
         _ => None,
     }
 }
@@ -157,6 +158,8 @@ mod tests {
     #[case("ctrl-m", "enter")]
     #[case("ctrl-h", "backspace")]
     #[case("ctrl-[", "esc")]
+    #[case("ctrl-@", "ctrl-space")]
+    #[case("ctrl-?", "backspace")]
     fn keys_terminals_send_as_others_are_said(#[case] text: &str, #[case] sent: &str) {
         let key = Key::parse(text).unwrap();
         let warning = spelling_warning(text, key).unwrap();

@@ -345,6 +345,7 @@ fn read_local(url: &str, err: &mut dyn Write) -> io::Result<Local> {
 }
 
 fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
+    crate::atomic_file::refuse_special_file(path)?;
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(MAX_FILE_BYTES + 1)

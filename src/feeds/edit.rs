@@ -44,7 +44,9 @@ impl ConfigFile {
     /// Reads the file; a file that does not exist yet is an empty document.
     pub fn open(path: &Path) -> Result<Self, EditError> {
         let shown = path.display().to_string();
-        let text = match fs::read_to_string(path) {
+        let text = match crate::atomic_file::refuse_special_file(path)
+            .and_then(|()| fs::read_to_string(path))
+        {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
             Err(source) => {

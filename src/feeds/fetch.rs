@@ -41,10 +41,12 @@ pub fn read_file_url(url: &str) -> Result<Vec<u8>, FetchError> {
         .and_then(|u| u.to_file_path().ok())
         .ok_or_else(|| FetchError::NotFile(url.to_owned()))?;
     let shown = path.display().to_string();
-    let file = std::fs::File::open(&path).map_err(|source| FetchError::Read {
-        path: shown.clone(),
-        source,
-    })?;
+    let file = crate::atomic_file::refuse_special_file(&path)
+        .and_then(|()| std::fs::File::open(&path))
+        .map_err(|source| FetchError::Read {
+            path: shown.clone(),
+            source,
+        })?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)

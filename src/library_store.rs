@@ -293,6 +293,14 @@ impl LibraryStore {
         // so opening never waits for another process's sync.
         let migrated = if found == SCHEMA_VERSION {
             schema::Migrated::Current
+        } else if tables > 0 && !schema::differs_from_built(&conn).map_err(wrap)? {
+            // Every table of this version is there as built and only the
+            // version number says otherwise (set by hand, or damaged):
+            // migrating would fail at every start ("table meta already
+            // exists"); the number is put right instead.
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(wrap)?;
+            schema::Migrated::Current
         } else {
             schema::migrate(&mut conn).map_err(wrap)?
         };

@@ -332,6 +332,31 @@ fn a_store_whose_schema_was_changed_is_moved_aside_and_rebuilt() {
     });
 }
 
+/// A store whose tables are all there as this version builds them, but
+/// whose version number was set back (by hand, or damaged): the number is
+/// put right, nothing is moved aside or parsed again, every start works.
+#[test]
+fn a_store_with_a_wrong_version_number_and_current_tables_is_put_right() {
+    for number in [0, 5, SCHEMA_VERSION - 1] {
+        let f = Fixture::new();
+        write(&f.content.join("a.toml"), &article("a", "Heading A"), 60);
+        let (first, library) = f.sync();
+        assert_eq!(first.parsed, 1);
+        {
+            let conn = rusqlite::Connection::open(&f.store).unwrap();
+            conn.pragma_update(None, "user_version", number).unwrap();
+        }
+        let (report, again) = f.sync();
+        assert_eq!(report.parsed, 0, "version {number}: nothing parsed again");
+        same(&again, &library);
+        let conn = rusqlite::Connection::open(&f.store).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+}
+
 #[test]
 fn a_second_unreadable_store_gets_a_new_name() {
     let f = Fixture::new();

@@ -297,3 +297,24 @@ fn an_item_dated_outside_years_1_to_9999_is_kept_as_first_seen() {
             .first_seen
     );
 }
+
+/// A JSON Feed's `content_text` is plain text: its blank lines stay
+/// paragraph breaks (HTML would fold them into one line), and `<` in it is
+/// text, not a tag.
+#[test]
+fn plain_text_content_keeps_its_paragraphs() {
+    let json = br#"{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [
+        {"id": "a", "title": "Plain", "date_published": "2025-01-02T10:00:00Z",
+         "content_text": "First paragraph here.\n\nSecond <b>paragraph</b> here."}
+    ]}"#;
+    let items = fetch("plain.json", json);
+    let body = &items[0].article.sections[0].body;
+    assert_eq!(
+        body[..2],
+        [
+            Block::Paragraph("First paragraph here.".into()),
+            Block::Paragraph("Second <b>paragraph</b> here.".into()),
+        ],
+        "{body:?}"
+    );
+}

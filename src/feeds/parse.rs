@@ -128,7 +128,10 @@ fn parse_decoded(decoded: Decoded, url: Option<&str>) -> Result<ParsedFeed, Pars
                     .filter(|s| !s.trim().is_empty()),
                 content_html: e
                     .content
-                    .and_then(|c| c.body)
+                    .and_then(|c| {
+                        let plain = c.content_type.essence().to_string() == "text/plain";
+                        c.body.map(|b| if plain { html_of_plain(&b) } else { b })
+                    })
                     .filter(|s| !s.trim().is_empty()),
                 categories: e
                     .categories
@@ -440,6 +443,27 @@ fn zone_offset(zone: &str) -> Option<i32> {
         _ => return None,
     };
     (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
+}
+
+/// Plain text (a JSON Feed's `content_text`, an Atom `type="text"`
+/// content) as the HTML the renderer reads: its blank lines stay
+/// paragraph breaks and its line breaks stay line breaks, where HTML
+/// would fold both into spaces.
+fn html_of_plain(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace("\r\n", "\n");
+    let mut html = String::with_capacity(escaped.len() + 16);
+    for paragraph in escaped.split("\n\n").map(str::trim) {
+        if !paragraph.is_empty() {
+            html.push_str("<p>");
+            html.push_str(&paragraph.replace('\n', "<br>"));
+            html.push_str("</p>");
+        }
+    }
+    html
 }
 
 #[cfg(test)]

@@ -399,3 +399,15 @@ fn a_pipe_for_a_file_is_refused_at_once() {
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert!(stderr(&o).contains("not a regular file"), "{o:?}");
 }
+
+/// A file URL with control characters that names no file: the error shows
+/// them visible, nothing raw reaches the terminal.
+#[test]
+fn add_of_a_missing_file_with_control_characters_says_so_visibly() {
+    let home = Home::new("# my feeds\n");
+    let o = home.run(&["feeds", "add", "file:///nowhere/sm\u{1b}[2Jall.xml"]);
+    assert!(!o.status.success(), "{o:?}");
+    let said = stderr(&o);
+    assert!(!said.contains('\u{1b}'), "{said:?}");
+    assert!(said.contains("sm\u{241b}[2Jall.xml"), "{said}");
+}

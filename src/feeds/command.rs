@@ -332,13 +332,16 @@ fn read_local(url: &str, err: &mut dyn Write) -> io::Result<Local> {
         return Ok(Local::Remote);
     }
     let Ok(path) = parsed.to_file_path() else {
-        writeln!(err, "aiwatch-tui: {url}: not a local path")?;
+        let shown = crate::text::screen_safe(url, false);
+        writeln!(err, "aiwatch-tui: {shown}: not a local path")?;
         return Ok(Local::Unreadable);
     };
     match read_bounded(&path) {
         Ok(bytes) => Ok(Local::Bytes(bytes)),
         Err(e) => {
-            writeln!(err, "aiwatch-tui: {}: {e}; not added", path.display())?;
+            // A path may hold control characters: shown visible.
+            let shown = crate::text::screen_safe(&path.display().to_string(), false);
+            writeln!(err, "aiwatch-tui: {shown}: {e}; not added")?;
             Ok(Local::Unreadable)
         }
     }

@@ -58,7 +58,7 @@ const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60)
 pub fn refuse_special_file(path: &Path) -> io::Result<()> {
     match fs::metadata(path) {
         Ok(m) if !m.is_file() && !m.is_dir() => Err(io::Error::other(
-            "not a regular file (a device, pipe or socket); it was left untouched",
+            "not a regular file but a device, pipe or socket",
         )),
         _ => Ok(()),
     }

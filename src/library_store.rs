@@ -53,7 +53,7 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: cannot read the library store: {source}")]
+    #[error("{path}: cannot read the library store: {source}; it was left untouched")]
     Read {
         path: PathBuf,
         source: std::io::Error,

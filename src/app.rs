@@ -206,6 +206,10 @@ pub struct ReaderState {
     pub scroll: usize,
     /// The open section laid out for the pane's width.
     pub lines: Arc<Vec<Line>>,
+    /// The section `lines` were laid out for, and the pane's height then:
+    /// a new layout of the same section keeps the reader's place in it.
+    pub laid_out: Option<SectionId>,
+    pub page: usize,
 }
 
 pub struct App {
@@ -732,6 +736,17 @@ impl App {
             self.reader.lines = Arc::default();
             return;
         };
+        // Where the reader was in the section, to find the same place in
+        // the new layout (a resize re-wraps every line).
+        let before = (self.reader.laid_out == Some(section)).then(|| {
+            let len = self.reader.lines.len();
+            let bottom = len.saturating_sub(self.reader.page);
+            (
+                self.reader.scroll,
+                len,
+                self.reader.scroll > 0 && self.reader.scroll >= bottom,
+            )
+        });
         let width = self.layout.reader_text_width();
         let key = (section, width, self.edition.lang.clone());
         // Bounded by entries and by lines: each width of a long section
@@ -769,6 +784,16 @@ impl App {
             Some(query) => Arc::new(reflow::highlight(&lines, query)),
             None => lines,
         };
+        let len = self.reader.lines.len();
+        match before {
+            // At the end (also when only the pane's height changed).
+            Some((_, _, true)) => self.reader.scroll = usize::MAX,
+            Some((scroll, old_len, false)) if old_len != len && old_len > 0 => {
+                self.reader.scroll = scroll.saturating_mul(len) / old_len;
+            }
+            _ => {}
+        }
+        self.reader.laid_out = Some(section);
         self.clamp_reader_scroll();
     }
 
@@ -794,11 +819,8 @@ impl App {
     }
 
     fn clamp_reader_scroll(&mut self) {
-        let max = self
-            .reader
-            .lines
-            .len()
-            .saturating_sub(self.layout.page(Pane::Reader));
+        self.reader.page = self.layout.page(Pane::Reader);
+        let max = self.reader.lines.len().saturating_sub(self.reader.page);
         self.reader.scroll = self.reader.scroll.min(max);
     }
 

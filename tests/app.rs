@@ -855,3 +855,50 @@ fn a_section_of_megabytes_is_laid_out_up_to_a_bound_and_says_the_rest() {
         "the search paints the same lines"
     );
 }
+
+/// Resizing re-wraps the open section; the reader keeps its place: at
+/// the end it stays at the end, in the middle it stays about as far in.
+#[test]
+fn resizes_keep_the_place_in_the_open_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let paragraphs = (0..400)
+        .map(|i| format!("Paragraph {i} says a few words about the race, enough to wrap."))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    std::fs::write(
+        dir.path().join("long.toml"),
+        format!(
+            "id = \"long\"\ntitle = \"Long\"\npublished = 2025-01-02\n\
+             [[section]]\nheading = \"Many paragraphs\"\nbody = \"\"\"\n{paragraphs}\n\"\"\"\n"
+        ),
+    )
+    .unwrap();
+    let mut app = app_with(
+        Config::built_in().unwrap(),
+        &[ContentRoot::Dir(dir.path().into())],
+        "en",
+        100,
+        30,
+    );
+    press(&mut app, "enter G");
+    let at_end =
+        |app: &aiwatch_tui::app::App| app.reader.scroll + app.reader.page >= app.reader.lines.len();
+    assert!(at_end(&app));
+    for (w, h) in [(60, 20), (160, 50), (30, 10), (100, 30)] {
+        app.handle(Input::Resize(w, h));
+        assert!(
+            at_end(&app),
+            "at {w}x{h}: {}/{}",
+            app.reader.scroll,
+            app.reader.lines.len()
+        );
+    }
+    // Half-way through, a narrower window keeps it about half-way.
+    app.reader.scroll = app.reader.lines.len() / 2;
+    app.handle(Input::Resize(60, 30));
+    let (scroll, len) = (app.reader.scroll, app.reader.lines.len());
+    assert!(
+        scroll * 10 >= len * 4 && scroll * 10 <= len * 6,
+        "{scroll} of {len}"
+    );
+}

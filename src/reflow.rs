@@ -272,7 +272,12 @@ fn body_lines(
     if left_out > 0 {
         let s = &library.sections[section];
         let id = format!("{}#{}", library.articles[s.article].id, s.index + 1);
-        let size = format!("{} KB", left_out.div_ceil(1000));
+        // Megabytes past ten of them: no long numbers to group.
+        let size = if left_out >= 10_000_000 {
+            format!("{} MB", left_out.div_ceil(1_000_000))
+        } else {
+            format!("{} KB", left_out.div_ceil(1000))
+        };
         lines.push(Vec::new());
         let note = fill(&strings.ui.body_cut, &[("size", &size), ("id", &id)]);
         lines.extend(wrap(&note, width, "", "", Role::Warning));

@@ -814,29 +814,41 @@ fn a_busy_output_holds_frames_and_then_draws_the_latest_state_once() {
     );
 }
 
+/// The reader on one content file `ID.toml` of one section with `body`,
+/// at `size`; the folder lives as long as the returned guard.
+fn one_section_app(
+    id: &str,
+    body: &str,
+    (width, height): (u16, u16),
+) -> (tempfile::TempDir, aiwatch_tui::app::App) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(format!("{id}.toml")),
+        format!(
+            "id = \"{id}\"\ntitle = \"T\"\npublished = 2025-01-02\n\
+             [[section]]\nheading = \"H\"\nbody = \"\"\"\n{body}\n\"\"\"\n"
+        ),
+    )
+    .unwrap();
+    let app = app_with(
+        Config::built_in().unwrap(),
+        &[ContentRoot::Dir(dir.path().into())],
+        "en",
+        width,
+        height,
+    );
+    (dir, app)
+}
+
 /// A section of megabytes (a feed item may be one paragraph of 10 MB) is
 /// laid out up to the reader's limit, its end says how much is left and
 /// how to print it whole, and a search over it paints the same bounded
 /// lines.
 #[test]
 fn a_section_of_megabytes_is_laid_out_up_to_a_bound_and_says_the_rest() {
-    let dir = tempfile::tempdir().unwrap();
     let words = "word ".repeat(400_000); // 2 MB in one paragraph
-    std::fs::write(
-        dir.path().join("huge.toml"),
-        format!(
-            "id = \"huge\"\ntitle = \"Huge\"\npublished = 2025-01-02\n\
-             [[section]]\nheading = \"All of it\"\nbody = \"\"\"\n{words}\n\n- an item after it\n\"\"\"\n"
-        ),
-    )
-    .unwrap();
-    let mut app = app_with(
-        Config::built_in().unwrap(),
-        &[ContentRoot::Dir(dir.path().into())],
-        "en",
-        120,
-        40,
-    );
+    let (_dir, mut app) =
+        one_section_app("huge", &format!("{words}\n\n- an item after it"), (120, 40));
     press(&mut app, "enter");
     let lines = app.reader.lines.len();
     let width = usize::from(app.layout.reader_text_width());
@@ -860,26 +872,11 @@ fn a_section_of_megabytes_is_laid_out_up_to_a_bound_and_says_the_rest() {
 /// the end it stays at the end, in the middle it stays about as far in.
 #[test]
 fn resizes_keep_the_place_in_the_open_section() {
-    let dir = tempfile::tempdir().unwrap();
     let paragraphs = (0..400)
         .map(|i| format!("Paragraph {i} says a few words about the race, enough to wrap."))
         .collect::<Vec<_>>()
         .join("\n\n");
-    std::fs::write(
-        dir.path().join("long.toml"),
-        format!(
-            "id = \"long\"\ntitle = \"Long\"\npublished = 2025-01-02\n\
-             [[section]]\nheading = \"Many paragraphs\"\nbody = \"\"\"\n{paragraphs}\n\"\"\"\n"
-        ),
-    )
-    .unwrap();
-    let mut app = app_with(
-        Config::built_in().unwrap(),
-        &[ContentRoot::Dir(dir.path().into())],
-        "en",
-        100,
-        30,
-    );
+    let (_dir, mut app) = one_section_app("long", &paragraphs, (100, 30));
     press(&mut app, "enter G");
     let at_end =
         |app: &aiwatch_tui::app::App| app.reader.scroll + app.reader.page >= app.reader.lines.len();

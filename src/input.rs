@@ -134,13 +134,8 @@ pub const MAX_PASTE: usize = 4096;
 
 /// A paste cut to `MAX_PASTE` bytes (at a character boundary).
 pub fn cap_paste(mut text: String) -> String {
-    if text.len() > MAX_PASTE {
-        let mut end = MAX_PASTE;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
+    let end = crate::text::cut_at_char(&text, MAX_PASTE).len();
+    text.truncate(end);
     text
 }
 

@@ -249,7 +249,7 @@ fn body_lines(
             left_out += whole.len();
             continue;
         }
-        let text = cut_at_char(whole, budget);
+        let text = crate::text::cut_at_char(whole, budget);
         budget -= text.len();
         left_out += whole.len() - text.len();
         let is_item = matches!(block, Block::Item(_));
@@ -283,18 +283,6 @@ fn body_lines(
         lines.extend(wrap(&note, width, "", "", Role::Warning));
     }
     lines
-}
-
-/// `text` up to `limit` bytes, ending on a character's boundary.
-fn cut_at_char(text: &str, limit: usize) -> &str {
-    if text.len() <= limit {
-        return text;
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// The same lines with every occurrence of the query's words painted as

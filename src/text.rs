@@ -111,6 +111,18 @@ fn visible_symbol(c: char) -> char {
     }
 }
 
+/// `text` up to `limit` bytes, ending on a character's boundary.
+pub fn cut_at_char(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

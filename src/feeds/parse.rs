@@ -215,11 +215,7 @@ fn explain(error: &ParseFeedError, text: &str) -> ParseError {
             }
             // The first 2 KiB, cut at a character (a UTF-16 feed decodes to
             // three-byte characters that straddle any fixed byte offset).
-            let mut end = text.len().min(2048);
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            let lower = text[..end].to_ascii_lowercase();
+            let lower = crate::text::cut_at_char(text, 2048).to_ascii_lowercase();
             let reason = if lower.contains("<html") || lower.contains("<!doctype html") {
                 "an HTML page, not a feed (`aiwatch-tui feeds add` finds the feed a page links to)"
             } else if text.trim().is_empty() {

@@ -730,6 +730,18 @@ impl App {
         self.count_new_by_actor();
     }
 
+    /// Says where this reader's state is kept (the runtime knows: local,
+    /// or served). A served reader's text is laid out again: its notices
+    /// do not send it to a command line it does not have.
+    pub fn set_keeping(&mut self, keeping: Keeping) {
+        let was_local = self.keeping == Keeping::Local;
+        self.keeping = keeping;
+        if was_local != (self.keeping == Keeping::Local) {
+            self.reflow_cache.clear();
+            self.relayout_reader();
+        }
+    }
+
     /// Lays out the open section for the reading pane's width (cached).
     fn relayout_reader(&mut self) {
         let Some(section) = self.reader.open else {
@@ -771,7 +783,10 @@ impl App {
                 section,
                 width,
                 note.as_deref(),
-                Some(reflow::READER_BODY_LIMIT),
+                Some(reflow::BodyLimit {
+                    bytes: reflow::READER_BODY_LIMIT,
+                    has_command_line: self.keeping == Keeping::Local,
+                }),
             );
             self.reflow_cache.insert(key.clone(), Arc::new(lines));
         }

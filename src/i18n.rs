@@ -57,6 +57,7 @@ pub struct Ui {
     pub body_gone: String,
     pub body_unreadable: String,
     pub body_cut: String,
+    pub body_cut_served: String,
     pub too_small: String,
     pub help_title: String,
     pub help_actor: String,

@@ -82,7 +82,7 @@ pub fn section_lines(
     section: SectionId,
     width: u16,
     fallback_note: Option<&str>,
-    body_limit: Option<usize>,
+    body_limit: Option<BodyLimit>,
 ) -> Vec<Line> {
     let s = &library.sections[section];
     let article = &library.articles[s.article];
@@ -216,6 +216,17 @@ fn story_lines(library: &Library, strings: &Strings, section: SectionId, width: 
 /// gigabyte; a long report fits many times over.
 pub const READER_BODY_LIMIT: usize = 256 * 1024;
 
+/// How much of a body the reading pane lays out, and how its cut is said.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit {
+    /// Bytes of text laid out at most.
+    pub bytes: usize,
+    /// Whether the reader can run `aiwatch-tui show` where it reads: a
+    /// reader served over SSH has no command line on the server, so its
+    /// notice does not send it to one.
+    pub has_command_line: bool,
+}
+
 /// The body's blocks laid out, at most `limit` bytes of their text (the
 /// rest said in one line, with how to print it whole).
 fn body_lines(
@@ -223,7 +234,7 @@ fn body_lines(
     strings: &Strings,
     section: SectionId,
     width: u16,
-    limit: Option<usize>,
+    limit: Option<BodyLimit>,
 ) -> Vec<Line> {
     let mut lines = Vec::new();
     let body = match library.body(section) {
@@ -241,7 +252,7 @@ fn body_lines(
         }
     };
     let mut previous_item = false;
-    let mut budget = limit.unwrap_or(usize::MAX);
+    let mut budget = limit.map_or(usize::MAX, |l| l.bytes);
     let mut left_out = 0;
     for block in body.iter() {
         let (Block::Paragraph(whole) | Block::Item(whole)) = block;
@@ -279,7 +290,11 @@ fn body_lines(
             format!("{} KB", left_out.div_ceil(1000))
         };
         lines.push(Vec::new());
-        let note = fill(&strings.ui.body_cut, &[("size", &size), ("id", &id)]);
+        let template = match limit {
+            Some(l) if !l.has_command_line => &strings.ui.body_cut_served,
+            _ => &strings.ui.body_cut,
+        };
+        let note = fill(template, &[("size", &size), ("id", &id)]);
         lines.extend(wrap(&note, width, "", "", Role::Warning));
     }
     lines

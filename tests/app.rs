@@ -868,6 +868,20 @@ fn a_section_of_megabytes_is_laid_out_up_to_a_bound_and_says_the_rest() {
     );
 }
 
+/// A reader served over SSH has no command line on the server: its cut
+/// notice says how much is left without sending it to `aiwatch-tui show`.
+#[test]
+fn a_served_reader_is_not_told_to_run_a_command_for_the_rest() {
+    let words = "word ".repeat(400_000);
+    let (_dir, mut app) = one_section_app("huge", &words, (120, 40));
+    app.set_keeping(aiwatch_tui::app::Keeping::Anonymous);
+    press(&mut app, "enter");
+    press(&mut app, "G");
+    let text = screen(&app);
+    assert!(text.contains("The rest of this section ("), "{text}");
+    assert!(!text.contains("aiwatch-tui show"), "{text}");
+}
+
 /// Resizing re-wraps the open section; the reader keeps its place: at
 /// the end it stays at the end, in the middle it stays about as far in.
 #[test]

@@ -190,6 +190,48 @@ fn roots_are_read_recursively_and_hidden_entries_skipped() {
     assert!(lib.diagnostics.is_empty());
 }
 
+/// A pipe named like a content file (a read would wait for a writer
+/// forever) and a link pointing nowhere are skipped and said, never
+/// dropped without a word; a link to a real file is read.
+#[cfg(unix)]
+#[test]
+fn pipes_and_broken_links_in_a_folder_are_skipped_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "real.toml",
+        "title = \"r\"\npublished = 2025-01-01\n[[section]]\nheading = \"r\"\n",
+    );
+    let fifo = dir.path().join("pipe.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink(dir.path().join("gone.toml"), dir.path().join("broken.toml"))
+        .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("real.toml"), dir.path().join("linked.toml"))
+        .unwrap();
+    let lib = load_dir(dir.path());
+    let mut ids: Vec<&str> = lib.articles.iter().map(|a| a.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["linked", "real"]);
+    let said = messages(&lib, dir.path());
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(
+        said.iter()
+            .any(|m| m.starts_with("pipe.toml:") && m.contains("not a regular file")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|m| m.starts_with("broken.toml:") && m.contains("cannot read file")),
+        "{said:?}"
+    );
+}
+
 #[test]
 fn several_roots_combine_and_id_lang_clashes_name_both_files() {
     let one = tempfile::tempdir().unwrap();

@@ -260,10 +260,26 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>)
         };
         if kind.is_dir() {
             walk(&path, files, diagnostics);
-        } else if path.extension().is_some_and(|e| e == "toml")
-            && (kind.is_file() || fs::metadata(&path).is_ok_and(|m| m.is_file()))
-        {
-            files.push(path);
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            if kind.is_file() {
+                files.push(path);
+                continue;
+            }
+            // A link is followed to a file; a pipe, socket or device (which
+            // would hang or never end a read) or a broken link is said as
+            // skipped, never dropped without a word.
+            match fs::metadata(&path) {
+                Ok(m) if m.is_file() => files.push(path),
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => diagnostics.push(whole_file_error(
+                    &path.display().to_string(),
+                    "not a regular file (a pipe, socket or device): skipped",
+                )),
+                Err(e) => diagnostics.push(whole_file_error(
+                    &path.display().to_string(),
+                    format!("cannot read file: {e}"),
+                )),
+            }
         }
     }
 }

@@ -589,7 +589,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                         out.write_all(b"\x1b[?1000h\x1b[?1002h\x1b[?1006h")?;
                     }
                     let app = running.insert(App::restore(ctx, &language, saved.as_ref()));
-                    app.keeping = keeping;
+                    app.set_keeping(keeping);
                     app.fetch_mode = if fetches {
                         crate::app::FetchMode::Served
                     } else {

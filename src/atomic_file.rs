@@ -57,7 +57,8 @@ const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60)
 /// a folder is left to the callers' own messages.
 pub fn refuse_special_file(path: &Path) -> io::Result<()> {
     match fs::metadata(path) {
-        Ok(m) if !m.is_file() && !m.is_dir() => Err(io::Error::other(
+        Ok(m) if !m.is_file() && !m.is_dir() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
             "not a regular file but a device, pipe or socket",
         )),
         _ => Ok(()),

@@ -75,6 +75,20 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the path given for the store can never hold one (another
+    /// program's database, a pipe or a device, a folder that cannot be
+    /// made): a setting for the user to change, which commands report as a
+    /// configuration problem (exit 2) rather than a failed run.
+    pub fn is_unusable_path(&self) -> bool {
+        match self {
+            StoreError::Foreign { .. } | StoreError::CreateFolder { .. } => true,
+            StoreError::Read { source, .. } => source.kind() == std::io::ErrorKind::InvalidInput,
+            _ => false,
+        }
+    }
+}
+
 /// An open store. One connection; not shared between threads.
 pub struct LibraryStore {
     conn: Connection,

@@ -280,6 +280,33 @@ fn a_file_url_feed_is_fetched_from_disk() {
     assert!(line_of(&stdout(&o), "Local").contains("status=ok items=2 new=2"));
 }
 
+/// A library path that can never hold a store (a pipe, another
+/// program's database) is a setting to fix: exit 2, nothing fetched,
+/// the path named; the pipe is not opened (a read would hang).
+#[cfg(unix)]
+#[test]
+fn a_library_path_that_cannot_hold_a_store_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("local.rss");
+    fs::write(&path, http::rss("local", 2)).unwrap();
+    let home = Home::new(&[("Local", format!("file://{}", path.display()))]);
+    assert!(
+        Command::new("mkfifo")
+            .arg(home.library())
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = home.run(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("library.sqlite: cannot read the library store: not a regular file"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("nothing was fetched"), "{}", stderr(&o));
+}
+
 #[test]
 fn the_proxy_comes_from_the_environment() {
     // The local server plays the proxy: asked to CONNECT to the feed's

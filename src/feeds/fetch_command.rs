@@ -110,7 +110,11 @@ pub fn run(sources: &Sources, args: &FetchArgs, io: &mut Output<'_>) -> io::Resu
         }
         Err(e) => {
             writeln!(io.err, "aiwatch-tui: {e}; nothing was fetched")?;
-            return Ok(FAILED);
+            return Ok(if e.is_unusable_path() {
+                CONFIG_ERRORS
+            } else {
+                FAILED
+            });
         }
     };
     let mut tally = Tally::new(store.feed_sink(super::refresh::feed_options(&config)));

@@ -68,11 +68,50 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: library store: {source}")]
+    #[error(
+        "{path}: library store: {}",
+        describe_sqlite(source, disk_is_full(path))
+    )]
     Sqlite {
         path: PathBuf,
         source: rusqlite::Error,
     },
+}
+
+/// `SQLite`'s own words, plus what they most likely mean: a write that
+/// failed on a full disk is often reported as a bare "disk I/O error".
+fn describe_sqlite(source: &rusqlite::Error, full: bool) -> String {
+    match source.sqlite_error_code() {
+        Some(ErrorCode::SystemIoFailure | ErrorCode::DiskFull) if full => {
+            format!("the disk is full ({source})")
+        }
+        Some(ErrorCode::SystemIoFailure) => {
+            format!("{source} (the disk may be failing, or was full for a moment)")
+        }
+        _ => source.to_string(),
+    }
+}
+
+/// Whether the file system holding `path` has (almost) no room left.
+fn disk_is_full(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        rustix::fs::statvfs(dir)
+            // Some file systems have no inode count (`f_files` 0).
+            .is_ok_and(|s| {
+                s.f_bavail.saturating_mul(s.f_frsize) < 1 << 20
+                    || (s.f_files > 0 && s.f_favail == 0)
+            })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 impl StoreError {
@@ -668,6 +707,26 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn io_error() -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR_WRITE),
+            None,
+        )
+    }
+
+    /// A full disk often comes back from `SQLite` as a bare "disk I/O error":
+    /// the message says which it is, or what it may be.
+    #[test]
+    fn a_write_error_on_a_full_disk_says_the_disk_is_full() {
+        let said = describe_sqlite(&io_error(), true);
+        assert!(said.starts_with("the disk is full ("), "{said}");
+        let said = describe_sqlite(&io_error(), false);
+        assert!(said.contains("may be failing, or was full"), "{said}");
+        let other = rusqlite::Error::QueryReturnedNoRows;
+        assert_eq!(describe_sqlite(&other, true), other.to_string());
+        assert!(!disk_is_full(Path::new("library.sqlite")));
+    }
 
     #[test]
     fn the_default_store_lives_in_the_data_folder() {

@@ -79,6 +79,7 @@ pub struct Ui {
     pub fallback: String,
     pub language_switched: String,
     pub no_link: String,
+    pub not_web_link: String,
     pub copied: String,
     pub opened: String,
     pub no_display: String,

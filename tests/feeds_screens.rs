@@ -10,13 +10,13 @@ mod common;
 
 use std::fmt::Write as _;
 
-use aiwatch_tui::app::{App, Context};
+use aiwatch_tui::app::{App, Context, Effect};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::feeds::article::ItemSink;
 use aiwatch_tui::feeds::fetch::{known_topics, process};
 use aiwatch_tui::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
 use aiwatch_tui::feeds::tag::Tagger;
-use aiwatch_tui::input::Input;
+use aiwatch_tui::input::{Input, Key};
 use aiwatch_tui::library_store::LibraryStore;
 use aiwatch_tui::library_store::feeds::FeedOptions;
 use chrono::{DateTime, Utc};
@@ -203,4 +203,73 @@ fn an_item_of_unknown_language_has_no_fallback_note() {
     let shown = common::screen(&app);
     assert!(shown.contains("The model is out today."), "{shown}");
     assert!(!shown.contains("und"), "{shown}");
+}
+
+/// A feed decides its items' links: one that is no web address
+/// (`javascript:`, `file:`) is never handed to a browser; `b` says why,
+/// `y` still copies it. A web link is opened.
+#[test]
+fn a_link_that_is_no_web_address_is_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::load(Some((
+        "config.toml",
+        "[[feeds]]\nurl = \"https://news.example/feed\"\nname = \"News\"\n",
+    )))
+    .unwrap();
+    let tagger = Tagger::from_config(&config);
+    let topics = known_topics(&config);
+    let mut store = LibraryStore::open(&dir.path().join("library.sqlite"))
+        .unwrap()
+        .store;
+    let items = [
+        (
+            "javascript:alert(1)",
+            "OpenAI ships a new model",
+            "Mon, 27 Jan 2025 10:00:00 +0000",
+            "<p>The model is out today.</p>",
+        ),
+        (
+            "https://news.example/b",
+            "DeepSeek answers",
+            "Tue, 28 Jan 2025 10:00:00 +0000",
+            "<p>Another model.</p>",
+        ),
+    ];
+    let fetched = process(
+        &config.feeds[0],
+        rss(&items).as_bytes(),
+        None,
+        &tagger,
+        &topics,
+        now(),
+    )
+    .unwrap();
+    store
+        .feed_sink(FeedOptions::default())
+        .at(now())
+        .put(&config.feeds[0], fetched)
+        .unwrap();
+    let library = store.load_library(&config.actor_directory()).unwrap();
+    let mut app = App::new(Context::new(library, config), "en");
+    app.handle(Input::Resize(100, 30));
+    let key = |app: &mut App, k: &str| app.handle(Input::Key(Key::parse(k).unwrap()));
+    // The newest (DeepSeek) is selected at the end of the timeline.
+    press(&mut app, "G enter");
+    assert_eq!(app.open_link(), Some("https://news.example/b"));
+    assert_eq!(
+        key(&mut app, "b"),
+        [Effect::OpenUrl("https://news.example/b".into())]
+    );
+    press(&mut app, "esc k enter");
+    assert_eq!(app.open_link(), Some("javascript:alert(1)"));
+    assert!(key(&mut app, "b").is_empty());
+    let shown = common::screen(&app);
+    assert!(
+        shown.contains("Not opened: a javascript link is no web address"),
+        "{shown}"
+    );
+    assert_eq!(
+        key(&mut app, "y"),
+        [Effect::Copy("javascript:alert(1)".into())]
+    );
 }

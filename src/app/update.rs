@@ -424,19 +424,32 @@ impl App {
                 self.refresh();
             }
             Action::SwitchLanguage => self.switch_language(),
-            Action::CopyLink | Action::OpenLink => {
-                let Some(url) = self.open_link().map(str::to_owned) else {
-                    self.say(self.strings.ui.no_link.clone());
-                    return Vec::new();
-                };
-                return vec![if action == Action::CopyLink {
-                    Effect::Copy(url)
-                } else {
-                    Effect::OpenUrl(url)
-                }];
-            }
+            Action::CopyLink | Action::OpenLink => return self.link_effect(action),
         }
         Vec::new()
+    }
+
+    /// `y` copies the open section's link; `b` opens it in a browser when
+    /// it is a web address. A feed decides its items' links: a
+    /// `javascript:` or `file:` one is never handed to a browser.
+    fn link_effect(&mut self, action: Action) -> Vec<Effect> {
+        let Some(url) = self.open_link().map(str::to_owned) else {
+            self.say(self.strings.ui.no_link.clone());
+            return Vec::new();
+        };
+        if action == Action::CopyLink {
+            return vec![Effect::Copy(url)];
+        }
+        match url::Url::parse(&url).map(|u| u.scheme().to_owned()) {
+            Ok(s) if matches!(s.as_str(), "http" | "https" | "mailto" | "ftp" | "gemini") => {
+                vec![Effect::OpenUrl(url)]
+            }
+            other => {
+                let scheme = other.unwrap_or_else(|_| "relative".to_owned());
+                self.say(fill(&self.strings.ui.not_web_link, &[("scheme", &scheme)]));
+                Vec::new()
+            }
+        }
     }
 
     /// Search, read marks, stars, the chart and hiding actors.

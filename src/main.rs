@@ -154,7 +154,10 @@ fn read(cli: &Cli) -> u8 {
             config: Arc::clone(&app.ctx.config),
         });
     match runtime::local::run(app, state_saver, sync, fetch) {
-        Ok(()) => 0,
+        Ok(None) => 0,
+        // Stopped by a signal (its state saved all the same): the status a
+        // shell gives a program the signal ended, 128 + its number.
+        Ok(Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));
             1

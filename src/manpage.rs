@@ -202,6 +202,9 @@ A runtime error (the terminal failed, a file could not be written), or warnings 
 .TP
 \fB2\fR
 Bad usage or input: a command-line error, config errors, a language the reader has no words for, a content folder that does not exist, content errors found by check, nothing readable for list, an unknown id for show, --since after --until.
+.TP
+\fB128+N\fR
+The reader was stopped by signal N (143 for SIGTERM, 129 for a hang-up); it saved its state and restored the terminal first.
 .SH "SEE ALSO"
 The project's README.md, docs/cli.md (the list --format json schema), docs/content-format.md and docs/themes.md.
 "#;

@@ -100,7 +100,9 @@ fn sigterm_restores_the_terminal() {
         .status()
         .unwrap();
     assert!(killed.success());
-    wait_exit(&mut child);
+    // Stopped cleanly, and the status says a signal ended it (128 + 15),
+    // as a shell would report it: a script can tell it from a quit.
+    assert_eq!(wait_exit(&mut child).exit_code(), 143);
     thread::sleep(Duration::from_millis(200));
     let parser = pty.screen.lock().unwrap();
     assert!(!parser.screen().alternate_screen());

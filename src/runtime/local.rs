@@ -7,7 +7,7 @@
 use std::io::{self, IsTerminal, Stdout, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread;
 use std::time::Duration;
@@ -129,7 +129,7 @@ pub fn run(
     saver: StateSaver,
     sync: Option<SyncJob>,
     fetch: Option<FetchJob>,
-) -> io::Result<()> {
+) -> io::Result<Option<i32>> {
     let env = |name: &str| std::env::var(name).ok();
     if fetch.is_some() {
         app.fetch_mode = crate::app::FetchMode::OnRequest;
@@ -153,7 +153,8 @@ pub fn run(
     // Signals are caught before the terminal changes: a SIGTERM or hang-up
     // from then on is a Stop the loop handles first, never a death that
     // leaves the terminal in the alternate screen.
-    spawn_signals(tx.clone())?;
+    let ended_by = Arc::new(AtomicI32::new(0));
+    spawn_signals(tx.clone(), Arc::clone(&ended_by))?;
     let mut guard = TerminalGuard::enter(mouse)?;
     spawn_events(tx.clone());
     spawn_watchdog(tx);
@@ -175,7 +176,7 @@ pub fn run(
         let message = crate::i18n::fill(&app.strings.ui.state_unwritable, &[("error", &error)]);
         let _ = writeln!(io::stderr(), "aiwatch-tui: {message}");
     }
-    result
+    result.map(|()| Some(ended_by.load(Ordering::Relaxed)).filter(|s| *s != 0))
 }
 
 /// Whether to send OSC 8 hyperlinks: as configured, or (auto) for
@@ -442,10 +443,13 @@ fn spawn_watchdog(tx: Sender<Input>) {
     });
 }
 
-fn spawn_signals(tx: Sender<Input>) -> io::Result<()> {
+/// A signal stops the reader as `q` would (state saved, terminal
+/// restored); which one is kept, so the exit status says it (128 + N).
+fn spawn_signals(tx: Sender<Input>, ended_by: Arc<AtomicI32>) -> io::Result<()> {
     let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
     thread::spawn(move || {
-        if signals.forever().next().is_some() {
+        if let Some(signal) = signals.forever().next() {
+            ended_by.store(signal, Ordering::Relaxed);
             let _ = tx.send(Input::Stop);
         }
     });

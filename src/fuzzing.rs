@@ -381,7 +381,7 @@ pub fn opml(data: &[u8]) {
     use crate::feeds::config::{Feed, check_url, name_from_url};
     use crate::feeds::opml;
     let text = crate::feeds::decode::decode(data, None).text;
-    let Ok(outlines) = opml::read(&text) else {
+    let Ok(opml::Opml { outlines, .. }) = opml::read(&text) else {
         return;
     };
     assert!(outlines.len() <= opml::MAX_OUTLINES);
@@ -409,7 +409,10 @@ pub fn opml(data: &[u8]) {
     let first = feeds(outlines);
     let written = opml::write(&first);
     let again = match opml::read(&written) {
-        Ok(outlines) => feeds(outlines),
+        Ok(read) => {
+            assert!(!read.cut_short, "an export reads as cut short\n{written}");
+            feeds(read.outlines)
+        }
         Err(e) => panic!("an export does not import: {e}\n{written}"),
     };
     let key = |f: &Feed| (f.url.clone(), f.name.clone(), f.topics.clone());

@@ -285,6 +285,8 @@ fn import_an_export_with_folders_and_gaps_then_export_it_back() {
         "{opml}"
     );
     let back = aiwatch_tui::feeds::opml::read(&opml).unwrap();
+    assert!(!back.cut_short);
+    let back = back.outlines;
     let urls: Vec<&str> = back.iter().map(|o| o.url.as_str()).collect();
     assert_eq!(
         urls,
@@ -367,6 +369,31 @@ fn import_of_what_is_no_opml_names_the_file() {
         "{said}"
     );
     assert_eq!(home.text(), "# my feeds\n");
+}
+
+/// An OPML file that stops before `</opml>` (a download cut short) is
+/// imported as far as it goes, with a warning that feeds may be missing.
+#[test]
+fn import_of_a_file_cut_short_warns() {
+    let home = Home::new("# my feeds\n");
+    let cut = home.dir.path().join("cut.opml");
+    fs::write(
+        &cut,
+        "<opml version=\"2.0\"><body>\n<outline text=\"A\" xmlUrl=\"https://a.example/feed\"/>\n<outline text=\"B\" xmlUrl=\"https://b.example/feed\">\n",
+    )
+    .unwrap();
+    let o = home.run(&["feeds", "import", cut.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        stderr(&o).contains("cut.opml: warning: the file ends before </opml>"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).starts_with("imported 2 feeds "),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// A pipe given where a file is read (the config, a feed to add, an OPML

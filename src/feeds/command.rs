@@ -525,7 +525,15 @@ fn import(
     };
     let text = super::decode::decode(&bytes, None).text;
     let outlines = match opml::read(&text) {
-        Ok(o) => o,
+        Ok(o) if o.cut_short => {
+            writeln!(
+                err,
+                "{}: warning: the file ends before </opml>, so it may be cut short: the feeds before the cut are read",
+                opml_path.display()
+            )?;
+            o.outlines
+        }
+        Ok(o) => o.outlines,
         Err(e) => {
             // `PATH:LINE:COL: reason`, or `PATH: reason` without a place.
             let gap = if e.position.is_some() { "" } else { " " };

@@ -23,6 +23,16 @@ pub struct Outline {
     pub topics: Vec<String>,
 }
 
+/// What an OPML file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opml {
+    pub outlines: Vec<Outline>,
+    /// The file has an `<opml>` element that never ends: most likely cut
+    /// short (a download or copy that stopped), so feeds may be missing.
+    /// Read all the same (leniently), but worth a warning.
+    pub cut_short: bool,
+}
+
 /// Why an OPML file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{reason}", position.map(|(l, c)| format!("{l}:{c}: ")).unwrap_or_default())]
@@ -34,7 +44,7 @@ pub struct OpmlError {
 /// Reads the feeds of an OPML document. Outlines without a feed URL are
 /// folders; a document with no feed at all is an error, so an import of
 /// the wrong file says so.
-pub fn read(text: &str) -> Result<Vec<Outline>, OpmlError> {
+pub fn read(text: &str) -> Result<Opml, OpmlError> {
     let source = SourceText::new("", text);
     let mut reader = Reader::from_str(text);
     let config = reader.config_mut();
@@ -45,14 +55,19 @@ pub fn read(text: &str) -> Result<Vec<Outline>, OpmlError> {
     let mut found = Vec::new();
     let mut seen = 0usize;
     let mut saw_opml = false;
+    let mut closed = false;
     loop {
         let event = reader.read_event().map_err(|e| OpmlError {
             reason: format!("malformed OPML: {e}"),
             position: Some(source.position(usize::try_from(reader.error_position()).unwrap_or(0))),
         })?;
         match event {
-            Event::Start(tag) | Event::Empty(tag) if local(&tag).eq_ignore_ascii_case("opml") => {
-                saw_opml = true;
+            Event::Start(tag) if local(&tag).eq_ignore_ascii_case("opml") => saw_opml = true,
+            Event::Empty(tag) if local(&tag).eq_ignore_ascii_case("opml") => {
+                (saw_opml, closed) = (true, true);
+            }
+            Event::End(tag) if tag.local_name().as_ref().eq_ignore_ascii_case("opml") => {
+                closed = true;
             }
             Event::Start(ref tag) | Event::Empty(ref tag)
                 if local(tag).eq_ignore_ascii_case("outline") =>
@@ -106,7 +121,10 @@ pub fn read(text: &str) -> Result<Vec<Outline>, OpmlError> {
             position: None,
         });
     }
-    Ok(found)
+    Ok(Opml {
+        outlines: found,
+        cut_short: saw_opml && !closed,
+    })
 }
 
 /// Topics from a folder's name or a `category` value, read alike so that
@@ -181,7 +199,9 @@ mod tests {
   </outline>
   <outline text="Blog" type="rss" xmlUrl="https://blog.example/feed.xml"></outline>
 </body></opml>"#;
-        let found = read(text).unwrap();
+        let read = read(text).unwrap();
+        assert!(!read.cut_short);
+        let found = read.outlines;
         assert_eq!(found.len(), 4);
         assert_eq!(found[0].topics, ["Tech"]);
         assert_eq!(found[1].url, "https://example.org/feed?a=1&b=2");
@@ -197,8 +217,23 @@ mod tests {
         let text = "<opml><body><outline text=\"News, World\"><outline text=\"/Tech/\">\
             <outline text=\"tech\"><outline xmlUrl=\"https://a.example/f\"/></outline>\
             </outline></outline></body></opml>";
-        let found = read(text).unwrap();
+        let found = read(text).unwrap().outlines;
         assert_eq!(found[0].topics, ["News", "World", "Tech"]);
+    }
+
+    /// A file that stops before `</opml>` (a download cut short) is read
+    /// as far as it goes, and says so.
+    #[test]
+    fn a_file_cut_short_is_read_and_said() {
+        let whole = "<opml version=\"2.0\"><body><outline xmlUrl=\"https://a.example/f\"/>\
+            <outline xmlUrl=\"https://b.example/f\"/></body></opml>";
+        let read_whole = read(whole).unwrap();
+        assert!(!read_whole.cut_short);
+        let cut = &whole[..whole.find("<outline xmlUrl=\"https://b").unwrap()];
+        let read_cut = read(cut).unwrap();
+        assert!(read_cut.cut_short);
+        assert_eq!(read_cut.outlines.len(), 1);
+        assert!(!read("<opml/>").unwrap().cut_short);
     }
 
     #[test]

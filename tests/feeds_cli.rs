@@ -352,6 +352,10 @@ fn add_makes_control_characters_in_a_name_visible() {
     let text = home.text();
     assert!(text.contains("a\u{241b}]0;pwn\u{2407}b"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
+    // Removed by the name as it was typed, control characters and all.
+    let o = home.run(&["feeds", "remove", "a\u{1b}]0;pwn\u{7}b"]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(!home.text().contains("x.example"), "{}", home.text());
 }
 
 /// An import of a file that is no OPML says so after the file's name and

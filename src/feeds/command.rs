@@ -470,6 +470,12 @@ fn remove(
     if removed == 0 && url_key != key {
         removed = file.remove(&url_key, &derived);
     }
+    // A name typed with control characters: `feeds add` wrote it in its
+    // visible form, so that is what the config holds.
+    let visible = crate::text::screen_safe(key, false);
+    if removed == 0 && visible != key {
+        removed = file.remove(&visible, &derived);
+    }
     if removed == 0 {
         let names: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
         let known = if names.is_empty() {

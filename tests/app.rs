@@ -425,7 +425,8 @@ fn effects_leave_only_through_handle_and_results_come_back_as_inputs() {
 }
 
 /// The search line takes 200 characters; more are refused with a notice
-/// on the status line, where it can be seen past the long line.
+/// on the status line, where it can be seen past the long line, and in
+/// the message log.
 #[test]
 fn the_search_line_is_capped_and_says_so() {
     let mut app = bundled("en", 100, 30);
@@ -444,6 +445,9 @@ fn the_search_line_is_capped_and_says_so() {
         shown.contains("Search text is limited to 200 characters."),
         "{shown}"
     );
+    // Kept in the message log (`!`) too, once for the whole flood.
+    let logged = app.messages.iter().filter(|m| m.contains("limited to 200"));
+    assert_eq!(logged.count(), 1, "{:?}", app.messages);
     press(&mut app, "backspace y");
     assert_eq!(app.search.text.chars().count(), 200);
     assert!(app.search.text.ends_with('y'));

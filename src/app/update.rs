@@ -168,11 +168,12 @@ impl App {
             KeyCode::Char(_) if self.search.text.chars().count() >= MAX_SEARCH_CHARS => {
                 // A bound on what a client can make us fold and match on
                 // every keystroke; said once, the text stays as it is.
+                // In the message log (`!`) too, once however often.
                 let notice = fill(
                     &self.strings.ui.search_limit,
                     &[("max", &MAX_SEARCH_CHARS.to_string())],
                 );
-                self.notice = Some(notice);
+                self.say(notice);
                 return true;
             }
             KeyCode::Char(c) => self.search.text.push(c),
@@ -211,7 +212,7 @@ impl App {
                 &self.strings.ui.search_limit,
                 &[("max", &MAX_SEARCH_CHARS.to_string())],
             );
-            self.notice = Some(notice);
+            self.say(notice);
         }
         self.apply_search();
     }

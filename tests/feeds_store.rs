@@ -452,12 +452,21 @@ fn a_put_survives_sigkill_at_any_moment() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut filled = 0;
-    for round in 0..20 {
+    // At least 20 kills, and on until one came after a finished put: on a
+    // loaded machine the child may need longer than 1.5 s for its first,
+    // so the time before a kill grows while none has finished.
+    let mut round = 0;
+    while round < 20 || (filled == 0 && round < 60) {
         let child = kill::spawn_test(
             "a_put_survives_sigkill_at_any_moment",
             &[(PUTTER, dir.path().as_os_str())],
         );
-        kill::kill_after_a_while(child, 1_500);
+        let wait = if filled == 0 {
+            1_500 + 250 * round
+        } else {
+            1_500
+        };
+        kill::kill_after_a_while(child, wait);
         let mut store = open(dir.path());
         let lib = library(&mut store, &config);
         let names: std::collections::BTreeSet<&str> = lib
@@ -474,6 +483,7 @@ fn a_put_survives_sigkill_at_any_moment() {
             lib.body(s).unwrap();
         }
         filled += usize::from(!lib.sections.is_empty());
+        round += 1;
     }
     assert!(
         filled > 0,

@@ -38,6 +38,7 @@ fn start_and_quit(home: &Path) -> String {
     pty.wait_for("Topics");
     pty.send(b"q");
     assert!(wait_exit(&mut child).success());
+    pty.settle();
     pty.contents()
 }
 

@@ -125,6 +125,24 @@ impl Pty {
         }
     }
 
+    /// Waits until the output has been quiet for a moment: after the
+    /// program exited, what it wrote last (a notice on stderr) may still
+    /// be on its way through the reader thread, slowly on a loaded machine.
+    #[allow(dead_code)] // not every test binary that shares this file uses it
+    pub fn settle(&self) {
+        let start = Instant::now();
+        let mut seen = self.raw.lock().unwrap().len();
+        let mut quiet_since = Instant::now();
+        while quiet_since.elapsed() < Duration::from_millis(300) && start.elapsed() < TIMEOUT {
+            thread::sleep(Duration::from_millis(20));
+            let now = self.raw.lock().unwrap().len();
+            if now != seen {
+                seen = now;
+                quiet_since = Instant::now();
+            }
+        }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).unwrap();
         self.writer.flush().unwrap();

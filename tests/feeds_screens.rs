@@ -161,11 +161,9 @@ fn the_feeds_in_the_topic_list() {
     }
 }
 
-/// Items of a feed that says no language (most real feeds): the reading
-/// pane names no language code ("shown in und"), it just shows them.
-#[test]
-fn an_item_of_unknown_language_has_no_fallback_note() {
-    let dir = tempfile::tempdir().unwrap();
+/// The app on a store holding these `(link, title, date, body)` items of
+/// one feed that says no language, at 100x30.
+fn one_feed_app(dir: &std::path::Path, items: &[(&str, &str, &str, &str)]) -> App {
     let config = Config::load(Some((
         "config.toml",
         "[[feeds]]\nurl = \"https://news.example/feed\"\nname = \"News\"\n",
@@ -173,18 +171,12 @@ fn an_item_of_unknown_language_has_no_fallback_note() {
     .unwrap();
     let tagger = Tagger::from_config(&config);
     let topics = known_topics(&config);
-    let mut store = LibraryStore::open(&dir.path().join("library.sqlite"))
+    let mut store = LibraryStore::open(&dir.join("library.sqlite"))
         .unwrap()
         .store;
-    let items = [(
-        "https://news.example/a",
-        "OpenAI ships a new model",
-        "Mon, 27 Jan 2025 10:00:00 +0000",
-        "<p>The model is out today.</p>",
-    )];
     let fetched = process(
         &config.feeds[0],
-        rss(&items).as_bytes(),
+        rss(items).as_bytes(),
         None,
         &tagger,
         &topics,
@@ -199,6 +191,23 @@ fn an_item_of_unknown_language_has_no_fallback_note() {
     let library = store.load_library(&config.actor_directory()).unwrap();
     let mut app = App::new(Context::new(library, config), "en");
     app.handle(Input::Resize(100, 30));
+    app
+}
+
+/// Items of a feed that says no language (most real feeds): the reading
+/// pane names no language code ("shown in und"), it just shows them.
+#[test]
+fn an_item_of_unknown_language_has_no_fallback_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = one_feed_app(
+        dir.path(),
+        &[(
+            "https://news.example/a",
+            "OpenAI ships a new model",
+            "Mon, 27 Jan 2025 10:00:00 +0000",
+            "<p>The model is out today.</p>",
+        )],
+    );
     press(&mut app, "enter");
     let shown = common::screen(&app);
     assert!(shown.contains("The model is out today."), "{shown}");
@@ -211,47 +220,23 @@ fn an_item_of_unknown_language_has_no_fallback_note() {
 #[test]
 fn a_link_that_is_no_web_address_is_not_opened() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::load(Some((
-        "config.toml",
-        "[[feeds]]\nurl = \"https://news.example/feed\"\nname = \"News\"\n",
-    )))
-    .unwrap();
-    let tagger = Tagger::from_config(&config);
-    let topics = known_topics(&config);
-    let mut store = LibraryStore::open(&dir.path().join("library.sqlite"))
-        .unwrap()
-        .store;
-    let items = [
-        (
-            "javascript:alert(1)",
-            "OpenAI ships a new model",
-            "Mon, 27 Jan 2025 10:00:00 +0000",
-            "<p>The model is out today.</p>",
-        ),
-        (
-            "https://news.example/b",
-            "DeepSeek answers",
-            "Tue, 28 Jan 2025 10:00:00 +0000",
-            "<p>Another model.</p>",
-        ),
-    ];
-    let fetched = process(
-        &config.feeds[0],
-        rss(&items).as_bytes(),
-        None,
-        &tagger,
-        &topics,
-        now(),
-    )
-    .unwrap();
-    store
-        .feed_sink(FeedOptions::default())
-        .at(now())
-        .put(&config.feeds[0], fetched)
-        .unwrap();
-    let library = store.load_library(&config.actor_directory()).unwrap();
-    let mut app = App::new(Context::new(library, config), "en");
-    app.handle(Input::Resize(100, 30));
+    let mut app = one_feed_app(
+        dir.path(),
+        &[
+            (
+                "javascript:alert(1)",
+                "OpenAI ships a new model",
+                "Mon, 27 Jan 2025 10:00:00 +0000",
+                "<p>The model is out today.</p>",
+            ),
+            (
+                "https://news.example/b",
+                "DeepSeek answers",
+                "Tue, 28 Jan 2025 10:00:00 +0000",
+                "<p>Another model.</p>",
+            ),
+        ],
+    );
     let key = |app: &mut App, k: &str| app.handle(Input::Key(Key::parse(k).unwrap()));
     // The newest (DeepSeek) is selected at the end of the timeline.
     press(&mut app, "G enter");

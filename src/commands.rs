@@ -344,9 +344,15 @@ pub fn show(
         if n > 0 {
             writeln!(out)?;
         }
-        for line in reflow::section_lines(library, &strings, s, width, None, None) {
-            writeln!(out, "{}", plain(&line).trim_end())?;
-        }
+        // Line by line as laid out: a section of megabytes is never held
+        // whole as lines (the first write error is kept and returned).
+        let mut written = Ok(());
+        reflow::each_section_line(library, &strings, s, width, &mut |line| {
+            if written.is_ok() {
+                written = writeln!(out, "{}", plain(&line).trim_end());
+            }
+        });
+        written?;
     }
     Ok(OK)
 }

@@ -84,6 +84,37 @@ pub fn section_lines(
     fallback_note: Option<&str>,
     body_limit: Option<BodyLimit>,
 ) -> Vec<Line> {
+    let mut lines = head_lines(library, strings, section, width, fallback_note);
+    each_body_line(library, strings, section, width, body_limit, &mut |l| {
+        lines.push(l);
+    });
+    lines
+}
+
+/// The same text handed out line by line as it is laid out, the body
+/// never cut: `show` prints a section of megabytes without holding its
+/// whole layout.
+pub fn each_section_line(
+    library: &Library,
+    strings: &Strings,
+    section: SectionId,
+    width: u16,
+    emit: &mut dyn FnMut(Line),
+) {
+    for line in head_lines(library, strings, section, width, None) {
+        emit(line);
+    }
+    each_body_line(library, strings, section, width, None, emit);
+}
+
+/// Everything above the body: title, heading, date, tags, link, sources.
+fn head_lines(
+    library: &Library,
+    strings: &Strings,
+    section: SectionId,
+    width: u16,
+    fallback_note: Option<&str>,
+) -> Vec<Line> {
     let s = &library.sections[section];
     let article = &library.articles[s.article];
     let mut lines = Vec::new();
@@ -161,7 +192,6 @@ pub fn section_lines(
     if let Some(note) = fallback_note {
         lines.extend(wrap(note, width, "", "", Role::Warning));
     }
-    lines.extend(body_lines(library, strings, section, width, body_limit));
     lines
 }
 
@@ -228,27 +258,29 @@ pub struct BodyLimit {
 }
 
 /// The body's blocks laid out, at most `limit` bytes of their text (the
-/// rest said in one line, with how to print it whole).
-fn body_lines(
+/// rest said in one line, with how to print it whole), line by line.
+fn each_body_line(
     library: &Library,
     strings: &Strings,
     section: SectionId,
     width: u16,
     limit: Option<BodyLimit>,
-) -> Vec<Line> {
-    let mut lines = Vec::new();
+    emit: &mut dyn FnMut(Line),
+) {
     let body = match library.body(section) {
         Ok(body) => body,
         Err(e) => {
-            lines.push(Vec::new());
+            emit(Vec::new());
             let message = match e {
                 BodyError::Gone => strings.ui.body_gone.clone(),
                 BodyError::Read(reason) => {
                     fill(&strings.ui.body_unreadable, &[("reason", &reason)])
                 }
             };
-            lines.extend(wrap(&message, width, "", "", Role::Warning));
-            return lines;
+            wrap(&message, width, "", "", Role::Warning)
+                .into_iter()
+                .for_each(&mut *emit);
+            return;
         }
     };
     let mut previous_item = false;
@@ -265,18 +297,21 @@ fn body_lines(
         left_out += whole.len() - text.len();
         let is_item = matches!(block, Block::Item(_));
         if !(is_item && previous_item) {
-            lines.push(Vec::new());
+            emit(Vec::new());
         }
-        match block {
-            Block::Paragraph(_) => lines.extend(wrap(text, width, "", "", Role::Body)),
-            Block::Item(_) => {
-                let mut wrapped = wrap(text, width.saturating_sub(2).max(1), "", "", Role::Body);
-                for (i, line) in wrapped.iter_mut().enumerate() {
-                    let bullet = if i == 0 { "• " } else { "  " };
-                    line.insert(0, Span::new(bullet, Role::Bullet));
-                }
-                lines.extend(wrapped);
-            }
+        if is_item {
+            let mut first = true;
+            wrap_in_pieces(text, width.saturating_sub(2).max(1), &mut |mut line| {
+                let bullet = if std::mem::take(&mut first) {
+                    "• "
+                } else {
+                    "  "
+                };
+                line.insert(0, Span::new(bullet, Role::Bullet));
+                emit(line);
+            });
+        } else {
+            wrap_in_pieces(text, width, emit);
         }
         previous_item = is_item;
     }
@@ -289,15 +324,37 @@ fn body_lines(
         } else {
             format!("{} KB", left_out.div_ceil(1000))
         };
-        lines.push(Vec::new());
+        emit(Vec::new());
         let template = match limit {
             Some(l) if !l.has_command_line => &strings.ui.body_cut_served,
             _ => &strings.ui.body_cut,
         };
         let note = fill(template, &[("size", &size), ("id", &id)]);
-        lines.extend(wrap(&note, width, "", "", Role::Warning));
+        wrap(&note, width, "", "", Role::Warning)
+            .into_iter()
+            .for_each(emit);
     }
-    lines
+}
+
+/// Wraps body text; text longer than the reader lays out (only `show`
+/// gets such) in pieces cut after a space, so a paragraph of megabytes
+/// never has all its words and lines in memory at once. Within the
+/// reader's limit the lines are exactly those of one wrap.
+fn wrap_in_pieces(text: &str, width: u16, emit: &mut dyn FnMut(Line)) {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut piece = crate::text::cut_at_char(rest, READER_BODY_LIMIT);
+        if piece.len() < rest.len()
+            && let Some(space) = piece.rfind(' ')
+            && space > 0
+        {
+            piece = &piece[..=space];
+        }
+        wrap(piece, width, "", "", Role::Body)
+            .into_iter()
+            .for_each(&mut *emit);
+        rest = &rest[piece.len()..];
+    }
 }
 
 /// The same lines with every occurrence of the query's words painted as

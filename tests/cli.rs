@@ -306,6 +306,42 @@ fn show_prints_a_section_or_an_article_wrapped() {
     }
 }
 
+/// A section of megabytes (one paragraph and one list item, as a feed
+/// item can be) is printed whole by `show`, every word of it, within the
+/// width, laid out piece by piece rather than held whole as lines.
+#[test]
+fn show_prints_a_section_of_megabytes_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let words = |w: &str, n: usize| format!("{w} ").repeat(n);
+    std::fs::write(
+        dir.path().join("huge.toml"),
+        format!(
+            "id = \"huge\"\ntitle = \"T\"\npublished = 2025-01-02\n\
+             [[section]]\nheading = \"H\"\nbody = \"\"\"\n{}\n\n- {}\n\"\"\"\n",
+            words("word", 500_000),
+            words("item", 200_000)
+        ),
+    )
+    .unwrap();
+    let root = dir.path().display().to_string();
+    let out = run(&[
+        "--no-store",
+        "--content",
+        &root,
+        "show",
+        "huge#1",
+        "--width",
+        "60",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.matches("word").count(), 500_000);
+    assert_eq!(text.matches("item").count(), 200_000);
+    assert!(text.lines().all(|l| l.chars().count() <= 60));
+    assert_eq!(text.matches("• ").count(), 1, "one item, one bullet");
+    assert!(!text.contains("The rest of this section"));
+}
+
 #[test]
 fn completions_and_man_page_come_from_the_same_definitions() {
     for shell in ["bash", "zsh", "fish"] {

@@ -52,6 +52,13 @@ fn proc_field(pid: u32, field: &str) -> u64 {
 /// CPU seconds (user + system) a process has used, from /proc; "self"
 /// for the generator. Tells whose cycles a slow key-to-frame went to.
 fn cpu_seconds(pid: &str) -> f64 {
+    let (user, system) = cpu_split(pid);
+    user + system
+}
+
+/// CPU seconds a process has used in user space and in the kernel (page
+/// faults, sockets, ...), from /proc.
+fn cpu_split(pid: &str) -> (f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces) in parentheses.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
@@ -63,7 +70,7 @@ fn cpu_seconds(pid: &str) -> f64 {
             .unwrap_or(0)
     };
     // utime and stime are fields 14 and 15 of the line: 11 and 12 here.
-    (ticks(11) + ticks(12)) as f64 / 100.0
+    (ticks(11) as f64 / 100.0, ticks(12) as f64 / 100.0)
 }
 
 /// A small random source per session (no shared state, no crate API).
@@ -282,7 +289,14 @@ fn main() {
         .local_addr()
         .unwrap()
         .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+    // `--server PATH`: another build of the binary (a copy of the one
+    // before a change, say), to compare two builds in the same minutes.
+    let binary = args
+        .iter()
+        .position(|a| a == "--server")
+        .and_then(|i| args.get(i + 1))
+        .map_or(env!("CARGO_BIN_EXE_aiwatch-tui"), String::as_str);
+    let mut server = Command::new(binary)
         .args([
             "serve",
             "--listen",
@@ -328,9 +342,26 @@ fn main() {
         proc_field(pid, "RssAnon:"),
         proc_field(pid, "RssFile:"),
     );
+    // `--smaps PREFIX`: the server's mappings, warm and after the run
+    // (PREFIX-warm.smaps, PREFIX-after.smaps), to tell which of them a
+    // growth is in (thread stacks, the allocator's extents, ...).
+    let smaps = args
+        .iter()
+        .position(|a| a == "--smaps")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let snapshot = |when: &str| {
+        if let Some(prefix) = &smaps {
+            // Read, not `fs::copy`: a /proc file says its length is 0.
+            let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+            let _ = std::fs::write(format!("{prefix}-{when}.smaps"), text);
+        }
+    };
+    snapshot("warm");
     let counts = Arc::new(Counts::default());
     let started = Instant::now();
     let (server_cpu_before, own_cpu_before) = (cpu_seconds(&pid.to_string()), cpu_seconds("self"));
+    let server_split_before = cpu_split(&pid.to_string());
     let peak = Arc::new(std::sync::Mutex::new((0u64, 0u64)));
     let mut times = Vec::new();
     let mut after = Vec::new();
@@ -342,6 +373,11 @@ fn main() {
     let (threads_after, rss_after) = after.last().copied().unwrap_or_default();
     let server_cpu = cpu_seconds(&pid.to_string()) - server_cpu_before;
     let own_cpu = cpu_seconds("self") - own_cpu_before;
+    let server_split = cpu_split(&pid.to_string());
+    let server_split = (
+        server_split.0 - server_split_before.0,
+        server_split.1 - server_split_before.1,
+    );
     let wall = started.elapsed().as_secs_f64();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -359,6 +395,7 @@ fn main() {
             )
         })
         .collect();
+    snapshot("after");
     let end = (
         proc_field(pid, "VmRSS:"),
         proc_field(pid, "RssAnon:"),
@@ -419,6 +456,12 @@ fn main() {
             .take(3)
             .collect::<Vec<_>>()
             .join(" ")
+    );
+    println!(
+        "server cpu per timed key: {:.2} ms (user {:.1} s, system {:.1} s)",
+        server_cpu * 1000.0 / times.len().max(1) as f64,
+        server_split.0,
+        server_split.1
     );
     if rounds > 1 {
         let list: Vec<String> = after

@@ -504,8 +504,8 @@ impl<W: Write> LeanBackend<W> {
         self.unpack();
         self.shadow
             .fit(size.width.saturating_sub(1), size.height.saturating_sub(1));
-        let mut shown = Buffer::empty(area);
-        self.shadow.paint(&mut shown);
+        // Lent to the frame's terminal below, and painted meanwhile.
+        let shadow = std::mem::take(&mut self.shadow);
         let mut terminal = Terminal::with_options(
             Lent {
                 backend: self,
@@ -515,9 +515,10 @@ impl<W: Write> LeanBackend<W> {
                 viewport: Viewport::Fixed(area),
             },
         )?;
-        // What the terminal shows becomes the "previous" frame.
-        std::mem::swap(terminal.current_buffer_mut(), &mut shown);
-        drop(shown);
+        // What the terminal shows becomes the "previous" frame: painted
+        // into the terminal's own buffer (no third buffer per frame).
+        shadow.paint(terminal.current_buffer_mut());
+        terminal.backend_mut().backend.shadow = shadow;
         terminal.swap_buffers();
         terminal.draw(render)?;
         // The frame's terminal shows the cursor when it goes: not here.

@@ -15,6 +15,11 @@ use crate::content::{Block, BodyError, BodySource, SectionId};
 
 /// Connections open at most at once, whatever the number of sessions.
 const MAX_CONNECTIONS: usize = 4;
+/// Connections kept open while idle. Each keeps a page cache of up to
+/// `SQLite`'s default 2 MiB: a burst of sessions opens up to four, and the
+/// ones beyond this are closed as they come back idle, so a server gives
+/// that memory back when the burst is over.
+const MAX_IDLE: usize = 1;
 /// Bodies kept after they were read: a section shown again, or searched
 /// and then shown, is not read twice.
 const CACHE_BODIES: usize = 64;
@@ -111,7 +116,14 @@ impl StoreBodies {
             }
         };
         let result = f(&mut conn);
-        lock(&self.pool).idle.push(conn);
+        let mut pool = lock(&self.pool);
+        if pool.idle.len() < MAX_IDLE {
+            pool.idle.push(conn);
+        } else {
+            pool.open -= 1;
+            drop(pool);
+            drop(conn);
+        }
         self.freed.notify_one();
         result.map_err(|e| self.read_error(&e))
     }
@@ -227,5 +239,40 @@ impl BodySource for StoreBodies {
     /// first search word of three characters would wait for it.
     fn prepare_search(&self) -> Result<(), BodyError> {
         self.with_connection(|conn| self.searcher.prepare(conn))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A burst opens up to `MAX_CONNECTIONS` at once; when it has passed,
+    /// no more than `MAX_IDLE` stay open (each holds a page cache).
+    #[test]
+    fn connections_of_a_burst_are_closed_when_it_has_passed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.sqlite");
+        Connection::open(&path).unwrap();
+        let bodies = Arc::new(StoreBodies::new(&path, []));
+        let together = Arc::new(std::sync::Barrier::new(MAX_CONNECTIONS));
+        let threads: Vec<_> = (0..2 * MAX_CONNECTIONS)
+            .map(|_| {
+                let (bodies, together) = (Arc::clone(&bodies), Arc::clone(&together));
+                std::thread::spawn(move || {
+                    bodies
+                        .with_connection(|_| {
+                            together.wait();
+                            Ok(())
+                        })
+                        .unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let pool = lock(&bodies.pool);
+        assert_eq!(pool.open, MAX_IDLE);
+        assert_eq!(pool.idle.len(), MAX_IDLE);
     }
 }

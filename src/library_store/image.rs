@@ -363,11 +363,16 @@ fn with_chunks<T>(conn: &Connection, f: impl FnOnce(&mut Chunks<'_>) -> T) -> ru
     Ok(f(&mut chunks))
 }
 
+/// The scratch buffer a decode tries first: strings longer than this
+/// (a heading or summary of more than 64 KiB) make it decode again with
+/// room for the longest string a file can hold.
+const FIRST_SCRATCH: usize = 64 << 10;
+
 /// The library in the stored chunks when `header` describes them
 /// (length, number, checksum) and it decodes whole and consistent;
 /// `None` otherwise (the caller reads the rows). Decoded as it is read:
-/// only one chunk and the longest string are in memory besides the
-/// library.
+/// only one chunk and a scratch buffer for the longest string are in
+/// memory besides the library.
 fn decode(
     conn: &Connection,
     header: Header,
@@ -378,18 +383,44 @@ fn decode(
     let longest = usize::try_from(header.len)
         .unwrap_or(usize::MAX)
         .min(usize::try_from(crate::content::load::MAX_FILE_BYTES).unwrap_or(usize::MAX));
-    let mut scratch = vec![0u8; longest];
-    with_chunks(conn, |chunks| {
+    let first = longest.min(FIRST_SCRATCH);
+    let mut scratch = vec![0u8; first];
+    let decoded = with_chunks(conn, |chunks| {
         let decoded = postcard::from_io::<Payload, _>((&mut *chunks, &mut scratch[..]));
-        let Ok((Payload { library, file_ids }, _)) = decoded else {
-            return None;
-        };
-        chunks.drain().ok()?;
-        (chunks.matches(header)
-            && file_ids.len() == library.articles.len()
-            && library.is_consistent(configured))
-        .then_some((library, file_ids))
-    })
+        match decoded {
+            Ok((payload, _)) => checked(chunks, header, configured, payload).map(Some),
+            // A string longer than the scratch: tried again below.
+            Err(postcard::Error::DeserializeUnexpectedEnd) if longest > first => Some(None),
+            Err(_) => None,
+        }
+    })?;
+    match decoded {
+        Some(Some(library)) => Ok(Some(library)),
+        None => Ok(None),
+        Some(None) => {
+            let mut scratch = vec![0u8; longest];
+            with_chunks(conn, |chunks| {
+                let (payload, _) =
+                    postcard::from_io::<Payload, _>((&mut *chunks, &mut scratch[..])).ok()?;
+                checked(chunks, header, configured, payload)
+            })
+        }
+    }
+}
+
+/// The decoded payload, when the rest of the chunks holds nothing more
+/// than `header` says, their checksum holds and the library is consistent.
+fn checked(
+    chunks: &mut Chunks<'_>,
+    header: Header,
+    configured: usize,
+    Payload { library, file_ids }: Payload,
+) -> Option<(Library, Vec<i64>)> {
+    chunks.drain().ok()?;
+    (chunks.matches(header)
+        && file_ids.len() == library.articles.len()
+        && library.is_consistent(configured))
+    .then_some((library, file_ids))
 }
 
 /// The stored image's library, when it is one for `stamp` (see `decode`).

@@ -452,7 +452,7 @@ impl LibraryStore {
             path: self.path.clone(),
             source,
         };
-        let read = |conn: &mut Connection| -> rusqlite::Result<Option<(Vec<u8>, u64)>> {
+        let read = |conn: &mut Connection| -> rusqlite::Result<Option<(image::Image, u64)>> {
             let tx = conn.transaction()?;
             let Some(rows) = image::rows_stamp(&tx)? else {
                 return Ok(None);

@@ -128,6 +128,9 @@ fn read(cli: &Cli) -> u8 {
         saved,
     );
     let mut app = App::restore(startup.ctx, &language, saved.as_ref());
+    // The marks are in the app now (and the saver keeps what it last
+    // wrote): a third copy of every key would stay for the whole session.
+    drop(saved);
     for (kind, reason, path) in notices {
         // Said on screen (and on stderr after exit), never silently dropped.
         let template = match kind {

@@ -76,25 +76,23 @@ impl Fixture {
         store.refresh_image(actors).unwrap()
     }
 
-    fn set_image(&self, value: &rusqlite::types::Value) {
+    /// Sets the value under `key` (the image's header, `index_image`, or
+    /// one of its chunks, `index_image.000000`, ...).
+    fn set_image(&self, key: &str, value: &rusqlite::types::Value) {
         let conn = rusqlite::Connection::open(&self.store).unwrap();
         let changed = conn
             .execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'index_image'",
-                [value],
+                "UPDATE meta SET value = ?1 WHERE key = ?2",
+                rusqlite::params![value, key],
             )
             .unwrap();
         assert_eq!(changed, 1, "there was an image to damage");
     }
 
-    fn image(&self) -> Vec<u8> {
+    fn image(&self, key: &str) -> Vec<u8> {
         let conn = rusqlite::Connection::open(&self.store).unwrap();
-        conn.query_row(
-            "SELECT value FROM meta WHERE key = 'index_image'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .unwrap()
     }
 }
 
@@ -139,26 +137,36 @@ fn a_damaged_image_is_not_used_and_the_rows_give_the_library() {
     let actors = actors();
     let rows = f.sync(&actors);
     assert!(f.refresh(&actors));
-    let image = f.image();
+    let (head, chunk) = ("index_image", "index_image.000000");
+    let header = f.image(head);
+    let image = f.image(chunk);
     let mut flipped = image.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x01;
-    let mut header_flipped = image.clone();
+    let mut header_flipped = header.clone();
     header_flipped[20] ^= 0x80;
+    let mut length_flipped = header.clone();
+    length_flipped[header.len() - 8] ^= 0x01;
     let damaged = [
-        Value::Blob(flipped),
-        Value::Blob(header_flipped),
-        Value::Blob(image[..image.len() - 1].to_vec()),
-        Value::Blob(image[..10].to_vec()),
-        Value::Blob(Vec::new()),
-        Value::Blob(b"not an image at all".to_vec()),
-        Value::Text("index".into()),
-        Value::Integer(7),
+        (chunk, Value::Blob(flipped)),
+        (head, Value::Blob(header_flipped)),
+        (head, Value::Blob(length_flipped)),
+        (chunk, Value::Blob(image[..image.len() - 1].to_vec())),
+        (chunk, Value::Blob(image[..10].to_vec())),
+        (head, Value::Blob(header[..10].to_vec())),
+        (chunk, Value::Blob(Vec::new())),
+        (head, Value::Blob(Vec::new())),
+        (chunk, Value::Blob(b"not an image at all".to_vec())),
+        (head, Value::Blob(b"not an image at all".to_vec())),
+        (chunk, Value::Text("index".into())),
+        (head, Value::Text("index".into())),
+        (chunk, Value::Integer(7)),
+        (head, Value::Integer(7)),
     ];
-    for value in &damaged {
-        f.set_image(value);
+    for (key, value) in &damaged {
+        f.set_image(key, value);
         let (warm, from_image) = f.warm(&actors);
-        assert!(!from_image, "{value:?}");
+        assert!(!from_image, "{key}: {value:?}");
         same(&warm, &rows);
         // The next background sync writes a good one again.
         assert!(f.refresh(&actors));

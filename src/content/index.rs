@@ -16,14 +16,18 @@ use crate::diag::{Diagnostic, Severity};
 /// index image; see `library_store::image`.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Library {
+    #[serde(deserialize_with = "reserved_vec")]
     pub articles: Vec<Article>,
+    #[serde(deserialize_with = "reserved_vec")]
     pub sections: Vec<Section>,
     /// Topic display names (first spelling seen), sorted case-insensitively.
     pub topics: Vec<String>,
     pub actors: Vec<ActorInfo>,
     /// Every section in timeline order: date, then article, then position.
+    #[serde(deserialize_with = "reserved_vec")]
     pub timeline: Vec<SectionId>,
     /// Each section's position in `timeline`.
+    #[serde(deserialize_with = "reserved_vec")]
     pub timeline_rank: Vec<usize>,
     /// Errors and warnings from loading, in file order.
     pub diagnostics: Vec<Diagnostic>,
@@ -43,6 +47,38 @@ pub struct Library {
     /// (`Library::bits`); never stored in the index image, made again.
     #[serde(skip)]
     bits: OnceLock<super::bits::SectionBits>,
+}
+
+/// The most bytes a decoded vector reserves ahead from the length its
+/// encoding gives (that length comes from stored bytes, so it is bounded):
+/// more than a library of 1,000,000 sections needs.
+const MOST_RESERVED_BYTES: usize = 512 << 20;
+
+/// A vector decoded with its whole length reserved at once (up to
+/// `MOST_RESERVED_BYTES`), not grown by doubling from the 1 MiB serde
+/// reserves: at 1,000,000 sections the growing copied `sections` (150 MB)
+/// again and again and held two copies at its peak.
+fn reserved_vec<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct Reserved<T>(std::marker::PhantomData<T>);
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Reserved<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a sequence")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let most = MOST_RESERVED_BYTES / std::mem::size_of::<T>().max(1);
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(most));
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    deserializer.deserialize_seq(Reserved(std::marker::PhantomData))
 }
 
 /// The sections a reader sees in one language: one article per id, in the

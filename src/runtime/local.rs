@@ -138,6 +138,8 @@ pub fn run(
     let mut driver = LocalDriver {
         saver,
         pending_sync: sync,
+        drawn: false,
+        pending_search: None,
         syncing: None,
         fetch,
         deferred: None,
@@ -209,6 +211,12 @@ struct LocalDriver {
     saver: StateSaver,
     /// The store's sync, started after the first frame.
     pending_sync: Option<SyncJob>,
+    /// Whether a frame was drawn: before the first one, the search's
+    /// preparation waits (`pending_search`) so it does not take a core
+    /// from the first screen.
+    drawn: bool,
+    /// The search preparation asked for before the first frame.
+    pending_search: Option<Effect>,
     syncing: Option<Syncing>,
     /// Where `r` fetches feeds to (none without a library store).
     fetch: Option<FetchJob>,
@@ -255,6 +263,10 @@ impl Driver<Backend> for LocalDriver {
                         )));
                     }
                 }
+            }
+            Effect::BuildSearchIndex | Effect::PrepareSearch if !self.drawn => {
+                self.pending_search = Some(effect);
+                None
             }
             Effect::BuildSearchIndex => {
                 let library = Arc::clone(&self.library);
@@ -307,6 +319,13 @@ impl Driver<Backend> for LocalDriver {
             self.syncing = Some(syncer::spawn(job, move |event| {
                 tx.send(Input::Sync(event)).is_ok()
             }));
+        }
+        if !self.drawn {
+            self.drawn = true;
+            if let Some(effect) = self.pending_search.take() {
+                // Nothing comes back from these two but an input later.
+                let _ = self.perform(effect, terminal);
+            }
         }
         self.flush_deferred();
         if !self.links {

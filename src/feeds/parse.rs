@@ -67,16 +67,15 @@ pub fn parse(
     parse_decoded(decode::decode(bytes, http_charset), url)
 }
 
-/// [`parse`], taking the body: it is freed once decoded, and the decoded
-/// text once parsed, so a large feed is not held three times over.
+/// [`parse`], taking the body: it becomes the decoded text (valid UTF-8
+/// is not copied; another encoding's body is freed once decoded), and the
+/// text is freed once parsed, so a large feed is not held twice.
 pub fn parse_owned(
     bytes: Vec<u8>,
     http_charset: Option<&str>,
     url: Option<&str>,
 ) -> Result<ParsedFeed, ParseError> {
-    let decoded = decode::decode(&bytes, http_charset);
-    drop(bytes);
-    parse_decoded(decoded, url)
+    parse_decoded(decode::decode_owned(bytes, http_charset), url)
 }
 
 fn parse_decoded(decoded: Decoded, url: Option<&str>) -> Result<ParsedFeed, ParseError> {

@@ -217,6 +217,44 @@ fn a_warm_start_parses_nothing() {
     same(&warm.library, &load_library(&roots, &actors));
 }
 
+fn page_size(store: &Path) -> i64 {
+    rusqlite::Connection::open(store)
+        .unwrap()
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_new_store_has_8_kib_pages_and_one_made_with_4_kib_keeps_them() {
+    let f = Fixture::new();
+    for i in 0..5 {
+        let name = format!("p{i}");
+        write(
+            &f.content.join(format!("{name}.toml")),
+            &article(&name, "H"),
+            60,
+        );
+    }
+    let (_, cold) = f.sync();
+    assert_eq!(page_size(&f.store), 8192);
+    // A store of an earlier build (SQLite's default pages): read as before,
+    // and left with its pages.
+    let conn = rusqlite::Connection::open(&f.store).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM; PRAGMA journal_mode = WAL;",
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(page_size(&f.store), 4096);
+    let (report, warm) = f.sync();
+    assert_eq!(report.parsed, 0, "{report:?}");
+    same(&warm, &cold);
+    write(&f.content.join("p9.toml"), &article("p9", "New"), 60);
+    let (report, _) = f.sync();
+    assert_eq!(report.parsed, 1, "{report:?}");
+    assert_eq!(page_size(&f.store), 4096);
+}
+
 #[test]
 fn a_file_just_written_is_parsed_again_next_time() {
     // Its time may not change on a second edit within the clock's

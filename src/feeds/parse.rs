@@ -67,21 +67,20 @@ pub fn parse(
     parse_decoded(decode::decode(bytes, http_charset), url)
 }
 
-/// [`parse`], taking the body: it is freed once decoded, and the decoded
-/// text once parsed, so a large feed is not held three times over.
+/// [`parse`], taking the body: it becomes the decoded text (valid UTF-8
+/// is not copied; another encoding's body is freed once decoded), and the
+/// text is freed once parsed, so a large feed is not held twice.
 pub fn parse_owned(
     bytes: Vec<u8>,
     http_charset: Option<&str>,
     url: Option<&str>,
 ) -> Result<ParsedFeed, ParseError> {
-    let decoded = decode::decode(&bytes, http_charset);
-    drop(bytes);
-    parse_decoded(decoded, url)
+    parse_decoded(decode::decode_owned(bytes, http_charset), url)
 }
 
 fn parse_decoded(decoded: Decoded, url: Option<&str>) -> Result<ParsedFeed, ParseError> {
     let Decoded {
-        text,
+        mut text,
         encoding,
         source,
         ..
@@ -92,9 +91,20 @@ fn parse_decoded(decoded: Decoded, url: Option<&str>) -> Result<ParsedFeed, Pars
         .id_generator(|_, _, _| String::new())
         .timestamp_parser(parse_date)
         .build();
-    let feed = parser
-        .parse(without_declarations(&text).as_bytes())
-        .map_err(|e| explain(&e, &text))?;
+    let blanked = blank_declarations(&mut text);
+    let parsed = match blanked {
+        Some(_) => parser.parse(text.as_bytes()),
+        None => parser.parse(without_declarations(&text).as_bytes()),
+    };
+    let feed = match parsed {
+        Ok(feed) => feed,
+        Err(e) => {
+            if let Some(originals) = blanked {
+                restore(&mut text, originals);
+            }
+            return Err(explain(&e, &text));
+        }
+    };
     drop(text);
     let format = match feed.feed_type {
         feed_rs::model::FeedType::Atom => "Atom 1.0",
@@ -241,6 +251,55 @@ fn explain(error: &ParseFeedError, text: &str) -> ParseError {
 /// panics when one names another encoding past its first 64 bytes (found
 /// by fuzzing: a long first declaration, or a second one further on).
 fn without_declarations(text: &str) -> std::borrow::Cow<'_, str> {
+    let found = declarations(text);
+    if found.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for at in found {
+        out.push_str(&text[done..at.start]);
+        out.extend(text[at.clone()].chars().map(blank));
+        done = at.end;
+    }
+    out.push_str(&text[done..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`without_declarations`] in the text itself, so that a large feed is not
+/// held twice while it is parsed: returns the declarations as written, to
+/// put back ([`restore`]) before an error is explained from the text. `None`,
+/// the text untouched: a declaration holds a character of more than one
+/// byte, which blanked in place would move the columns after it.
+fn blank_declarations(text: &mut String) -> Option<Vec<(usize, String)>> {
+    let found = declarations(text);
+    if found.iter().any(|at| !text[at.clone()].is_ascii()) {
+        return None;
+    }
+    let mut originals = Vec::with_capacity(found.len());
+    for at in found {
+        let blanked: String = text[at.clone()].chars().map(blank).collect();
+        originals.push((at.start, text[at.clone()].to_owned()));
+        text.replace_range(at, &blanked);
+    }
+    Some(originals)
+}
+
+/// Puts back the declarations [`blank_declarations`] blanked.
+fn restore(text: &mut String, originals: Vec<(usize, String)>) {
+    for (at, original) in originals {
+        text.replace_range(at..at + original.len(), &original);
+    }
+}
+
+/// A character of a declaration as blanked: line breaks kept.
+fn blank(c: char) -> char {
+    if c == '\n' { '\n' } else { ' ' }
+}
+
+/// Where the XML declarations of `text` are, in order; one left unclosed
+/// ends the list (the parser reports it).
+fn declarations(text: &str) -> Vec<std::ops::Range<usize>> {
     const OPEN: &str = "<?xml";
     let is_declaration = |at: usize| {
         text[at + OPEN.len()..]
@@ -248,33 +307,23 @@ fn without_declarations(text: &str) -> std::borrow::Cow<'_, str> {
             .next()
             .is_some_and(|c| c.is_ascii_whitespace() || c == '?')
     };
-    let mut starts = text
+    let mut found = Vec::new();
+    let mut done = 0;
+    for at in text
         .match_indices(OPEN)
         .map(|(at, _)| at)
-        .filter(|&at| is_declaration(at));
-    let Some(first) = starts.next() else {
-        return std::borrow::Cow::Borrowed(text);
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut done = 0;
-    for at in std::iter::once(first).chain(starts) {
+        .filter(|&at| is_declaration(at))
+    {
         if at < done {
             continue;
         }
-        // An unclosed one is left for the parser to report.
         let Some(end) = text[at..].find("?>").map(|e| at + e + 2) else {
             break;
         };
-        out.push_str(&text[done..at]);
-        out.extend(
-            text[at..end]
-                .chars()
-                .map(|c| if c == '\n' { '\n' } else { ' ' }),
-        );
+        found.push(at..end);
         done = end;
     }
-    out.push_str(&text[done..]);
-    std::borrow::Cow::Owned(out)
+    found
 }
 
 /// The first XML syntax error, located.
@@ -488,6 +537,28 @@ mod tests {
         let broken = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel><title>T</title></chanel></rss>";
         let error = parse(broken.as_bytes(), None, None).unwrap_err();
         assert_eq!(error.position.map(|p| p.0), Some(3), "{error:?}");
+    }
+
+    #[test]
+    fn declarations_blanked_in_place_are_blanked_as_in_a_copy_and_put_back() {
+        for text in [
+            "<?xml version=\"1.0\"?>\n<rss/>",
+            "<rss>\n<?xml version=\"1.0\"\n encoding=\"x\"?><a/><?xml?>",
+            "<?xml version=\"1.0\"?><?xml-stylesheet href=\"s\"?><?xml unclosed",
+            "no declaration",
+            "",
+        ] {
+            let mut blanked = text.to_owned();
+            let originals = super::blank_declarations(&mut blanked).expect("ASCII");
+            assert_eq!(blanked, super::without_declarations(text), "{text:?}");
+            super::restore(&mut blanked, originals);
+            assert_eq!(blanked, text);
+        }
+        // Blanked byte by byte, a character of two bytes would be two
+        // columns: left to the copy.
+        let mut wide = "<?xml version=\"1.0\" x=\"\u{e9}\"?>\n<rss/>".to_owned();
+        assert_eq!(super::blank_declarations(&mut wide), None);
+        assert!(wide.starts_with("<?xml"));
     }
 
     use super::*;

@@ -15,6 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use aiwatch_tui::app::{App, Context, Effect};
@@ -44,16 +45,22 @@ fn quantile(times: &mut [Duration], permille: usize) -> f64 {
 }
 
 /// One warm start from the store at `store`, in this process, as the
-/// reader starts: the library as stored (no sync), the first frame, then
-/// the sync in the background (`runtime::syncer`) and, when it changed
-/// anything, the synced library applied as the app takes it. Prints
-/// `key=value` lines.
+/// reader starts: the background sync walks the content folders
+/// (`runtime::syncer::start_early`) while the library is read as stored,
+/// then the first frame; the sync's events are applied as the app takes
+/// them. Prints `key=value` lines.
 fn scenario(store: &Path, content: &Path) {
     let start = Instant::now();
     let config = Config::built_in().unwrap();
     let actors = config.actor_directory();
     let roots = vec![ContentRoot::Dir(content.to_path_buf())];
+    let mut early = syncer::start_early(SyncJob {
+        path: store.to_path_buf(),
+        roots,
+        actors: actors.clone(),
+    });
     let stored = LibraryStore::open_stored(store, &actors).unwrap();
+    early.store_ready();
     let library_ready = start.elapsed();
     assert!(stored.synced_before, "the store was built before");
     let library = stored.library;
@@ -74,13 +81,11 @@ fn scenario(store: &Path, content: &Path) {
     println!("library_ms={:.1}", ms(library_ready));
     println!("first_frame_ms={:.1}", ms(first_frame));
 
-    // The sync, after the first frame, as the local runtime runs it.
-    let job = SyncJob {
-        path: store.to_path_buf(),
-        roots,
-        actors: app.ctx.config.actor_directory(),
-    };
-    background_sync(&mut app, &mut terminal, job, start);
+    // The first frame is out: the sync's events, as the local runtime
+    // hands them to the app.
+    let (_syncing, first_frame_out, events) = early.split();
+    first_frame_out.out();
+    background_sync(&mut app, &mut terminal, &events, start);
 
     // Key presses, as the reader bench presses them (each shows a body).
     let mut keys = Vec::new();
@@ -142,18 +147,16 @@ fn scenario(store: &Path, content: &Path) {
     println!("peak_mib={:.1}", peak_mib());
 }
 
-/// Runs `job` as the local runtime does and applies what it sends, each
-/// event handled and drawn; prints when it was done (from `start`).
+/// Applies what the background sync sends, as the local runtime does,
+/// each event handled and drawn; prints when it was done (from `start`).
 fn background_sync(
     app: &mut App,
     terminal: &mut Terminal<TestBackend>,
-    job: SyncJob,
+    events: &Receiver<SyncEvent>,
     start: Instant,
 ) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let _syncing = syncer::spawn(job, move |event| tx.send(event).is_ok());
     let mut progress_events = 0;
-    for event in rx {
+    for event in events {
         let done = matches!(
             event,
             SyncEvent::Done(_) | SyncEvent::TextChanged | SyncEvent::Failed(_)

@@ -13,7 +13,7 @@ mod pty;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -47,6 +47,21 @@ fn write_article(dir: &Path, name: &str, day: u32, body: &str) {
     let file = fs::File::options().write(true).open(&path).unwrap();
     file.set_modified(SystemTime::now() - Duration::from_secs(3600))
         .unwrap();
+}
+
+/// A content folder `news` of `count` articles (`n000`, `n001`, ...: names
+/// as wide as the count needs) whose bodies say `body`, and where its
+/// store goes; the folder lives as long as the `TempDir`.
+fn news(count: usize, body: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("news");
+    fs::create_dir_all(&content).unwrap();
+    let width = if count > 100 { 3 } else { 2 };
+    for i in 0..count {
+        write_article(&content, &format!("n{i:0width$}"), 10, body);
+    }
+    let store = dir.path().join("library.sqlite");
+    (dir, content, store)
 }
 
 fn folder_app(dir: &Path) -> App {
@@ -274,13 +289,7 @@ fn a_store_being_written_elsewhere_opens_and_reads_at_once() {
 /// its progress keeps the batches it finished, and the next sync goes on.
 #[test]
 fn a_sync_tells_its_progress_and_a_stopped_one_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("news");
-    fs::create_dir_all(&content).unwrap();
-    for i in 0..300 {
-        write_article(&content, &format!("n{i:03}"), 10, "Words");
-    }
-    let store = dir.path().join("library.sqlite");
+    let (_dir, content, store) = news(300, "Words");
     let roots = [ContentRoot::Dir(content)];
     let mut opened = LibraryStore::open(&store).unwrap().store;
     let error = opened
@@ -322,13 +331,7 @@ fn a_sync_tells_its_progress_and_a_stopped_one_changes_nothing() {
 /// whole, a stopped sync changes nothing.
 #[test]
 fn a_first_build_cut_short_again_and_again_still_completes() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("news");
-    fs::create_dir_all(&content).unwrap();
-    for i in 0..600 {
-        write_article(&content, &format!("n{i:03}"), 10, "Words");
-    }
-    let store = dir.path().join("library.sqlite");
+    let (_dir, content, store) = news(600, "Words");
     let roots = [ContentRoot::Dir(content.clone())];
     let actors = Config::built_in().unwrap().actor_directory();
     let mut opened = LibraryStore::open(&store).unwrap().store;
@@ -376,13 +379,7 @@ fn background_sync(store: &Path, dir: &Path) -> SyncEvent {
 /// of a heading still brings the whole library.
 #[test]
 fn an_edit_of_text_only_shows_without_reading_the_library_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("news");
-    fs::create_dir_all(&content).unwrap();
-    for i in 0..30 {
-        write_article(&content, &format!("n{i:02}"), 10, "Old words");
-    }
-    let store = dir.path().join("library.sqlite");
+    let (_dir, content, store) = news(30, "Old words");
     let config = Config::built_in().unwrap();
     let actors = config.actor_directory();
     let roots = [ContentRoot::Dir(content.clone())];
@@ -465,13 +462,7 @@ fn outcome(events: &std::sync::mpsc::Receiver<SyncEvent>) -> SyncEvent {
 /// nothing.
 #[test]
 fn a_sync_tells_what_it_will_parse_before_it_takes_the_write_lock() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("news");
-    fs::create_dir_all(&content).unwrap();
-    for i in 0..20 {
-        write_article(&content, &format!("n{i:02}"), 10, "Old words");
-    }
-    let store = dir.path().join("library.sqlite");
+    let (_dir, content, store) = news(20, "Old words");
     let roots = [ContentRoot::Dir(content.clone())];
     let actors = Config::built_in().unwrap().actor_directory();
     drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
@@ -515,13 +506,7 @@ fn a_sync_tells_what_it_will_parse_before_it_takes_the_write_lock() {
 /// dropped unready, it sends nothing and writes nothing.
 #[test]
 fn an_early_sync_brings_an_edit_before_the_first_frame_and_leaves_an_unready_store_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("news");
-    fs::create_dir_all(&content).unwrap();
-    for i in 0..30 {
-        write_article(&content, &format!("n{i:02}"), 10, "Old words");
-    }
-    let store = dir.path().join("library.sqlite");
+    let (_dir, content, store) = news(30, "Old words");
     let actors = Config::built_in().unwrap().actor_directory();
     let roots = [ContentRoot::Dir(content.clone())];
     drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
@@ -562,13 +547,7 @@ fn an_early_sync_brings_an_edit_before_the_first_frame_and_leaves_an_unready_sto
 /// the rest and sends the whole library.
 #[test]
 fn an_early_sync_of_a_partial_store_finishes_the_build_after_the_first_frame() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("news");
-    fs::create_dir_all(&content).unwrap();
-    for i in 0..300 {
-        write_article(&content, &format!("n{i:03}"), 10, "Words");
-    }
-    let store = dir.path().join("library.sqlite");
+    let (_dir, content, store) = news(300, "Words");
     let roots = [ContentRoot::Dir(content.clone())];
     let mut opened = LibraryStore::open(&store).unwrap().store;
     let error = opened

@@ -45,21 +45,21 @@ fn quantile(times: &mut [Duration], permille: usize) -> f64 {
 }
 
 /// One warm start from the store at `store`, in this process, as the
-/// reader starts: the background sync walks the content folders
-/// (`runtime::syncer::start_early`) while the library is read as stored,
-/// then the first frame; the sync's events are applied as the app takes
-/// them. Prints `key=value` lines.
+/// reader starts: the library read as stored, then the background sync
+/// started (`runtime::syncer::start_early`: its walk of the content
+/// folders runs beside the first frame); the sync's events are applied as
+/// the app takes them. Prints `key=value` lines.
 fn scenario(store: &Path, content: &Path) {
     let start = Instant::now();
     let config = Config::built_in().unwrap();
     let actors = config.actor_directory();
     let roots = vec![ContentRoot::Dir(content.to_path_buf())];
+    let stored = LibraryStore::open_stored(store, &actors).unwrap();
     let mut early = syncer::start_early(SyncJob {
         path: store.to_path_buf(),
         roots,
         actors: actors.clone(),
     });
-    let stored = LibraryStore::open_stored(store, &actors).unwrap();
     early.store_ready();
     let library_ready = start.elapsed();
     assert!(stored.synced_before, "the store was built before");

@@ -266,13 +266,10 @@ pub fn open_library_stored(
         roots: roots.to_vec(),
         actors: actors.clone(),
     };
-    // A store on disk was most likely synced before: its walk over the
-    // folders starts now, on another core, while the index is read. A
-    // missing or empty file is a first run, whose loader needs both cores:
-    // the files are read at once, and the new store is made meanwhile
-    // (its schema and the waits for the disk, little of a core).
+    // A missing or empty file is a first run, whose loader needs both
+    // cores: the files are read at once, and the new store is made
+    // meanwhile (its schema and the waits for the disk, little of a core).
     let first_run = !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
-    let mut early = (!first_run).then(|| syncer::start_early(job.clone()));
     let (opened, loaded) = if first_run {
         std::thread::scope(|scope| {
             let opening = scope.spawn(|| LibraryStore::open_stored(path, actors));
@@ -295,10 +292,7 @@ pub fn open_library_stored(
             };
             return (source, None);
         }
-        _ => {
-            drop(early);
-            return (open_library(Some(path), roots, actors), None);
-        }
+        _ => return (open_library(Some(path), roots, actors), None),
     };
     let notices = stored
         .moved_aside
@@ -307,17 +301,14 @@ pub fn open_library_stored(
         .into_iter()
         .collect();
     let (library, sync) = if stored.synced_before {
-        let sync = match early.take() {
-            Some(mut early) => {
-                early.store_ready();
-                BackgroundSync::Started(early)
-            }
-            None => BackgroundSync::AfterFirstFrame(job),
-        };
-        (stored.library, sync)
+        // The index is read: the walk over the folders starts now, beside
+        // the rest of the start and the first frame. Started before the
+        // index read, it took the core that read from a loaded machine
+        // (docs/performance.md, "The first run and an edited file").
+        let mut early = syncer::start_early(job);
+        early.store_ready();
+        (stored.library, BackgroundSync::Started(early))
     } else {
-        // Dropped before the store was ready: it ends unused.
-        drop(early);
         let library = loaded.unwrap_or_else(|| load_library(roots, actors));
         (library, BackgroundSync::AfterFirstFrame(job))
     };

@@ -4,9 +4,10 @@
 //! wait for it), telling the app how far it is and sending the library
 //! read back when anything changed. It never touches the app: everything
 //! goes through the loop's input channel as `Input::Sync`. A warm start
-//! walks the folders at once, beside the index read ([`start_early`]),
-//! and parses a few changed files before the first frame; many files wait
-//! for it, so the first frame never shares the cores with a build.
+//! walks the folders as soon as the index is read ([`start_early`]),
+//! beside the rest of the start and the first frame, and parses a few
+//! changed files before the first frame; many files wait for it, so the
+//! first frame never shares the cores with a build.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,8 +40,8 @@ pub enum BackgroundSync {
     /// A first run (nothing stored yet): the store is built once the first
     /// frame is out, so the file loader has the cores to itself before it.
     AfterFirstFrame(SyncJob),
-    /// A store synced before: the sync started with the reader, walking
-    /// the content folders beside the index read ([`start_early`]).
+    /// A store synced before: the sync started once the index was read,
+    /// walking the content folders beside the first frame ([`start_early`]).
     Started(EarlySync),
 }
 

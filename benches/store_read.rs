@@ -45,22 +45,31 @@ fn quantile(times: &mut [Duration], permille: usize) -> f64 {
 }
 
 /// One warm start from the store at `store`, in this process, as the
-/// reader starts: the library read as stored, then the background sync
-/// started (`runtime::syncer::start_early`: its walk of the content
-/// folders runs beside the first frame); the sync's events are applied as
-/// the app takes them. Prints `key=value` lines.
-fn scenario(store: &Path, content: &Path) {
+/// reader starts: the library read as stored, the first frame, then the
+/// background sync (`--early beside|after` starts it before the first
+/// frame instead, `runtime::syncer::start_early`); the sync's events are
+/// applied as the app takes them. Prints `key=value` lines.
+fn scenario(store: &Path, content: &Path, early_mode: Option<&str>) {
     let start = Instant::now();
     let config = Config::built_in().unwrap();
     let actors = config.actor_directory();
     let roots = vec![ContentRoot::Dir(content.to_path_buf())];
-    let stored = LibraryStore::open_stored(store, &actors).unwrap();
-    let mut early = syncer::start_early(SyncJob {
+    let job = SyncJob {
         path: store.to_path_buf(),
         roots,
         actors: actors.clone(),
-    });
-    early.store_ready();
+    };
+    // `--early beside`: the sync's walk beside the index read; `--early
+    // after`: once it is read (`syncer::start_early`); else after the
+    // first frame, as the reader starts it.
+    let mut early = (early_mode == Some("beside")).then(|| syncer::start_early(job.clone()));
+    let stored = LibraryStore::open_stored(store, &actors).unwrap();
+    if early_mode == Some("after") {
+        early = Some(syncer::start_early(job.clone()));
+    }
+    if let Some(early) = early.as_mut() {
+        early.store_ready();
+    }
     let library_ready = start.elapsed();
     assert!(stored.synced_before, "the store was built before");
     let library = stored.library;
@@ -83,8 +92,15 @@ fn scenario(store: &Path, content: &Path) {
 
     // The first frame is out: the sync's events, as the local runtime
     // hands them to the app.
-    let (_syncing, first_frame_out, events) = early.split();
-    first_frame_out.out();
+    let events = if let Some(early) = early {
+        let (_syncing, first_frame_out, events) = early.split();
+        first_frame_out.out();
+        events
+    } else {
+        let (tx, events) = std::sync::mpsc::channel();
+        syncer::spawn(job, move |event| tx.send(event).is_ok());
+        events
+    };
     background_sync(&mut app, &mut terminal, &events, start);
 
     // Key presses, as the reader bench presses them (each shows a body).
@@ -206,7 +222,12 @@ fn main() {
             .map(|i| args[i + 1].clone())
     };
     if let Some(store) = arg("--scenario") {
-        scenario(Path::new(&store), Path::new(&arg("--content").unwrap()));
+        let early = arg("--early");
+        scenario(
+            Path::new(&store),
+            Path::new(&arg("--content").unwrap()),
+            early.as_deref(),
+        );
         return;
     }
     let sizes: Vec<usize> = arg("--articles").map_or_else(

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::content::{ActorDirectory, ContentRoot, Library, load_library};
 use crate::diag::{Diagnostic, Severity};
 use crate::library_store::{LibraryStore, SyncReport};
-use crate::runtime::syncer::{self, BackgroundSync, SyncJob};
+use crate::runtime::syncer::{BackgroundSync, SyncJob};
 
 /// The user's config file: `--config`, else the XDG one when it exists.
 pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
@@ -248,7 +248,7 @@ pub fn open_library(
 }
 
 /// The reader's way in: the library as stored, shown at once, and the sync
-/// to run beside it (`runtime::syncer`). A new store (first run) has
+/// to run after the first frame (`runtime::syncer`). A new store (first run) has
 /// nothing to show yet: the files are read directly, as without a store,
 /// and the store is built in the background after the first frame. A
 /// store that cannot be read this way falls back to `open_library`, which
@@ -301,13 +301,13 @@ pub fn open_library_stored(
         .into_iter()
         .collect();
     let (library, sync) = if stored.synced_before {
-        // The index is read: the walk over the folders starts now, beside
-        // the rest of the start and the first frame. Started before the
-        // index read, it took the core that read from a loaded machine
-        // (docs/performance.md, "The first run and an edited file").
-        let mut early = syncer::start_early(job);
-        early.store_ready();
-        (stored.library, BackgroundSync::Started(early))
+        // After the first frame, as a first run's: started earlier
+        // (`syncer::start_early`, beside the index read or after it), its
+        // walk took the core the start needed on a loaded machine and made
+        // the warm first screen later for a changed file's text only a
+        // little sooner (docs/performance.md, "The first run and an edited
+        // file at start").
+        (stored.library, BackgroundSync::AfterFirstFrame(job))
     } else {
         let library = loaded.unwrap_or_else(|| load_library(roots, actors));
         (library, BackgroundSync::AfterFirstFrame(job))

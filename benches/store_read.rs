@@ -15,6 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use aiwatch_tui::app::{App, Context, Effect};
@@ -44,16 +45,31 @@ fn quantile(times: &mut [Duration], permille: usize) -> f64 {
 }
 
 /// One warm start from the store at `store`, in this process, as the
-/// reader starts: the library as stored (no sync), the first frame, then
-/// the sync in the background (`runtime::syncer`) and, when it changed
-/// anything, the synced library applied as the app takes it. Prints
-/// `key=value` lines.
-fn scenario(store: &Path, content: &Path) {
+/// reader starts: the library read as stored, the first frame, then the
+/// background sync (`--early beside|after` starts it before the first
+/// frame instead, `runtime::syncer::start_early`); the sync's events are
+/// applied as the app takes them. Prints `key=value` lines.
+fn scenario(store: &Path, content: &Path, early_mode: Option<&str>) {
     let start = Instant::now();
     let config = Config::built_in().unwrap();
     let actors = config.actor_directory();
     let roots = vec![ContentRoot::Dir(content.to_path_buf())];
+    let job = SyncJob {
+        path: store.to_path_buf(),
+        roots,
+        actors: actors.clone(),
+    };
+    // `--early beside`: the sync's walk beside the index read; `--early
+    // after`: once it is read (`syncer::start_early`); else after the
+    // first frame, as the reader starts it.
+    let mut early = (early_mode == Some("beside")).then(|| syncer::start_early(job.clone()));
     let stored = LibraryStore::open_stored(store, &actors).unwrap();
+    if early_mode == Some("after") {
+        early = Some(syncer::start_early(job.clone()));
+    }
+    if let Some(early) = early.as_mut() {
+        early.store_ready();
+    }
     let library_ready = start.elapsed();
     assert!(stored.synced_before, "the store was built before");
     let library = stored.library;
@@ -74,13 +90,18 @@ fn scenario(store: &Path, content: &Path) {
     println!("library_ms={:.1}", ms(library_ready));
     println!("first_frame_ms={:.1}", ms(first_frame));
 
-    // The sync, after the first frame, as the local runtime runs it.
-    let job = SyncJob {
-        path: store.to_path_buf(),
-        roots,
-        actors: app.ctx.config.actor_directory(),
+    // The first frame is out: the sync's events, as the local runtime
+    // hands them to the app.
+    let events = if let Some(early) = early {
+        let (_syncing, first_frame_out, events) = early.split();
+        first_frame_out.out();
+        events
+    } else {
+        let (tx, events) = std::sync::mpsc::channel();
+        syncer::spawn(job, move |event| tx.send(event).is_ok());
+        events
     };
-    background_sync(&mut app, &mut terminal, job, start);
+    background_sync(&mut app, &mut terminal, &events, start);
 
     // Key presses, as the reader bench presses them (each shows a body).
     let mut keys = Vec::new();
@@ -142,18 +163,16 @@ fn scenario(store: &Path, content: &Path) {
     println!("peak_mib={:.1}", peak_mib());
 }
 
-/// Runs `job` as the local runtime does and applies what it sends, each
-/// event handled and drawn; prints when it was done (from `start`).
+/// Applies what the background sync sends, as the local runtime does,
+/// each event handled and drawn; prints when it was done (from `start`).
 fn background_sync(
     app: &mut App,
     terminal: &mut Terminal<TestBackend>,
-    job: SyncJob,
+    events: &Receiver<SyncEvent>,
     start: Instant,
 ) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let _syncing = syncer::spawn(job, move |event| tx.send(event).is_ok());
     let mut progress_events = 0;
-    for event in rx {
+    for event in events {
         let done = matches!(
             event,
             SyncEvent::Done(_) | SyncEvent::TextChanged | SyncEvent::Failed(_)
@@ -203,7 +222,12 @@ fn main() {
             .map(|i| args[i + 1].clone())
     };
     if let Some(store) = arg("--scenario") {
-        scenario(Path::new(&store), Path::new(&arg("--content").unwrap()));
+        let early = arg("--early");
+        scenario(
+            Path::new(&store),
+            Path::new(&arg("--content").unwrap()),
+            early.as_deref(),
+        );
         return;
     }
     let sizes: Vec<usize> = arg("--articles").map_or_else(

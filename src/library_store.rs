@@ -28,7 +28,7 @@ use crate::store::SavedState;
 
 pub use readers::MAX_MARKS as MAX_READER_MARKS;
 pub use schema::SCHEMA_VERSION;
-pub use sync::{Progress, SyncReport};
+pub use sync::{BeforeParse, Progress, SyncReport, Walked, walk};
 
 /// How long a writer waits for another process's write to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -405,11 +405,25 @@ impl LibraryStore {
         roots: &[ContentRoot],
         progress: sync::Progress<'_>,
     ) -> Result<SyncReport, StoreError> {
-        let report =
-            sync::sync(&mut self.conn, roots, progress).map_err(|source| StoreError::Sqlite {
+        self.sync_walked(sync::walk(roots), progress, None)
+    }
+
+    /// `sync_with_progress` of files walked before (`walk`, which needs no
+    /// store: the reader walks the folders while it reads the index).
+    /// `before_parse` hears how many files are to be parsed before the
+    /// write lock is taken, and may wait there or stop the sync.
+    pub fn sync_walked(
+        &mut self,
+        walked: Walked,
+        progress: Progress<'_>,
+        before_parse: Option<BeforeParse<'_>>,
+    ) -> Result<SyncReport, StoreError> {
+        let report = sync::sync_walked(&mut self.conn, walked, progress, before_parse).map_err(
+            |source| StoreError::Sqlite {
                 path: self.path.clone(),
                 source,
-            })?;
+            },
+        )?;
         self.last_sync = Some(report);
         Ok(report)
     }

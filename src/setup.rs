@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::content::{ActorDirectory, ContentRoot, Library, load_library};
 use crate::diag::{Diagnostic, Severity};
 use crate::library_store::{LibraryStore, SyncReport};
-use crate::runtime::syncer::SyncJob;
+use crate::runtime::syncer::{BackgroundSync, SyncJob};
 
 /// The user's config file: `--config`, else the XDG one when it exists.
 pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
@@ -243,51 +243,87 @@ pub fn open_library(
                 notices,
             }
         }
-        Err(e) => from_files(vec![format!("{e}; the content files were read directly")]),
+        Err(e) => from_files(vec![read_directly(&e)]),
     }
 }
 
 /// The reader's way in: the library as stored, shown at once, and the sync
-/// to run after the first frame (`runtime::syncer`). A new store (first
-/// run) has nothing to show yet: the files are read directly, as without a
-/// store, and the store is built in the background. A store that cannot be
-/// read this way falls back to `open_library`, which says why.
+/// to run after the first frame (`runtime::syncer`). A new store (first run) has
+/// nothing to show yet: the files are read directly, as without a store,
+/// and the store is built in the background after the first frame. A
+/// store that cannot be read this way falls back to `open_library`, which
+/// says why.
 pub fn open_library_stored(
     path: Option<&Path>,
     roots: &[ContentRoot],
     actors: &ActorDirectory,
-) -> (LibrarySource, Option<SyncJob>) {
+) -> (LibrarySource, Option<BackgroundSync>) {
     let Some(path) = path else {
         return (open_library(None, roots, actors), None);
     };
-    match LibraryStore::open_stored(path, actors) {
-        Ok(stored) => {
-            let notices = stored
-                .moved_aside
-                .as_deref()
-                .map(moved_aside_notice)
-                .into_iter()
-                .collect();
-            let job = SyncJob {
-                path: path.to_path_buf(),
-                roots: roots.to_vec(),
-                actors: actors.clone(),
-            };
-            let library = if stored.synced_before {
-                stored.library
-            } else {
-                load_library(roots, actors)
-            };
+    let job = SyncJob {
+        path: path.to_path_buf(),
+        roots: roots.to_vec(),
+        actors: actors.clone(),
+    };
+    // A missing or empty file is a first run, whose loader needs both
+    // cores: the files are read at once, and the new store is made
+    // meanwhile (its schema and the waits for the disk, little of a core).
+    let first_run = !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
+    let (opened, loaded) = if first_run {
+        std::thread::scope(|scope| {
+            let opening = scope.spawn(|| LibraryStore::open_stored(path, actors));
+            let library = load_library(roots, actors);
+            (opening.join().ok(), Some(library))
+        })
+    } else {
+        (Some(LibraryStore::open_stored(path, actors)), None)
+    };
+    let (stored, loaded) = match (opened, loaded) {
+        (Some(Ok(stored)), loaded) => (stored, loaded),
+        // A new store that could not be made: the files read meanwhile
+        // are the library, and the notice says why.
+        (Some(Err(e)), Some(library)) => {
             let source = LibrarySource {
                 library,
-                store: Some(stored.store),
+                store: None,
                 report: None,
-                notices,
+                notices: vec![read_directly(&e)],
             };
-            (source, Some(job))
+            return (source, None);
         }
-        Err(_) => (open_library(Some(path), roots, actors), None),
-    }
+        _ => return (open_library(Some(path), roots, actors), None),
+    };
+    let notices = stored
+        .moved_aside
+        .as_deref()
+        .map(moved_aside_notice)
+        .into_iter()
+        .collect();
+    let (library, sync) = if stored.synced_before {
+        // After the first frame, as a first run's: started earlier
+        // (`syncer::start_early`, beside the index read or after it), its
+        // walk took the core the start needed on a loaded machine and made
+        // the warm first screen later for a changed file's text only a
+        // little sooner (docs/performance.md, "The first run and an edited
+        // file at start").
+        (stored.library, BackgroundSync::AfterFirstFrame(job))
+    } else {
+        let library = loaded.unwrap_or_else(|| load_library(roots, actors));
+        (library, BackgroundSync::AfterFirstFrame(job))
+    };
+    let source = LibrarySource {
+        library,
+        store: Some(stored.store),
+        report: None,
+        notices,
+    };
+    (source, Some(sync))
+}
+
+/// Why the store was not used, when the files were read instead.
+fn read_directly(e: &crate::library_store::StoreError) -> String {
+    format!("{e}; the content files were read directly")
 }
 
 /// A store that could not be read was replaced: where it went, and that
@@ -308,8 +344,8 @@ pub struct Startup {
     /// What the last sync did, when the library came through a store
     /// and was synced before it was read.
     pub sync: Option<SyncReport>,
-    /// The sync still to run, in the background (the reader's start).
-    pub background_sync: Option<SyncJob>,
+    /// The sync running or still to run, in the background (the reader's start).
+    pub background_sync: Option<BackgroundSync>,
     /// Store problems to tell the user (see `LibrarySource::notices`).
     pub store_notices: Vec<String>,
     pub language: String,

@@ -13,7 +13,7 @@ mod pty;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -22,6 +22,7 @@ use aiwatch_tui::config::Config;
 use aiwatch_tui::content::{ContentRoot, load_library};
 use aiwatch_tui::input::{Input, SyncEvent, SyncedLibrary};
 use aiwatch_tui::library_store::{self, LibraryStore};
+use aiwatch_tui::runtime::syncer::{self, SyncJob};
 use common::{app_with, bundled, open_heading, press, render, screen};
 use insta::assert_snapshot;
 use pty::{Pty, wait_exit};
@@ -46,6 +47,21 @@ fn write_article(dir: &Path, name: &str, day: u32, body: &str) {
     let file = fs::File::options().write(true).open(&path).unwrap();
     file.set_modified(SystemTime::now() - Duration::from_secs(3600))
         .unwrap();
+}
+
+/// A content folder `news` of `count` articles (`n000`, `n001`, ...: names
+/// as wide as the count needs) whose bodies say `body`, and where its
+/// store goes; the folder lives as long as the `TempDir`.
+fn news(count: usize, body: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("news");
+    fs::create_dir_all(&content).unwrap();
+    let width = if count > 100 { 3 } else { 2 };
+    for i in 0..count {
+        write_article(&content, &format!("n{i:0width$}"), 10, body);
+    }
+    let store = dir.path().join("library.sqlite");
+    (dir, content, store)
 }
 
 fn folder_app(dir: &Path) -> App {
@@ -273,13 +289,7 @@ fn a_store_being_written_elsewhere_opens_and_reads_at_once() {
 /// its progress keeps the batches it finished, and the next sync goes on.
 #[test]
 fn a_sync_tells_its_progress_and_a_stopped_one_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("news");
-    fs::create_dir_all(&content).unwrap();
-    for i in 0..300 {
-        write_article(&content, &format!("n{i:03}"), 10, "Words");
-    }
-    let store = dir.path().join("library.sqlite");
+    let (_dir, content, store) = news(300, "Words");
     let roots = [ContentRoot::Dir(content)];
     let mut opened = LibraryStore::open(&store).unwrap().store;
     let error = opened
@@ -321,13 +331,7 @@ fn a_sync_tells_its_progress_and_a_stopped_one_changes_nothing() {
 /// whole, a stopped sync changes nothing.
 #[test]
 fn a_first_build_cut_short_again_and_again_still_completes() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("news");
-    fs::create_dir_all(&content).unwrap();
-    for i in 0..600 {
-        write_article(&content, &format!("n{i:03}"), 10, "Words");
-    }
-    let store = dir.path().join("library.sqlite");
+    let (_dir, content, store) = news(600, "Words");
     let roots = [ContentRoot::Dir(content.clone())];
     let actors = Config::built_in().unwrap().actor_directory();
     let mut opened = LibraryStore::open(&store).unwrap().store;
@@ -375,13 +379,7 @@ fn background_sync(store: &Path, dir: &Path) -> SyncEvent {
 /// of a heading still brings the whole library.
 #[test]
 fn an_edit_of_text_only_shows_without_reading_the_library_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("news");
-    fs::create_dir_all(&content).unwrap();
-    for i in 0..30 {
-        write_article(&content, &format!("n{i:02}"), 10, "Old words");
-    }
-    let store = dir.path().join("library.sqlite");
+    let (_dir, content, store) = news(30, "Old words");
     let config = Config::built_in().unwrap();
     let actors = config.actor_directory();
     let roots = [ContentRoot::Dir(content.clone())];
@@ -436,4 +434,138 @@ fn an_edit_of_text_only_shows_without_reading_the_library_back() {
             .any(|s| s.heading == "n03 part one")
     );
     assert_eq!(place(&app), before, "the selection did not move");
+}
+
+fn sync_job(store: &Path, dir: &Path) -> SyncJob {
+    SyncJob {
+        path: store.to_path_buf(),
+        roots: vec![ContentRoot::Dir(dir.to_path_buf())],
+        actors: Config::built_in().unwrap().actor_directory(),
+    }
+}
+
+/// The next event that is not progress; a sync that never sends one
+/// fails the test instead of hanging it (the bound is no speed figure).
+fn outcome(events: &std::sync::mpsc::Receiver<SyncEvent>) -> SyncEvent {
+    loop {
+        match events.recv_timeout(Duration::from_secs(300)) {
+            Ok(SyncEvent::Progress { .. }) => {}
+            Ok(event) => return event,
+            Err(e) => panic!("no outcome from the sync: {e}"),
+        }
+    }
+}
+
+/// The walk of the folders is done before the store is touched: the sync
+/// tells how many files it will parse before it takes the write lock
+/// (another writer gets it meanwhile), and a sync stopped there writes
+/// nothing.
+#[test]
+fn a_sync_tells_what_it_will_parse_before_it_takes_the_write_lock() {
+    let (_dir, content, store) = news(20, "Old words");
+    let roots = [ContentRoot::Dir(content.clone())];
+    let actors = Config::built_in().unwrap().actor_directory();
+    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
+    write_article(&content, "n03", 10, "New words");
+    write_article(&content, "n21", 10, "New words");
+
+    let walked = library_store::walk(&roots);
+    let mut opened = LibraryStore::open(&store).unwrap().store;
+    let mut heard = Vec::new();
+    let error = opened
+        .sync_walked(
+            walked,
+            &mut |_, _| true,
+            Some(&mut |count| {
+                heard.push(count);
+                // The lock is free while the sync waits here.
+                let other = rusqlite::Connection::open(&store).unwrap();
+                other
+                    .execute_batch(
+                        "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', '1'); COMMIT",
+                    )
+                    .unwrap();
+                false
+            }),
+        )
+        .unwrap_err();
+    assert!(library_store::is_cancelled(&error), "{error}");
+    assert_eq!(heard, [2], "one changed file and one new");
+    let library = opened.load_library(&actors).unwrap();
+    assert_eq!(library.articles.len(), 20, "nothing was written");
+
+    let report = opened
+        .sync_walked(library_store::walk(&roots), &mut |_, _| true, None)
+        .unwrap();
+    assert_eq!((report.added, report.changed), (1, 1));
+}
+
+/// A warm start's sync starts with the reader: an edited file is parsed
+/// and its new text sent while the first frame is still held (a few files
+/// do not wait for it). Started for a store the reader could not use, and
+/// dropped unready, it sends nothing and writes nothing.
+#[test]
+fn an_early_sync_brings_an_edit_before_the_first_frame_and_leaves_an_unready_store_alone() {
+    let (_dir, content, store) = news(30, "Old words");
+    let actors = Config::built_in().unwrap().actor_directory();
+    let roots = [ContentRoot::Dir(content.clone())];
+    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
+    write_article(&content, "n07", 10, "Brandnew words");
+
+    // Never told the store is ready: gone without a word or a write.
+    let (syncing, _frame, events) = syncer::start_early(sync_job(&store, &content)).split();
+    assert_eq!(events.iter().count(), 0);
+    assert!(!syncing.is_running());
+    let mut opened = LibraryStore::open(&store).unwrap().store;
+    let report = opened.sync_walked(
+        library_store::walk(&roots),
+        &mut |_, _| false,
+        Some(&mut |count| {
+            assert_eq!(count, 1, "the edit is still to be synced");
+            false
+        }),
+    );
+    assert!(report.is_err());
+    drop(opened);
+
+    let mut early = syncer::start_early(sync_job(&store, &content));
+    early.store_ready();
+    let (_syncing, frame, events) = early.split();
+    assert_eq!(outcome(&events), SyncEvent::TextChanged);
+    frame.out();
+    let stored = LibraryStore::open_stored(&store, &actors).unwrap();
+    let library = stored.library;
+    let n07 = (0..library.sections.len())
+        .find(|&s| library.sections[s].heading == "n07 part 1")
+        .unwrap();
+    let body = library.body(n07).unwrap();
+    assert!(format!("{body:?}").contains("Brandnew words"), "{body:?}");
+}
+
+/// A store whose first build was cut short holds part of the library: its
+/// sync has many files to parse, waits for the first frame, then builds
+/// the rest and sends the whole library.
+#[test]
+fn an_early_sync_of_a_partial_store_finishes_the_build_after_the_first_frame() {
+    let (_dir, content, store) = news(300, "Words");
+    let roots = [ContentRoot::Dir(content.clone())];
+    let mut opened = LibraryStore::open(&store).unwrap().store;
+    let error = opened
+        .sync_with_progress(&roots, &mut |done, _| done == 0)
+        .unwrap_err();
+    assert!(library_store::is_cancelled(&error), "{error}");
+    drop(opened);
+    let actors = Config::built_in().unwrap().actor_directory();
+    let stored = LibraryStore::open_stored(&store, &actors).unwrap();
+    assert!(stored.synced_before);
+    assert_eq!(stored.library.articles.len(), 256, "one batch was kept");
+
+    let mut early = syncer::start_early(sync_job(&store, &content));
+    early.store_ready();
+    let (_syncing, frame, events) = early.split();
+    frame.out();
+    match outcome(&events) {
+        SyncEvent::Done(Some(SyncedLibrary(library))) => assert_eq!(library.articles.len(), 300),
+        other => panic!("{other:?}"),
+    }
 }

@@ -68,22 +68,87 @@ const BATCH: usize = 256;
 /// back (all of it, except in a first build, which commits each batch).
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
 
-pub fn sync(
-    conn: &mut Connection,
-    roots: &[ContentRoot],
-    progress: Progress<'_>,
-) -> rusqlite::Result<SyncReport> {
+/// Told, before the sync takes the store's write lock, how many files it
+/// is about to parse (as the store stood a moment before); it may wait
+/// there (the reader's first frame), and returns `false` to stop the sync.
+pub type BeforeParse<'a> = &'a mut dyn FnMut(usize) -> bool;
+
+/// The content folders as a sync sees them: every file in load order with
+/// its stamp, and the folders' problems. Reading them touches only the
+/// file system, so it can run before the store is opened.
+pub struct Walked {
+    files: Vec<PendingFile>,
+    stamps: Vec<Option<Stamp>>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Lists and stamps the files of `roots` (`content::load::discover`, then
+/// a `stat` of each).
+pub fn walk(roots: &[ContentRoot]) -> Walked {
     let Discovered { files, diagnostics } = discover(roots);
     let now = SystemTime::now();
-    let stamps: Vec<Option<Stamp>> = files.iter().map(|f| stamp(f, now)).collect();
-    // Immediate: one writer at a time; readers keep the last commit (WAL).
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let parser_current = tx
+    let stamps = files.iter().map(|f| stamp(f, now)).collect();
+    Walked {
+        files,
+        stamps,
+        diagnostics,
+    }
+}
+
+/// How many of the walked files a sync would parse, read without a lock.
+fn files_to_parse(conn: &mut Connection, walked: &Walked) -> rusqlite::Result<usize> {
+    let tx = conn.transaction()?;
+    let parser_current = parser_is_current(&tx)?;
+    let stored = stored_files(&tx)?;
+    Ok(walked
+        .files
+        .iter()
+        .zip(&walked.stamps)
+        .filter(|(file, stamp)| {
+            !stored
+                .get(file.path())
+                .is_some_and(|old| unchanged(parser_current, **stamp, old))
+        })
+        .count())
+}
+
+/// Whether the stored row of a file still stands for it.
+fn unchanged(parser_current: bool, stamp: Option<Stamp>, old: &StoredFile) -> bool {
+    parser_current && stamp.is_some_and(Stamp::trusted) && stamp == old.stamp
+}
+
+fn parser_is_current(tx: &Transaction<'_>) -> rusqlite::Result<bool> {
+    Ok(tx
         .query_row("SELECT value FROM meta WHERE key = 'parser'", [], |r| {
             r.get::<_, String>(0)
         })
         .optional()?
-        .is_some_and(|v| v == PARSER_STAMP);
+        .is_some_and(|v| v == PARSER_STAMP))
+}
+
+/// Brings the store in line with the walked files; `before_parse`, when
+/// given, hears how many files are to be parsed before the write lock is
+/// taken.
+pub fn sync_walked(
+    conn: &mut Connection,
+    walked: Walked,
+    progress: Progress<'_>,
+    before_parse: Option<BeforeParse<'_>>,
+) -> rusqlite::Result<SyncReport> {
+    if let Some(before_parse) = before_parse {
+        let count = files_to_parse(conn, &walked)?;
+        if !before_parse(count) {
+            return Err(cancelled());
+        }
+    }
+    let Walked {
+        files,
+        stamps,
+        diagnostics,
+    } = walked;
+    // Immediate: one writer at a time; readers keep the last commit (WAL).
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let parser_current = parser_is_current(&tx)?;
     let mut stored = stored_files(&tx)?;
     // A first build (no sync has ever finished) commits batch by batch, so
     // a reader that quits (or is killed) keeps what was built and the next
@@ -100,9 +165,7 @@ pub fn sync(
     let mut to_parse: Vec<PendingFile> = Vec::new();
     for ((ord, file), stamp) in (0i64..).zip(files).zip(stamps) {
         match stored.remove(file.path()) {
-            Some(old)
-                if parser_current && stamp.is_some_and(Stamp::trusted) && stamp == old.stamp =>
-            {
+            Some(old) if unchanged(parser_current, stamp, &old) => {
                 report.unchanged += 1;
                 if old.ord != ord {
                     report.index_changed = true;

@@ -26,7 +26,7 @@ use signal_hook::iterator::Signals;
 use super::lean::LeanBackend;
 use super::refresher::{self, FetchJob};
 use super::saver::StateSaver;
-use super::syncer::{self, SyncJob, Syncing};
+use super::syncer::{self, BackgroundSync, FirstFrame, SyncJob, Syncing};
 use super::{Driver, osc};
 use crate::app::{App, Effect};
 use crate::config::{LinkMode, Role};
@@ -122,12 +122,12 @@ fn install_panic_hook() {
 
 /// Runs the app on the local terminal until it quits or the terminal goes
 /// away, saving its state through `saver`.
-/// `sync`, when given, runs in the background once the first frame is out;
+/// `sync`, when given, runs in the background (see `BackgroundSync`);
 /// `fetch`, when given, is what `r` fetches into (see `runtime::refresher`).
 pub fn run(
     mut app: App,
     saver: StateSaver,
-    sync: Option<SyncJob>,
+    sync: Option<BackgroundSync>,
     fetch: Option<FetchJob>,
 ) -> io::Result<Option<i32>> {
     let env = |name: &str| std::env::var(name).ok();
@@ -135,12 +135,31 @@ pub fn run(
         app.fetch_mode = crate::app::FetchMode::OnRequest;
     }
     let (tx, rx) = mpsc::channel();
+    let (mut pending_sync, mut syncing, mut first_frame) = (None, None, None);
+    match sync {
+        Some(BackgroundSync::AfterFirstFrame(job)) => pending_sync = Some(job),
+        Some(BackgroundSync::Started(early)) => {
+            let (handle, frame, events) = early.split();
+            let tx = tx.clone();
+            // Its events join the loop's input, in order.
+            thread::spawn(move || {
+                for event in events {
+                    if tx.send(Input::Sync(event)).is_err() {
+                        return;
+                    }
+                }
+            });
+            (syncing, first_frame) = (Some(handle), Some(frame));
+        }
+        None => {}
+    }
     let mut driver = LocalDriver {
         saver,
-        pending_sync: sync,
+        pending_sync,
         drawn: false,
         pending_search: None,
-        syncing: None,
+        syncing,
+        first_frame,
         fetch,
         deferred: None,
         save_error: None,
@@ -209,7 +228,7 @@ pub fn links_supported(mode: LinkMode, env: impl Fn(&str) -> Option<String>) -> 
 struct LocalDriver {
     /// Where the reading state is saved.
     saver: StateSaver,
-    /// The store's sync, started after the first frame.
+    /// The store's sync, started after the first frame (a first run).
     pending_sync: Option<SyncJob>,
     /// Whether a frame was drawn: before the first one, the search's
     /// preparation waits (`pending_search`) so it does not take a core
@@ -218,6 +237,8 @@ struct LocalDriver {
     /// The search preparation asked for before the first frame.
     pending_search: Option<Effect>,
     syncing: Option<Syncing>,
+    /// Held until the first frame is out (a sync started with the reader).
+    first_frame: Option<FirstFrame>,
     /// Where `r` fetches feeds to (none without a library store).
     fetch: Option<FetchJob>,
     /// The latest state asked to be saved while the sync holds the
@@ -313,6 +334,9 @@ impl Driver<Backend> for LocalDriver {
     /// text again inside the sequence. Only when it changed: the terminal
     /// keeps the link until the cells are overwritten.
     fn after_draw(&mut self, app: &App, terminal: &mut Terminal<Backend>) -> io::Result<()> {
+        if let Some(frame) = self.first_frame.take() {
+            frame.out();
+        }
         if let Some(job) = self.pending_sync.take() {
             // The first frame is out: now the sync may use the cores.
             let tx = self.inputs.clone();

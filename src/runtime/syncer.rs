@@ -3,20 +3,29 @@
 //! content folders on its own connection (WAL: the reader's reads never
 //! wait for it), telling the app how far it is and sending the library
 //! read back when anything changed. It never touches the app: everything
-//! goes through the loop's input channel as `Input::Sync`.
+//! goes through the loop's input channel as `Input::Sync`. A warm start
+//! walks the folders as soon as the index is read ([`start_early`]),
+//! beside the rest of the start and the first frame, and parses a few
+//! changed files before the first frame; many files wait for it, so the
+//! first frame never shares the cores with a build.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::content::{ActorDirectory, ContentRoot, Library};
 use crate::input::{SyncEvent, SyncedLibrary};
-use crate::library_store::{self, LibraryStore, StoreError};
+use crate::library_store::{self, LibraryStore, StoreError, Walked};
 
 /// Progress goes to the app at most this often (plus the first and last).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Files an early sync parses before the first frame is out, at most (a
+/// few edited files: a few milliseconds of one core). More wait for it.
+const PARSE_BEFORE_FIRST_FRAME: usize = 64;
 
 /// A sync to run: which store, with which roots.
 #[derive(Debug, Clone)]
@@ -24,6 +33,16 @@ pub struct SyncJob {
     pub path: PathBuf,
     pub roots: Vec<ContentRoot>,
     pub actors: ActorDirectory,
+}
+
+/// The reader's background sync, and when it starts.
+pub enum BackgroundSync {
+    /// A first run (nothing stored yet): the store is built once the first
+    /// frame is out, so the file loader has the cores to itself before it.
+    AfterFirstFrame(SyncJob),
+    /// A store synced before: the sync started once the index was read,
+    /// walking the content folders beside the first frame ([`start_early`]).
+    Started(EarlySync),
 }
 
 /// A running sync, as its owner sees it.
@@ -49,6 +68,80 @@ impl Syncing {
 /// Starts `job` on its own thread; `send` delivers its events (and
 /// returns `false` once nobody listens, which stops the sync).
 pub fn spawn(job: SyncJob, send: impl Fn(SyncEvent) -> bool + Send + 'static) -> Syncing {
+    spawn_gated(job, Gates::default(), send)
+}
+
+/// A sync started with the reader, before its store is open: it walks the
+/// content folders at once, beside the index read, then waits for
+/// [`EarlySync::store_ready`] before it opens the store (a store found
+/// damaged is moved aside meanwhile), and parses many files only once its
+/// [`FirstFrame`] is out. Dropped before `store_ready`, it ends
+/// without touching the store.
+pub struct EarlySync {
+    syncing: Syncing,
+    events: Receiver<SyncEvent>,
+    ready: Option<Sender<()>>,
+    first_frame: FirstFrame,
+}
+
+impl EarlySync {
+    /// The reader opened the store and read its index: the sync may use it.
+    pub fn store_ready(&mut self) {
+        if let Some(ready) = self.ready.take() {
+            let _ = ready.send(());
+        }
+    }
+
+    /// Its handle, the first frame's gate and its events (in order, for
+    /// the loop's input).
+    pub fn split(self) -> (Syncing, FirstFrame, Receiver<SyncEvent>) {
+        (self.syncing, self.first_frame, self.events)
+    }
+}
+
+/// Held while the reader's first frame is not out; dropped (or
+/// [`FirstFrame::out`]), it lets an early sync parse as much as it must.
+pub struct FirstFrame {
+    _held: Sender<()>,
+}
+
+impl FirstFrame {
+    /// The first frame is out.
+    pub fn out(self) {}
+}
+
+/// Starts `job` as [`EarlySync`] describes.
+pub fn start_early(job: SyncJob) -> EarlySync {
+    let (ready, ready_rx) = mpsc::channel();
+    let (first_frame, first_frame_rx) = mpsc::channel();
+    let (tx, events) = mpsc::channel();
+    let gates = Gates {
+        ready: Some(ready_rx),
+        first_frame: Some(first_frame_rx),
+    };
+    let syncing = spawn_gated(job, gates, move |event| tx.send(event).is_ok());
+    EarlySync {
+        syncing,
+        events,
+        ready: Some(ready),
+        first_frame: FirstFrame { _held: first_frame },
+    }
+}
+
+/// What a sync waits for: the store to be ready (its sender sends; a
+/// dropped one means it will never be), and the first frame (its sender
+/// dropped, whatever the reason).
+#[derive(Default)]
+struct Gates {
+    ready: Option<Receiver<()>>,
+    first_frame: Option<Receiver<()>>,
+}
+
+fn spawn_gated(
+    job: SyncJob,
+    gates: Gates,
+    send: impl Fn(SyncEvent) -> bool + Send + 'static,
+) -> Syncing {
     let running = Arc::new(AtomicBool::new(true));
     let stop = Arc::new(AtomicBool::new(false));
     let handle = Syncing {
@@ -56,7 +149,12 @@ pub fn spawn(job: SyncJob, send: impl Fn(SyncEvent) -> bool + Send + 'static) ->
         stop: Arc::clone(&stop),
     };
     thread::spawn(move || {
-        let result = run(&job, &stop, &send);
+        let walked = library_store::walk(&job.roots);
+        if gates.ready.is_some_and(|ready| ready.recv().is_err()) {
+            running.store(false, Ordering::SeqCst);
+            return;
+        }
+        let result = run(&job, walked, gates.first_frame, &stop, &send);
         // Not running before the last event: whoever waits to write the
         // store (the state saver) may do so once it hears of the end.
         running.store(false, Ordering::SeqCst);
@@ -104,14 +202,18 @@ enum Synced {
 /// Syncs, and reads the library back when the sync changed more than the
 /// text of sections (reading 50,000 sections back costs far more than
 /// the sync of one edited file).
+/// `first_frame`, when given, is waited for when more than a few files
+/// are to be parsed (and the frame is not out yet).
 fn run(
     job: &SyncJob,
+    walked: Walked,
+    first_frame: Option<Receiver<()>>,
     stop: &AtomicBool,
     send: &impl Fn(SyncEvent) -> bool,
 ) -> Result<Synced, StoreError> {
     let mut store = LibraryStore::open(&job.path)?.store;
     let mut last: Option<Instant> = None;
-    let report = store.sync_with_progress(&job.roots, &mut |done, total| {
+    let mut progress = |done, total| {
         if stop.load(Ordering::SeqCst) {
             return false;
         }
@@ -120,7 +222,26 @@ fn run(
             return send(SyncEvent::Progress { done, total });
         }
         true
-    })?;
+    };
+    // Only asked while the frame is not out: counting the files to parse
+    // reads the stored rows once more.
+    let frame_pending =
+        first_frame.filter(|frame| matches!(frame.try_recv(), Err(mpsc::TryRecvError::Empty)));
+    let mut wait_for_frame = |count: usize| {
+        if count > PARSE_BEFORE_FIRST_FRAME
+            && let Some(frame) = &frame_pending
+        {
+            // Ends when the frame is out or the reader is gone.
+            let _ = frame.recv();
+        }
+        !stop.load(Ordering::SeqCst)
+    };
+    let before_parse: Option<library_store::BeforeParse<'_>> = if frame_pending.is_some() {
+        Some(&mut wait_for_frame)
+    } else {
+        None
+    };
+    let report = store.sync_walked(walked, &mut progress, before_parse)?;
     if report.parsed == 0 && report.removed == 0 {
         return Ok(Synced::Unchanged);
     }

@@ -453,10 +453,12 @@ impl LibraryStore {
             path: self.path.clone(),
             source,
         };
+        let started = std::time::Instant::now();
         let (mut library, from_image) =
             read::load(&mut self.conn, actors, &self.path).map_err(wrap)?;
         self.from_image = from_image;
         feeds::attach(&self.conn, &mut library).map_err(wrap)?;
+        library.read_at = Some(started);
         Ok(library)
     }
 

@@ -333,3 +333,40 @@ fn r_in_a_terminal_fetches_a_file_feed_and_its_item_appears() {
     pty.send(b"q");
     assert!(pty::wait_exit(&mut child).success());
 }
+
+/// `r` fetched while the background sync was reading the library back:
+/// the sync's library, read before the fetch stored its items, comes
+/// last but must not take them away again; a library read later does
+/// replace the one shown.
+#[test]
+fn a_sync_read_before_a_fetch_does_not_take_the_fetched_items_away() {
+    use aiwatch_tui::input::SyncEvent;
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 10);
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    let roots = [ContentRoot::Dir(dir.path().to_path_buf())];
+    let actors = app.config().actor_directory();
+    let read = |at: std::time::Instant| {
+        let mut library = load_library(&roots, &actors);
+        library.read_at = Some(at);
+        SyncedLibrary(Arc::new(library))
+    };
+    let sync_read_at = std::time::Instant::now();
+    let stale = read(sync_read_at);
+    write_article(dir.path(), "z", 28);
+    let fetched = read(sync_read_at + std::time::Duration::from_millis(5));
+    assert_eq!(r(&mut app), vec![Effect::FetchFeeds]);
+    app.handle(Input::Fetch(FetchEvent::Done(FetchSummary {
+        feeds: 1,
+        new: 3,
+        failures: Vec::new(),
+        library: Some(fetched),
+    })));
+    assert_eq!(app.edition.sections.len(), 6);
+    app.handle(Input::Sync(SyncEvent::Done(Some(stale))));
+    assert_eq!(app.edition.sections.len(), 6, "the fetched article stays");
+    write_article(dir.path(), "y", 20);
+    let later = read(sync_read_at + std::time::Duration::from_millis(10));
+    app.handle(Input::Sync(SyncEvent::Done(Some(later))));
+    assert_eq!(app.edition.sections.len(), 9, "a later read is shown");
+}

@@ -45,6 +45,9 @@ impl App {
     /// starred of it follows it (its read mark is the store's to keep or
     /// drop, by how much the text changed; the next start reads it).
     fn take_fetched(&mut self, library: Arc<Library>) {
+        if self.is_older(&library) {
+            return;
+        }
         let old = &self.ctx.library;
         let mut before: BTreeSet<String> = (0..old.sections.len())
             .map(|s| old.section_key(s))

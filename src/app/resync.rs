@@ -50,7 +50,9 @@ impl App {
             SyncEvent::Progress { done, total } => self.sync = Some((done, total)),
             SyncEvent::Done(library) => {
                 self.sync = None;
-                if let Some(library) = library {
+                if let Some(library) = library
+                    && !self.is_older(&library.0)
+                {
                     self.replace_library(library.0);
                 }
             }
@@ -87,6 +89,16 @@ impl App {
         }
         let area = self.layout.area;
         self.resize(area.width, area.height);
+    }
+
+    /// Whether `library` was read from the store before the one shown: a
+    /// sync's library read back while `r` fetched misses what the fetch
+    /// stored, and must not take its items away again.
+    pub(super) fn is_older(&self, library: &Library) -> bool {
+        matches!(
+            (library.read_at, self.ctx.library.read_at),
+            (Some(new), Some(shown)) if new < shown
+        )
     }
 
     /// Shows `library` instead of the current one, keeping the reader's

@@ -47,6 +47,12 @@ pub struct Library {
     /// (`Library::bits`); never stored in the index image, made again.
     #[serde(skip)]
     bits: OnceLock<super::bits::SectionBits>,
+    /// When the library store's read of this library began (none for one
+    /// loaded from files). A read that began later holds every change
+    /// committed before it, so of two libraries read back in the
+    /// background (a sync's, a fetch's) the later one is the one to show.
+    #[serde(skip)]
+    pub read_at: Option<std::time::Instant>,
 }
 
 /// The most bytes a decoded vector reserves ahead from the length its

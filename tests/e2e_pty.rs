@@ -38,7 +38,9 @@ fn filter_move_open_quit_and_the_terminal_is_restored() {
     pty.send(b"q");
     let status = wait_exit(&mut child);
     assert!(status.success(), "exit status {status:?}");
-    thread::sleep(Duration::from_millis(200));
+    pty.wait_until("the terminal restored", |screen, _| {
+        !screen.alternate_screen() && !screen.hide_cursor()
+    });
     {
         let parser = pty.screen.lock().unwrap();
         let screen = parser.screen();
@@ -50,7 +52,9 @@ fn filter_move_open_quit_and_the_terminal_is_restored() {
     pty.raw.lock().unwrap().clear();
     let mut stty = pty.spawn_program("stty", &["-a"], home.path());
     assert!(wait_exit(&mut stty).success());
-    thread::sleep(Duration::from_millis(200));
+    pty.wait_until("stty's settings", |_, raw| {
+        raw.windows(b"opost".len()).any(|w| w == b"opost")
+    });
     let settings = String::from_utf8_lossy(&pty.raw.lock().unwrap()).into_owned();
     let flags: Vec<&str> = settings.split_whitespace().collect();
     for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
@@ -74,7 +78,10 @@ fn a_bad_config_exits_with_status_2_before_touching_the_terminal() {
     );
     let status = wait_exit(&mut child);
     assert_eq!(status.exit_code(), 2);
-    thread::sleep(Duration::from_millis(200));
+    pty.wait_until("the error", |_, raw| {
+        raw.windows(b"expected a colour".len())
+            .any(|w| w == b"expected a colour")
+    });
     let raw = String::from_utf8_lossy(&pty.raw.lock().unwrap()).into_owned();
     assert!(
         raw.contains(
@@ -103,7 +110,9 @@ fn sigterm_restores_the_terminal() {
     // Stopped cleanly, and the status says a signal ended it (128 + 15),
     // as a shell would report it: a script can tell it from a quit.
     assert_eq!(wait_exit(&mut child).exit_code(), 143);
-    thread::sleep(Duration::from_millis(200));
+    pty.wait_until("the terminal restored", |screen, _| {
+        !screen.alternate_screen() && !screen.hide_cursor()
+    });
     let parser = pty.screen.lock().unwrap();
     assert!(!parser.screen().alternate_screen());
     assert!(!parser.screen().hide_cursor());
@@ -178,7 +187,9 @@ fn hostile_strings_never_reach_the_terminal_as_sequences() {
     thread::sleep(Duration::from_millis(300));
     pty.send(b"q");
     assert!(wait_exit(&mut child).success());
-    thread::sleep(Duration::from_millis(200));
+    pty.wait_until("the terminal restored", |screen, _| {
+        !screen.alternate_screen()
+    });
     let raw = pty.raw.lock().unwrap().clone();
     let contains = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
     for needle in [
@@ -399,6 +410,9 @@ fn a_paste_goes_into_the_search_line() {
     thread::sleep(Duration::from_millis(200));
     pty.send(b"q");
     assert!(wait_exit(&mut child).success());
+    pty.wait_until("bracketed paste turned off", |_, raw| {
+        raw.windows(8).any(|w| w == b"\x1b[?2004l")
+    });
     let raw = pty.raw.lock().unwrap().clone();
     let has = |seq: &[u8]| raw.windows(seq.len()).any(|w| w == seq);
     assert!(has(b"\x1b[?2004h"), "bracketed paste turned on");

@@ -143,6 +143,25 @@ impl Pty {
         }
     }
 
+    /// Waits until the output says what `done` looks for: after the
+    /// program exited, its last bytes may still be on their way through
+    /// the reader thread, which a loaded machine can hold up for seconds.
+    #[allow(dead_code)] // not every test binary that shares this file uses it
+    pub fn wait_until(&self, what: &str, done: impl Fn(&vt100::Screen, &[u8]) -> bool) {
+        let start = Instant::now();
+        loop {
+            {
+                let parser = self.screen.lock().unwrap();
+                let raw = self.raw.lock().unwrap();
+                if done(parser.screen(), &raw) {
+                    return;
+                }
+            }
+            assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).unwrap();
         self.writer.flush().unwrap();

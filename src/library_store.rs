@@ -458,7 +458,7 @@ impl LibraryStore {
             read::load(&mut self.conn, actors, &self.path).map_err(wrap)?;
         self.from_image = from_image;
         feeds::attach(&self.conn, &mut library).map_err(wrap)?;
-        library.read_at = Some(started);
+        library.read_at = crate::content::index::ReadAt(Some(started));
         Ok(library)
     }
 

@@ -348,7 +348,7 @@ fn a_sync_read_before_a_fetch_does_not_take_the_fetched_items_away() {
     let actors = app.config().actor_directory();
     let read = |at: std::time::Instant| {
         let mut library = load_library(&roots, &actors);
-        library.read_at = Some(at);
+        library.read_at = aiwatch_tui::content::index::ReadAt(Some(at));
         SyncedLibrary(Arc::new(library))
     };
     let sync_read_at = std::time::Instant::now();

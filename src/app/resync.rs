@@ -96,7 +96,7 @@ impl App {
     /// stored, and must not take its items away again.
     pub(super) fn is_older(&self, library: &Library) -> bool {
         matches!(
-            (library.read_at, self.ctx.library.read_at),
+            (library.read_at.0, self.ctx.library.read_at.0),
             (Some(new), Some(shown)) if new < shown
         )
     }

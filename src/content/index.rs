@@ -52,7 +52,18 @@ pub struct Library {
     /// committed before it, so of two libraries read back in the
     /// background (a sync's, a fetch's) the later one is the one to show.
     #[serde(skip)]
-    pub read_at: Option<std::time::Instant>,
+    pub read_at: ReadAt,
+}
+
+/// When the library store's read of a library began (`Library::read_at`).
+/// Printed as nothing: two reads of one store are the same library.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReadAt(pub Option<std::time::Instant>);
+
+impl std::fmt::Debug for ReadAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReadAt")
+    }
 }
 
 /// The most bytes a decoded vector reserves ahead from the length its

@@ -770,3 +770,51 @@ fn the_store_finds_an_umlaut_however_it_is_typed() {
     }
     assert!(found("nordkorea").is_empty());
 }
+
+/// `r` in the reader (`refresh::fetch_all`) shows what the store holds
+/// now, also what another process stored meanwhile (a `fetch` from cron):
+/// its library is read back even when its own feeds brought nothing new.
+#[test]
+fn r_reads_back_what_another_process_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = |name: &str, title: &str| {
+        let path = dir.path().join(format!("{name}.xml"));
+        std::fs::write(
+            &path,
+            format!(
+                "<rss version=\"2.0\"><channel><title>{name}</title><item><title>{title}</title>\
+                 <guid>{name}-1</guid><pubDate>Mon, 27 Jan 2025 10:00:00 +0000</pubDate>\
+                 <description>Text.</description></item></channel></rss>"
+            ),
+        )
+        .unwrap();
+        format!(
+            "[[feeds]]\nurl = \"file://{}\"\nname = \"{name}\"\n",
+            path.display()
+        )
+    };
+    let mine = Config::load(Some((
+        "mine.toml",
+        feed("mine", "OpenAI ships a model").as_str(),
+    )))
+    .unwrap();
+    let cron = Config::load(Some((
+        "cron.toml",
+        feed("cron", "DeepSeek answers").as_str(),
+    )))
+    .unwrap();
+    let store = dir.path().join("library.sqlite");
+    let fetch = |config: &Config| {
+        aiwatch_tui::feeds::refresh::fetch_all(&store, config, &config.feeds, &mut |_, _| {})
+            .unwrap()
+    };
+    assert_eq!(fetch(&mine).library.unwrap().sections.len(), 1);
+    assert_eq!(fetch(&cron).library.unwrap().sections.len(), 2);
+    let again = fetch(&mine);
+    assert_eq!(again.new_items(), 0, "the file is unchanged");
+    assert_eq!(
+        again.library.unwrap().sections.len(),
+        2,
+        "cron's item shows too"
+    );
+}

@@ -40,7 +40,9 @@ impl Refreshed {
 }
 
 /// Fetches `feeds` into the store at `path`, calling `on_progress` for
-/// each step with the new items of a finished feed (when known).
+/// each step with the new items of a finished feed (when known). The
+/// reader's `r`: the library is always read back, so what another process
+/// stored meanwhile (a `fetch` from cron, `serve`) shows too.
 pub fn fetch_all(
     path: &Path,
     config: &Config,
@@ -48,7 +50,11 @@ pub fn fetch_all(
     on_progress: &mut dyn FnMut(&Progress, Option<usize>),
 ) -> Result<Refreshed, StoreError> {
     let mut store = LibraryStore::open(path)?.store;
-    fetch_into(&mut store, config, feeds, on_progress)
+    let mut refreshed = fetch_into(&mut store, config, feeds, on_progress)?;
+    if refreshed.library.is_none() {
+        refreshed.library = Some(store.load_library(&config.actor_directory())?);
+    }
+    Ok(refreshed)
 }
 
 /// How the store keeps and updates items, from `[feed_defaults]`.

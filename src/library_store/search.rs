@@ -268,6 +268,9 @@ type Bits = Arc<Vec<u64>>;
 
 #[derive(Default)]
 struct Memory {
+    /// Counts `forget`s: what was read from the store before the latest
+    /// one (a vocabulary read while a sync changed the text) is not kept.
+    generation: u64,
     vocab: Option<Arc<Vocab>>,
     words: VecDeque<(String, Arc<Vec<usize>>)>,
     hits: VecDeque<(Ask, Bits)>,
@@ -320,7 +323,11 @@ impl Searcher {
     /// Forgets the vocabulary and every remembered hit: the store's text
     /// changed.
     pub fn forget(&self) {
-        *self.memory() = Memory::default();
+        let mut memory = self.memory();
+        *memory = Memory {
+            generation: memory.generation + 1,
+            ..Memory::default()
+        };
     }
 
     fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
@@ -335,18 +342,32 @@ impl Searcher {
     }
 
     fn vocab(&self, conn: &Connection) -> rusqlite::Result<Arc<Vocab>> {
-        if let Some(v) = &self.memory().vocab {
-            return Ok(Arc::clone(v));
-        }
+        let generation = {
+            let memory = self.memory();
+            if let Some(v) = &memory.vocab {
+                return Ok(Arc::clone(v));
+            }
+            memory.generation
+        };
         let vocab = Arc::new(Vocab::read(conn)?);
-        self.memory().vocab = Some(Arc::clone(&vocab));
+        self.keep_vocab(generation, &vocab);
         Ok(vocab)
+    }
+
+    /// Keeps a vocabulary read while `generation` was current, unless a
+    /// `forget` came meanwhile (the text it was read from has changed).
+    fn keep_vocab(&self, generation: u64, vocab: &Arc<Vocab>) {
+        let mut memory = self.memory();
+        if memory.generation == generation {
+            memory.vocab = Some(Arc::clone(vocab));
+        }
     }
 
     fn ask(&self, conn: &Connection, word: &str) -> rusqlite::Result<Ask> {
         if word.chars().count() <= 2 {
             return Ok(Ask::Gram(term('g', word.as_bytes())));
         }
+        let generation = self.memory().generation;
         let vocab = self.vocab(conn)?;
         let known = {
             let memory = self.memory();
@@ -365,7 +386,7 @@ impl Searcher {
             None => Arc::new(vocab.matching(word, None)),
         };
         let mut memory = self.memory();
-        if !memory.words.iter().any(|(w, _)| w == word) {
+        if memory.generation == generation && !memory.words.iter().any(|(w, _)| w == word) {
             if memory.words.len() >= REMEMBERED_WORDS {
                 memory.words.pop_front();
             }
@@ -381,9 +402,13 @@ impl Searcher {
         sections: usize,
         section: &dyn Fn(i64) -> Option<SectionId>,
     ) -> rusqlite::Result<Bits> {
-        if let Some((_, bits)) = self.memory().hits.iter().find(|(a, _)| a == ask) {
-            return Ok(Arc::clone(bits));
-        }
+        let generation = {
+            let memory = self.memory();
+            if let Some((_, bits)) = memory.hits.iter().find(|(a, _)| a == ask) {
+                return Ok(Arc::clone(bits));
+            }
+            memory.generation
+        };
         let mut bits = vec![0u64; sections.div_ceil(64)];
         let mut mark = |rowid: i64| {
             if let Some(s) = section(rowid).filter(|&s| s < sections) {
@@ -416,10 +441,12 @@ impl Searcher {
         }
         let bits = Arc::new(bits);
         let mut memory = self.memory();
-        if memory.hits.len() >= REMEMBERED_HITS {
-            memory.hits.pop_front();
+        if memory.generation == generation {
+            if memory.hits.len() >= REMEMBERED_HITS {
+                memory.hits.pop_front();
+            }
+            memory.hits.push_back((ask.clone(), Arc::clone(&bits)));
         }
-        memory.hits.push_back((ask.clone(), Arc::clone(&bits)));
         Ok(bits)
     }
 }
@@ -450,6 +477,28 @@ fn long_hits(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A vocabulary read before a sync changed the text (the reader starts
+    /// its read after the first frame, the sync runs meanwhile and then
+    /// `forget`s) is not kept: the next search reads the new one, so an
+    /// edited section's new words are found.
+    #[test]
+    fn a_vocabulary_read_before_a_forget_is_not_kept() {
+        let searcher = Searcher::default();
+        let vocab = || {
+            Arc::new(Vocab {
+                text: String::new(),
+                starts: Vec::new(),
+            })
+        };
+        let before = searcher.memory().generation;
+        searcher.forget();
+        searcher.keep_vocab(before, &vocab());
+        assert!(searcher.memory().vocab.is_none(), "stale: dropped");
+        let now = searcher.memory().generation;
+        searcher.keep_vocab(now, &vocab());
+        assert!(searcher.memory().vocab.is_some());
+    }
 
     #[test]
     fn terms_hold_tokens_and_grams_hex_encoded() {

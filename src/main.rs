@@ -333,7 +333,11 @@ fn serve(cli: &Cli, args: &aiwatch_tui::cli::ServeArgs) -> u8 {
     let source = setup::open_library(store_path.as_deref(), &roots, &config.actor_directory());
     prepared.store_synced(store_path.map(|_| source.store.is_some()));
     for notice in &source.notices {
-        aiwatch_tui::serve::log(notice);
+        // A log line like every other: `key=value`, the notice quoted.
+        aiwatch_tui::serve::log(&format!(
+            "event=store_notice message={}",
+            aiwatch_tui::serve::quote(notice)
+        ));
     }
     // The feed fetcher writes into the store the library came through.
     let feeds = match (&source.store, cli.sources.no_store) {

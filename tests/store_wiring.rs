@@ -290,6 +290,14 @@ fn serve_reads_through_the_store_and_logs_what_it_cannot_use() {
         log.contains("a-folder") && log.contains("content files were read directly"),
         "{log}"
     );
+    // A log line like every other: `key=value`.
+    assert!(
+        log.lines().any(
+            |l| l.starts_with("aiwatch-tui serve: event=store_notice message=\"")
+                && l.contains("a-folder")
+        ),
+        "{log}"
+    );
 }
 
 #[test]

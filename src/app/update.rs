@@ -441,12 +441,11 @@ impl App {
         if action == Action::CopyLink {
             return vec![Effect::Copy(url)];
         }
-        match url::Url::parse(&url).map(|u| u.scheme().to_owned()) {
-            Ok(s) if matches!(s.as_str(), "http" | "https" | "mailto" | "ftp" | "gemini") => {
-                vec![Effect::OpenUrl(url)]
-            }
+        match url::Url::parse(&url) {
+            Ok(parsed) if crate::feeds::html::is_web_link(&parsed) => vec![Effect::OpenUrl(url)],
             other => {
-                let scheme = other.unwrap_or_else(|_| "relative".to_owned());
+                let scheme =
+                    other.map_or_else(|_| "relative".to_owned(), |u| u.scheme().to_owned());
                 self.say(fill(&self.strings.ui.not_web_link, &[("scheme", &scheme)]));
                 Vec::new()
             }

@@ -300,8 +300,7 @@ impl Renderer<'_> {
             Err(url::ParseError::RelativeUrlWithoutBase) => self.base?.join(href).ok()?,
             Err(_) => return None,
         };
-        matches!(url.scheme(), "http" | "https" | "mailto" | "ftp" | "gemini")
-            .then(|| url.to_string())
+        is_web_link(&url).then(|| url.to_string())
     }
 
     fn push_text(&mut self, text: &str) {
@@ -404,6 +403,12 @@ pub fn plain_of(rendered: &Rendered) -> String {
 pub fn base_matters(html: &str) -> bool {
     memchr::memchr_iter(b'<', html.as_bytes())
         .any(|i| matches!(html.as_bytes().get(i + 1), Some(b'a' | b'A')))
+}
+
+/// Whether a link is one the reader numbers in a body and hands to a
+/// browser on `b`: a web address, never `javascript:`, `data:` or `file:`.
+pub fn is_web_link(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https" | "mailto" | "ftp" | "gemini")
 }
 
 #[cfg(test)]

@@ -70,7 +70,7 @@ pub enum StoreError {
     },
     #[error(
         "{path}: library store: {}",
-        describe_sqlite(source, disk_is_full(path))
+        describe_sqlite(source, || disk_is_full(path))
     )]
     Sqlite {
         path: PathBuf,
@@ -80,9 +80,10 @@ pub enum StoreError {
 
 /// `SQLite`'s own words, plus what they most likely mean: a write that
 /// failed on a full disk is often reported as a bare "disk I/O error".
-fn describe_sqlite(source: &rusqlite::Error, full: bool) -> String {
+/// The disk is looked at (`full`) only for such errors.
+fn describe_sqlite(source: &rusqlite::Error, full: impl Fn() -> bool) -> String {
     match source.sqlite_error_code() {
-        Some(ErrorCode::SystemIoFailure | ErrorCode::DiskFull) if full => {
+        Some(ErrorCode::SystemIoFailure | ErrorCode::DiskFull) if full() => {
             format!("the disk is full ({source})")
         }
         Some(ErrorCode::SystemIoFailure) => {
@@ -758,12 +759,12 @@ mod tests {
     /// the message says which it is, or what it may be.
     #[test]
     fn a_write_error_on_a_full_disk_says_the_disk_is_full() {
-        let said = describe_sqlite(&io_error(), true);
+        let said = describe_sqlite(&io_error(), || true);
         assert!(said.starts_with("the disk is full ("), "{said}");
-        let said = describe_sqlite(&io_error(), false);
+        let said = describe_sqlite(&io_error(), || false);
         assert!(said.contains("may be failing, or was full"), "{said}");
         let other = rusqlite::Error::QueryReturnedNoRows;
-        assert_eq!(describe_sqlite(&other, true), other.to_string());
+        assert_eq!(describe_sqlite(&other, || true), other.to_string());
         assert!(!disk_is_full(Path::new("library.sqlite")));
     }
 

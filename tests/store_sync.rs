@@ -500,6 +500,45 @@ fn a_sync_tells_what_it_will_parse_before_it_takes_the_write_lock() {
     assert_eq!((report.added, report.changed), (1, 1));
 }
 
+/// Two readers started at once on one empty store build it together: a
+/// first build commits batch by batch, and the other's whole sync runs
+/// between two of its batches. Both finish without an error (the first
+/// replaces the files the other stored meanwhile instead of inserting
+/// them twice: "UNIQUE constraint failed: files.path" before), and every
+/// article is stored once.
+#[test]
+fn two_first_builds_of_one_empty_store_both_finish_and_store_each_file_once() {
+    let (_dir, content, store) = news(700, "Shared words");
+    let roots = [ContentRoot::Dir(content)];
+    let actors = Config::built_in().unwrap().actor_directory();
+    let mut first = LibraryStore::open(&store).unwrap().store;
+    let mut other_ran = false;
+    first
+        .sync_walked(
+            library_store::walk(&roots),
+            &mut |parsed, _| {
+                if parsed > 0 && !other_ran {
+                    other_ran = true;
+                    let mut other = LibraryStore::open(&store).unwrap().store;
+                    let report = other
+                        .sync_walked(library_store::walk(&roots), &mut |_, _| true, None)
+                        .unwrap();
+                    assert!(report.parsed > 0, "the other built the rest");
+                }
+                true
+            },
+            None,
+        )
+        .unwrap();
+    assert!(other_ran, "the other sync ran between two batches");
+    let library = first.load_library(&actors).unwrap();
+    assert_eq!(library.articles.len(), 700);
+    let report = first
+        .sync_walked(library_store::walk(&roots), &mut |_, _| true, None)
+        .unwrap();
+    assert_eq!((report.parsed, report.unchanged), (0, 700), "{report:?}");
+}
+
 /// A warm start's sync starts with the reader: an edited file is parsed
 /// and its new text sent while the first frame is still held (a few files
 /// do not wait for it). Started for a store the reader could not use, and

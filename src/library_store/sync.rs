@@ -206,11 +206,16 @@ pub fn sync_walked(
     // Parsed and written batch by batch, so progress can be told and only
     // one batch of parsed files is in memory; still one transaction.
     let total = to_parse.len();
-    for (work, files) in work.chunks(BATCH).zip(to_parse.chunks(BATCH)) {
+    // Another process's commits between a first build's batches (two
+    // readers starting on one empty store) change this number.
+    let version = data_version(&tx)?;
+    let mut start = 0;
+    while start < work.len() {
+        let end = (start + BATCH).min(work.len());
         if report.parsed == 0 && !progress(0, total) {
             return Err(cancelled());
         }
-        write_batch(&tx, work, files, &mut report)?;
+        write_batch(&tx, &work[start..end], &to_parse[start..end], &mut report)?;
         if first_build {
             // Parsed by this parser: trusted by the next sync.
             tx.execute(
@@ -218,11 +223,18 @@ pub fn sync_walked(
                 [PARSER_STAMP],
             )?;
             tx.commit()?;
+            // Told with the lock free, so another writer may go on meanwhile.
+            if !progress(report.parsed, total) {
+                return Err(cancelled());
+            }
             tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        }
-        if !progress(report.parsed, total) {
+            if data_version(&tx)? != version {
+                replace_stored_meanwhile(&tx, &mut work[end..], &to_parse[end..])?;
+            }
+        } else if !progress(report.parsed, total) {
             return Err(cancelled());
         }
+        start = end;
     }
     report.index_changed |= write_root_diagnostics(&tx, &diagnostics)?;
     tx.execute(
@@ -235,6 +247,29 @@ pub fn sync_walked(
     )?;
     tx.commit()?;
     Ok(report)
+}
+
+/// Files the plan took as new that another process stored meanwhile are
+/// replaced, not inserted a second time.
+fn replace_stored_meanwhile(
+    tx: &Transaction<'_>,
+    work: &mut [Work],
+    files: &[PendingFile],
+) -> rusqlite::Result<()> {
+    let stored = stored_files(tx)?;
+    for (work, file) in work.iter_mut().zip(files) {
+        if work.existing.is_none()
+            && let Some(old) = stored.get(file.path())
+        {
+            work.existing = Some((old.id, old.index_hash));
+        }
+    }
+    Ok(())
+}
+
+/// Changes when another connection commits (`PRAGMA data_version`).
+fn data_version(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
+    tx.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
 /// The error a sync stopped by its progress callback returns (nothing

@@ -69,6 +69,10 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error(
+        "{path}: storing was stopped (the program is ending); nothing of it was kept, the next fetch brings it again"
+    )]
+    Stopped { path: PathBuf },
+    #[error(
         "{path}: library store: {}",
         describe_sqlite(source, || disk_is_full(path))
     )]

@@ -155,6 +155,7 @@ fn read(cli: &Cli) -> u8 {
         .map(|path| runtime::refresher::FetchJob {
             path,
             config: Arc::clone(&app.ctx.config),
+            control: Arc::default(),
         });
     match runtime::local::run(app, state_saver, sync, fetch) {
         Ok(None) => 0,

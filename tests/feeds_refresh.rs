@@ -334,6 +334,88 @@ fn r_in_a_terminal_fetches_a_file_feed_and_its_item_appears() {
     assert!(pty::wait_exit(&mut child).success());
 }
 
+/// Quitting while `r` stores a big feed: the put holds the store's write
+/// lock for seconds, and the reader's last save used to wait out the busy
+/// timeout and fail ("database is locked"), the star just given lost, and
+/// every key that saved waited for the put. Now saves are put off while a
+/// put writes, and the quit stops the put (rolled back: the next fetch
+/// brings the items) so that the last save gets the lock.
+#[test]
+fn quitting_while_r_stores_a_big_feed_keeps_the_star_given_meanwhile() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let feed = home.join("feed.xml");
+    let now = chrono::Utc::now().to_rfc2822();
+    let mut xml = String::from(
+        "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Big</title>\
+         <link>https://example.org/</link><description>d</description>",
+    );
+    for i in 0..30_000 {
+        write!(
+            xml,
+            "<item><title>Item {i} about OpenAI</title><link>https://example.org/{i}</link>\
+             <guid>g-{i}</guid><pubDate>{now}</pubDate>\
+             <description>OpenAI and Nvidia, item {i}: a few words of text.</description></item>"
+        )
+        .unwrap();
+    }
+    xml.push_str("</channel></rss>\n");
+    fs::write(&feed, xml).unwrap();
+    let url = url::Url::from_file_path(&feed).unwrap();
+    let config = home.join("config.toml");
+    fs::write(
+        &config,
+        format!("[[feeds]]\nurl = \"{url}\"\nname = \"Big\"\n"),
+    )
+    .unwrap();
+    let store = home.join("data/aiwatch-tui/library.sqlite");
+    // A first run builds the store, so that the lock seen below is the
+    // put's, not the first build's.
+    let pty = pty::Pty::open(140, 30);
+    let mut child = pty.spawn(&["list"], home, &[]);
+    assert!(pty::wait_exit(&mut child).success());
+    let mut pty = pty::Pty::open(140, 30);
+    let mut child = pty.spawn(&["--config", config.to_str().unwrap()], home, &[]);
+    pty.wait_for("Topics");
+    pty.send(b"r");
+    pty.wait_for("fetching 0/1");
+    // Until the put holds the write lock.
+    let probe = rusqlite::Connection::open(&store).unwrap();
+    probe.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let mut polls = 0;
+    while probe.execute_batch("BEGIN IMMEDIATE; COMMIT").is_ok() {
+        polls += 1;
+        assert!(polls < 6000, "the put never took the write lock");
+        assert!(
+            !pty.contents().contains("1 feed:"),
+            "the fetch ended before it was seen writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    pty.send(b"s");
+    pty.wait_for("Starred.");
+    // The key did not wait for the put: its save is put off meanwhile.
+    assert!(
+        probe.execute_batch("BEGIN IMMEDIATE; COMMIT").is_err(),
+        "the star showed only once the put had ended"
+    );
+    drop(probe);
+    pty.send(b"q");
+    let status = pty::wait_exit(&mut child);
+    let screen = pty.contents();
+    assert!(!screen.contains("could not"), "{screen}");
+    assert!(status.success(), "{screen}");
+    let stored = rusqlite::Connection::open(&store).unwrap();
+    let stars: i64 = stored
+        .query_row("SELECT count(*) FROM stars", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stars, 1, "the star given while the put wrote was saved");
+    let items: i64 = stored
+        .query_row("SELECT count(*) FROM feed_items", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(items, 0, "the quit stopped the put, which kept nothing");
+}
+
 /// `r` fetched while the background sync was reading the library back:
 /// the sync's library, read before the fetch stored its items, comes
 /// last but must not take them away again; a library read later does

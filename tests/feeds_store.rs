@@ -12,6 +12,7 @@ mod kill;
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aiwatch_tui::config::Config;
@@ -22,7 +23,7 @@ use aiwatch_tui::feeds::fetch::{known_topics, process};
 use aiwatch_tui::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
 use aiwatch_tui::feeds::tag::Tagger;
 use aiwatch_tui::library_store::LibraryStore;
-use aiwatch_tui::library_store::feeds::{FeedOptions, PutReport};
+use aiwatch_tui::library_store::feeds::{FeedOptions, PutControl, PutReport};
 use aiwatch_tui::query::SearchQuery;
 use aiwatch_tui::store::SavedState;
 use chrono::{DateTime, Utc};
@@ -159,6 +160,56 @@ fn fetched_items_are_articles_that_a_sync_keeps_and_search_finds() {
     };
     let edition = lib.edition("en");
     assert_eq!(query.select(&lib, &edition.sections).unwrap(), vec![s]);
+}
+
+/// A reader that quits while a big put writes stops it: the put ends at
+/// its next item, stores nothing of the feed (rolled back), says so, and
+/// frees the write lock at once, so the reader's last save does not wait
+/// out the busy timeout and fail ("database is locked", read marks lost).
+#[test]
+fn a_stopped_put_stores_nothing_and_frees_the_write_lock_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    assert_eq!(put(&mut store, &config, &[A]).added, 1);
+    let control = Arc::new(PutControl::default());
+    let items = fetched(&config, &rss(&[B, A]));
+    let mut sent = 0;
+    let seen = Arc::clone(&control);
+    let mut stream = items.into_iter().inspect(|_| {
+        sent += 1;
+        assert!(seen.is_writing(), "a put writing says so");
+        if sent == 1 {
+            // The reader quits while the put holds the lock: another
+            // connection cannot write meanwhile.
+            let other = rusqlite::Connection::open(dir.path().join("library.sqlite")).unwrap();
+            other.busy_timeout(Duration::ZERO).unwrap();
+            let busy = other.execute_batch("BEGIN IMMEDIATE; COMMIT").unwrap_err();
+            assert!(busy.to_string().contains("locked"), "{busy}");
+            seen.stop();
+        }
+    });
+    let error = store
+        .feed_sink(FeedOptions::default())
+        .controlled_by(Arc::clone(&control))
+        .put_stream(&config.feeds[0], &mut stream)
+        .unwrap_err();
+    assert!(error.to_string().contains("storing was stopped"), "{error}");
+    assert!(!control.is_writing());
+    // The lock is free at once, without the busy timeout.
+    let other = rusqlite::Connection::open(dir.path().join("library.sqlite")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE; COMMIT").unwrap();
+    assert_eq!(
+        headings(&library(&mut store, &config)),
+        ["OpenAI shows a new model"],
+        "nothing of the stopped put was kept"
+    );
+    // Stopped for good: a later put of this run stops before writing.
+    let again = store
+        .feed_sink(FeedOptions::default())
+        .controlled_by(control)
+        .put(&config.feeds[0], fetched(&config, &rss(&[B])));
+    assert!(again.is_err());
 }
 
 #[test]
@@ -805,8 +856,14 @@ fn r_reads_back_what_another_process_stored() {
     .unwrap();
     let store = dir.path().join("library.sqlite");
     let fetch = |config: &Config| {
-        aiwatch_tui::feeds::refresh::fetch_all(&store, config, &config.feeds, &mut |_, _| {})
-            .unwrap()
+        aiwatch_tui::feeds::refresh::fetch_all(
+            &store,
+            config,
+            &config.feeds,
+            Arc::default(),
+            &mut |_, _| {},
+        )
+        .unwrap()
     };
     assert_eq!(fetch(&mine).library.unwrap().sections.len(), 1);
     assert_eq!(fetch(&cron).library.unwrap().sections.len(), 2);

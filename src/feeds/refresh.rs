@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::article::{FetchedArticle, ItemSink};
 use super::config::Feed;
@@ -17,7 +18,7 @@ use super::run::{self, Context, Options, Progress, Report};
 use super::tag::Tagger;
 use crate::config::Config;
 use crate::content::Library;
-use crate::library_store::feeds::{FeedOptions, FeedSink};
+use crate::library_store::feeds::{FeedOptions, FeedSink, PutControl};
 use crate::library_store::{LibraryStore, StoreError};
 
 /// What a run came to.
@@ -43,14 +44,16 @@ impl Refreshed {
 /// each step with the new items of a finished feed (when known). The
 /// reader's `r`: the library is always read back, so what another process
 /// stored meanwhile (a `fetch` from cron, `serve`) shows too.
+/// `control` sees its puts write and can stop them.
 pub fn fetch_all(
     path: &Path,
     config: &Config,
     feeds: &[Feed],
+    control: Arc<PutControl>,
     on_progress: &mut dyn FnMut(&Progress, Option<usize>),
 ) -> Result<Refreshed, StoreError> {
     let mut store = LibraryStore::open(path)?.store;
-    let mut refreshed = fetch_into(&mut store, config, feeds, on_progress)?;
+    let mut refreshed = fetch_into(&mut store, config, feeds, control, on_progress)?;
     if refreshed.library.is_none() {
         refreshed.library = Some(store.load_library(&config.actor_directory())?);
     }
@@ -71,6 +74,7 @@ pub fn fetch_into(
     store: &mut LibraryStore,
     config: &Config,
     feeds: &[Feed],
+    control: Arc<PutControl>,
     on_progress: &mut dyn FnMut(&Progress, Option<usize>),
 ) -> Result<Refreshed, StoreError> {
     let tagger = Tagger::from_config(config);
@@ -82,7 +86,7 @@ pub fn fetch_into(
     let added = Rc::new(RefCell::new(HashMap::new()));
     let changed = Rc::new(Cell::new(false));
     let mut sink = Counting {
-        inner: store.feed_sink(feed_options(config)),
+        inner: store.feed_sink(feed_options(config)).controlled_by(control),
         added: Rc::clone(&added),
         changed: Rc::clone(&changed),
     };

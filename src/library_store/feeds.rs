@@ -11,6 +11,8 @@
 //! as after.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
@@ -85,6 +87,62 @@ pub struct FeedStatus {
     pub items: usize,
 }
 
+/// Shared between a fetch and the program it runs for: whether a put is
+/// writing (holding the store's write lock, for seconds with a large
+/// feed), and a way to stop it. A reader that quits meanwhile stops the
+/// put (rolled back: the next fetch brings the items again) so that its
+/// own last save gets the lock instead of timing out.
+#[derive(Debug, Default)]
+pub struct PutControl {
+    stop: AtomicBool,
+    writing: AtomicUsize,
+}
+
+impl PutControl {
+    /// Stops every put from now on at its next item.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Whether some put is writing now.
+    pub fn is_writing(&self) -> bool {
+        self.writing.load(Ordering::SeqCst) > 0
+    }
+}
+
+/// Counts a put as writing while it lives.
+struct Writing<'a>(&'a PutControl);
+
+impl<'a> Writing<'a> {
+    fn new(control: &'a PutControl) -> Self {
+        control.writing.fetch_add(1, Ordering::SeqCst);
+        Self(control)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.writing.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Why a put ended without storing its items.
+enum PutError {
+    Sqlite(rusqlite::Error),
+    /// Its [`PutControl`] was stopped.
+    Stopped,
+}
+
+impl From<rusqlite::Error> for PutError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
+    }
+}
+
 /// The store as an item sink with options (`LibraryStore` itself is one
 /// with the default options).
 pub struct FeedSink<'s> {
@@ -92,6 +150,7 @@ pub struct FeedSink<'s> {
     options: FeedOptions,
     now: Option<DateTime<Utc>>,
     last: PutReport,
+    control: Arc<PutControl>,
 }
 
 impl LibraryStore {
@@ -102,6 +161,7 @@ impl LibraryStore {
             options,
             now: None,
             last: PutReport::default(),
+            control: Arc::default(),
         }
     }
 
@@ -131,6 +191,13 @@ impl FeedSink<'_> {
         self
     }
 
+    /// Puts tell `control` when they write and stop when it says so.
+    #[must_use]
+    pub fn controlled_by(mut self, control: Arc<PutControl>) -> Self {
+        self.control = control;
+        self
+    }
+
     /// What the last `put` did.
     pub fn last_put(&self) -> PutReport {
         self.last
@@ -151,11 +218,21 @@ impl ItemSink for FeedSink<'_> {
     ) -> Result<(), StoreError> {
         let now = self.now.unwrap_or_else(Utc::now);
         let store = &mut *self.store;
-        self.last = put(&mut store.conn, feed, items, self.options, now).map_err(|source| {
-            StoreError::Sqlite {
-                path: store.path.clone(),
+        let path = || store.path.clone();
+        self.last = put(
+            &mut store.conn,
+            feed,
+            items,
+            self.options,
+            now,
+            &self.control,
+        )
+        .map_err(|e| match e {
+            PutError::Sqlite(source) => StoreError::Sqlite {
+                path: path(),
                 source,
-            }
+            },
+            PutError::Stopped => StoreError::Stopped { path: path() },
         })?;
         Ok(())
     }
@@ -348,10 +425,15 @@ fn put(
     items: &mut dyn Iterator<Item = FetchedArticle>,
     options: FeedOptions,
     now: DateTime<Utc>,
-) -> rusqlite::Result<PutReport> {
+    control: &PutControl,
+) -> Result<PutReport, PutError> {
     // A put runs about thirty statements per item: with the default room
     // for sixteen, the cache would prepare them again and again.
     conn.set_prepared_statement_cache_capacity(64);
+    let _writing = Writing::new(control);
+    if control.stopped() {
+        return Err(PutError::Stopped);
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut report = PutReport::default();
     tx.execute(
@@ -386,6 +468,10 @@ fn put(
     let mut prints: HashMap<i64, Fingerprint> = HashMap::new();
     let mut taken = 0usize;
     for item in items {
+        // Dropped, the transaction rolls back: the store as before.
+        if control.stopped() {
+            return Err(PutError::Stopped);
+        }
         if taken == MAX_PUT_ITEMS {
             report.ignored += 1;
             continue;

@@ -265,7 +265,7 @@ impl Driver<Backend> for LocalDriver {
             // The local reader keeps nothing on a server (`Keeping::Local`
             // never asks).
             Effect::Quit | Effect::Timer { .. } | Effect::ForgetMe => None,
-            Effect::Save(state) if self.sync_running() => {
+            Effect::Save(state) if self.store_busy() => {
                 self.deferred = Some(state);
                 None
             }
@@ -397,9 +397,15 @@ impl LocalDriver {
         self.syncing.as_ref().is_some_and(Syncing::is_running)
     }
 
-    /// Writes a save put off while the sync ran, once it has ended.
+    /// Whether a sync or a fetch's put holds the store's write lock (for
+    /// seconds): a save now would keep the keys waiting for it.
+    fn store_busy(&self) -> bool {
+        self.sync_running() || self.fetch.as_ref().is_some_and(|f| f.control.is_writing())
+    }
+
+    /// Writes a save put off while the store was busy, once it is free.
     fn flush_deferred(&mut self) {
-        if !self.sync_running()
+        if !self.store_busy()
             && let Some(state) = self.deferred.take()
             && let Err(e) = self.save(&state)
         {
@@ -407,12 +413,15 @@ impl LocalDriver {
         }
     }
 
-    /// The reader is leaving: a sync still running is stopped (it rolls
-    /// back and frees the store), and a save put off for it is written,
-    /// waiting for the lock as any writer does.
+    /// The reader is leaving: a sync or a fetch's put still running is
+    /// stopped (it rolls back and frees the store), and a save put off for
+    /// it is written, waiting for the lock as any writer does.
     fn finish(&mut self) {
         if let Some(syncing) = &self.syncing {
             syncing.stop();
+        }
+        if let Some(fetch) = &self.fetch {
+            fetch.control.stop();
         }
         if let Some(state) = self.deferred.take() {
             // A failure is kept in `unsaved`, said once the terminal is back.

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::feeds::refresh;
 use crate::feeds::run::{Progress, Status};
 use crate::input::{FetchEvent, FetchSummary, SyncedLibrary};
+use crate::library_store::feeds::PutControl;
 
 /// Where fetched items go, and the config that says which feeds and how
 /// to tag them.
@@ -18,6 +19,9 @@ use crate::input::{FetchEvent, FetchSummary, SyncedLibrary};
 pub struct FetchJob {
     pub path: PathBuf,
     pub config: Arc<Config>,
+    /// Shared by every fetch of this job: a quitting reader stops their
+    /// puts, and puts off its saves while one writes.
+    pub control: Arc<PutControl>,
 }
 
 /// Runs `job` on its own thread; `send` delivers its events (and returns
@@ -28,12 +32,18 @@ pub fn spawn(job: FetchJob, send: impl Fn(FetchEvent) -> bool + Send + 'static) 
         let total = feeds.len();
         let mut done = 0;
         send(FetchEvent::Progress { done, total });
-        let result = refresh::fetch_all(&job.path, &job.config, feeds, &mut |p, _| {
-            if let Progress::Done { .. } = p {
-                done += 1;
-                send(FetchEvent::Progress { done, total });
-            }
-        });
+        let result = refresh::fetch_all(
+            &job.path,
+            &job.config,
+            feeds,
+            Arc::clone(&job.control),
+            &mut |p, _| {
+                if let Progress::Done { .. } = p {
+                    done += 1;
+                    send(FetchEvent::Progress { done, total });
+                }
+            },
+        );
         let event = match result {
             Ok(run) => FetchEvent::Done(FetchSummary {
                 feeds: run.reports.len(),

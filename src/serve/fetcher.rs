@@ -247,35 +247,41 @@ fn fetch(
     metrics: &Metrics,
     failures: &mut HashMap<String, u32>,
 ) {
-    let result = refresh::fetch_into(store, config, feeds, &mut |progress, new| {
-        let Progress::Done { report, .. } = progress else {
-            return;
-        };
-        let (status, error) = match &report.status {
-            Status::Fetched => ("ok", None),
-            Status::NotModified => ("not_modified", None),
-            Status::Waiting(until) => {
-                metrics.fetch("waiting");
-                log(&format!(
-                    "event=fetch feed={} status=waiting until={}",
-                    quote(&report.name),
-                    until.to_rfc3339()
-                ));
+    let result = refresh::fetch_into(
+        store,
+        config,
+        feeds,
+        Arc::default(),
+        &mut |progress, new| {
+            let Progress::Done { report, .. } = progress else {
                 return;
-            }
-            Status::Failed(reason) => ("failed", Some(reason)),
-        };
-        metrics.fetch(status);
-        let error = error
-            .map(|e| format!(" error={}", quote(e)))
-            .unwrap_or_default();
-        log(&format!(
-            "event=fetch feed={} status={status} items={} new={}{error}",
-            quote(&report.name),
-            report.items,
-            new.unwrap_or(0)
-        ));
-    });
+            };
+            let (status, error) = match &report.status {
+                Status::Fetched => ("ok", None),
+                Status::NotModified => ("not_modified", None),
+                Status::Waiting(until) => {
+                    metrics.fetch("waiting");
+                    log(&format!(
+                        "event=fetch feed={} status=waiting until={}",
+                        quote(&report.name),
+                        until.to_rfc3339()
+                    ));
+                    return;
+                }
+                Status::Failed(reason) => ("failed", Some(reason)),
+            };
+            metrics.fetch(status);
+            let error = error
+                .map(|e| format!(" error={}", quote(e)))
+                .unwrap_or_default();
+            log(&format!(
+                "event=fetch feed={} status={status} items={} new={}{error}",
+                quote(&report.name),
+                report.items,
+                new.unwrap_or(0)
+            ));
+        },
+    );
     let run = match result {
         Ok(run) => run,
         Err(e) => {

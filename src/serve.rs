@@ -38,6 +38,7 @@ use tokio::sync::{Notify, watch};
 use crate::config::Config;
 use crate::content::Library;
 use crate::i18n::Locales;
+use crate::library_store::feeds::PutControl;
 use session::{Connection, Control, Phase};
 
 /// The limits every connection lives under. Defaults are safe for a
@@ -116,6 +117,10 @@ pub struct Shared {
     /// When the drain's grace ends, once SIGTERM or SIGUSR1 came: every
     /// session hears of it (`reader`) and tells its reader.
     drain: watch::Sender<Option<Instant>>,
+    /// The feed fetcher's puts: a session puts its saves off while one
+    /// writes (for seconds with a large feed), and a stopping server stops
+    /// them so that the sessions' last saves get the store at once.
+    pub puts: Arc<PutControl>,
     /// Debug builds only, for tests: a key that makes a session panic
     /// (`AIWATCH_TUI_TEST_PANIC_KEY`), to prove a panic ends only it.
     #[cfg(debug_assertions)]
@@ -1062,6 +1067,7 @@ pub fn run(
         index: OnceLock::new(),
         metrics: prepared.metrics,
         drain: watch::Sender::new(None),
+        puts: Arc::default(),
         #[cfg(debug_assertions)]
         fault_key: std::env::var("AIWATCH_TUI_TEST_PANIC_KEY")
             .ok()
@@ -1115,6 +1121,7 @@ pub fn run(
         &shared.config,
         shared.library.clone(),
         Arc::clone(&shared.metrics),
+        Arc::clone(&shared.puts),
     );
     let ops = Ops {
         health: prepared.health,
@@ -1419,6 +1426,9 @@ async fn stop_accepting(
 ) {
     ops.health.set(health::Readiness::Draining);
     drop(listener);
+    // A put in flight is rolled back (the next start fetches it again):
+    // the sessions' last saves must not wait for it.
+    shared.puts.stop();
     if let Stop::Drain(signal) = stop {
         drain(signal, connections, shared, ops.drain_grace, term).await;
     }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use http::Reply;
 use serve::{Server, TIMEOUT};
-use ssh_client::{Reader, runtime};
+use ssh_client::{Login, Reader, runtime};
 
 /// An RSS feed with these (guid, title) items, dated in 2026 so they sort
 /// after the bundled edition.
@@ -223,4 +223,72 @@ fn a_restart_fetches_only_the_feeds_that_are_due() {
     assert!(!log.contains("feed=old"), "{log}");
     let paths: Vec<String> = web.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(paths, ["/old", "/new"]);
+}
+
+/// A remembered reader stars a section while the fetcher stores a large
+/// feed (one put, its write lock held for seconds): the star shows at
+/// once (the save waits for the put to end, not the reader), and a
+/// SIGTERM then stops the put so the session's last save gets the store:
+/// the star is there for the next server on the store.
+#[test]
+fn a_star_given_while_the_fetcher_stores_a_big_feed_shows_at_once_and_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed_path = dir.path().join("big.xml");
+    let items: Vec<(String, String)> = (0..30_000)
+        .map(|i| (format!("g{i}"), format!("Story {i} about OpenAI")))
+        .collect();
+    let items: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(g, t)| (g.as_str(), t.as_str()))
+        .collect();
+    std::fs::write(&feed_path, feed(&items)).unwrap();
+    let url = format!("file://{}", feed_path.display());
+    let store = dir.path().join("library.sqlite");
+    let store_arg = store.to_str().unwrap();
+    let args = ["--remember-any-key", "--library", store_arg];
+    let mut server = Server::start(&args, &config(&[("big", url)]), &[]);
+    let key =
+        russh::keys::PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
+        // Until the fetcher's put holds the write lock.
+        let probe = rusqlite::Connection::open(&store).unwrap();
+        probe.busy_timeout(Duration::ZERO).unwrap();
+        let start = Instant::now();
+        while probe.execute_batch("BEGIN IMMEDIATE; COMMIT").is_ok() {
+            assert!(
+                !server.log().contains("event=fetch "),
+                "the fetch ended before it was seen writing"
+            );
+            assert!(start.elapsed() < TIMEOUT * 3, "the put never wrote");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        reader.send(b"s").await;
+        reader.wait_for("Starred.").await;
+        assert!(
+            probe.execute_batch("BEGIN IMMEDIATE; COMMIT").is_err(),
+            "the star showed only once the put had ended"
+        );
+        drop(probe);
+        server.signal("TERM");
+        reader.send(b"q").await;
+        reader.until_closed().await;
+    });
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{}", server.log());
+    drop(server);
+    let second = Server::start(&args, "", &[]);
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(second.port, Login::Key(&key)).await;
+        let screen = reader.text();
+        assert!(screen.contains("★ Starred"), "{screen}");
+        let line = screen
+            .lines()
+            .find(|l| l.contains("★ Starred"))
+            .unwrap()
+            .to_owned();
+        assert!(line.contains(" 1"), "the star was kept: {line}");
+        reader.send(b"q").await;
+        reader.until_closed().await;
+    });
 }

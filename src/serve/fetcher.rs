@@ -26,6 +26,7 @@ use crate::feeds::refresh;
 use crate::feeds::run::{Progress, Status};
 use crate::feeds::schedule;
 use crate::library_store::LibraryStore;
+use crate::library_store::feeds::PutControl;
 
 /// The longest the fetcher sleeps before it looks at the clock again
 /// (the wall clock may jump; a suspended machine wakes late).
@@ -77,6 +78,7 @@ pub fn start(
     config: &Arc<Config>,
     library: watch::Sender<Arc<Library>>,
     metrics: Arc<Metrics>,
+    puts: Arc<PutControl>,
 ) -> Option<Fetcher> {
     let path = match store {
         FeedStore::None(reason) => {
@@ -97,7 +99,7 @@ pub fn start(
     let stopping = Arc::clone(&stop);
     let spawned = std::thread::Builder::new()
         .name("feed fetcher".to_owned())
-        .spawn(move || run(&path, &config, &library, &metrics, &stopping));
+        .spawn(move || run(&path, &config, &library, &metrics, &puts, &stopping));
     match spawned {
         Ok(thread) => Some(Fetcher {
             stop,
@@ -137,6 +139,7 @@ fn run(
     config: &Config,
     library: &watch::Sender<Arc<Library>>,
     metrics: &Metrics,
+    puts: &Arc<PutControl>,
     stop: &(Mutex<bool>, Condvar),
 ) {
     let mut store = match LibraryStore::open(path) {
@@ -182,6 +185,7 @@ fn run(
                 &due_now,
                 library,
                 metrics,
+                puts,
                 &mut failures,
             );
             // The next round reads the new records.
@@ -245,13 +249,14 @@ fn fetch(
     feeds: &[Feed],
     library: &watch::Sender<Arc<Library>>,
     metrics: &Metrics,
+    puts: &Arc<PutControl>,
     failures: &mut HashMap<String, u32>,
 ) {
     let result = refresh::fetch_into(
         store,
         config,
         feeds,
-        Arc::default(),
+        Arc::clone(puts),
         &mut |progress, new| {
             let Progress::Done { report, .. } = progress else {
                 return;

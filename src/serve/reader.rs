@@ -23,8 +23,10 @@ use super::{End, Shared, log};
 use crate::app::{App, Context, Effect, Keeping};
 use crate::i18n::{Strings, fill};
 use crate::input::{FetchEvent, Input, SyncedLibrary};
+use crate::library_store::feeds::PutControl;
 use crate::runtime::lean::LeanBackend;
 use crate::runtime::{self, Driver};
+use crate::store::SavedState;
 
 /// Inputs queued for one reader, at most. A client that outruns it is
 /// slowed (its channel is not read) and, if it keeps on, dropped.
@@ -170,6 +172,11 @@ struct SessionDriver {
     kept: Option<Kept>,
     /// See `Limits::save_every`.
     save_every: Duration,
+    /// The fetcher's puts (see `Shared::puts`).
+    puts: Arc<PutControl>,
+    /// The latest save put off while a put wrote: written once it ends,
+    /// so no key of this reader waits for the store.
+    deferred: Option<SavedState>,
 }
 
 /// At most this many frames per second reach a client.
@@ -217,8 +224,16 @@ impl Driver<Backend> for SessionDriver {
     /// read marks set by reading and the open section emit no save of
     /// their own. The save is a small transaction of what changed (most
     /// often nothing, which costs no write).
+    /// While a put writes, nothing is saved here (it would wait for it).
     fn after_draw(&mut self, app: &App, _terminal: &mut Terminal<Backend>) -> io::Result<()> {
-        if let Some(kept) = self.kept.as_mut().filter(|k| k.due(self.save_every)) {
+        if self.puts.is_writing() {
+            return Ok(());
+        }
+        let Some(kept) = self.kept.as_mut() else {
+            return Ok(());
+        };
+        if self.deferred.take().is_some() || kept.due(self.save_every) {
+            // The latest state: newer than the one put off.
             let _ = kept.save(&app.snapshot());
         }
         Ok(())
@@ -244,6 +259,10 @@ impl Driver<Backend> for SessionDriver {
             }
             // A reader signed in with a key has their state kept; the
             // others' stays in memory.
+            Effect::Save(state) if self.kept.is_some() && self.puts.is_writing() => {
+                self.deferred = Some(state);
+                None
+            }
             Effect::Save(state) => self
                 .kept
                 .as_mut()
@@ -543,6 +562,8 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         metrics: Arc::clone(&shared.metrics),
         kept: None,
         save_every: shared.limits.save_every,
+        puts: Arc::clone(&shared.puts),
+        deferred: None,
     };
     let asked = Arc::clone(&stop);
     let index = shared.search_index();

@@ -384,6 +384,70 @@ fn a_changed_item_is_updated_in_place_and_keeps_its_read_mark_unless_rewritten()
     assert_eq!(state.read, [key_of(&lib, A.2)]);
 }
 
+/// A reader `serve` remembers by their key: their star and read mark
+/// follow an item whose title the feed corrected (they were lost: only
+/// the local reader's marks moved to the new heading), a rewrite drops
+/// only the read mark, and their star keeps the item from `keep`.
+#[test]
+fn a_remembered_readers_marks_follow_a_changed_item_and_their_star_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("keep = \"10d\"\n");
+    let mut store = open(dir.path());
+    let options = FeedOptions::default();
+    put_at(&mut store, &config, &[A, B], options, day(0));
+    let lib = library(&mut store, &config);
+    let key = key_of(&lib, A.2);
+    let marked = SavedState {
+        read: vec![key.clone()],
+        starred: vec![key.clone()],
+        known: vec![key],
+        ..SavedState::default()
+    };
+    assert!(
+        store
+            .save_reader("SHA256:reader", &SavedState::default(), &marked, 10, false)
+            .unwrap()
+    );
+    let edited = (
+        A.0,
+        A.1,
+        "OpenAI shows its new model",
+        "<p>OpenAI showed a model on Monday. It reasons step by step and costs less. Updated.</p>",
+    );
+    put_at(&mut store, &config, &[edited, B], options, day(0));
+    let lib = library(&mut store, &config);
+    let key = key_of(&lib, edited.2);
+    let kept = store.load_reader("SHA256:reader").unwrap().unwrap();
+    assert_eq!(kept.read, std::slice::from_ref(&key), "{kept:?}");
+    assert_eq!(kept.starred, std::slice::from_ref(&key));
+    // Rewritten: unread again, still starred.
+    let rewritten = (
+        A.0,
+        A.1,
+        "Regulators question OpenAI",
+        "<p>European regulators sent a list of questions about training data.</p>",
+    );
+    put_at(&mut store, &config, &[rewritten, B], options, day(0));
+    let lib = library(&mut store, &config);
+    let key = key_of(&lib, rewritten.2);
+    let kept = store.load_reader("SHA256:reader").unwrap().unwrap();
+    assert!(kept.read.is_empty(), "{kept:?}");
+    assert_eq!(kept.starred, [key]);
+    // Both left the feed long ago: B is purged, the reader's star keeps A.
+    let c = (
+        Some("c"),
+        "https://news.example/c",
+        "Mistral raises money",
+        "<p>x</p>",
+    );
+    let report = put_at(&mut store, &config, &[c], options, day(12));
+    assert_eq!(report.purged, 1, "{report:?}");
+    assert_eq!(
+        headings(&library(&mut store, &config)),
+        ["Mistral raises money", rewritten.2]
+    );
+}
+
 fn day(n: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_760_000_000 + n * 86_400, 0).unwrap()
 }

@@ -465,6 +465,10 @@ fn put(
         [&feed.url],
         |r| r.get(0),
     )?;
+    // Readers `serve` remembers by their key have marks of their own.
+    let remembered: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM reader_marks)", [], |r| {
+        r.get(0)
+    })?;
     let mut prints: HashMap<i64, Fingerprint> = HashMap::new();
     let mut taken = 0usize;
     for item in items {
@@ -509,7 +513,7 @@ fn put(
             }
             Some(old) => {
                 update(
-                    &tx, &old, article, &item, at, hash, seconds, put_no, options,
+                    &tx, &old, article, &item, at, hash, seconds, put_no, options, remembered,
                 )?;
                 report.updated += 1;
             }
@@ -919,6 +923,7 @@ fn update(
     seconds: i64,
     put_no: i64,
     options: FeedOptions,
+    remembered: bool,
 ) -> rusqlite::Result<()> {
     let substantial = options.unread_on_change && {
         let before: Vec<String> = tx
@@ -941,8 +946,21 @@ fn update(
     let new_key = article.sections.first().map_or_else(String::new, |s| {
         format!("{}|{}|{}", article.id, article.lang, s.heading)
     });
+    // The local reader's marks, and (when the store keeps any) those of
+    // the readers `serve` remembers by their key and what they were shown.
+    let tables: &[&str] = if remembered {
+        &[
+            "read_marks",
+            "stars",
+            "known_sections",
+            "reader_marks",
+            "section_seen",
+        ]
+    } else {
+        &["read_marks", "stars", "known_sections"]
+    };
     if old_key != new_key {
-        for table in ["read_marks", "stars", "known_sections"] {
+        for table in tables {
             tx.prepare_cached(&format!(
                 "UPDATE OR IGNORE {table} SET key = ?2 WHERE key = ?1"
             ))?
@@ -954,6 +972,10 @@ fn update(
     if substantial {
         tx.prepare_cached("DELETE FROM read_marks WHERE key = ?1")?
             .execute([&new_key])?;
+        if remembered {
+            tx.prepare_cached("DELETE FROM reader_marks WHERE kind = 'read' AND key = ?1")?
+                .execute([&new_key])?;
+        }
     }
     delete_contents(tx, old.file_id)?;
     write_article_searched(tx, old.file_id, &article, Some(item.search))?;
@@ -979,7 +1001,8 @@ fn update(
 /// Removes the items that left the feed beyond its `keep` (else the
 /// global one): by age since they were last in the feed, or beyond a
 /// number of items (those still in the feed count first and always stay).
-/// Starred items are never purged.
+/// Starred items (by the local reader or a remembered one) are never
+/// purged.
 fn purge(
     tx: &Transaction<'_>,
     feed: &Feed,
@@ -998,6 +1021,8 @@ fn purge(
              WHERE i.feed = ?1 AND i.last_put < ?2
                AND NOT EXISTS (SELECT 1 FROM stars
                                WHERE key = a.id || '|' || a.lang || '|' || s.heading)
+               AND a.id || '|' || a.lang || '|' || s.heading NOT IN
+                   (SELECT key FROM reader_marks WHERE kind = 'star')
              ORDER BY i.at DESC, i.file_id DESC",
         )?
         .query_map(params![feed.url, put_no], |r| Ok((r.get(0)?, r.get(1)?)))?

@@ -442,6 +442,48 @@ fn import_of_a_file_cut_inside_a_tag_warns_and_imports_what_came_before() {
     assert!(!home.text().contains("b.example"), "{}", home.text());
 }
 
+/// A feed name with a newline, a carriage return or another control
+/// character (from an OPML import or a hand-edited config) is listed in
+/// its visible form, and `feeds remove` takes that form back.
+#[test]
+fn a_name_with_control_characters_is_removed_by_the_name_listed() {
+    let home = Home::new(
+        "# my feeds\n[[feeds]]\nname = \"x\\ny\\r\\u0007z\"\nurl = \"https://x.example/feed\"\n",
+    );
+    let file = home.dir.path().join("nl.opml");
+    fs::write(
+        &file,
+        "<opml version=\"2.0\"><body>\n<outline text=\"a&#10;b\" xmlUrl=\"https://a.example/feed\"/>\n<outline text=\"c&#13;&#10;d\" xmlUrl=\"https://c.example/feed\"/>\n</body></opml>\n",
+    )
+    .unwrap();
+    let o = home.run(&["feeds", "import", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    let o = home.run(&["--no-store", "feeds", "list"]);
+    assert!(o.status.success(), "{o:?}");
+    let listed = stdout(&o);
+    // One line per feed, nothing raw that a terminal would act on.
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert!(!listed.contains(['\r', '\u{7}']), "{listed:?}");
+    let shown = |url: &str| -> String {
+        let line = listed.lines().find(|l| l.contains(url)).unwrap();
+        line.split('\t').next().unwrap().to_owned()
+    };
+    assert_eq!(shown("x.example"), "x y ␇z");
+    assert_eq!(shown("a.example"), "a b");
+    for url in ["x.example", "a.example", "c.example"] {
+        let name = shown(url);
+        let o = home.run(&["--no-store", "feeds", "remove", &name]);
+        assert!(o.status.success(), "{name:?}: {o:?}");
+        assert!(
+            stdout(&o).starts_with(&format!("removed \"{name}\" <https://{url}/feed>")),
+            "{}",
+            stdout(&o)
+        );
+        assert!(!home.text().contains(url), "{}", home.text());
+    }
+    assert!(!home.text().contains("[[feeds]]"), "{}", home.text());
+}
+
 /// A pipe given where a file is read (the config, a feed to add, an OPML
 /// file to import) is refused at once with its name, never read: reading
 /// a pipe would wait for a writer for ever.

@@ -280,6 +280,48 @@ fn a_file_url_feed_is_fetched_from_disk() {
     assert!(line_of(&stdout(&o), "Local").contains("status=ok items=2 new=2"));
 }
 
+/// A log left far past 64 MiB (a writer killed in a large put, or one
+/// whose checkpoints never ran) is checkpointed and cut back by the next
+/// `fetch`, which opens the store to write; the store's rows are kept.
+#[test]
+fn a_large_log_left_behind_is_cut_back_by_the_next_fetch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("local.rss");
+    fs::write(&path, http::rss("local", 2)).unwrap();
+    let home = Home::new(&[("Local", format!("file://{}", path.display()))]);
+    assert_eq!(home.run(&[]).status.code(), Some(0));
+    // Another connection writes 72 MiB with its checkpoints off and stays
+    // open, so that its close does not remove the log either.
+    let writer = rusqlite::Connection::open(home.library()).unwrap();
+    writer
+        .execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = -1;")
+        .unwrap();
+    let value = "x".repeat(64 << 10);
+    for i in 0..72 * 16 {
+        writer
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                rusqlite::params![format!("scratch {i}"), value],
+            )
+            .unwrap();
+    }
+    writer
+        .execute("DELETE FROM meta WHERE key LIKE 'scratch %'", [])
+        .unwrap();
+    let mut wal = home.library().into_os_string();
+    wal.push("-wal");
+    let size = || fs::metadata(&wal).unwrap().len();
+    assert!(size() > 72 << 20, "{}", size());
+    let o = home.run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    assert!(size() < 1 << 20, "{}", size());
+    let store = LibraryStore::open(&home.library()).unwrap().store;
+    let url = format!("file://{}", path.display());
+    assert_eq!(store.feed_status(&url).unwrap().items, 2);
+    drop(writer);
+}
+
 /// A library path that can never hold a store (a pipe, another
 /// program's database) is a setting to fix: exit 2, nothing fetched,
 /// the path named; the pipe is not opened (a read would hang).

@@ -117,6 +117,11 @@ pub fn run(sources: &Sources, args: &FetchArgs, io: &mut Output<'_>) -> io::Resu
             });
         }
     };
+    // A log left large by a writer killed in a large put: cut back before
+    // this run writes (never waiting for a reader).
+    if let Err(e) = store.trim_log() {
+        writeln!(io.err, "aiwatch-tui: {e}; its log was not cut back")?;
+    }
     let mut tally = Tally::new(store.feed_sink(super::refresh::feed_options(&config)));
     let (reports, took) = fetch_into(&feeds, &mut tally, &ctx, &options, io)?;
     let added = tally.added.borrow().clone();

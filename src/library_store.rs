@@ -136,6 +136,8 @@ pub struct LibraryStore {
     last_sync: Option<SyncReport>,
     /// Whether the last `load_library` decoded the index image.
     from_image: bool,
+    /// Reading-state tables found missing at open and made again, empty.
+    recreated: Vec<&'static str>,
 }
 
 /// A store that was opened, and where an unreadable file was moved, if one was.
@@ -321,13 +323,18 @@ impl LibraryStore {
         // statement so that all three come from one snapshot: read apart,
         // another process's first migration could commit in between and an
         // empty store would look like a foreign database with tables.
-        let (found, application_id, tables): (i64, i32, i64) = conn
+        // The reading-state tables are counted in the same query: one
+        // dropped by hand is made again below.
+        let (found, application_id, tables, state_tables): (i64, i32, i64, i64) = conn
             .query_row(
-                "SELECT (SELECT user_version FROM pragma_user_version), \
-                        (SELECT application_id FROM pragma_application_id), \
-                        (SELECT count(*) FROM sqlite_master)",
+                &format!(
+                    "SELECT (SELECT user_version FROM pragma_user_version), \
+                            (SELECT application_id FROM pragma_application_id), \
+                            (SELECT count(*) FROM sqlite_master), {}",
+                    schema::COUNT_READING_STATE_TABLES
+                ),
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .map_err(wrap)?;
         if is_foreign(application_id, found, tables) {
@@ -383,12 +390,42 @@ impl LibraryStore {
                 });
             }
         }
+        // A current store lacking a reading-state table (dropped by hand):
+        // every save would fail. Made again, empty, and said.
+        let recreated = if found == SCHEMA_VERSION
+            && usize::try_from(state_tables).unwrap_or(0) < schema::READING_STATE_TABLES.len()
+        {
+            schema::recreate_missing(&mut conn).map_err(wrap)?
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             last_sync: None,
             from_image: false,
+            recreated,
         })
+    }
+
+    /// What the user must be told of the reading-state tables this handle
+    /// found missing and made again, empty (one line each): what they
+    /// held is lost. Said once, by the process that made them.
+    pub fn recreated_notices(&self) -> Vec<String> {
+        self.recreated
+            .iter()
+            .filter_map(|made| {
+                schema::READING_STATE_TABLES
+                    .iter()
+                    .find(|(table, _)| table == made)
+            })
+            .map(|(table, lost)| {
+                format!(
+                    "{}: library store: the table {table} was missing and was re-created empty; {lost}",
+                    self.path.display()
+                )
+            })
+            .collect()
     }
 
     pub fn path(&self) -> &Path {

@@ -322,6 +322,34 @@ fn a_large_log_left_behind_is_cut_back_by_the_next_fetch() {
     drop(writer);
 }
 
+/// A reading-state table dropped by hand is made again by whichever
+/// process opens the store first, here a `fetch` from cron: it says so on
+/// stderr (once), and fetches as usual.
+#[test]
+fn a_dropped_reading_state_table_is_made_again_and_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("local.rss");
+    fs::write(&path, http::rss("local", 2)).unwrap();
+    let home = Home::new(&[("Local", format!("file://{}", path.display()))]);
+    assert_eq!(home.run(&[]).status.code(), Some(0));
+    rusqlite::Connection::open(home.library())
+        .unwrap()
+        .execute_batch("DROP TABLE read_marks")
+        .unwrap();
+    let o = home.run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "aiwatch-tui: {}: library store: the table read_marks was missing and was re-created empty; the read marks it held are lost\n",
+            home.library().display()
+        )
+    );
+    line_of(&stdout(&o), "Local");
+    let o = home.run(&[]);
+    assert_eq!(stderr(&o), "");
+}
+
 /// A library path that can never hold a store (a pipe, another
 /// program's database) is a setting to fix: exit 2, nothing fetched,
 /// the path named; the pipe is not opened (a read would hang).

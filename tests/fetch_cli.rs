@@ -280,16 +280,28 @@ fn a_file_url_feed_is_fetched_from_disk() {
     assert!(line_of(&stdout(&o), "Local").contains("status=ok items=2 new=2"));
 }
 
+/// A config with one feed, "Local" (a file of two items beside the
+/// config), fetched once into the store; the feed's URL.
+fn fetched_local_feed() -> (Home, String) {
+    let home = Home::new(&[]);
+    let path = home.dir.path().join("local.rss");
+    fs::write(&path, http::rss("local", 2)).unwrap();
+    let url = format!("file://{}", path.display());
+    fs::write(
+        home.dir.path().join("config.toml"),
+        format!("[[feeds]]\nname = \"Local\"\nurl = \"{url}\"\n"),
+    )
+    .unwrap();
+    assert_eq!(home.run(&[]).status.code(), Some(0));
+    (home, url)
+}
+
 /// A log left far past 64 MiB (a writer killed in a large put, or one
 /// whose checkpoints never ran) is checkpointed and cut back by the next
 /// `fetch`, which opens the store to write; the store's rows are kept.
 #[test]
 fn a_large_log_left_behind_is_cut_back_by_the_next_fetch() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("local.rss");
-    fs::write(&path, http::rss("local", 2)).unwrap();
-    let home = Home::new(&[("Local", format!("file://{}", path.display()))]);
-    assert_eq!(home.run(&[]).status.code(), Some(0));
+    let (home, url) = fetched_local_feed();
     // Another connection writes 72 MiB with its checkpoints off and stays
     // open, so that its close does not remove the log either.
     let writer = rusqlite::Connection::open(home.library()).unwrap();
@@ -317,7 +329,6 @@ fn a_large_log_left_behind_is_cut_back_by_the_next_fetch() {
     assert_eq!(stderr(&o), "");
     assert!(size() < 1 << 20, "{}", size());
     let store = LibraryStore::open(&home.library()).unwrap().store;
-    let url = format!("file://{}", path.display());
     assert_eq!(store.feed_status(&url).unwrap().items, 2);
     drop(writer);
 }
@@ -327,11 +338,7 @@ fn a_large_log_left_behind_is_cut_back_by_the_next_fetch() {
 /// stderr (once), and fetches as usual.
 #[test]
 fn a_dropped_reading_state_table_is_made_again_and_said_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("local.rss");
-    fs::write(&path, http::rss("local", 2)).unwrap();
-    let home = Home::new(&[("Local", format!("file://{}", path.display()))]);
-    assert_eq!(home.run(&[]).status.code(), Some(0));
+    let (home, _) = fetched_local_feed();
     rusqlite::Connection::open(home.library())
         .unwrap()
         .execute_batch("DROP TABLE read_marks")

@@ -140,6 +140,8 @@ pub struct LibraryStore {
     last_sync: Option<SyncReport>,
     /// Whether the last `load_library` decoded the index image.
     from_image: bool,
+    /// Reading-state tables found missing at open and made again, empty.
+    recreated: Vec<&'static str>,
 }
 
 /// A store that was opened, and where an unreadable file was moved, if one was.
@@ -242,6 +244,10 @@ impl LibraryStore {
             mut store,
             moved_aside,
         } = Self::open(path)?;
+        // A sync writes: a log left large is cut back first, if it can be
+        // at once. One that cannot be (read by another process, a disk
+        // error) is no reason not to sync; the next writer tries again.
+        let _ = store.trim_log();
         match store.sync_and_load(roots, actors) {
             Ok((report, library)) => Ok(Synced {
                 store,
@@ -321,13 +327,18 @@ impl LibraryStore {
         // statement so that all three come from one snapshot: read apart,
         // another process's first migration could commit in between and an
         // empty store would look like a foreign database with tables.
-        let (found, application_id, tables): (i64, i32, i64) = conn
+        // The reading-state tables are counted in the same query: one
+        // dropped by hand is made again below.
+        let (found, application_id, tables, state_tables): (i64, i32, i64, i64) = conn
             .query_row(
-                "SELECT (SELECT user_version FROM pragma_user_version), \
-                        (SELECT application_id FROM pragma_application_id), \
-                        (SELECT count(*) FROM sqlite_master)",
+                &format!(
+                    "SELECT (SELECT user_version FROM pragma_user_version), \
+                            (SELECT application_id FROM pragma_application_id), \
+                            (SELECT count(*) FROM sqlite_master), {}",
+                    schema::COUNT_READING_STATE_TABLES
+                ),
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .map_err(wrap)?;
         if is_foreign(application_id, found, tables) {
@@ -383,12 +394,42 @@ impl LibraryStore {
                 });
             }
         }
+        // A current store lacking a reading-state table (dropped by hand):
+        // every save would fail. Made again, empty, and said.
+        let recreated = if found == SCHEMA_VERSION
+            && usize::try_from(state_tables).unwrap_or(0) < schema::READING_STATE_TABLES.len()
+        {
+            schema::recreate_missing(&mut conn).map_err(wrap)?
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             last_sync: None,
             from_image: false,
+            recreated,
         })
+    }
+
+    /// What the user must be told of the reading-state tables this handle
+    /// found missing and made again, empty (one line each): what they
+    /// held is lost. Said once, by the process that made them.
+    pub fn recreated_notices(&self) -> Vec<String> {
+        self.recreated
+            .iter()
+            .filter_map(|made| {
+                schema::READING_STATE_TABLES
+                    .iter()
+                    .find(|(table, _)| table == made)
+            })
+            .map(|(table, lost)| {
+                format!(
+                    "{}: library store: the table {table} was missing and was re-created empty; {lost}",
+                    self.path.display()
+                )
+            })
+            .collect()
     }
 
     pub fn path(&self) -> &Path {
@@ -501,6 +542,61 @@ impl LibraryStore {
             Some((bytes, rows)) => image::write(&mut self.conn, &bytes, rows).map_err(wrap),
             None => Ok(false),
         }
+    }
+}
+
+/// The write-ahead log trimmed by [`LibraryStore::trim_log`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogTrim {
+    /// Its size before, in bytes.
+    pub before: u64,
+    /// Its size after: 0, or `before` when another connection was reading
+    /// or writing (the checkpoint did not wait for it).
+    pub after: u64,
+}
+
+/// The write-ahead log left behind by a writer killed in a large write.
+impl LibraryStore {
+    /// A log larger than [`JOURNAL_SIZE_LIMIT`] (a writer killed in a put
+    /// of hundreds of MB leaves all of it: `SQLite` cuts the log back only
+    /// after a checkpoint of its own) is checkpointed and truncated, if no
+    /// other connection is reading or writing: this never waits for one,
+    /// so a reader's first frame never waits for it either. Called where
+    /// the store is opened to write (fetch, sync), not by a reader's open.
+    /// `None`: the log was not that large.
+    pub fn trim_log(&mut self) -> Result<Option<LogTrim>, StoreError> {
+        self.trim_log_over(JOURNAL_SIZE_LIMIT.unsigned_abs())
+    }
+
+    fn trim_log_over(&mut self, limit: u64) -> Result<Option<LogTrim>, StoreError> {
+        let size = |path: &Path| fs::metadata(path).map_or(0, |m| m.len());
+        let wal = sidecar(&self.path, "-wal");
+        let before = size(&wal);
+        if before <= limit {
+            return Ok(None);
+        }
+        // No busy handler for the checkpoint: it gives up at once (busy)
+        // where it would wait for a reader or a writer.
+        self.conn
+            .busy_timeout(Duration::ZERO)
+            .map_err(|source| self.error(source))?;
+        let checkpoint = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            });
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|source| self.error(source))?;
+        match checkpoint {
+            Ok(_) => {}
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => {}
+            Err(source) => return Err(self.error(source)),
+        }
+        Ok(Some(LogTrim {
+            before,
+            after: size(&wal),
+        }))
     }
 }
 
@@ -776,6 +872,53 @@ mod tests {
     fn the_default_store_lives_in_the_data_folder() {
         let path = default_path().unwrap();
         assert!(path.ends_with("aiwatch-tui/library.sqlite"), "{path:?}");
+    }
+
+    /// Grows the store's log past `bytes` with committed writes that no
+    /// checkpoint copied (as a writer killed in a large put leaves it);
+    /// the connection is returned open, so closing it does not end the log.
+    fn grow_log(path: &Path, bytes: usize) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = -1;")
+            .unwrap();
+        let value = "x".repeat(64 << 10);
+        for i in 0..bytes.div_ceil(64 << 10) {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                rusqlite::params![format!("scratch {i}"), value],
+            )
+            .unwrap();
+        }
+        conn.execute("DELETE FROM meta WHERE key LIKE 'scratch %'", [])
+            .unwrap();
+        conn
+    }
+
+    /// A large log is checkpointed and truncated, but never while another
+    /// connection reads: then the checkpoint gives up without waiting, and
+    /// the next writer to open the store tries again.
+    #[test]
+    fn a_large_log_is_trimmed_when_no_one_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.sqlite");
+        let mut store = LibraryStore::open(&path).unwrap().store;
+        let _writer = grow_log(&path, 2 << 20);
+        let wal = sidecar(&path, "-wal");
+        let before = fs::metadata(&wal).unwrap().len();
+        assert!(before > 2 << 20, "{before}");
+        assert_eq!(store.trim_log_over(before).unwrap(), None);
+        let mut reader = Connection::open(&path).unwrap();
+        let reading = reader.transaction().unwrap();
+        let _: i64 = reading
+            .query_row("SELECT count(*) FROM meta", [], |r| r.get(0))
+            .unwrap();
+        let tried = store.trim_log_over(1 << 20).unwrap().unwrap();
+        assert_eq!(tried.before, before);
+        assert!(tried.after > 1 << 20, "{tried:?}");
+        drop(reading);
+        let trimmed = store.trim_log_over(1 << 20).unwrap().unwrap();
+        assert_eq!((trimmed.before, trimmed.after), (tried.after, 0));
+        assert!(store.has_synced().is_ok());
     }
 
     #[test]

@@ -236,6 +236,7 @@ pub fn open_library(
             if let Some(aside) = &synced.moved_aside {
                 notices.push(moved_aside_notice(aside));
             }
+            notices.extend(synced.store.recreated_notices());
             LibrarySource {
                 library: synced.library,
                 report: Some(synced.report),
@@ -299,6 +300,7 @@ pub fn open_library_stored(
         .as_deref()
         .map(moved_aside_notice)
         .into_iter()
+        .chain(stored.store.recreated_notices())
         .collect();
     let (library, sync) = if stored.synced_before {
         // After the first frame, as a first run's: started earlier

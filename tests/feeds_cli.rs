@@ -285,7 +285,7 @@ fn import_an_export_with_folders_and_gaps_then_export_it_back() {
         "{opml}"
     );
     let back = aiwatch_tui::feeds::opml::read(&opml).unwrap();
-    assert!(!back.cut_short);
+    assert_eq!(back.cut_short, None);
     let back = back.outlines;
     let urls: Vec<&str> = back.iter().map(|o| o.url.as_str()).collect();
     assert_eq!(
@@ -389,7 +389,7 @@ fn import_of_a_file_cut_short_warns() {
     let o = home.run(&["feeds", "import", cut.to_str().unwrap()]);
     assert!(o.status.success(), "{o:?}");
     assert!(
-        stderr(&o).contains("cut.opml: warning: the file ends before </opml>"),
+        stderr(&o).contains("cut.opml:3:51: warning: the file ends before </opml>"),
         "{}",
         stderr(&o)
     );
@@ -398,6 +398,90 @@ fn import_of_a_file_cut_short_warns() {
         "{}",
         stdout(&o)
     );
+}
+
+/// An OPML file cut inside a tag (the download stopped in an attribute
+/// value) is imported like one cut between tags: the complete outlines
+/// before the cut, a warning naming the file and where it stops, exit 0.
+#[test]
+fn import_of_a_file_cut_inside_a_tag_warns_and_imports_what_came_before() {
+    let home = Home::new("# my feeds\n");
+    let cut = home.dir.path().join("cut.opml");
+    fs::write(
+        &cut,
+        "<opml version=\"2.0\"><body>\n<outline text=\"A\" xmlUrl=\"https://a.example/feed\"/>\n<outline text=\"x\" xmlUrl=\"http://a/",
+    )
+    .unwrap();
+    let o = home.run(&["feeds", "import", cut.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "{}:3:36: warning: the file ends inside a tag, before </opml>, so it may be cut short: the feeds before the cut are read\n",
+            cut.display()
+        )
+    );
+    assert!(stdout(&o).starts_with("imported 1 feed "), "{}", stdout(&o));
+    let text = home.text();
+    assert!(text.contains("url = \"https://a.example/feed\""), "{text}");
+    assert!(!text.contains("http://a/"), "{text}");
+    // A missing quote in a file that goes on to its `</opml>` is no cut:
+    // still refused, with the place.
+    fs::write(
+        &cut,
+        "<opml><body>\n<outline xmlUrl=\"https://b.example/feed></body></opml>\n",
+    )
+    .unwrap();
+    let o = home.run(&["feeds", "import", cut.to_str().unwrap()]);
+    assert!(!o.status.success(), "{o:?}");
+    assert!(
+        stderr(&o).starts_with(&format!("{}:2:1: malformed OPML", cut.display())),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!home.text().contains("b.example"), "{}", home.text());
+}
+
+/// A feed name with a newline, a carriage return or another control
+/// character (from an OPML import or a hand-edited config) is listed in
+/// its visible form, and `feeds remove` takes that form back.
+#[test]
+fn a_name_with_control_characters_is_removed_by_the_name_listed() {
+    let home = Home::new(
+        "# my feeds\n[[feeds]]\nname = \"x\\ny\\r\\u0007z\"\nurl = \"https://x.example/feed\"\n",
+    );
+    let file = home.dir.path().join("nl.opml");
+    fs::write(
+        &file,
+        "<opml version=\"2.0\"><body>\n<outline text=\"a&#10;b\" xmlUrl=\"https://a.example/feed\"/>\n<outline text=\"c&#13;&#10;d\" xmlUrl=\"https://c.example/feed\"/>\n</body></opml>\n",
+    )
+    .unwrap();
+    let o = home.run(&["feeds", "import", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    let o = home.run(&["--no-store", "feeds", "list"]);
+    assert!(o.status.success(), "{o:?}");
+    let listed = stdout(&o);
+    // One line per feed, nothing raw that a terminal would act on.
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert!(!listed.contains(['\r', '\u{7}']), "{listed:?}");
+    let shown = |url: &str| -> String {
+        let line = listed.lines().find(|l| l.contains(url)).unwrap();
+        line.split('\t').next().unwrap().to_owned()
+    };
+    assert_eq!(shown("x.example"), "x y ␇z");
+    assert_eq!(shown("a.example"), "a b");
+    for url in ["x.example", "a.example", "c.example"] {
+        let name = shown(url);
+        let o = home.run(&["--no-store", "feeds", "remove", &name]);
+        assert!(o.status.success(), "{name:?}: {o:?}");
+        assert!(
+            stdout(&o).starts_with(&format!("removed \"{name}\" <https://{url}/feed>")),
+            "{}",
+            stdout(&o)
+        );
+        assert!(!home.text().contains(url), "{}", home.text());
+    }
+    assert!(!home.text().contains("[[feeds]]"), "{}", home.text());
 }
 
 /// A pipe given where a file is read (the config, a feed to add, an OPML

@@ -280,6 +280,83 @@ fn a_file_url_feed_is_fetched_from_disk() {
     assert!(line_of(&stdout(&o), "Local").contains("status=ok items=2 new=2"));
 }
 
+/// A config with one feed, "Local" (a file of two items beside the
+/// config), fetched once into the store; the feed's URL.
+fn fetched_local_feed() -> (Home, String) {
+    let home = Home::new(&[]);
+    let path = home.dir.path().join("local.rss");
+    fs::write(&path, http::rss("local", 2)).unwrap();
+    let url = format!("file://{}", path.display());
+    fs::write(
+        home.dir.path().join("config.toml"),
+        format!("[[feeds]]\nname = \"Local\"\nurl = \"{url}\"\n"),
+    )
+    .unwrap();
+    assert_eq!(home.run(&[]).status.code(), Some(0));
+    (home, url)
+}
+
+/// A log left far past 64 MiB (a writer killed in a large put, or one
+/// whose checkpoints never ran) is checkpointed and cut back by the next
+/// `fetch`, which opens the store to write; the store's rows are kept.
+#[test]
+fn a_large_log_left_behind_is_cut_back_by_the_next_fetch() {
+    let (home, url) = fetched_local_feed();
+    // Another connection writes 72 MiB with its checkpoints off and stays
+    // open, so that its close does not remove the log either.
+    let writer = rusqlite::Connection::open(home.library()).unwrap();
+    writer
+        .execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = -1;")
+        .unwrap();
+    let value = "x".repeat(64 << 10);
+    for i in 0..72 * 16 {
+        writer
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                rusqlite::params![format!("scratch {i}"), value],
+            )
+            .unwrap();
+    }
+    writer
+        .execute("DELETE FROM meta WHERE key LIKE 'scratch %'", [])
+        .unwrap();
+    let mut wal = home.library().into_os_string();
+    wal.push("-wal");
+    let size = || fs::metadata(&wal).unwrap().len();
+    assert!(size() > 72 << 20, "{}", size());
+    let o = home.run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    assert!(size() < 1 << 20, "{}", size());
+    let store = LibraryStore::open(&home.library()).unwrap().store;
+    assert_eq!(store.feed_status(&url).unwrap().items, 2);
+    drop(writer);
+}
+
+/// A reading-state table dropped by hand is made again by whichever
+/// process opens the store first, here a `fetch` from cron: it says so on
+/// stderr (once), and fetches as usual.
+#[test]
+fn a_dropped_reading_state_table_is_made_again_and_said_once() {
+    let (home, _) = fetched_local_feed();
+    rusqlite::Connection::open(home.library())
+        .unwrap()
+        .execute_batch("DROP TABLE read_marks")
+        .unwrap();
+    let o = home.run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "aiwatch-tui: {}: library store: the table read_marks was missing and was re-created empty; the read marks it held are lost\n",
+            home.library().display()
+        )
+    );
+    line_of(&stdout(&o), "Local");
+    let o = home.run(&[]);
+    assert_eq!(stderr(&o), "");
+}
+
 /// A library path that can never hold a store (a pipe, another
 /// program's database) is a setting to fix: exit 2, nothing fetched,
 /// the path named; the pipe is not opened (a read would hang).

@@ -268,3 +268,44 @@ fn a_store_that_cannot_be_used_is_said_and_no_mark_is_lost() {
     assert!(!json.exists(), "moved into the store");
     assert_eq!(stored(&store_path(home)).unwrap().starred.len(), 1);
 }
+
+/// A reading-state table dropped by hand (here `stars`, in the `SQLite`
+/// shell) is made again, empty, when the reader opens the store: the
+/// message log says so once, and stars are saved again.
+#[test]
+fn a_dropped_stars_table_is_made_again_and_said_once() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let mut pty = Pty::open(160, 30);
+    let mut child = pty.spawn(&[], home, &[]);
+    pty.wait_for("Topics");
+    pty.send(b"s");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+    let path = store_path(home);
+    assert_eq!(stored(&path).unwrap().starred.len(), 1);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP TABLE stars")
+        .unwrap();
+
+    let mut pty = Pty::open(160, 30);
+    let mut child = pty.spawn(&[], home, &[]);
+    pty.wait_for("Topics");
+    pty.wait_for("the table stars was missing and was re-created empty");
+    pty.send(b"s");
+    pty.wait_for("Starred.");
+    pty.send(b"!");
+    pty.wait_for("the stars it held are lost");
+    pty.send(b"\x1b");
+    pty.settle();
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+    let state = stored(&path).unwrap();
+    assert_eq!(state.starred.len(), 1, "{state:?}");
+    // The rest of the reading state is as it was.
+    assert!(!state.known.is_empty());
+
+    let screen = start_and_quit(home);
+    assert!(!screen.contains("was missing"), "{screen}");
+}

@@ -531,13 +531,20 @@ fn import(
     };
     let text = super::decode::decode(&bytes, None).text;
     let outlines = match opml::read(&text) {
-        Ok(o) if o.cut_short => {
+        Ok(opml::Opml {
+            outlines,
+            cut_short: Some(cut),
+        }) => {
+            let ((line, col), inside) = (
+                cut.position,
+                if cut.inside_tag { " inside a tag," } else { "" },
+            );
             writeln!(
                 err,
-                "{}: warning: the file ends before </opml>, so it may be cut short: the feeds before the cut are read",
+                "{}:{line}:{col}: warning: the file ends{inside} before </opml>, so it may be cut short: the feeds before the cut are read",
                 opml_path.display()
             )?;
-            o.outlines
+            outlines
         }
         Ok(o) => o.outlines,
         Err(e) => {

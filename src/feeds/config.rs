@@ -539,7 +539,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 /// Names and keywords are shown on screens: trimmed and made terminal-safe.
-fn clean(text: &str) -> String {
+/// A feed's name is known by this form everywhere (`feeds list`, the
+/// reader), so `feeds remove` matches it too.
+pub(crate) fn clean(text: &str) -> String {
     crate::text::screen_safe(text.trim(), false)
 }
 

@@ -110,6 +110,8 @@ impl ConfigFile {
     }
 
     /// Removes the feeds whose name (any case) or URL is `key`; how many.
+    /// A name is matched as written and as shown (`feeds list` shows a
+    /// name with control characters, a newline say, in its visible form).
     pub fn remove(&mut self, key: &str, derived_names: &[(String, String)]) -> usize {
         let Some(list) = self
             .doc
@@ -131,7 +133,9 @@ impl ConfigFile {
                 },
                 str::to_owned,
             );
-            !(name.eq_ignore_ascii_case(key) || url.trim() == key)
+            !(name.eq_ignore_ascii_case(key)
+                || super::config::clean(&name).eq_ignore_ascii_case(key)
+                || url.trim() == key)
         });
         let removed = before - list.len();
         if list.is_empty() {

@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::io::{self, Write};
+use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,40 @@ pub struct Output<'a> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
     pub terminal_width: Option<u16>,
+}
+
+/// Opens the store to fetch into, saying on stderr what the user must
+/// know of it (moved aside, a reading-state table made again); a log left
+/// large by a writer killed in a large put is cut back before this run
+/// writes (never waiting for a reader). `Err`: the exit status.
+fn open_store(path: &Path, io: &mut Output<'_>) -> io::Result<Result<LibraryStore, u8>> {
+    let mut store = match LibraryStore::open(path) {
+        Ok(opened) => {
+            if let Some(aside) = opened.moved_aside {
+                writeln!(
+                    io.err,
+                    "aiwatch-tui: the library store could not be read: it was moved to {} and a new one made",
+                    aside.display()
+                )?;
+            }
+            for notice in opened.store.recreated_notices() {
+                writeln!(io.err, "aiwatch-tui: {notice}")?;
+            }
+            opened.store
+        }
+        Err(e) => {
+            writeln!(io.err, "aiwatch-tui: {e}; nothing was fetched")?;
+            return Ok(Err(if e.is_unusable_path() {
+                CONFIG_ERRORS
+            } else {
+                FAILED
+            }));
+        }
+    };
+    if let Err(e) = store.trim_log() {
+        writeln!(io.err, "aiwatch-tui: {e}; its log was not cut back")?;
+    }
+    Ok(Ok(store))
 }
 
 /// Runs `fetch`.
@@ -97,25 +132,9 @@ pub fn run(sources: &Sources, args: &FetchArgs, io: &mut Output<'_>) -> io::Resu
         };
         return finish(&reports, &put, &shown_config, took, io);
     };
-    let mut store = match LibraryStore::open(&store_path) {
-        Ok(opened) => {
-            if let Some(aside) = opened.moved_aside {
-                writeln!(
-                    io.err,
-                    "aiwatch-tui: the library store could not be read: it was moved to {} and a new one made",
-                    aside.display()
-                )?;
-            }
-            opened.store
-        }
-        Err(e) => {
-            writeln!(io.err, "aiwatch-tui: {e}; nothing was fetched")?;
-            return Ok(if e.is_unusable_path() {
-                CONFIG_ERRORS
-            } else {
-                FAILED
-            });
-        }
+    let mut store = match open_store(&store_path, io)? {
+        Ok(store) => store,
+        Err(status) => return Ok(status),
     };
     let mut tally = Tally::new(store.feed_sink(super::refresh::feed_options(&config)));
     let (reports, took) = fetch_into(&feeds, &mut tally, &ctx, &options, io)?;

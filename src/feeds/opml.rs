@@ -30,7 +30,19 @@ pub struct Opml {
     /// The file has an `<opml>` element that never ends: most likely cut
     /// short (a download or copy that stopped), so feeds may be missing.
     /// Read all the same (leniently), but worth a warning.
-    pub cut_short: bool,
+    pub cut_short: Option<Cut>,
+}
+
+/// Where a file cut short stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    /// Line and column (1-based) just past the last character of the file
+    /// (trailing blanks aside).
+    pub position: (u32, u32),
+    /// The file stops inside a tag (or a comment, an attribute value…):
+    /// that unfinished tag is left out, the complete outlines before it
+    /// are read.
+    pub inside_tag: bool,
 }
 
 /// Why an OPML file could not be read.
@@ -56,11 +68,28 @@ pub fn read(text: &str) -> Result<Opml, OpmlError> {
     let mut seen = 0usize;
     let mut saw_opml = false;
     let mut closed = false;
+    let mut inside_tag = false;
     loop {
-        let event = reader.read_event().map_err(|e| OpmlError {
-            reason: format!("malformed OPML: {e}"),
-            position: Some(source.position(usize::try_from(reader.error_position()).unwrap_or(0))),
-        })?;
+        let event = match reader.read_event() {
+            Ok(event) => event,
+            // The input ended inside a tag, comment or attribute value. If
+            // no `</opml>` follows, the file was cut there (a download that
+            // stopped): read what came before, like a cut between tags. A
+            // `</opml>` after it means the file goes on to its end and a
+            // quote or `>` is missing: malformed.
+            Err(quick_xml::Error::Syntax(_))
+                if saw_opml && !closed && !ends_opml_after(text, reader.error_position()) =>
+            {
+                inside_tag = true;
+                break;
+            }
+            Err(e) => {
+                return Err(OpmlError {
+                    reason: format!("malformed OPML: {e}"),
+                    position: Some(source.position(offset(reader.error_position()))),
+                });
+            }
+        };
         match event {
             Event::Start(tag) if local(&tag).eq_ignore_ascii_case("opml") => saw_opml = true,
             Event::Empty(tag) if local(&tag).eq_ignore_ascii_case("opml") => {
@@ -123,8 +152,24 @@ pub fn read(text: &str) -> Result<Opml, OpmlError> {
     }
     Ok(Opml {
         outlines: found,
-        cut_short: saw_opml && !closed,
+        cut_short: (saw_opml && !closed).then(|| Cut {
+            position: source.position(text.trim_end().len()),
+            inside_tag,
+        }),
     })
+}
+
+/// A byte offset from the reader, within `usize` (the text is in memory).
+fn offset(position: u64) -> usize {
+    usize::try_from(position).unwrap_or(usize::MAX)
+}
+
+/// Whether the text from byte `at` on holds an `</opml` end tag (in any
+/// case).
+fn ends_opml_after(text: &str, at: u64) -> bool {
+    let rest = text.as_bytes().get(offset(at)..).unwrap_or_default();
+    rest.windows(b"</opml".len())
+        .any(|w| w.eq_ignore_ascii_case(b"</opml"))
 }
 
 /// Topics from a folder's name or a `category` value, read alike so that
@@ -200,7 +245,7 @@ mod tests {
   <outline text="Blog" type="rss" xmlUrl="https://blog.example/feed.xml"></outline>
 </body></opml>"#;
         let read = read(text).unwrap();
-        assert!(!read.cut_short);
+        assert_eq!(read.cut_short, None);
         let found = read.outlines;
         assert_eq!(found.len(), 4);
         assert_eq!(found[0].topics, ["Tech"]);
@@ -228,12 +273,50 @@ mod tests {
         let whole = "<opml version=\"2.0\"><body><outline xmlUrl=\"https://a.example/f\"/>\
             <outline xmlUrl=\"https://b.example/f\"/></body></opml>";
         let read_whole = read(whole).unwrap();
-        assert!(!read_whole.cut_short);
+        assert_eq!(read_whole.cut_short, None);
         let cut = &whole[..whole.find("<outline xmlUrl=\"https://b").unwrap()];
         let read_cut = read(cut).unwrap();
-        assert!(read_cut.cut_short);
+        assert_eq!(
+            read_cut.cut_short,
+            Some(Cut {
+                position: (1, 66),
+                inside_tag: false
+            })
+        );
         assert_eq!(read_cut.outlines.len(), 1);
-        assert!(!read("<opml/>").unwrap().cut_short);
+        assert_eq!(read("<opml/>").unwrap().cut_short, None);
+    }
+
+    /// A file cut inside a tag (in an attribute value, between attributes,
+    /// in a comment) reads like one cut between tags: the complete outlines
+    /// before the cut, the unfinished one left out, and where it stops.
+    #[test]
+    fn a_file_cut_inside_a_tag_is_read_like_one_cut_between_tags() {
+        let head =
+            "<opml version=\"2.0\"><body>\n<outline text=\"a\" xmlUrl=\"https://a.example/f\"/>\n";
+        for tail in [
+            "<outline text=\"x\" xmlUrl=\"http://a/",
+            "<outline text='x' xmlUrl='http://a/",
+            "<outline text=\"x\" ",
+            "<outl",
+            "<",
+            "<!-- more ",
+            "<outline text=\"x\" xmlUrl=\"http://a/\">\n<outline xmlUrl=\"http://b/",
+        ] {
+            let text = format!("{head}{tail}");
+            let read = read(&text).unwrap_or_else(|e| panic!("{tail}: {e}"));
+            let want = usize::from(tail.contains("\">\n"));
+            assert_eq!(read.outlines.len(), 1 + want, "{tail}");
+            assert_eq!(read.outlines[0].url, "https://a.example/f");
+            let cut = read.cut_short.unwrap();
+            assert!(cut.inside_tag, "{tail}");
+            let last = tail.lines().last().unwrap();
+            let line = u32::try_from(2 + tail.lines().count()).unwrap();
+            let col = u32::try_from(last.trim_end().chars().count()).unwrap() + 1;
+            assert_eq!(cut.position, (line, col), "{tail}");
+        }
+        // Cut before any <opml>: no OPML file to speak of.
+        assert!(read("<opml").is_err());
     }
 
     #[test]

@@ -300,6 +300,77 @@ CREATE TABLE section_seen (
 );
 ";
 
+/// The tables of the reading state (the local reader's and `serve`'s
+/// readers'), with what a user loses when one is gone. A store whose
+/// version is current has them all; one dropped by hand (the `SQLite`
+/// shell) is made again, empty, when the store is opened
+/// ([`recreate_missing`]), so saves work again and the loss is said.
+pub const READING_STATE_TABLES: [(&str, &str); 7] = [
+    ("read_marks", "the read marks it held are lost"),
+    ("stars", "the stars it held are lost"),
+    (
+        "known_sections",
+        "which sections were seen before is lost (every section counts as new)",
+    ),
+    ("reading", "the last view it held is lost"),
+    ("readers", "the readers serve remembered are forgotten"),
+    (
+        "reader_marks",
+        "the read marks and stars of serve's readers are lost",
+    ),
+    (
+        "section_seen",
+        "the order in which sections were first shown is lost",
+    ),
+];
+
+/// A subquery counting the [`READING_STATE_TABLES`] in `sqlite_master`,
+/// for the one query that checks a store at open.
+pub const COUNT_READING_STATE_TABLES: &str = "(SELECT count(*) FROM sqlite_master \
+     WHERE type = 'table' AND name IN ('read_marks', 'stars', 'known_sections', 'reading', \
+     'readers', 'reader_marks', 'section_seen'))";
+
+/// Makes the [`READING_STATE_TABLES`] missing from a current store again,
+/// empty, as the migrations build them (with their indexes), in one
+/// transaction; the tables this made. One another process made meanwhile
+/// is left alone.
+pub fn recreate_missing(conn: &mut Connection) -> rusqlite::Result<Vec<&'static str>> {
+    let fresh = built_in_memory()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut made = Vec::new();
+    for (table, _) in READING_STATE_TABLES {
+        let exists: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        if exists {
+            continue;
+        }
+        // The table first, then its indexes.
+        let mut statements = fresh.prepare(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ?1 AND sql IS NOT NULL \
+             ORDER BY type = 'table' DESC",
+        )?;
+        let sql: Vec<String> = statements
+            .query_map([table], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for statement in sql {
+            tx.execute_batch(&statement)?;
+        }
+        made.push(table);
+    }
+    tx.commit()?;
+    Ok(made)
+}
+
+/// An empty database with the schema the migrations build.
+fn built_in_memory() -> rusqlite::Result<Connection> {
+    let mut fresh = Connection::open_in_memory()?;
+    migrate(&mut fresh)?;
+    Ok(fresh)
+}
+
 pub enum Migrated {
     Current,
     /// Another process wrote a newer schema meanwhile; nothing was changed.
@@ -338,9 +409,7 @@ pub fn differs_from_built(conn: &Connection) -> rusqlite::Result<bool> {
     let built = if let Some(built) = BUILT.get() {
         built
     } else {
-        let mut fresh = Connection::open_in_memory()?;
-        migrate(&mut fresh)?;
-        let described = described(&fresh)?;
+        let described = described(&built_in_memory()?)?;
         BUILT.get_or_init(|| described)
     };
     let found: std::collections::HashMap<String, Vec<u8>> = described(conn)?.into_iter().collect();
@@ -392,6 +461,32 @@ mod tests {
         conn.execute_batch("ALTER TABLE diagnostics RENAME COLUMN path TO pathx")
             .unwrap();
         assert!(differs_from_built(&conn).unwrap());
+    }
+
+    /// The tables counted at open are those listed, and each dropped one
+    /// is made again as built (with its indexes), empty, once.
+    #[test]
+    fn reading_state_tables_dropped_are_made_again_as_built() {
+        let mut conn = built_in_memory().unwrap();
+        let count = |conn: &Connection| -> i64 {
+            conn.query_row(&format!("SELECT {COUNT_READING_STATE_TABLES}"), [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(count(&conn), 7);
+        assert_eq!(READING_STATE_TABLES.len(), 7);
+        assert_eq!(recreate_missing(&mut conn).unwrap(), Vec::<&str>::new());
+        conn.execute_batch("DROP TABLE stars; DROP TABLE readers; DROP TABLE section_seen;")
+            .unwrap();
+        assert_eq!(count(&conn), 4);
+        assert_eq!(
+            recreate_missing(&mut conn).unwrap(),
+            ["stars", "readers", "section_seen"]
+        );
+        assert!(!differs_from_built(&conn).unwrap());
+        assert_eq!(count(&conn), 7);
+        assert_eq!(recreate_missing(&mut conn).unwrap(), Vec::<&str>::new());
     }
 
     #[test]

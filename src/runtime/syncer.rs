@@ -183,10 +183,14 @@ fn spawn_gated(
 /// is not that of the library now stored (a first warm start, or the
 /// index changed). A cache: when it cannot be written (a full disk, a
 /// lock held past the timeout) the next start reads the rows as before,
-/// so a failure is not worth a notice.
+/// so a failure is not worth a notice. A log left large by a writer
+/// killed in a large put is cut back first (`trim_log`: never waits for
+/// a reader, so not the reader's own either); one that cannot be is cut
+/// back by the next writer.
 fn refresh_image(job: &SyncJob) {
     if let Ok(opened) = LibraryStore::open(&job.path) {
         let mut store = opened.store;
+        let _ = store.trim_log();
         let _ = store.refresh_image(&job.actors);
     }
 }

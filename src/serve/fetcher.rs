@@ -152,6 +152,17 @@ fn run(
             return;
         }
     };
+    match store.trim_log() {
+        Ok(Some(trim)) => log(&format!(
+            "event=store_log_trimmed before_bytes={} after_bytes={}",
+            trim.before, trim.after
+        )),
+        Ok(None) => {}
+        Err(e) => log(&format!(
+            "event=store_log_trim_failed reason={}",
+            quote(&e.to_string())
+        )),
+    }
     log(&format!("event=fetcher_start feeds={}", config.feeds.len()));
     let forced = test_interval();
     // Failures in a row per feed URL (this run of the server; a failure

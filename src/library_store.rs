@@ -722,14 +722,11 @@ enum Header {
 /// (which would add its `-wal` and `-shm` files). A newer version still
 /// only in the write-ahead log is caught again by `connect`.
 fn read_header(path: &Path) -> std::io::Result<Header> {
-    use std::io::Read;
     crate::atomic_file::refuse_special_file(path)?;
-    let file = match fs::File::open(path) {
+    let head = match header_bytes(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Header::Missing),
         other => other?,
     };
-    let mut head = Vec::with_capacity(100);
-    file.take(100).read_to_end(&mut head)?;
     if head.is_empty() {
         return Ok(Header::Missing);
     }
@@ -746,13 +743,73 @@ fn read_header(path: &Path) -> std::io::Result<Header> {
     })
 }
 
+/// The first 100 bytes of the file at `path` (fewer if it is shorter).
+///
+/// Read through a descriptor this process keeps open for as long as it
+/// runs, one per file (inode): closing a descriptor of a file drops every
+/// POSIX lock this process holds on it, `SQLite`'s included, so a store
+/// opened a second time beside a live connection (the body pool, a sync,
+/// `r`) must never open and close the file itself. With its locks gone,
+/// another program's connection (the `sqlite3` shell) took itself for the
+/// last one and deleted the write-ahead log under the reader, with the
+/// marks it held.
+#[cfg(unix)]
+fn header_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::{FileExt, MetadataExt};
+    use std::sync::{Mutex, PoisonError};
+    /// Files (device, inode) read here: a handful per process (a store
+    /// moved aside and made again is a new inode).
+    static KEPT: Mutex<Vec<((u64, u64), fs::File)>> = Mutex::new(Vec::new());
+    let meta = fs::metadata(path)?;
+    let inode = (meta.dev(), meta.ino());
+    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    let index = if let Some(index) = kept.iter().position(|(i, _)| *i == inode) {
+        index
+    } else {
+        let file = fs::File::open(path)?;
+        // The path may have changed between the stat and the open.
+        let opened = file.metadata()?;
+        kept.push(((opened.dev(), opened.ino()), file));
+        kept.len() - 1
+    };
+    let mut head = vec![0; 100];
+    let mut filled = 0;
+    while filled < head.len() {
+        match kept[index].1.read_at(&mut head[filled..], filled as u64)? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    head.truncate(filled);
+    Ok(head)
+}
+
+#[cfg(not(unix))]
+fn header_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(100);
+    fs::File::open(path)?.take(100).read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// A store this process may not write is refused before `SQLite` opens
 /// it: `SQLite` would open it read-only, fail at the first write, and leave
 /// its `-wal` and `-shm` beside it as read-only as the file, so that the
 /// store stayed unwritable after the user made the file writable again.
+/// Asked with `access`, never by opening the file (see [`header_bytes`]).
 fn refuse_read_only(path: &Path) -> Result<(), StoreError> {
-    // Opened for writing, not truncated or created: nothing changes.
-    match fs::OpenOptions::new().write(true).open(path) {
+    #[cfg(unix)]
+    let asked =
+        rustix::fs::access(path, rustix::fs::Access::WRITE_OK).map_err(std::io::Error::from);
+    #[cfg(not(unix))]
+    let asked = fs::metadata(path).and_then(|m| {
+        if m.permissions().readonly() {
+            Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        } else {
+            Ok(())
+        }
+    });
+    match asked {
         Err(source)
             if matches!(
                 source.kind(),

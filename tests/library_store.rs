@@ -544,3 +544,47 @@ fn a_store_of_the_previous_schema_migrates_and_reads_back_the_same() {
         .unwrap();
     assert_eq!(tag_rows, 0, "the table of tag rows is gone");
 }
+
+/// The `SQLite` locks this process holds on the file `path` (lines of
+/// `/proc/locks` with our pid and the file's inode).
+#[cfg(target_os = "linux")]
+fn our_locks(path: &Path) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let inode = fs::metadata(path).unwrap().ino();
+    let pid = std::process::id().to_string();
+    fs::read_to_string("/proc/locks")
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            fields.iter().any(|f| *f == pid)
+                && fields
+                    .iter()
+                    .any(|f| f.rsplit(':').next() == Some(&inode.to_string()))
+        })
+        .count()
+}
+
+/// Opening the store a second time while a connection is open (the body
+/// pool, a sync, `r` do) must not drop the first one's locks: closing any
+/// descriptor of a file drops every POSIX lock the process holds on it,
+/// and the header check opened and closed the file. Without its shared
+/// lock, the reader looked gone to another program's connection (the
+/// `sqlite3` shell), which deleted the write-ahead log under it on close,
+/// with the marks it held (fresh-eyes tester).
+#[cfg(target_os = "linux")]
+#[test]
+fn opening_the_store_again_keeps_the_locks_of_a_connection_already_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite");
+    let mut first = LibraryStore::open(&path).unwrap().store;
+    assert!(first.load_state().unwrap().is_none());
+    let held = our_locks(&path);
+    assert!(held > 0, "a connection in WAL mode holds a shared lock");
+    for _ in 0..3 {
+        let again = LibraryStore::open(&path).unwrap().store;
+        drop(again);
+        assert_eq!(our_locks(&path), held, "the first connection's locks stay");
+    }
+    drop(first);
+}

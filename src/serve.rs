@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -121,6 +121,9 @@ pub struct Shared {
     /// writes (for seconds with a large feed), and a stopping server stops
     /// them so that the sessions' last saves get the store at once.
     pub puts: Arc<PutControl>,
+    /// Sessions ended while a put wrote, whose last save waits for it:
+    /// a stopping server waits for them (see `wait_for_late_saves`).
+    pub late_saves: AtomicUsize,
     /// Debug builds only, for tests: a key that makes a session panic
     /// (`AIWATCH_TUI_TEST_PANIC_KEY`), to prove a panic ends only it.
     #[cfg(debug_assertions)]
@@ -644,6 +647,23 @@ async fn run_connection(
     session_end.map_or(why, |(end, _)| end)
 }
 
+/// How long a stopping server waits for sessions' last saves that waited
+/// for the fetcher's put (stopped by then, so they take moments).
+const LATE_SAVES_GRACE: Duration = Duration::from_secs(15);
+
+/// Waits (at most `LATE_SAVES_GRACE`) for the last saves of sessions that
+/// ended while a put wrote; those still waiting then are logged.
+fn wait_for_late_saves(shared: &Shared) {
+    let until = Instant::now() + LATE_SAVES_GRACE;
+    while shared.late_saves.load(Ordering::SeqCst) > 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left = shared.late_saves.load(Ordering::SeqCst);
+    if left > 0 {
+        log(&format!("event=late_saves_abandoned sessions={left}"));
+    }
+}
+
 /// Joins a reader's thread once it has finished, without blocking the
 /// runtime; one stuck past two seconds is left (and logged).
 async fn join_reader(reader: reader::Reader) -> End {
@@ -652,6 +672,11 @@ async fn join_reader(reader: reader::Reader) -> End {
             return reader.join();
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Ended, and saving after its goodbye (the fetcher's put holds the
+    // store): left to finish its save; the server waits for it at exit.
+    if let Some(end) = reader.ended() {
+        return end;
     }
     log("event=reader_stuck");
     End::Panic
@@ -1068,6 +1093,7 @@ pub fn run(
         metrics: prepared.metrics,
         drain: watch::Sender::new(None),
         puts: Arc::default(),
+        late_saves: AtomicUsize::new(0),
         #[cfg(debug_assertions)]
         fault_key: std::env::var("AIWATCH_TUI_TEST_PANIC_KEY")
             .ok()
@@ -1129,11 +1155,12 @@ pub fn run(
     };
     let served = prepared
         .runtime
-        .block_on(accept_loop(listener, config, shared, ops));
+        .block_on(accept_loop(listener, config, Arc::clone(&shared), ops));
     // A fetch in flight is abandoned, never waited for to its timeout.
     if let Some(fetcher) = fetcher {
         fetcher.stop(FETCHER_GRACE);
     }
+    wait_for_late_saves(&shared);
     served
 }
 

@@ -292,3 +292,77 @@ fn a_star_given_while_the_fetcher_stores_a_big_feed_shows_at_once_and_is_kept() 
         reader.until_closed().await;
     });
 }
+
+/// A remembered reader who quits while the fetcher stores a large feed is
+/// let go at once (their goodbye does not wait for the put, nor is the
+/// session taken for a stuck one, `reason=panic`); their last save comes
+/// once the put has ended, and the next session finds the star.
+#[test]
+fn a_reader_who_quits_while_a_big_feed_is_stored_leaves_at_once_and_keeps_the_star() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed_path = dir.path().join("big.xml");
+    let items: Vec<(String, String)> = (0..30_000)
+        .map(|i| (format!("g{i}"), format!("Story {i} about OpenAI")))
+        .collect();
+    let items: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(g, t)| (g.as_str(), t.as_str()))
+        .collect();
+    std::fs::write(&feed_path, feed(&items)).unwrap();
+    let url = format!("file://{}", feed_path.display());
+    let store = dir.path().join("library.sqlite");
+    let store_arg = store.to_str().unwrap();
+    let args = ["--remember-any-key", "--library", store_arg];
+    let server = Server::start(&args, &config(&[("big", url)]), &[]);
+    let key =
+        russh::keys::PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+    let probe = rusqlite::Connection::open(&store).unwrap();
+    probe.busy_timeout(Duration::ZERO).unwrap();
+    let writing = || probe.execute_batch("BEGIN IMMEDIATE; COMMIT").is_err();
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
+        let start = Instant::now();
+        while !writing() {
+            assert!(
+                !server.log().contains("event=fetch "),
+                "the fetch ended before it was seen writing"
+            );
+            assert!(start.elapsed() < TIMEOUT * 3, "the put never wrote");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        reader.send(b"s").await;
+        reader.wait_for("Starred.").await;
+        reader.send(b"q").await;
+        reader.until_closed().await;
+        assert!(writing(), "the goodbye waited for the put to end");
+    });
+    let start = Instant::now();
+    while !server.log().contains("event=session_end") || writing() {
+        assert!(start.elapsed() < TIMEOUT * 3, "{}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = server.log();
+    assert!(log.contains("reason=quit"), "{log}");
+    assert!(
+        !log.contains("reader_stuck") && !log.contains("reason=panic"),
+        "{log}"
+    );
+    drop(probe);
+    server.signal("TERM");
+    let mut server = server;
+    assert!(server.child.wait().unwrap().success(), "{}", server.log());
+    drop(server);
+    let second = Server::start(&args, "", &[]);
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(second.port, Login::Key(&key)).await;
+        let screen = reader.text();
+        let line = screen
+            .lines()
+            .find(|l| l.contains("★ Starred"))
+            .unwrap()
+            .to_owned();
+        assert!(line.contains(" 1"), "the star was kept: {line}");
+        reader.send(b"q").await;
+        reader.until_closed().await;
+    });
+}

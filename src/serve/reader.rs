@@ -38,6 +38,12 @@ pub const INPUT_QUEUE: usize = 1024;
 pub const RESTORE: &[u8] =
     b"\x1b[0m\x1b[?1006l\x1b[?1002l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l";
 
+/// How long a session that ends while the feed fetcher's put writes waits
+/// for it before its last save (after the goodbye, so the client is not
+/// kept waiting; a large feed's put takes tens of seconds). A shutdown
+/// stops the put, so this is reached only by a put longer than it.
+const LATE_SAVE_WAIT: Duration = Duration::from_secs(120);
+
 /// A running reader: its input queue, the end asked of it, its thread.
 pub struct Reader {
     inputs: SyncSender<Input>,
@@ -48,6 +54,9 @@ pub struct Reader {
     thread: Option<JoinHandle<End>>,
     /// Notified when the last frame (the goodbye) has gone to the channel.
     pub done: Arc<Notify>,
+    /// Why the reader ended, said with its goodbye: a reader still saving
+    /// after it (see `LATE_SAVE_WAIT`) has ended all the same.
+    pub ended: Arc<Mutex<Option<End>>>,
     /// When the earliest input not yet answered by a frame came (a
     /// `Metrics::stamp`; 0: none): the next frame takes it.
     pub arrived: Arc<AtomicU64>,
@@ -82,6 +91,11 @@ impl Reader {
 
     pub fn is_finished(&self) -> bool {
         self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Why the reader ended, once it has said goodbye.
+    pub fn ended(&self) -> Option<End> {
+        self.ended.lock().ok().and_then(|e| *e)
     }
 
     /// Waits for the thread (it has ended or is about to: call after
@@ -566,6 +580,8 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         deferred: None,
     };
     let asked = Arc::clone(&stop);
+    let ended = Arc::new(Mutex::new(None));
+    let said = Arc::clone(&ended);
     let index = shared.search_index();
     // Dropped when the reader's thread ends, which ends the forwarder.
     let (alive, reader_gone) = tokio::sync::oneshot::channel::<()>();
@@ -634,13 +650,15 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                 }));
             // Whatever ended the session (a panic too: best effort), what
             // the reader did is kept before the goodbye, so a reader who
-            // comes back at once finds it.
-            if let (Some(kept), Some(app)) = (driver.kept.as_mut(), running.as_ref()) {
-                let snapshot =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.snapshot()));
-                if let Ok(state) = snapshot {
-                    let _ = kept.save(&state);
-                }
+            // comes back at once finds it; while the fetcher's put holds
+            // the store, after it (see `LATE_SAVE_WAIT`).
+            let last_state = driver.kept.as_ref().and(running.as_ref()).and_then(|app| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.snapshot())).ok()
+            });
+            let late = driver.puts.is_writing();
+            if !late && let (Some(kept), Some(state)) = (driver.kept.as_mut(), last_state.as_ref())
+            {
+                let _ = kept.save(state);
             }
             // The goodbye in the language the reader was left in.
             let last_language = running
@@ -662,7 +680,18 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
             if let Some(text) = goodbye(&strings, why, &shared) {
                 bye.extend_from_slice(format!("\r\naiwatch-tui: {text}\r\n").as_bytes());
             }
+            if let Ok(mut ended) = said.lock() {
+                *ended = Some(why);
+            }
             let _ = bye_tx.send(bye);
+            if late && let (Some(kept), Some(state)) = (driver.kept.as_mut(), last_state) {
+                let _pending = LateSave::new(&shared.late_saves);
+                let until = Instant::now() + LATE_SAVE_WAIT;
+                while driver.puts.is_writing() && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let _ = kept.save(&state);
+            }
             why
         })?;
     Ok(Reader {
@@ -671,6 +700,24 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         fault,
         thread: Some(thread),
         done,
+        ended,
         arrived,
     })
+}
+
+/// Counts a session's last save that waits for the fetcher's put, so that
+/// a stopping server waits for it before it exits (`Shared::late_saves`).
+struct LateSave<'a>(&'a AtomicUsize);
+
+impl<'a> LateSave<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for LateSave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }

@@ -225,15 +225,11 @@ fn a_restart_fetches_only_the_feeds_that_are_due() {
     assert_eq!(paths, ["/old", "/new"]);
 }
 
-/// A remembered reader stars a section while the fetcher stores a large
-/// feed (one put, its write lock held for seconds): the star shows at
-/// once (the save waits for the put to end, not the reader), and a
-/// SIGTERM then stops the put so the session's last save gets the store:
-/// the star is there for the next server on the store.
-#[test]
-fn a_star_given_while_the_fetcher_stores_a_big_feed_shows_at_once_and_is_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let feed_path = dir.path().join("big.xml");
+/// A server that remembers any key, with one file feed of 30,000 items
+/// (its put holds the store's write lock for seconds) and its store in
+/// `dir`; the store's path and the server's arguments, for a second one.
+fn big_feed_server(dir: &std::path::Path) -> (Server, std::path::PathBuf, Vec<String>) {
+    let feed_path = dir.join("big.xml");
     let items: Vec<(String, String)> = (0..30_000)
         .map(|i| (format!("g{i}"), format!("Story {i} about OpenAI")))
         .collect();
@@ -243,30 +239,81 @@ fn a_star_given_while_the_fetcher_stores_a_big_feed_shows_at_once_and_is_kept() 
         .collect();
     std::fs::write(&feed_path, feed(&items)).unwrap();
     let url = format!("file://{}", feed_path.display());
-    let store = dir.path().join("library.sqlite");
-    let store_arg = store.to_str().unwrap();
-    let args = ["--remember-any-key", "--library", store_arg];
-    let mut server = Server::start(&args, &config(&[("big", url)]), &[]);
-    let key =
-        russh::keys::PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+    let store = dir.join("library.sqlite");
+    let args = vec![
+        "--remember-any-key".to_owned(),
+        "--library".to_owned(),
+        store.to_str().unwrap().to_owned(),
+    ];
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start(&refs, &config(&[("big", url)]), &[]);
+    (server, store, args)
+}
+
+/// A connection to `store` that says whether a writer holds its lock.
+fn lock_probe(store: &std::path::Path) -> rusqlite::Connection {
+    let probe = rusqlite::Connection::open(store).unwrap();
+    probe.busy_timeout(Duration::ZERO).unwrap();
+    probe
+}
+
+fn is_writing(probe: &rusqlite::Connection) -> bool {
+    probe.execute_batch("BEGIN IMMEDIATE; COMMIT").is_err()
+}
+
+/// Waits until the fetcher's put holds the store's write lock.
+fn until_the_put_writes(server: &Server, probe: &rusqlite::Connection) {
+    let start = Instant::now();
+    while !is_writing(probe) {
+        assert!(
+            !server.log().contains("event=fetch "),
+            "the fetch ended before it was seen writing"
+        );
+        assert!(start.elapsed() < TIMEOUT * 3, "the put never wrote");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The count of "★ Starred" a new session of a server on `args` shows.
+fn stars_seen_by(args: &[String], key: &russh::keys::PrivateKey) -> String {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let second = Server::start(&refs, "", &[]);
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(second.port, Login::Key(key)).await;
+        let screen = reader.text();
+        let line = screen
+            .lines()
+            .find(|l| l.contains("★ Starred"))
+            .unwrap_or_else(|| panic!("{screen}"))
+            .to_owned();
+        reader.send(b"q").await;
+        reader.until_closed().await;
+        line
+    })
+}
+
+fn new_key() -> russh::keys::PrivateKey {
+    russh::keys::PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap()
+}
+
+/// A remembered reader stars a section while the fetcher stores a large
+/// feed (one put, its write lock held for seconds): the star shows at
+/// once (the save waits for the put to end, not the reader), and a
+/// SIGTERM then stops the put so the session's last save gets the store:
+/// the star is there for the next server on the store.
+#[test]
+fn a_star_given_while_the_fetcher_stores_a_big_feed_shows_at_once_and_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, store, args) = big_feed_server(dir.path());
+    let key = new_key();
     runtime().block_on(async {
         let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
-        // Until the fetcher's put holds the write lock.
-        let probe = rusqlite::Connection::open(&store).unwrap();
-        probe.busy_timeout(Duration::ZERO).unwrap();
-        let start = Instant::now();
-        while probe.execute_batch("BEGIN IMMEDIATE; COMMIT").is_ok() {
-            assert!(
-                !server.log().contains("event=fetch "),
-                "the fetch ended before it was seen writing"
-            );
-            assert!(start.elapsed() < TIMEOUT * 3, "the put never wrote");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let probe = lock_probe(&store);
+        until_the_put_writes(&server, &probe);
         reader.send(b"s").await;
         reader.wait_for("Starred.").await;
         assert!(
-            probe.execute_batch("BEGIN IMMEDIATE; COMMIT").is_err(),
+            is_writing(&probe),
             "the star showed only once the put had ended"
         );
         drop(probe);
@@ -277,20 +324,8 @@ fn a_star_given_while_the_fetcher_stores_a_big_feed_shows_at_once_and_is_kept() 
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{}", server.log());
     drop(server);
-    let second = Server::start(&args, "", &[]);
-    runtime().block_on(async {
-        let mut reader = Reader::connect_as(second.port, Login::Key(&key)).await;
-        let screen = reader.text();
-        assert!(screen.contains("★ Starred"), "{screen}");
-        let line = screen
-            .lines()
-            .find(|l| l.contains("★ Starred"))
-            .unwrap()
-            .to_owned();
-        assert!(line.contains(" 1"), "the star was kept: {line}");
-        reader.send(b"q").await;
-        reader.until_closed().await;
-    });
+    let line = stars_seen_by(&args, &key);
+    assert!(line.contains(" 1"), "the star was kept: {line}");
 }
 
 /// A remembered reader who quits while the fetcher stores a large feed is
@@ -300,44 +335,20 @@ fn a_star_given_while_the_fetcher_stores_a_big_feed_shows_at_once_and_is_kept() 
 #[test]
 fn a_reader_who_quits_while_a_big_feed_is_stored_leaves_at_once_and_keeps_the_star() {
     let dir = tempfile::tempdir().unwrap();
-    let feed_path = dir.path().join("big.xml");
-    let items: Vec<(String, String)> = (0..30_000)
-        .map(|i| (format!("g{i}"), format!("Story {i} about OpenAI")))
-        .collect();
-    let items: Vec<(&str, &str)> = items
-        .iter()
-        .map(|(g, t)| (g.as_str(), t.as_str()))
-        .collect();
-    std::fs::write(&feed_path, feed(&items)).unwrap();
-    let url = format!("file://{}", feed_path.display());
-    let store = dir.path().join("library.sqlite");
-    let store_arg = store.to_str().unwrap();
-    let args = ["--remember-any-key", "--library", store_arg];
-    let server = Server::start(&args, &config(&[("big", url)]), &[]);
-    let key =
-        russh::keys::PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
-    let probe = rusqlite::Connection::open(&store).unwrap();
-    probe.busy_timeout(Duration::ZERO).unwrap();
-    let writing = || probe.execute_batch("BEGIN IMMEDIATE; COMMIT").is_err();
+    let (mut server, store, args) = big_feed_server(dir.path());
+    let key = new_key();
+    let probe = lock_probe(&store);
     runtime().block_on(async {
         let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
-        let start = Instant::now();
-        while !writing() {
-            assert!(
-                !server.log().contains("event=fetch "),
-                "the fetch ended before it was seen writing"
-            );
-            assert!(start.elapsed() < TIMEOUT * 3, "the put never wrote");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        until_the_put_writes(&server, &probe);
         reader.send(b"s").await;
         reader.wait_for("Starred.").await;
         reader.send(b"q").await;
         reader.until_closed().await;
-        assert!(writing(), "the goodbye waited for the put to end");
+        assert!(is_writing(&probe), "the goodbye waited for the put to end");
     });
     let start = Instant::now();
-    while !server.log().contains("event=session_end") || writing() {
+    while !server.log().contains("event=session_end") || is_writing(&probe) {
         assert!(start.elapsed() < TIMEOUT * 3, "{}", server.log());
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -349,20 +360,8 @@ fn a_reader_who_quits_while_a_big_feed_is_stored_leaves_at_once_and_keeps_the_st
     );
     drop(probe);
     server.signal("TERM");
-    let mut server = server;
     assert!(server.child.wait().unwrap().success(), "{}", server.log());
     drop(server);
-    let second = Server::start(&args, "", &[]);
-    runtime().block_on(async {
-        let mut reader = Reader::connect_as(second.port, Login::Key(&key)).await;
-        let screen = reader.text();
-        let line = screen
-            .lines()
-            .find(|l| l.contains("★ Starred"))
-            .unwrap()
-            .to_owned();
-        assert!(line.contains(" 1"), "the star was kept: {line}");
-        reader.send(b"q").await;
-        reader.until_closed().await;
-    });
+    let line = stars_seen_by(&args, &key);
+    assert!(line.contains(" 1"), "the star was kept: {line}");
 }

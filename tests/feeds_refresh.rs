@@ -222,6 +222,75 @@ fn a_fetched_item_with_an_edited_title_is_not_counted_as_new() {
     );
 }
 
+/// A fetched item whose title the feed corrected is the same section
+/// renamed: the reader stays on it (it jumped to the next item) and its
+/// read mark, given this session and not saved yet, follows it (it was
+/// dropped); a text the store found rewritten loses the mark, as in the
+/// store.
+#[test]
+fn a_renamed_item_keeps_the_reader_on_it_and_its_read_mark_unless_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 10);
+    write_article(dir.path(), "b", 11);
+    // Up the timeline to b's first section, and open it.
+    let (mut app, effects) = (0..6)
+        .map(|ups| {
+            let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+            press(&mut app, &"k ".repeat(ups));
+            let effects = app.handle(Input::Key(Key::parse("enter").unwrap()));
+            (app, effects)
+        })
+        .find(|(app, _)| open_heading(app) == "b part 0")
+        .unwrap();
+    assert_eq!(open_heading(&app), "b part 0");
+    for e in effects {
+        if let Effect::Timer { token, .. } = e {
+            app.handle(Input::Timer(token));
+        }
+    }
+    let is_open_read = |app: &App| app.marks.is_read(app.reader.open.unwrap());
+    assert!(is_open_read(&app), "read after the dwell");
+    let fetched = |app: &mut App, from: &str, to: &str, rewritten: bool| {
+        let path = dir.path().join("b.toml");
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(
+            &path,
+            text.replace(
+                &format!("heading = \"{from}\""),
+                &format!("heading = \"{to}\""),
+            ),
+        )
+        .unwrap();
+        let mut library = load_library(
+            &[ContentRoot::Dir(dir.path().to_path_buf())],
+            &app.config().actor_directory(),
+        );
+        if rewritten {
+            let s = library
+                .sections
+                .iter()
+                .position(|s| s.heading == to)
+                .unwrap();
+            library.fetched.rewritten = vec![library.section_key(s)];
+        }
+        app.handle(Input::Fetch(FetchEvent::Done(FetchSummary {
+            feeds: 1,
+            new: 0,
+            failures: vec![],
+            library: Some(SyncedLibrary(Arc::new(library))),
+        })));
+    };
+    fetched(&mut app, "b part 0", "b part zero", false);
+    assert_eq!(open_heading(&app), "b part zero", "the reader stays on it");
+    assert!(is_open_read(&app), "its read mark followed it");
+    fetched(&mut app, "b part zero", "b part nil", true);
+    assert_eq!(open_heading(&app), "b part nil");
+    assert!(
+        !is_open_read(&app),
+        "rewritten: unread, as the store keeps it"
+    );
+}
+
 #[test]
 fn a_second_r_while_fetching_says_so() {
     let dir = tempfile::tempdir().unwrap();

@@ -448,6 +448,34 @@ fn a_remembered_readers_marks_follow_a_changed_item_and_their_star_keeps_it() {
     );
 }
 
+/// The put tells which sections it rewrote substantially (their read
+/// marks dropped), so that a running reader drops its own marks too; a
+/// corrected title is not one.
+#[test]
+fn a_put_tells_which_sections_it_rewrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    put(&mut store, &config, &[A, B]);
+    let corrected = (A.0, A.1, "OpenAI shows its new model", A.3);
+    let rewritten = (
+        B.0,
+        B.1,
+        "Regulators question OpenAI",
+        "<p>European regulators sent a list of questions about training data.</p>",
+    );
+    let mut sink = store.feed_sink(FeedOptions::default());
+    sink.put(
+        &config.feeds[0],
+        fetched(&config, &rss(&[corrected, rewritten])),
+    )
+    .unwrap();
+    assert_eq!(sink.last_put().updated, 2);
+    let told = sink.take_rewritten();
+    let lib = library(&mut store, &config);
+    assert_eq!(told, [key_of(&lib, rewritten.2)]);
+}
+
 fn day(n: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_760_000_000 + n * 86_400, 0).unwrap()
 }

@@ -96,14 +96,17 @@ impl Marks {
         marks
     }
 
-    /// Sections renamed (old key, new key) keep having been seen, starred
-    /// and arrived under their new keys; call [`rebind`](Self::rebind)
-    /// after. Read marks stay as they are: the store decides whether an
-    /// update keeps one.
-    pub fn rename(&mut self, renamed: &[(String, String)]) {
+    /// Sections renamed (old key, new key) keep having been seen, read,
+    /// starred and arrived under their new keys, except the read mark of
+    /// a section whose text the store found `rewritten` (substantially
+    /// changed: it dropped that mark, and so does the reader, a mark given
+    /// this session and not saved yet too); call [`rebind`](Self::rebind)
+    /// after.
+    pub fn rename(&mut self, renamed: &[(String, String)], rewritten: &[String]) {
         for (old, new) in renamed {
             for keys in [
                 &mut self.known_keys,
+                &mut self.read_keys,
                 &mut self.star_keys,
                 &mut self.arrived_keys,
             ] {
@@ -111,6 +114,9 @@ impl Marks {
                     keys.insert(new.clone());
                 }
             }
+        }
+        for key in rewritten {
+            self.read_keys.remove(key);
         }
     }
 

@@ -41,9 +41,9 @@ impl App {
     /// place; the sections that were not there before count as new. An
     /// item updated in place keeps its article id (the store's update), so
     /// a section of the same article, language and place under another
-    /// heading is that section renamed, not a new one: what was seen or
-    /// starred of it follows it (its read mark is the store's to keep or
-    /// drop, by how much the text changed; the next start reads it).
+    /// heading is that section renamed, not a new one: what was seen,
+    /// read or starred of it follows it, but for the read mark of a text
+    /// the store found rewritten (`Fetched::rewritten`).
     fn take_fetched(&mut self, library: Arc<Library>) {
         if self.is_older(&library) {
             return;
@@ -71,7 +71,7 @@ impl App {
             })
             .collect();
         before.extend(renamed.iter().map(|(_, new)| new.clone()));
-        self.marks.rename(&renamed);
+        self.marks.rename(&renamed, &library.fetched.rewritten);
         self.replace_library(library);
         let lib = Arc::clone(&self.ctx.library);
         self.marks.mark_arrived(&lib, &before);

@@ -12,11 +12,13 @@ use crate::content::{Library, SectionId};
 use crate::input::SyncEvent;
 use crate::query::filter;
 
-/// A section as the user knows it: article id, language, heading.
+/// A section as the user knows it: article id, language, heading, and
+/// its place in the article.
 struct SectionKey {
     id: String,
     lang: String,
     heading: String,
+    index: usize,
 }
 
 impl SectionKey {
@@ -26,18 +28,29 @@ impl SectionKey {
             id: article.id.clone(),
             lang: article.lang.clone(),
             heading: library.sections[s].heading.clone(),
+            index: library.sections[s].index,
         }
     }
 
-    /// The section with this key in `library`, among `candidates`.
+    /// The section with this key in `library`, among `candidates`; else
+    /// the one in its place under another heading (a feed item whose title
+    /// was corrected: the same section renamed).
     fn find(&self, library: &Library, candidates: &[SectionId]) -> Option<SectionId> {
+        let same_article = |s: SectionId| {
+            let a = library.article_of(s);
+            a.id == self.id && a.lang == self.lang
+        };
         // The heading first: it differs for nearly every other section.
-        candidates.iter().copied().find(|&s| {
-            library.sections[s].heading == self.heading && {
-                let a = library.article_of(s);
-                a.id == self.id && a.lang == self.lang
-            }
-        })
+        candidates
+            .iter()
+            .copied()
+            .find(|&s| library.sections[s].heading == self.heading && same_article(s))
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|&s| library.sections[s].index == self.index && same_article(s))
+            })
     }
 }
 

@@ -26,6 +26,10 @@ pub struct Fetched {
     /// Stories of two sections or more, each in timeline order.
     stories: Vec<Vec<SectionId>>,
     story_of: HashMap<SectionId, usize>,
+    /// Keys of the sections the fetch that read this library back rewrote
+    /// substantially (the store dropped their read marks): a running
+    /// reader drops its own marks of them too. Empty for any other read.
+    pub rewritten: Vec<String>,
 }
 
 impl Fetched {

@@ -97,13 +97,16 @@ pub fn fetch_into(
         };
         on_progress(p, new);
     });
+    let rewritten = sink.inner.take_rewritten();
     drop(sink);
     store.keep_refresh_hints(&reports)?;
     let added = added.borrow().clone();
     // An unchanged feed (a file, a server without validators) costs no
     // read-back, and no session replaces its library for nothing.
     let library = if changed.get() {
-        Some(store.load_library(&config.actor_directory())?)
+        let mut library = store.load_library(&config.actor_directory())?;
+        library.fetched.rewritten = rewritten;
+        Some(library)
     } else {
         None
     };

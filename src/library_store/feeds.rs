@@ -151,6 +151,9 @@ pub struct FeedSink<'s> {
     now: Option<DateTime<Utc>>,
     last: PutReport,
     control: Arc<PutControl>,
+    /// Keys of sections whose text a put rewrote substantially (their
+    /// read marks dropped), for a running reader to drop its own too.
+    rewritten: Vec<String>,
 }
 
 impl LibraryStore {
@@ -162,6 +165,7 @@ impl LibraryStore {
             now: None,
             last: PutReport::default(),
             control: Arc::default(),
+            rewritten: Vec::new(),
         }
     }
 
@@ -198,6 +202,12 @@ impl FeedSink<'_> {
         self
     }
 
+    /// The keys of the sections the puts so far rewrote substantially
+    /// (read marks dropped), taken.
+    pub fn take_rewritten(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.rewritten)
+    }
+
     /// What the last `put` did.
     pub fn last_put(&self) -> PutReport {
         self.last
@@ -226,6 +236,7 @@ impl ItemSink for FeedSink<'_> {
             self.options,
             now,
             &self.control,
+            &mut self.rewritten,
         )
         .map_err(|e| match e {
             PutError::Sqlite(source) => StoreError::Sqlite {
@@ -426,6 +437,7 @@ fn put(
     options: FeedOptions,
     now: DateTime<Utc>,
     control: &PutControl,
+    rewritten: &mut Vec<String>,
 ) -> Result<PutReport, PutError> {
     // A put runs about thirty statements per item: with the default room
     // for sixteen, the cache would prepare them again and again.
@@ -512,9 +524,10 @@ fn put(
                 report.unchanged += 1;
             }
             Some(old) => {
-                update(
+                let rewrote = update(
                     &tx, &old, article, &item, at, hash, seconds, put_no, options, remembered,
                 )?;
+                rewritten.extend(rewrote);
                 report.updated += 1;
             }
             None => {
@@ -911,7 +924,7 @@ pub(super) fn attach(
 /// Rewrites a changed item in place: same row, same article id (so its
 /// read mark, star and "seen" follow it even when its guid changed), its
 /// marks moved to the new heading; the read mark dropped when the text
-/// changed substantially.
+/// changed substantially (then its key is returned).
 #[allow(clippy::too_many_arguments)] // one row's columns
 fn update(
     tx: &Transaction<'_>,
@@ -924,7 +937,7 @@ fn update(
     put_no: i64,
     options: FeedOptions,
     remembered: bool,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Option<String>> {
     let substantial = options.unread_on_change && {
         let before: Vec<String> = tx
             .prepare_cached("SELECT text FROM blocks WHERE file_id = ?1 AND section = 0")?
@@ -995,7 +1008,7 @@ fn update(
         put_no,
         hash
     ])?;
-    Ok(())
+    Ok(substantial.then_some(new_key))
 }
 
 /// Removes the items that left the feed beyond its `keep` (else the

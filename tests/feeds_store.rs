@@ -212,6 +212,48 @@ fn a_stopped_put_stores_nothing_and_frees_the_write_lock_at_once() {
     assert!(again.is_err());
 }
 
+/// Another program's put of a large feed holds the write lock for longer
+/// than the busy timeout (10 s): a put waits for it (two readers pressing
+/// `r` at once, a `fetch` from cron beside `serve`: one failed with
+/// "database is locked"), and a stop is heard while it waits.
+#[test]
+fn a_put_waits_for_another_writer_past_the_busy_timeout_and_hears_a_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    let path = dir.path().join("library.sqlite");
+    let hold = |for_ms: u64| {
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other
+            .execute_batch(
+                "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta (key, value) VALUES ('other', 'x')",
+            )
+            .unwrap();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(for_ms));
+            other.execute_batch("COMMIT").unwrap();
+        })
+    };
+    let holder = hold(11_000);
+    assert_eq!(put(&mut store, &config, &[A]).added, 1);
+    holder.join().unwrap();
+
+    let holder = hold(5_000);
+    let control = Arc::new(PutControl::default());
+    let stopper = Arc::clone(&control);
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        stopper.stop();
+    });
+    let refused = store
+        .feed_sink(FeedOptions::default())
+        .controlled_by(control)
+        .put(&config.feeds[0], fetched(&config, &rss(&[B])));
+    assert!(refused.unwrap_err().to_string().contains("stopped"));
+    holder.join().unwrap();
+    assert_eq!(headings(&library(&mut store, &config)), [A.2]);
+}
+
 #[test]
 fn the_same_feed_twice_adds_nothing() {
     let dir = tempfile::tempdir().unwrap();

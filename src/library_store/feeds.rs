@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
@@ -131,7 +132,7 @@ impl Drop for Writing<'_> {
 }
 
 /// Why a put ended without storing its items.
-enum PutError {
+pub(super) enum PutError {
     Sqlite(rusqlite::Error),
     /// Its [`PutControl`] was stopped.
     Stopped,
@@ -228,7 +229,6 @@ impl ItemSink for FeedSink<'_> {
     ) -> Result<(), StoreError> {
         let now = self.now.unwrap_or_else(Utc::now);
         let store = &mut *self.store;
-        let path = || store.path.clone();
         self.last = put(
             &mut store.conn,
             feed,
@@ -238,13 +238,7 @@ impl ItemSink for FeedSink<'_> {
             &self.control,
             &mut self.rewritten,
         )
-        .map_err(|e| match e {
-            PutError::Sqlite(source) => StoreError::Sqlite {
-                path: path(),
-                source,
-            },
-            PutError::Stopped => StoreError::Stopped { path: path() },
-        })?;
+        .map_err(|e| e.into_store_error(&store.path))?;
         Ok(())
     }
 
@@ -285,8 +279,26 @@ impl FeedLedger for FeedSink<'_> {
         self.store.last(feed_url)
     }
 
+    /// Waits for another program's writer as a put does.
     fn record(&mut self, feed_url: &str, record: &FetchRecord) -> Result<(), StoreError> {
-        self.store.record(feed_url, record)
+        let store = &*self.store;
+        let tx = begin_waiting(&store.conn, Some(&self.control))
+            .map_err(|e| e.into_store_error(&store.path))?;
+        write_record(tx, feed_url, record).map_err(|source| store.error(source))
+    }
+}
+
+impl PutError {
+    pub(super) fn into_store_error(self, path: &std::path::Path) -> StoreError {
+        match self {
+            PutError::Sqlite(source) => StoreError::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            },
+            PutError::Stopped => StoreError::Stopped {
+                path: path.to_path_buf(),
+            },
+        }
     }
 }
 
@@ -346,12 +358,6 @@ impl FeedLedger for LibraryStore {
 
     /// A failed attempt keeps the validators of the last good one.
     fn record(&mut self, feed_url: &str, record: &FetchRecord) -> Result<(), StoreError> {
-        let (outcome, items, reason) = match &record.outcome {
-            Outcome::Fetched { items } => ("fetched", i64::try_from(*items).ok(), None),
-            Outcome::NotModified => ("not_modified", None, None),
-            Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
-        };
-        let failed = matches!(record.outcome, Outcome::Failed { .. });
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -359,42 +365,50 @@ impl FeedLedger for LibraryStore {
                 path: self.path.clone(),
                 source: e,
             })?;
-        let written = (|| {
-            tx.execute(
-                "INSERT INTO feeds (url, name) VALUES (?1, ?1) ON CONFLICT (url) DO NOTHING",
-                [feed_url],
-            )?;
-            tx.execute(
-                "UPDATE feeds SET at = ?2, outcome = ?3, items = ?4, reason = ?5, moved_to = ?6,
-                        retry_after = ?7
-                 WHERE url = ?1",
-                params![
-                    feed_url,
-                    stamp(record.at),
-                    outcome,
-                    items,
-                    reason,
-                    record.moved_to,
-                    record.retry_after.map(stamp)
-                ],
-            )?;
-            if !failed {
-                tx.execute(
-                    "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE url = ?1",
-                    params![
-                        feed_url,
-                        record.validators.etag,
-                        record.validators.last_modified
-                    ],
-                )?;
-            }
-            tx.commit()
-        })();
-        written.map_err(|source| StoreError::Sqlite {
+        write_record(tx, feed_url, record).map_err(|source| StoreError::Sqlite {
             path: self.path.clone(),
             source,
         })
     }
+}
+
+/// Writes `record` in `tx` and commits it.
+fn write_record(tx: Transaction<'_>, feed_url: &str, record: &FetchRecord) -> rusqlite::Result<()> {
+    let (outcome, items, reason) = match &record.outcome {
+        Outcome::Fetched { items } => ("fetched", i64::try_from(*items).ok(), None),
+        Outcome::NotModified => ("not_modified", None, None),
+        Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
+    };
+    let failed = matches!(record.outcome, Outcome::Failed { .. });
+    tx.execute(
+        "INSERT INTO feeds (url, name) VALUES (?1, ?1) ON CONFLICT (url) DO NOTHING",
+        [feed_url],
+    )?;
+    tx.execute(
+        "UPDATE feeds SET at = ?2, outcome = ?3, items = ?4, reason = ?5, moved_to = ?6,
+                        retry_after = ?7
+                 WHERE url = ?1",
+        params![
+            feed_url,
+            stamp(record.at),
+            outcome,
+            items,
+            reason,
+            record.moved_to,
+            record.retry_after.map(stamp)
+        ],
+    )?;
+    if !failed {
+        tx.execute(
+            "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE url = ?1",
+            params![
+                feed_url,
+                record.validators.etag,
+                record.validators.last_modified
+            ],
+        )?;
+    }
+    tx.commit()
 }
 
 fn stamp(at: DateTime<Utc>) -> String {
@@ -443,10 +457,7 @@ fn put(
     // for sixteen, the cache would prepare them again and again.
     conn.set_prepared_statement_cache_capacity(64);
     let _writing = Writing::new(control);
-    if control.stopped() {
-        return Err(PutError::Stopped);
-    }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = begin_waiting(conn, Some(control))?;
     let mut report = PutReport::default();
     tx.execute(
         "INSERT INTO feeds (url, name) VALUES (?1, ?2)
@@ -546,6 +557,35 @@ fn put(
     report.purged = purge(&tx, feed, options, put_no, seconds)?;
     tx.commit()?;
     Ok(report)
+}
+
+/// How long a put waits for another writer (another program's put of a
+/// large feed: a reader's `r` beside `serve` or a `fetch` from cron).
+const WRITER_WAIT: Duration = Duration::from_secs(300);
+
+/// Begins a put's transaction, waiting for another writer as long as
+/// `WRITER_WAIT` (the busy timeout alone, 10 s, is shorter than a large
+/// feed's put) and stopping meanwhile when `control` says so.
+pub(super) fn begin_waiting<'c>(
+    conn: &'c rusqlite::Connection,
+    control: Option<&PutControl>,
+) -> Result<Transaction<'c>, PutError> {
+    let until = std::time::Instant::now() + WRITER_WAIT;
+    // Short tries, so that a stop is heard within a fraction of a second.
+    conn.busy_timeout(Duration::from_millis(200))?;
+    let begun = loop {
+        if control.is_some_and(PutControl::stopped) {
+            break Err(PutError::Stopped);
+        }
+        match Transaction::new_unchecked(conn, TransactionBehavior::Immediate) {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < until => {}
+            other => break other.map_err(PutError::Sqlite),
+        }
+    };
+    conn.busy_timeout(super::BUSY_TIMEOUT)?;
+    begun
 }
 
 /// The stored item that `item` is (by key, else guid, else canonical

@@ -28,12 +28,11 @@ impl LibraryStore {
     /// Keeps what `reports` said of each feed's freshness: a fetched body
     /// sets the hint (or clears it when the feed no longer gives one); a
     /// 304 sets it only when its headers gave one; a failure changes
-    /// nothing. Feeds never recorded are left out.
+    /// nothing. Feeds never recorded are left out. Waits for another
+    /// program's writer as a put does (`feeds::begin_waiting`).
     pub fn keep_refresh_hints(&mut self, reports: &[Report]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
+        let tx = super::feeds::begin_waiting(&self.conn, None)
+            .map_err(|e| e.into_store_error(&self.path))?;
         let written = (|| {
             for report in reports {
                 let secs = report

@@ -318,3 +318,33 @@ fn plain_text_content_keeps_its_paragraphs() {
         "{body:?}"
     );
 }
+
+/// An item without a title is never a blank row: its heading is the start
+/// of its summary or text, else its link, else "Untitled item".
+#[test]
+fn an_item_without_a_title_is_named_by_its_text_or_link() {
+    let rss = "<rss version=\"2.0\"><channel><title>T</title>\
+        <item><guid>1</guid><title>  </title><description>OpenAI opens an office in Paris today.</description></item>\
+        <item><guid>2</guid><link>https://news.example/a/2</link></item>\
+        <item><guid>3</guid></item>\
+        </channel></rss>";
+    let headings: Vec<String> = fetch("untitled.rss", rss.as_bytes())
+        .iter()
+        .map(|i| i.article.sections[0].heading.clone())
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "OpenAI opens an office in Paris today.",
+            "https://news.example/a/2",
+            "Untitled item"
+        ]
+    );
+    let json = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "T",
+        "items": [{"id": "1", "content_text": "Nvidia reports its results."}]}"#;
+    let items = fetch("untitled.json", json.as_bytes());
+    assert_eq!(
+        items[0].article.sections[0].heading,
+        "Nvidia reports its results."
+    );
+}

@@ -134,6 +134,9 @@ fn lang_of(feed: &Feed, parsed: &ParsedFeed) -> String {
         .unwrap_or_else(|| "und".to_owned())
 }
 
+/// The heading of an item that gives no title, text or link.
+const UNTITLED: &str = "Untitled item";
+
 fn article(
     feed: &Feed,
     item: &FeedItem,
@@ -164,8 +167,18 @@ fn article(
         .map(crate::content::Block::text)
         .collect::<Vec<_>>()
         .join(" ");
-    let title = if item.title.is_empty() {
-        crate::text::truncate(&summary, 80)
+    // An item without a title is shown by the start of its text, else by
+    // its link: never as a blank row.
+    let title = if item.title.trim().is_empty() {
+        [
+            summary.as_str(),
+            &body_text,
+            item.link.as_deref().unwrap_or(""),
+        ]
+        .into_iter()
+        .map(str::trim)
+        .find(|t| !t.is_empty())
+        .map_or_else(|| UNTITLED.to_owned(), |t| crate::text::truncate(t, 80))
     } else {
         item.title.clone()
     };

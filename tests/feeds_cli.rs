@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -176,6 +177,30 @@ fn add_refuses_an_empty_or_missing_file_in_one_line() {
     );
     assert!(said.contains("not added"), "{said}");
     assert_eq!(home.text(), MINE);
+}
+
+/// A file feed is added as `fetch` reads it, up to 256 MiB: one of 11 MiB
+/// was refused ("larger than 10 MiB") though it fetched.
+#[test]
+fn add_takes_a_file_feed_larger_than_10_mib() {
+    let home = Home::new(MINE);
+    let big = home.dir.path().join("big.xml");
+    let mut text = String::from("<rss version=\"2.0\"><channel><title>Big wire</title>");
+    let words = "OpenAI and Nvidia in the news again. ".repeat(60);
+    for i in 0..6_000 {
+        write!(
+            text,
+            "<item><guid>{i}</guid><title>Item {i}</title><description>{words}</description></item>"
+        )
+        .unwrap();
+    }
+    text.push_str("</channel></rss>");
+    assert!(text.len() > 11 * 1024 * 1024);
+    fs::write(&big, text).unwrap();
+    let url = url::Url::from_file_path(&big).unwrap().to_string();
+    let out = home.run(&["feeds", "add", &url]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(home.text().contains("Big wire"), "{}", home.text());
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 pub const CONFIG_ERRORS: u8 = 2;
 
-/// The most bytes read from a file given to `add` or `import`.
+/// The most bytes read from an OPML file given to `import`.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// What the store knows of a feed's fetches (`feeds list`); a feed the
@@ -331,17 +331,19 @@ fn read_local(url: &str, err: &mut dyn Write) -> io::Result<Local> {
     if parsed.scheme() != "file" {
         return Ok(Local::Remote);
     }
-    let Ok(path) = parsed.to_file_path() else {
+    if parsed.to_file_path().is_err() {
         let shown = crate::text::screen_safe(url, false);
         writeln!(err, "aiwatch-tui: {shown}: not a local path")?;
         return Ok(Local::Unreadable);
-    };
-    match read_bounded(&path) {
+    }
+    // Read as `fetch` reads a file feed (up to its 256 MiB), so a feed
+    // that fetches can be added.
+    match super::fetch::read_file_url(url) {
         Ok(bytes) => Ok(Local::Bytes(bytes)),
         Err(e) => {
             // A path may hold control characters: shown visible.
-            let shown = crate::text::screen_safe(&path.display().to_string(), false);
-            writeln!(err, "aiwatch-tui: {shown}: {e}; not added")?;
+            let shown = crate::text::screen_safe(&e.to_string(), false);
+            writeln!(err, "aiwatch-tui: {shown}; not added")?;
             Ok(Local::Unreadable)
         }
     }

@@ -303,6 +303,19 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
+/// `n` with `separator` between groups of three digits.
+pub fn grouped(n: usize, separator: &str) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * separator.len());
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Replaces `{name}` placeholders.
 pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
@@ -385,6 +398,14 @@ impl Strings {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn large_numbers_are_grouped_by_three() {
+        assert_eq!(super::grouped(0, ","), "0");
+        assert_eq!(super::grouped(999, ","), "999");
+        assert_eq!(super::grouped(1204, ","), "1,204");
+        assert_eq!(super::grouped(1_000_000, "."), "1.000.000");
+    }
+
     use super::*;
 
     #[test]

@@ -366,6 +366,27 @@ fn the_status_line_while_fetching() {
     }
 }
 
+/// Large counts in the fetch's summary are grouped as the sync's are
+/// ("1 feed: 50,000 new", "syncing 9,744 files").
+#[test]
+fn the_fetch_summary_groups_large_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 10);
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    r(&mut app);
+    app.handle(Input::Fetch(FetchEvent::Done(FetchSummary {
+        feeds: 1,
+        new: 50_000,
+        failures: vec![],
+        library: None,
+    })));
+    assert!(
+        status_line(&app).contains("50,000 new"),
+        "{}",
+        status_line(&app)
+    );
+}
+
 /// The binary in a pty: a config with a file:// feed; `r` fetches it in
 /// the background and its item shows in the timeline.
 #[test]

@@ -104,8 +104,8 @@ impl App {
                     self.say(line);
                 }
                 let ui = &self.strings.ui;
-                let feeds = summary.feeds.to_string();
-                let new = summary.new.to_string();
+                let feeds = crate::i18n::grouped(summary.feeds, &ui.thousands);
+                let new = crate::i18n::grouped(summary.new, &ui.thousands);
                 let one = summary.feeds == 1;
                 let message = if summary.failures.is_empty() {
                     let template = if one {

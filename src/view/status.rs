@@ -146,23 +146,10 @@ fn syncing(app: &App, done: usize, total: usize) -> String {
     fill(
         &ui.syncing,
         &[
-            ("files", &grouped(total, &ui.thousands)),
+            ("files", &crate::i18n::grouped(total, &ui.thousands)),
             ("percent", &percent.to_string()),
         ],
     )
-}
-
-/// `n` with `separator` between groups of three digits.
-fn grouped(n: usize, separator: &str) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * separator.len());
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push_str(separator);
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The end of a long search text (where one types), at most `max`
@@ -305,18 +292,5 @@ fn problems(app: &App, short: bool) -> Option<String> {
         ))
     } else {
         None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::grouped;
-
-    #[test]
-    fn large_numbers_are_grouped_by_three() {
-        assert_eq!(grouped(0, ","), "0");
-        assert_eq!(grouped(999, ","), "999");
-        assert_eq!(grouped(1204, ","), "1,204");
-        assert_eq!(grouped(1_000_000, "."), "1.000.000");
     }
 }

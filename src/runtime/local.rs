@@ -488,8 +488,10 @@ fn spawn_events(tx: Sender<Input>) {
 /// second anyway.
 fn spawn_watchdog(tx: Sender<Input>) {
     thread::spawn(move || {
+        // Four looks a second (an ioctl each): with the exit's save, the
+        // reader is gone within a second of its terminal (README).
         while io::stdin().is_terminal() && io::stdout().is_terminal() {
-            thread::sleep(Duration::from_secs(1));
+            thread::sleep(Duration::from_millis(250));
         }
         let _ = tx.send(Input::Stop);
     });

@@ -255,6 +255,9 @@ pub struct App {
     /// Feeds being fetched in the background: (feeds done, feeds), shown
     /// in the status line; `Some` from `r` until the run is over.
     pub fetching: Option<(usize, usize)>,
+    /// Items of a feed stored so far while a put runs (see
+    /// `FetchEvent::Storing`); cleared with the next progress.
+    pub storing: Option<usize>,
     /// The window-clamp notice last said, so it can be taken back when
     /// the window fits again.
     clamp_notice: Option<String>,
@@ -323,6 +326,7 @@ impl App {
             sync: None,
             fetch_mode: FetchMode::default(),
             fetching: None,
+            storing: None,
             clamp_notice: None,
             messages: Vec::new(),
             keeping: Keeping::default(),

@@ -143,6 +143,8 @@ pub struct Ui {
     /// Between groups of three digits in large numbers ("1,204").
     pub thousands: String,
     pub fetching: String,
+    /// A large feed being stored, beside `fetching`.
+    pub storing: String,
     pub fetch_done: String,
     pub fetch_done_failed: String,
     pub fetch_done_one: String,

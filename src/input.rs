@@ -78,6 +78,9 @@ pub enum Input {
 pub enum FetchEvent {
     /// Feeds done so far, of all feeds.
     Progress { done: usize, total: usize },
+    /// A feed's items are being stored: how many so far (a large feed
+    /// takes seconds, with no other sign of life).
+    Storing { items: usize },
     /// The run is over.
     Done(FetchSummary),
     /// Nothing could be fetched (the store could not be opened): why.

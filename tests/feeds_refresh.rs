@@ -387,6 +387,28 @@ fn the_fetch_summary_groups_large_counts() {
     );
 }
 
+/// A large feed's put takes seconds: the status line says how many of its
+/// items are stored so far, until the next feed is done.
+#[test]
+fn a_feed_being_stored_shows_how_far_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 10);
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    r(&mut app);
+    app.handle(Input::Fetch(FetchEvent::Storing { items: 12_345 }));
+    assert!(
+        status_line(&app).contains("fetching 0/1 feeds · storing 12,345 items"),
+        "{}",
+        status_line(&app)
+    );
+    app.handle(Input::Fetch(FetchEvent::Progress { done: 1, total: 1 }));
+    assert!(
+        !status_line(&app).contains("storing"),
+        "{}",
+        status_line(&app)
+    );
+}
+
 /// The binary in a pty: a config with a file:// feed; `r` fetches it in
 /// the background and its item shows in the timeline.
 #[test]
@@ -482,6 +504,8 @@ fn quitting_while_r_stores_a_big_feed_keeps_the_star_given_meanwhile() {
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    // How far the put is, said while it writes.
+    pty.wait_for("· storing");
     pty.send(b"s");
     pty.wait_for("Starred.");
     // The key did not wait for the put: its save is put off meanwhile.

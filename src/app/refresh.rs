@@ -82,15 +82,25 @@ impl App {
     pub(super) fn fetch_event(&mut self, event: FetchEvent) {
         self.dirty = true;
         match event {
-            FetchEvent::Progress { done, total } => self.fetching = Some((done, total)),
+            FetchEvent::Progress { done, total } => {
+                self.fetching = Some((done, total));
+                self.storing = None;
+            }
+            FetchEvent::Storing { items } => {
+                if self.fetching.is_some() {
+                    self.storing = Some(items);
+                }
+            }
             FetchEvent::Failed(reason) => {
                 self.fetching = None;
+                self.storing = None;
                 let message = fill(&self.strings.ui.fetch_error, &[("reason", &reason)]);
                 self.say(message);
             }
             FetchEvent::Arrived(library) => self.take_fetched(library.0),
             FetchEvent::Done(summary) => {
                 self.fetching = None;
+                self.storing = None;
                 if let Some(library) = summary.library {
                     self.take_fetched(library.0);
                 }

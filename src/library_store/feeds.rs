@@ -97,6 +97,8 @@ pub struct FeedStatus {
 pub struct PutControl {
     stop: AtomicBool,
     writing: AtomicUsize,
+    /// Items the put running now has taken so far.
+    stored: AtomicUsize,
 }
 
 impl PutControl {
@@ -112,6 +114,11 @@ impl PutControl {
     /// Whether some put is writing now.
     pub fn is_writing(&self) -> bool {
         self.writing.load(Ordering::SeqCst) > 0
+    }
+
+    /// Items the put writing now has taken so far, for progress.
+    pub fn stored(&self) -> usize {
+        self.stored.load(Ordering::Relaxed)
     }
 }
 
@@ -457,6 +464,7 @@ fn put(
     // for sixteen, the cache would prepare them again and again.
     conn.set_prepared_statement_cache_capacity(64);
     let _writing = Writing::new(control);
+    control.stored.store(0, Ordering::Relaxed);
     let tx = begin_waiting(conn, Some(control))?;
     let mut report = PutReport::default();
     tx.execute(
@@ -499,6 +507,7 @@ fn put(
         if control.stopped() {
             return Err(PutError::Stopped);
         }
+        control.stored.fetch_add(1, Ordering::Relaxed);
         if taken == MAX_PUT_ITEMS {
             report.ignored += 1;
             continue;

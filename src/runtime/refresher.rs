@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::feeds::refresh;
@@ -26,7 +28,28 @@ pub struct FetchJob {
 
 /// Runs `job` on its own thread; `send` delivers its events (and returns
 /// `false` once nobody listens; the fetch then runs out unheard).
-pub fn spawn(job: FetchJob, send: impl Fn(FetchEvent) -> bool + Send + 'static) {
+pub fn spawn(job: FetchJob, send: impl Fn(FetchEvent) -> bool + Send + Sync + 'static) {
+    let send = Arc::new(send);
+    let running = Arc::new(AtomicBool::new(true));
+    // A large feed's put takes seconds with no event of its own: how far it
+    // is, twice a second, while it writes.
+    {
+        let (send, running, control) = (
+            Arc::clone(&send),
+            Arc::clone(&running),
+            Arc::clone(&job.control),
+        );
+        thread::spawn(move || {
+            while running.load(Ordering::SeqCst) {
+                thread::sleep(STORING_EVERY);
+                if control.is_writing() && running.load(Ordering::SeqCst) {
+                    send(FetchEvent::Storing {
+                        items: control.stored(),
+                    });
+                }
+            }
+        });
+    }
     thread::spawn(move || {
         let feeds = &job.config.feeds;
         let total = feeds.len();
@@ -60,6 +83,10 @@ pub fn spawn(job: FetchJob, send: impl Fn(FetchEvent) -> bool + Send + 'static) 
             }),
             Err(e) => FetchEvent::Failed(e.to_string()),
         };
+        running.store(false, Ordering::SeqCst);
         send(event);
     });
 }
+
+/// How often a running put's progress is told.
+const STORING_EVERY: Duration = Duration::from_millis(500);

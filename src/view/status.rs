@@ -130,13 +130,20 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
 /// feeds ("fetching 3/12 feeds").
 fn background(app: &App) -> Vec<String> {
     let sync = app.sync.map(|(done, total)| syncing(app, done, total));
+    let ui = &app.strings.ui;
     let fetching = app.fetching.map(|(done, total)| {
         fill(
-            &app.strings.ui.fetching,
+            &ui.fetching,
             &[("done", &done.to_string()), ("total", &total.to_string())],
         )
     });
-    sync.into_iter().chain(fetching).collect()
+    let storing = app.fetching.and(app.storing).map(|items| {
+        fill(
+            &ui.storing,
+            &[("items", &crate::i18n::grouped(items, &ui.thousands))],
+        )
+    });
+    sync.into_iter().chain(fetching).chain(storing).collect()
 }
 
 /// The background sync while it parses: "syncing 1,204 files (25%)".

@@ -35,18 +35,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
             typed_tail(&search.text, width / 3)
         )
     } else {
-        let total = app.edition.sections.len();
-        fill(
-            if total == 1 {
-                &ui.sections_one
-            } else {
-                &ui.sections
-            },
-            &[
-                ("visible", &app.listed_count().to_string()),
-                ("total", &app.edition.sections.len().to_string()),
-            ],
-        )
+        listed(app)
     };
     let sync = background(app);
     let hints = hints(app, base);
@@ -124,6 +113,25 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.extend(hints);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+/// How many sections are listed, of all: "12/4,210 sections".
+fn listed(app: &App) -> String {
+    let ui = &app.strings.ui;
+    let total = app.edition.sections.len();
+    let template = if total == 1 {
+        &ui.sections_one
+    } else {
+        &ui.sections
+    };
+    let grouped = |n| crate::i18n::grouped(n, &ui.thousands);
+    fill(
+        template,
+        &[
+            ("visible", &grouped(app.listed_count())),
+            ("total", &grouped(total)),
+        ],
+    )
 }
 
 /// Work going on in the background: the store's sync, a fetch of the

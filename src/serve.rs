@@ -39,6 +39,7 @@ use crate::config::Config;
 use crate::content::Library;
 use crate::i18n::Locales;
 use crate::library_store::feeds::PutControl;
+use crate::runtime::lean::FrameGate;
 use session::{Connection, Control, Phase};
 
 /// The limits every connection lives under. Defaults are safe for a
@@ -124,6 +125,10 @@ pub struct Shared {
     /// Sessions ended while a put wrote, whose last save waits for it:
     /// a stopping server waits for them (see `wait_for_late_saves`).
     pub late_saves: AtomicUsize,
+    /// How many sessions' frames are drawn at once (one per core): a
+    /// frame's buffers are most of a session's memory, and the server's
+    /// peak is the frames drawn at once (`FrameGate`).
+    pub frames: Arc<FrameGate>,
     /// Debug builds only, for tests: a key that makes a session panic
     /// (`AIWATCH_TUI_TEST_PANIC_KEY`), to prove a panic ends only it.
     #[cfg(debug_assertions)]
@@ -1094,6 +1099,9 @@ pub fn run(
         drain: watch::Sender::new(None),
         puts: Arc::default(),
         late_saves: AtomicUsize::new(0),
+        frames: Arc::new(FrameGate::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+        )),
         #[cfg(debug_assertions)]
         fault_key: std::env::var("AIWATCH_TUI_TEST_PANIC_KEY")
             .ok()

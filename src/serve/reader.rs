@@ -653,8 +653,9 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                         queued,
                         overflow: Arc::clone(&overflow),
                     };
-                    let mut terminal =
-                        Terminal::with_options(LeanBackend::with_size(writer, w, h), options)?;
+                    let backend =
+                        LeanBackend::with_size(writer, w, h).with_gate(Arc::clone(&shared.frames));
+                    let mut terminal = Terminal::with_options(backend, options)?;
                     let out = terminal.backend_mut();
                     // Alternate screen, no cursor, bracketed paste (a pasted
                     // "q" is not a command), the mouse when the config wants it.

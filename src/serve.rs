@@ -125,9 +125,12 @@ pub struct Shared {
     /// Sessions ended while a put wrote, whose last save waits for it:
     /// a stopping server waits for them (see `wait_for_late_saves`).
     pub late_saves: AtomicUsize,
-    /// How many sessions' frames are drawn at once (one per core): a
-    /// frame's buffers are most of a session's memory, and the server's
-    /// peak is the frames drawn at once (`FrameGate`).
+    /// How many sessions' frames are drawn at once (two per core): a
+    /// frame's buffers are most of what a session allocates, and the
+    /// server's peak is the frames drawn at once (`FrameGate`). One per
+    /// core made the frames behind a session preempted while drawing wait
+    /// (the soak's median key-to-frame went to 44.5 ms on a loaded 2-core
+    /// machine, 5.6-6.9 ms with two per core; docs/performance.md).
     pub frames: Arc<FrameGate>,
     /// Debug builds only, for tests: a key that makes a session panic
     /// (`AIWATCH_TUI_TEST_PANIC_KEY`), to prove a panic ends only it.
@@ -1100,7 +1103,7 @@ pub fn run(
         puts: Arc::default(),
         late_saves: AtomicUsize::new(0),
         frames: Arc::new(FrameGate::new(
-            std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
         )),
         #[cfg(debug_assertions)]
         fault_key: std::env::var("AIWATCH_TUI_TEST_PANIC_KEY")

@@ -59,7 +59,7 @@ pub struct LeanBackend<W: Write> {
 /// cores held hundreds of them (the server's peak, and the allocator's
 /// bookkeeping that follows the peak and stays after). A frame past the
 /// limit waits for one to finish; drawing is work for the CPU, so
-/// more frames at once than cores would not finish sooner.
+/// many more frames at once than cores would not finish sooner.
 #[derive(Debug)]
 pub struct FrameGate {
     drawing: Mutex<usize>,

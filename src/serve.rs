@@ -981,6 +981,11 @@ fn install_panic_log() {
     }));
 }
 
+/// The sessions' frame gate: two frames per core (see `Shared::frames`).
+fn frame_gate() -> FrameGate {
+    FrameGate::new(2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+}
+
 /// jemalloc (the binary's allocator, with background purging) starts a
 /// purge thread for an arena the first time a thread allocates from it, up
 /// to one per core: a later session touching a fresh arena would leave the
@@ -1102,9 +1107,7 @@ pub fn run(
         drain: watch::Sender::new(None),
         puts: Arc::default(),
         late_saves: AtomicUsize::new(0),
-        frames: Arc::new(FrameGate::new(
-            2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-        )),
+        frames: Arc::new(frame_gate()),
         #[cfg(debug_assertions)]
         fault_key: std::env::var("AIWATCH_TUI_TEST_PANIC_KEY")
             .ok()

@@ -126,6 +126,10 @@ pub trait Driver<B: FrameSink> {
     /// The loop is about to wait with nothing left to draw.
     fn idle(&mut self) {}
 
+    /// An input was taken from the queue (a served session counts what
+    /// is queued: its queue is bounded by count, not allocated up front).
+    fn received(&mut self) {}
+
     /// Runs inside the frame, after ratatui has drawn it.
     fn after_draw(&mut self, app: &App, terminal: &mut Terminal<B>) -> Result<(), B::Error> {
         let _ = (app, terminal);
@@ -235,6 +239,7 @@ pub fn run<B: FrameSink>(
             {
                 std::thread::sleep(wait);
                 for input in inputs.try_iter().take(DRAIN_LIMIT) {
+                    driver.received();
                     take(terminal, app, driver, &mut timers, input)?;
                     if app.should_quit() || driver.should_stop() {
                         return Ok(());
@@ -269,6 +274,7 @@ pub fn run<B: FrameSink>(
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         };
         for input in std::iter::once(first).chain(inputs.try_iter().take(DRAIN_LIMIT - 1)) {
+            driver.received();
             take(terminal, app, driver, &mut timers, input)?;
             if app.should_quit() || driver.should_stop() {
                 return Ok(());

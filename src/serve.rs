@@ -39,6 +39,7 @@ use crate::config::Config;
 use crate::content::Library;
 use crate::i18n::Locales;
 use crate::library_store::feeds::PutControl;
+use crate::runtime::lean::FrameGate;
 use session::{Connection, Control, Phase};
 
 /// The limits every connection lives under. Defaults are safe for a
@@ -124,6 +125,13 @@ pub struct Shared {
     /// Sessions ended while a put wrote, whose last save waits for it:
     /// a stopping server waits for them (see `wait_for_late_saves`).
     pub late_saves: AtomicUsize,
+    /// How many sessions' frames are drawn at once (two per core): a
+    /// frame's buffers are most of what a session allocates, and the
+    /// server's peak is the frames drawn at once (`FrameGate`). One per
+    /// core made the frames behind a session preempted while drawing wait
+    /// (the soak's median key-to-frame went to 44.5 ms on a loaded 2-core
+    /// machine, 5.6-6.9 ms with two per core; docs/performance.md).
+    pub frames: Arc<FrameGate>,
     /// Debug builds only, for tests: a key that makes a session panic
     /// (`AIWATCH_TUI_TEST_PANIC_KEY`), to prove a panic ends only it.
     #[cfg(debug_assertions)]
@@ -973,6 +981,11 @@ fn install_panic_log() {
     }));
 }
 
+/// The sessions' frame gate: two frames per core (see `Shared::frames`).
+fn frame_gate() -> FrameGate {
+    FrameGate::new(2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+}
+
 /// jemalloc (the binary's allocator, with background purging) starts a
 /// purge thread for an arena the first time a thread allocates from it, up
 /// to one per core: a later session touching a fresh arena would leave the
@@ -1094,6 +1107,7 @@ pub fn run(
         drain: watch::Sender::new(None),
         puts: Arc::default(),
         late_saves: AtomicUsize::new(0),
+        frames: Arc::new(frame_gate()),
         #[cfg(debug_assertions)]
         fault_key: std::env::var("AIWATCH_TUI_TEST_PANIC_KEY")
             .ok()

@@ -22,6 +22,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::{Buffer, Cell, CellDiffOption};
@@ -45,6 +46,78 @@ pub struct LeanBackend<W: Write> {
     /// Between two frames drawn frame by frame, the copy packed (and
     /// `shadow` empty).
     packed: Option<Packed>,
+    /// Shared by the backends of one server: how many frames are drawn
+    /// at once (`FrameGate`).
+    gate: Option<Arc<FrameGate>>,
+}
+
+/// How many frames drawn frame by frame are in their buffers at once,
+/// across every backend that shares it. A frame's buffers are the large
+/// part of a session's memory (two ratatui buffers of its window, 48 bytes
+/// a cell, and the copy unpacked at 16: 3.4 MB at 300x100), and they live
+/// only while it is drawn: hundreds of sessions drawing at once on a few
+/// cores held hundreds of them (the server's peak, and the allocator's
+/// bookkeeping that follows the peak and stays after). A frame past the
+/// limit waits for one to finish; drawing is work for the CPU, so
+/// many more frames at once than cores would not finish sooner.
+#[derive(Debug)]
+pub struct FrameGate {
+    drawing: Mutex<usize>,
+    freed: Condvar,
+    limit: usize,
+}
+
+/// A frame being drawn: its place in the gate, given back when dropped
+/// (a panic while drawing too).
+struct GatePass<'a>(&'a FrameGate);
+
+impl FrameGate {
+    /// At most `limit` frames at once (at least one).
+    pub fn new(limit: usize) -> Self {
+        Self {
+            drawing: Mutex::new(0),
+            freed: Condvar::new(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// Waits until fewer than `limit` frames are drawn, then counts this one.
+    fn enter(&self) -> GatePass<'_> {
+        let mut drawing = self.drawing.lock().unwrap_or_else(PoisonError::into_inner);
+        while *drawing >= self.limit {
+            drawing = self
+                .freed
+                .wait(drawing)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *drawing += 1;
+        GatePass(self)
+    }
+
+    /// Frames being drawn now.
+    pub fn drawing(&self) -> usize {
+        *self.drawing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` as one frame: after the frames already drawn, if the
+    /// limit is reached.
+    pub fn frame<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _pass = self.enter();
+        f()
+    }
+}
+
+impl Drop for GatePass<'_> {
+    fn drop(&mut self) {
+        let mut drawing = self
+            .0
+            .drawing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *drawing = drawing.saturating_sub(1);
+        drop(drawing);
+        self.0.freed.notify_one();
+    }
 }
 
 /// Multi-character symbols (a combining accent, an emoji sequence) kept
@@ -439,7 +512,16 @@ impl<W: Write> LeanBackend<W> {
             shadow: Shadow::default(),
             fixed_size: None,
             packed: None,
+            gate: None,
         }
+    }
+
+    /// Frames of this backend wait their turn in `gate`, shared with
+    /// other backends (`FrameGate`).
+    #[must_use]
+    pub fn with_gate(mut self, gate: Arc<FrameGate>) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     /// A backend for a remote terminal of this size, blank at first (see
@@ -499,6 +581,13 @@ impl<W: Write> LeanBackend<W> {
     /// ratatui `Terminal` kept between frames would (and hides the cursor
     /// as its `draw` does).
     pub fn draw_frame(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<()> {
+        match self.gate.clone() {
+            Some(gate) => gate.frame(|| self.draw_frame_now(render)),
+            None => self.draw_frame_now(render),
+        }
+    }
+
+    fn draw_frame_now(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<()> {
         let size = self.size()?;
         let area = Rect::new(0, 0, size.width, size.height);
         self.unpack();
@@ -808,6 +897,57 @@ fn color_code(color: Color, background: bool) -> String {
 mod tests {
     use super::*;
     use ratatui::style::Style;
+
+    /// However many threads draw, no more frames than the gate's limit are
+    /// in their buffers at once, and every frame is drawn.
+    #[test]
+    fn the_frame_gate_lets_no_more_than_its_limit_draw_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let gate = Arc::new(FrameGate::new(2));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let drawn = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (gate, inside, most, drawn) = (
+                    Arc::clone(&gate),
+                    Arc::clone(&inside),
+                    Arc::clone(&most),
+                    Arc::clone(&drawn),
+                );
+                std::thread::spawn(move || {
+                    for _ in 0..200 {
+                        gate.frame(|| {
+                            let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::yield_now();
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                            drawn.fetch_add(1, Ordering::SeqCst);
+                        });
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert!(most.load(Ordering::SeqCst) <= 2, "{most:?} frames at once");
+        assert_eq!(drawn.load(Ordering::SeqCst), 8 * 200);
+        assert_eq!(gate.drawing(), 0);
+    }
+
+    /// A frame that panics (a bug in drawing) gives its place back: the
+    /// other sessions go on drawing.
+    #[test]
+    fn a_frame_that_panics_gives_its_place_in_the_gate_back() {
+        let gate = FrameGate::new(1);
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            gate.frame(|| panic!("a bug while drawing"));
+        }));
+        assert!(failed.is_err());
+        assert_eq!(gate.drawing(), 0);
+        assert_eq!(gate.frame(|| 7), 7);
+    }
 
     fn sgr(from: Pen, to: Pen) -> String {
         let mut s = String::new();

@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Sender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -32,6 +32,31 @@ use crate::store::SavedState;
 /// slowed (its channel is not read) and, if it keeps on, dropped.
 pub const INPUT_QUEUE: usize = 1024;
 
+/// The sending end of a reader's input queue: at most `INPUT_QUEUE`
+/// inputs, counted here and by the reader's loop as it takes them
+/// (`Driver::received`). Its memory comes as inputs do: a bounded std
+/// channel allocates (and touches) every slot when made, 1024 slots of
+/// 56 bytes (an input and its stamp), 56 KiB for every session however
+/// little its reader typed.
+#[derive(Clone)]
+struct Inputs {
+    tx: Sender<Input>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Inputs {
+    fn try_send(&self, input: Input) -> Result<(), TrySendError<Input>> {
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= INPUT_QUEUE {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(TrySendError::Full(input));
+        }
+        self.tx.send(input).map_err(|mpsc::SendError(input)| {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            TrySendError::Disconnected(input)
+        })
+    }
+}
+
 /// Leaves the alternate screen, shows the cursor, turns mouse reporting
 /// and bracketed paste off and resets attributes: the client's terminal
 /// as it was before the session.
@@ -46,7 +71,7 @@ const LATE_SAVE_WAIT: Duration = Duration::from_secs(120);
 
 /// A running reader: its input queue, the end asked of it, its thread.
 pub struct Reader {
-    inputs: SyncSender<Input>,
+    inputs: Inputs,
     stop: Arc<Mutex<Option<End>>>,
     /// Set by the debug-only fault hook (`Shared::fault_key`).
     #[cfg_attr(not(debug_assertions), allow(dead_code))]
@@ -191,6 +216,8 @@ struct SessionDriver {
     /// The latest save put off while a put wrote: written once it ends,
     /// so no key of this reader waits for the store.
     deferred: Option<SavedState>,
+    /// Inputs in the queue (see `Inputs`).
+    inputs_queued: Arc<AtomicUsize>,
 }
 
 /// At most this many frames per second reach a client.
@@ -212,6 +239,10 @@ impl Driver<Backend> for SessionDriver {
 
     fn frame_held(&mut self) {
         self.metrics.frame_held();
+    }
+
+    fn received(&mut self) {
+        self.inputs_queued.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Nothing to draw: the inputs taken made no frame, so none will
@@ -447,7 +478,7 @@ const FORWARD_RETRY: Duration = Duration::from_millis(50);
 async fn forward_libraries(
     mut updates: tokio::sync::watch::Receiver<Arc<crate::content::Library>>,
     mut drain: tokio::sync::watch::Receiver<Option<Instant>>,
-    inputs: SyncSender<Input>,
+    inputs: Inputs,
     mut reader_gone: tokio::sync::oneshot::Receiver<()>,
 ) {
     // The drain notice is said once; a session that starts during a
@@ -564,7 +595,12 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         config: Arc::new(config),
         locales: Arc::clone(&shared.locales),
     };
-    let (tx, rx) = mpsc::sync_channel(INPUT_QUEUE);
+    let (tx, rx) = mpsc::channel();
+    let inputs_queued = Arc::new(AtomicUsize::new(0));
+    let tx = Inputs {
+        tx,
+        queued: Arc::clone(&inputs_queued),
+    };
     let stop = Arc::new(Mutex::new(None));
     let fault = Arc::new(AtomicBool::new(false));
     let mut driver = SessionDriver {
@@ -578,6 +614,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         save_every: shared.limits.save_every,
         puts: Arc::clone(&shared.puts),
         deferred: None,
+        inputs_queued,
     };
     let asked = Arc::clone(&stop);
     let ended = Arc::new(Mutex::new(None));
@@ -616,8 +653,9 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                         queued,
                         overflow: Arc::clone(&overflow),
                     };
-                    let mut terminal =
-                        Terminal::with_options(LeanBackend::with_size(writer, w, h), options)?;
+                    let backend =
+                        LeanBackend::with_size(writer, w, h).with_gate(Arc::clone(&shared.frames));
+                    let mut terminal = Terminal::with_options(backend, options)?;
                     let out = terminal.backend_mut();
                     // Alternate screen, no cursor, bracketed paste (a pasted
                     // "q" is not a command), the mouse when the config wants it.
@@ -719,5 +757,49 @@ impl<'a> LateSave<'a> {
 impl Drop for LateSave<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queue takes `INPUT_QUEUE` inputs and refuses the next until the
+    /// reader has taken one; a reader gone refuses every input.
+    #[test]
+    fn the_input_queue_holds_its_bound_and_frees_a_place_per_input_taken() {
+        let (tx, rx) = mpsc::channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let inputs = Inputs {
+            tx,
+            queued: Arc::clone(&queued),
+        };
+        for n in 0..INPUT_QUEUE {
+            assert!(inputs.try_send(Input::Timer(n as u64)).is_ok(), "input {n}");
+        }
+        assert!(matches!(
+            inputs.try_send(Input::Stop),
+            Err(TrySendError::Full(Input::Stop))
+        ));
+        assert_eq!(queued.load(Ordering::SeqCst), INPUT_QUEUE);
+        // The reader's loop takes one (and says so, `Driver::received`).
+        assert!(matches!(rx.recv(), Ok(Input::Timer(0))));
+        queued.fetch_sub(1, Ordering::SeqCst);
+        assert!(inputs.clone().try_send(Input::Stop).is_ok());
+        assert!(matches!(
+            inputs.try_send(Input::Stop),
+            Err(TrySendError::Full(_))
+        ));
+        drop(rx);
+        queued.store(0, Ordering::SeqCst);
+        assert!(matches!(
+            inputs.try_send(Input::Stop),
+            Err(TrySendError::Disconnected(_))
+        ));
+        assert_eq!(
+            queued.load(Ordering::SeqCst),
+            0,
+            "a refused input is not counted"
+        );
     }
 }

@@ -94,7 +94,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Content folders to check [default: the configured ones, or the bundled edition].
+    /// Content folders or article files to check [default: the configured ones, or the bundled edition].
     #[arg(value_name = "ROOT")]
     pub roots: Vec<PathBuf>,
 

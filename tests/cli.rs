@@ -107,6 +107,32 @@ fn check_reports_each_error_class_in_the_editor_format_and_exits_2() {
     }
 }
 
+/// One file given to `check` is checked alone (it said "content root is
+/// not a folder").
+#[test]
+fn check_of_one_file_checks_that_file() {
+    let out = run(&["check", "tests/fixtures/content/invalid/bad-date.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "tests/fixtures/content/invalid/bad-date.toml:9:11: error: section 2: \"date\""
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("checked 1 file: 0 loaded, 1 skipped; 1 error, 0 warnings\n"),
+        "{text}"
+    );
+    let out = run(&["check", "tests/fixtures/content/valid/warnings.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("checked 1 file: 1 loaded"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn check_warnings_fail_only_when_strict() {
     let out = run(&["check", "tests/fixtures/content/valid"]);

@@ -203,6 +203,20 @@ fn collect_dir(root: &Path, pending: &mut Vec<PendingFile>, diagnostics: &mut Ve
     let display_root = root.display().to_string();
     match fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
+        // One article file given as a root (`check news/paris.toml`): that
+        // file alone, its id made from its name.
+        Ok(m) if m.is_file() && root.extension().is_some_and(|e| e == "toml") => {
+            let default_id = root
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            pending.push(PendingFile {
+                path: display_root,
+                default_id,
+                source: FileSource::Disk(root.to_path_buf()),
+            });
+            return;
+        }
         Ok(_) => {
             diagnostics.push(whole_file_error(
                 &display_root,

@@ -249,6 +249,15 @@ fn read_topics(r: &mut DocReader<'_>, root: &Table<'_>) -> Option<Vec<TopicRule>
                 );
                 continue;
             }
+            for keyword in &keywords {
+                if clean(keyword.get_ref()).is_empty() {
+                    // It could match nothing: said, not dropped silently.
+                    r.warn(
+                        keyword.span(),
+                        format!("{context}an empty keyword matches nothing (ignored)"),
+                    );
+                }
+            }
             rules.push(TopicRule {
                 name: name_text,
                 keywords: keywords
@@ -645,6 +654,17 @@ mod tests {
                 .any(|s| s.contains("missing required key \"keywords\"")),
             "{shown:?}"
         );
+    }
+
+    #[test]
+    fn an_empty_keyword_is_said_where_it_is() {
+        let (rules, d) = read_text("[[topics]]\nname = \"Chips\"\nkeywords = [\"GPU\", \" \"]\n");
+        let shown: Vec<String> = d.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            ["c.toml:3:20: warning: topic 1: an empty keyword matches nothing (ignored)"]
+        );
+        assert_eq!(rules.topics.unwrap()[0].keywords, ["GPU"]);
     }
 
     #[test]

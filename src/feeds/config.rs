@@ -155,6 +155,23 @@ fn read_feeds(r: &mut DocReader<'_>, root: &Table<'_>) -> Option<Vec<Feed>> {
             let Some(feed) = read_feed(r, t, item.span(), &context) else {
                 continue;
             };
+            // The same subscription twice, under one name (often the name
+            // made from the URL for both): said as what it is, and kept once.
+            if let Some(other) = feeds
+                .iter()
+                .find(|f| f.url == feed.url && f.name.eq_ignore_ascii_case(&feed.name))
+            {
+                let (line, col) = other.origin.1;
+                r.diagnostics.push(Diagnostic {
+                    path: feed.origin.0.clone(),
+                    position: Some(feed.origin.1),
+                    severity: crate::diag::Severity::Warning,
+                    message: format!(
+                        "{context}the same feed as at line {line}:{col} (same URL and name): it is subscribed once (ignored)"
+                    ),
+                });
+                continue;
+            }
             if let Some(other) = feeds
                 .iter()
                 .find(|f| f.name.eq_ignore_ascii_case(&feed.name))
@@ -654,6 +671,21 @@ mod tests {
                 .any(|s| s.contains("missing required key \"keywords\"")),
             "{shown:?}"
         );
+    }
+
+    #[test]
+    fn the_same_feed_twice_without_names_is_one_subscription_said_as_such() {
+        let (layer, d) = read_text(
+            "[[feeds]]\nurl = \"https://a.org/feed.xml\"\n[[feeds]]\nurl = \"https://a.org/feed.xml\"\n",
+        );
+        let shown: Vec<String> = d.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "c.toml:3:1: warning: feed 2: the same feed as at line 1:1 (same URL and name): it is subscribed once (ignored)"
+            ]
+        );
+        assert_eq!(layer.feeds.unwrap().len(), 1);
     }
 
     #[test]

@@ -117,6 +117,22 @@ const B: Item<'static> = (
     "<p>Shares of Nvidia fell after DeepSeek released R1.</p>",
 );
 
+/// A with its title corrected and one sentence added: the same item, not
+/// substantially changed.
+const A_EDITED: Item<'static> = (
+    A.0,
+    A.1,
+    "OpenAI shows its new model",
+    "<p>OpenAI showed a model on Monday. It reasons step by step and costs less. Updated.</p>",
+);
+/// A rewritten: the same item (guid and link), another story.
+const A_REWRITTEN: Item<'static> = (
+    A.0,
+    A.1,
+    "Regulators question OpenAI",
+    "<p>European regulators sent a list of questions about training data.</p>",
+);
+
 #[test]
 fn fetched_items_are_articles_that_a_sync_keeps_and_search_finds() {
     let dir = tempfile::tempdir().unwrap();
@@ -387,35 +403,23 @@ fn a_changed_item_is_updated_in_place_and_keeps_its_read_mark_unless_rewritten()
     let lib = library(&mut store, &config);
     mark_read(&mut store, &key_of(&lib, A.2), true);
     // A corrected title and one more sentence: the same item, still read.
-    let edited = (
-        A.0,
-        A.1,
-        "OpenAI shows its new model",
-        "<p>OpenAI showed a model on Monday. It reasons step by step and costs less. Updated.</p>",
-    );
-    let report = put(&mut store, &config, &[edited]);
+    let report = put(&mut store, &config, &[A_EDITED]);
     assert_eq!(report.updated, 1, "{report:?}");
     let lib = library(&mut store, &config);
     assert_eq!(headings(&lib), ["OpenAI shows its new model"]);
-    let key = key_of(&lib, edited.2);
+    let key = key_of(&lib, A_EDITED.2);
     let state = store.load_state().unwrap().unwrap();
     assert_eq!(state.read, std::slice::from_ref(&key));
     assert_eq!(state.starred, std::slice::from_ref(&key));
     // Rewritten: unread again, still starred.
-    let rewritten = (
-        A.0,
-        A.1,
-        "Regulators question OpenAI",
-        "<p>European regulators sent a list of questions about training data.</p>",
-    );
-    put(&mut store, &config, &[rewritten]);
+    put(&mut store, &config, &[A_REWRITTEN]);
     let lib = library(&mut store, &config);
-    let key = key_of(&lib, rewritten.2);
+    let key = key_of(&lib, A_REWRITTEN.2);
     let state = store.load_state().unwrap().unwrap();
     assert!(state.read.is_empty(), "{state:?}");
     assert_eq!(state.starred, [key]);
     // With the switch off, a rewrite keeps the mark.
-    mark_read(&mut store, &key_of(&lib, rewritten.2), false);
+    mark_read(&mut store, &key_of(&lib, A_REWRITTEN.2), false);
     let keep_marks = FeedOptions {
         unread_on_change: false,
         ..FeedOptions::default()
@@ -450,28 +454,16 @@ fn a_remembered_readers_marks_follow_a_changed_item_and_their_star_keeps_it() {
             .save_reader("SHA256:reader", &SavedState::default(), &marked, 10, false)
             .unwrap()
     );
-    let edited = (
-        A.0,
-        A.1,
-        "OpenAI shows its new model",
-        "<p>OpenAI showed a model on Monday. It reasons step by step and costs less. Updated.</p>",
-    );
-    put_at(&mut store, &config, &[edited, B], options, day(0));
+    put_at(&mut store, &config, &[A_EDITED, B], options, day(0));
     let lib = library(&mut store, &config);
-    let key = key_of(&lib, edited.2);
+    let key = key_of(&lib, A_EDITED.2);
     let kept = store.load_reader("SHA256:reader").unwrap().unwrap();
     assert_eq!(kept.read, std::slice::from_ref(&key), "{kept:?}");
     assert_eq!(kept.starred, std::slice::from_ref(&key));
     // Rewritten: unread again, still starred.
-    let rewritten = (
-        A.0,
-        A.1,
-        "Regulators question OpenAI",
-        "<p>European regulators sent a list of questions about training data.</p>",
-    );
-    put_at(&mut store, &config, &[rewritten, B], options, day(0));
+    put_at(&mut store, &config, &[A_REWRITTEN, B], options, day(0));
     let lib = library(&mut store, &config);
-    let key = key_of(&lib, rewritten.2);
+    let key = key_of(&lib, A_REWRITTEN.2);
     let kept = store.load_reader("SHA256:reader").unwrap().unwrap();
     assert!(kept.read.is_empty(), "{kept:?}");
     assert_eq!(kept.starred, [key]);
@@ -486,7 +478,7 @@ fn a_remembered_readers_marks_follow_a_changed_item_and_their_star_keeps_it() {
     assert_eq!(report.purged, 1, "{report:?}");
     assert_eq!(
         headings(&library(&mut store, &config)),
-        ["Mistral raises money", rewritten.2]
+        ["Mistral raises money", A_REWRITTEN.2]
     );
 }
 
@@ -499,13 +491,8 @@ fn a_put_tells_which_sections_it_rewrote() {
     let config = config("");
     let mut store = open(dir.path());
     put(&mut store, &config, &[A, B]);
-    let corrected = (A.0, A.1, "OpenAI shows its new model", A.3);
-    let rewritten = (
-        B.0,
-        B.1,
-        "Regulators question OpenAI",
-        "<p>European regulators sent a list of questions about training data.</p>",
-    );
+    let corrected = (A.0, A.1, A_EDITED.2, A.3);
+    let rewritten = (B.0, B.1, A_REWRITTEN.2, A_REWRITTEN.3);
     let mut sink = store.feed_sink(FeedOptions::default());
     sink.put(
         &config.feeds[0],
@@ -515,7 +502,7 @@ fn a_put_tells_which_sections_it_rewrote() {
     assert_eq!(sink.last_put().updated, 2);
     let told = sink.take_rewritten();
     let lib = library(&mut store, &config);
-    assert_eq!(told, [key_of(&lib, rewritten.2)]);
+    assert_eq!(told, [key_of(&lib, A_REWRITTEN.2)]);
 }
 
 fn day(n: i64) -> DateTime<Utc> {

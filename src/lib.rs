@@ -17,6 +17,7 @@ pub mod diag;
 pub mod feeds;
 pub mod fuzzing;
 pub mod i18n;
+pub mod in_flight;
 pub mod input;
 pub mod library_store;
 pub mod manpage;

@@ -1409,7 +1409,7 @@ async fn accept_loop(
                 shutdown_rx.clone(),
                 peer,
                 Arc::clone(&refusing),
-                proxy::Waiting::new(&waiting),
+                proxy::Waiting::enter(Arc::clone(&waiting)),
             ));
             continue;
         }

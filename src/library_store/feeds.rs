@@ -28,6 +28,7 @@ use crate::feeds::group::{Fingerprint, MAX_CANDIDATES, THRESHOLD, WINDOW_HOURS};
 use crate::feeds::identity::Identity;
 use crate::feeds::identity::{fnv1a, fnv1a_from};
 use crate::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
+use crate::in_flight::InFlight;
 
 /// Fetched items sort after every content file (their `files.ord`), so a
 /// content file's article wins an id clash.
@@ -119,22 +120,6 @@ impl PutControl {
     /// Items the put writing now has taken so far, for progress.
     pub fn stored(&self) -> usize {
         self.stored.load(Ordering::Relaxed)
-    }
-}
-
-/// Counts a put as writing while it lives.
-struct Writing<'a>(&'a PutControl);
-
-impl<'a> Writing<'a> {
-    fn new(control: &'a PutControl) -> Self {
-        control.writing.fetch_add(1, Ordering::SeqCst);
-        Self(control)
-    }
-}
-
-impl Drop for Writing<'_> {
-    fn drop(&mut self) {
-        self.0.writing.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -463,7 +448,7 @@ fn put(
     // A put runs about thirty statements per item: with the default room
     // for sixteen, the cache would prepare them again and again.
     conn.set_prepared_statement_cache_capacity(64);
-    let _writing = Writing::new(control);
+    let _writing = InFlight::enter(&control.writing);
     control.stored.store(0, Ordering::Relaxed);
     let tx = begin_waiting(conn, Some(control))?;
     let mut report = PutReport::default();

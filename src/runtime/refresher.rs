@@ -51,6 +51,9 @@ pub fn spawn(job: FetchJob, send: impl Fn(FetchEvent) -> bool + Send + Sync + 's
         });
     }
     thread::spawn(move || {
+        // However the fetch ends (a panic too), the ticker ends with it; a
+        // `Storing` heard after `Done` is ignored by the app.
+        let _ticking = Ticking(running);
         let feeds = &job.config.feeds;
         let total = feeds.len();
         let mut done = 0;
@@ -83,9 +86,17 @@ pub fn spawn(job: FetchJob, send: impl Fn(FetchEvent) -> bool + Send + Sync + 's
             }),
             Err(e) => FetchEvent::Failed(e.to_string()),
         };
-        running.store(false, Ordering::SeqCst);
         send(event);
     });
+}
+
+/// Ends the progress ticker when dropped.
+struct Ticking(Arc<AtomicBool>);
+
+impl Drop for Ticking {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 /// How often a running put's progress is told.

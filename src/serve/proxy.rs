@@ -7,7 +7,7 @@
 //! refuses a header from anyone else. Sessions are `serve`'s.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -280,20 +280,7 @@ pub async fn read_header(stream: &mut TcpStream) -> Result<Option<SocketAddr>, &
 // The accept path of a connection from a trusted balancer.
 
 /// One connection waiting for its PROXY header, counted while it waits.
-pub(super) struct Waiting(Arc<AtomicUsize>);
-
-impl Waiting {
-    pub(super) fn new(count: &Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::Relaxed);
-        Self(Arc::clone(count))
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
+pub(super) type Waiting = crate::in_flight::InFlight<Arc<AtomicUsize>>;
 
 /// A connection from a trusted balancer: its PROXY header is read (at most
 /// `MAX_HEADER` bytes, within `proxy_header_wait`) before any byte

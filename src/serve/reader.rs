@@ -22,6 +22,7 @@ use super::metrics::Metrics;
 use super::{End, Shared, log};
 use crate::app::{App, Context, Effect, Keeping};
 use crate::i18n::{Strings, fill};
+use crate::in_flight::InFlight;
 use crate::input::{FetchEvent, Input, SyncedLibrary};
 use crate::library_store::feeds::PutControl;
 use crate::runtime::lean::LeanBackend;
@@ -723,7 +724,8 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
             }
             let _ = bye_tx.send(bye);
             if late && let (Some(kept), Some(state)) = (driver.kept.as_mut(), last_state) {
-                let _pending = LateSave::new(&shared.late_saves);
+                // Counted, so that a stopping server waits for this save.
+                let _pending = InFlight::enter(&shared.late_saves);
                 let until = Instant::now() + LATE_SAVE_WAIT;
                 while driver.puts.is_writing() && Instant::now() < until {
                     std::thread::sleep(Duration::from_millis(20));
@@ -741,23 +743,6 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         ended,
         arrived,
     })
-}
-
-/// Counts a session's last save that waits for the fetcher's put, so that
-/// a stopping server waits for it before it exits (`Shared::late_saves`).
-struct LateSave<'a>(&'a AtomicUsize);
-
-impl<'a> LateSave<'a> {
-    fn new(count: &'a AtomicUsize) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
-        Self(count)
-    }
-}
-
-impl Drop for LateSave<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 #[cfg(test)]

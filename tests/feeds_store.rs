@@ -220,6 +220,42 @@ fn a_stopped_put_stores_nothing_and_frees_the_write_lock_at_once() {
         ["OpenAI shows a new model"],
         "nothing of the stopped put was kept"
     );
+    // The attempt is recorded (a reader quitting during `r` left the feed
+    // "never fetched"), and `feeds list` says what happened.
+    let last = store
+        .last(URL)
+        .unwrap()
+        .expect("the stopped put is recorded");
+    let Outcome::Failed { reason } = &last.outcome else {
+        panic!("{last:?}");
+    };
+    assert!(
+        reason.starts_with("the items could not be stored: ")
+            && reason
+                .contains("storing was stopped (the program is ending); nothing of it was kept"),
+        "{reason}"
+    );
+    let config_file = dir.path().join("config.toml");
+    std::fs::write(
+        &config_file,
+        format!("[[feeds]]\nurl = \"{URL}\"\nname = \"Example\"\n"),
+    )
+    .unwrap();
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .arg("--config")
+        .arg(&config_file)
+        .arg("--library")
+        .arg(dir.path().join("library.sqlite"))
+        .args(["feeds", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listed.starts_with(&format!("Example\t{URL}\tlast fetch: 20"))
+            && listed.contains("\tfailed\titems: 1\terror: the items could not be stored: ")
+            && listed.contains("storing was stopped"),
+        "{listed}"
+    );
     // Stopped for good: a later put of this run stops before writing.
     let again = store
         .feed_sink(FeedOptions::default())

@@ -121,6 +121,20 @@ impl PutControl {
     pub fn stored(&self) -> usize {
         self.stored.load(Ordering::Relaxed)
     }
+
+    /// Waits, `bound` at most, until no put writes (a stopped one has
+    /// rolled back and recorded that it was stopped); whether none does.
+    /// A stopped put ends at its next item, a few milliseconds.
+    pub fn wait_idle(&self, bound: Duration) -> bool {
+        let until = std::time::Instant::now() + bound;
+        while self.is_writing() {
+            if std::time::Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
 }
 
 /// Why a put ended without storing its items.
@@ -221,7 +235,10 @@ impl ItemSink for FeedSink<'_> {
     ) -> Result<(), StoreError> {
         let now = self.now.unwrap_or_else(Utc::now);
         let store = &mut *self.store;
-        self.last = put(
+        // Writing until a stopped put's record is written too: a reader
+        // that quits waits for both.
+        let _writing = InFlight::enter(&self.control.writing);
+        match put(
             &mut store.conn,
             feed,
             items,
@@ -229,9 +246,35 @@ impl ItemSink for FeedSink<'_> {
             now,
             &self.control,
             &mut self.rewritten,
-        )
-        .map_err(|e| e.into_store_error(&store.path))?;
-        Ok(())
+        ) {
+            Ok(report) => {
+                self.last = report;
+                Ok(())
+            }
+            Err(PutError::Stopped) => {
+                let error = PutError::Stopped.into_store_error(&store.path);
+                // Recorded as the fetch's ledger would record a failed put
+                // (the fetch's own record is refused once stopped), so that
+                // `feeds list` says when it was tried and why nothing came.
+                let record = FetchRecord {
+                    at: now,
+                    outcome: Outcome::Failed {
+                        reason: format!("the items could not be stored: {error}"),
+                    },
+                    validators: Validators::default(),
+                    moved_to: None,
+                    retry_after: None,
+                };
+                // Not waiting for another program's writer (only the busy
+                // timeout): the program is ending.
+                // Unwritten (the store busy or failing), the stop is still
+                // what is reported: the fetch adds "nor the fetch recorded".
+                let _ = Transaction::new_unchecked(&store.conn, TransactionBehavior::Immediate)
+                    .and_then(|tx| write_record(tx, &feed.url, &record));
+                Err(error)
+            }
+            Err(e) => Err(e.into_store_error(&store.path)),
+        }
     }
 
     fn prepare(items: &mut [FetchedArticle]) {

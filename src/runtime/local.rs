@@ -422,6 +422,10 @@ impl LocalDriver {
         }
         if let Some(fetch) = &self.fetch {
             fetch.control.stop();
+            // The put ends at its next item and records that it was
+            // stopped, so `feeds list` tells the truth: ended by the
+            // program's exit instead, the feed stayed "never fetched".
+            fetch.control.wait_idle(STOPPED_PUT_WAIT);
         }
         if let Some(state) = self.deferred.take() {
             // A failure is kept in `unsaved`, said once the terminal is back.
@@ -429,6 +433,11 @@ impl LocalDriver {
         }
     }
 }
+
+/// How long a quitting reader waits for a stopped put to end (it ends at
+/// its next item, in milliseconds; a store busy with another program's
+/// writer is not waited out).
+const STOPPED_PUT_WAIT: Duration = Duration::from_secs(3);
 
 /// Whether a browser could show anything: a graphical session here.
 pub fn has_display(env: impl Fn(&str) -> Option<String>) -> bool {

@@ -105,6 +105,15 @@ impl ConfigFile {
             }
             table.insert("topics", value(topics));
         }
+        // What ends the file (a comment after the last table, or a file of
+        // comments only) stays where it was: before what is appended.
+        let trailing = raw(self.doc.trailing());
+        if !trailing.trim().is_empty() {
+            table
+                .decor_mut()
+                .set_prefix(format!("{}\n\n", trailing.trim_end()));
+            self.doc.set_trailing("");
+        }
         self.feeds_mut()?.push(table);
         Ok(())
     }
@@ -113,6 +122,7 @@ impl ConfigFile {
     /// A name is matched as written and as shown (`feeds list` shows a
     /// name with control characters, a newline say, in its visible form).
     pub fn remove(&mut self, key: &str, derived_names: &[(String, String)]) -> usize {
+        let opened_blank = self.doc.to_string().starts_with(['\n', '\r']);
         let Some(list) = self
             .doc
             .get_mut("feeds")
@@ -121,6 +131,9 @@ impl ConfigFile {
             return 0;
         };
         let before = list.len();
+        // Comments above a removed table that are the file's, not the
+        // table's: separated from it by a blank line.
+        let mut kept: Vec<(Option<isize>, String)> = Vec::new();
         list.retain(|t| {
             let url = t.get("url").and_then(Item::as_str).unwrap_or("");
             let name = t.get("name").and_then(Item::as_str).map_or_else(
@@ -133,15 +146,64 @@ impl ConfigFile {
                 },
                 str::to_owned,
             );
-            !(name.eq_ignore_ascii_case(key)
+            let keep = !(name.eq_ignore_ascii_case(key)
                 || super::config::clean(&name).eq_ignore_ascii_case(key)
-                || url.trim() == key)
+                || url.trim() == key);
+            if !keep {
+                let prefix = t.decor().prefix().map(raw).unwrap_or_default();
+                let (file_s, _table_s) = split_prefix(&prefix);
+                if file_s.contains('#') {
+                    kept.push((t.position(), file_s.to_owned()));
+                }
+            }
+            keep
         });
         let removed = before - list.len();
         if list.is_empty() {
             self.doc.remove("feeds");
         }
+        for (position, comment) in kept.into_iter().rev() {
+            self.keep_comment(position, &comment);
+        }
+        // The first table removed, the next one does not start the file
+        // with the blank line that parted them.
+        if !opened_blank && self.doc.to_string().starts_with(['\n', '\r']) {
+            let mut positions = Vec::new();
+            table_positions(self.doc.as_table(), &mut positions);
+            if let Some(first) = positions.into_iter().min()
+                && let Some(table) = table_at(self.doc.as_table_mut(), first)
+            {
+                let prefix = table.decor().prefix().map(raw).unwrap_or_default();
+                let rest = prefix
+                    .trim_start_matches(['\n', '\r', ' ', '\t'])
+                    .to_owned();
+                table.decor_mut().set_prefix(rest);
+            }
+        }
         removed
+    }
+
+    /// Puts `comment` (ending in a blank line) above the table that came
+    /// after `position`, or at the end of the file when none did.
+    fn keep_comment(&mut self, position: Option<isize>, comment: &str) {
+        let mut after = Vec::new();
+        table_positions(self.doc.as_table(), &mut after);
+        let next = after
+            .into_iter()
+            .filter(|p| position.is_none_or(|at| *p > at))
+            .min();
+        if let Some(next) = next
+            && let Some(table) = table_at(self.doc.as_table_mut(), next)
+        {
+            let prefix = table.decor().prefix().map(raw).unwrap_or_default();
+            // The comment's own blank line parts it from the table.
+            let rest = prefix.trim_start_matches(['\n', '\r', ' ', '\t']);
+            table.decor_mut().set_prefix(format!("{comment}{rest}"));
+        } else {
+            let trailing = raw(self.doc.trailing());
+            self.doc
+                .set_trailing(format!("{}\n{trailing}", comment.trim_end()));
+        }
     }
 
     /// The document as it would be written.
@@ -165,6 +227,73 @@ impl ConfigFile {
             source,
         })
     }
+}
+
+/// The text of a decor part (a parsed document's is never a span).
+fn raw(s: &toml_edit::RawString) -> String {
+    s.as_str().unwrap_or("").to_owned()
+}
+
+/// A table's leading lines cut after their last blank line: what belongs
+/// to the file (up to and with the blank line) and what to the table (the
+/// comment lines right above its header).
+fn split_prefix(prefix: &str) -> (&str, &str) {
+    let mut cut = 0;
+    let mut start = 0;
+    for line in prefix.split_inclusive('\n') {
+        start += line.len();
+        if line.trim().is_empty() {
+            cut = start;
+        }
+    }
+    prefix.split_at(cut)
+}
+
+/// Document positions of every table (arrays' elements too) in `table`.
+fn table_positions(table: &Table, out: &mut Vec<isize>) {
+    for (_, item) in table {
+        match item {
+            Item::Table(t) => {
+                out.extend(t.position().filter(|_| !t.is_implicit()));
+                table_positions(t, out);
+            }
+            Item::ArrayOfTables(list) => {
+                for t in list {
+                    out.extend(t.position());
+                    table_positions(t, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The table at document `position` in `table`.
+fn table_at(table: &mut Table, position: isize) -> Option<&mut Table> {
+    let is_it = |t: &Table| t.position() == Some(position) && !t.is_implicit();
+    for (_, item) in table.iter_mut() {
+        let found = match item {
+            Item::Table(t) => {
+                if is_it(t) {
+                    Some(t)
+                } else {
+                    table_at(t, position)
+                }
+            }
+            Item::ArrayOfTables(list) => list.iter_mut().find_map(|t| {
+                if is_it(t) {
+                    Some(t)
+                } else {
+                    table_at(t, position)
+                }
+            }),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -215,6 +344,81 @@ mod tests {
             text,
             "# my settings\nlanguage = \"de\" # German, please\n\n[keys]\nquit = [\"q\"]\n"
         );
+    }
+
+    fn removed(text: &str, key: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(&path, text).unwrap();
+        let mut file = ConfigFile::open(&path).unwrap();
+        assert_eq!(file.remove(key, &[]), 1);
+        file.save(&path).unwrap();
+        fs::read_to_string(&path).unwrap()
+    }
+
+    const A: &str = "[[feeds]]\nname = \"A\"\nurl = \"https://a.example/feed\"\n";
+    const B: &str = "[[feeds]]\nname = \"B\"\nurl = \"https://b.example/feed\"\n";
+
+    /// The first feed's table holds the lines above it: a comment the
+    /// file opens with (a blank line between) is the file's and stays; one
+    /// right above the header is the feed's and goes with it.
+    #[test]
+    fn removing_the_first_feed_keeps_the_files_comment_and_drops_its_own() {
+        let file = "# aiwatch settings\n# by me\n\n";
+        assert_eq!(
+            removed(&format!("{file}{A}\n{B}"), "A"),
+            format!("{file}{B}")
+        );
+        assert_eq!(
+            removed(&format!("{file}# A: the best\n{A}\n# B: news\n{B}"), "A"),
+            format!("{file}# B: news\n{B}")
+        );
+        // The only feed: the file's comment is all that is left.
+        assert_eq!(
+            removed(&format!("{file}# A: the best\n{A}"), "a"),
+            "# aiwatch settings\n# by me\n"
+        );
+        // Before another table, the comment stays above it.
+        assert_eq!(
+            removed(&format!("{file}{A}\n[keys]\nquit = [\"q\"]\n"), "A"),
+            format!("{file}[keys]\nquit = [\"q\"]\n")
+        );
+        // Directly above the header, with no blank line: the feed's.
+        assert_eq!(
+            removed(&format!("# A: the best\n{A}\n{B}"), "A"),
+            B.to_owned()
+        );
+    }
+
+    /// `feeds import` or `add` into a file of comments only (or with a
+    /// comment after its last table): the comments stay first.
+    #[test]
+    fn adding_after_a_closing_comment_keeps_it_above_the_new_feed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        for (text, expected) in [
+            (
+                "# my config, feeds to come\n",
+                format!("# my config, feeds to come\n\n{A}\n{B}"),
+            ),
+            (
+                "[keys]\nquit = [\"q\"]\n# the end\n",
+                format!("[keys]\nquit = [\"q\"]\n# the end\n\n{A}\n{B}"),
+            ),
+        ] {
+            fs::write(&path, text).unwrap();
+            let mut file = ConfigFile::open(&path).unwrap();
+            for name in ["A", "B"] {
+                file.add(&NewFeed {
+                    url: format!("https://{}.example/feed", name.to_lowercase()),
+                    name: Some(name.into()),
+                    topics: vec![],
+                })
+                .unwrap();
+            }
+            file.save(&path).unwrap();
+            assert_eq!(fs::read_to_string(&path).unwrap(), expected);
+        }
     }
 
     #[test]

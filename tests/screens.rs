@@ -131,6 +131,9 @@ fn load_warnings() {
 #[case::narrow_single_pane(60, 20, "")]
 #[case::narrow_reader(60, 20, "enter")]
 #[case::small(40, 12, "tab")]
+// Every pane's tab is seen on a narrow terminal, shortened.
+#[case::tabs_narrow(40, 10, "tab")]
+#[case::tabs_tiny(20, 6, "")]
 #[case::tiny(12, 4, "")]
 #[case::one_cell(1, 1, "")]
 fn small_terminals(#[case] w: u16, #[case] h: u16, #[case] keys: &str) {

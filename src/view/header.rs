@@ -21,14 +21,18 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect, mode: Mode) {
     let budget = usize::from(area.width).saturating_sub(lang.width() + 1);
     let mut used = spans[0].width();
     if mode == Mode::Single {
-        for pane in Pane::ALL {
-            let title = pane_title(app, pane);
+        let titles = Pane::ALL.map(|pane| pane_title(app, pane));
+        let (brand, tabs) = tabs(&titles, budget);
+        if !brand {
+            spans.clear();
+            used = 0;
+        }
+        for (pane, text) in Pane::ALL.into_iter().zip(tabs) {
             let role = if pane == app.focus {
                 Role::Selection
             } else {
                 Role::Title
             };
-            let text = format!(" {title} ");
             used += text.width() + 1;
             spans.push(Span::raw(" "));
             spans.push(Span::styled(text, app.style(role)));
@@ -44,6 +48,37 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect, mode: Mode) {
     spans.push(Span::raw(" ".repeat(pad)));
     spans.push(Span::styled(lang, app.style(Role::Meta)));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The pane tabs that fit in `budget` columns (each after a space), and
+/// whether the " aiwatch " title still fits before them: every pane is
+/// always named, in full with room around it, else closer, else cut, else
+/// by its first letter; the title goes before a name is cut.
+fn tabs(titles: &[&str], budget: usize) -> (bool, Vec<String>) {
+    let brand = " aiwatch ".width();
+    let longest = titles.iter().map(|t| t.width()).max().unwrap_or(0);
+    let full = [
+        titles.iter().map(|t| format!(" {t} ")).collect::<Vec<_>>(),
+        titles.iter().map(|t| (*t).to_owned()).collect(),
+    ];
+    let cut = (2..longest)
+        .rev()
+        .map(|n| titles.iter().map(|t| truncate(t, n)).collect::<Vec<_>>());
+    let initials = titles
+        .iter()
+        .map(|t| t.chars().next().map(String::from).unwrap_or_default())
+        .collect::<Vec<_>>();
+    let width = |tabs: &[String]| tabs.iter().map(|t| t.width() + 1).sum::<usize>();
+    let with_brand = full.iter().find(|tabs| brand + width(tabs) <= budget);
+    if let Some(tabs) = with_brand {
+        return (true, tabs.clone());
+    }
+    let without = full
+        .into_iter()
+        .chain(cut)
+        .find(|tabs| width(tabs) <= budget)
+        .unwrap_or(initials);
+    (false, without)
 }
 
 /// How much of each actor chip is shown, from the most to the least.

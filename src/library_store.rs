@@ -63,6 +63,21 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path}: a folder, not a library store; give the path of a file (library.sqlite in it, say)"
+    )]
+    Folder { path: PathBuf },
+    #[error(
+        "{path}: a file of the system ({area}), not a library store; give the path of a file of your own"
+    )]
+    System { path: PathBuf, area: &'static str },
+    #[error(
+        "{path}: not a library store (not an SQLite file), and it could not be moved aside to make one ({source}); give the path of a new file"
+    )]
+    NotAStore {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: the library store cannot be read and could not be moved aside: {source}")]
     MoveAside {
         path: PathBuf,
@@ -126,7 +141,11 @@ impl StoreError {
     /// configuration problem (exit 2) rather than a failed run.
     pub fn is_unusable_path(&self) -> bool {
         match self {
-            StoreError::Foreign { .. } | StoreError::CreateFolder { .. } => true,
+            StoreError::Foreign { .. }
+            | StoreError::CreateFolder { .. }
+            | StoreError::Folder { .. }
+            | StoreError::System { .. }
+            | StoreError::NotAStore { .. } => true,
             StoreError::Read { source, .. } => source.kind() == std::io::ErrorKind::InvalidInput,
             _ => false,
         }
@@ -192,6 +211,11 @@ impl LibraryStore {
     /// store is moved aside and a new one created; one from a newer schema,
     /// or another program's database, is refused without being written.
     pub fn open(path: &Path) -> Result<Opened, StoreError> {
+        if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            return Err(StoreError::Folder {
+                path: path.to_path_buf(),
+            });
+        }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(parent).map_err(|source| StoreError::CreateFolder {
                 path: parent.to_path_buf(),
@@ -220,7 +244,21 @@ impl LibraryStore {
                 });
             }
             Header::Missing | Header::Store { .. } => {}
-            Header::NotAStore => moved_aside = Some(move_aside(path)?),
+            Header::NotAStore => {
+                if let Some(area) = system_area(path) {
+                    return Err(StoreError::System {
+                        path: path.to_path_buf(),
+                        area,
+                    });
+                }
+                let moved = move_aside(path).map_err(|e| match e {
+                    StoreError::MoveAside { path, source } => {
+                        StoreError::NotAStore { path, source }
+                    }
+                    other => other,
+                })?;
+                moved_aside = Some(moved);
+            }
         }
         refuse_read_only(path)?;
         match Self::connect(path) {
@@ -865,6 +903,15 @@ fn is_damage_error(e: &StoreError) -> bool {
         && Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .and_then(|conn| schema::differs_from_built(&conn))
             .unwrap_or(false)
+}
+
+/// The system's own file tree `path` is in (`/proc`, `/sys`, `/dev`):
+/// never a store, and nothing there may be moved aside.
+fn system_area(path: &Path) -> Option<&'static str> {
+    let path = fs::canonicalize(path).ok()?;
+    ["/proc", "/sys", "/dev"]
+        .into_iter()
+        .find(|area| path.starts_with(area))
 }
 
 /// Renames `path` to the first free `<name>.unreadable-N`, with its WAL

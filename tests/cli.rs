@@ -641,3 +641,36 @@ fn serve_flags_with_bad_numbers_say_what_is_expected() {
         assert!(text.contains(flag) && text.contains(expected), "{text}");
     }
 }
+
+/// `--library` naming what can never hold a store says what is wrong with
+/// it, naming it once ("could not be moved aside: No such file or
+/// directory" for `/proc/version`, "Is a directory" for `/`), and the
+/// files are listed all the same.
+#[test]
+fn a_library_path_that_cannot_hold_a_store_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().display().to_string();
+    for (path, said) in [
+        (
+            "/proc/version",
+            "/proc/version: a file of the system (/proc), not a library store; give the path of a file of your own",
+        ),
+        (
+            "/",
+            "/: a folder, not a library store; give the path of a file (library.sqlite in it, say)",
+        ),
+        (
+            folder.as_str(),
+            "a folder, not a library store; give the path of a file (library.sqlite in it, say)",
+        ),
+    ] {
+        let o = run(&["--library", path, "list"]);
+        assert!(o.status.success(), "{path}: {o:?}");
+        assert!(stdout(&o).contains("Elon Musk founds xAI"), "{path}: {o:?}");
+        let err = stderr(&o);
+        assert!(err.contains(said), "{path}: {err}");
+        if path != "/" {
+            assert_eq!(err.matches(path).count(), 1, "{path}: {err}");
+        }
+    }
+}

@@ -170,7 +170,13 @@ impl Renderer<'_> {
                 } else {
                     // A line break inside a paragraph: keep it as a break.
                     self.trim_trailing_space();
-                    self.text.push('\n');
+                    if self.text.ends_with('\n') && self.kind != Kind::Item {
+                        // Two in a row show a blank line in a browser: a
+                        // paragraph break (more collapse into it).
+                        self.flush();
+                    } else {
+                        self.text.push('\n');
+                    }
                 }
             }
             "img" => self.image(attr),
@@ -524,6 +530,20 @@ mod tests {
         assert_eq!(
             render("eins<br>zwei<br/>drei", None).blocks,
             vec![p("eins\nzwei\ndrei")]
+        );
+        // Two breaks are a blank line (a paragraph break), as a browser
+        // shows them; three or more are one blank line too.
+        assert_eq!(
+            render(
+                "<br><br>eins<br/><br/>zwei <br> <br><br>\n<br>drei<br>vier<br><br>",
+                None
+            )
+            .blocks,
+            vec![p("eins"), p("zwei"), p("drei\nvier")]
+        );
+        assert_eq!(
+            render("<blockquote>a<br><br>b</blockquote>", None).blocks,
+            vec![p("> a"), p("> b")]
         );
         assert_eq!(
             plain("<p>a <a href=\"https://x.org\">b</a></p><p>c</p>"),

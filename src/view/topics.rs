@@ -52,17 +52,14 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 },
             };
             // "●1 4": one of four unread; all unread shows the count in bold.
-            let unread = if row.unread > 0 && row.unread < row.count {
-                format!("●{} ", row.unread)
-            } else {
-                String::new()
-            };
-            let count_text = row.count.to_string();
+            let (unread, count_text) = counts(row.unread, row.count, &name, width, |n| {
+                crate::i18n::grouped(n, &app.strings.ui.thousands)
+            });
             let name = truncate(
                 &name,
-                width.saturating_sub(count_text.len() + unread.width() + 3),
+                width.saturating_sub(count_text.width() + unread.width() + 3),
             );
-            let pad = width.saturating_sub(name.width() + unread.width() + count_text.len() + 2);
+            let pad = width.saturating_sub(name.width() + unread.width() + count_text.width() + 2);
             let (name_role, count_role) = if row.count == 0 {
                 (Role::Muted, Role::Muted)
             } else if row.unread == row.count {
@@ -90,4 +87,58 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A row's unread mark and count, grouped in the user's style ("1,234")
+/// when the name keeps as many columns as [`NAME_ROOM`] (or all it needs)
+/// beside them, else in plain digits.
+fn counts(
+    unread: usize,
+    count: usize,
+    name: &str,
+    width: usize,
+    grouped: impl Fn(usize) -> String,
+) -> (String, String) {
+    let shown = |form: &dyn Fn(usize) -> String| {
+        let mark = if unread > 0 && unread < count {
+            format!("●{} ", form(unread))
+        } else {
+            String::new()
+        };
+        (mark, form(count))
+    };
+    let (mark, count_text) = shown(&grouped);
+    let room = width.saturating_sub(count_text.width() + mark.width() + 3);
+    if room >= name.width().min(NAME_ROOM) {
+        (mark, count_text)
+    } else {
+        shown(&|n: usize| n.to_string())
+    }
+}
+
+/// The columns a topic's name keeps before its counts lose their grouping.
+const NAME_ROOM: usize = 8;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_where_the_name_keeps_room() {
+        let grouped = |n| crate::i18n::grouped(n, ",");
+        assert_eq!(
+            counts(1234, 12345, "Chips", 30, grouped),
+            ("●1,234 ".to_owned(), "12,345".to_owned())
+        );
+        // All unread: the count alone, in bold.
+        assert_eq!(
+            counts(1234, 1234, "Chips", 30, grouped),
+            (String::new(), "1,234".to_owned())
+        );
+        // Too narrow for the separators: the name keeps its columns.
+        assert_eq!(
+            counts(1234, 12345, "Regulation", 22, grouped),
+            ("●1234 ".to_owned(), "12345".to_owned())
+        );
+    }
 }

@@ -188,10 +188,19 @@ impl Write for ChannelWriter {
         };
         // Counted before the send: the sender task may take it at once.
         self.queued.fetch_add(1, Ordering::SeqCst);
-        if self.frames.try_send(frame).is_err() {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            self.overflow.store(true, Ordering::SeqCst);
-            self.metrics.frame_dropped();
+        match self.frames.try_send(frame) {
+            Ok(()) => {}
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                self.queued.fetch_sub(1, Ordering::SeqCst);
+                self.overflow.store(true, Ordering::SeqCst);
+                self.metrics.frame_dropped();
+            }
+            // The sender task has ended (the client is gone, or the
+            // goodbye is under way): nobody to show it to, and no overrun
+            // (a killed client was logged `overrun`, not `client_gone`).
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {
+                self.queued.fetch_sub(1, Ordering::SeqCst);
+            }
         }
         Ok(())
     }
@@ -748,6 +757,40 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn writer(frames: tokio::sync::mpsc::Sender<Frame>) -> ChannelWriter {
+        ChannelWriter {
+            buf: Vec::new(),
+            frames,
+            arrived: Arc::default(),
+            metrics: Arc::default(),
+            queued: Arc::default(),
+            overflow: Arc::default(),
+        }
+    }
+
+    /// A full frame queue is an overrun (the client does not read); one
+    /// whose sender task has ended (the client was killed) is not: the
+    /// session ends `client_gone`, as the connection's end says.
+    #[test]
+    fn frames_for_an_ended_sender_are_no_overrun() {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let mut w = writer(tx);
+        for _ in 0..2 {
+            w.write_all(b"frame").unwrap();
+            w.flush().unwrap();
+        }
+        assert!(w.overflow.load(Ordering::SeqCst), "a full queue");
+        assert_eq!(w.queued.load(Ordering::SeqCst), 1);
+        let (tx, rx_gone) = tokio::sync::mpsc::channel(1);
+        drop((rx, rx_gone));
+        let mut w = writer(tx);
+        w.write_all(b"frame").unwrap();
+        w.flush().unwrap();
+        assert!(!w.overflow.load(Ordering::SeqCst), "a sender gone");
+        assert_eq!(w.queued.load(Ordering::SeqCst), 0);
+        assert!(w.metrics.render().contains("aiwatch_frames_dropped_total 0"));
+    }
 
     /// The queue takes `INPUT_QUEUE` inputs and refuses the next until the
     /// reader has taken one; a reader gone refuses every input.

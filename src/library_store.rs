@@ -78,6 +78,10 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path}: not a library store (not an SQLite file); it was left as it is. Give the path of a new file, or delete this one if it is a damaged store"
+    )]
+    Unrecognized { path: PathBuf },
     #[error("{path}: the library store cannot be read and could not be moved aside: {source}")]
     MoveAside {
         path: PathBuf,
@@ -227,6 +231,7 @@ impl LibraryStore {
             path: path.to_path_buf(),
             source,
         })?;
+        let ours = matches!(header, Header::Store { application_id, .. } if application_id == APPLICATION_ID);
         match header {
             Header::Store {
                 application_id,
@@ -251,6 +256,11 @@ impl LibraryStore {
                         area,
                     });
                 }
+                if !may_replace(path) {
+                    return Err(StoreError::Unrecognized {
+                        path: path.to_path_buf(),
+                    });
+                }
                 let moved = move_aside(path).map_err(|e| match e {
                     StoreError::MoveAside { path, source } => {
                         StoreError::NotAStore { path, source }
@@ -262,7 +272,9 @@ impl LibraryStore {
         }
         refuse_read_only(path)?;
         match Self::connect(path) {
-            Err(e) if moved_aside.is_none() && is_damage_error(&e) => {
+            Err(e)
+                if moved_aside.is_none() && is_damage_error(&e) && (ours || may_replace(path)) =>
+            {
                 moved_aside = Some(move_aside(path)?);
                 Self::connect(path).map(|store| Opened { store, moved_aside })
             }
@@ -912,6 +924,31 @@ fn system_area(path: &Path) -> Option<&'static str> {
     ["/proc", "/sys", "/dev"]
         .into_iter()
         .find(|area| path.starts_with(area))
+}
+
+/// Whether a file at `path` that is no readable store may be renamed to
+/// make a new store there: only where nothing but a store belongs (the
+/// default place in the data folder), a file named as one (`*.sqlite`,
+/// `*.sqlite3`) or one with a store's log beside it. Anything else a path
+/// names by mistake (the config file, notes, /etc/passwd) is left as it is.
+fn may_replace(path: &Path) -> bool {
+    let named_as_store = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("sqlite") || e.eq_ignore_ascii_case("sqlite3"));
+    named_as_store
+        || sidecar(path, "-wal").exists()
+        || sidecar(path, "-shm").exists()
+        || default_path().is_some_and(|default| same_place(&default, path))
+}
+
+/// Whether two paths name the same place, the file itself existing or not
+/// (its folder resolved, links and `..` included).
+fn same_place(a: &Path, b: &Path) -> bool {
+    let folder = |p: &Path| {
+        let parent = p.parent().filter(|p| !p.as_os_str().is_empty());
+        fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()
+    };
+    a.file_name() == b.file_name() && folder(a).is_some() && folder(a) == folder(b)
 }
 
 /// Renames `path` to the first free `<name>.unreadable-N`, with its WAL

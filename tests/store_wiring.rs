@@ -229,21 +229,56 @@ fn a_store_that_cannot_be_opened_is_said_and_the_files_are_read() {
     assert!(err.contains("content files were read directly"), "{err}");
 }
 
+/// A path given by mistake (notes, the config file itself, /etc/passwd)
+/// names a file that is not a store: it is left exactly as it was, the
+/// reason is said with the path, and the files are read directly. (It was
+/// once renamed `.unreadable-1` and a database written in its place.)
 #[test]
-fn a_file_that_is_not_a_store_is_moved_aside_with_its_new_name() {
+fn a_file_that_is_not_a_store_is_left_as_it_is_and_said() {
     let home = Home::new();
-    let path = home.path().join("notes.txt");
-    fs::write(&path, "my notes, not a database\n").unwrap();
-    let out = home.list(&["--library", "notes.txt"]);
+    for name in ["notes.txt", "config.toml", "passwd"] {
+        let path = home.path().join(name);
+        let before = format!("{name}: my own words, not a database\n");
+        fs::write(&path, &before).unwrap();
+        let out = home.list(&["--library", name]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("Alpha heading"));
+        let err = stderr(&out);
+        assert!(err.contains(name), "{err}");
+        assert!(err.contains("not a library store"), "{err}");
+        assert!(err.contains("left as it is"), "{err}");
+        assert!(err.contains("content files were read directly"), "{err}");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            before,
+            "{name} untouched"
+        );
+        let names: Vec<String> = fs::read_dir(home.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(name) && n != name)
+            .collect();
+        assert!(names.is_empty(), "nothing made beside {name}: {names:?}");
+    }
+}
+
+/// A file named as a store (`*.sqlite`) that is not one is taken for a
+/// damaged store: moved aside with its new name said, and a store built.
+#[test]
+fn a_damaged_file_named_as_a_store_is_moved_aside_with_its_new_name() {
+    let home = Home::new();
+    let path = home.path().join("news.sqlite");
+    fs::write(&path, "garbage where a store was\n").unwrap();
+    let out = home.list(&["--library", "news.sqlite"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("Alpha heading"));
-    let aside = home.path().join("notes.txt.unreadable-1");
+    let aside = home.path().join("news.sqlite.unreadable-1");
     let err = stderr(&out);
-    assert!(err.contains("moved to notes.txt.unreadable-1"), "{err}");
+    assert!(err.contains("moved to news.sqlite.unreadable-1"), "{err}");
     assert!(err.contains("are lost"), "the loss is said: {err}");
     assert_eq!(
         fs::read_to_string(&aside).unwrap(),
-        "my notes, not a database\n"
+        "garbage where a store was\n"
     );
 }
 

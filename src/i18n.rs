@@ -110,6 +110,7 @@ pub struct Ui {
     pub bye_max_duration: String,
     pub bye_failed: String,
     pub bye_overrun: String,
+    pub no_commands: String,
     pub matches_one: String,
     pub sections_one: String,
     pub all_read_one: String,

@@ -588,6 +588,36 @@ fn refusals_say_why_in_the_log() {
 /// A paste start marker cut after its Esc (two packets) is still a paste:
 /// the Esc waits for the rest without holding up the next read; a lone
 /// Esc still works after the pause.
+/// `ssh host ls` from a German locale: the refusal on stderr is in the
+/// client's language, as the session's goodbyes are.
+#[test]
+fn a_command_is_refused_in_the_clients_language() {
+    let server = Server::start(&[], "", &[]);
+    runtime().block_on(async {
+        let config = Arc::new(client::Config::default());
+        let mut handle = client::connect(config, ("127.0.0.1", server.port), Client)
+            .await
+            .unwrap();
+        assert!(handle.authenticate_none("reader").await.unwrap().success());
+        let mut channel = handle.channel_open_session().await.unwrap();
+        channel.set_env(true, "LANG", "de_DE.UTF-8").await.unwrap();
+        channel.exec(true, "ls").await.unwrap();
+        let mut stderr = Vec::new();
+        let mut status = None;
+        while let Ok(Some(msg)) = tokio::time::timeout(TIMEOUT, channel.wait()).await {
+            match msg {
+                ChannelMsg::ExtendedData { data, .. } => stderr.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        assert_eq!(status, Some(1));
+        let said = String::from_utf8_lossy(&stderr);
+        assert!(said.contains("führt keine Befehle aus"), "{said}");
+    });
+}
+
 #[test]
 fn a_paste_marker_split_after_its_escape_is_still_a_paste() {
     let server = Server::start(&[], "", &[]);

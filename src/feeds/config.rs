@@ -372,7 +372,10 @@ fn read_every(
         Some(_) => {
             r.error(
                 v.span(),
-                format!("{context}\"every\": between 1 minute (\"1m\") and 30 days (\"30d\"), so a feed is neither hammered nor forgotten"),
+                format!(
+                    "{context}\"every\": between 1 minute (\"1m\") and 30 days (\"30d\"), so a feed is neither hammered nor forgotten; found {}",
+                    crate::toml_doc::describe(v.get_ref())
+                ),
             );
             None
         }
@@ -635,9 +638,9 @@ mod tests {
             "{shown:?}"
         );
         assert!(
-            shown
-                .iter()
-                .any(|s| s.starts_with("c.toml:6:9: error:") && s.contains("\"every\"")),
+            shown.iter().any(|s| s.starts_with("c.toml:6:9: error:")
+                && s.contains("\"every\"")
+                && s.ends_with("found \"5s\"")),
             "{shown:?}"
         );
         assert!(

@@ -680,8 +680,13 @@ impl russh::server::Handler for Connection {
         }
         self.refuse("exec", "no_commands");
         session.channel_success(channel)?;
-        let message = "aiwatch-tui: this server runs no commands, it shows the reader: \
-                       connect without a command (ssh -t)\r\n";
+        // In the client's language, as the session's goodbyes are.
+        let lookup = |name: &str| self.env.get(name).cloned();
+        let language = crate::setup::language(None, &self.shared.config, lookup);
+        let message = format!(
+            "aiwatch-tui: {}\r\n",
+            self.shared.locales.get(&language).ui.no_commands
+        );
         session.extended_data(channel, 1, message.as_bytes().to_vec())?;
         session.exit_status_request(channel, 1)?;
         session.eof(channel)?;

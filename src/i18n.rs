@@ -153,6 +153,7 @@ pub struct Ui {
     pub fetch_failure: String,
     pub fetch_already: String,
     pub fetch_no_feeds: String,
+    pub fetch_more_arrived: String,
     pub fetch_no_store: String,
     pub fetch_served: String,
     pub fetch_error: String,

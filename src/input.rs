@@ -83,8 +83,11 @@ pub enum FetchEvent {
     Storing { items: usize },
     /// The run is over.
     Done(FetchSummary),
-    /// Nothing could be fetched (the store could not be opened): why.
+    /// Nothing could be fetched (the store could not be opened, the
+    /// config has errors): why.
     Failed(String),
+    /// The config, read again for `r`, subscribes to no feed.
+    NoFeeds,
     /// `serve` fetched on its own schedule: the library as now stored,
     /// for every session (no summary: the reader did not ask).
     Arrived(SyncedLibrary),

@@ -156,6 +156,7 @@ fn read(cli: &Cli) -> u8 {
             path,
             config: Arc::clone(&app.ctx.config),
             control: Arc::default(),
+            reread: Some(cli.sources.config.clone()),
         });
     match runtime::local::run(app, state_saver, sync, fetch) {
         Ok(None) => 0,

@@ -308,16 +308,51 @@ fn a_second_r_while_fetching_says_so() {
     assert_eq!(r(&mut app), vec![Effect::FetchFeeds]);
 }
 
+/// Without feeds (the runtime reads the config again at `r` and finds
+/// none: see `r_fetches_a_feed_added_while_the_reader_runs` for the other
+/// way), `r` says how to add one.
 #[test]
 fn without_feeds_r_says_how_to_add_one() {
     let dir = tempfile::tempdir().unwrap();
     write_article(dir.path(), "a", 1);
     let mut app = folder_app(dir.path(), Config::built_in().unwrap(), "en");
-    assert_eq!(r(&mut app), vec![]);
+    assert_eq!(r(&mut app), vec![Effect::FetchFeeds]);
+    app.handle(Input::Fetch(FetchEvent::NoFeeds));
+    assert_eq!(app.fetching, None, "r may be pressed again");
     assert!(
         status_line(&app).contains("add one with `aiwatch-tui feeds add URL`"),
         "{}",
         status_line(&app)
+    );
+}
+
+/// `r` in one reader after another program (`fetch` from cron, another
+/// reader) stored the same items first: this fetch found nothing new, and
+/// the status line says where the new rows came from instead of a bare
+/// "0 new" beside them.
+#[test]
+fn sections_stored_meanwhile_by_another_program_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 1);
+    let mut app = folder_app(dir.path(), config_with_feeds(), "en");
+    assert_eq!(r(&mut app), vec![Effect::FetchFeeds]);
+    for i in 0..400 {
+        write_article(dir.path(), &format!("n{i:03}"), 10);
+    }
+    let library = load_library(
+        &[ContentRoot::Dir(dir.path().to_path_buf())],
+        &app.config().actor_directory(),
+    );
+    app.handle(Input::Fetch(FetchEvent::Done(FetchSummary {
+        feeds: 1,
+        new: 0,
+        failures: vec![],
+        library: Some(SyncedLibrary(Arc::new(library))),
+    })));
+    let line = status_line(&app);
+    assert!(
+        line.contains("1 feed: 0 new · 1,200 more stored meanwhile (another fetch or sync)"),
+        "{line}"
     );
 }
 
@@ -442,6 +477,51 @@ fn r_in_a_terminal_fetches_a_file_feed_and_its_item_appears() {
     pty.wait_for("1 feed: 1 new");
     pty.send(b"G");
     pty.wait_for("Zephyrine model from OpenAI");
+    pty.send(b"q");
+    assert!(pty::wait_exit(&mut child).success());
+}
+
+/// A feed subscribed with `feeds add` while the reader runs (it started
+/// with none): `r` reads the config again and fetches it; before, it said
+/// "No feeds subscribed" until the reader was started again.
+#[test]
+fn r_fetches_a_feed_added_while_the_reader_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let feed = home.join("feed.xml");
+    let now = chrono::Utc::now().to_rfc2822();
+    fs::write(
+        &feed,
+        format!(
+            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Local news</title>\
+             <link>https://example.org/</link><description>d</description>\
+             <item><title>Quillfeather model from OpenAI</title><link>https://example.org/q</link>\
+             <guid>q-1</guid><pubDate>{now}</pubDate><description>OpenAI shows a model.</description></item>\
+             </channel></rss>\n"
+        ),
+    )
+    .unwrap();
+    let config = home.join("config.toml");
+    fs::write(&config, "# no feeds yet\n").unwrap();
+    let mut pty = pty::Pty::open(140, 30);
+    let mut child = pty.spawn(&["--config", config.to_str().unwrap()], home, &[]);
+    pty.wait_for("Topics");
+    pty.send(b"r");
+    pty.wait_for("No feeds subscribed");
+    let url = url::Url::from_file_path(&feed).unwrap();
+    fs::write(
+        &config,
+        format!("# no feeds yet\n[[feeds]]\nurl = \"{url}\"\nname = \"Local\"\n"),
+    )
+    .unwrap();
+    pty.send(b"r");
+    pty.wait_for("1 feed: 1 new");
+    pty.send(b"G");
+    pty.wait_for("Quillfeather model from OpenAI");
+    // A config broken meanwhile: said with its place, nothing fetched.
+    fs::write(&config, "[[feeds]\n").unwrap();
+    pty.send(b"r");
+    pty.wait_for("config.toml:1:");
     pty.send(b"q");
     assert!(pty::wait_exit(&mut child).success());
 }

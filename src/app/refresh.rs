@@ -17,10 +17,11 @@ impl App {
     /// `r` pressed: fetch, or say why not.
     pub(super) fn fetch_feeds(&mut self) -> Vec<Effect> {
         let ui = &self.strings.ui;
+        // Whether there are feeds is the runtime's to say (`NoFeeds`): it
+        // reads the config again, so a feed added with `feeds add` while
+        // the reader runs is fetched too.
         let refused = if self.fetching.is_some() {
             Some(ui.fetch_already.clone())
-        } else if self.ctx.config.feeds.is_empty() {
-            Some(ui.fetch_no_feeds.clone())
         } else {
             match self.fetch_mode {
                 FetchMode::NoStore => Some(ui.fetch_no_store.clone()),
@@ -44,9 +45,10 @@ impl App {
     /// heading is that section renamed, not a new one: what was seen,
     /// read or starred of it follows it, but for the read mark of a text
     /// the store found rewritten (`Fetched::rewritten`).
-    fn take_fetched(&mut self, library: Arc<Library>) {
+    /// Returns how many sections arrived (were not shown before).
+    fn take_fetched(&mut self, library: Arc<Library>) -> usize {
         if self.is_older(&library) {
-            return;
+            return 0;
         }
         let old = &self.ctx.library;
         let mut before: BTreeSet<String> = (0..old.sections.len())
@@ -71,11 +73,13 @@ impl App {
             })
             .collect();
         before.extend(renamed.iter().map(|(_, new)| new.clone()));
+        let arrived = now.difference(&before).count();
         self.marks.rename(&renamed, &library.fetched.rewritten);
         self.replace_library(library);
         let lib = Arc::clone(&self.ctx.library);
         self.marks.mark_arrived(&lib, &before);
         self.refresh_counts();
+        arrived
     }
 
     /// What the background fetch says: progress, or how it ended.
@@ -97,13 +101,25 @@ impl App {
                 let message = fill(&self.strings.ui.fetch_error, &[("reason", &reason)]);
                 self.say(message);
             }
-            FetchEvent::Arrived(library) => self.take_fetched(library.0),
+            FetchEvent::NoFeeds => {
+                self.fetching = None;
+                self.storing = None;
+                self.say(self.strings.ui.fetch_no_feeds.clone());
+            }
+            FetchEvent::Arrived(library) => {
+                self.take_fetched(library.0);
+            }
             FetchEvent::Done(summary) => {
                 self.fetching = None;
                 self.storing = None;
-                if let Some(library) = summary.library {
-                    self.take_fetched(library.0);
-                }
+                let arrived = summary
+                    .library
+                    .map_or(0, |library| self.take_fetched(library.0));
+                // Sections beyond this fetch's own came with the library
+                // read back: stored meanwhile by another program (`fetch`
+                // from cron, another reader), said so that "0 new" beside
+                // thousands of new rows is not a riddle.
+                let elsewhere = arrived.saturating_sub(summary.new);
                 // Each failure readable under `!` (the message log), the
                 // summary last so it is the one on the status line.
                 for (name, reason) in &summary.failures {
@@ -140,6 +156,15 @@ impl App {
                             ("key", &key),
                         ],
                     )
+                };
+                let message = if elsewhere > 0 {
+                    let count = crate::i18n::grouped(elsewhere, &ui.thousands);
+                    format!(
+                        "{message} · {}",
+                        fill(&ui.fetch_more_arrived, &[("count", &count)])
+                    )
+                } else {
+                    message
                 };
                 self.say(message);
             }

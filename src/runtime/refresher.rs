@@ -24,6 +24,31 @@ pub struct FetchJob {
     /// Shared by every fetch of this job: a quitting reader stops their
     /// puts, and puts off its saves while one writes.
     pub control: Arc<PutControl>,
+    /// Read the config again at each `r` (`--config`'s path, `None` for
+    /// the usual place): a feed added with `feeds add` while the reader
+    /// runs is fetched, one removed is not. `None` keeps `config`.
+    pub reread: Option<Option<PathBuf>>,
+}
+
+impl FetchJob {
+    /// The config this fetch goes by: the file as it is now, when the job
+    /// reads it again; its errors are the reason nothing is fetched.
+    fn current_config(&self) -> Result<Arc<Config>, String> {
+        let Some(from) = &self.reread else {
+            return Ok(Arc::clone(&self.config));
+        };
+        let path = crate::setup::config_path(from.as_deref());
+        crate::setup::load_config(path.as_deref())
+            .map(Arc::new)
+            .map_err(|errors| {
+                let first = errors
+                    .iter()
+                    .find(|d| d.severity == crate::diag::Severity::Error)
+                    .or(errors.first())
+                    .map_or_else(String::new, ToString::to_string);
+                format!("{first} (the config was read again for this fetch)")
+            })
+    }
 }
 
 /// Runs `job` on its own thread; `send` delivers its events (and returns
@@ -54,13 +79,24 @@ pub fn spawn(job: FetchJob, send: impl Fn(FetchEvent) -> bool + Send + Sync + 's
         // However the fetch ends (a panic too), the ticker ends with it; a
         // `Storing` heard after `Done` is ignored by the app.
         let _ticking = Ticking(running);
-        let feeds = &job.config.feeds;
+        let config = match job.current_config() {
+            Ok(config) => config,
+            Err(reason) => {
+                send(FetchEvent::Failed(reason));
+                return;
+            }
+        };
+        if config.feeds.is_empty() {
+            send(FetchEvent::NoFeeds);
+            return;
+        }
+        let feeds = &config.feeds;
         let total = feeds.len();
         let mut done = 0;
         send(FetchEvent::Progress { done, total });
         let result = refresh::fetch_all(
             &job.path,
-            &job.config,
+            &config,
             feeds,
             Arc::clone(&job.control),
             &mut |p, _| {

@@ -789,7 +789,11 @@ mod tests {
         w.flush().unwrap();
         assert!(!w.overflow.load(Ordering::SeqCst), "a sender gone");
         assert_eq!(w.queued.load(Ordering::SeqCst), 0);
-        assert!(w.metrics.render().contains("aiwatch_frames_dropped_total 0"));
+        assert!(
+            w.metrics
+                .render()
+                .contains("aiwatch_frames_dropped_total 0")
+        );
     }
 
     /// The queue takes `INPUT_QUEUE` inputs and refuses the next until the

@@ -258,3 +258,39 @@ fn a_link_that_is_no_web_address_is_not_opened() {
         [Effect::Copy("javascript:alert(1)".into())]
     );
 }
+
+/// Counts past a thousand are grouped as the status line groups them: in
+/// the timeline's title and the topic list ("All 1,001"), where the pane
+/// leaves the name room.
+#[test]
+fn counts_past_a_thousand_are_grouped() {
+    let dir = tempfile::tempdir().unwrap();
+    let links: Vec<(String, String)> = (0..1001)
+        .map(|i| {
+            (
+                format!("https://news.example/{i}"),
+                format!("Item number {i}"),
+            )
+        })
+        .collect();
+    let items: Vec<(&str, &str, &str, &str)> = links
+        .iter()
+        .map(|(link, title)| {
+            (
+                link.as_str(),
+                title.as_str(),
+                "Mon, 27 Jan 2025 10:00:00 +0000",
+                "<p>Body.</p>",
+            )
+        })
+        .collect();
+    let app = one_feed_app(dir.path(), &items);
+    let shown = common::screen(&app);
+    assert!(shown.contains("Timeline · 1,001"), "{shown}");
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains(" All ") && l.contains(" 1,001 ")),
+        "{shown}"
+    );
+}

@@ -22,7 +22,8 @@ const MARKERS: usize = 3;
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let focused = app.focus == Pane::Timeline;
-    let count = app.listed_count();
+    // Grouped as the status line and the topic list group it: 50,000.
+    let count = crate::i18n::grouped(app.listed_count(), &app.strings.ui.thousands);
     let title = match (app.timeline_view, app.period) {
         (TimelineView::List, None) => format!("{} · {count}", pane_title(app, Pane::Timeline)),
         // Narrowed from the chart: say to what.

@@ -147,8 +147,12 @@ fn save_marks_in_child(path: &Path, prefix: &str, forever: bool) {
         for n in 1..=MARKS {
             // A fresh prefix per round when looping: every save adds marks.
             let prefix = format!("{prefix}{round}");
+            // Writers that wait for each other, as a quit does.
             saver
-                .save(&joined(&initial, state_after(&prefix, n)))
+                .save(
+                    &joined(&initial, state_after(&prefix, n)),
+                    aiwatch_tui::runtime::saver::QUIT_WAIT * 2,
+                )
                 .unwrap();
         }
         // The reader keeps what it read in earlier rounds.

@@ -338,6 +338,28 @@ fn starred_count(screen: &str) -> String {
 
 const PUT_OFF: &str = "being written by another program";
 
+/// A reader on a store made before, that stars a section while another
+/// program holds the lock and is told its save is put off; that program's
+/// connection and the store's path.
+fn starred_under_a_lock(
+    home: &Path,
+) -> (
+    Pty,
+    Box<dyn portable_pty::Child + Send + Sync>,
+    rusqlite::Connection,
+    PathBuf,
+) {
+    start_and_quit(home);
+    let path = store_path(home);
+    let mut pty = Pty::open(160, 30);
+    let child = pty.spawn(&[], home, &[]);
+    pty.wait_for("Topics");
+    let other = hold_the_lock(&path);
+    pty.send(b"s");
+    pty.wait_for(PUT_OFF);
+    (pty, child, other, path)
+}
+
 /// While another program holds the store's write lock, a star is shown
 /// with one calm notice and the keys after it are answered (the save is
 /// put off, not waited for); it is tried again on a timer and lands once
@@ -345,15 +367,7 @@ const PUT_OFF: &str = "being written by another program";
 #[test]
 fn a_star_given_while_another_program_holds_the_lock_is_answered_and_lands_later() {
     let home = tempfile::tempdir().unwrap();
-    let home = home.path();
-    start_and_quit(home);
-    let path = store_path(home);
-    let mut pty = Pty::open(160, 30);
-    let mut child = pty.spawn(&[], home, &[]);
-    pty.wait_for("Topics");
-    let other = hold_the_lock(&path);
-    pty.send(b"s");
-    pty.wait_for(PUT_OFF);
+    let (mut pty, mut child, other, path) = starred_under_a_lock(home.path());
     for count in ["0", "1"] {
         pty.send(b"s");
         pty.wait_until(&format!("{count} starred"), |screen, _| {
@@ -374,15 +388,7 @@ fn a_star_given_while_another_program_holds_the_lock_is_answered_and_lands_later
 #[test]
 fn a_quit_while_another_program_holds_the_lock_says_the_state_was_not_saved() {
     let home = tempfile::tempdir().unwrap();
-    let home = home.path();
-    start_and_quit(home);
-    let path = store_path(home);
-    let mut pty = Pty::open(160, 30);
-    let mut child = pty.spawn(&[], home, &[]);
-    pty.wait_for("Topics");
-    let other = hold_the_lock(&path);
-    pty.send(b"s");
-    pty.wait_for(PUT_OFF);
+    let (mut pty, mut child, other, path) = starred_under_a_lock(home.path());
     pty.send(b"q");
     wait_exit(&mut child);
     pty.wait_for("Could not save the reading state");

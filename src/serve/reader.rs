@@ -295,9 +295,12 @@ impl Driver<Backend> for SessionDriver {
             return Ok(());
         };
         if self.deferred || kept.due(self.save_every) {
-            // The latest state: newer than the one put off. Said only if
-            // the reader was told it was put off.
-            let _ = self.save_now(&app.snapshot());
+            // The latest state: newer than the one put off. Nothing can be
+            // said from here: a notice of it put off is not shown, so
+            // its landing is not said either.
+            if let Some(Input::Outcome(Outcome::SavePutOff)) = self.save_now(&app.snapshot()) {
+                self.told = false;
+            }
         }
         Ok(())
     }

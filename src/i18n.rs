@@ -101,6 +101,8 @@ pub struct Ui {
     pub chart_empty: String,
     pub state_corrupt: String,
     pub state_unwritable: String,
+    pub state_put_off: String,
+    pub state_saved_late: String,
     pub new_since: String,
     pub search_limit: String,
     pub window_clamped: String,

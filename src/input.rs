@@ -159,6 +159,11 @@ pub enum Outcome {
     OpenFailed(String),
     /// `Effect::Save` failed.
     SaveFailed(String),
+    /// Another program holds the store's write lock: the save is put
+    /// off and tried again (said once a wait).
+    SavePutOff,
+    /// A save put off has landed.
+    SaveLanded,
     /// The client's window is larger than the server draws: clamped to this.
     WindowClamped { width: u16, height: u16 },
     /// The client's window fits again: a clamp notice still shown goes.

@@ -33,6 +33,11 @@ pub use sync::{BeforeParse, Progress, SyncReport, Walked, walk};
 /// How long a writer waits for another process's write to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a reader's save waits for another process's write (a fetch,
+/// `sqlite3` in a transaction) before it is put off and tried again
+/// later: a key is never kept waiting for the store.
+pub const SAVE_WAIT: Duration = Duration::from_millis(50);
+
 /// Why the store could not be used. Each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -99,6 +104,17 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+}
+
+impl StoreError {
+    /// Whether another connection held the store's write lock past the
+    /// busy wait: the same write may well succeed later.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, Self::Sqlite { source, .. } if matches!(
+            source.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        ))
+    }
 }
 
 /// `SQLite`'s own words, plus what they most likely mean: a write that
@@ -666,6 +682,14 @@ impl LibraryStore {
         after: &SavedState,
     ) -> Result<(), StoreError> {
         state::save(&mut self.conn, before, after).map_err(|source| self.error(source))
+    }
+
+    /// How long the next writes wait for another process's write lock
+    /// (`SAVE_WAIT` for a reader's saves; `BUSY_TIMEOUT` when opened).
+    pub fn wait_for_writers(&mut self, wait: Duration) -> Result<(), StoreError> {
+        self.conn
+            .busy_timeout(wait)
+            .map_err(|source| self.error(source))
     }
 
     /// Joins a state from elsewhere (a `state.json` being migrated) to the

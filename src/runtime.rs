@@ -2,7 +2,8 @@
 //! sleeps until input arrives or a timer is due (timers are deadlines it
 //! keeps, not threads), drains what is queued (capped, so a flood still
 //! draws), performs the effects the app asked for, feeds their outcomes
-//! back to the app, and draws once if anything changed. Generic over the backend and over a `Driver` that
+//! back to the app, and draws once if anything changed; a driver's own
+//! deadline (a save put off) wakes it too. Generic over the backend and over a `Driver` that
 //! knows the outside world, so tests, the local terminal and (later) SSH
 //! sessions run the same loop.
 
@@ -130,6 +131,19 @@ pub trait Driver<B: FrameSink> {
     /// is queued: its queue is bounded by count, not allocated up front).
     fn received(&mut self) {}
 
+    /// When the driver has work of its own with no input (a save put off
+    /// to be tried again, a periodic save): the loop wakes for it.
+    fn wake_at(&self) -> Option<Instant> {
+        None
+    }
+
+    /// `wake_at` has come: the driver does its work, with the app for a
+    /// fresh snapshot; what it says goes to the app.
+    fn wake(&mut self, app: &App) -> Option<Input> {
+        let _ = app;
+        None
+    }
+
     /// Runs inside the frame, after ratatui has drawn it.
     fn after_draw(&mut self, app: &App, terminal: &mut Terminal<B>) -> Result<(), B::Error> {
         let _ = (app, terminal);
@@ -224,6 +238,11 @@ pub fn run<B: FrameSink>(
         for token in timers.take_due(Instant::now()) {
             take(terminal, app, driver, &mut timers, Input::Timer(token))?;
         }
+        if driver.wake_at().is_some_and(|at| at <= Instant::now())
+            && let Some(input) = driver.wake(app)
+        {
+            take(terminal, app, driver, &mut timers, input)?;
+        }
         if app.should_quit() || driver.should_stop() {
             return Ok(());
         }
@@ -260,10 +279,10 @@ pub fn run<B: FrameSink>(
             driver.idle();
         }
         let retry = holding.then(|| Instant::now() + HELD_FRAME_RETRY);
-        let wake = match (timers.next(), retry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let wake = [timers.next(), retry, driver.wake_at()]
+            .into_iter()
+            .flatten()
+            .min();
         let received = match wake {
             Some(at) => inputs.recv_timeout(at.saturating_duration_since(Instant::now())),
             None => inputs.recv().map_err(|_| RecvTimeoutError::Disconnected),

@@ -673,18 +673,20 @@ fn wait_for_late_saves(shared: &Shared) {
 }
 
 /// Joins a reader's thread once it has finished, without blocking the
-/// runtime; one stuck past two seconds is left (and logged).
+/// runtime; one stuck past two seconds is left (and logged). A reader
+/// that has said goodbye and saves late (the fetcher's put or another
+/// program holds the store) has ended: it is left to finish its save,
+/// which the server waits for at exit, and its end is said at once (a
+/// stopping server gives its sessions two seconds at most).
 async fn join_reader(reader: reader::Reader) -> End {
     for _ in 0..200 {
         if reader.is_finished() {
             return reader.join();
         }
+        if let Some(end) = reader.ended() {
+            return end;
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    // Ended, and saving after its goodbye (the fetcher's put holds the
-    // store): left to finish its save; the server waits for it at exit.
-    if let Some(end) = reader.ended() {
-        return end;
     }
     log("event=reader_stuck");
     End::Panic

@@ -188,7 +188,7 @@ fn save_until_it_fails(saver: &mut StateSaver, base: &SavedState, how_many: usiz
         state.read.extend(base.read.iter().cloned());
         state.starred.extend(base.starred.iter().cloned());
         state.known.extend(base.known.iter().cloned());
-        match saver.save(&state) {
+        match saver.save(&state, aiwatch_tui::library_store::SAVE_WAIT) {
             Ok(()) => writeln!(out, "saved {n}").unwrap(),
             Err(e) => {
                 writeln!(out, "failed: {e}").unwrap();

@@ -4,7 +4,9 @@
 //! item arrive without pressing anything, its selection unchanged; a
 //! reader that connects later sees it too; a failing feed is logged and
 //! stops no other; a feed that never answers does not hold up SIGTERM;
-//! and without feeds or a store the log says why nothing is fetched.
+//! without feeds or a store the log says why nothing is fetched; and a
+//! remembered reader's save is put off, never waited for, while the
+//! fetcher's put or another program holds the store's write lock.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
@@ -361,6 +363,183 @@ fn a_reader_who_quits_while_a_big_feed_is_stored_leaves_at_once_and_keeps_the_st
     drop(probe);
     server.signal("TERM");
     assert!(server.child.wait().unwrap().success(), "{}", server.log());
+    drop(server);
+    let line = stars_seen_by(&args, &key);
+    assert!(line.contains(" 1"), "the star was kept: {line}");
+}
+
+/// A server that remembers any key, on a store in `dir` (no feeds), with
+/// `extra` arguments; the store's path and the arguments for a second
+/// server on it.
+fn keyed_server(
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> (Server, std::path::PathBuf, Vec<String>) {
+    let store = dir.join("library.sqlite");
+    let args = vec![
+        "--remember-any-key".to_owned(),
+        "--library".to_owned(),
+        store.to_str().unwrap().to_owned(),
+    ];
+    let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+    all.extend_from_slice(extra);
+    let server = Server::start(&all, "", &[]);
+    (server, store, args)
+}
+
+/// Another program's transaction on `store` (`sqlite3` with `BEGIN
+/// IMMEDIATE;`, a fetch from another shell): it holds the write lock
+/// until `COMMIT`.
+fn hold_the_lock(store: &std::path::Path) -> rusqlite::Connection {
+    let other = rusqlite::Connection::open(store).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    other
+}
+
+/// Whether the client's terminal was given back: out of the alternate
+/// screen, the cursor shown.
+fn restored(reader: &Reader) -> bool {
+    let screen = reader.screen.screen();
+    !screen.alternate_screen() && !screen.hide_cursor()
+}
+
+/// The "★ Starred" line of the topics, its count last.
+fn starred(reader: &Reader) -> String {
+    let text = reader.text();
+    let line = text
+        .lines()
+        .find(|l| l.contains("★ Starred"))
+        .unwrap_or_default();
+    // The topics pane only: the reading pane is drawn beside it.
+    let topics = line.split("││").next().unwrap_or_default();
+    topics.trim_end_matches('│').trim_end().to_owned()
+}
+
+const PUT_OFF: &str = "being written by another program";
+
+/// Another program holds the store's write lock while a remembered
+/// reader stars a section: the star shows with one calm notice (not an
+/// error after the busy timeout), the next key is answered, the save is
+/// tried again on a timer and lands once the lock is gone, said once.
+#[test]
+fn a_star_given_while_another_program_holds_the_lock_is_answered_at_once_and_lands_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, store, args) = keyed_server(dir.path(), &[]);
+    let key = new_key();
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
+        let other = hold_the_lock(&store);
+        reader.send(b"s").await;
+        reader.wait_for(PUT_OFF).await;
+        assert!(starred(&reader).ends_with(" 1"), "{}", reader.text());
+        // The keys after the star (unstar, star again): answered while
+        // the lock is still held, each toggle shown as given.
+        for count in [" 0", " 1"] {
+            reader.send(b"s").await;
+            let shown = reader
+                .read_until(TIMEOUT, |r| starred(r).ends_with(count))
+                .await;
+            assert!(shown, "{}", reader.text());
+        }
+        assert!(
+            !reader.text().contains("Could not save"),
+            "{}",
+            reader.text()
+        );
+        other.execute_batch("COMMIT").unwrap();
+        reader.wait_for("Reading state saved.").await;
+        reader.send(b"q").await;
+        reader.until_closed().await;
+    });
+    server.signal("TERM");
+    assert!(server.child.wait().unwrap().success(), "{}", server.log());
+    let log = server.log();
+    assert_eq!(count(&log, &["event=reader_state_put_off"]), 1, "{log}");
+    assert_eq!(count(&log, &["event=reader_state_saved_late"]), 1, "{log}");
+    assert!(!log.contains("reader_state_error"), "{log}");
+    drop(server);
+    let line = stars_seen_by(&args, &key);
+    assert!(line.contains(" 1"), "the star was kept: {line}");
+}
+
+/// Sessions that end while another program holds the store's lock (one
+/// quits, one is ended by SIGTERM) say goodbye at once: the client gets
+/// its terminal back, each session logs its end (never `panic`), the
+/// server waits for their late saves, which land once the lock is gone.
+#[test]
+fn sessions_ending_while_another_program_holds_the_lock_leave_at_once_and_save_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, store, args) = keyed_server(dir.path(), &["--drain-grace", "1"]);
+    let (quitter, stopped) = (new_key(), new_key());
+    let other = hold_the_lock(&store);
+    runtime().block_on(async {
+        let mut a = Reader::connect_as(server.port, Login::Key(&quitter)).await;
+        let mut b = Reader::connect_as(server.port, Login::Key(&stopped)).await;
+        for reader in [&mut a, &mut b] {
+            reader.send(b"s").await;
+            reader.wait_for(PUT_OFF).await;
+        }
+        a.send(b"q").await;
+        a.until_closed().await;
+        assert!(restored(&a), "{:?}", String::from_utf8_lossy(&a.raw));
+        server.wait_log("reason=quit");
+        server.signal("TERM");
+        b.until_closed().await;
+        assert!(restored(&b), "{:?}", String::from_utf8_lossy(&b.raw));
+    });
+    // Both sessions have ended and wait for the lock; the server waits
+    // for them.
+    server.wait_log("reason=server_shutdown");
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "{}",
+        server.log()
+    );
+    other.execute_batch("COMMIT").unwrap();
+    drop(other);
+    assert!(server.child.wait().unwrap().success(), "{}", server.log());
+    let log = server.log();
+    assert_eq!(count(&log, &["event=session_end"]), 2, "{log}");
+    assert!(
+        !log.contains("reader_stuck") && !log.contains("reason=panic"),
+        "{log}"
+    );
+    assert!(!log.contains("late_saves_abandoned"), "{log}");
+    drop(server);
+    for key in [&quitter, &stopped] {
+        let line = stars_seen_by(&args, key);
+        assert!(line.contains(" 1"), "the star was kept: {line}");
+    }
+}
+
+/// A session ended by its idle timeout while another program holds the
+/// lock gives the client its terminal back at once, and its star lands
+/// once the lock is gone.
+#[test]
+fn a_session_that_idles_out_while_the_store_is_locked_restores_the_terminal_and_saves_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, store, args) = keyed_server(dir.path(), &["--idle-timeout", "3"]);
+    let key = new_key();
+    let other = hold_the_lock(&store);
+    runtime().block_on(async {
+        let mut reader = Reader::connect_as(server.port, Login::Key(&key)).await;
+        reader.send(b"s").await;
+        reader.wait_for(PUT_OFF).await;
+        reader.until_closed().await;
+        assert!(
+            restored(&reader),
+            "{:?}",
+            String::from_utf8_lossy(&reader.raw)
+        );
+    });
+    server.wait_log("reason=idle");
+    other.execute_batch("COMMIT").unwrap();
+    drop(other);
+    server.wait_log("event=reader_state_saved_late");
+    server.signal("TERM");
+    assert!(server.child.wait().unwrap().success(), "{}", server.log());
+    let log = server.log();
+    assert!(!log.contains("reason=panic"), "{log}");
     drop(server);
     let line = stars_seen_by(&args, &key);
     assert!(line.contains(" 1"), "the star was kept: {line}");

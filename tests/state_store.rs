@@ -1,7 +1,9 @@
 //! The reading state inside the library store: a `state.json` is migrated
 //! once (and kept as `state.json.migrated`), two processes saving marks at
-//! once lose none, and a process killed with SIGKILL while saving, many
-//! times, leaves a store that opens and holds one whole save.
+//! once lose none, a process killed with SIGKILL while saving, many
+//! times, leaves a store that opens and holds one whole save, and a save
+//! met by another program's write lock is put off (keys answered), lands
+//! later, or is said on quit when it cannot.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
@@ -147,8 +149,12 @@ fn save_marks_in_child(path: &Path, prefix: &str, forever: bool) {
         for n in 1..=MARKS {
             // A fresh prefix per round when looping: every save adds marks.
             let prefix = format!("{prefix}{round}");
+            // Writers that wait for each other, as a quit does.
             saver
-                .save(&joined(&initial, state_after(&prefix, n)))
+                .save(
+                    &joined(&initial, state_after(&prefix, n)),
+                    aiwatch_tui::runtime::saver::QUIT_WAIT * 2,
+                )
                 .unwrap();
         }
         // The reader keeps what it read in earlier rounds.
@@ -308,4 +314,84 @@ fn a_dropped_stars_table_is_made_again_and_said_once() {
 
     let screen = start_and_quit(home);
     assert!(!screen.contains("was missing"), "{screen}");
+}
+
+/// Another program's transaction on the store (`sqlite3` with `BEGIN
+/// IMMEDIATE;`, a fetch from another shell): the write lock is held until
+/// `COMMIT`.
+fn hold_the_lock(path: &Path) -> rusqlite::Connection {
+    let other = rusqlite::Connection::open(path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    other
+}
+
+/// The count of "★ Starred" as the topics pane shows it.
+fn starred_count(screen: &str) -> String {
+    let line = screen
+        .lines()
+        .find(|l| l.contains("★ Starred"))
+        .unwrap_or_default();
+    let topics = line.split("││").next().unwrap_or_default();
+    let topics = topics.trim_end_matches('│').trim_end();
+    topics.rsplit(' ').next().unwrap_or_default().to_owned()
+}
+
+const PUT_OFF: &str = "being written by another program";
+
+/// A reader on a store made before, that stars a section while another
+/// program holds the lock and is told its save is put off; that program's
+/// connection and the store's path.
+fn starred_under_a_lock(
+    home: &Path,
+) -> (
+    Pty,
+    Box<dyn portable_pty::Child + Send + Sync>,
+    rusqlite::Connection,
+    PathBuf,
+) {
+    start_and_quit(home);
+    let path = store_path(home);
+    let mut pty = Pty::open(160, 30);
+    let child = pty.spawn(&[], home, &[]);
+    pty.wait_for("Topics");
+    let other = hold_the_lock(&path);
+    pty.send(b"s");
+    pty.wait_for(PUT_OFF);
+    (pty, child, other, path)
+}
+
+/// While another program holds the store's write lock, a star is shown
+/// with one calm notice and the keys after it are answered (the save is
+/// put off, not waited for); it is tried again on a timer and lands once
+/// the lock is gone, said once.
+#[test]
+fn a_star_given_while_another_program_holds_the_lock_is_answered_and_lands_later() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut pty, mut child, other, path) = starred_under_a_lock(home.path());
+    for count in ["0", "1"] {
+        pty.send(b"s");
+        pty.wait_until(&format!("{count} starred"), |screen, _| {
+            starred_count(&screen.contents()) == count
+        });
+    }
+    assert!(!pty.contents().contains("Could not save"));
+    other.execute_batch("COMMIT").unwrap();
+    pty.wait_for("Reading state saved.");
+    assert_eq!(stored(&path).unwrap().starred.len(), 1);
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+}
+
+/// A reader that quits while another program holds the lock waits for it
+/// a bounded time, then says on the terminal it leaves that the reading
+/// state was not saved: never silently.
+#[test]
+fn a_quit_while_another_program_holds_the_lock_says_the_state_was_not_saved() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut pty, mut child, other, path) = starred_under_a_lock(home.path());
+    pty.send(b"q");
+    wait_exit(&mut child);
+    pty.wait_for("Could not save the reading state");
+    drop(other);
+    assert_eq!(stored(&path).unwrap().starred.len(), 0);
 }

@@ -121,6 +121,8 @@ impl App {
             Outcome::NoDisplay => ui.no_display.clone(),
             Outcome::OpenFailed(error) => fill(&ui.open_failed, &[("error", &error)]),
             Outcome::SaveFailed(error) => fill(&ui.state_unwritable, &[("error", &error)]),
+            Outcome::SavePutOff => ui.state_put_off.clone(),
+            Outcome::SaveLanded => ui.state_saved_late.clone(),
             Outcome::WindowClamped { width, height } => {
                 let notice = fill(
                     &ui.window_clamped,

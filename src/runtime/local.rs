@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::IntoCrossterm;
@@ -25,7 +25,7 @@ use signal_hook::iterator::Signals;
 
 use super::lean::LeanBackend;
 use super::refresher::{self, FetchJob};
-use super::saver::StateSaver;
+use super::saver::{QUIT_WAIT, Saves, StateSaver};
 use super::syncer::{self, BackgroundSync, FirstFrame, SyncJob, Syncing};
 use super::{Driver, osc};
 use crate::app::{App, Effect};
@@ -154,16 +154,14 @@ pub fn run(
         None => {}
     }
     let mut driver = LocalDriver {
-        saver,
+        saves: Saves::new(saver, Instant::now()),
         pending_sync,
         drawn: false,
         pending_search: None,
         syncing,
         first_frame,
         fetch,
-        deferred: None,
-        save_error: None,
-        unsaved: None,
+        last_state: None,
         inputs: tx.clone(),
         library: Arc::clone(&app.ctx.library),
         links: links_supported(app.config().links, env),
@@ -186,14 +184,14 @@ pub fn run(
         // A frame failed (the terminal went away while a sync's progress
         // was being drawn, say) before any Stop reached the app: the state
         // is saved all the same.
-        driver.deferred = Some(app.snapshot());
+        driver.last_state = Some(app.snapshot());
     }
-    driver.finish();
+    let unsaved = driver.finish();
     // A state the last save could not write is said where the user reads
     // after quitting, once the terminal is back: a notice in the status
     // line would never be drawn.
     drop(guard);
-    if let Some(error) = driver.unsaved.take() {
+    if let Some(error) = unsaved {
         let message = crate::i18n::fill(&app.strings.ui.state_unwritable, &[("error", &error)]);
         let _ = writeln!(io::stderr(), "aiwatch-tui: {message}");
     }
@@ -226,8 +224,8 @@ pub fn links_supported(mode: LinkMode, env: impl Fn(&str) -> Option<String>) -> 
 }
 
 struct LocalDriver {
-    /// Where the reading state is saved.
-    saver: StateSaver,
+    /// Where the reading state is saved, and when (see `Saves`).
+    saves: Saves,
     /// The store's sync, started after the first frame (a first run).
     pending_sync: Option<SyncJob>,
     /// Whether a frame was drawn: before the first one, the search's
@@ -241,14 +239,9 @@ struct LocalDriver {
     first_frame: Option<FirstFrame>,
     /// Where `r` fetches feeds to (none without a library store).
     fetch: Option<FetchJob>,
-    /// The latest state asked to be saved while the sync holds the
-    /// store's write lock: written when it ends, so no key waits for it.
-    deferred: Option<SavedState>,
-    /// Why a deferred save failed, said with the next effect's outcome.
-    save_error: Option<String>,
-    /// Why the latest save failed, while no later one succeeded: said on
-    /// stderr after the reader quits.
-    unsaved: Option<String>,
+    /// The state to save at the end when the loop failed before the
+    /// app's own last save.
+    last_state: Option<SavedState>,
     /// Sends the search index back into the loop when it is built.
     inputs: Sender<Input>,
     library: Arc<Library>,
@@ -260,16 +253,16 @@ struct LocalDriver {
 
 impl Driver<Backend> for LocalDriver {
     fn perform(&mut self, effect: Effect, terminal: &mut Terminal<Backend>) -> Option<Input> {
-        self.flush_deferred();
         let outcome = match effect {
             // The local reader keeps nothing on a server (`Keeping::Local`
             // never asks).
             Effect::Quit | Effect::Timer { .. } | Effect::ForgetMe => None,
-            Effect::Save(state) if self.store_busy() => {
-                self.deferred = Some(state);
-                None
+            // Tried at once with a short wait, else put off (see `Saves`);
+            // the last one put off is written by `finish`.
+            Effect::Save(state) => {
+                let busy = self.store_busy();
+                self.saves.save(state, busy, Instant::now())
             }
-            Effect::Save(state) => self.save(&state).err().map(Outcome::SaveFailed),
             Effect::FetchFeeds => {
                 let tx = self.inputs.clone();
                 match self.fetch.clone() {
@@ -325,8 +318,19 @@ impl Driver<Backend> for LocalDriver {
                 }
             }
         };
-        outcome
-            .or_else(|| self.save_error.take().map(Outcome::SaveFailed))
+        outcome.map(Input::Outcome)
+    }
+
+    fn wake_at(&self) -> Option<Instant> {
+        self.saves.wake_at()
+    }
+
+    /// A save put off is tried again; every minute, the state is saved if
+    /// it changed, so a reader killed outright loses at most that.
+    fn wake(&mut self, app: &App) -> Option<Input> {
+        let busy = self.store_busy();
+        self.saves
+            .wake(|| app.snapshot(), busy, Instant::now())
             .map(Input::Outcome)
     }
 
@@ -351,7 +355,7 @@ impl Driver<Backend> for LocalDriver {
                 let _ = self.perform(effect, terminal);
             }
         }
-        self.flush_deferred();
+        self.saves.touched();
         if !self.links {
             return Ok(());
         }
@@ -386,13 +390,6 @@ impl Driver<Backend> for LocalDriver {
 }
 
 impl LocalDriver {
-    /// Saves through the saver, remembering whether the latest save failed.
-    fn save(&mut self, state: &SavedState) -> Result<(), String> {
-        let result = self.saver.save(state);
-        self.unsaved = result.as_ref().err().cloned();
-        result
-    }
-
     fn sync_running(&self) -> bool {
         self.syncing.as_ref().is_some_and(Syncing::is_running)
     }
@@ -403,20 +400,12 @@ impl LocalDriver {
         self.sync_running() || self.fetch.as_ref().is_some_and(|f| f.control.is_writing())
     }
 
-    /// Writes a save put off while the store was busy, once it is free.
-    fn flush_deferred(&mut self) {
-        if !self.store_busy()
-            && let Some(state) = self.deferred.take()
-            && let Err(e) = self.save(&state)
-        {
-            self.save_error = Some(e);
-        }
-    }
-
     /// The reader is leaving: a sync or a fetch's put still running is
-    /// stopped (it rolls back and frees the store), and a save put off for
-    /// it is written, waiting for the lock as any writer does.
-    fn finish(&mut self) {
+    /// stopped (it rolls back and frees the store), and the last state
+    /// (or one put off) is written, waiting for another program's lock
+    /// at most `QUIT_WAIT`. Why it could not be, said on stderr once the
+    /// terminal is back: never silently.
+    fn finish(&mut self) -> Option<String> {
         if let Some(syncing) = &self.syncing {
             syncing.stop();
         }
@@ -427,10 +416,7 @@ impl LocalDriver {
             // program's exit instead, the feed stayed "never fetched".
             fetch.control.wait_idle(STOPPED_PUT_WAIT);
         }
-        if let Some(state) = self.deferred.take() {
-            // A failure is kept in `unsaved`, said once the terminal is back.
-            let _ = self.save(&state);
-        }
+        self.saves.finish(self.last_state.take(), QUIT_WAIT)
     }
 }
 

@@ -1,10 +1,15 @@
 //! Where the reader's state goes when the app asks to save it: the library
 //! store (only what changed, one transaction per save), a `state.json`
 //! (with `--no-store`), or nowhere. The app only hands over a snapshot.
+//! A save never keeps a key waiting for another writer: `Saves` puts it
+//! off while the store is locked and tries again on the loop's clock
+//! (`Driver::wake_at`), and saves what changed once a minute as well.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use crate::library_store::LibraryStore;
+use crate::input::Outcome;
+use crate::library_store::{LibraryStore, SAVE_WAIT};
 use crate::store::SavedState;
 
 pub enum StateSaver {
@@ -20,19 +25,305 @@ pub enum StateSaver {
     },
 }
 
+/// Why a save did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveError {
+    /// Another process held the store's write lock past the wait: the
+    /// same save is tried again later.
+    Locked(String),
+    /// Anything else, as text for the status line.
+    Failed(String),
+}
+
+impl SaveError {
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Locked(text) | Self::Failed(text) => text,
+        }
+    }
+}
+
+impl std::fmt::Display for SaveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+impl From<crate::library_store::StoreError> for SaveError {
+    fn from(e: crate::library_store::StoreError) -> Self {
+        if e.is_locked() {
+            Self::Locked(e.to_string())
+        } else {
+            Self::Failed(e.to_string())
+        }
+    }
+}
+
 impl StateSaver {
-    /// Saves `state`; a failure is returned as text for the status line.
-    pub fn save(&mut self, state: &SavedState) -> Result<(), String> {
+    /// Saves `state`, waiting at most `wait` for another writer.
+    pub fn save(&mut self, state: &SavedState, wait: Duration) -> Result<(), SaveError> {
         match self {
             Self::Nowhere => Ok(()),
-            Self::File(path) => {
-                crate::store::save(path, state).map_err(|e| format!("{}: {e}", path.display()))
-            }
+            Self::File(path) => crate::store::save(path, state)
+                .map_err(|e| SaveError::Failed(format!("{}: {e}", path.display()))),
             Self::Store { store, last } => {
-                store.save_state(last, state).map_err(|e| e.to_string())?;
+                if state == last {
+                    return Ok(());
+                }
+                store.wait_for_writers(wait)?;
+                store.save_state(last, state)?;
                 last.clone_from(state);
                 Ok(())
             }
         }
+    }
+}
+
+/// How soon a save put off is tried again.
+pub const RETRY_EVERY: Duration = Duration::from_secs(2);
+
+/// How often the reading state is saved while it changes, so that a
+/// reader killed outright (`kill -9`, a crash) loses at most this much.
+pub const SAVE_EVERY: Duration = Duration::from_secs(60);
+
+/// How long the reader's quit waits for another writer's lock.
+pub const QUIT_WAIT: Duration = Duration::from_secs(5);
+
+/// The saves of one reader: tried at once with a short wait, put off
+/// while the store is locked (by another process) or busy (our own sync
+/// or fetch), tried again every `RETRY_EVERY`, and made every
+/// `SAVE_EVERY` while the reader reads. Times come in as `now`: tests
+/// drive it with a clock of their own.
+pub struct Saves {
+    saver: StateSaver,
+    /// The latest state put off, saved when the store is free.
+    put_off: Option<SavedState>,
+    /// When the state put off is tried again.
+    retry_at: Option<Instant>,
+    /// Whether the reader was told their save is put off (once a wait).
+    told: bool,
+    /// When a save was last made or tried.
+    saved_at: Instant,
+    /// Something may have changed since (a frame was drawn).
+    changed: bool,
+    /// Why the latest save failed, while no later one succeeded.
+    unsaved: Option<String>,
+}
+
+impl Saves {
+    pub fn new(saver: StateSaver, now: Instant) -> Self {
+        Self {
+            saver,
+            put_off: None,
+            retry_at: None,
+            told: false,
+            saved_at: now,
+            changed: false,
+            unsaved: None,
+        }
+    }
+
+    /// A save asked for (a star, all read, quit); `busy`: our own writer
+    /// holds the store, so it is put off without trying. What to tell the
+    /// reader, if anything.
+    pub fn save(&mut self, state: SavedState, busy: bool, now: Instant) -> Option<Outcome> {
+        if busy {
+            self.put_off(state, now);
+            return None;
+        }
+        self.try_save(state, SAVE_WAIT, now)
+    }
+
+    /// The state changed, perhaps (a frame was drawn): the periodic save
+    /// has something to look at.
+    pub fn touched(&mut self) {
+        self.changed = true;
+    }
+
+    /// When `wake` has something to do: a retry, or the periodic save.
+    pub fn wake_at(&self) -> Option<Instant> {
+        let periodic = self.changed.then(|| self.saved_at + SAVE_EVERY);
+        match (self.retry_at, periodic) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// A save put off is tried again, or the periodic one made, with the
+    /// latest state (`snapshot`), when due and `busy` (our own writer)
+    /// says the store is free.
+    pub fn wake(
+        &mut self,
+        snapshot: impl FnOnce() -> SavedState,
+        busy: bool,
+        now: Instant,
+    ) -> Option<Outcome> {
+        if self.wake_at().is_none_or(|at| at > now) {
+            return None;
+        }
+        if busy {
+            // Our own put: it ends soon, and is looked at again then.
+            if self.retry_at.is_some() {
+                self.retry_at = Some(now + RETRY_EVERY);
+            }
+            if self.changed {
+                self.saved_at = now;
+            }
+            return None;
+        }
+        self.changed = false;
+        self.try_save(snapshot(), SAVE_WAIT, now)
+    }
+
+    /// The reader is leaving: the state put off (or `last`, the final
+    /// one) is saved, waiting at most `wait` for another writer. Why it
+    /// could not be saved, if so.
+    pub fn finish(&mut self, last: Option<SavedState>, wait: Duration) -> Option<String> {
+        if let Some(state) = last.or_else(|| self.put_off.take()) {
+            match self.saver.save(&state, wait) {
+                Ok(()) => self.unsaved = None,
+                Err(e) => self.unsaved = Some(e.text().to_owned()),
+            }
+        }
+        self.unsaved.take()
+    }
+
+    /// Whether a save waits for the store.
+    pub fn pending(&self) -> bool {
+        self.put_off.is_some()
+    }
+
+    fn put_off(&mut self, state: SavedState, now: Instant) {
+        self.put_off = Some(state);
+        self.retry_at.get_or_insert(now + RETRY_EVERY);
+    }
+
+    fn try_save(&mut self, state: SavedState, wait: Duration, now: Instant) -> Option<Outcome> {
+        self.saved_at = now;
+        match self.saver.save(&state, wait) {
+            Ok(()) => {
+                self.unsaved = None;
+                self.put_off = None;
+                self.retry_at = None;
+                std::mem::take(&mut self.told).then_some(Outcome::SaveLanded)
+            }
+            Err(SaveError::Locked(e)) => {
+                self.put_off(state, now);
+                self.retry_at = Some(now + RETRY_EVERY);
+                self.unsaved = Some(e);
+                (!std::mem::replace(&mut self.told, true)).then_some(Outcome::SavePutOff)
+            }
+            Err(SaveError::Failed(e)) => {
+                self.unsaved = Some(e.clone());
+                Some(Outcome::SaveFailed(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn starred(id: &str) -> SavedState {
+        SavedState {
+            starred: vec![id.to_owned()],
+            ..SavedState::default()
+        }
+    }
+
+    fn file_stars(path: &std::path::Path) -> Vec<String> {
+        match crate::store::load(path) {
+            crate::store::Loaded::State(state) => state.starred,
+            _ => Vec::new(),
+        }
+    }
+
+    /// Another connection holds the write lock: the save is put off with
+    /// one notice (not one per try), tried again on the clock, and lands
+    /// with a notice once the lock is gone.
+    #[test]
+    fn a_save_met_by_another_writer_is_put_off_and_lands_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.sqlite");
+        let store = LibraryStore::open(&path).unwrap().store;
+        let t0 = Instant::now();
+        let to_store = StateSaver::Store {
+            store: Box::new(store),
+            last: SavedState::default(),
+        };
+        let mut saves = Saves::new(to_store, t0);
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+        assert_eq!(
+            saves.save(starred("a"), false, t0),
+            Some(Outcome::SavePutOff)
+        );
+        assert!(saves.pending());
+        assert_eq!(saves.wake_at(), Some(t0 + RETRY_EVERY));
+        // Not due yet: nothing is tried.
+        assert_eq!(saves.wake(|| starred("b"), false, t0), None);
+        // Due, still locked: tried, said no more.
+        let t1 = t0 + RETRY_EVERY;
+        assert_eq!(saves.wake(|| starred("b"), false, t1), None);
+        assert_eq!(saves.wake_at(), Some(t1 + RETRY_EVERY));
+
+        other.execute_batch("COMMIT").unwrap();
+        let t2 = t1 + RETRY_EVERY;
+        assert_eq!(
+            saves.wake(|| starred("b"), false, t2),
+            Some(Outcome::SaveLanded)
+        );
+        assert!(!saves.pending());
+        assert_eq!(saves.wake_at(), None);
+        let mut check = LibraryStore::open(&path).unwrap().store;
+        let stored = check.load_state().unwrap().unwrap();
+        assert_eq!(stored.starred, ["b"], "{stored:?}");
+    }
+
+    /// While the reader reads (frames drawn), the state is saved every
+    /// `SAVE_EVERY`: a reader killed outright loses at most that much.
+    #[test]
+    fn the_state_is_saved_every_minute_while_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let t0 = Instant::now();
+        let mut saves = Saves::new(StateSaver::File(path.clone()), t0);
+        assert_eq!(saves.wake_at(), None, "nothing drawn, nothing to save");
+        saves.touched();
+        assert_eq!(saves.wake_at(), Some(t0 + SAVE_EVERY));
+        let early = t0 + SAVE_EVERY / 2;
+        assert_eq!(saves.wake(|| starred("a"), false, early), None);
+        assert!(!path.exists(), "saved before the minute was up");
+        assert_eq!(saves.wake(|| starred("a"), false, t0 + SAVE_EVERY), None);
+        assert_eq!(file_stars(&path), ["a"]);
+        assert_eq!(saves.wake_at(), None, "nothing changed since");
+        // Our own writer holds the store: the periodic save waits a turn.
+        saves.touched();
+        let t1 = t0 + SAVE_EVERY * 2;
+        assert_eq!(saves.wake(|| starred("b"), true, t1), None);
+        assert_eq!(file_stars(&path), ["a"], "saved while our own writer wrote");
+        assert_eq!(saves.wake_at(), Some(t1 + SAVE_EVERY));
+    }
+
+    /// Quitting while another writer holds the lock past the wait says
+    /// why the state was not saved (never silently).
+    #[test]
+    fn a_quit_that_cannot_get_the_lock_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.sqlite");
+        let store = LibraryStore::open(&path).unwrap().store;
+        let to_store = StateSaver::Store {
+            store: Box::new(store),
+            last: SavedState::default(),
+        };
+        let mut saves = Saves::new(to_store, Instant::now());
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let error = saves.finish(Some(starred("a")), Duration::from_millis(10));
+        assert!(error.is_some_and(|e| e.contains("locked")));
     }
 }

@@ -1,8 +1,9 @@
 //! The state of a served reader signed in with a key: read from the store
 //! when their session starts, saved when the app asks (a star, all read,
 //! quit) and whatever ends the session, erased when they ask. Used only on
-//! the reader's own thread: `SQLite` blocks (at most its busy timeout),
-//! never the server's runtime. The store is opened for each read or
+//! the reader's own thread: `SQLite` blocks (a save at most `SAVE_WAIT`
+//! for another process's write lock, then it is put off), never the
+//! server's runtime. The store is opened for each read or
 //! write and closed after it: a session holds no file descriptors of it
 //! (hundreds of sessions would hold three each). Anonymous readers have
 //! no `Kept`.
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::{log, quote};
 use crate::library_store::LibraryStore;
+use crate::runtime::saver::SaveError;
 use crate::store::SavedState;
 
 /// One reader's kept state and the store it goes to.
@@ -28,6 +30,8 @@ pub struct Kept {
     on_file: bool,
     /// When a save was last tried (or the state read).
     saved_at: Instant,
+    /// A save met another writer's lock and waits (logged once a wait).
+    locked: bool,
 }
 
 impl Kept {
@@ -44,6 +48,7 @@ impl Kept {
                     erased: false,
                     on_file: saved.is_some(),
                     saved_at: Instant::now(),
+                    locked: false,
                 },
                 saved,
             )),
@@ -57,19 +62,37 @@ impl Kept {
         }
     }
 
-    /// Saves what changed since the last save; a failure is logged, and
-    /// said to the reader as text.
-    pub fn save(&mut self, state: &SavedState) -> Result<(), String> {
+    /// Saves what changed since the last save, waiting at most `wait`
+    /// for another process's write lock. Locked, it is to be tried again
+    /// (logged once a wait); another failure is logged, and said to the
+    /// reader as text.
+    pub fn save(&mut self, state: &SavedState, wait: Duration) -> Result<(), SaveError> {
         self.saved_at = Instant::now();
         if self.erased || *state == self.last {
             return Ok(());
         }
         let saved = LibraryStore::open(&self.store).and_then(|mut o| {
+            o.store.wait_for_writers(wait)?;
             o.store
                 .save_reader(&self.fingerprint, &self.last, state, self.max, self.on_file)
         });
         match saved {
+            Err(e) if e.is_locked() => {
+                if !std::mem::replace(&mut self.locked, true) {
+                    log(&format!(
+                        "event=reader_state_put_off fingerprint={} reason=locked",
+                        self.fingerprint
+                    ));
+                }
+                Err(SaveError::Locked(e.to_string()))
+            }
             Ok(true) => {
+                if std::mem::take(&mut self.locked) {
+                    log(&format!(
+                        "event=reader_state_saved_late fingerprint={}",
+                        self.fingerprint
+                    ));
+                }
                 self.last.clone_from(state);
                 self.on_file = true;
                 Ok(())
@@ -84,7 +107,7 @@ impl Kept {
                 ));
                 Ok(())
             }
-            Err(e) => Err(self.failed("save", &e)),
+            Err(e) => Err(SaveError::Failed(self.failed("save", &e))),
         }
     }
 

@@ -23,9 +23,11 @@ use super::{End, Shared, log};
 use crate::app::{App, Context, Effect, Keeping};
 use crate::i18n::{Strings, fill};
 use crate::in_flight::InFlight;
-use crate::input::{FetchEvent, Input, SyncedLibrary};
+use crate::input::{FetchEvent, Input, Outcome, SyncedLibrary};
+use crate::library_store::SAVE_WAIT;
 use crate::library_store::feeds::PutControl;
 use crate::runtime::lean::LeanBackend;
+use crate::runtime::saver::{RETRY_EVERY, SaveError};
 use crate::runtime::{self, Driver};
 use crate::store::SavedState;
 
@@ -64,11 +66,16 @@ impl Inputs {
 pub const RESTORE: &[u8] =
     b"\x1b[0m\x1b[?1006l\x1b[?1002l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l";
 
-/// How long a session that ends while the feed fetcher's put writes waits
-/// for it before its last save (after the goodbye, so the client is not
+/// How long a session that ends while the feed fetcher's put writes (or
+/// another process holds the store's write lock) waits for it before its
+/// last save is given up (after the goodbye, so the client is not
 /// kept waiting; a large feed's put takes tens of seconds). A shutdown
 /// stops the put, so this is reached only by a put longer than it.
 const LATE_SAVE_WAIT: Duration = Duration::from_secs(120);
+
+/// How long each try of a late save waits for another process's lock
+/// (no one waits for it: `SQLite`'s busy handler polls meanwhile).
+const LATE_TRY: Duration = Duration::from_millis(500);
 
 /// A running reader: its input queue, the end asked of it, its thread.
 pub struct Reader {
@@ -223,9 +230,17 @@ struct SessionDriver {
     save_every: Duration,
     /// The fetcher's puts (see `Shared::puts`).
     puts: Arc<PutControl>,
-    /// The latest save put off while a put wrote: written once it ends,
-    /// so no key of this reader waits for the store.
-    deferred: Option<SavedState>,
+    /// A save was put off while a put wrote (written at the next frame
+    /// once it ends) or while another process held the store's write lock
+    /// (`locked`): so no key of this reader waits for the store.
+    deferred: bool,
+    /// Another process's lock met the last save: it is tried again at
+    /// `retry_at` (by `wake`), not at every frame.
+    locked: bool,
+    /// When a save put off is tried again, with the latest state.
+    retry_at: Option<Instant>,
+    /// The reader was told their save is put off (once a wait).
+    told: bool,
     /// Inputs in the queue (see `Inputs`).
     inputs_queued: Arc<AtomicUsize>,
 }
@@ -280,18 +295,38 @@ impl Driver<Backend> for SessionDriver {
     /// their own. The save is a small transaction of what changed (most
     /// often nothing, which costs no write).
     /// While a put writes, nothing is saved here (it would wait for it).
+    /// While another process holds the lock, `wake` tries on its clock.
     fn after_draw(&mut self, app: &App, _terminal: &mut Terminal<Backend>) -> io::Result<()> {
-        if self.puts.is_writing() {
+        if self.puts.is_writing() || self.locked {
             return Ok(());
         }
-        let Some(kept) = self.kept.as_mut() else {
+        let Some(kept) = self.kept.as_ref() else {
             return Ok(());
         };
-        if self.deferred.take().is_some() || kept.due(self.save_every) {
-            // The latest state: newer than the one put off.
-            let _ = kept.save(&app.snapshot());
+        if self.deferred || kept.due(self.save_every) {
+            // The latest state: newer than the one put off. Nothing can be
+            // said from here: a notice of it put off is not shown, so
+            // its landing is not said either.
+            if let Some(Input::Outcome(Outcome::SavePutOff)) = self.save_now(&app.snapshot()) {
+                self.told = false;
+            }
         }
         Ok(())
+    }
+
+    fn wake_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// A save put off is tried again with the latest state; what the
+    /// reader is told of it comes back as an outcome.
+    fn wake(&mut self, app: &App) -> Option<Input> {
+        self.retry_at = None;
+        if self.puts.is_writing() {
+            self.retry_at = Some(Instant::now() + RETRY_EVERY);
+            return None;
+        }
+        self.save_now(&app.snapshot())
     }
 
     fn resized(
@@ -314,15 +349,11 @@ impl Driver<Backend> for SessionDriver {
             }
             // A reader signed in with a key has their state kept; the
             // others' stays in memory.
-            Effect::Save(state) if self.kept.is_some() && self.puts.is_writing() => {
-                self.deferred = Some(state);
+            Effect::Save(_) if self.kept.is_some() && self.puts.is_writing() => {
+                self.put_off();
                 None
             }
-            Effect::Save(state) => self
-                .kept
-                .as_mut()
-                .and_then(|kept| kept.save(&state).err())
-                .map(|e| Input::Outcome(crate::input::Outcome::SaveFailed(e))),
+            Effect::Save(state) => self.save_now(&state),
             Effect::ForgetMe => self
                 .kept
                 .as_mut()
@@ -339,6 +370,35 @@ impl Driver<Backend> for SessionDriver {
             | Effect::FetchFeeds
             | Effect::Timer { .. } => None,
         }
+    }
+}
+
+impl SessionDriver {
+    /// Saves `state` now, waiting at most `SAVE_WAIT` for another
+    /// process's lock; locked, it is put off (said once a wait) and tried
+    /// again by `wake`. What to tell the reader.
+    fn save_now(&mut self, state: &SavedState) -> Option<Input> {
+        let kept = self.kept.as_mut()?;
+        let outcome = match kept.save(state, SAVE_WAIT) {
+            Ok(()) => {
+                (self.deferred, self.locked, self.retry_at) = (false, false, None);
+                std::mem::take(&mut self.told).then_some(Outcome::SaveLanded)
+            }
+            Err(SaveError::Locked(_)) => {
+                self.put_off();
+                self.locked = true;
+                (!std::mem::replace(&mut self.told, true)).then_some(Outcome::SavePutOff)
+            }
+            Err(SaveError::Failed(e)) => Some(Outcome::SaveFailed(e)),
+        };
+        outcome.map(Input::Outcome)
+    }
+
+    /// A save waits for the store: tried again at the next frame once
+    /// free, or by `wake` at the latest.
+    fn put_off(&mut self) {
+        self.deferred = true;
+        self.retry_at = Some(Instant::now() + RETRY_EVERY);
     }
 }
 
@@ -623,7 +683,10 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         kept: None,
         save_every: shared.limits.save_every,
         puts: Arc::clone(&shared.puts),
-        deferred: None,
+        deferred: false,
+        locked: false,
+        retry_at: None,
+        told: false,
         inputs_queued,
     };
     let asked = Arc::clone(&stop);
@@ -699,14 +762,15 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
             // Whatever ended the session (a panic too: best effort), what
             // the reader did is kept before the goodbye, so a reader who
             // comes back at once finds it; while the fetcher's put holds
-            // the store, after it (see `LATE_SAVE_WAIT`).
+            // the store or another process holds its lock, after the
+            // goodbye (see `LATE_SAVE_WAIT`).
             let last_state = driver.kept.as_ref().and(running.as_ref()).and_then(|app| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.snapshot())).ok()
             });
-            let late = driver.puts.is_writing();
+            let mut late = driver.puts.is_writing();
             if !late && let (Some(kept), Some(state)) = (driver.kept.as_mut(), last_state.as_ref())
             {
-                let _ = kept.save(state);
+                late = matches!(kept.save(state, SAVE_WAIT), Err(SaveError::Locked(_)));
             }
             // The goodbye in the language the reader was left in.
             let last_language = running
@@ -736,10 +800,19 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
                 // Counted, so that a stopping server waits for this save.
                 let _pending = InFlight::enter(&shared.late_saves);
                 let until = Instant::now() + LATE_SAVE_WAIT;
-                while driver.puts.is_writing() && Instant::now() < until {
-                    std::thread::sleep(Duration::from_millis(20));
+                let mut saved = false;
+                while !saved && Instant::now() < until {
+                    if driver.puts.is_writing() {
+                        std::thread::sleep(Duration::from_millis(20));
+                    } else {
+                        saved = !matches!(kept.save(&state, LATE_TRY), Err(SaveError::Locked(_)));
+                    }
                 }
-                let _ = kept.save(&state);
+                if !saved {
+                    log(&format!(
+                        "event=late_save_abandoned peer={peer} reason=locked"
+                    ));
+                }
             }
             why
         })?;

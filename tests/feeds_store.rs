@@ -922,6 +922,37 @@ fn stories_of_two_large_feeds_of_alike_titles_stay_within_their_window() {
 }
 
 #[test]
+fn items_of_one_day_are_listed_by_their_time() {
+    // A feed lists its newest first; the timeline lists a day's items by
+    // their time, earlier first as the days are, not by their key's hash.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let hours = [23, 20, 15, 11, 10, 9, 8, 3];
+    let config = put_feeds(
+        &mut store,
+        &[(
+            "news",
+            hours
+                .iter()
+                .map(|&h| (format!("Item at {h:02}:00"), h))
+                .collect(),
+        )],
+    );
+    let lib = library(&mut store, &config);
+    let listed: Vec<&str> = lib
+        .timeline
+        .iter()
+        .map(|&s| lib.sections[s].heading.as_str())
+        .collect();
+    let mut expected: Vec<String> = hours.iter().map(|h| format!("Item at {h:02}:00")).collect();
+    expected.reverse();
+    assert_eq!(listed, expected);
+    for (rank, &s) in lib.timeline.iter().enumerate() {
+        assert_eq!(lib.timeline_rank[s], rank);
+    }
+}
+
+#[test]
 fn feeds_list_shows_what_the_store_holds() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(

@@ -1019,30 +1019,36 @@ pub(super) fn attach(
         .enumerate()
         .map(|(i, s)| (s.url.as_str(), i))
         .collect();
-    let mut items: HashMap<String, (String, i64)> = HashMap::new();
+    let mut items: HashMap<String, (String, i64, i64)> = HashMap::new();
     {
         let mut stmt = tx.prepare(
-            "SELECT f.path, i.feed, i.story FROM feed_items i JOIN files f ON f.id = i.file_id",
+            "SELECT f.path, i.feed, i.story, i.at FROM feed_items i JOIN files f ON f.id = i.file_id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            items.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+            items.insert(r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?));
         }
     }
     drop(tx);
     let mut source_of = HashMap::new();
     let mut stories: HashMap<i64, Vec<usize>> = HashMap::new();
+    // Each fetched section's time: items of one day are listed by it.
+    let mut time = vec![None; library.sections.len()];
     for article in &library.articles {
-        let Some((feed, story)) = items.get(&article.path) else {
+        let Some((feed, story, at)) = items.get(&article.path) else {
             continue;
         };
         for s in article.sections.clone() {
             if let Some(&i) = index.get(feed.as_str()) {
                 source_of.insert(s, i);
             }
+            if let Some(t) = time.get_mut(s) {
+                *t = Some(*at);
+            }
             stories.entry(*story).or_default().push(s);
         }
     }
+    library.order_by_time(&time);
     let fetched = Fetched::new(
         sources,
         source_of,

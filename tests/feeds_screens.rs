@@ -170,6 +170,16 @@ fn press_and_dwell(app: &mut App, key: &str) {
     }
 }
 
+/// `R` says `marked`, leaves nothing unread under "All", and `u` then
+/// finds nothing.
+fn mark_all_read_and_find_none(app: &mut App, marked: &str) {
+    press(app, "R");
+    assert_eq!(app.notice.as_deref(), Some(marked));
+    assert_eq!(all_unread(app), 0);
+    press(app, "u");
+    assert_eq!(app.notice.as_deref(), Some("Nothing unread here."));
+}
+
 /// A story's row stands for every listed section behind it: reading it
 /// reads the other outlets' items, `u` finds a row while any of them is
 /// unread, `R` marks them all, and the unread counts say the same.
@@ -190,11 +200,7 @@ fn reading_u_r_and_the_unread_counts_agree_on_a_story_of_several_outlets() {
         common::open_heading(&app),
         "OpenAI releases o3-mini to all ChatGPT users"
     );
-    press(&mut app, "R");
-    assert_eq!(app.notice.as_deref(), Some("Marked 1 section read."));
-    assert_eq!(all_unread(&app), 0);
-    press(&mut app, "u");
-    assert_eq!(app.notice.as_deref(), Some("Nothing unread here."));
+    mark_all_read_and_find_none(&mut app, "Marked 1 section read.");
 }
 
 #[test]
@@ -202,15 +208,11 @@ fn r_marks_every_section_behind_the_listed_rows() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(dir.path(), 120, 40);
     assert_eq!(app.listed_count(), 2);
-    press(&mut app, "R");
-    assert_eq!(app.notice.as_deref(), Some("Marked 4 sections read."));
-    assert_eq!(all_unread(&app), 0);
-    press(&mut app, "u");
-    assert_eq!(app.notice.as_deref(), Some("Nothing unread here."));
+    mark_all_read_and_find_none(&mut app, "Marked 4 sections read.");
 }
 
-/// One item in each of two outlets with one canonical link: one story. A
-/// row of the timeline is unread while either is, and `u` opens it.
+/// A story's row is unread while any outlet's item behind it is, though
+/// its own section is read, and `u` opens it.
 #[test]
 fn u_finds_a_story_whose_other_outlets_item_is_unread() {
     let dir = tempfile::tempdir().unwrap();

@@ -224,7 +224,13 @@ pub struct App {
     pub timeline: Vec<TimelineRow>,
     /// The section rows of `timeline`, counted when it is built: the
     /// timeline's title and the status line show it on every frame.
+    listed_rows: usize,
+    /// The sections behind those rows (a story from several outlets is one
+    /// row for all its listed sections), counted when it is built.
     listed_sections: usize,
+    /// For each row that stands for a story: the story's other listed
+    /// sections (the row's own section is the first listed).
+    behind: HashMap<SectionId, Vec<SectionId>>,
     pub timeline_cursor: ListCursor,
     pub reader: ReaderState,
     pub marks: Marks,
@@ -307,7 +313,9 @@ impl App {
             topics: Vec::new(),
             topic_cursor: ListCursor::default(),
             timeline: Vec::new(),
+            listed_rows: 0,
             listed_sections: 0,
+            behind: HashMap::new(),
             timeline_cursor: ListCursor::default(),
             reader: ReaderState::default(),
             marks,
@@ -449,9 +457,37 @@ impl App {
         }
     }
 
-    /// Sections listed in the timeline (the filter and the topic).
+    /// Rows listed in the timeline (the filter and the topic): sections,
+    /// a story from several outlets counted once.
     pub fn listed_count(&self) -> usize {
+        self.listed_rows
+    }
+
+    /// Sections behind the listed rows: each story's every listed section.
+    pub fn listed_sections(&self) -> usize {
         self.listed_sections
+    }
+
+    /// The sections a timeline row stands for: its own, then the other
+    /// listed sections of its story.
+    pub fn row_sections(&self, row: SectionId) -> impl Iterator<Item = SectionId> + '_ {
+        std::iter::once(row).chain(self.behind.get(&row).into_iter().flatten().copied())
+    }
+
+    /// A row is unread while any section behind it is: its story's other
+    /// outlets too, so `u`, `R`, the row's `•` and the unread counts agree.
+    pub fn row_unread(&self, row: SectionId) -> bool {
+        self.row_sections(row).any(|s| !self.marks.is_read(s))
+    }
+
+    /// Marks every section behind a row read; how many were unread.
+    fn set_row_read(&mut self, row: SectionId) -> usize {
+        let lib = Arc::clone(&self.ctx.library);
+        let sections: Vec<SectionId> = self.row_sections(row).collect();
+        sections
+            .into_iter()
+            .filter(|&s| self.marks.set_read(&lib, s))
+            .count()
     }
 
     /// Shows a short message in the status line (results of effects).
@@ -569,13 +605,23 @@ impl App {
         let narrowed = in_topic
             .iter()
             .filter(|&&s| period.is_none_or(|p| p.contains(bits.date(s))));
-        // One story told by several outlets is one row: its first listed section.
-        let mut stories_shown = std::collections::HashSet::new();
+        // One story told by several outlets is one row: its first listed
+        // section, with the others behind it.
+        let mut story_rows: HashMap<usize, SectionId> = HashMap::new();
+        let mut behind: HashMap<SectionId, Vec<SectionId>> = HashMap::new();
+        let mut sections = 0;
         for &s in narrowed {
-            if let Some(story) = lib.fetched.story_id(s)
-                && !stories_shown.insert(story)
-            {
-                continue;
+            sections += 1;
+            if let Some(story) = lib.fetched.story_id(s) {
+                match story_rows.entry(story) {
+                    std::collections::hash_map::Entry::Occupied(row) => {
+                        behind.entry(*row.get()).or_default().push(s);
+                        continue;
+                    }
+                    std::collections::hash_map::Entry::Vacant(row) => {
+                        row.insert(s);
+                    }
+                }
             }
             let date = bits.date(s);
             let (year, month) = (date.year(), date.month());
@@ -592,7 +638,9 @@ impl App {
             rows.push(TimelineRow::Section(s));
             listed += 1;
         }
-        self.listed_sections = listed;
+        self.listed_rows = listed;
+        self.listed_sections = sections;
+        self.behind = behind;
         self.timeline = rows;
         self.keep_reader_visible();
     }
@@ -659,7 +707,7 @@ impl App {
         let running = self
             .read_timer
             .is_some_and(|(_, s)| Some(s) == self.reader.open);
-        if !running && let Some(s) = self.reader.open.filter(|&s| !self.marks.is_read(s)) {
+        if !running && let Some(s) = self.reader.open.filter(|&s| self.row_unread(s)) {
             self.next_token += 1;
             // `handle` sees the new token and returns the timer effect.
             self.read_timer = Some((self.next_token, s));
@@ -672,7 +720,7 @@ impl App {
             && t == token
         {
             self.read_timer = None;
-            if self.reader.open == Some(s) && self.marks.set_read(&self.ctx.library, s) {
+            if self.reader.open == Some(s) && self.set_row_read(s) > 0 {
                 self.refresh_counts();
                 self.dirty = true;
             }

@@ -179,7 +179,7 @@ fn a_library_fetched_by_the_server_arrives_in_a_served_session() {
     assert_eq!(app.fetching, None);
     assert_eq!(
         status_line(&app),
-        status_before.replace("90/90", "96/96"),
+        status_before.replace("90 sections", "96 sections"),
         "no summary of a fetch the reader did not ask for"
     );
     assert!(old.upgrade().is_none(), "the old library is freed");

@@ -10,7 +10,7 @@ mod common;
 
 use std::fmt::Write as _;
 
-use aiwatch_tui::app::{App, Context, Effect};
+use aiwatch_tui::app::{App, Context, Effect, TopicChoice};
 use aiwatch_tui::config::Config;
 use aiwatch_tui::feeds::article::ItemSink;
 use aiwatch_tui::feeds::fetch::{known_topics, process};
@@ -149,6 +149,111 @@ fn a_story_from_three_outlets_is_one_row_listing_them() {
         press(&mut app, "k enter");
         assert_snapshot!(format!("feed_story_{w}x{h}"), render(&app).backend());
     }
+}
+
+/// How many sections under "All" are unread.
+fn all_unread(app: &App) -> usize {
+    app.topics
+        .iter()
+        .find(|t| t.choice == TopicChoice::All)
+        .unwrap()
+        .unread
+}
+
+/// Presses one key and lets any read timer it starts run out.
+fn press_and_dwell(app: &mut App, key: &str) {
+    let effects = app.handle(Input::Key(Key::parse(key).unwrap()));
+    for e in effects {
+        if let Effect::Timer { token, .. } = e {
+            app.handle(Input::Timer(token));
+        }
+    }
+}
+
+/// `R` says `marked`, leaves nothing unread under "All", and `u` then
+/// finds nothing.
+fn mark_all_read_and_find_none(app: &mut App, marked: &str) {
+    press(app, "R");
+    assert_eq!(app.notice.as_deref(), Some(marked));
+    assert_eq!(all_unread(app), 0);
+    press(app, "u");
+    assert_eq!(app.notice.as_deref(), Some("Nothing unread here."));
+}
+
+/// A story's row stands for every listed section behind it: reading it
+/// reads the other outlets' items, `u` finds a row while any of them is
+/// unread, `R` marks them all, and the unread counts say the same.
+#[test]
+fn reading_u_r_and_the_unread_counts_agree_on_a_story_of_several_outlets() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 120, 40);
+    assert_eq!(all_unread(&app), 4);
+    press(&mut app, "k");
+    press_and_dwell(&mut app, "enter");
+    assert_eq!(
+        all_unread(&app),
+        1,
+        "reading the story's row read its three outlets' items"
+    );
+    press(&mut app, "u");
+    assert_eq!(
+        common::open_heading(&app),
+        "OpenAI releases o3-mini to all ChatGPT users"
+    );
+    mark_all_read_and_find_none(&mut app, "Marked 1 section read.");
+}
+
+#[test]
+fn r_marks_every_section_behind_the_listed_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 120, 40);
+    assert_eq!(app.listed_count(), 2);
+    mark_all_read_and_find_none(&mut app, "Marked 4 sections read.");
+}
+
+/// A story's row is unread while any outlet's item behind it is, though
+/// its own section is read, and `u` opens it.
+#[test]
+fn u_finds_a_story_whose_other_outlets_item_is_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 120, 40);
+    // The section of the story's row read alone, as a reader of an older
+    // build could have left it: the row is still unread.
+    let lib = std::sync::Arc::clone(&app.ctx.library);
+    let row = app
+        .listed()
+        .find(|&s| lib.fetched.story(s).is_some())
+        .unwrap();
+    assert!(app.marks.set_read(&lib, row));
+    assert!(app.row_unread(row));
+    // From the last row (open at start), `u` goes round to the story.
+    assert_ne!(app.reader.open, Some(row));
+    press(&mut app, "u");
+    assert_eq!(
+        app.reader.open,
+        Some(row),
+        "u stops at the story's row: two of its outlets are unread"
+    );
+}
+
+#[test]
+fn the_status_line_counts_rows_and_sections_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 120, 40);
+    let status = |app: &App| common::screen(app).lines().last().unwrap().to_owned();
+    // Nothing hidden: no x/y form.
+    assert!(
+        status(&app).contains("Showing all actors · 2 stories · 4 sections "),
+        "{}",
+        status(&app)
+    );
+    // An actor filter hides a section: the x/y form, rows first.
+    press(&mut app, "d");
+    assert!(
+        status(&app).contains("2 stories · 3/4 sections"),
+        "{}",
+        status(&app)
+    );
 }
 
 #[test]

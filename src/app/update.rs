@@ -470,19 +470,17 @@ impl App {
                     self.say(fill(&self.strings.ui.no_matches, &[("query", &text)]));
                 }
             }
-            Action::NextUnread if !self.open_next(true, |app, s| !app.marks.is_read(s)) => {
+            Action::NextUnread if !self.open_next(true, Self::row_unread) => {
                 self.say(self.strings.ui.no_unread.clone());
             }
             Action::MarkAllRead if self.listed_count() == 0 => {
                 self.say(self.strings.ui.nothing_listed.clone());
             }
             Action::MarkAllRead => {
+                // Every section behind the listed rows: a story's other
+                // outlets too.
                 let listed: Vec<SectionId> = self.listed().collect();
-                let lib = Arc::clone(&self.ctx.library);
-                let count = listed
-                    .iter()
-                    .filter(|&&s| self.marks.set_read(&lib, s))
-                    .count();
+                let count: usize = listed.into_iter().map(|s| self.set_row_read(s)).sum();
                 self.refresh_counts();
                 self.say(self.strings.count(
                     &self.strings.ui.all_read,

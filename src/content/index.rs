@@ -296,6 +296,27 @@ impl Library {
         }
     }
 
+    /// Orders sections of one date by their time of day where `time`
+    /// knows it (fetched items: the item's time, in seconds), earlier
+    /// first as the dates are; sections without one keep their place
+    /// before those with one, the rest of the order (article id, section,
+    /// language) stays. A stable sort of an almost sorted list: about one
+    /// pass.
+    pub fn order_by_time(&mut self, time: &[Option<i64>]) {
+        if time.len() != self.sections.len() || time.iter().all(Option::is_none) {
+            return;
+        }
+        let sections = &self.sections;
+        let articles = &self.articles;
+        self.timeline.sort_by_key(|&s| {
+            let section = &sections[s];
+            (section.date, articles[section.article].published, time[s])
+        });
+        for (rank, &s) in self.timeline.iter().enumerate() {
+            self.timeline_rank[s] = rank;
+        }
+    }
+
     fn timeline_key(&self, id: SectionId) -> (super::NewsDate, super::NewsDate, &str, usize, &str) {
         let s = &self.sections[id];
         let a = &self.articles[s.article];

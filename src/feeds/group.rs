@@ -8,7 +8,9 @@
 //! (`DeepSeeks`/`DeepSeek`, `launches`/`launch`) and of reordered words,
 //! which word overlap is not. Two titles are the same story at
 //! [`THRESHOLD`] or above; grouping is single-link (a chain of close titles
-//! is one story). The threshold was chosen on the labelled set in
+//! is one story), but a story spans at most [`WINDOW_HOURS`] from its first
+//! item to its last and holds at most [`MAX_STORY`] items, so a chain of
+//! similar titles cannot join a week's (or years') news into one. The threshold was chosen on the labelled set in
 //! `tests/fixtures/feeds/labelled.toml` (see `tests/feeds_tagging.rs` and
 //! docs/feeds.md): at 0.5, 96% of the pairs it joins are one story; lower
 //! thresholds join unrelated stories about the same actors, and a wrong
@@ -20,8 +22,11 @@ use crate::text::fold;
 
 /// Titles this similar or more are one story.
 pub const THRESHOLD: f64 = 0.5;
-/// How far apart two items of one story may be.
+/// How far apart two items of one story may be: the first and the last
+/// item of a story are at most this far apart.
 pub const WINDOW_HOURS: i64 = 48;
+/// Items in one story, at most (the store also keeps one item per feed).
+pub const MAX_STORY: usize = 50;
 /// Items compared with each new one, at most (the latest in the window):
 /// a burst of thousands of items stays linear.
 pub const MAX_CANDIDATES: usize = 2_000;
@@ -108,23 +113,39 @@ pub fn group(items: &[(&str, DateTime<Utc>)]) -> Vec<usize> {
 }
 
 /// [`group`] at another threshold (to measure how the choice matters).
+/// Items are taken in time order; an item joins the groups it matches only
+/// while the joined group still spans at most [`WINDOW_HOURS`] and holds at
+/// most [`MAX_STORY`] items (the most similar match first).
 pub fn group_with(items: &[(&str, DateTime<Utc>)], threshold: f64) -> Vec<usize> {
     let prints: Vec<Fingerprint> = items.iter().map(|(t, _)| Fingerprint::of(t)).collect();
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| items[i].1);
     let mut parent: Vec<usize> = (0..items.len()).collect();
+    // Per root: the group's first date and its size.
+    let mut first: Vec<DateTime<Utc>> = items.iter().map(|i| i.1).collect();
+    let mut size: Vec<usize> = vec![1; items.len()];
     for (pos, &i) in order.iter().enumerate() {
         let earliest = items[i].1 - chrono::Duration::hours(WINDOW_HOURS);
-        for &j in order[..pos]
+        let mut matches: Vec<(f64, usize)> = order[..pos]
             .iter()
             .rev()
             .take_while(|&&j| items[j].1 >= earliest)
             .take(MAX_CANDIDATES)
-        {
-            if prints[i].similarity(&prints[j]) >= threshold {
-                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                parent[a.max(b)] = a.min(b);
+            .map(|&j| (prints[i].similarity(&prints[j]), j))
+            .filter(|&(similarity, _)| similarity >= threshold)
+            .collect();
+        matches.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, j) in matches {
+            let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+            // i is the latest so far: the joined group spans from the
+            // earlier of the two first dates to i.
+            if a == b || first[a].min(first[b]) < earliest || size[a] + size[b] > MAX_STORY {
+                continue;
             }
+            let (keep, gone) = (a.min(b), a.max(b));
+            parent[gone] = keep;
+            first[keep] = first[a].min(first[b]);
+            size[keep] = size[a] + size[b];
         }
     }
     (0..items.len()).map(|i| root(&mut parent, i)).collect()
@@ -158,6 +179,43 @@ mod tests {
         assert_eq!(groups[0], groups[1]);
         assert_ne!(groups[0], groups[2]);
         assert_ne!(groups[0], groups[3]);
+    }
+
+    /// A chain of close titles, each a day after the last: A~B and B~C, but
+    /// A and C are two days and a half apart, so not all three are one.
+    #[test]
+    fn a_chain_of_similar_titles_spans_the_window_at_most() {
+        let items = [
+            ("DeepSeek sends Nvidia shares tumbling", at(0)),
+            ("DeepSeek sends Nvidia shares tumbling again", at(30)),
+            ("DeepSeek sends Nvidia shares tumbling again today", at(60)),
+        ];
+        let groups = group(&items);
+        assert_eq!(groups[0], groups[1]);
+        assert_ne!(groups[0], groups[2], "A and C are 60 hours apart");
+        // Hourly near-identical titles for a year: every group spans 48
+        // hours at most and holds at most MAX_STORY items.
+        let titles: Vec<String> = (0..8_760)
+            .map(|h| format!("Model release {} shakes AI markets", h % 7))
+            .collect();
+        let items: Vec<(&str, DateTime<Utc>)> = titles
+            .iter()
+            .enumerate()
+            .map(|(h, t)| (t.as_str(), at(i64::try_from(h).unwrap())))
+            .collect();
+        let groups = group(&items);
+        let mut spans: std::collections::HashMap<usize, (i64, i64, usize)> =
+            std::collections::HashMap::new();
+        for (i, &g) in groups.iter().enumerate() {
+            let h = i64::try_from(i).unwrap();
+            let e = spans.entry(g).or_insert((h, h, 0));
+            *e = (e.0.min(h), e.1.max(h), e.2 + 1);
+        }
+        assert!(spans.len() > 100, "{} groups", spans.len());
+        for (first, last, n) in spans.values() {
+            assert!(last - first <= WINDOW_HOURS, "{first}..{last}");
+            assert!(*n <= MAX_STORY, "{n} items");
+        }
     }
 
     /// The Dice coefficient of the titles' trigram sets, as it was first

@@ -24,7 +24,7 @@ use crate::content::Block;
 use crate::content::parse::RawArticle;
 use crate::feeds::article::{FetchedArticle, ItemSink, Prepared, day};
 use crate::feeds::config::{Feed, Keep};
-use crate::feeds::group::{Fingerprint, MAX_CANDIDATES, THRESHOLD, WINDOW_HOURS};
+use crate::feeds::group::{Fingerprint, MAX_CANDIDATES, MAX_STORY, THRESHOLD, WINDOW_HOURS};
 use crate::feeds::identity::Identity;
 use crate::feeds::identity::{fnv1a, fnv1a_from};
 use crate::feeds::ledger::{FeedLedger, FetchRecord, Outcome, Validators};
@@ -876,9 +876,15 @@ fn insert(
 /// Puts a new item into the story of the items of other feeds it tells:
 /// the same canonical link, or a title at least `group::THRESHOLD` similar
 /// within `group::WINDOW_HOURS` (at most `group::MAX_CANDIDATES` compared,
-/// the nearest in time). Stories it joins become one (single link, as
-/// `group::group`); the story's number is its lowest `file_id`. Only new
-/// items are grouped: an update keeps its story.
+/// the nearest in time). The item joins one story, the best match (a
+/// shared link first, then the most similar title, then the nearest in
+/// time) that still has room for it: no item of its feed yet (one outlet's
+/// two items are not two sources), all its items within
+/// `group::WINDOW_HOURS` of each other with this one, and fewer than
+/// `group::MAX_STORY` items. Stories are never merged, so a story cannot
+/// chain from one day's news to the next. The story's number stays its
+/// first item's `file_id`. Only new items are grouped: an update keeps its
+/// story.
 fn join_story(
     tx: &Transaction<'_>,
     feed: &str,
@@ -888,22 +894,33 @@ fn join_story(
     at: i64,
     prints: &mut HashMap<i64, Fingerprint>,
 ) -> rusqlite::Result<()> {
-    let mut stories: Vec<i64> = Vec::new();
+    // Each candidate story with its best match: (shared link, similarity,
+    // closeness in time).
+    let mut best: HashMap<i64, (bool, f64, i64)> = HashMap::new();
+    let mut offer = |story: i64, score: (bool, f64, i64)| {
+        let slot = best.entry(story).or_insert(score);
+        if better(score, *slot) {
+            *slot = score;
+        }
+    };
     if let Some(link) = &identity.link {
-        let mut stmt =
-            tx.prepare_cached("SELECT story FROM feed_items WHERE link = ?1 AND feed <> ?2")?;
-        let found = stmt.query_map(params![link, feed], |r| r.get(0))?;
-        for story in found {
-            stories.push(story?);
+        let mut stmt = tx.prepare_cached(
+            "SELECT story, at FROM feed_items WHERE link = ?1 AND feed <> ?2 LIMIT ?3",
+        )?;
+        let limit = i64::try_from(MAX_CANDIDATES).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(params![link, feed, limit])?;
+        while let Some(r) = rows.next()? {
+            let other_at: i64 = r.get(1)?;
+            offer(r.get(0)?, (true, 1.0, -(other_at - at).abs()));
         }
     }
     let print = Fingerprint::of(title);
     let window = WINDOW_HOURS * 3600;
     let half = i64::try_from(MAX_CANDIDATES / 2).unwrap_or(1_000);
     for sql in [
-        "SELECT file_id, title, story, feed FROM feed_items
+        "SELECT file_id, title, story, feed, at FROM feed_items
          WHERE at BETWEEN ?1 - ?2 AND ?1 ORDER BY at DESC LIMIT ?3",
-        "SELECT file_id, title, story, feed FROM feed_items
+        "SELECT file_id, title, story, feed, at FROM feed_items
          WHERE at > ?1 AND at <= ?1 + ?2 ORDER BY at LIMIT ?3",
     ] {
         let mut stmt = tx.prepare_cached(sql)?;
@@ -920,23 +937,61 @@ fn join_story(
                     e.insert(Fingerprint::of(&title))
                 }
             };
-            if other_print.similarity(&print) >= THRESHOLD {
-                stories.push(r.get(2)?);
+            let similarity = other_print.similarity(&print);
+            if similarity >= THRESHOLD {
+                let other_at: i64 = r.get(4)?;
+                offer(r.get(2)?, (false, similarity, -(other_at - at).abs()));
             }
         }
     }
-    if stories.is_empty() {
-        return Ok(());
-    }
-    stories.push(file_id);
-    stories.sort_unstable();
-    stories.dedup();
-    let root = stories[0];
-    let mut stmt = tx.prepare_cached("UPDATE feed_items SET story = ?1 WHERE story = ?2")?;
-    for story in &stories[1..] {
-        stmt.execute(params![root, story])?;
+    let mut ranked: Vec<(i64, (bool, f64, i64))> = best.into_iter().collect();
+    // Best first; equal matches by story number, so the choice is stable.
+    ranked.sort_by(|a, b| {
+        if better(a.1, b.1) {
+            std::cmp::Ordering::Less
+        } else if better(b.1, a.1) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.0.cmp(&b.0)
+        }
+    });
+    let mut room = tx.prepare_cached(
+        "SELECT min(at), max(at), count(*), count(*) FILTER (WHERE feed = ?2)
+         FROM feed_items WHERE story = ?1 AND file_id <> ?3",
+    )?;
+    for (story, _) in ranked {
+        let (first, last, items, of_feed): (Option<i64>, Option<i64>, i64, i64) = room
+            .query_row(params![story, feed, file_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+        let (Some(first), Some(last)) = (first, last) else {
+            continue;
+        };
+        let fits = of_feed == 0
+            && last.max(at) - first.min(at) <= window
+            && usize::try_from(items).is_ok_and(|n| n < MAX_STORY);
+        if fits {
+            tx.prepare_cached("UPDATE feed_items SET story = ?1 WHERE file_id = ?2")?
+                .execute(params![story, file_id])?;
+            return Ok(());
+        }
     }
     Ok(())
+}
+
+/// Whether one candidate match is better than another: a shared link beats
+/// a similar title, a more similar title a less similar one, and then the
+/// nearer in time.
+fn better(a: (bool, f64, i64), b: (bool, f64, i64)) -> bool {
+    match a.0.cmp(&b.0) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => match a.1.partial_cmp(&b.1) {
+            Some(std::cmp::Ordering::Greater) => true,
+            Some(std::cmp::Ordering::Less) => false,
+            _ => a.2 > b.2,
+        },
+    }
 }
 
 /// The sources (every feed the store knows) and stories of `library`'s
@@ -964,30 +1019,36 @@ pub(super) fn attach(
         .enumerate()
         .map(|(i, s)| (s.url.as_str(), i))
         .collect();
-    let mut items: HashMap<String, (String, i64)> = HashMap::new();
+    let mut items: HashMap<String, (String, i64, i64)> = HashMap::new();
     {
         let mut stmt = tx.prepare(
-            "SELECT f.path, i.feed, i.story FROM feed_items i JOIN files f ON f.id = i.file_id",
+            "SELECT f.path, i.feed, i.story, i.at FROM feed_items i JOIN files f ON f.id = i.file_id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            items.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+            items.insert(r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?));
         }
     }
     drop(tx);
     let mut source_of = HashMap::new();
     let mut stories: HashMap<i64, Vec<usize>> = HashMap::new();
+    // Each fetched section's time: items of one day are listed by it.
+    let mut time = vec![None; library.sections.len()];
     for article in &library.articles {
-        let Some((feed, story)) = items.get(&article.path) else {
+        let Some((feed, story, at)) = items.get(&article.path) else {
             continue;
         };
         for s in article.sections.clone() {
             if let Some(&i) = index.get(feed.as_str()) {
                 source_of.insert(s, i);
             }
+            if let Some(t) = time.get_mut(s) {
+                *t = Some(*at);
+            }
             stories.entry(*story).or_default().push(s);
         }
     }
+    library.order_by_time(&time);
     let fetched = Fetched::new(
         sources,
         source_of,

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     V_HINTS,
     V_INDEX,
     V_READERS,
+    V_STORY_BOUNDS,
 ];
 
 /// The schema this build writes.
@@ -392,6 +393,9 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
         if *migration == V_TERMS {
             fill_terms(&tx)?;
         }
+        if *migration == V_STORY_BOUNDS {
+            split_unbounded_stories(&tx)?;
+        }
     }
     tx.pragma_update(None, "application_id", super::APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -428,6 +432,28 @@ fn described(conn: &Connection) -> rusqlite::Result<Vec<(String, Vec<u8>)>> {
         Ok((String::from_utf8_lossy(&name).into_owned(), r.get(1)?))
     })?;
     rows.collect()
+}
+
+/// Stories grouped before a story was bounded (single link chained one
+/// day's news to the next: one story of 92,120 items over eight years was
+/// seen) are split: each item of a story that spans more than
+/// `group::WINDOW_HOURS`, holds two items of one feed or more than
+/// `group::MAX_STORY` items is a story of its own again
+/// ([`split_unbounded_stories`]). Stories within the bounds stay.
+const V_STORY_BOUNDS: &str = "-- feed_items.story: bounded stories (see split_unbounded_stories)";
+
+/// What [`V_STORY_BOUNDS`] does; the number of items set apart.
+fn split_unbounded_stories(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<usize> {
+    use crate::feeds::group::{MAX_STORY, WINDOW_HOURS};
+    tx.execute(
+        "UPDATE feed_items SET story = file_id WHERE story IN (
+             SELECT story FROM feed_items GROUP BY story
+             HAVING max(at) - min(at) > ?1 OR count(*) > count(DISTINCT feed) OR count(*) > ?2)",
+        rusqlite::params![
+            WINDOW_HOURS * 3600,
+            i64::try_from(MAX_STORY).unwrap_or(i64::MAX)
+        ],
+    )
 }
 
 /// The word index of every section already in `search` (a store from
@@ -517,7 +543,7 @@ mod tests {
     #[test]
     fn the_readers_migration_keeps_the_local_state() {
         let mut conn = Connection::open_in_memory().unwrap();
-        let before = MIGRATIONS.len() - 1;
+        let before = MIGRATIONS.iter().position(|m| *m == V_READERS).unwrap();
         for migration in &MIGRATIONS[..before] {
             conn.execute_batch(migration).unwrap();
         }
@@ -537,5 +563,51 @@ mod tests {
             .query_row("SELECT count(*) FROM readers", [], |r| r.get(0))
             .unwrap();
         assert_eq!(readers, 0);
+    }
+
+    #[test]
+    fn the_story_bounds_migration_splits_chained_stories_only() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| *m == V_STORY_BOUNDS)
+            .unwrap();
+        for migration in &MIGRATIONS[..before] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", i64::try_from(before).unwrap())
+            .unwrap();
+        let day = 86_400;
+        // (file_id, feed, at, story): story 1 chains over three days, story
+        // 4 holds two items of feed a, story 6 is a fine two-outlet story.
+        let rows = [
+            (1, "a", 0, 1),
+            (2, "b", day, 1),
+            (3, "c", 3 * day, 1),
+            (4, "a", 0, 4),
+            (5, "a", 60, 4),
+            (6, "a", 0, 6),
+            (7, "b", day, 6),
+        ];
+        for (id, feed, at, story) in rows {
+            conn.execute(
+                "INSERT INTO feed_items (file_id, feed, key, title, at, first_seen, last_seen,
+                 last_put, hash, story) VALUES (?1, ?2, ?1, 't', ?3, 0, 0, 1, 0, ?4)",
+                rusqlite::params![id, feed, at, story],
+            )
+            .unwrap();
+        }
+        assert!(matches!(migrate(&mut conn).unwrap(), Migrated::Current));
+        let stories: Vec<(i64, i64)> = conn
+            .prepare("SELECT file_id, story FROM feed_items ORDER BY file_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            stories,
+            [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 6)]
+        );
     }
 }

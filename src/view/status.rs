@@ -115,22 +115,37 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
 }
 
-/// How many sections are listed, of all: "12/4,210 sections".
+/// How many sections are listed: "4,210 sections" when nothing is hidden,
+/// "12/4,210 sections" when the filter, the topic or a month hides some;
+/// when stories from several outlets are one row each, the rows first:
+/// "20 stories · 21 sections".
 fn listed(app: &App) -> String {
     let ui = &app.strings.ui;
     let total = app.edition.sections.len();
-    let template = if total == 1 {
-        &ui.sections_one
-    } else {
-        &ui.sections
-    };
+    let sections = app.listed_sections();
     let grouped = |n| crate::i18n::grouped(n, &ui.thousands);
-    fill(
+    let template = match (sections < total, total == 1) {
+        (true, true) => &ui.sections_one,
+        (true, false) => &ui.sections,
+        (false, true) => &ui.sections_all_one,
+        (false, false) => &ui.sections_all,
+    };
+    let counted = fill(
         template,
-        &[
-            ("visible", &grouped(app.listed_count())),
-            ("total", &grouped(total)),
-        ],
+        &[("visible", &grouped(sections)), ("total", &grouped(total))],
+    );
+    let rows = app.listed_count();
+    if rows == sections {
+        return counted;
+    }
+    let template = if rows == 1 {
+        &ui.stories_one
+    } else {
+        &ui.stories
+    };
+    format!(
+        "{} · {counted}",
+        fill(template, &[("count", &grouped(rows))])
     )
 }
 

@@ -93,7 +93,8 @@ fn section_row(app: &App, section: usize, date_width: usize, width: usize) -> Li
     let lib = app.library();
     let s = &lib.sections[section];
     let reading = app.reader.open == Some(section);
-    let unread = !app.marks.is_read(section);
+    // A story's row is unread while any of its listed sections is.
+    let unread = app.row_unread(section);
     // ▸ the section being read, • one not read yet.
     let (mark, mark_role) = match (reading, unread) {
         (true, _) => ("▸", Role::Reading),
@@ -136,17 +137,31 @@ fn section_row(app: &App, section: usize, date_width: usize, width: usize) -> Li
         spans.push(Span::styled("★ ", app.style(Role::Star)));
         used += 2;
     }
-    // A story from several outlets: "+2 sources" after the heading.
-    let more = lib.fetched.story(section).map(|story| {
-        format!(
-            " {}",
-            app.strings.count(
-                &app.strings.ui.more_sources,
-                &app.strings.ui.more_sources_one,
-                story.len() - 1
+    // A story from several outlets: "+2 sources" after the heading, counting
+    // outlets (feeds), not items.
+    let more = lib
+        .fetched
+        .story(section)
+        .map(|story| {
+            let mut outlets: Vec<usize> = story
+                .iter()
+                .filter_map(|&s| lib.fetched.source(s))
+                .collect();
+            outlets.sort_unstable();
+            outlets.dedup();
+            outlets.len().saturating_sub(1)
+        })
+        .filter(|&others| others > 0)
+        .map(|others| {
+            format!(
+                " {}",
+                app.strings.count(
+                    &app.strings.ui.more_sources,
+                    &app.strings.ui.more_sources_one,
+                    others
+                )
             )
-        )
-    });
+        });
     let more_width = more.as_deref().map_or(0, UnicodeWidthStr::width);
     let heading = truncate(&s.heading, width.saturating_sub(used + more_width));
     let role = match (reading, unread) {

@@ -69,8 +69,9 @@ pub fn downgrade_to_tag_rows(path: &Path) {
          DROP TABLE section_seen;",
     )
     .unwrap();
-    // Before the tags were packed, and before readers were remembered.
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION - 2)
+    // Before the tags were packed, and before readers were remembered
+    // (and so before stories were bounded, the migration after those).
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION - 3)
         .unwrap();
     tx.commit().unwrap();
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use aiwatch_tui::app::App;
 use aiwatch_tui::cli::{self, Cli, Command};
 use aiwatch_tui::library_store::LibraryStore;
+use aiwatch_tui::runtime::first_screen;
 use aiwatch_tui::runtime::saver::StateSaver;
 use aiwatch_tui::store::SavedState;
 use aiwatch_tui::{commands, runtime, setup, store};
@@ -87,9 +88,81 @@ fn read(cli: &Cli) -> u8 {
         );
         return 2;
     }
-    let Some(mut startup) = startup(cli, true) else {
+    let kept = first_screen::default_path();
+    // The first screen the last session kept, painted before the library
+    // is read when nothing that decides it changed; what would be said on
+    // stderr meanwhile waits until the terminal is back.
+    let mut entered = None;
+    let started =
+        setup::start_reader_with(&cli.sources, setup::Reading::Any, &mut |config, library| {
+            entered = paint_kept(cli, config.mouse, library, kept.as_deref());
+            if entered.is_some() {
+                hold_reports(true);
+            }
+            hold_library_for_test();
+        });
+    let Some(startup) = said_startup(started, cli.verbose) else {
+        drop(entered);
+        hold_reports(false);
         return 2;
     };
+    let reader = open_reader(cli, startup);
+    let status = match runtime::local::run(
+        reader.app,
+        reader.state_saver,
+        reader.sync,
+        reader.fetch,
+        entered,
+    ) {
+        Ok(None) => 0,
+        // Stopped by a signal (its state saved all the same): the status a
+        // shell gives a program the signal ended, 128 + its number.
+        Ok(Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
+        Err(e) => {
+            report(&format!("aiwatch-tui: {e}"));
+            1
+        }
+    };
+    hold_reports(false);
+    if status == 0
+        && let Some(path) = &kept
+    {
+        keep_first_screen(cli, path);
+    }
+    status
+}
+
+/// Debug builds only, for tests: holds the reader's start before its
+/// library is read until the file `AIWATCH_TUI_TEST_LIBRARY_GATE` names
+/// exists, 20 s at most, so a test sees what is on screen meanwhile (a
+/// painted first screen or nothing) and presses keys then; the file
+/// `GATE.waiting` says it is held. Undocumented on purpose.
+fn hold_library_for_test() {
+    #[cfg(debug_assertions)]
+    if let Some(gate) = std::env::var_os("AIWATCH_TUI_TEST_LIBRARY_GATE") {
+        let mut waiting = gate.clone();
+        waiting.push(".waiting");
+        let _ = std::fs::write(&waiting, b"");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !Path::new(&gate).exists() && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// The reader, ready for its first frame.
+struct Reader {
+    app: App,
+    state_saver: StateSaver,
+    sync: Option<runtime::syncer::BackgroundSync>,
+    fetch: Option<runtime::refresher::FetchJob>,
+    /// Whether nothing was said (on stderr or on screen) on the way.
+    quiet: bool,
+}
+
+/// The app restored from the saved state, with what it saves through and
+/// the sync and fetch it may run.
+fn open_reader(cli: &Cli, mut startup: setup::Startup) -> Reader {
     let mut store_notices = std::mem::take(&mut startup.store_notices);
     let state_file = cli.sources.state.clone().or_else(store::default_path);
     let mut notices = Vec::new();
@@ -131,6 +204,7 @@ fn read(cli: &Cli) -> u8 {
     // The marks are in the app now (and the saver keeps what it last
     // wrote): a third copy of every key would stay for the whole session.
     drop(saved);
+    let quiet = notices.is_empty() && store_notices.is_empty();
     for (kind, reason, path) in notices {
         // Said on screen (and on stderr after exit), never silently dropped.
         let template = match kind {
@@ -157,16 +231,90 @@ fn read(cli: &Cli) -> u8 {
             config: Arc::clone(&app.ctx.config),
             control: Arc::default(),
         });
-    match runtime::local::run(app, state_saver, sync, fetch) {
-        Ok(None) => 0,
-        // Stopped by a signal (its state saved all the same): the status a
-        // shell gives a program the signal ended, 128 + its number.
-        Ok(Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
-        Err(e) => {
-            report(&format!("aiwatch-tui: {e}"));
-            1
-        }
+    Reader {
+        app,
+        state_saver,
+        sync,
+        fetch,
+        quiet,
     }
+}
+
+/// What decides the first frame besides the process's arguments, folder
+/// and environment: the config file, the store, the state file, the size.
+fn screen_inputs(cli: &Cli, library: &Path, size: (u16, u16)) -> first_screen::Inputs {
+    let config =
+        setup::config_path(cli.sources.config.as_deref()).and_then(|path| std::fs::read(path).ok());
+    let state_file = cli.sources.state.clone().or_else(store::default_path);
+    first_screen::Inputs {
+        config,
+        store: first_screen::store_stamp(library),
+        state_file: state_file.map_or_else(Default::default, |p| first_screen::FileStamp::of(&p)),
+        size,
+    }
+}
+
+/// Enters the terminal and paints the first screen kept at `kept`, when
+/// one was kept under this start's key (a store in use, nothing changed).
+fn paint_kept(
+    cli: &Cli,
+    mouse: bool,
+    library: Option<&Path>,
+    kept: Option<&Path>,
+) -> Option<runtime::local::Entered> {
+    let (library, kept) = (library?, kept?);
+    let size = ratatui::crossterm::terminal::size().ok()?;
+    let key = first_screen::key(&screen_inputs(cli, library, size));
+    let screen = first_screen::load(kept, key)?;
+    runtime::local::Entered::paint(mouse, &screen).ok()
+}
+
+/// Keeps at `path` the first frame the next start will draw, read from
+/// the store as that start will read it, once nothing of this session
+/// holds it; when it cannot be known for sure (the store changed while it
+/// was read, a notice, a state file to move in, no store), none is kept.
+fn keep_first_screen(cli: &Cli, path: &Path) {
+    let kept = first_frame_from_store(cli);
+    let result = match kept {
+        Some((key, screen)) => first_screen::save(path, key, &screen),
+        None => first_screen::forget(path),
+    };
+    // Nothing to tell the user: the next start simply draws without it.
+    drop(result);
+}
+
+fn first_frame_from_store(cli: &Cli) -> Option<(first_screen::Key, ratatui::buffer::Buffer)> {
+    let (width, height) = ratatui::crossterm::terminal::size().ok()?;
+    let mut before = None;
+    let started = setup::start_reader_with(
+        &cli.sources,
+        setup::Reading::StoredOnly,
+        &mut |_, library| before = library.map(|l| screen_inputs(cli, l, (width, height))),
+    );
+    let before = before?;
+    if before.state_file.exists || !started.as_ref().is_ok_and(|s| s.store_notices.is_empty()) {
+        return None;
+    }
+    let library = setup::library_path(&cli.sources, &started.as_ref().ok()?.ctx.config)?;
+    hold_reports(true);
+    let reader = open_reader(cli, started.ok()?);
+    discard_reports();
+    let Reader {
+        mut app,
+        state_saver,
+        sync,
+        fetch,
+        quiet,
+    } = reader;
+    runtime::local::prepare_first_frame(&mut app, fetch.is_some());
+    let screen = quiet
+        .then(|| runtime::local::first_frame(&mut app, width, height))
+        .flatten();
+    // Every connection to the store closed before it is looked at again.
+    drop((app, state_saver, sync, fetch));
+    let after = screen_inputs(cli, &library, (width, height));
+    let screen = screen?;
+    (after == before).then(|| (first_screen::key(&after), screen))
 }
 
 /// What went wrong with the saved state, for the notice.
@@ -370,6 +518,15 @@ fn startup(cli: &Cli, reader: bool) -> Option<setup::Startup> {
     } else {
         setup::start(&cli.sources)
     };
+    said_startup(started, cli.verbose)
+}
+
+/// Says what a start found (warnings, notices, content problems, or why it
+/// could not start) and hands over what started.
+fn said_startup(
+    started: Result<setup::Startup, setup::StartError>,
+    verbose: bool,
+) -> Option<setup::Startup> {
     match started {
         Ok(s) => {
             // Config warnings are few and each worth reading: all of them.
@@ -379,7 +536,7 @@ fn startup(cli: &Cli, reader: bool) -> Option<setup::Startup> {
             for notice in &s.store_notices {
                 report(&format!("aiwatch-tui: {notice}"));
             }
-            report_load_problems(&s.ctx.library, cli.verbose);
+            report_load_problems(&s.ctx.library, verbose);
             Some(s)
         }
         Err(setup::StartError::Config(errors)) => {
@@ -441,7 +598,46 @@ fn terminal_width() -> Option<u16> {
     ratatui::crossterm::terminal::size().ok().map(|(w, _)| w)
 }
 
-/// Writes a line to stderr, ignoring failure (the terminal may be gone).
+/// Lines for stderr held while the terminal shows a painted first screen
+/// (a line written there would be drawn over it), written once it is back.
+static HELD: std::sync::Mutex<Option<Vec<String>>> = std::sync::Mutex::new(None);
+
+/// Holds what `report` says from now on (`true`), or writes what was held
+/// and stops holding (`false`).
+fn hold_reports(start: bool) {
+    let held = HELD
+        .lock()
+        .map(|mut held| {
+            if start {
+                held.get_or_insert_with(Vec::new);
+                None
+            } else {
+                held.take()
+            }
+        })
+        .ok()
+        .flatten();
+    for line in held.unwrap_or_default() {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+}
+
+/// Stops holding and drops what was held (said by the start read again
+/// at quit, which the user never sees).
+fn discard_reports() {
+    if let Ok(mut held) = HELD.lock() {
+        held.take();
+    }
+}
+
+/// Writes a line to stderr, ignoring failure (the terminal may be gone),
+/// or holds it (`hold_reports`).
 fn report(line: &str) {
+    if let Ok(mut held) = HELD.lock()
+        && let Some(held) = held.as_mut()
+    {
+        held.push(line.to_owned());
+        return;
+    }
     let _ = writeln!(std::io::stderr(), "{line}");
 }

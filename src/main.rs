@@ -24,7 +24,16 @@ use clap::FromArgMatches;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// The first argument of the helper process that keeps the first screen
+/// after the reader quit (`spawn_keeper`); not a command of the CLI.
+const KEEPER: &str = "__keep-first-screen";
+
 fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == KEEPER) {
+        keeper(&args[2..]);
+        return ExitCode::SUCCESS;
+    }
     let matches = cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
@@ -106,6 +115,7 @@ fn read(cli: &Cli) -> u8 {
         hold_reports(false);
         return 2;
     };
+    let has_store = startup.store.is_some();
     let reader = open_reader(cli, startup);
     let status = match runtime::local::run(
         reader.app,
@@ -124,12 +134,66 @@ fn read(cli: &Cli) -> u8 {
         }
     };
     hold_reports(false);
-    if status == 0
-        && let Some(path) = &kept
-    {
-        keep_first_screen(cli, path);
+    if status == 0 && has_store && kept.is_some() {
+        spawn_keeper();
     }
     status
+}
+
+/// Starts the helper that keeps the first screen for the next start
+/// (`keeper`), in a process of its own so the reader's quit does not wait
+/// for it and its memory is not the reader's. Its arguments: the terminal's
+/// size, then the reader's own arguments (they are part of the key).
+fn spawn_keeper() {
+    let Ok((width, height)) = ratatui::crossterm::terminal::size() else {
+        return;
+    };
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut command = std::process::Command::new(exe);
+    command
+        .arg(KEEPER)
+        .args([width.to_string(), height.to_string()])
+        .args(std::env::args_os())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // Not in the terminal's foreground group: the hang-up when the
+    // terminal closes is not for it.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    // Not waited for; nothing to tell the user when it cannot start.
+    let spawned = command.spawn();
+    // Debug builds, for tests (see `hold_library_for_test`): the reader
+    // ends once its helper did, so the next start meets what it kept.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("AIWATCH_TUI_TEST_LIBRARY_GATE").is_some()
+        && let Ok(mut keeper) = spawned
+    {
+        let _ = keeper.wait();
+    }
+    #[cfg(not(debug_assertions))]
+    drop(spawned);
+}
+
+/// The helper: `WIDTH HEIGHT READER-ARGUMENTS...` (see `spawn_keeper`).
+fn keeper(args: &[std::ffi::OsString]) {
+    let size = |i: usize| args.get(i)?.to_str()?.parse::<u16>().ok();
+    let (Some(width), Some(height)) = (size(0), size(1)) else {
+        return;
+    };
+    let reader_args = args.get(2..).unwrap_or_default();
+    let Ok(matches) = cli::command().try_get_matches_from(reader_args) else {
+        return;
+    };
+    let (Ok(cli), Some(path)) = (
+        Cli::from_arg_matches(&matches),
+        first_screen::default_path(),
+    ) else {
+        return;
+    };
+    keep_first_screen(&cli, reader_args, (width, height), &path);
 }
 
 /// Debug builds only, for tests: holds the reader's start before its
@@ -242,11 +306,17 @@ fn open_reader(cli: &Cli, mut startup: setup::Startup) -> Reader {
 
 /// What decides the first frame besides the process's arguments, folder
 /// and environment: the config file, the store, the state file, the size.
-fn screen_inputs(cli: &Cli, library: &Path, size: (u16, u16)) -> first_screen::Inputs {
+fn screen_inputs(
+    cli: &Cli,
+    args: &[std::ffi::OsString],
+    library: &Path,
+    size: (u16, u16),
+) -> first_screen::Inputs {
     let config =
         setup::config_path(cli.sources.config.as_deref()).and_then(|path| std::fs::read(path).ok());
     let state_file = cli.sources.state.clone().or_else(store::default_path);
     first_screen::Inputs {
+        args: args.to_vec(),
         config,
         store: first_screen::store_stamp(library),
         state_file: state_file.map_or_else(Default::default, |p| first_screen::FileStamp::of(&p)),
@@ -264,17 +334,22 @@ fn paint_kept(
 ) -> Option<runtime::local::Entered> {
     let (library, kept) = (library?, kept?);
     let size = ratatui::crossterm::terminal::size().ok()?;
-    let key = first_screen::key(&screen_inputs(cli, library, size));
+    let args: Vec<_> = std::env::args_os().collect();
+    let key = first_screen::key(&screen_inputs(cli, &args, library, size));
     let screen = first_screen::load(kept, key)?;
     runtime::local::Entered::paint(mouse, &screen).ok()
 }
+
+/// A store larger than this (about 230,000 sections) keeps no first
+/// screen: reading it again after each quit would cost seconds of a core.
+const MAX_STORE_KEPT: u64 = 2 << 30;
 
 /// Keeps at `path` the first frame the next start will draw, read from
 /// the store as that start will read it, once nothing of this session
 /// holds it; when it cannot be known for sure (the store changed while it
 /// was read, a notice, a state file to move in, no store), none is kept.
-fn keep_first_screen(cli: &Cli, path: &Path) {
-    let kept = first_frame_from_store(cli);
+fn keep_first_screen(cli: &Cli, args: &[std::ffi::OsString], size: (u16, u16), path: &Path) {
+    let kept = first_frame_from_store(cli, args, size);
     let result = match kept {
         Some((key, screen)) => first_screen::save(path, key, &screen),
         None => first_screen::forget(path),
@@ -283,13 +358,20 @@ fn keep_first_screen(cli: &Cli, path: &Path) {
     drop(result);
 }
 
-fn first_frame_from_store(cli: &Cli) -> Option<(first_screen::Key, ratatui::buffer::Buffer)> {
-    let (width, height) = ratatui::crossterm::terminal::size().ok()?;
+fn first_frame_from_store(
+    cli: &Cli,
+    args: &[std::ffi::OsString],
+    (width, height): (u16, u16),
+) -> Option<(first_screen::Key, ratatui::buffer::Buffer)> {
     let mut before = None;
     let started = setup::start_reader_with(
         &cli.sources,
         setup::Reading::StoredOnly,
-        &mut |_, library| before = library.map(|l| screen_inputs(cli, l, (width, height))),
+        &mut |_, library| {
+            before = library
+                .filter(|l| std::fs::metadata(l).is_ok_and(|m| m.len() <= MAX_STORE_KEPT))
+                .map(|l| screen_inputs(cli, args, l, (width, height)));
+        },
     );
     let before = before?;
     if before.state_file.exists || !started.as_ref().is_ok_and(|s| s.store_notices.is_empty()) {
@@ -312,7 +394,7 @@ fn first_frame_from_store(cli: &Cli) -> Option<(first_screen::Key, ratatui::buff
         .flatten();
     // Every connection to the store closed before it is looked at again.
     drop((app, state_saver, sync, fetch));
-    let after = screen_inputs(cli, &library, (width, height));
+    let after = screen_inputs(cli, args, &library, (width, height));
     let screen = screen?;
     (after == before).then(|| (first_screen::key(&after), screen))
 }

@@ -467,6 +467,14 @@ fn after_frames(raw: &[u8], frames: usize, cols: u16, rows: u16) -> Option<Strin
     Some(parser.screen().contents_formatted())
 }
 
+/// A change to what decides the first frame (`the_first_screen_kept_...`).
+type Change = fn(&std::path::Path);
+
+/// Waits until the helper the reader started at quit kept its first screen.
+fn wait_kept(pty: &Pty, kept: &std::path::Path) {
+    pty.wait_until("the first screen kept after quitting", |_, _| kept.exists());
+}
+
 #[test]
 fn the_first_screen_kept_at_quit_is_painted_before_the_library_and_equals_the_live_one() {
     let home = tempfile::tempdir().unwrap();
@@ -498,8 +506,8 @@ fn the_first_screen_kept_at_quit_is_painted_before_the_library_and_equals_the_li
         pty.send(b"jj");
         pty.send(b"q");
         assert!(wait_exit(&mut child).success());
+        wait_kept(&pty, &kept);
     }
-    assert!(kept.exists(), "a first screen is kept at quit");
 
     // Held before its library, the next start shows that screen, and a key
     // pressed then is answered once the library is read.
@@ -530,7 +538,6 @@ fn the_first_screen_kept_at_quit_is_painted_before_the_library_and_equals_the_li
     );
 
     // Anything that decides the first frame changed: nothing painted.
-    type Change = fn(&std::path::Path);
     let changes: [(&str, u16, Change); 5] = [
         ("nothing", 100, |_| {}),
         ("the size", 90, |_| {}),
@@ -556,6 +563,8 @@ fn the_first_screen_kept_at_quit_is_painted_before_the_library_and_equals_the_li
         for (cols, change) in [(100, None), (cols, Some(change))] {
             if let Some(change) = change {
                 change(home.path());
+            } else {
+                let _ = std::fs::remove_file(&kept);
             }
             let _ = std::fs::remove_file(&gate);
             let mut pty = Pty::open(cols, 30);
@@ -564,6 +573,9 @@ fn the_first_screen_kept_at_quit_is_painted_before_the_library_and_equals_the_li
             pty.wait_for("Showing all actors");
             pty.send(b"q");
             assert!(wait_exit(&mut child).success());
+            if change.is_none() {
+                wait_kept(&pty, &kept);
+            }
             if change.is_some() {
                 assert_eq!(painted.is_some(), what == "nothing", "changed: {what}");
             }

@@ -79,14 +79,17 @@ pub fn store_stamp(path: &Path) -> [FileStamp; 2] {
 /// the library store's and the state file's stamps, the terminal's size.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Inputs {
+    /// The reader's arguments (its own, or handed to the helper that keeps
+    /// the screen after it quit).
+    pub args: Vec<std::ffi::OsString>,
     pub config: Option<Vec<u8>>,
     pub store: [FileStamp; 2],
     pub state_file: FileStamp,
     pub size: (u16, u16),
 }
 
-/// The key of `inputs` for this binary, run with these arguments, in
-/// this folder, with this environment (locale, colours, XDG folders,
+/// The key of `inputs` for this binary, run in this folder, with this
+/// environment (locale, colours, XDG folders,
 /// terminal: all of it, so nothing that changes a frame is missed).
 pub fn key(inputs: &Inputs) -> Key {
     let exe = std::env::current_exe()
@@ -98,7 +101,6 @@ pub fn key(inputs: &Inputs) -> Key {
         FORMAT.hash(h);
         env!("CARGO_PKG_VERSION").hash(h);
         exe.hash(h);
-        std::env::args_os().collect::<Vec<_>>().hash(h);
         std::env::current_dir().ok().hash(h);
         env.hash(h);
         inputs.hash(h);
@@ -416,6 +418,7 @@ mod tests {
     #[test]
     fn the_key_follows_every_input() {
         let inputs = Inputs {
+            args: vec!["aiwatch-tui".into()],
             config: Some(b"theme = 'dark'".to_vec()),
             store: [FileStamp::default(); 2],
             state_file: FileStamp::default(),
@@ -430,6 +433,10 @@ mod tests {
             },
             Inputs {
                 config: None,
+                ..inputs.clone()
+            },
+            Inputs {
+                args: vec!["aiwatch-tui".into(), "--no-mouse".into()],
                 ..inputs.clone()
             },
             Inputs {

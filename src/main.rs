@@ -24,16 +24,7 @@ use clap::FromArgMatches;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// The first argument of the helper process that keeps the first screen
-/// after the reader quit (`spawn_keeper`); not a command of the CLI.
-const KEEPER: &str = "__keep-first-screen";
-
 fn main() -> ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == KEEPER) {
-        keeper(&args[2..]);
-        return ExitCode::SUCCESS;
-    }
     let matches = cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
@@ -102,98 +93,47 @@ fn read(cli: &Cli) -> u8 {
     // is read when nothing that decides it changed; what would be said on
     // stderr meanwhile waits until the terminal is back.
     let mut entered = None;
-    let started =
-        setup::start_reader_with(&cli.sources, setup::Reading::Any, &mut |config, library| {
-            entered = paint_kept(cli, config.mouse, library, kept.as_deref());
-            if entered.is_some() {
-                hold_reports(true);
-            }
-            hold_library_for_test();
-        });
+    let started = setup::start_reader_with(&cli.sources, &mut |config, library| {
+        entered = paint_kept(cli, config.mouse, library, kept.as_deref());
+        if entered.is_some() {
+            hold_reports(true);
+        }
+        hold_library_for_test();
+    });
     let Some(startup) = said_startup(started, cli.verbose) else {
         drop(entered);
         hold_reports(false);
         return 2;
     };
-    let has_store = startup.store.is_some();
+    let choice = setup::LanguageChoice {
+        code: startup.language.clone(),
+        chosen: startup.language_chosen,
+    };
     let reader = open_reader(cli, startup);
-    let status = match runtime::local::run(
+    let (quiet, fetches) = (reader.quiet, reader.fetch.is_some());
+    let ended = runtime::local::run(
         reader.app,
         reader.state_saver,
         reader.sync,
         reader.fetch,
         entered,
-    ) {
-        Ok(None) => 0,
-        // Stopped by a signal (its state saved all the same): the status a
-        // shell gives a program the signal ended, 128 + its number.
-        Ok(Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
+    );
+    hold_reports(false);
+    match ended {
+        Ok(ended) => {
+            let signal = ended.signal;
+            if let (None, Some(path), Some(stored), true) = (signal, &kept, ended.stored, quiet) {
+                keep_first_screen(cli, ended.app, &choice, stored, fetches, path);
+            }
+            // Stopped by a signal (its state saved all the same): the status
+            // a shell gives a program the signal ended, 128 + its number.
+            signal.map_or(0, |signal| u8::try_from(128 + signal).unwrap_or(1))
+        }
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));
             1
         }
-    };
-    hold_reports(false);
-    if status == 0 && has_store && kept.is_some() {
-        spawn_keeper();
     }
-    status
-}
-
-/// Starts the helper that keeps the first screen for the next start
-/// (`keeper`), in a process of its own so the reader's quit does not wait
-/// for it and its memory is not the reader's. Its arguments: the terminal's
-/// size, then the reader's own arguments (they are part of the key).
-fn spawn_keeper() {
-    let Ok((width, height)) = ratatui::crossterm::terminal::size() else {
-        return;
-    };
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let mut command = std::process::Command::new(exe);
-    command
-        .arg(KEEPER)
-        .args([width.to_string(), height.to_string()])
-        .args(std::env::args_os())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    // Not in the terminal's foreground group: the hang-up when the
-    // terminal closes is not for it.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    // Not waited for; nothing to tell the user when it cannot start.
-    let spawned = command.spawn();
-    // Debug builds, for tests (see `hold_library_for_test`): the reader
-    // ends once its helper did, so the next start meets what it kept.
-    #[cfg(debug_assertions)]
-    if std::env::var_os("AIWATCH_TUI_TEST_LIBRARY_GATE").is_some()
-        && let Ok(mut keeper) = spawned
-    {
-        let _ = keeper.wait();
-    }
-    #[cfg(not(debug_assertions))]
-    drop(spawned);
-}
-
-/// The helper: `WIDTH HEIGHT READER-ARGUMENTS...` (see `spawn_keeper`).
-fn keeper(args: &[std::ffi::OsString]) {
-    let size = |i: usize| args.get(i)?.to_str()?.parse::<u16>().ok();
-    let (Some(width), Some(height)) = (size(0), size(1)) else {
-        return;
-    };
-    let reader_args = args.get(2..).unwrap_or_default();
-    let Ok(matches) = cli::command().try_get_matches_from(reader_args) else {
-        return;
-    };
-    let (Ok(cli), Some(path)) = (
-        Cli::from_arg_matches(&matches),
-        first_screen::default_path(),
-    ) else {
-        return;
-    };
-    keep_first_screen(&cli, reader_args, (width, height), &path);
 }
 
 /// Debug builds only, for tests: holds the reader's start before its
@@ -340,63 +280,53 @@ fn paint_kept(
     runtime::local::Entered::paint(mouse, &screen).ok()
 }
 
-/// A store larger than this (about 230,000 sections) keeps no first
-/// screen: reading it again after each quit would cost seconds of a core.
-const MAX_STORE_KEPT: u64 = 2 << 30;
+/// A library larger than this keeps no first screen: restoring a second
+/// app at quit would take a noticeable time.
+const MAX_SECTIONS_KEPT: usize = 200_000;
 
-/// Keeps at `path` the first frame the next start will draw, read from
-/// the store as that start will read it, once nothing of this session
-/// holds it; when it cannot be known for sure (the store changed while it
-/// was read, a notice, a state file to move in, no store), none is kept.
-fn keep_first_screen(cli: &Cli, args: &[std::ffi::OsString], size: (u16, u16), path: &Path) {
-    let kept = first_frame_from_store(cli, args, size);
+/// Keeps at `path` the first frame the next start will draw: `app`'s
+/// library (the store holds it and nothing else changed it, see
+/// `Ended::stored`) restored with the state the store holds, as that start
+/// restores it, drawn off screen, under the key of the store as it is once
+/// this process let go of it. When it cannot be known (no size, a library
+/// too large), the file is removed so no older screen is painted.
+fn keep_first_screen(
+    cli: &Cli,
+    app: App,
+    choice: &setup::LanguageChoice,
+    stored: SavedState,
+    fetches: bool,
+    path: &Path,
+) {
+    let kept = (|| {
+        let size = ratatui::crossterm::terminal::size().ok()?;
+        if app.ctx.library.sections.len() > MAX_SECTIONS_KEPT {
+            return None;
+        }
+        let library = setup::library_path(&cli.sources, app.config())?;
+        let ctx = app.ctx.clone();
+        // The session's marks, cached bodies and search vocabulary go
+        // before the next start's marks are made: the reader's peak memory
+        // stays its start's.
+        drop(app);
+        ctx.library.bodies().forget();
+        let (language, saved) = setup::opening_language(choice, Some(stored));
+        let mut next = App::restore(ctx, &language, saved.as_ref());
+        drop(saved);
+        runtime::local::prepare_first_frame(&mut next, fetches);
+        let screen = runtime::local::first_frame(&mut next, size.0, size.1)?;
+        // Its library's connections closed before the store is stamped.
+        drop(next);
+        let args: Vec<_> = std::env::args_os().collect();
+        let inputs = screen_inputs(cli, &args, &library, size);
+        Some((first_screen::key(&inputs), screen))
+    })();
     let result = match kept {
         Some((key, screen)) => first_screen::save(path, key, &screen),
         None => first_screen::forget(path),
     };
     // Nothing to tell the user: the next start simply draws without it.
     drop(result);
-}
-
-fn first_frame_from_store(
-    cli: &Cli,
-    args: &[std::ffi::OsString],
-    (width, height): (u16, u16),
-) -> Option<(first_screen::Key, ratatui::buffer::Buffer)> {
-    let mut before = None;
-    let started = setup::start_reader_with(
-        &cli.sources,
-        setup::Reading::StoredOnly,
-        &mut |_, library| {
-            before = library
-                .filter(|l| std::fs::metadata(l).is_ok_and(|m| m.len() <= MAX_STORE_KEPT))
-                .map(|l| screen_inputs(cli, args, l, (width, height)));
-        },
-    );
-    let before = before?;
-    if before.state_file.exists || !started.as_ref().is_ok_and(|s| s.store_notices.is_empty()) {
-        return None;
-    }
-    let library = setup::library_path(&cli.sources, &started.as_ref().ok()?.ctx.config)?;
-    hold_reports(true);
-    let reader = open_reader(cli, started.ok()?);
-    discard_reports();
-    let Reader {
-        mut app,
-        state_saver,
-        sync,
-        fetch,
-        quiet,
-    } = reader;
-    runtime::local::prepare_first_frame(&mut app, fetch.is_some());
-    let screen = quiet
-        .then(|| runtime::local::first_frame(&mut app, width, height))
-        .flatten();
-    // Every connection to the store closed before it is looked at again.
-    drop((app, state_saver, sync, fetch));
-    let after = screen_inputs(cli, args, &library, (width, height));
-    let screen = screen?;
-    (after == before).then(|| (first_screen::key(&after), screen))
 }
 
 /// What went wrong with the saved state, for the notice.
@@ -701,14 +631,6 @@ fn hold_reports(start: bool) {
         .flatten();
     for line in held.unwrap_or_default() {
         let _ = writeln!(std::io::stderr(), "{line}");
-    }
-}
-
-/// Stops holding and drops what was held (said by the start read again
-/// at quit, which the user never sees).
-fn discard_reports() {
-    if let Ok(mut held) = HELD.lock() {
-        held.take();
     }
 }
 

@@ -259,35 +259,8 @@ pub fn open_library_stored(
     roots: &[ContentRoot],
     actors: &ActorDirectory,
 ) -> (LibrarySource, Option<BackgroundSync>) {
-    let opened = open_stored_or_files(path, roots, actors, Reading::Any);
-    opened.unwrap_or_else(|| (open_library(path, roots, actors), None))
-}
-
-/// Called by the reader's start once the config is read, before the
-/// library is: with the config and the store's path (`start_reader_with`).
-pub type BeforeLibrary<'a> = dyn FnMut(&Config, Option<&Path>) + 'a;
-
-/// Where the reader's start may take its library from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reading {
-    /// The store when it holds a finished sync, else the content files.
-    Any,
-    /// Only a store that holds a finished sync, opened without a notice:
-    /// what the next start will show at once (`runtime::first_screen`).
-    StoredOnly,
-}
-
-/// `open_library_stored`; `None` when `reading` is `StoredOnly` and the
-/// library would not come from a synced store as it is.
-fn open_stored_or_files(
-    path: Option<&Path>,
-    roots: &[ContentRoot],
-    actors: &ActorDirectory,
-    reading: Reading,
-) -> Option<(LibrarySource, Option<BackgroundSync>)> {
-    let stored_only = reading == Reading::StoredOnly;
     let Some(path) = path else {
-        return (!stored_only).then(|| (open_library(None, roots, actors), None));
+        return (open_library(None, roots, actors), None);
     };
     let job = SyncJob {
         path: path.to_path_buf(),
@@ -298,9 +271,6 @@ fn open_stored_or_files(
     // cores: the files are read at once, and the new store is made
     // meanwhile (its schema and the waits for the disk, little of a core).
     let first_run = !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
-    if first_run && stored_only {
-        return None;
-    }
     let (opened, loaded) = if first_run {
         std::thread::scope(|scope| {
             let opening = scope.spawn(|| LibraryStore::open_stored(path, actors));
@@ -321,14 +291,10 @@ fn open_stored_or_files(
                 report: None,
                 notices: vec![read_directly(&e)],
             };
-            return Some((source, None));
+            return (source, None);
         }
-        _ if stored_only => return None,
-        _ => return Some((open_library(Some(path), roots, actors), None)),
+        _ => return (open_library(Some(path), roots, actors), None),
     };
-    if stored_only && (!stored.synced_before || stored.moved_aside.is_some()) {
-        return None;
-    }
     let notices = stored
         .moved_aside
         .as_deref()
@@ -354,7 +320,7 @@ fn open_stored_or_files(
         report: None,
         notices,
     };
-    Some((source, Some(sync)))
+    (source, Some(sync))
 }
 
 /// Why the store was not used, when the files were read instead.
@@ -401,11 +367,6 @@ pub enum StartError {
     /// A content folder that was asked for is missing or not a folder.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Content(Vec<Diagnostic>),
-    /// `Reading::StoredOnly`, and the library would not come from a synced
-    /// store as it is (never said to a user: the first screen is then
-    /// simply not kept).
-    #[error("the library store holds no finished sync")]
-    NotStored,
 }
 
 /// Loads the config (errors stop here) and the content it names, synced
@@ -420,21 +381,24 @@ pub fn start(sources: &Sources) -> Result<Startup, StartError> {
 /// As `start`, for the reader: the library as stored, with the sync left
 /// for the background (`Startup::background_sync`).
 pub fn start_reader(sources: &Sources) -> Result<Startup, StartError> {
-    start_reader_with(sources, Reading::Any, &mut |_, _| {})
+    start_reader_with(sources, &mut |_, _| {})
 }
 
-/// As `start_reader`, reading as `reading` says; `before_library` is
+/// Called by the reader's start once the config is read, before the
+/// library is: with the config and the store's path (`start_reader_with`).
+pub type BeforeLibrary<'a> = dyn FnMut(&Config, Option<&Path>) + 'a;
+
+/// As `start_reader`; `before_library` is
 /// called once the config is read and the content folders are found,
 /// before the library is read (with the config and the store's path).
 pub fn start_reader_with(
     sources: &Sources,
-    reading: Reading,
     before_library: &mut BeforeLibrary<'_>,
 ) -> Result<Startup, StartError> {
     let config = load_config(config_path(sources.config.as_deref()).as_deref())
         .map_err(StartError::Config)?;
     let roots = content_roots(&sources.content, sources.bundled, &config);
-    start_from(sources, config, &roots, Some((reading, before_library)))
+    start_from(sources, config, &roots, Some(before_library))
 }
 
 /// Loads `roots` under an already loaded config.
@@ -446,13 +410,13 @@ pub fn start_with(
     start_from(sources, config, roots, None)
 }
 
-/// `reader`: the reader's start (`start_reader_with`): how it may read,
-/// and what to call before it reads.
+/// `reader`: the reader's start (`start_reader_with`), with what to call
+/// before it reads the library.
 fn start_from(
     sources: &Sources,
     mut config: Config,
     roots: &[ContentRoot],
-    reader: Option<(Reading, &mut BeforeLibrary<'_>)>,
+    reader: Option<&mut BeforeLibrary<'_>>,
 ) -> Result<Startup, StartError> {
     let choice = choose_language(sources.lang.as_deref(), &config, |name| {
         std::env::var(name).ok()
@@ -462,10 +426,9 @@ fn start_from(
         return Err(StartError::Content(missing));
     }
     let path = library_path(sources, &config);
-    let (source, background_sync) = if let Some((reading, before_library)) = reader {
+    let (source, background_sync) = if let Some(before_library) = reader {
         before_library(&config, path.as_deref());
-        open_stored_or_files(path.as_deref(), roots, &config.actor_directory(), reading)
-            .ok_or(StartError::NotStored)?
+        open_library_stored(path.as_deref(), roots, &config.actor_directory())
     } else {
         let source = open_library(path.as_deref(), roots, &config.actor_directory());
         (source, None)

@@ -123,7 +123,7 @@ fn install_panic_hook() {
 
 /// The terminal entered before the library is read, with the first
 /// screen kept by the last session painted on it (`first_screen`): keys
-/// pressed meanwhile wait in `inputs`, answered once the reader runs.
+/// pressed meanwhile wait in the terminal's input, read once `run` runs.
 pub struct Entered {
     guard: TerminalGuard,
     tx: Sender<Input>,
@@ -132,15 +132,13 @@ pub struct Entered {
 }
 
 impl Entered {
-    /// Catches signals, enters the terminal and starts reading its events,
-    /// as `run` does, and paints `screen` there at once.
+    /// Catches signals and enters the terminal, as `run` does, and paints
+    /// `screen` there at once.
     pub fn paint(mouse: bool, screen: &Buffer) -> io::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let ended_by = Arc::new(AtomicI32::new(0));
         spawn_signals(tx.clone(), Arc::clone(&ended_by))?;
         let mut guard = TerminalGuard::enter(mouse)?;
-        spawn_events(tx.clone());
-        spawn_watchdog(tx.clone());
         let terminal = &mut guard.terminal;
         terminal.backend_mut().begin_frame()?;
         terminal.draw(|frame| {
@@ -176,7 +174,7 @@ pub fn run(
     sync: Option<BackgroundSync>,
     fetch: Option<FetchJob>,
     entered: Option<Entered>,
-) -> io::Result<Option<i32>> {
+) -> io::Result<Ended> {
     let env = |name: &str| std::env::var(name).ok();
     prepare_first_frame(&mut app, fetch.is_some());
     let mouse = app.config().mouse;
@@ -189,11 +187,12 @@ pub fn run(
         let (tx, rx) = mpsc::channel();
         let ended_by = Arc::new(AtomicI32::new(0));
         spawn_signals(tx.clone(), Arc::clone(&ended_by))?;
-        let guard = TerminalGuard::enter(mouse)?;
-        spawn_events(tx.clone());
-        spawn_watchdog(tx.clone());
-        (guard, tx, rx, ended_by)
+        (TerminalGuard::enter(mouse)?, tx, rx, ended_by)
     };
+    // Keys pressed on a painted screen wait in the terminal's input (raw
+    // mode is on) and are read from here on, in order.
+    spawn_events(tx.clone());
+    spawn_watchdog(tx.clone());
     let (mut pending_sync, mut syncing, mut first_frame) = (None, None, None);
     match sync {
         Some(BackgroundSync::AfterFirstFrame(job)) => pending_sync = Some(job),
@@ -243,11 +242,31 @@ pub fn run(
     // after quitting, once the terminal is back: a notice in the status
     // line would never be drawn.
     drop(guard);
-    if let Some(error) = driver.unsaved.take() {
+    let stored = if let Some(error) = driver.unsaved.take() {
         let message = crate::i18n::fill(&app.strings.ui.state_unwritable, &[("error", &error)]);
         let _ = writeln!(io::stderr(), "aiwatch-tui: {message}");
-    }
-    result.map(|()| Some(ended_by.load(Ordering::Relaxed)).filter(|s| *s != 0))
+        None
+    } else {
+        std::mem::replace(&mut driver.saver, StateSaver::Nowhere).into_store_as_read()
+    };
+    drop(driver);
+    result.map(|()| Ended {
+        signal: Some(ended_by.load(Ordering::Relaxed)).filter(|s| *s != 0),
+        app,
+        stored,
+    })
+}
+
+/// How the reader ended.
+pub struct Ended {
+    /// The signal that stopped it, if one did.
+    pub signal: Option<i32>,
+    pub app: App,
+    /// The reading state the store holds when the store is exactly what
+    /// the reader read at start plus its own saves, the last of which
+    /// succeeded (`StateSaver::into_store_as_read`): the next start will show
+    /// this app's library with this state.
+    pub stored: Option<SavedState>,
 }
 
 /// What the reader sets on its app before the first frame (`run`), so the

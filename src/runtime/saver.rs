@@ -35,4 +35,16 @@ impl StateSaver {
             }
         }
     }
+
+    /// The reading state the store holds, when it is exactly what this
+    /// process read and saved: the store was read at start and no other
+    /// connection wrote to it since (`LibraryStore::unchanged_since_read`).
+    /// Taken, not copied: at quit, when it is asked, a third copy of every
+    /// key would raise the reader's peak memory.
+    pub fn into_store_as_read(self) -> Option<SavedState> {
+        match self {
+            Self::Store { store, last } if store.unchanged_since_read() => Some(last),
+            _ => None,
+        }
+    }
 }

@@ -204,10 +204,9 @@ fn open_reader(cli: &Cli, mut startup: setup::Startup) -> Reader {
         },
         saved,
     );
-    let mut app = App::restore(startup.ctx, &language, saved.as_ref());
-    // The marks are in the app now (and the saver keeps what it last
-    // wrote): a third copy of every key would stay for the whole session.
-    drop(saved);
+    // The keys move into the app's marks (the saver keeps what it last
+    // wrote): no third copy of every key.
+    let mut app = App::restore_owned(startup.ctx, &language, saved);
     let quiet = notices.is_empty() && store_notices.is_empty();
     for (kind, reason, path) in notices {
         // Said on screen (and on stderr after exit), never silently dropped.
@@ -311,8 +310,7 @@ fn keep_first_screen(
         drop(app);
         ctx.library.bodies().forget();
         let (language, saved) = setup::opening_language(choice, Some(stored));
-        let mut next = App::restore(ctx, &language, saved.as_ref());
-        drop(saved);
+        let mut next = App::restore_owned(ctx, &language, saved);
         runtime::local::prepare_first_frame(&mut next, fetches);
         let screen = runtime::local::first_frame(&mut next, size.0, size.1)?;
         // Its library's connections closed before the store is stamped.

@@ -321,6 +321,26 @@ fn state_survives_a_restart() {
     }
 }
 
+/// The reader's start restores from a state it owns (its keys moved, not
+/// copied): the same screen, marks and "new" counts as from a borrowed one.
+#[test]
+fn a_restart_from_an_owned_state_is_the_same_as_from_a_borrowed_one() {
+    let (mut app, _) = fresh();
+    let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
+    dwell(&mut app, &effects);
+    press(&mut app, "h g j s d l");
+    let mut saved = app.snapshot();
+    saved.known.truncate(saved.known.len() / 2);
+    let mut borrowed = App::restore(app.ctx.clone(), "en", Some(&saved));
+    let mut owned = App::restore_owned(app.ctx.clone(), "en", Some(saved));
+    for restored in [&mut borrowed, &mut owned] {
+        restored.handle(Input::Resize(120, 40));
+    }
+    assert_eq!(screen(&owned), screen(&borrowed));
+    assert_eq!(owned.actor_new, borrowed.actor_new);
+    assert_eq!(owned.snapshot(), borrowed.snapshot());
+}
+
 #[test]
 fn new_sections_since_the_last_visit_are_counted_per_actor() {
     let mut app = bundled("en", 120, 40);

@@ -237,6 +237,9 @@ pub fn run(
         // is saved all the same.
         driver.deferred = Some(app.snapshot());
     }
+    // A sync stopped now ends (and lets go of the store) after the reader
+    // has gone: the store's stamp would move after it was taken.
+    let sync_ran = driver.sync_running();
     driver.finish();
     // A state the last save could not write is said where the user reads
     // after quitting, once the terminal is back: a notice in the status
@@ -245,6 +248,8 @@ pub fn run(
     let stored = if let Some(error) = driver.unsaved.take() {
         let message = crate::i18n::fill(&app.strings.ui.state_unwritable, &[("error", &error)]);
         let _ = writeln!(io::stderr(), "aiwatch-tui: {message}");
+        None
+    } else if sync_ran {
         None
     } else {
         std::mem::replace(&mut driver.saver, StateSaver::Nowhere).into_store_as_read()
@@ -264,7 +269,8 @@ pub struct Ended {
     pub app: App,
     /// The reading state the store holds when the store is exactly what
     /// the reader read at start plus its own saves, the last of which
-    /// succeeded (`StateSaver::into_store_as_read`): the next start will show
+    /// succeeded, and no sync was still running at quit
+    /// (`StateSaver::into_store_as_read`): the next start will show
     /// this app's library with this state.
     pub stored: Option<SavedState>,
 }

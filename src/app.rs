@@ -295,7 +295,21 @@ impl App {
     /// A reader with what was saved last time: marks, stars, and the view
     /// (language, filters, open section, focus) where it still applies.
     pub fn restore(ctx: Context, language: &str, saved: Option<&SavedState>) -> Self {
-        let view = saved.and_then(|s| s.view.clone());
+        let view = saved.and_then(|s| s.view.as_ref());
+        let marks = Marks::new(&ctx.library, saved);
+        Self::restore_with(ctx, language, view, marks)
+    }
+
+    /// As `restore`, taking the saved state: its keys move into the marks
+    /// instead of being copied (the reader's start and the first screen
+    /// kept at quit, at 50,000 sections a copy of 50,000 keys less).
+    pub fn restore_owned(ctx: Context, language: &str, mut saved: Option<SavedState>) -> Self {
+        let view = saved.as_mut().and_then(|s| s.view.take());
+        let marks = Marks::from_owned(&ctx.library, saved);
+        Self::restore_with(ctx, language, view.as_ref(), marks)
+    }
+
+    fn restore_with(ctx: Context, language: &str, view: Option<&SavedView>, marks: Marks) -> Self {
         let language = view
             .as_ref()
             .map(|v| v.language.clone())
@@ -303,7 +317,6 @@ impl App {
             .unwrap_or_else(|| language.to_owned());
         let strings = ctx.locales.get(&language);
         let edition = ctx.library.edition(&language);
-        let marks = Marks::new(&ctx.library, saved);
         let mut app = Self {
             ctx,
             strings,
@@ -348,7 +361,7 @@ impl App {
             quit: false,
         };
         app.topic_entries = filter::topic_entries(&app.ctx.library, &app.edition.sections);
-        if let Some(view) = &view {
+        if let Some(view) = view {
             app.apply_view(view);
         }
         // An unreadable locale would leave every label empty: fail loudly in tests.

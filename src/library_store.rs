@@ -181,6 +181,10 @@ pub struct LibraryStore {
     from_image: bool,
     /// Reading-state tables found missing at open and made again, empty.
     recreated: Vec<&'static str>,
+    /// `PRAGMA data_version` just before `open_stored` read the library:
+    /// while it stays the same, no other connection (of this process or
+    /// another) committed anything since (`unchanged_since_read`).
+    read_version: Option<i64>,
 }
 
 /// A store that was opened, and where an unreadable file was moved, if one was.
@@ -348,6 +352,7 @@ impl LibraryStore {
             moved_aside,
         } = Self::open(path)?;
         let read = |store: &mut Self| -> Result<(bool, Library), StoreError> {
+            store.read_version = store.data_version();
             Ok((store.has_synced()?, store.load_library(actors)?))
         };
         match read(&mut store) {
@@ -475,6 +480,7 @@ impl LibraryStore {
             last_sync: None,
             from_image: false,
             recreated,
+            read_version: None,
         })
     }
 
@@ -538,6 +544,22 @@ impl LibraryStore {
         )?;
         self.last_sync = Some(report);
         Ok(report)
+    }
+
+    /// The `data_version` of this connection: it changes when another
+    /// connection commits (never for this one's own commits).
+    fn data_version(&self) -> Option<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .ok()
+    }
+
+    /// Whether the store holds what `open_stored` read, apart from this
+    /// connection's own writes (the reading state it saved): no other
+    /// connection, of this process (a sync, a fetch) or another, committed
+    /// since. False for a store not opened by `open_stored`.
+    pub fn unchanged_since_read(&self) -> bool {
+        self.read_version.is_some() && self.data_version() == self.read_version
     }
 
     /// Whether a sync was ever committed to this store: a store without

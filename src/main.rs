@@ -11,6 +11,7 @@ use std::sync::Arc;
 use aiwatch_tui::app::App;
 use aiwatch_tui::cli::{self, Cli, Command};
 use aiwatch_tui::library_store::LibraryStore;
+use aiwatch_tui::runtime::first_screen;
 use aiwatch_tui::runtime::saver::StateSaver;
 use aiwatch_tui::store::SavedState;
 use aiwatch_tui::{commands, runtime, setup, store};
@@ -87,9 +88,85 @@ fn read(cli: &Cli) -> u8 {
         );
         return 2;
     }
-    let Some(mut startup) = startup(cli, true) else {
+    let kept = first_screen::default_path();
+    // The first screen the last session kept, painted before the library
+    // is read when nothing that decides it changed; what would be said on
+    // stderr meanwhile waits until the terminal is back.
+    let mut entered = None;
+    let started = setup::start_reader_with(&cli.sources, &mut |config, library| {
+        entered = paint_kept(cli, config.mouse, library, kept.as_deref());
+        if entered.is_some() {
+            hold_reports(true);
+        }
+        hold_library_for_test();
+    });
+    let Some(startup) = said_startup(started, cli.verbose) else {
+        drop(entered);
+        hold_reports(false);
         return 2;
     };
+    let choice = setup::LanguageChoice {
+        code: startup.language.clone(),
+        chosen: startup.language_chosen,
+    };
+    let reader = open_reader(cli, startup);
+    let (quiet, fetches) = (reader.quiet, reader.fetch.is_some());
+    let ended = runtime::local::run(
+        reader.app,
+        reader.state_saver,
+        reader.sync,
+        reader.fetch,
+        entered,
+    );
+    hold_reports(false);
+    match ended {
+        Ok(ended) => {
+            let signal = ended.signal;
+            if let (None, Some(path), Some(stored), true) = (signal, &kept, ended.stored, quiet) {
+                keep_first_screen(cli, ended.app, &choice, stored, fetches, path);
+            }
+            // Stopped by a signal (its state saved all the same): the status
+            // a shell gives a program the signal ended, 128 + its number.
+            signal.map_or(0, |signal| u8::try_from(128 + signal).unwrap_or(1))
+        }
+        Err(e) => {
+            report(&format!("aiwatch-tui: {e}"));
+            1
+        }
+    }
+}
+
+/// Debug builds only, for tests: holds the reader's start before its
+/// library is read until the file `AIWATCH_TUI_TEST_LIBRARY_GATE` names
+/// exists, 20 s at most, so a test sees what is on screen meanwhile (a
+/// painted first screen or nothing) and presses keys then; the file
+/// `GATE.waiting` says it is held. Undocumented on purpose.
+fn hold_library_for_test() {
+    #[cfg(debug_assertions)]
+    if let Some(gate) = std::env::var_os("AIWATCH_TUI_TEST_LIBRARY_GATE") {
+        let mut waiting = gate.clone();
+        waiting.push(".waiting");
+        let _ = std::fs::write(&waiting, b"");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !Path::new(&gate).exists() && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// The reader, ready for its first frame.
+struct Reader {
+    app: App,
+    state_saver: StateSaver,
+    sync: Option<runtime::syncer::BackgroundSync>,
+    fetch: Option<runtime::refresher::FetchJob>,
+    /// Whether nothing was said (on stderr or on screen) on the way.
+    quiet: bool,
+}
+
+/// The app restored from the saved state, with what it saves through and
+/// the sync and fetch it may run.
+fn open_reader(cli: &Cli, mut startup: setup::Startup) -> Reader {
     let mut store_notices = std::mem::take(&mut startup.store_notices);
     let state_file = cli.sources.state.clone().or_else(store::default_path);
     let mut notices = Vec::new();
@@ -127,10 +204,10 @@ fn read(cli: &Cli) -> u8 {
         },
         saved,
     );
-    let mut app = App::restore(startup.ctx, &language, saved.as_ref());
-    // The marks are in the app now (and the saver keeps what it last
-    // wrote): a third copy of every key would stay for the whole session.
-    drop(saved);
+    // The keys move into the app's marks (the saver keeps what it last
+    // wrote): no third copy of every key.
+    let mut app = App::restore_owned(startup.ctx, &language, saved);
+    let quiet = notices.is_empty() && store_notices.is_empty();
     for (kind, reason, path) in notices {
         // Said on screen (and on stderr after exit), never silently dropped.
         let template = match kind {
@@ -158,16 +235,97 @@ fn read(cli: &Cli) -> u8 {
             control: Arc::default(),
             reread: Some(cli.sources.config.clone()),
         });
-    match runtime::local::run(app, state_saver, sync, fetch) {
-        Ok(None) => 0,
-        // Stopped by a signal (its state saved all the same): the status a
-        // shell gives a program the signal ended, 128 + its number.
-        Ok(Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
-        Err(e) => {
-            report(&format!("aiwatch-tui: {e}"));
-            1
-        }
+    Reader {
+        app,
+        state_saver,
+        sync,
+        fetch,
+        quiet,
     }
+}
+
+/// What decides the first frame besides the process's arguments, folder
+/// and environment: the config file, the store, the state file, the size.
+fn screen_inputs(
+    cli: &Cli,
+    args: &[std::ffi::OsString],
+    library: &Path,
+    size: (u16, u16),
+) -> first_screen::Inputs {
+    let config =
+        setup::config_path(cli.sources.config.as_deref()).and_then(|path| std::fs::read(path).ok());
+    let state_file = cli.sources.state.clone().or_else(store::default_path);
+    first_screen::Inputs {
+        args: args.to_vec(),
+        config,
+        store: first_screen::store_stamp(library),
+        state_file: state_file.map_or_else(Default::default, |p| first_screen::FileStamp::of(&p)),
+        size,
+    }
+}
+
+/// Enters the terminal and paints the first screen kept at `kept`, when
+/// one was kept under this start's key (a store in use, nothing changed).
+fn paint_kept(
+    cli: &Cli,
+    mouse: bool,
+    library: Option<&Path>,
+    kept: Option<&Path>,
+) -> Option<runtime::local::Entered> {
+    let (library, kept) = (library?, kept?);
+    let size = ratatui::crossterm::terminal::size().ok()?;
+    let args: Vec<_> = std::env::args_os().collect();
+    let key = first_screen::key(&screen_inputs(cli, &args, library, size));
+    let screen = first_screen::load(kept, key)?;
+    runtime::local::Entered::paint(mouse, &screen).ok()
+}
+
+/// A library larger than this keeps no first screen: restoring a second
+/// app at quit would take a noticeable time.
+const MAX_SECTIONS_KEPT: usize = 200_000;
+
+/// Keeps at `path` the first frame the next start will draw: `app`'s
+/// library (the store holds it and nothing else changed it, see
+/// `Ended::stored`) restored with the state the store holds, as that start
+/// restores it, drawn off screen, under the key of the store as it is once
+/// this process let go of it. When it cannot be known (no size, a library
+/// too large), the file is removed so no older screen is painted.
+fn keep_first_screen(
+    cli: &Cli,
+    app: App,
+    choice: &setup::LanguageChoice,
+    stored: SavedState,
+    fetches: bool,
+    path: &Path,
+) {
+    let kept = (|| {
+        let size = ratatui::crossterm::terminal::size().ok()?;
+        if app.ctx.library.sections.len() > MAX_SECTIONS_KEPT {
+            return None;
+        }
+        let library = setup::library_path(&cli.sources, app.config())?;
+        let ctx = app.ctx.clone();
+        // The session's marks, cached bodies and search vocabulary go
+        // before the next start's marks are made: the reader's peak memory
+        // stays its start's.
+        drop(app);
+        ctx.library.bodies().forget();
+        let (language, saved) = setup::opening_language(choice, Some(stored));
+        let mut next = App::restore_owned(ctx, &language, saved);
+        runtime::local::prepare_first_frame(&mut next, fetches);
+        let screen = runtime::local::first_frame(&mut next, size.0, size.1)?;
+        // Its library's connections closed before the store is stamped.
+        drop(next);
+        let args: Vec<_> = std::env::args_os().collect();
+        let inputs = screen_inputs(cli, &args, &library, size);
+        Some((first_screen::key(&inputs), screen))
+    })();
+    let result = match kept {
+        Some((key, screen)) => first_screen::save(path, key, &screen),
+        None => first_screen::forget(path),
+    };
+    // Nothing to tell the user: the next start simply draws without it.
+    drop(result);
 }
 
 /// What went wrong with the saved state, for the notice.
@@ -371,6 +529,15 @@ fn startup(cli: &Cli, reader: bool) -> Option<setup::Startup> {
     } else {
         setup::start(&cli.sources)
     };
+    said_startup(started, cli.verbose)
+}
+
+/// Says what a start found (warnings, notices, content problems, or why it
+/// could not start) and hands over what started.
+fn said_startup(
+    started: Result<setup::Startup, setup::StartError>,
+    verbose: bool,
+) -> Option<setup::Startup> {
     match started {
         Ok(s) => {
             // Config warnings are few and each worth reading: all of them.
@@ -380,7 +547,7 @@ fn startup(cli: &Cli, reader: bool) -> Option<setup::Startup> {
             for notice in &s.store_notices {
                 report(&format!("aiwatch-tui: {notice}"));
             }
-            report_load_problems(&s.ctx.library, cli.verbose);
+            report_load_problems(&s.ctx.library, verbose);
             Some(s)
         }
         Err(setup::StartError::Config(errors)) => {
@@ -442,7 +609,38 @@ fn terminal_width() -> Option<u16> {
     ratatui::crossterm::terminal::size().ok().map(|(w, _)| w)
 }
 
-/// Writes a line to stderr, ignoring failure (the terminal may be gone).
+/// Lines for stderr held while the terminal shows a painted first screen
+/// (a line written there would be drawn over it), written once it is back.
+static HELD: std::sync::Mutex<Option<Vec<String>>> = std::sync::Mutex::new(None);
+
+/// Holds what `report` says from now on (`true`), or writes what was held
+/// and stops holding (`false`).
+fn hold_reports(start: bool) {
+    let held = HELD
+        .lock()
+        .map(|mut held| {
+            if start {
+                held.get_or_insert_with(Vec::new);
+                None
+            } else {
+                held.take()
+            }
+        })
+        .ok()
+        .flatten();
+    for line in held.unwrap_or_default() {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+}
+
+/// Writes a line to stderr, ignoring failure (the terminal may be gone),
+/// or holds it (`hold_reports`).
 fn report(line: &str) {
+    if let Ok(mut held) = HELD.lock()
+        && let Some(held) = held.as_mut()
+    {
+        held.push(line.to_owned());
+        return;
+    }
     let _ = writeln!(std::io::stderr(), "{line}");
 }

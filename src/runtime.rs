@@ -7,6 +7,7 @@
 //! knows the outside world, so tests, the local terminal and (later) SSH
 //! sessions run the same loop.
 
+pub mod first_screen;
 pub mod lean;
 pub mod local;
 pub mod osc;

@@ -381,10 +381,24 @@ pub fn start(sources: &Sources) -> Result<Startup, StartError> {
 /// As `start`, for the reader: the library as stored, with the sync left
 /// for the background (`Startup::background_sync`).
 pub fn start_reader(sources: &Sources) -> Result<Startup, StartError> {
+    start_reader_with(sources, &mut |_, _| {})
+}
+
+/// Called by the reader's start once the config is read, before the
+/// library is: with the config and the store's path (`start_reader_with`).
+pub type BeforeLibrary<'a> = dyn FnMut(&Config, Option<&Path>) + 'a;
+
+/// As `start_reader`; `before_library` is
+/// called once the config is read and the content folders are found,
+/// before the library is read (with the config and the store's path).
+pub fn start_reader_with(
+    sources: &Sources,
+    before_library: &mut BeforeLibrary<'_>,
+) -> Result<Startup, StartError> {
     let config = load_config(config_path(sources.config.as_deref()).as_deref())
         .map_err(StartError::Config)?;
     let roots = content_roots(&sources.content, sources.bundled, &config);
-    start_from(sources, config, &roots, true)
+    start_from(sources, config, &roots, Some(before_library))
 }
 
 /// Loads `roots` under an already loaded config.
@@ -393,15 +407,16 @@ pub fn start_with(
     config: Config,
     roots: &[ContentRoot],
 ) -> Result<Startup, StartError> {
-    start_from(sources, config, roots, false)
+    start_from(sources, config, roots, None)
 }
 
-/// `sync_later`: the reader's start (`start_reader`).
+/// `reader`: the reader's start (`start_reader_with`), with what to call
+/// before it reads the library.
 fn start_from(
     sources: &Sources,
     mut config: Config,
     roots: &[ContentRoot],
-    sync_later: bool,
+    reader: Option<&mut BeforeLibrary<'_>>,
 ) -> Result<Startup, StartError> {
     let choice = choose_language(sources.lang.as_deref(), &config, |name| {
         std::env::var(name).ok()
@@ -411,7 +426,8 @@ fn start_from(
         return Err(StartError::Content(missing));
     }
     let path = library_path(sources, &config);
-    let (source, background_sync) = if sync_later {
+    let (source, background_sync) = if let Some(before_library) = reader {
+        before_library(&config, path.as_deref());
         open_library_stored(path.as_deref(), roots, &config.actor_directory())
     } else {
         let source = open_library(path.as_deref(), roots, &config.actor_directory());

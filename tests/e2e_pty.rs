@@ -418,3 +418,200 @@ fn a_paste_goes_into_the_search_line() {
     assert!(has(b"\x1b[?2004h"), "bracketed paste turned on");
     assert!(has(b"\x1b[?2004l"), "bracketed paste turned off again");
 }
+
+/// The reader on the repository's English edition with its store, held
+/// before its library is read until `gate` exists (see `main.rs`).
+fn start_gated(pty: &Pty, home: &std::path::Path) -> Box<dyn portable_pty::Child + Send + Sync> {
+    let content = concat!(env!("CARGO_MANIFEST_DIR"), "/content/en");
+    let gate = home.join("gate");
+    pty.spawn(
+        &["--content", content],
+        home,
+        &[("AIWATCH_TUI_TEST_LIBRARY_GATE", gate.to_str().unwrap())],
+    )
+}
+
+/// Waits until the reader is held before its library, then says whether
+/// it painted a screen meanwhile (the terminal in the alternate screen
+/// with text on it), and lets it go on.
+fn held_then_released(pty: &Pty, home: &std::path::Path) -> Option<String> {
+    let (gate, waiting) = (home.join("gate"), home.join("gate.waiting"));
+    pty.wait_until("the reader held before its library", |_, _| {
+        waiting.exists()
+    });
+    // What it wrote before it was held may still be on its way.
+    pty.settle();
+    let painted = {
+        let parser = pty.screen.lock().unwrap();
+        let screen = parser.screen();
+        (screen.alternate_screen() && !screen.contents().trim().is_empty())
+            .then(|| screen.contents())
+    };
+    std::fs::remove_file(&waiting).unwrap();
+    std::fs::write(&gate, b"").unwrap();
+    painted
+}
+
+/// The screen after the first `frames` synchronized updates of `raw`.
+fn after_frames(raw: &[u8], frames: usize, cols: u16, rows: u16) -> Option<String> {
+    const END: &[u8] = b"\x1b[?2026l";
+    let mut parser = vt100::Parser::new(rows.try_into().unwrap(), cols.try_into().unwrap(), 0);
+    let mut seen = 0;
+    let mut from = 0;
+    while seen < frames {
+        let at = raw[from..].windows(END.len()).position(|w| w == END)? + from + END.len();
+        parser.process(&raw[from..at]);
+        from = at;
+        seen += 1;
+    }
+    Some(parser.screen().contents_formatted())
+}
+
+/// A change to what decides the first frame (`the_first_screen_kept_...`).
+type Change = fn(&std::path::Path);
+
+/// A home whose store holds the English edition and whose cache holds
+/// the first screen a start at 100 x 30 kept; the kept file's path.
+fn home_with_a_kept_screen() -> (tempfile::TempDir, std::path::PathBuf) {
+    let home = tempfile::tempdir().unwrap();
+    let (gate, kept) = (
+        home.path().join("gate"),
+        home.path().join(".cache/aiwatch-tui/first-screen.bin"),
+    );
+    // The store built whole (`list` syncs before it lists), then a start
+    // whose sync writes the index image (a commit of another connection:
+    // nothing kept), then one that keeps its first screen for the next
+    // (its sync finds nothing to do and commits nothing).
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .args([
+            "--content",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/content/en"),
+            "list",
+        ])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    let store = home.path().join("data/aiwatch-tui/library.sqlite");
+    let has_image = || {
+        rusqlite::Connection::open(&store)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM meta WHERE key = 'index_image'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .is_ok_and(|n| n > 0)
+    };
+    // (A start whose sync still runs when it quits keeps nothing either:
+    // started again until one keeps, as a user would.)
+    for round in 0..10 {
+        if kept.exists() {
+            break;
+        }
+        std::fs::write(&gate, b"").unwrap();
+        let pty = Pty::open(100, 30);
+        let mut child = start_gated(&pty, home.path());
+        pty.wait_for("Showing all actors");
+        // The first start's sync writes the image before it quits.
+        pty.wait_until("the index image written", |_, _| has_image());
+        let mut pty = pty;
+        pty.send(b"jj");
+        pty.send(b"q");
+        assert!(wait_exit(&mut child).success());
+        assert!(
+            round > 0 || !kept.exists(),
+            "the image written: nothing kept"
+        );
+    }
+    assert!(kept.exists(), "a first screen kept");
+    (home, kept)
+}
+
+#[test]
+fn the_first_screen_kept_at_quit_is_painted_before_the_library_and_equals_the_live_one() {
+    let (home, _) = home_with_a_kept_screen();
+    let gate = home.path().join("gate");
+    // Held before its library, the next start shows that screen, and a key
+    // pressed then is answered once the library is read.
+    std::fs::remove_file(&gate).unwrap();
+    let mut pty = Pty::open(100, 30);
+    let mut child = start_gated(&pty, home.path());
+    pty.wait_until("the reader held before its library", |_, _| {
+        home.path().join("gate.waiting").exists()
+    });
+    pty.send(b"?");
+    let painted = held_then_released(&pty, home.path()).expect("the kept screen painted");
+    assert!(painted.contains("Showing all actors"), "{painted}");
+    pty.wait_until("the key answered (help open)", |screen, _| {
+        screen.contents() != painted
+    });
+    pty.send(b"\x1b");
+    pty.wait_until("help closed", |screen, _| screen.contents() == painted);
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+    // The live first frame (the second synchronized update) changed no
+    // cell of the painted one (the first).
+    let raw = pty.raw();
+    let painted_cells = after_frames(&raw, 1, 100, 30).unwrap();
+    let live_cells = after_frames(&raw, 2, 100, 30).unwrap();
+    assert_eq!(
+        painted_cells, live_cells,
+        "the painted screen is the live first frame"
+    );
+}
+
+#[test]
+fn a_kept_first_screen_is_not_painted_when_anything_that_decides_it_changed() {
+    let (home, kept) = home_with_a_kept_screen();
+    let gate = home.path().join("gate");
+    // Anything that decides the first frame changed: nothing painted.
+    let changes: [(&str, u16, Change); 5] = [
+        ("nothing", 100, |_| {}),
+        ("the size", 90, |_| {}),
+        ("the config", 100, |home| {
+            let dir = home.join("config/aiwatch-tui");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("config.toml"), "# edited\n").unwrap();
+        }),
+        ("the store (another process)", 100, |home| {
+            let store =
+                rusqlite::Connection::open(home.join("data/aiwatch-tui/library.sqlite")).unwrap();
+            store
+                .execute("INSERT OR IGNORE INTO stars (key) VALUES ('elsewhere')", [])
+                .unwrap();
+        }),
+        ("a garbage file", 100, |home| {
+            let kept = home.join(".cache/aiwatch-tui/first-screen.bin");
+            std::fs::write(kept, b"AWFIRST\0junk").unwrap();
+        }),
+    ];
+    for (what, cols, change) in changes {
+        // Starts at 100 columns until one keeps a screen, then the change.
+        let _ = std::fs::remove_file(&kept);
+        let primes = std::iter::repeat_n((100, None), 10);
+        for (cols, change) in primes.chain([(cols, Some(change))]) {
+            if change.is_none() && kept.exists() {
+                continue;
+            }
+            if let Some(change) = change {
+                assert!(kept.exists(), "a first screen kept before: {what}");
+                change(home.path());
+            }
+            let _ = std::fs::remove_file(&gate);
+            let mut pty = Pty::open(cols, 30);
+            let mut child = start_gated(&pty, home.path());
+            let painted = held_then_released(&pty, home.path());
+            pty.wait_for("Showing all actors");
+            pty.send(b"q");
+            assert!(wait_exit(&mut child).success());
+            if change.is_some() {
+                assert_eq!(painted.is_some(), what == "nothing", "changed: {what}");
+            }
+        }
+    }
+}

@@ -588,3 +588,43 @@ fn opening_the_store_again_keeps_the_locks_of_a_connection_already_open() {
     }
     drop(first);
 }
+
+/// What the first screen kept for the next start relies on: a store read
+/// by `open_stored` knows whether anyone else committed since (its own
+/// saves of the reading state do not count), and a sync that finds
+/// nothing to do commits nothing.
+#[test]
+fn a_store_tells_whether_another_connection_wrote_since_it_was_read() {
+    let f = Fixture::new();
+    write(&f.content.join("n00.toml"), &article("n00", "Heading"), 60);
+    let roots = f.roots();
+    let actors = ActorDirectory::default();
+    drop(LibraryStore::open_synced(&f.store, &roots, &actors).unwrap());
+
+    let mut stored = LibraryStore::open_stored(&f.store, &actors).unwrap().store;
+    assert!(stored.unchanged_since_read());
+    let state = aiwatch_tui::store::SavedState {
+        read: vec!["n00#en#0".into()],
+        ..Default::default()
+    };
+    stored
+        .save_state(&aiwatch_tui::store::SavedState::default(), &state)
+        .unwrap();
+    assert!(stored.unchanged_since_read(), "its own save does not count");
+
+    // Another connection's sync that finds nothing to do commits nothing.
+    let again = LibraryStore::open_synced(&f.store, &roots, &actors).unwrap();
+    assert_eq!(again.report.parsed, 0);
+    drop(again);
+    assert!(stored.unchanged_since_read(), "a sync with nothing to do");
+
+    let other = rusqlite::Connection::open(&f.store).unwrap();
+    other
+        .execute("INSERT OR IGNORE INTO stars (key) VALUES ('elsewhere')", [])
+        .unwrap();
+    assert!(!stored.unchanged_since_read(), "another connection wrote");
+
+    // A store not read by `open_stored` never claims it.
+    let opened = LibraryStore::open(&f.store).unwrap().store;
+    assert!(!opened.unchanged_since_read());
+}

@@ -301,12 +301,19 @@ fn shift_and_an_actor_key_hides_that_actor() {
     assert!(!app.filter.is_excluded(musk), "Shift again shows it again");
 }
 
-#[test]
-fn state_survives_a_restart() {
+/// A session that opened a section long enough to mark it read, went
+/// back, moved, starred one and filtered by an actor (`d`).
+fn a_session_with_marks() -> App {
     let (mut app, _) = fresh();
     let effects = app.handle(Input::Key(aiwatch_tui::input::Key::parse("enter").unwrap()));
     dwell(&mut app, &effects);
     press(&mut app, "h g j s d l");
+    app
+}
+
+#[test]
+fn state_survives_a_restart() {
+    let app = a_session_with_marks();
     let saved = app.snapshot();
     assert!(!saved.read.is_empty() && saved.starred.len() == 1);
     let ctx = app.ctx.clone();
@@ -319,6 +326,23 @@ fn state_survives_a_restart() {
         assert_eq!(again.marks.is_read(s), app.marks.is_read(s));
         assert_eq!(again.marks.is_starred(s), app.marks.is_starred(s));
     }
+}
+
+/// The reader's start restores from a state it owns (its keys moved, not
+/// copied): the same screen, marks and "new" counts as from a borrowed one.
+#[test]
+fn a_restart_from_an_owned_state_is_the_same_as_from_a_borrowed_one() {
+    let app = a_session_with_marks();
+    let mut saved = app.snapshot();
+    saved.known.truncate(saved.known.len() / 2);
+    let mut borrowed = App::restore(app.ctx.clone(), "en", Some(&saved));
+    let mut owned = App::restore_owned(app.ctx.clone(), "en", Some(saved));
+    for restored in [&mut borrowed, &mut owned] {
+        restored.handle(Input::Resize(120, 40));
+    }
+    assert_eq!(screen(&owned), screen(&borrowed));
+    assert_eq!(owned.actor_new, borrowed.actor_new);
+    assert_eq!(owned.snapshot(), borrowed.snapshot());
 }
 
 #[test]

@@ -49,6 +49,23 @@ impl Marks {
         marks
     }
 
+    /// As `new`, taking the saved state's keys instead of copying them
+    /// (a warm start holds 50,000 of them).
+    pub fn from_owned(library: &Library, saved: Option<SavedState>) -> Self {
+        let Some(saved) = saved else {
+            return Self::new(library, None);
+        };
+        let mut marks = Self {
+            read_keys: saved.read.into_iter().collect(),
+            star_keys: saved.starred.into_iter().collect(),
+            known_keys: saved.known.into_iter().collect(),
+            remembered: true,
+            ..Self::default()
+        };
+        marks.bind(library);
+        marks
+    }
+
     /// Sets the per-section flags of `library` from the keys, each looked
     /// up without building a string per section (a warm start of 50,000
     /// sections looks up three sets of that size).

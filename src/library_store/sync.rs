@@ -237,6 +237,17 @@ pub fn sync_walked(
         start = end;
     }
     report.index_changed |= write_root_diagnostics(&tx, &diagnostics)?;
+    // Nothing changed (a removal sets `index_changed`): no commit, so the store's stamps stay.
+    if built && parser_current && work.is_empty() && !report.index_changed {
+        return tx.rollback().map(|()| report);
+    }
+    mark_built(&tx)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// Stamps a finished sync: by this parser, and whole.
+fn mark_built(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('parser', ?1)",
         [PARSER_STAMP],
@@ -245,8 +256,7 @@ pub fn sync_walked(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('built', '1')",
         [],
     )?;
-    tx.commit()?;
-    Ok(report)
+    Ok(())
 }
 
 /// Files the plan took as new that another process stored meanwhile are

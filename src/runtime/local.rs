@@ -8,12 +8,13 @@ use std::io::{self, IsTerminal, Stdout, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::IntoCrossterm;
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event};
 use ratatui::crossterm::style::{Attribute, Print, ResetColor, SetAttribute, SetForegroundColor};
 use ratatui::crossterm::terminal::{
@@ -27,7 +28,7 @@ use super::lean::LeanBackend;
 use super::refresher::{self, FetchJob};
 use super::saver::{QUIT_WAIT, Saves, StateSaver};
 use super::syncer::{self, BackgroundSync, FirstFrame, SyncJob, Syncing};
-use super::{Driver, osc};
+use super::{Driver, FrameSink, osc};
 use crate::app::{App, Effect};
 use crate::config::{LinkMode, Role};
 use crate::content::Library;
@@ -120,21 +121,78 @@ fn install_panic_hook() {
     }));
 }
 
+/// The terminal entered before the library is read, with the first
+/// screen kept by the last session painted on it (`first_screen`): keys
+/// pressed meanwhile wait in the terminal's input, read once `run` runs.
+pub struct Entered {
+    guard: TerminalGuard,
+    tx: Sender<Input>,
+    rx: Receiver<Input>,
+    ended_by: Arc<AtomicI32>,
+}
+
+impl Entered {
+    /// Catches signals and enters the terminal, as `run` does, and paints
+    /// `screen` there at once.
+    pub fn paint(mouse: bool, screen: &Buffer) -> io::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let ended_by = Arc::new(AtomicI32::new(0));
+        spawn_signals(tx.clone(), Arc::clone(&ended_by))?;
+        let mut guard = TerminalGuard::enter(mouse)?;
+        let terminal = &mut guard.terminal;
+        terminal.backend_mut().begin_frame()?;
+        terminal.draw(|frame| {
+            let area = frame.area();
+            let buffer = frame.buffer_mut();
+            for y in area.top()..area.bottom().min(screen.area.bottom()) {
+                for x in area.left()..area.right().min(screen.area.right()) {
+                    if let (Some(to), Some(from)) = (buffer.cell_mut((x, y)), screen.cell((x, y))) {
+                        *to = from.clone();
+                    }
+                }
+            }
+        })?;
+        terminal.backend_mut().end_frame()?;
+        Ok(Self {
+            guard,
+            tx,
+            rx,
+            ended_by,
+        })
+    }
+}
+
 /// Runs the app on the local terminal until it quits or the terminal goes
 /// away, saving its state through `saver`.
 /// `sync`, when given, runs in the background (see `BackgroundSync`);
-/// `fetch`, when given, is what `r` fetches into (see `runtime::refresher`).
+/// `fetch`, when given, is what `r` fetches into (see `runtime::refresher`);
+/// `entered`, when given, is the terminal already entered and painted
+/// (`Entered::paint`): its first frame then writes only what differs.
 pub fn run(
     mut app: App,
     saver: StateSaver,
     sync: Option<BackgroundSync>,
     fetch: Option<FetchJob>,
-) -> io::Result<Option<i32>> {
+    entered: Option<Entered>,
+) -> io::Result<Ended> {
     let env = |name: &str| std::env::var(name).ok();
-    if fetch.is_some() {
-        app.fetch_mode = crate::app::FetchMode::OnRequest;
-    }
-    let (tx, rx) = mpsc::channel();
+    prepare_first_frame(&mut app, fetch.is_some());
+    let mouse = app.config().mouse;
+    // Signals are caught before the terminal changes: a SIGTERM or hang-up
+    // from then on is a Stop the loop handles first, never a death that
+    // leaves the terminal in the alternate screen.
+    let (mut guard, tx, rx, ended_by) = if let Some(e) = entered {
+        (e.guard, e.tx, e.rx, e.ended_by)
+    } else {
+        let (tx, rx) = mpsc::channel();
+        let ended_by = Arc::new(AtomicI32::new(0));
+        spawn_signals(tx.clone(), Arc::clone(&ended_by))?;
+        (TerminalGuard::enter(mouse)?, tx, rx, ended_by)
+    };
+    // Keys pressed on a painted screen wait in the terminal's input (raw
+    // mode is on) and are read from here on, in order.
+    spawn_events(tx.clone());
+    spawn_watchdog(tx.clone());
     let (mut pending_sync, mut syncing, mut first_frame) = (None, None, None);
     match sync {
         Some(BackgroundSync::AfterFirstFrame(job)) => pending_sync = Some(job),
@@ -162,21 +220,12 @@ pub fn run(
         first_frame,
         fetch,
         last_state: None,
-        inputs: tx.clone(),
+        inputs: tx,
         library: Arc::clone(&app.ctx.library),
         links: links_supported(app.config().links, env),
         in_tmux: env("TMUX").is_some(),
         last_links: Vec::new(),
     };
-    let mouse = app.config().mouse;
-    // Signals are caught before the terminal changes: a SIGTERM or hang-up
-    // from then on is a Stop the loop handles first, never a death that
-    // leaves the terminal in the alternate screen.
-    let ended_by = Arc::new(AtomicI32::new(0));
-    spawn_signals(tx.clone(), Arc::clone(&ended_by))?;
-    let mut guard = TerminalGuard::enter(mouse)?;
-    spawn_events(tx.clone());
-    spawn_watchdog(tx);
     let size = guard.terminal.size()?;
     let first = [Input::Resize(size.width, size.height)];
     let result = super::run(&mut guard.terminal, &mut app, first, &rx, &mut driver);
@@ -186,16 +235,70 @@ pub fn run(
         // is saved all the same.
         driver.last_state = Some(app.snapshot());
     }
+    // A sync stopped now ends (and lets go of the store) after the reader
+    // has gone: the store's stamp would move after it was taken.
+    let sync_ran = driver.sync_running();
     let unsaved = driver.finish();
     // A state the last save could not write is said where the user reads
     // after quitting, once the terminal is back: a notice in the status
     // line would never be drawn.
     drop(guard);
-    if let Some(error) = unsaved {
+    let stored = if let Some(error) = unsaved {
         let message = crate::i18n::fill(&app.strings.ui.state_unwritable, &[("error", &error)]);
         let _ = writeln!(io::stderr(), "aiwatch-tui: {message}");
+        None
+    } else if sync_ran {
+        None
+    } else {
+        driver.saves.take_store_as_read()
+    };
+    drop(driver);
+    result.map(|()| Ended {
+        signal: Some(ended_by.load(Ordering::Relaxed)).filter(|s| *s != 0),
+        app,
+        stored,
+    })
+}
+
+/// How the reader ended.
+pub struct Ended {
+    /// The signal that stopped it, if one did.
+    pub signal: Option<i32>,
+    pub app: App,
+    /// The reading state the store holds when the store is exactly what
+    /// the reader read at start plus its own saves, the last of which
+    /// succeeded, and no sync was still running at quit
+    /// (`StateSaver::into_store_as_read`): the next start will show
+    /// this app's library with this state.
+    pub stored: Option<SavedState>,
+}
+
+/// What the reader sets on its app before the first frame (`run`), so the
+/// first screen kept for the next start is drawn from the same app.
+pub fn prepare_first_frame(app: &mut App, fetches: bool) {
+    if fetches {
+        app.fetch_mode = crate::app::FetchMode::OnRequest;
     }
-    result.map(|()| Some(ended_by.load(Ordering::Relaxed)).filter(|s| *s != 0))
+}
+
+/// The first frame `app` draws on a terminal of `width` x `height`, as
+/// `run` draws it (the first screen kept for the next start).
+pub fn first_frame(app: &mut App, width: u16, height: u16) -> Option<Buffer> {
+    use super::Quiet;
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = Terminal::new(backend).ok()?;
+    // No input comes after the size: the loop draws its first frame and ends.
+    let (tx, rx) = mpsc::channel();
+    drop(tx);
+    super::run(
+        &mut terminal,
+        app,
+        [Input::Resize(width, height)],
+        &rx,
+        &mut Quiet,
+    )
+    .ok()?;
+    Some(terminal.backend().buffer().clone())
 }
 
 /// Whether to send OSC 8 hyperlinks: as configured, or (auto) for

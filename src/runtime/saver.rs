@@ -77,6 +77,18 @@ impl StateSaver {
             }
         }
     }
+
+    /// The reading state the store holds, when it is exactly what this
+    /// process read and saved: the store was read at start and no other
+    /// connection wrote to it since (`LibraryStore::unchanged_since_read`).
+    /// Taken, not copied: at quit, when it is asked, a third copy of every
+    /// key would raise the reader's peak memory.
+    pub fn into_store_as_read(self) -> Option<SavedState> {
+        match self {
+            Self::Store { store, last } if store.unchanged_since_read() => Some(last),
+            _ => None,
+        }
+    }
 }
 
 /// How soon a save put off is tried again.
@@ -186,6 +198,13 @@ impl Saves {
             }
         }
         self.unsaved.take()
+    }
+
+    /// The reading state the store holds when it is exactly what this
+    /// reader read and saved (`StateSaver::into_store_as_read`); the saver
+    /// is left saving nowhere. Asked once, after `finish`.
+    pub fn take_store_as_read(&mut self) -> Option<SavedState> {
+        std::mem::replace(&mut self.saver, StateSaver::Nowhere).into_store_as_read()
     }
 
     /// Whether a save waits for the store.

@@ -444,25 +444,32 @@ fn a_feed_being_stored_shows_how_far_it_is() {
     );
 }
 
+/// `home/feed.xml`: an RSS feed of one item titled `title`, dated now.
+fn write_one_item_feed(home: &Path, title: &str) -> std::path::PathBuf {
+    let feed = home.join("feed.xml");
+    let now = chrono::Utc::now().to_rfc2822();
+    let slug = title.replace(' ', "-");
+    fs::write(
+        &feed,
+        format!(
+            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Local news</title>\
+             <link>https://example.org/</link><description>d</description>\
+             <item><title>{title}</title><link>https://example.org/{slug}</link>\
+             <guid>{slug}</guid><pubDate>{now}</pubDate><description>OpenAI shows a model.</description></item>\
+             </channel></rss>\n"
+        ),
+    )
+    .unwrap();
+    feed
+}
+
 /// The binary in a pty: a config with a file:// feed; `r` fetches it in
 /// the background and its item shows in the timeline.
 #[test]
 fn r_in_a_terminal_fetches_a_file_feed_and_its_item_appears() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
-    let feed = home.join("feed.xml");
-    let now = chrono::Utc::now().to_rfc2822();
-    fs::write(
-        &feed,
-        format!(
-            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Local news</title>\
-             <link>https://example.org/</link><description>d</description>\
-             <item><title>Zephyrine model from OpenAI</title><link>https://example.org/z</link>\
-             <guid>z-1</guid><pubDate>{now}</pubDate><description>OpenAI shows a model.</description></item>\
-             </channel></rss>\n"
-        ),
-    )
-    .unwrap();
+    let feed = write_one_item_feed(home, "Zephyrine model from OpenAI");
     let url = url::Url::from_file_path(&feed).unwrap();
     let config = home.join("config.toml");
     fs::write(
@@ -488,19 +495,7 @@ fn r_in_a_terminal_fetches_a_file_feed_and_its_item_appears() {
 fn r_fetches_a_feed_added_while_the_reader_runs() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
-    let feed = home.join("feed.xml");
-    let now = chrono::Utc::now().to_rfc2822();
-    fs::write(
-        &feed,
-        format!(
-            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Local news</title>\
-             <link>https://example.org/</link><description>d</description>\
-             <item><title>Quillfeather model from OpenAI</title><link>https://example.org/q</link>\
-             <guid>q-1</guid><pubDate>{now}</pubDate><description>OpenAI shows a model.</description></item>\
-             </channel></rss>\n"
-        ),
-    )
-    .unwrap();
+    let feed = write_one_item_feed(home, "Quillfeather model from OpenAI");
     let config = home.join("config.toml");
     fs::write(&config, "# no feeds yet\n").unwrap();
     let mut pty = pty::Pty::open(140, 30);

@@ -510,17 +510,42 @@ fn a_window_without_a_size_gets_no_frames_until_it_has_one() {
     server.wait_log("reason=quit");
 }
 
+/// A client connected to `port` and signed in without a key.
+async fn signed_in(port: u16) -> client::Handle<Client> {
+    let config = Arc::new(client::Config::default());
+    let mut handle = client::connect(config, ("127.0.0.1", port), Client)
+        .await
+        .unwrap();
+    assert!(handle.authenticate_none("reader").await.unwrap().success());
+    handle
+}
+
+/// Runs `command` on `channel`: what came on stderr, and the exit status.
+async fn run_command(
+    channel: &mut russh::Channel<client::Msg>,
+    command: &str,
+) -> (Vec<u8>, Option<u32>) {
+    channel.exec(true, command).await.unwrap();
+    let mut stderr = Vec::new();
+    let mut status = None;
+    while let Ok(Some(msg)) = tokio::time::timeout(TIMEOUT, channel.wait()).await {
+        match msg {
+            ChannelMsg::ExtendedData { data, .. } => stderr.extend_from_slice(&data),
+            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    (stderr, status)
+}
+
 /// Each refusal is logged with its reason, and a connection that ran no
 /// reader ends with `reason=refused`, not `client_gone`.
 #[test]
 fn refusals_say_why_in_the_log() {
     let server = Server::start(&[], "", &[]);
     runtime().block_on(async {
-        let config = Arc::new(client::Config::default());
-        let mut handle = client::connect(config, ("127.0.0.1", server.port), Client)
-            .await
-            .unwrap();
-        assert!(handle.authenticate_none("reader").await.unwrap().success());
+        let handle = signed_in(server.port).await;
         let channel = handle.channel_open_session().await.unwrap();
         let mut channel = channel;
         // A subsystem, X11 and agent forwarding: each answered with a failure.
@@ -548,17 +573,7 @@ fn refusals_say_why_in_the_log() {
                 .await
                 .is_err()
         );
-        channel.exec(true, "ls").await.unwrap();
-        let mut stderr = Vec::new();
-        let mut status = None;
-        while let Ok(Some(msg)) = tokio::time::timeout(TIMEOUT, channel.wait()).await {
-            match msg {
-                ChannelMsg::ExtendedData { data, .. } => stderr.extend_from_slice(&data),
-                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-                ChannelMsg::Close => break,
-                _ => {}
-            }
-        }
+        let (stderr, status) = run_command(&mut channel, "ls").await;
         assert_eq!(status, Some(1));
         assert!(String::from_utf8_lossy(&stderr).contains("runs no commands"));
         drop(channel);
@@ -585,39 +600,25 @@ fn refusals_say_why_in_the_log() {
     assert!(close.contains("reason=refused"), "{log}");
 }
 
-/// A paste start marker cut after its Esc (two packets) is still a paste:
-/// the Esc waits for the rest without holding up the next read; a lone
-/// Esc still works after the pause.
 /// `ssh host ls` from a German locale: the refusal on stderr is in the
 /// client's language, as the session's goodbyes are.
 #[test]
 fn a_command_is_refused_in_the_clients_language() {
     let server = Server::start(&[], "", &[]);
     runtime().block_on(async {
-        let config = Arc::new(client::Config::default());
-        let mut handle = client::connect(config, ("127.0.0.1", server.port), Client)
-            .await
-            .unwrap();
-        assert!(handle.authenticate_none("reader").await.unwrap().success());
+        let handle = signed_in(server.port).await;
         let mut channel = handle.channel_open_session().await.unwrap();
         channel.set_env(true, "LANG", "de_DE.UTF-8").await.unwrap();
-        channel.exec(true, "ls").await.unwrap();
-        let mut stderr = Vec::new();
-        let mut status = None;
-        while let Ok(Some(msg)) = tokio::time::timeout(TIMEOUT, channel.wait()).await {
-            match msg {
-                ChannelMsg::ExtendedData { data, .. } => stderr.extend_from_slice(&data),
-                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-                ChannelMsg::Close => break,
-                _ => {}
-            }
-        }
+        let (stderr, status) = run_command(&mut channel, "ls").await;
         assert_eq!(status, Some(1));
         let said = String::from_utf8_lossy(&stderr);
         assert!(said.contains("führt keine Befehle aus"), "{said}");
     });
 }
 
+/// A paste start marker cut after its Esc (two packets) is still a paste:
+/// the Esc waits for the rest without holding up the next read; a lone
+/// Esc still works after the pause.
 #[test]
 fn a_paste_marker_split_after_its_escape_is_still_a_paste() {
     let server = Server::start(&[], "", &[]);

@@ -975,9 +975,15 @@ fn system_area(path: &Path) -> Option<&'static str> {
 /// Whether a file at `path` that is no readable store may be renamed to
 /// make a new store there: only where nothing but a store belongs (the
 /// default place in the data folder), a file named as one (`*.sqlite`,
-/// `*.sqlite3`) or one with a store's log beside it. Anything else a path
-/// names by mistake (the config file, notes, /etc/passwd) is left as it is.
+/// `*.sqlite3`) or one with a store's log beside it, and never a symbolic
+/// link. Anything else a path names by mistake (the config file, notes,
+/// /etc/passwd, a link to them) is left as it is.
 fn may_replace(path: &Path) -> bool {
+    // A link is the user's own arrangement (the store kept on another
+    // disk, or a link made by mistake): never renamed from under them.
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return false;
+    }
     let named_as_store = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("sqlite") || e.eq_ignore_ascii_case("sqlite3"));
@@ -989,7 +995,7 @@ fn may_replace(path: &Path) -> bool {
 
 /// Whether two paths name the same place, the file itself existing or not
 /// (its folder resolved, links and `..` included).
-fn same_place(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_place(a: &Path, b: &Path) -> bool {
     let folder = |p: &Path| {
         let parent = p.parent().filter(|p| !p.as_os_str().is_empty());
         fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()

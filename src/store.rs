@@ -92,6 +92,11 @@ pub fn load(path: &Path) -> Loaded {
             version: state.version,
         },
         Ok(state) => Loaded::State(state),
+        // A path given by mistake (`--state notes.txt`, a store): what it
+        // holds is not ours to move or write over.
+        Err(e) if !may_be_state(path, &bytes) => Loaded::Unreadable {
+            reason: format!("not a state file of aiwatch-tui ({e}); it was left as it is"),
+        },
         Err(e) => {
             let aside = aside_path(path);
             let moved_to = fs::rename(path, &aside).ok().map(|()| aside);
@@ -101,6 +106,17 @@ pub fn load(path: &Path) -> Loaded {
             }
         }
     }
+}
+
+/// Whether a file that does not read as a state may still be a damaged
+/// one, to be moved aside: JSON (an object, cut short or garbled), a name
+/// ending `.json`, or the usual place. Anything else is left alone.
+fn may_be_state(path: &Path, bytes: &[u8]) -> bool {
+    bytes.trim_ascii_start().first() == Some(&b'{')
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || default_path().is_some_and(|d| crate::library_store::same_place(&d, path))
 }
 
 /// `state.json` -> `state.json.corrupt-<seconds>`, never overwriting.
@@ -263,5 +279,36 @@ mod tests {
         assert!(!reason.is_empty());
         assert!(!path.exists());
         assert_eq!(fs::read_to_string(aside).unwrap(), "{\"read\": [1, 2");
+    }
+
+    /// `--state notes.txt` (or a library store, /etc/passwd): not a state
+    /// file, so neither moved aside nor written over, and said.
+    #[test]
+    fn a_file_that_is_no_state_is_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("notes.txt", "my notes\n"),
+            ("library.sqlite", "SQLite format 3\u{0}...."),
+            ("passwd", "root:x:0:0:root:/root:/bin/bash\n"),
+        ] {
+            let path = dir.path().join(name);
+            fs::write(&path, text).unwrap();
+            let Loaded::Unreadable { reason } = load(&path) else {
+                panic!("{name} taken for a state")
+            };
+            assert!(reason.contains("not a state file"), "{reason}");
+            assert!(reason.contains("left as it is"), "{reason}");
+            assert_eq!(fs::read_to_string(&path).unwrap(), text, "{name} untouched");
+        }
+        // Garbage in a file named as a state is a damaged one: moved aside.
+        let path = dir.path().join("mine.json");
+        fs::write(&path, "garbage").unwrap();
+        assert!(matches!(
+            load(&path),
+            Loaded::Corrupt {
+                moved_to: Some(_),
+                ..
+            }
+        ));
     }
 }

@@ -262,6 +262,27 @@ fn a_file_that_is_not_a_store_is_left_as_it_is_and_said() {
     }
 }
 
+/// A link named as a store (`link.sqlite -> notes.txt`): the link is the
+/// user's own arrangement, neither renamed nor followed into a rebuild.
+#[test]
+fn a_link_named_as_a_store_to_a_file_that_is_none_is_left_as_it_is() {
+    let home = Home::new();
+    fs::write(home.path().join("notes.txt"), "my notes\n").unwrap();
+    std::os::unix::fs::symlink("notes.txt", home.path().join("link.sqlite")).unwrap();
+    let out = home.list(&["--library", "link.sqlite"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("link.sqlite"), "{err}");
+    assert!(err.contains("left as it is"), "{err}");
+    let link = fs::symlink_metadata(home.path().join("link.sqlite")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays");
+    assert_eq!(
+        fs::read_to_string(home.path().join("notes.txt")).unwrap(),
+        "my notes\n"
+    );
+    assert!(!home.path().join("link.sqlite.unreadable-1").exists());
+}
+
 /// A file named as a store (`*.sqlite`) that is not one is taken for a
 /// damaged store: moved aside with its new name said, and a store built.
 #[test]

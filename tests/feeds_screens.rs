@@ -389,9 +389,15 @@ fn counts_past_a_thousand_are_grouped() {
             )
         })
         .collect();
-    let app = one_feed_app(dir.path(), &items);
+    let mut app = one_feed_app(dir.path(), &items);
+    // The header's "new since the last visit" beside an actor, too.
+    app.actor_new[0] = 12_345;
     let shown = common::screen(&app);
     assert!(shown.contains("Timeline · 1,001"), "{shown}");
+    assert!(
+        shown.lines().next().is_some_and(|l| l.contains(" 12,345")),
+        "{shown}"
+    );
     assert!(
         shown
             .lines()

@@ -118,7 +118,7 @@ fn actor_chips(app: &App, budget: usize) -> Vec<(String, Style)> {
             Fit::Keys => String::new(),
         };
         let new = if new > 0 {
-            format!(" {new}")
+            format!(" {}", crate::i18n::grouped(new, &app.strings.ui.thousands))
         } else {
             String::new()
         };

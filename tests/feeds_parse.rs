@@ -348,3 +348,28 @@ fn an_item_without_a_title_is_named_by_its_text_or_link() {
         "Nvidia reports its results."
     );
 }
+
+#[test]
+fn a_json_feed_with_numeric_ids_is_read_with_the_ids_as_text() {
+    let body = br#"{"version":"https://jsonfeed.org/version/1.1","title":"Numbers","items":[
+        {"id":12345,"title":"First","content_text":"one","date_published":"2025-02-10T09:00:00Z"},
+        {"id":"a-2","title":"Second","content_text":"two"}]}"#;
+    let feed = parse(body, None, Some("https://feeds.example/n.json")).unwrap();
+    assert_eq!(feed.items.len(), 2);
+    assert_eq!(feed.items[0].guid.as_deref(), Some("12345"));
+    assert_eq!(feed.items[1].guid.as_deref(), Some("a-2"));
+}
+
+#[test]
+fn a_broken_json_feed_gives_its_place_once() {
+    let body =
+        br#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{"id":[1]}]}"#;
+    let e = parse(body, None, None).unwrap_err();
+    let said = e.to_string();
+    assert!(said.contains("invalid JSON Feed"), "{said}");
+    assert!(
+        !said.contains(" at line "),
+        "the place is given once: {said}"
+    );
+    assert!(e.position.is_some(), "{said}");
+}

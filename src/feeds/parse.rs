@@ -96,6 +96,18 @@ fn parse_decoded(decoded: Decoded, url: Option<&str>) -> Result<ParsedFeed, Pars
         Some(_) => parser.parse(text.as_bytes()),
         None => parser.parse(without_declarations(&text).as_bytes()),
     };
+    // JSON Feed says a reader coerces a numeric `id` to a string; feed-rs
+    // wants strings, so such a feed is mended and read once more.
+    let parsed = match parsed {
+        Err(ParseFeedError::JsonSerde(e)) => {
+            match json_ids_as_strings(&text).map(|mended| parser.parse(mended.as_bytes())) {
+                Some(Ok(feed)) => Ok(feed),
+                // Still refused: the first reason, whose place is in the text as written.
+                _ => Err(ParseFeedError::JsonSerde(e)),
+            }
+        }
+        other => other,
+    };
     let feed = match parsed {
         Ok(feed) => feed,
         Err(e) => {
@@ -198,12 +210,44 @@ fn text_of(text: &feed_rs::model::Text) -> String {
     crate::text::screen_safe(&collapsed, false)
 }
 
+/// The JSON text with every item's numeric `id` (and the feed's own) as a
+/// string, or `None` when it has none or is no JSON object at all.
+fn json_ids_as_strings(text: &str) -> Option<String> {
+    use serde_json::Value;
+    let mut doc: Value = serde_json::from_str(text).ok()?;
+    let mut changed = false;
+    let mut mend = |object: &mut serde_json::Map<String, Value>| {
+        if let Some(id) = object.get_mut("id").filter(|id| id.is_number()) {
+            *id = Value::String(id.to_string());
+            changed = true;
+        }
+    };
+    let root = doc.as_object_mut()?;
+    mend(root);
+    if let Some(items) = root.get_mut("items").and_then(Value::as_array_mut) {
+        items
+            .iter_mut()
+            .filter_map(Value::as_object_mut)
+            .for_each(&mut mend);
+    }
+    changed.then(|| doc.to_string())
+}
+
+/// A `serde_json` message without its trailing " at line L column C".
+fn without_place(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at) if message[at..].contains(" column ") => &message[..at],
+        _ => message,
+    }
+}
+
 /// The reason in words, with line:col from the XML or JSON parser.
 fn explain(error: &ParseFeedError, text: &str) -> ParseError {
     let source = SourceText::new("", text);
     match error {
         ParseFeedError::JsonSerde(e) => ParseError {
-            reason: format!("invalid JSON Feed: {e}"),
+            // serde_json ends its message with the place, given apart here.
+            reason: format!("invalid JSON Feed: {}", without_place(&e.to_string())),
             position: (e.line() > 0).then(|| {
                 (
                     u32::try_from(e.line()).unwrap_or(u32::MAX),

@@ -381,15 +381,15 @@ impl Strings {
         )
     }
 
-    /// `template` (or `one` when `n` is 1) with `{count}` filled in:
-    /// "1 match", "2 matches".
+    /// `template` (or `one` when `n` is 1) with `{count}` filled in and
+    /// grouped as the language writes it: "1 match", "49,957 matches".
     pub fn count(&self, template: &str, one: &str, n: usize) -> String {
         let form = if n == 1 && !one.is_empty() {
             one
         } else {
             template
         };
-        fill(form, &[("count", &n.to_string())])
+        fill(form, &[("count", &grouped(n, &self.ui.thousands))])
     }
 
     /// A language's name in this language (`en` in German: "Englisch"),
@@ -428,6 +428,15 @@ mod tests {
             let s = locales.get(lang);
             let count = |n| s.count(&s.ui.more_sources, &s.ui.more_sources_one, n);
             assert_eq!((count(1), count(2)), (one.to_owned(), two.to_owned()));
+        }
+    }
+
+    #[test]
+    fn counts_are_grouped_as_the_language_groups_them() {
+        let locales = Locales::embedded();
+        for (lang, said) in [("en", "49,957 matches"), ("de", "49.957 Treffer")] {
+            let s = locales.get(lang);
+            assert_eq!(s.count(&s.ui.matches, &s.ui.matches_one, 49_957), said);
         }
     }
 

@@ -292,9 +292,11 @@ fn finish(
         let new: usize = reports.iter().filter_map(|r| put.added.get(&r.url)).sum();
         writeln!(
             io.out,
-            "{} of {} feeds fetched, {new} new items{} ({:.1} s)",
+            "{} of {} {} fetched, {}{} ({:.1} s)",
             reports.len() - failed,
             reports.len(),
+            if reports.len() == 1 { "feed" } else { "feeds" },
+            items(new, "new "),
             if failed > 0 {
                 format!(", {failed} failed (above)")
             } else {
@@ -450,11 +452,16 @@ impl Live {
     }
 }
 
+/// "1 item", "2 new items": a count the way it is read.
+fn items(n: usize, kind: &str) -> String {
+    format!("{n} {kind}{}", if n == 1 { "item" } else { "items" })
+}
+
 fn done_line(report: &Report) -> String {
     let name = clean(&report.name);
     let ms = report.elapsed.as_millis();
     match &report.status {
-        Status::Fetched => format!("  ok       {name}: {} items, {ms} ms", report.items),
+        Status::Fetched => format!("  ok       {name}: {}, {ms} ms", items(report.items, "")),
         Status::NotModified => format!("  ok       {name}: unchanged, {ms} ms"),
         Status::Waiting(_) => format!("  waiting  {name}: its server asked us to wait"),
         Status::Failed(reason) => format!("  FAILED   {name}: {}", clean(reason)),
@@ -635,6 +642,20 @@ mod tests {
         let (status, out, _) = fetch(&sources, Some(80));
         assert_eq!(status, FAILED);
         assert!(out.contains("1 of 2 feeds fetched, 0 new items"), "{out:?}");
+    }
+
+    #[test]
+    fn one_item_and_one_feed_are_said_in_the_singular() {
+        assert_eq!(super::items(1, ""), "1 item");
+        assert_eq!(super::items(1, "new "), "1 new item");
+        assert_eq!(super::items(0, "new "), "0 new items");
+        let (_dir, sources) = home("[[feeds]]\nname = \"Local\"\nurl = \"LOCAL\"\n");
+        let (_, out, _) = fetch(&sources, Some(80));
+        let summary = out.lines().last().unwrap();
+        assert!(
+            summary.contains("1 of 1 feed fetched, 2 new items ("),
+            "{out:?}"
+        );
     }
 
     #[test]

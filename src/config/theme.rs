@@ -527,7 +527,8 @@ impl ColorDepth {
         }
     }
 
-    /// What the environment says: `NO_COLOR` (any value) means none, then
+    /// What the environment says: `NO_COLOR` (any non-empty value, as
+    /// no-color.org asks) means none, then
     /// `COLORTERM`, then `TERM`. `env` is a lookup so that a remote
     /// session can pass its own variables.
     pub fn detect(env: impl Fn(&str) -> Option<String>) -> Self {

@@ -43,10 +43,13 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
                 message: format!("cannot read config file: {e}"),
             }]
         })?;
-    let text = String::from_utf8(bytes).map_err(|_| {
+    let text = String::from_utf8(bytes).map_err(|e| {
+        // Where the first bad byte is, as for content files.
+        let valid = e.utf8_error().valid_up_to();
+        let before = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
         vec![Diagnostic {
             path: shown.clone(),
-            position: None,
+            position: Some(crate::diag::SourceText::new(&shown, &before).position(valid)),
             severity: Severity::Error,
             message: "config file is not valid UTF-8".to_owned(),
         }]
@@ -485,6 +488,16 @@ mod tests {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone())
         }
+    }
+
+    #[test]
+    fn a_config_that_is_not_utf8_is_said_with_the_place_of_its_first_bad_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, b"theme = \"dark\"\n# caf\xe9\n").unwrap();
+        let said = load_config(Some(&path)).unwrap_err();
+        assert_eq!(said[0].position, Some((2, 6)), "{:?}", said[0]);
+        assert!(said[0].message.contains("not valid UTF-8"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! its line and column. Used by the content loader and the configuration;
 //! knows nothing of either.
 
+use std::fmt::Write as _;
 use std::ops::Range;
 
 use toml::Spanned;
@@ -229,12 +230,35 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// How much of a quoted value a message shows: a 100,000-character
+/// colour typed by mistake is named, not echoed whole.
+const QUOTED_CHARS: usize = 120;
+
 /// Escapes control characters so a message quoting user text is safe to
-/// print to a terminal.
+/// print to a terminal; a long text is cut, saying how long it was.
 pub fn printable(s: &str) -> String {
-    s.chars()
+    let total = s.chars().count();
+    let mut shown = s
+        .chars()
+        .take(QUOTED_CHARS)
         .flat_map(char::escape_debug)
         .collect::<String>()
         .replace("\\\"", "\"")
-        .replace("\\'", "'")
+        .replace("\\'", "'");
+    if total > QUOTED_CHARS {
+        let _ = write!(shown, "… ({} characters)", crate::i18n::grouped(total, ","));
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_value_is_quoted_in_part_with_its_length() {
+        let long = "#".repeat(100_000);
+        let shown = super::printable(&long);
+        assert!(shown.ends_with("… (100,000 characters)"), "{shown}");
+        assert!(shown.chars().count() < 200);
+        assert_eq!(super::printable("a\u{1b}b"), "a\\u{1b}b");
+    }
 }

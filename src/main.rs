@@ -126,8 +126,14 @@ fn read(cli: &Cli) -> u8 {
                 keep_first_screen(cli, ended.app, &choice, stored, fetches, path);
             }
             // Stopped by a signal (its state saved all the same): the status
-            // a shell gives a program the signal ended, 128 + its number.
-            signal.map_or(0, |signal| u8::try_from(128 + signal).unwrap_or(1))
+            // a shell gives a program the signal ended, 128 + its number. A
+            // reading state that could not be saved (said on stderr) is a
+            // failure a script can see.
+            match (signal, ended.unsaved) {
+                (Some(signal), _) => u8::try_from(128 + signal).unwrap_or(1),
+                (None, true) => 1,
+                (None, false) => 0,
+            }
         }
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));

@@ -382,15 +382,18 @@ fn a_star_given_while_another_program_holds_the_lock_is_answered_and_lands_later
     assert!(wait_exit(&mut child).success());
 }
 
-/// A reader that quits while another program holds the lock waits for it
-/// a bounded time, then says on the terminal it leaves that the reading
-/// state was not saved: never silently.
+/// A reader that quits while another program holds the lock says in its
+/// status line that it waits for it, waits a bounded time, then says on
+/// the terminal it leaves that the reading state was not saved, and its
+/// exit status is not 0: never silently.
 #[test]
 fn a_quit_while_another_program_holds_the_lock_says_the_state_was_not_saved() {
     let home = tempfile::tempdir().unwrap();
     let (mut pty, mut child, other, path) = starred_under_a_lock(home.path());
     pty.send(b"q");
-    wait_exit(&mut child);
+    pty.wait_for("Saving your reading state: the library is being written by another program; waiting up to 5 s");
+    let status = wait_exit(&mut child);
+    assert_eq!(status.exit_code(), 1, "{status:?}");
     pty.wait_for("Could not save the reading state");
     drop(other);
     assert_eq!(stored(&path).unwrap().starred.len(), 0);

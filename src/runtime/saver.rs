@@ -188,11 +188,22 @@ impl Saves {
     }
 
     /// The reader is leaving: the state put off (or `last`, the final
-    /// one) is saved, waiting at most `wait` for another writer. Why it
-    /// could not be saved, if so.
-    pub fn finish(&mut self, last: Option<SavedState>, wait: Duration) -> Option<String> {
+    /// one) is saved, waiting at most `wait` for another writer; when a
+    /// first short try finds the store locked, `waiting` is called before
+    /// that wait (to say so on screen). Why it could not be saved, if so.
+    pub fn finish(
+        &mut self,
+        last: Option<SavedState>,
+        wait: Duration,
+        waiting: impl FnOnce(),
+    ) -> Option<String> {
         if let Some(state) = last.or_else(|| self.put_off.take()) {
-            match self.saver.save(&state, wait) {
+            let mut saved = self.saver.save(&state, SAVE_WAIT.min(wait));
+            if matches!(saved, Err(SaveError::Locked(_))) && wait > SAVE_WAIT {
+                waiting();
+                saved = self.saver.save(&state, wait);
+            }
+            match saved {
                 Ok(()) => self.unsaved = None,
                 Err(e) => self.unsaved = Some(e.text().to_owned()),
             }
@@ -328,8 +339,9 @@ mod tests {
         assert_eq!(saves.wake_at(), Some(t1 + SAVE_EVERY));
     }
 
-    /// Quitting while another writer holds the lock past the wait says
-    /// why the state was not saved (never silently).
+    /// Quitting while another writer holds the lock past the wait is
+    /// said before the wait (once) and then why the state was not saved
+    /// (never silently).
     #[test]
     fn a_quit_that_cannot_get_the_lock_says_so() {
         let dir = tempfile::tempdir().unwrap();
@@ -342,7 +354,18 @@ mod tests {
         let mut saves = Saves::new(to_store, Instant::now());
         let other = rusqlite::Connection::open(&path).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let error = saves.finish(Some(starred("a")), Duration::from_millis(10));
+        let mut told = 0;
+        let error = saves.finish(Some(starred("a")), Duration::from_millis(100), || {
+            told += 1;
+        });
         assert!(error.is_some_and(|e| e.contains("locked")));
+        assert_eq!(told, 1, "the wait is said once, before it");
+        // With the store free, nothing is said: the save lands at once.
+        other.execute_batch("COMMIT").unwrap();
+        let mut told = 0;
+        let error = saves.finish(Some(starred("b")), Duration::from_millis(100), || {
+            told += 1;
+        });
+        assert_eq!((error, told), (None, 0));
     }
 }

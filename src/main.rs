@@ -188,7 +188,7 @@ fn open_reader(cli: &Cli, mut startup: setup::Startup) -> Reader {
     } else {
         let file = state_in_file(state_file.clone(), &mut notices);
         if !cli.sources.no_store
-            && let (Some(path), StateSaver::File(_)) = (&state_file, &file.1)
+            && let (Some(path), StateSaver::File { .. }) = (&state_file, &file.1)
         {
             // The store could not be used (said above): its marks are not
             // shown, and this run's go where the next start that opens the
@@ -355,13 +355,16 @@ fn state_in_file(
         return (None, StateSaver::Nowhere);
     };
     match store::load(&path) {
-        store::Loaded::State(state) => (Some(state), StateSaver::File(path)),
+        store::Loaded::State(state) => {
+            let last = Some(state.clone());
+            (Some(state), StateSaver::File { path, last })
+        }
         store::Loaded::Corrupt {
             reason,
             moved_to: Some(aside),
         } => {
             notices.push(corrupt_notice(reason, Some(aside)));
-            (None, StateSaver::File(path))
+            (None, StateSaver::File { path, last: None })
         }
         // What the file holds is unknown (or could not be moved aside): a
         // save would write over read marks and stars the user still has.
@@ -382,7 +385,7 @@ fn state_in_file(
             ));
             (None, StateSaver::Nowhere)
         }
-        store::Loaded::Nothing => (None, StateSaver::File(path)),
+        store::Loaded::Nothing => (None, StateSaver::File { path, last: None }),
     }
 }
 
@@ -421,7 +424,11 @@ fn state_in_store(
                         "{e}; the reading state stays in {} this time",
                         path.display()
                     ));
-                    return (Some(state), StateSaver::File(path.to_path_buf()), said);
+                    let to_file = StateSaver::File {
+                        path: path.to_path_buf(),
+                        last: Some(state.clone()),
+                    };
+                    return (Some(state), to_file, said);
                 }
             },
             store::Loaded::Corrupt { reason, moved_to } => {

@@ -15,8 +15,14 @@ use crate::store::SavedState;
 pub enum StateSaver {
     /// Kept in memory only (a state file from a newer version, say).
     Nowhere,
-    /// The whole state written atomically to a JSON file.
-    File(PathBuf),
+    /// The whole state written atomically to a JSON file, when it differs
+    /// from `last`, the state the file holds as far as this process knows
+    /// (read at start, then each successful save): the periodic save of a
+    /// reader that only looks rewrites nothing.
+    File {
+        path: PathBuf,
+        last: Option<SavedState>,
+    },
     /// Changes written to the store; `last` is the state it holds as far
     /// as this process knows (read at start, then each successful save).
     Store {
@@ -64,8 +70,15 @@ impl StateSaver {
     pub fn save(&mut self, state: &SavedState, wait: Duration) -> Result<(), SaveError> {
         match self {
             Self::Nowhere => Ok(()),
-            Self::File(path) => crate::store::save(path, state)
-                .map_err(|e| SaveError::Failed(format!("{}: {e}", path.display()))),
+            Self::File { path, last } => {
+                if last.as_ref() == Some(state) {
+                    return Ok(());
+                }
+                crate::store::save(path, state)
+                    .map_err(|e| SaveError::Failed(format!("{}: {e}", path.display())))?;
+                *last = Some(state.clone());
+                Ok(())
+            }
             Self::Store { store, last } => {
                 if state == last {
                     return Ok(());
@@ -321,7 +334,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let t0 = Instant::now();
-        let mut saves = Saves::new(StateSaver::File(path.clone()), t0);
+        let to_file = StateSaver::File {
+            path: path.clone(),
+            last: None,
+        };
+        let mut saves = Saves::new(to_file, t0);
         assert_eq!(saves.wake_at(), None, "nothing drawn, nothing to save");
         saves.touched();
         assert_eq!(saves.wake_at(), Some(t0 + SAVE_EVERY));
@@ -337,6 +354,51 @@ mod tests {
         assert_eq!(saves.wake(|| starred("b"), true, t1), None);
         assert_eq!(file_stars(&path), ["a"], "saved while our own writer wrote");
         assert_eq!(saves.wake_at(), Some(t1 + SAVE_EVERY));
+    }
+
+    /// The file's identity and time of change: an atomic write replaces
+    /// the file (a new inode), so a rewrite shows even within one tick of
+    /// the file system's clock.
+    fn written(path: &std::path::Path) -> (u64, std::time::SystemTime) {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).unwrap();
+        (meta.ino(), meta.modified().unwrap())
+    }
+
+    /// With `--no-store`, the periodic save of a reader that only looks
+    /// (frames drawn, nothing marked) leaves `state.json` as it is, the
+    /// one read at start as well; a change is written at the next one.
+    #[test]
+    fn the_periodic_save_rewrites_no_state_file_when_nothing_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        crate::store::save(&path, &starred("a")).unwrap();
+        let before = written(&path);
+        let crate::store::Loaded::State(read) = crate::store::load(&path) else {
+            panic!("the state file reads");
+        };
+        let t0 = Instant::now();
+        let to_file = StateSaver::File {
+            path: path.clone(),
+            last: Some(read.clone()),
+        };
+        let mut saves = Saves::new(to_file, t0);
+        let mut now = t0;
+        for _ in 0..3 {
+            saves.touched();
+            now += SAVE_EVERY;
+            assert_eq!(saves.wake(|| read.clone(), false, now), None);
+            assert_eq!(written(&path), before, "rewritten with nothing changed");
+        }
+        saves.touched();
+        now += SAVE_EVERY;
+        assert_eq!(saves.wake(|| starred("b"), false, now), None);
+        assert_ne!(written(&path), before);
+        assert_eq!(file_stars(&path), ["b"]);
+        let after = written(&path);
+        // The quit's save of the same state writes nothing either.
+        assert_eq!(saves.finish(Some(starred("b")), QUIT_WAIT, || {}), None);
+        assert_eq!(written(&path), after);
     }
 
     /// Quitting while another writer holds the lock past the wait is

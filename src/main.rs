@@ -192,9 +192,13 @@ fn open_reader(cli: &Cli, mut startup: setup::Startup) -> Reader {
         {
             // The store could not be used (said above): its marks are not
             // shown, and this run's go where the next start that opens the
-            // store will pick them up.
+            // store will pick them up. Named, as the line above names it:
+            // this one is the last, the one the status line shows.
+            let store = setup::library_path(&cli.sources, &startup.ctx.config)
+                .map(|p| format!(" {}", p.display()))
+                .unwrap_or_default();
             let line = format!(
-                "the read marks and stars kept in the library store are not shown this time; changes are saved to {} and moved into the store when it can be opened again",
+                "the read marks and stars kept in the library store{store} are not shown this time; changes are saved to {} and moved into the store when it can be opened again",
                 path.display()
             );
             report(&format!("aiwatch-tui: {line}"));

@@ -88,6 +88,11 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
+        // `restore` showed the cursor; ratatui's own show when the
+        // terminal is dropped would be a second write to a terminal that
+        // may be gone, and its failure an unformatted line on stderr.
+        self.terminal.backend_mut().release();
+        let _ = self.terminal.show_cursor();
     }
 }
 

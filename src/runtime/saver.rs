@@ -114,6 +114,60 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(60);
 /// How long the reader's quit waits for another writer's lock.
 pub const QUIT_WAIT: Duration = Duration::from_secs(5);
 
+/// A save put off while the store is locked (by another program) or
+/// busy (our own writer): when it is tried again, and whether the reader
+/// was told (once a wait, and again when it lands). One for the local
+/// reader's `Saves` and one for each served reader's session; the retry
+/// interval is theirs to give.
+#[derive(Debug, Default)]
+pub struct PutOff {
+    /// When the save put off is tried again.
+    retry_at: Option<Instant>,
+    /// Whether the reader was told their save is put off (once a wait).
+    told: bool,
+}
+
+impl PutOff {
+    /// When the save put off is tried again, if one is.
+    pub fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// Tried again `every` from `now`.
+    pub fn retry_after(&mut self, now: Instant, every: Duration) {
+        self.retry_at = Some(now + every);
+    }
+
+    /// Tried again `every` from `now`, unless a retry is set already.
+    pub fn retry_at_latest(&mut self, now: Instant, every: Duration) {
+        self.retry_at.get_or_insert(now + every);
+    }
+
+    /// No retry set (until the next save put off).
+    pub fn clear_retry(&mut self) {
+        self.retry_at = None;
+    }
+
+    /// Another program's lock met the save: tried again `every` from
+    /// `now`; the reader is told the first time of a wait.
+    pub fn locked(&mut self, now: Instant, every: Duration) -> Option<Outcome> {
+        self.retry_after(now, every);
+        (!std::mem::replace(&mut self.told, true)).then_some(Outcome::SavePutOff)
+    }
+
+    /// The save landed: no retry, and the reader told so when they were
+    /// told it was put off.
+    pub fn landed(&mut self) -> Option<Outcome> {
+        self.retry_at = None;
+        std::mem::take(&mut self.told).then_some(Outcome::SaveLanded)
+    }
+
+    /// The notice of this wait could not be shown: the next one is said.
+    pub fn untold(&mut self) {
+        self.told = false;
+    }
+}
+
 /// The saves of one reader: tried at once with a short wait, put off
 /// while the store is locked (by another process) or busy (our own sync
 /// or fetch), tried again every `RETRY_EVERY`, and made every
@@ -123,10 +177,8 @@ pub struct Saves {
     saver: StateSaver,
     /// The latest state put off, saved when the store is free.
     put_off: Option<SavedState>,
-    /// When the state put off is tried again.
-    retry_at: Option<Instant>,
-    /// Whether the reader was told their save is put off (once a wait).
-    told: bool,
+    /// When it is tried again, and whether the reader was told.
+    waiting: PutOff,
     /// When a save was last made or tried.
     saved_at: Instant,
     /// Something may have changed since (a frame was drawn).
@@ -140,8 +192,7 @@ impl Saves {
         Self {
             saver,
             put_off: None,
-            retry_at: None,
-            told: false,
+            waiting: PutOff::default(),
             saved_at: now,
             changed: false,
             unsaved: None,
@@ -168,7 +219,7 @@ impl Saves {
     /// When `wake` has something to do: a retry, or the periodic save.
     pub fn wake_at(&self) -> Option<Instant> {
         let periodic = self.changed.then(|| self.saved_at + SAVE_EVERY);
-        match (self.retry_at, periodic) {
+        match (self.waiting.retry_at(), periodic) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -188,8 +239,8 @@ impl Saves {
         }
         if busy {
             // Our own put: it ends soon, and is looked at again then.
-            if self.retry_at.is_some() {
-                self.retry_at = Some(now + RETRY_EVERY);
+            if self.waiting.retry_at().is_some() {
+                self.waiting.retry_after(now, RETRY_EVERY);
             }
             if self.changed {
                 self.saved_at = now;
@@ -238,7 +289,7 @@ impl Saves {
 
     fn put_off(&mut self, state: SavedState, now: Instant) {
         self.put_off = Some(state);
-        self.retry_at.get_or_insert(now + RETRY_EVERY);
+        self.waiting.retry_at_latest(now, RETRY_EVERY);
     }
 
     fn try_save(&mut self, state: SavedState, wait: Duration, now: Instant) -> Option<Outcome> {
@@ -247,14 +298,12 @@ impl Saves {
             Ok(()) => {
                 self.unsaved = None;
                 self.put_off = None;
-                self.retry_at = None;
-                std::mem::take(&mut self.told).then_some(Outcome::SaveLanded)
+                self.waiting.landed()
             }
             Err(SaveError::Locked(e)) => {
-                self.put_off(state, now);
-                self.retry_at = Some(now + RETRY_EVERY);
+                self.put_off = Some(state);
                 self.unsaved = Some(e);
-                (!std::mem::replace(&mut self.told, true)).then_some(Outcome::SavePutOff)
+                self.waiting.locked(now, RETRY_EVERY)
             }
             Err(SaveError::Failed(e)) => {
                 self.unsaved = Some(e.clone());
@@ -282,6 +331,28 @@ mod tests {
             crate::store::Loaded::State(state) => state.starred,
             _ => Vec::new(),
         }
+    }
+
+    /// The put-off logic both readers share (local `Saves`, a served
+    /// session): said once a wait, landing said only after that, retries
+    /// on the interval given.
+    #[test]
+    fn a_wait_is_said_once_and_its_end_only_when_it_was_said() {
+        let t0 = Instant::now();
+        let every = Duration::from_secs(3);
+        let mut waiting = PutOff::default();
+        assert_eq!(waiting.landed(), None, "nothing was said");
+        assert_eq!(waiting.locked(t0, every), Some(Outcome::SavePutOff));
+        assert_eq!(waiting.locked(t0 + every, every), None);
+        assert_eq!(waiting.retry_at(), Some(t0 + every * 2));
+        waiting.retry_at_latest(t0, every);
+        assert_eq!(waiting.retry_at(), Some(t0 + every * 2), "kept");
+        assert_eq!(waiting.landed(), Some(Outcome::SaveLanded));
+        assert_eq!(waiting.retry_at(), None);
+        // A notice that could not be shown: the next wait is said.
+        assert_eq!(waiting.locked(t0, every), Some(Outcome::SavePutOff));
+        waiting.untold();
+        assert_eq!(waiting.locked(t0, every), Some(Outcome::SavePutOff));
     }
 
     /// Another connection holds the write lock: the save is put off with

@@ -104,6 +104,7 @@ pub struct Ui {
     pub state_corrupt: String,
     pub state_unwritable: String,
     pub state_put_off: String,
+    pub state_saving_busy: String,
     pub state_saved_late: String,
     pub new_since: String,
     pub search_limit: String,

@@ -126,8 +126,14 @@ fn read(cli: &Cli) -> u8 {
                 keep_first_screen(cli, ended.app, &choice, stored, fetches, path);
             }
             // Stopped by a signal (its state saved all the same): the status
-            // a shell gives a program the signal ended, 128 + its number.
-            signal.map_or(0, |signal| u8::try_from(128 + signal).unwrap_or(1))
+            // a shell gives a program the signal ended, 128 + its number. A
+            // reading state that could not be saved (said on stderr) is a
+            // failure a script can see.
+            match (signal, ended.unsaved) {
+                (Some(signal), _) => u8::try_from(128 + signal).unwrap_or(1),
+                (None, true) => 1,
+                (None, false) => 0,
+            }
         }
         Err(e) => {
             report(&format!("aiwatch-tui: {e}"));
@@ -182,13 +188,17 @@ fn open_reader(cli: &Cli, mut startup: setup::Startup) -> Reader {
     } else {
         let file = state_in_file(state_file.clone(), &mut notices);
         if !cli.sources.no_store
-            && let (Some(path), StateSaver::File(_)) = (&state_file, &file.1)
+            && let (Some(path), StateSaver::File { .. }) = (&state_file, &file.1)
         {
             // The store could not be used (said above): its marks are not
             // shown, and this run's go where the next start that opens the
-            // store will pick them up.
+            // store will pick them up. Named, as the line above names it:
+            // this one is the last, the one the status line shows.
+            let store = setup::library_path(&cli.sources, &startup.ctx.config)
+                .map(|p| format!(" {}", p.display()))
+                .unwrap_or_default();
             let line = format!(
-                "the read marks and stars kept in the library store are not shown this time; changes are saved to {} and moved into the store when it can be opened again",
+                "the read marks and stars kept in the library store{store} are not shown this time; changes are saved to {} and moved into the store when it can be opened again",
                 path.display()
             );
             report(&format!("aiwatch-tui: {line}"));
@@ -349,13 +359,16 @@ fn state_in_file(
         return (None, StateSaver::Nowhere);
     };
     match store::load(&path) {
-        store::Loaded::State(state) => (Some(state), StateSaver::File(path)),
+        store::Loaded::State(state) => {
+            let last = Some(state.clone());
+            (Some(state), StateSaver::File { path, last })
+        }
         store::Loaded::Corrupt {
             reason,
             moved_to: Some(aside),
         } => {
             notices.push(corrupt_notice(reason, Some(aside)));
-            (None, StateSaver::File(path))
+            (None, StateSaver::File { path, last: None })
         }
         // What the file holds is unknown (or could not be moved aside): a
         // save would write over read marks and stars the user still has.
@@ -376,7 +389,7 @@ fn state_in_file(
             ));
             (None, StateSaver::Nowhere)
         }
-        store::Loaded::Nothing => (None, StateSaver::File(path)),
+        store::Loaded::Nothing => (None, StateSaver::File { path, last: None }),
     }
 }
 
@@ -415,7 +428,11 @@ fn state_in_store(
                         "{e}; the reading state stays in {} this time",
                         path.display()
                     ));
-                    return (Some(state), StateSaver::File(path.to_path_buf()), said);
+                    let to_file = StateSaver::File {
+                        path: path.to_path_buf(),
+                        last: Some(state.clone()),
+                    };
+                    return (Some(state), to_file, said);
                 }
             },
             store::Loaded::Corrupt { reason, moved_to } => {

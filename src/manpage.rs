@@ -198,7 +198,7 @@ Where the files above are.
 Success.
 .TP
 \fB1\fR
-A runtime error (the terminal failed, a file could not be written), or warnings under check --strict.
+A runtime error (the terminal failed, a file could not be written, the reader could not save its reading state), or warnings under check --strict.
 .TP
 \fB2\fR
 Bad usage or input: a command-line error, config errors, a language the reader has no words for, a content folder that does not exist, content errors found by check, nothing readable for list, an unknown id for show, --since after --until.

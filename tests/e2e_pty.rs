@@ -241,13 +241,18 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool, #[case] f
         })
         .unwrap();
     let binary = env!("CARGO_BIN_EXE_aiwatch-tui");
-    let mut cmd = if ignore_hup {
-        let mut c = CommandBuilder::new("sh");
-        c.args(["-c", "trap '' HUP; exec \"$0\"", binary]);
-        c
-    } else {
-        CommandBuilder::new(binary)
-    };
+    // Its stderr goes to a file, as a reader started from a script or a
+    // service would have it: what it says there on the way out is looked
+    // at below.
+    let stderr = home.path().join("stderr.txt");
+    let trap = if ignore_hup { "trap '' HUP; " } else { "" };
+    let mut cmd = CommandBuilder::new("sh");
+    cmd.args([
+        "-c",
+        &format!("{trap}exec \"$0\" \"$@\" 2>\"$AIWATCH_TEST_STDERR\""),
+        binary,
+    ]);
+    cmd.env("AIWATCH_TEST_STDERR", &stderr);
     if files > 0 {
         cmd.args(["--content", content.to_str().unwrap()]);
     }
@@ -285,6 +290,14 @@ fn a_terminal_that_goes_away_ends_the_reader(#[case] ignore_hup: bool, #[case] f
     assert!(
         state.view.unwrap().section.is_some(),
         "the open section was remembered"
+    );
+    // Whatever it said on stderr is its own formatted lines: no stray
+    // "Failed to show the cursor" from ratatui's terminal, which tried to
+    // show the cursor on a terminal that was gone.
+    let said = std::fs::read_to_string(&stderr).unwrap();
+    assert!(
+        said.lines().all(|line| line.starts_with("aiwatch-tui: ")),
+        "{said}"
     );
 }
 

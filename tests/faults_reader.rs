@@ -33,8 +33,21 @@ fn starred() -> SavedState {
 
 /// Runs the reader on the bundled edition with `args` (as an unprivileged
 /// user when root), waits for its first screen and for `said`, stars the
-/// open section (when `star`), quits; the screen.
+/// open section (when `star`), quits, and saved its state (exit status 0);
+/// the screen.
 fn read_and_quit(home: &Home, args: &[&str], said: &str, star: bool) -> String {
+    let (screen, status) = read_and_quit_with_status(home, args, said, star);
+    assert!(status.success(), "{status:?}\n{screen}");
+    screen
+}
+
+/// As `read_and_quit`, with the exit status instead of asking for 0.
+fn read_and_quit_with_status(
+    home: &Home,
+    args: &[&str],
+    said: &str,
+    star: bool,
+) -> (String, portable_pty::ExitStatus) {
     home.give_away();
     let mut line = faults::prefix(Fault::NONE);
     line.push(faults::BIN.to_owned());
@@ -48,8 +61,8 @@ fn read_and_quit(home: &Home, args: &[&str], said: &str, star: bool) -> String {
         pty.send(b"s");
     }
     pty.send(b"q");
-    assert!(wait_exit(&mut child).success(), "{}", pty.contents());
-    pty.contents()
+    let status = wait_exit(&mut child);
+    (pty.contents(), status)
 }
 
 fn stars_in(path: &Path) -> Vec<String> {
@@ -106,18 +119,20 @@ fn a_folder_where_the_state_file_should_be_is_said_and_left_alone() {
 fn a_state_folder_it_may_not_write_keeps_the_saved_state() {
     let (home, state, before) = home_with_state();
     chmod(state.parent().unwrap(), 0o555);
-    let screen = read_and_quit(
+    let (screen, status) = read_and_quit_with_status(
         &home,
         &["--no-store", "--state", state.to_str().unwrap()],
         "Topics",
         true,
     );
     chmod(state.parent().unwrap(), 0o755);
-    // The save at quit failed: said, naming the file.
+    // The save at quit failed: said, naming the file, and the exit status
+    // is not 0.
     assert!(
         screen.contains("Could not save the reading state"),
         "{screen}"
     );
+    assert_eq!(status.exit_code(), 1, "{screen}");
     assert!(screen.contains(state.to_str().unwrap()), "{screen}");
     assert_eq!(fs::read(&state).unwrap(), before, "{screen}");
     assert_eq!(stars_in(&state), starred().starred);

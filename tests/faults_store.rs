@@ -263,7 +263,10 @@ fn saving_the_reading_state_on_a_full_disk_loses_no_mark_reported_saved() {
                 }
             }
         } else {
-            StateSaver::File(target)
+            StateSaver::File {
+                path: target,
+                last: None,
+            }
         };
         // A save into the file is synced to disk each time: fewer of them.
         let how_many = if into == "store" { 120 } else { 30 };

@@ -376,6 +376,101 @@ fn items_of_one_document_with_their_own_guids_are_kept_apart() {
     assert_eq!(library(&mut store, &config).sections.len(), 3);
 }
 
+/// A live blog without guids: its posts' links differ only after `#`
+/// (`/live#post-1`, `#post-2`), and each post is an item of its own, not a
+/// duplicate of the first. Fetched again with a new post on top, the new
+/// one is added and the others are found as they were (never one post
+/// taken for another by its link).
+#[test]
+fn items_without_guid_whose_links_differ_in_the_fragment_are_kept_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    let links: Vec<String> = (0..=4)
+        .map(|n| format!("https://news.example/live#post-{n}"))
+        .collect();
+    let post = |n: usize, title| -> Item<'_> { (None, &links[n], title, "<p>Text.</p>") };
+    let posts = [
+        post(3, "Live: DeepSeek answers"),
+        post(2, "Live: Nvidia shares fall"),
+        post(1, "Live: OpenAI shows a model"),
+    ];
+    let first = put(&mut store, &config, &posts);
+    assert_eq!(
+        first,
+        PutReport {
+            added: 3,
+            ..PutReport::default()
+        }
+    );
+    let mut more = vec![post(4, "Live: Altman answers")];
+    more.extend(posts);
+    let again = put(&mut store, &config, &more);
+    assert_eq!(
+        again,
+        PutReport {
+            added: 1,
+            unchanged: 3,
+            ..PutReport::default()
+        }
+    );
+    assert_eq!(
+        headings(&library(&mut store, &config)),
+        [
+            "Live: Altman answers",
+            "Live: DeepSeek answers",
+            "Live: Nvidia shares fall",
+            "Live: OpenAI shows a model"
+        ]
+    );
+}
+
+/// A live blog's item stored before fragments kept items apart (keyed by
+/// its link alone) is found once, by the first post of the next fetch,
+/// and updated; the other posts are added beside it.
+#[test]
+fn an_item_stored_under_its_link_alone_is_found_once_by_a_post() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    let page = (
+        None,
+        "https://news.example/live",
+        "Live: OpenAI shows a model",
+        "<p>Text.</p>",
+    );
+    assert_eq!(put(&mut store, &config, &[page]).added, 1);
+    let posts: [Item<'_>; 2] = [
+        (
+            None,
+            "https://news.example/live#post-2",
+            "Live: Nvidia shares fall",
+            "<p>Two.</p>",
+        ),
+        (
+            None,
+            "https://news.example/live#post-1",
+            "Live: OpenAI shows a model",
+            "<p>One.</p>",
+        ),
+    ];
+    let report = put(&mut store, &config, &posts);
+    assert_eq!(
+        (report.added, report.updated, report.duplicates),
+        (1, 1, 0),
+        "{report:?}"
+    );
+    assert_eq!(library(&mut store, &config).sections.len(), 2);
+    let again = put(&mut store, &config, &posts);
+    assert_eq!(
+        again,
+        PutReport {
+            unchanged: 2,
+            ..PutReport::default()
+        }
+    );
+}
+
 /// Two items of one document with one guid are one item: the first is
 /// kept, the other counted as a duplicate (the `fetch` command says so),
 /// never the first overwritten in silence.

@@ -316,6 +316,45 @@ fn a_dropped_stars_table_is_made_again_and_said_once() {
     assert!(!screen.contains("was missing"), "{screen}");
 }
 
+/// A file given by mistake (`--library notes.txt`) is left as it is and
+/// said; the notice the status line ends with names it too, as the line
+/// before it (under `!` and on stderr) does.
+#[test]
+fn a_file_that_is_not_a_store_is_named_in_the_status_line() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    fs::write(home.join("notes.txt"), "my notes\n").unwrap();
+    let mut pty = Pty::open(160, 30);
+    let mut child = pty.spawn(&["--library", "notes.txt"], home, &[]);
+    // Said on stderr first, before the reader's screen: the status line
+    // is the last row of that screen.
+    pty.wait_until("the status line", |screen, _| {
+        screen.alternate_screen()
+            && screen
+                .rows(0, 160)
+                .last()
+                .is_some_and(|row| row.contains("not shown this time"))
+    });
+    let status_line = pty
+        .screen
+        .lock()
+        .unwrap()
+        .screen()
+        .rows(0, 160)
+        .last()
+        .unwrap_or_default();
+    assert!(
+        status_line.contains("the library store notes.txt are not shown this time"),
+        "{status_line}"
+    );
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+    assert_eq!(
+        fs::read_to_string(home.join("notes.txt")).unwrap(),
+        "my notes\n"
+    );
+}
+
 /// Another program's transaction on the store (`sqlite3` with `BEGIN
 /// IMMEDIATE;`, a fetch from another shell): the write lock is held until
 /// `COMMIT`.
@@ -382,15 +421,18 @@ fn a_star_given_while_another_program_holds_the_lock_is_answered_and_lands_later
     assert!(wait_exit(&mut child).success());
 }
 
-/// A reader that quits while another program holds the lock waits for it
-/// a bounded time, then says on the terminal it leaves that the reading
-/// state was not saved: never silently.
+/// A reader that quits while another program holds the lock says in its
+/// status line that it waits for it, waits a bounded time, then says on
+/// the terminal it leaves that the reading state was not saved, and its
+/// exit status is not 0: never silently.
 #[test]
 fn a_quit_while_another_program_holds_the_lock_says_the_state_was_not_saved() {
     let home = tempfile::tempdir().unwrap();
     let (mut pty, mut child, other, path) = starred_under_a_lock(home.path());
     pty.send(b"q");
-    wait_exit(&mut child);
+    pty.wait_for("Saving your reading state: the library is being written by another program; waiting up to 5 s");
+    let status = wait_exit(&mut child);
+    assert_eq!(status.exit_code(), 1, "{status:?}");
     pty.wait_for("Could not save the reading state");
     drop(other);
     assert_eq!(stored(&path).unwrap().starred.len(), 0);

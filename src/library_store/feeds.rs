@@ -630,6 +630,10 @@ pub(super) fn begin_waiting<'c>(
 /// changed an item's guid keeps its link, while two items of one document
 /// with their own guids are two items even when their links differ only
 /// in what the canonical form drops (a fragment: `/a/0#s0`, `/a/0#s1`).
+/// Without a guid, the fragment is part of the key (a live blog's
+/// `#post-1`, `#post-2`): such an item is found by link only under the key
+/// it had before (`Identity::key_without_fragment`), and an item without
+/// guid or fragment never takes over one keyed with a fragment.
 /// `earlier`: the feed has items from earlier puts (else none is looked
 /// for by link).
 fn find(
@@ -656,12 +660,28 @@ fn find(
     }
     if file_id.is_none()
         && earlier
-        && let Some(link) = &identity.link
+        && let Some(old_key) = identity.key_without_fragment()
     {
         file_id = tx
             .prepare_cached(
-                "SELECT file_id FROM feed_items WHERE link = ?2 AND feed = ?1 AND last_put < ?3",
+                "SELECT file_id FROM feed_items WHERE feed = ?1 AND key = ?2 AND last_put < ?3",
             )?
+            .query_row(params![feed, old_key, put_no], |r| r.get(0))
+            .optional()?;
+    } else if file_id.is_none()
+        && earlier
+        && let Some(link) = &identity.link
+    {
+        // A key `link:...#...` is an item without guid that had a
+        // fragment: another item than one without guid or fragment.
+        let sql = if identity.guid.is_none() {
+            "SELECT file_id FROM feed_items WHERE link = ?2 AND feed = ?1 AND last_put < ?3
+             AND NOT (key LIKE 'link:%' AND instr(key, '#') > 0)"
+        } else {
+            "SELECT file_id FROM feed_items WHERE link = ?2 AND feed = ?1 AND last_put < ?3"
+        };
+        file_id = tx
+            .prepare_cached(sql)?
             .query_row(params![feed, link, put_no], |r| r.get(0))
             .optional()?;
     }

@@ -49,6 +49,9 @@ pub struct LeanBackend<W: Write> {
     /// Shared by the backends of one server: how many frames are drawn
     /// at once (`FrameGate`).
     gate: Option<Arc<FrameGate>>,
+    /// The terminal was given back by its owner (`release`): the cursor
+    /// is no business of this backend's any more.
+    released: bool,
 }
 
 /// How many frames drawn frame by frame are in their buffers at once,
@@ -513,7 +516,19 @@ impl<W: Write> LeanBackend<W> {
             fixed_size: None,
             packed: None,
             gate: None,
+            released: false,
         }
+    }
+
+    /// Its owner gave the terminal back (left the alternate screen and
+    /// showed the cursor itself): showing or hiding the cursor sends
+    /// nothing from now on. ratatui's `Terminal` shows the cursor when it
+    /// is dropped and prints an unformatted "Failed to show the cursor"
+    /// on stderr when that write fails (the terminal gone); with this,
+    /// the owner's `show_cursor` succeeds first and there is nothing left
+    /// to show.
+    pub fn release(&mut self) {
+        self.released = true;
     }
 
     /// Frames of this backend wait their turn in `gate`, shared with
@@ -609,10 +624,14 @@ impl<W: Write> LeanBackend<W> {
         shadow.paint(terminal.current_buffer_mut());
         terminal.backend_mut().backend.shadow = shadow;
         terminal.swap_buffers();
-        terminal.draw(render)?;
-        // The frame's terminal shows the cursor when it goes: not here.
+        let drawn = terminal.draw(render).map(drop);
+        // The frame's terminal shows the cursor when it goes: not here,
+        // drawn or not. A frame that failed (a client that vanished) would
+        // make it try, fail again, and print an unformatted line on the
+        // server's stderr.
         terminal.backend_mut().done = true;
         drop(terminal);
+        drawn?;
         self.pack();
         Ok(())
     }
@@ -715,10 +734,16 @@ impl<W: Write> Backend for LeanBackend<W> {
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
+        if self.released {
+            return Ok(());
+        }
         self.inner.hide_cursor()
     }
 
     fn show_cursor(&mut self) -> io::Result<()> {
+        if self.released {
+            return Ok(());
+        }
         self.inner.show_cursor()
     }
 
@@ -938,6 +963,83 @@ mod tests {
 
     /// A frame that panics (a bug in drawing) gives its place back: the
     /// other sessions go on drawing.
+    /// A terminal that takes writes and then goes away: flushes fail once
+    /// `flushes` are used up; everything written is kept (shared, to be
+    /// looked at while the backend holds the writer).
+    #[derive(Clone, Default)]
+    struct Vanishing(Arc<Mutex<(Vec<u8>, usize)>>);
+
+    impl Vanishing {
+        fn new(flushes: usize) -> Self {
+            Self(Arc::new(Mutex::new((Vec::new(), flushes))))
+        }
+
+        fn written(&self) -> Vec<u8> {
+            self.0.lock().unwrap().0.clone()
+        }
+
+        /// The terminal goes: every flush fails from now on, and what was
+        /// written so far is forgotten.
+        fn go(&self) {
+            *self.0.lock().unwrap() = (Vec::new(), 0);
+        }
+    }
+
+    impl Write for Vanishing {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            let mut state = self.0.lock().unwrap();
+            if state.1 == 0 {
+                return Err(io::Error::from(io::ErrorKind::BrokenPipe));
+            }
+            state.1 -= 1;
+            Ok(())
+        }
+    }
+
+    fn showed_cursor(written: &[u8]) -> bool {
+        let show = b"\x1b[?25h";
+        written.windows(show.len()).any(|w| w == show)
+    }
+
+    /// A frame whose output fails after the cursor was hidden (a client
+    /// that vanished mid-frame): the frame's terminal does not try to
+    /// show the cursor when it goes, which would fail again and print an
+    /// unformatted "Failed to show the cursor" on the server's stderr.
+    #[test]
+    fn a_frame_cut_off_by_a_vanished_terminal_shows_no_cursor_after_it() {
+        // One flush for hiding the cursor, none for the frame's end.
+        let writer = Vanishing::new(1);
+        let mut backend = LeanBackend::with_size(writer.clone(), 20, 4);
+        let drawn = backend.draw_frame(|frame| {
+            frame.render_widget(ratatui::widgets::Paragraph::new("hello"), frame.area());
+        });
+        assert!(drawn.is_err());
+        let written = writer.written();
+        assert!(String::from_utf8_lossy(&written).contains("hello"));
+        assert!(!showed_cursor(&written), "{written:?}");
+    }
+
+    /// A terminal given back by its owner (`release`, after the owner
+    /// showed the cursor itself): ratatui's `Terminal`, when dropped,
+    /// finds its cursor shown and writes nothing to a terminal that may be
+    /// gone (its failure would be an unformatted line on stderr).
+    #[test]
+    fn a_released_terminal_shows_its_cursor_without_writing() {
+        let writer = Vanishing::new(usize::MAX);
+        let mut terminal = Terminal::new(LeanBackend::new(writer.clone())).unwrap();
+        terminal.hide_cursor().unwrap();
+        writer.go();
+        terminal.backend_mut().release();
+        assert!(terminal.show_cursor().is_ok());
+        drop(terminal);
+        assert!(writer.written().is_empty());
+    }
+
     #[test]
     fn a_frame_that_panics_gives_its_place_in_the_gate_back() {
         let gate = FrameGate::new(1);

@@ -88,6 +88,11 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
+        // `restore` showed the cursor; ratatui's own show when the
+        // terminal is dropped would be a second write to a terminal that
+        // may be gone, and its failure an unformatted line on stderr.
+        self.terminal.backend_mut().release();
+        let _ = self.terminal.show_cursor();
     }
 }
 
@@ -238,13 +243,22 @@ pub fn run(
     // A sync stopped now ends (and lets go of the store) after the reader
     // has gone: the store's stamp would move after it was taken.
     let sync_ran = driver.sync_running();
-    let unsaved = driver.finish();
+    let unsaved = driver.finish(|| {
+        // The quit waits for another program's lock: said on the screen
+        // the reader still shows, not a silent pause (a terminal that is
+        // gone takes no frame, which changes nothing).
+        let seconds = QUIT_WAIT.as_secs().to_string();
+        let message =
+            crate::i18n::fill(&app.strings.ui.state_saving_busy, &[("seconds", &seconds)]);
+        app.notify(message);
+        let _ = super::draw(&mut guard.terminal, &app);
+    });
     // A state the last save could not write is said where the user reads
     // after quitting, once the terminal is back: a notice in the status
     // line would never be drawn.
     drop(guard);
-    let stored = if let Some(error) = unsaved {
-        let message = crate::i18n::fill(&app.strings.ui.state_unwritable, &[("error", &error)]);
+    let stored = if let Some(error) = &unsaved {
+        let message = crate::i18n::fill(&app.strings.ui.state_unwritable, &[("error", error)]);
         let _ = writeln!(io::stderr(), "aiwatch-tui: {message}");
         None
     } else if sync_ran {
@@ -257,6 +271,7 @@ pub fn run(
         signal: Some(ended_by.load(Ordering::Relaxed)).filter(|s| *s != 0),
         app,
         stored,
+        unsaved: unsaved.is_some(),
     })
 }
 
@@ -271,6 +286,9 @@ pub struct Ended {
     /// (`StateSaver::into_store_as_read`): the next start will show
     /// this app's library with this state.
     pub stored: Option<SavedState>,
+    /// The last reading state could not be saved (said on stderr): the
+    /// exit status is not 0.
+    pub unsaved: bool,
 }
 
 /// What the reader sets on its app before the first frame (`run`), so the
@@ -506,9 +524,10 @@ impl LocalDriver {
     /// The reader is leaving: a sync or a fetch's put still running is
     /// stopped (it rolls back and frees the store), and the last state
     /// (or one put off) is written, waiting for another program's lock
-    /// at most `QUIT_WAIT`. Why it could not be, said on stderr once the
-    /// terminal is back: never silently.
-    fn finish(&mut self) -> Option<String> {
+    /// at most `QUIT_WAIT`; `waiting` is called when that wait begins.
+    /// Why it could not be saved, said on stderr once the terminal is
+    /// back: never silently.
+    fn finish(&mut self, waiting: impl FnOnce()) -> Option<String> {
         if let Some(syncing) = &self.syncing {
             syncing.stop();
         }
@@ -519,7 +538,8 @@ impl LocalDriver {
             // program's exit instead, the feed stayed "never fetched".
             fetch.control.wait_idle(STOPPED_PUT_WAIT);
         }
-        self.saves.finish(self.last_state.take(), QUIT_WAIT)
+        self.saves
+            .finish(self.last_state.take(), QUIT_WAIT, waiting)
     }
 }
 

@@ -15,8 +15,14 @@ use crate::store::SavedState;
 pub enum StateSaver {
     /// Kept in memory only (a state file from a newer version, say).
     Nowhere,
-    /// The whole state written atomically to a JSON file.
-    File(PathBuf),
+    /// The whole state written atomically to a JSON file, when it differs
+    /// from `last`, the state the file holds as far as this process knows
+    /// (read at start, then each successful save): the periodic save of a
+    /// reader that only looks rewrites nothing.
+    File {
+        path: PathBuf,
+        last: Option<SavedState>,
+    },
     /// Changes written to the store; `last` is the state it holds as far
     /// as this process knows (read at start, then each successful save).
     Store {
@@ -64,8 +70,15 @@ impl StateSaver {
     pub fn save(&mut self, state: &SavedState, wait: Duration) -> Result<(), SaveError> {
         match self {
             Self::Nowhere => Ok(()),
-            Self::File(path) => crate::store::save(path, state)
-                .map_err(|e| SaveError::Failed(format!("{}: {e}", path.display()))),
+            Self::File { path, last } => {
+                if last.as_ref() == Some(state) {
+                    return Ok(());
+                }
+                crate::store::save(path, state)
+                    .map_err(|e| SaveError::Failed(format!("{}: {e}", path.display())))?;
+                *last = Some(state.clone());
+                Ok(())
+            }
             Self::Store { store, last } => {
                 if state == last {
                     return Ok(());
@@ -101,6 +114,60 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(60);
 /// How long the reader's quit waits for another writer's lock.
 pub const QUIT_WAIT: Duration = Duration::from_secs(5);
 
+/// A save put off while the store is locked (by another program) or
+/// busy (our own writer): when it is tried again, and whether the reader
+/// was told (once a wait, and again when it lands). One for the local
+/// reader's `Saves` and one for each served reader's session; the retry
+/// interval is theirs to give.
+#[derive(Debug, Default)]
+pub struct PutOff {
+    /// When the save put off is tried again.
+    retry_at: Option<Instant>,
+    /// Whether the reader was told their save is put off (once a wait).
+    told: bool,
+}
+
+impl PutOff {
+    /// When the save put off is tried again, if one is.
+    pub fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// Tried again `every` from `now`.
+    pub fn retry_after(&mut self, now: Instant, every: Duration) {
+        self.retry_at = Some(now + every);
+    }
+
+    /// Tried again `every` from `now`, unless a retry is set already.
+    pub fn retry_at_latest(&mut self, now: Instant, every: Duration) {
+        self.retry_at.get_or_insert(now + every);
+    }
+
+    /// No retry set (until the next save put off).
+    pub fn clear_retry(&mut self) {
+        self.retry_at = None;
+    }
+
+    /// Another program's lock met the save: tried again `every` from
+    /// `now`; the reader is told the first time of a wait.
+    pub fn locked(&mut self, now: Instant, every: Duration) -> Option<Outcome> {
+        self.retry_after(now, every);
+        (!std::mem::replace(&mut self.told, true)).then_some(Outcome::SavePutOff)
+    }
+
+    /// The save landed: no retry, and the reader told so when they were
+    /// told it was put off.
+    pub fn landed(&mut self) -> Option<Outcome> {
+        self.retry_at = None;
+        std::mem::take(&mut self.told).then_some(Outcome::SaveLanded)
+    }
+
+    /// The notice of this wait could not be shown: the next one is said.
+    pub fn untold(&mut self) {
+        self.told = false;
+    }
+}
+
 /// The saves of one reader: tried at once with a short wait, put off
 /// while the store is locked (by another process) or busy (our own sync
 /// or fetch), tried again every `RETRY_EVERY`, and made every
@@ -110,10 +177,8 @@ pub struct Saves {
     saver: StateSaver,
     /// The latest state put off, saved when the store is free.
     put_off: Option<SavedState>,
-    /// When the state put off is tried again.
-    retry_at: Option<Instant>,
-    /// Whether the reader was told their save is put off (once a wait).
-    told: bool,
+    /// When it is tried again, and whether the reader was told.
+    waiting: PutOff,
     /// When a save was last made or tried.
     saved_at: Instant,
     /// Something may have changed since (a frame was drawn).
@@ -127,8 +192,7 @@ impl Saves {
         Self {
             saver,
             put_off: None,
-            retry_at: None,
-            told: false,
+            waiting: PutOff::default(),
             saved_at: now,
             changed: false,
             unsaved: None,
@@ -155,7 +219,7 @@ impl Saves {
     /// When `wake` has something to do: a retry, or the periodic save.
     pub fn wake_at(&self) -> Option<Instant> {
         let periodic = self.changed.then(|| self.saved_at + SAVE_EVERY);
-        match (self.retry_at, periodic) {
+        match (self.waiting.retry_at(), periodic) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -175,8 +239,8 @@ impl Saves {
         }
         if busy {
             // Our own put: it ends soon, and is looked at again then.
-            if self.retry_at.is_some() {
-                self.retry_at = Some(now + RETRY_EVERY);
+            if self.waiting.retry_at().is_some() {
+                self.waiting.retry_after(now, RETRY_EVERY);
             }
             if self.changed {
                 self.saved_at = now;
@@ -188,11 +252,22 @@ impl Saves {
     }
 
     /// The reader is leaving: the state put off (or `last`, the final
-    /// one) is saved, waiting at most `wait` for another writer. Why it
-    /// could not be saved, if so.
-    pub fn finish(&mut self, last: Option<SavedState>, wait: Duration) -> Option<String> {
+    /// one) is saved, waiting at most `wait` for another writer; when a
+    /// first short try finds the store locked, `waiting` is called before
+    /// that wait (to say so on screen). Why it could not be saved, if so.
+    pub fn finish(
+        &mut self,
+        last: Option<SavedState>,
+        wait: Duration,
+        waiting: impl FnOnce(),
+    ) -> Option<String> {
         if let Some(state) = last.or_else(|| self.put_off.take()) {
-            match self.saver.save(&state, wait) {
+            let mut saved = self.saver.save(&state, SAVE_WAIT.min(wait));
+            if matches!(saved, Err(SaveError::Locked(_))) && wait > SAVE_WAIT {
+                waiting();
+                saved = self.saver.save(&state, wait);
+            }
+            match saved {
                 Ok(()) => self.unsaved = None,
                 Err(e) => self.unsaved = Some(e.text().to_owned()),
             }
@@ -214,7 +289,7 @@ impl Saves {
 
     fn put_off(&mut self, state: SavedState, now: Instant) {
         self.put_off = Some(state);
-        self.retry_at.get_or_insert(now + RETRY_EVERY);
+        self.waiting.retry_at_latest(now, RETRY_EVERY);
     }
 
     fn try_save(&mut self, state: SavedState, wait: Duration, now: Instant) -> Option<Outcome> {
@@ -223,14 +298,12 @@ impl Saves {
             Ok(()) => {
                 self.unsaved = None;
                 self.put_off = None;
-                self.retry_at = None;
-                std::mem::take(&mut self.told).then_some(Outcome::SaveLanded)
+                self.waiting.landed()
             }
             Err(SaveError::Locked(e)) => {
-                self.put_off(state, now);
-                self.retry_at = Some(now + RETRY_EVERY);
+                self.put_off = Some(state);
                 self.unsaved = Some(e);
-                (!std::mem::replace(&mut self.told, true)).then_some(Outcome::SavePutOff)
+                self.waiting.locked(now, RETRY_EVERY)
             }
             Err(SaveError::Failed(e)) => {
                 self.unsaved = Some(e.clone());
@@ -258,6 +331,28 @@ mod tests {
             crate::store::Loaded::State(state) => state.starred,
             _ => Vec::new(),
         }
+    }
+
+    /// The put-off logic both readers share (local `Saves`, a served
+    /// session): said once a wait, landing said only after that, retries
+    /// on the interval given.
+    #[test]
+    fn a_wait_is_said_once_and_its_end_only_when_it_was_said() {
+        let t0 = Instant::now();
+        let every = Duration::from_secs(3);
+        let mut waiting = PutOff::default();
+        assert_eq!(waiting.landed(), None, "nothing was said");
+        assert_eq!(waiting.locked(t0, every), Some(Outcome::SavePutOff));
+        assert_eq!(waiting.locked(t0 + every, every), None);
+        assert_eq!(waiting.retry_at(), Some(t0 + every * 2));
+        waiting.retry_at_latest(t0, every);
+        assert_eq!(waiting.retry_at(), Some(t0 + every * 2), "kept");
+        assert_eq!(waiting.landed(), Some(Outcome::SaveLanded));
+        assert_eq!(waiting.retry_at(), None);
+        // A notice that could not be shown: the next wait is said.
+        assert_eq!(waiting.locked(t0, every), Some(Outcome::SavePutOff));
+        waiting.untold();
+        assert_eq!(waiting.locked(t0, every), Some(Outcome::SavePutOff));
     }
 
     /// Another connection holds the write lock: the save is put off with
@@ -310,7 +405,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let t0 = Instant::now();
-        let mut saves = Saves::new(StateSaver::File(path.clone()), t0);
+        let to_file = StateSaver::File {
+            path: path.clone(),
+            last: None,
+        };
+        let mut saves = Saves::new(to_file, t0);
         assert_eq!(saves.wake_at(), None, "nothing drawn, nothing to save");
         saves.touched();
         assert_eq!(saves.wake_at(), Some(t0 + SAVE_EVERY));
@@ -328,8 +427,54 @@ mod tests {
         assert_eq!(saves.wake_at(), Some(t1 + SAVE_EVERY));
     }
 
-    /// Quitting while another writer holds the lock past the wait says
-    /// why the state was not saved (never silently).
+    /// The file's identity and time of change: an atomic write replaces
+    /// the file (a new inode), so a rewrite shows even within one tick of
+    /// the file system's clock.
+    fn written(path: &std::path::Path) -> (u64, std::time::SystemTime) {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).unwrap();
+        (meta.ino(), meta.modified().unwrap())
+    }
+
+    /// With `--no-store`, the periodic save of a reader that only looks
+    /// (frames drawn, nothing marked) leaves `state.json` as it is, the
+    /// one read at start as well; a change is written at the next one.
+    #[test]
+    fn the_periodic_save_rewrites_no_state_file_when_nothing_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        crate::store::save(&path, &starred("a")).unwrap();
+        let before = written(&path);
+        let crate::store::Loaded::State(read) = crate::store::load(&path) else {
+            panic!("the state file reads");
+        };
+        let t0 = Instant::now();
+        let to_file = StateSaver::File {
+            path: path.clone(),
+            last: Some(read.clone()),
+        };
+        let mut saves = Saves::new(to_file, t0);
+        let mut now = t0;
+        for _ in 0..3 {
+            saves.touched();
+            now += SAVE_EVERY;
+            assert_eq!(saves.wake(|| read.clone(), false, now), None);
+            assert_eq!(written(&path), before, "rewritten with nothing changed");
+        }
+        saves.touched();
+        now += SAVE_EVERY;
+        assert_eq!(saves.wake(|| starred("b"), false, now), None);
+        assert_ne!(written(&path), before);
+        assert_eq!(file_stars(&path), ["b"]);
+        let after = written(&path);
+        // The quit's save of the same state writes nothing either.
+        assert_eq!(saves.finish(Some(starred("b")), QUIT_WAIT, || {}), None);
+        assert_eq!(written(&path), after);
+    }
+
+    /// Quitting while another writer holds the lock past the wait is
+    /// said before the wait (once) and then why the state was not saved
+    /// (never silently).
     #[test]
     fn a_quit_that_cannot_get_the_lock_says_so() {
         let dir = tempfile::tempdir().unwrap();
@@ -342,7 +487,18 @@ mod tests {
         let mut saves = Saves::new(to_store, Instant::now());
         let other = rusqlite::Connection::open(&path).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let error = saves.finish(Some(starred("a")), Duration::from_millis(10));
+        let mut told = 0;
+        let error = saves.finish(Some(starred("a")), Duration::from_millis(100), || {
+            told += 1;
+        });
         assert!(error.is_some_and(|e| e.contains("locked")));
+        assert_eq!(told, 1, "the wait is said once, before it");
+        // With the store free, nothing is said: the save lands at once.
+        other.execute_batch("COMMIT").unwrap();
+        let mut told = 0;
+        let error = saves.finish(Some(starred("b")), Duration::from_millis(100), || {
+            told += 1;
+        });
+        assert_eq!((error, told), (None, 0));
     }
 }

@@ -27,7 +27,7 @@ use crate::input::{FetchEvent, Input, Outcome, SyncedLibrary};
 use crate::library_store::SAVE_WAIT;
 use crate::library_store::feeds::PutControl;
 use crate::runtime::lean::LeanBackend;
-use crate::runtime::saver::{RETRY_EVERY, SaveError};
+use crate::runtime::saver::{PutOff, RETRY_EVERY, SaveError};
 use crate::runtime::{self, Driver};
 use crate::store::SavedState;
 
@@ -234,13 +234,12 @@ struct SessionDriver {
     /// once it ends) or while another process held the store's write lock
     /// (`locked`): so no key of this reader waits for the store.
     deferred: bool,
-    /// Another process's lock met the last save: it is tried again at
-    /// `retry_at` (by `wake`), not at every frame.
+    /// Another process's lock met the last save: it is tried again when
+    /// `waiting` says (by `wake`), not at every frame.
     locked: bool,
-    /// When a save put off is tried again, with the latest state.
-    retry_at: Option<Instant>,
-    /// The reader was told their save is put off (once a wait).
-    told: bool,
+    /// When a save put off is tried again, with the latest state, and
+    /// whether the reader was told (as the local reader's `Saves`).
+    waiting: PutOff,
     /// Inputs in the queue (see `Inputs`).
     inputs_queued: Arc<AtomicUsize>,
 }
@@ -308,22 +307,22 @@ impl Driver<Backend> for SessionDriver {
             // said from here: a notice of it put off is not shown, so
             // its landing is not said either.
             if let Some(Input::Outcome(Outcome::SavePutOff)) = self.save_now(&app.snapshot()) {
-                self.told = false;
+                self.waiting.untold();
             }
         }
         Ok(())
     }
 
     fn wake_at(&self) -> Option<Instant> {
-        self.retry_at
+        self.waiting.retry_at()
     }
 
     /// A save put off is tried again with the latest state; what the
     /// reader is told of it comes back as an outcome.
     fn wake(&mut self, app: &App) -> Option<Input> {
-        self.retry_at = None;
+        self.waiting.clear_retry();
         if self.puts.is_writing() {
-            self.retry_at = Some(Instant::now() + RETRY_EVERY);
+            self.waiting.retry_after(Instant::now(), RETRY_EVERY);
             return None;
         }
         self.save_now(&app.snapshot())
@@ -381,13 +380,12 @@ impl SessionDriver {
         let kept = self.kept.as_mut()?;
         let outcome = match kept.save(state, SAVE_WAIT) {
             Ok(()) => {
-                (self.deferred, self.locked, self.retry_at) = (false, false, None);
-                std::mem::take(&mut self.told).then_some(Outcome::SaveLanded)
+                (self.deferred, self.locked) = (false, false);
+                self.waiting.landed()
             }
             Err(SaveError::Locked(_)) => {
-                self.put_off();
-                self.locked = true;
-                (!std::mem::replace(&mut self.told, true)).then_some(Outcome::SavePutOff)
+                (self.deferred, self.locked) = (true, true);
+                self.waiting.locked(Instant::now(), RETRY_EVERY)
             }
             Err(SaveError::Failed(e)) => Some(Outcome::SaveFailed(e)),
         };
@@ -398,7 +396,7 @@ impl SessionDriver {
     /// free, or by `wake` at the latest.
     fn put_off(&mut self) {
         self.deferred = true;
-        self.retry_at = Some(Instant::now() + RETRY_EVERY);
+        self.waiting.retry_after(Instant::now(), RETRY_EVERY);
     }
 }
 
@@ -685,8 +683,7 @@ pub fn start(start: Start<'_>) -> io::Result<Reader> {
         puts: Arc::clone(&shared.puts),
         deferred: false,
         locked: false,
-        retry_at: None,
-        told: false,
+        waiting: PutOff::default(),
         inputs_queued,
     };
     let asked = Arc::clone(&stop);

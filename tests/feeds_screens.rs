@@ -319,6 +319,29 @@ fn an_item_of_unknown_language_has_no_fallback_note() {
     assert!(!shown.contains("und"), "{shown}");
 }
 
+/// Undetermined is no language to switch to: `L` never offers "und"
+/// (it went EN -> UND -> DE), and the items show in every edition.
+#[test]
+fn an_undetermined_language_is_no_edition_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = one_feed_app(
+        dir.path(),
+        &[(
+            "https://news.example/a",
+            "OpenAI ships a new model",
+            "Mon, 27 Jan 2025 10:00:00 +0000",
+            "<p>The model is out today.</p>",
+        )],
+    );
+    assert!(app.library().languages().is_empty());
+    press(&mut app, "L");
+    let shown = common::screen(&app);
+    assert!(!shown.contains("UND"), "{shown}");
+    assert!(shown.contains("OpenAI ships a new model"), "{shown}");
+    app.set_language("de");
+    assert!(common::screen(&app).contains("OpenAI ships a new model"));
+}
+
 /// A feed decides its items' links: one that is no web address
 /// (`javascript:`, `file:`) is never handed to a browser; `b` says why,
 /// `y` still copies it. A web link is opened.

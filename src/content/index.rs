@@ -35,7 +35,8 @@ pub struct Library {
     pub files_skipped: usize,
     /// Content folders (or folders below them) that could not be read.
     pub folders_unreadable: usize,
-    /// The language subtags present, sorted (`["de", "en"]`).
+    /// The language subtags present, sorted (`["de", "en"]`), without
+    /// "und" (undetermined).
     languages: Vec<String>,
     /// Where the sections' bodies are read from (`Library::body`).
     #[serde(skip)]
@@ -154,6 +155,9 @@ impl Library {
             .articles
             .iter()
             .map(|a| primary_language(&a.lang))
+            // A feed that never said its language is in none of them: its
+            // items are shown in every edition, never as an edition "und".
+            .filter(|l| l != UNDETERMINED)
             .collect();
         languages.sort();
         languages.dedup();
@@ -451,6 +455,9 @@ fn same_tag(a: &str, b: &str) -> bool {
         tag_key(a) == tag_key(b)
     }
 }
+
+/// BCP 47's tag for a language not known (a feed that does not say).
+pub const UNDETERMINED: &str = "und";
 
 /// The language subtag of a BCP 47 tag, lowercased: `de-AT` -> `de`.
 pub fn primary_language(tag: &str) -> String {

@@ -350,6 +350,24 @@ fn an_item_without_a_title_is_named_by_its_text_or_link() {
 }
 
 #[test]
+fn a_title_past_the_cap_is_cut_where_it_is_kept_as_a_heading() {
+    let long = "word ".repeat(20_000);
+    let rss = format!(
+        "<rss version=\"2.0\"><channel><title>T</title>\
+        <item><guid>1</guid><title>{long}</title><description>text</description></item>\
+        </channel></rss>"
+    );
+    let items = fetch("long.rss", rss.as_bytes());
+    let heading = &items[0].article.sections[0].heading;
+    assert!(
+        heading.chars().count() <= aiwatch_tui::feeds::article::MAX_TITLE_COLUMNS,
+        "{} characters",
+        heading.chars().count()
+    );
+    assert!(heading.starts_with("word word") && heading.ends_with('…'));
+}
+
+#[test]
 fn a_json_feed_with_numeric_ids_is_read_with_the_ids_as_text() {
     let body = br#"{"version":"https://jsonfeed.org/version/1.1","title":"Numbers","items":[
         {"id":12345,"title":"First","content_text":"one","date_published":"2025-02-10T09:00:00Z"},

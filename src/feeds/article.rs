@@ -134,6 +134,10 @@ fn lang_of(feed: &Feed, parsed: &ParsedFeed) -> String {
         .unwrap_or_else(|| "und".to_owned())
 }
 
+/// The widest title kept as a heading (columns): a feed's 100,000-character title
+/// would be a reading pane of thousands of lines before the text.
+pub const MAX_TITLE_COLUMNS: usize = 300;
+
 /// The heading of an item that gives no title, text or link.
 const UNTITLED: &str = "Untitled item";
 
@@ -180,7 +184,7 @@ fn article(
         .find(|t| !t.is_empty())
         .map_or_else(|| UNTITLED.to_owned(), |t| crate::text::truncate(t, 80))
     } else {
-        item.title.clone()
+        crate::text::truncate(&item.title, MAX_TITLE_COLUMNS)
     };
     let tags = tagger.tag(
         &ItemText {

@@ -658,7 +658,7 @@ fn a_chart_over_ten_thousand_years_stays_small() {
     let app = chart_app(&dir, 80, 24);
     assert_eq!(app.chart.rows.len(), 3, "two months and one gap");
     let text = screen(&app);
-    assert!(text.contains("… 119986 empty months"), "{text}");
+    assert!(text.contains("… 119,986 empty months"), "{text}");
     assert!(
         text.contains("   1 Jan 1") && text.contains("9999 Dec 1"),
         "{text}"

@@ -148,6 +148,10 @@ pub struct Ui {
     pub more_sources_one: String,
     pub sources_label: String,
     pub syncing: String,
+    /// The screen a start shows while it reads the content files (no
+    /// store yet, or none used), and the line under it on a first run.
+    pub reading_content: String,
+    pub reading_content_first: String,
     /// Between groups of three digits in large numbers ("1,204").
     pub thousands: String,
     pub fetching: String,

@@ -94,7 +94,8 @@ fn read(cli: &Cli) -> u8 {
     // stderr meanwhile waits until the terminal is back.
     let mut entered = None;
     let started = setup::start_reader_with(&cli.sources, &mut |config, library| {
-        entered = paint_kept(cli, config.mouse, library, kept.as_deref());
+        entered = paint_kept(cli, config.mouse, library, kept.as_deref())
+            .or_else(|| paint_reading(cli, config, library));
         if entered.is_some() {
             hold_reports(true);
         }
@@ -288,6 +289,44 @@ fn paint_kept(
     let key = first_screen::key(&screen_inputs(cli, &args, library, size));
     let screen = first_screen::load(kept, key)?;
     runtime::local::Entered::paint(mouse, &screen).ok()
+}
+
+/// Enters the terminal with "Reading the content folders…" when the
+/// library is about to be read from content files (a first run, an empty
+/// store, or no store used): many files would otherwise leave a blank
+/// terminal for a second or more. A stored library opens at once: nothing
+/// painted then, nor for the bundled edition alone.
+fn paint_reading(
+    cli: &Cli,
+    config: &aiwatch_tui::config::Config,
+    library: Option<&Path>,
+) -> Option<runtime::local::Entered> {
+    let roots = setup::content_roots(&cli.sources.content, cli.sources.bundled, config);
+    if !roots
+        .iter()
+        .any(|r| matches!(r, aiwatch_tui::content::ContentRoot::Dir(_)))
+    {
+        return None;
+    }
+    let first_run = match library {
+        Some(path) => !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0),
+        None => false,
+    };
+    if library.is_some() && !first_run {
+        return None;
+    }
+    let language = setup::choose_language(cli.sources.lang.as_deref(), config, |name| {
+        std::env::var(name).ok()
+    })
+    .ok()?;
+    let strings = aiwatch_tui::i18n::Locales::embedded().get(&language.code);
+    let (width, height) = ratatui::crossterm::terminal::size().ok()?;
+    // One line in the middle: no buffer of a huge terminal's size for it.
+    let (width, height) = (width.min(1000), height.min(500));
+    let mut screen =
+        ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, width, height));
+    aiwatch_tui::view::reading_content(&mut screen, &strings, first_run);
+    runtime::local::Entered::paint(config.mouse, &screen).ok()
 }
 
 /// A library larger than this keeps no first screen: restoring a second

@@ -69,6 +69,35 @@ fn too_small(app: &App, frame: &mut Frame<'_>, area: Rect) {
     );
 }
 
+/// The screen a start paints while it reads the content files (a first
+/// run, or no store): one line in the middle, and on a first run the
+/// reason it takes a while. Plain terminal colours: the theme is not yet
+/// adapted to the terminal's depth then, and the first frame replaces it.
+pub fn reading_content(
+    buffer: &mut ratatui::buffer::Buffer,
+    strings: &crate::i18n::Strings,
+    first_run: bool,
+) {
+    let area = buffer.area;
+    let mut lines = vec![TextLine::from(strings.ui.reading_content.as_str())];
+    if first_run {
+        lines.push(TextLine::from(""));
+        lines.push(TextLine::from(strings.ui.reading_content_first.as_str()));
+    }
+    let height = area
+        .height
+        .min(u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2);
+    let y = area.y + area.height.saturating_sub(height) / 2;
+    let rect = Rect::new(area.x, y, area.width, height);
+    ratatui::widgets::Widget::render(
+        Paragraph::new(lines)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        rect,
+        buffer,
+    );
+}
+
 impl App {
     /// The theme's style for a role.
     pub fn style(&self, role: Role) -> Style {

@@ -465,6 +465,35 @@ fn held_then_released(pty: &Pty, home: &std::path::Path) -> Option<String> {
     painted
 }
 
+/// A first run reads every content file before its first frame: it says
+/// so meanwhile, instead of a blank terminal, and the reader follows.
+#[test]
+fn a_first_run_says_it_reads_the_content_folders_before_its_first_frame() {
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::open(100, 30);
+    let mut child = start_gated(&pty, home.path());
+    let painted = held_then_released(&pty, home.path()).expect("a screen painted while reading");
+    assert!(painted.contains("Reading the content folders"), "{painted}");
+    assert!(painted.contains("later starts open at once"), "{painted}");
+    pty.wait_for("Showing all actors");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+    // The store made, the next start reads it: nothing said then.
+    std::fs::remove_file(home.path().join("gate")).unwrap();
+    let mut pty = Pty::open(100, 30);
+    let mut child = start_gated(&pty, home.path());
+    let painted = held_then_released(&pty, home.path());
+    assert!(
+        painted
+            .as_ref()
+            .is_none_or(|p| !p.contains("Reading the content folders")),
+        "{painted:?}"
+    );
+    pty.wait_for("Showing all actors");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+}
+
 /// The screen after the first `frames` synchronized updates of `raw`.
 fn after_frames(raw: &[u8], frames: usize, cols: u16, rows: u16) -> Option<String> {
     const END: &[u8] = b"\x1b[?2026l";

@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+#[path = "common/http.rs"]
+mod http;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -48,6 +51,14 @@ impl Home {
             .current_dir(self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
             .env("LANG", "en_US.UTF-8")
+            // Web addresses are read by `add`: the test server is local,
+            // no proxy of this machine in between.
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .env_remove("ALL_PROXY")
+            .env_remove("all_proxy")
             .output()
             .unwrap()
     }
@@ -116,6 +127,58 @@ fn add_finds_the_feed_a_page_announces() {
             file_url("techwire.atom")
         )
     );
+}
+
+/// A site given by its web address: its page is read, the feed it
+/// announces subscribed under the feed's own title; a page the server does
+/// not have is refused; a server that cannot be reached now is added
+/// unchecked, with the reason.
+#[test]
+fn add_finds_the_feed_a_web_page_announces() {
+    let server = http::Server::start(|request| match request.path.as_str() {
+        "/" => http::Reply::ok(
+            "<!doctype html><html><head><title>Site</title>\
+             <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/news.rss\"></head>\
+             <body>hello</body></html>",
+        )
+        .with_header("Content-Type", "text/html; charset=utf-8"),
+        "/news.rss" => http::Reply::ok(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Web Wire</title>\
+             <item><guid>1</guid><title>One</title></item></channel></rss>",
+        ),
+        _ => http::Reply::status(404),
+    });
+    let home = Home::new("# mine\n");
+    let out = home.run(&["feeds", "add", &server.url("/")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains(&format!("found the feed {}", server.url("/news.rss"))),
+        "{said}"
+    );
+    assert!(said.contains("added \"Web Wire\""), "{said}");
+    assert!(!said.contains("not checked"), "{said}");
+    assert!(home.text().contains(&server.url("/news.rss")));
+    // A page the server does not have: not added.
+    let out = home.run(&["feeds", "add", &server.url("/typo.rss")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("HTTP 404"), "{}", stderr(&out));
+    assert!(!home.text().contains("typo"));
+    // Nobody listening: added, said unchecked with why.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let out = home.run(&[
+        "feeds",
+        "add",
+        &format!("http://{closed}/feed"),
+        "--name",
+        "Later",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("(not checked: "), "{}", stdout(&out));
+    assert!(home.text().contains("name = \"Later\""));
 }
 
 #[test]

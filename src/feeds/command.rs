@@ -205,10 +205,12 @@ fn add(
     };
     let mut title = None;
     let mut checked = false;
-    let local = match read_local(&url, err)? {
-        Local::Unreadable => return Ok(FAILED),
-        Local::Remote => None,
-        Local::Bytes(bytes) => Some(bytes),
+    // Why a web address could not be read now (it is added all the same).
+    let mut unreachable = None;
+    let local = match read_behind(&url, err, &mut unreachable)? {
+        Behind::Refused => return Ok(FAILED),
+        Behind::NotRead => None,
+        Behind::Bytes(bytes) => Some(bytes),
     };
     if let Some(bytes) = local {
         let text = String::from_utf8_lossy(&bytes);
@@ -224,15 +226,15 @@ fn add(
             };
             writeln!(out, "found the feed {} announced by {url}", found.url)?;
             url = found.url;
-            match read_local(&url, err)? {
-                Local::Unreadable => return Ok(FAILED),
-                // A page's link to a feed elsewhere: read on the first fetch.
-                Local::Remote => bytes.clear(),
-                Local::Bytes(b) => bytes = b,
-            }
+            bytes = match read_behind(&url, err, &mut unreachable)? {
+                Behind::Refused => return Ok(FAILED),
+                Behind::NotRead => Vec::new(),
+                Behind::Bytes(b) => b,
+            };
         }
-        // A local file is read now, an empty one too (it is no feed).
-        if url.starts_with("file:") {
+        // A local file is read now, an empty one too (it is no feed); a
+        // web address as far as it could be read.
+        if url.starts_with("file:") || unreachable.is_none() {
             match parse::parse(&bytes, None, Some(&url)) {
                 Ok(feed) => {
                     title = feed.title;
@@ -285,10 +287,13 @@ fn add(
         writeln!(err, "aiwatch-tui: {e}")?;
         return Ok(FAILED);
     }
-    let note = if checked {
-        ""
-    } else {
-        " (not checked: it is read on the first fetch)"
+    let note = match (checked, unreachable) {
+        (true, _) => String::new(),
+        (false, Some(reason)) => format!(
+            " (not checked: {}; it is read on the first fetch)",
+            crate::text::screen_safe(&reason, false)
+        ),
+        (false, None) => " (not checked: it is read on the first fetch)".to_owned(),
     };
     writeln!(out, "added \"{name}\" <{url}> to {}{note}", path.display())?;
     Ok(OK)
@@ -311,6 +316,64 @@ fn as_url(given: &str) -> Result<String, String> {
         }
     }
     check_url(given)
+}
+
+/// What is behind a URL given to `add`, read now.
+enum Behind {
+    Bytes(Vec<u8>),
+    /// A web address not read now (why in `unreachable`), or no body.
+    NotRead,
+    /// Not to be added (already said).
+    Refused,
+}
+
+fn read_behind(
+    url: &str,
+    err: &mut dyn Write,
+    unreachable: &mut Option<String>,
+) -> io::Result<Behind> {
+    Ok(match read_local(url, err)? {
+        Local::Unreadable => Behind::Refused,
+        Local::Remote => match fetch_remote(url, unreachable) {
+            Ok(Some(body)) => Behind::Bytes(body),
+            Ok(None) => Behind::NotRead,
+            Err(reason) => {
+                writeln!(err, "aiwatch-tui: {url}: {reason}; not added")?;
+                Behind::Refused
+            }
+        },
+        Local::Bytes(bytes) => Behind::Bytes(bytes),
+    })
+}
+
+/// How long `feeds add` waits for a web address before adding it
+/// unchecked: shorter than a fetch's, someone is waiting at the prompt.
+const ADD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The body behind a web address (an http or https URL) given to `add`,
+/// so a site's page can be searched for its feed and a feed named by its
+/// title; `None`, with the reason in `unreachable`, when it cannot be read
+/// now (offline, a server down: the feed is added unchecked).
+/// `Err` when the server says there is nothing there (404, 410): a
+/// mistyped address is not added.
+fn fetch_remote(url: &str, unreachable: &mut Option<String>) -> Result<Option<Vec<u8>>, String> {
+    let client = super::http::Client::new(super::http::Limits {
+        timeout: ADD_TIMEOUT,
+        connect_timeout: ADD_TIMEOUT,
+        ..super::http::Limits::default()
+    });
+    match client.get(url, &super::ledger::Validators::default(), &mut |_| {}) {
+        Ok(response) => Ok(response.body),
+        Err(
+            e @ super::http::HttpError::Status {
+                status: 404 | 410, ..
+            },
+        ) => Err(e.to_string()),
+        Err(e) => {
+            *unreachable = Some(e.to_string());
+            Ok(None)
+        }
+    }
 }
 
 /// What is behind a URL given to `add`, as far as it is read now.

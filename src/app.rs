@@ -4,6 +4,7 @@
 //! the state without changing it.
 
 mod activity;
+mod counts;
 pub mod layout;
 pub mod marks;
 mod refresh;
@@ -275,6 +276,9 @@ pub struct App {
     /// Where this reader's state is kept (set by whoever runs the app).
     pub keeping: Keeping,
     reflow_cache: HashMap<(SectionId, u16, String), Arc<Vec<Line>>>,
+    /// The topic counts by actor mask and the new counts per actor, kept
+    /// while the marks and the edition stay the same.
+    tallies: Option<counts::Tallies>,
     /// Folded text of every section, built at the first search.
     search_index: Option<Arc<Vec<String>>>,
     /// The timer that will mark the open section read.
@@ -355,6 +359,7 @@ impl App {
             messages: Vec::new(),
             keeping: Keeping::default(),
             reflow_cache: HashMap::new(),
+            tallies: None,
             search_index: None,
             read_timer: None,
             next_token: 0,
@@ -597,33 +602,6 @@ impl App {
         self.rebuild_timeline();
     }
 
-    fn count_new_by_actor(&mut self) {
-        let lib = &self.ctx.library;
-        let mut counts = vec![0; self.ctx.config.actors.len()];
-        // Every counted actor in the edition's masks: no visit to the
-        // section itself.
-        let masked = counts.len() <= 64;
-        for (at, &s) in self.edition.sections.iter().enumerate() {
-            if !self.marks.is_new(s) {
-                continue;
-            }
-            if masked {
-                for a in crate::content::bits::each_bit(self.edition.bits.actors(at)) {
-                    if let Some(c) = counts.get_mut(a) {
-                        *c += 1;
-                    }
-                }
-                continue;
-            }
-            for &a in &lib.sections[s].actors {
-                if let Some(c) = counts.get_mut(a) {
-                    *c += 1;
-                }
-            }
-        }
-        self.actor_new = counts;
-    }
-
     /// `in_topic` for the visible section at `at` in the edition, on the
     /// edition's masks where they hold every topic.
     fn in_topic_at(&self, choice: TopicChoice, s: SectionId, at: usize) -> bool {
@@ -814,57 +792,43 @@ impl App {
     /// Recounts the topic list (stars and read marks changed) without
     /// moving any cursor.
     pub(crate) fn refresh_counts(&mut self) {
-        // One pass over the visible sections, counting into every entry
-        // that lists each one.
         let lib = Arc::clone(&self.ctx.library);
-        let bits = &self.edition.bits;
-        let mut by_topic = vec![(0usize, 0usize); lib.topics.len()];
-        let mut by_source = vec![(0usize, 0usize); lib.fetched.sources.len()];
-        let (mut all, mut starred, mut untagged) = ((0, 0), (0, 0), (0, 0));
-        let add = |slot: &mut (usize, usize), unread: bool| {
-            slot.0 += 1;
-            slot.1 += usize::from(unread);
+        let key = (
+            self.marks.stamp(),
+            self.edition.bits.stamp(),
+            Arc::as_ptr(&lib).addr(),
+        );
+        // Tallied again only when the marks or the edition changed.
+        let tallies = match self.tallies.take() {
+            Some(t) if t.key == key => t,
+            _ => counts::Tallies::build(
+                &lib,
+                &self.edition,
+                &self.marks,
+                self.ctx.config.actors.len(),
+                key,
+                counts::MAX_CELLS,
+            ),
         };
-        for (&s, &at) in self.visible.iter().zip(&self.visible_at) {
-            let unread = !self.marks.is_read(s);
-            add(&mut all, unread);
-            if self.marks.is_starred(s) {
-                add(&mut starred, unread);
+        // Without a search the listed sections are the edition's that the
+        // filter lets through: summed from the tallies. Else one pass over
+        // the listed sections, counting into every entry that lists each.
+        let grouped = match (&self.search.hits, self.filter.masks()) {
+            (None, Some(masks)) => tallies.sum(&lib, masks),
+            _ => None,
+        };
+        let tally = grouped.unwrap_or_else(|| {
+            let mut tally = counts::Tally::new(&lib);
+            for (&s, &at) in self.visible.iter().zip(&self.visible_at) {
+                tally.add(&lib, &self.edition.bits, &self.marks, s, at);
             }
-            if !by_source.is_empty()
-                && let Some(slot) = lib.fetched.source(s).and_then(|i| by_source.get_mut(i))
-            {
-                add(slot, unread);
-            }
-            // The edition's dense masks (in the pass's order) where every
-            // topic fits in one: no visit to the section itself.
-            if let Some(mask) = bits.topics(at) {
-                if mask == 0 {
-                    add(&mut untagged, unread);
-                }
-                for t in crate::content::bits::each_bit(mask) {
-                    add(&mut by_topic[t], unread);
-                }
-                continue;
-            }
-            let topics = &lib.sections[s].topics;
-            if topics.is_empty() {
-                add(&mut untagged, unread);
-            }
-            for &t in topics {
-                add(&mut by_topic[t], unread);
-            }
-        }
+            tally
+        });
         for row in &mut self.topics {
-            (row.count, row.unread) = match row.choice {
-                TopicChoice::All => all,
-                TopicChoice::Starred => starred,
-                TopicChoice::Untagged => untagged,
-                TopicChoice::Topic(t) => by_topic[t],
-                TopicChoice::Source(i) => by_source.get(i).copied().unwrap_or_default(),
-            };
+            (row.count, row.unread) = tally.of(row.choice);
         }
-        self.count_new_by_actor();
+        self.actor_new.clone_from(&tallies.actor_new);
+        self.tallies = Some(tallies);
     }
 
     /// Says where this reader's state is kept (the runtime knows: local,

@@ -77,15 +77,25 @@ impl SectionBits {
 pub struct EditionBits {
     rows: Vec<Row>,
     topics_fit: bool,
+    /// Differs between any two gathered: what was counted from one
+    /// edition is known apart from another's.
+    stamp: u64,
 }
 
 impl EditionBits {
     /// The rows of `sections` (an edition's, in its order), copied once.
     pub fn gather(bits: &SectionBits, sections: &[SectionId]) -> Self {
+        static STAMPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Self {
             rows: sections.iter().map(|&s| bits.rows[s]).collect(),
             topics_fit: bits.topics_fit,
+            stamp: STAMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// See `stamp`: 0 for the empty default.
+    pub fn stamp(&self) -> u64 {
+        self.stamp
     }
 
     /// Bit `i` set when the edition's section at `at` involves actor `i`

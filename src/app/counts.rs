@@ -279,7 +279,7 @@ mod tests {
         let (lib, config) = bundled();
         let edition = lib.edition("en");
         let marks = Marks::new(&lib, None);
-        let masks = ActorFilter::default().masks().unwrap();
+        let everyone = ActorFilter::default().masks().unwrap();
         let per_group = lib.topics.len() + lib.fetched.sources.len() + 3;
         // Room for one group: the bundled edition has several masks.
         let one = Tallies::build(
@@ -290,7 +290,7 @@ mod tests {
             (0, 0, 0),
             per_group,
         );
-        assert!(one.sum(&lib, masks).is_none());
+        assert!(one.sum(&lib, everyone).is_none());
         let all = Tallies::build(
             &lib,
             &edition,
@@ -299,7 +299,7 @@ mod tests {
             (0, 0, 0),
             MAX_CELLS,
         );
-        assert!(all.sum(&lib, masks).is_some());
+        assert!(all.sum(&lib, everyone).is_some());
     }
 
     #[test]

@@ -242,9 +242,14 @@ impl App {
                 if let (Some(old), true) = (&self.search.hits, narrowing) {
                     old.clone()
                 } else {
-                    let mut all = self.edition.sections.clone();
-                    all.sort_unstable();
-                    all
+                    // The edition's ids ascending, by flags rather than a
+                    // sort (at 1,000,000 sections a sort was tens of ms a
+                    // keystroke).
+                    let mut in_edition = vec![false; self.ctx.library.sections.len()];
+                    for &s in &self.edition.sections {
+                        in_edition[s] = true;
+                    }
+                    (0..in_edition.len()).filter(|&s| in_edition[s]).collect()
                 };
             self.find_hits(q, candidates)
         });

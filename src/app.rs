@@ -503,12 +503,44 @@ impl App {
 
     /// Marks every section behind a row read; how many were unread.
     fn set_row_read(&mut self, row: SectionId) -> usize {
-        let lib = Arc::clone(&self.ctx.library);
         let sections: Vec<SectionId> = self.row_sections(row).collect();
         sections
             .into_iter()
-            .filter(|&s| self.marks.set_read(&lib, s))
+            .filter(|&s| self.change_marks(s, |marks, lib| marks.set_read(lib, s)))
             .count()
+    }
+
+    /// The key the topic tallies are made for: the marks, the edition
+    /// and the library now.
+    fn tally_key(&self) -> counts::TallyKey {
+        (
+            self.marks.stamp(),
+            self.edition.bits.stamp(),
+            Arc::as_ptr(&self.ctx.library).addr(),
+        )
+    }
+
+    /// Changes one section's marks through `change`, and the tallies with
+    /// them when they were made for the marks before (one section's
+    /// counts moved, instead of a pass over the edition at the next count).
+    pub(super) fn change_marks<R>(
+        &mut self,
+        s: SectionId,
+        change: impl FnOnce(&mut Marks, &Library) -> R,
+    ) -> R {
+        let lib = Arc::clone(&self.ctx.library);
+        let flags = |m: &Marks| (m.is_read(s), m.is_starred(s), m.is_new(s));
+        let (key, before) = (self.tally_key(), flags(&self.marks));
+        let result = change(&mut self.marks, &lib);
+        let now = self.tally_key();
+        if let Some(tallies) = &mut self.tallies
+            && tallies.key == key
+            && now != key
+        {
+            let after = flags(&self.marks);
+            tallies.follow(&lib, &self.edition, s, (before, after), now);
+        }
+        result
     }
 
     /// Shows a short message in the status line (results of effects).
@@ -793,11 +825,7 @@ impl App {
     /// moving any cursor.
     pub(crate) fn refresh_counts(&mut self) {
         let lib = Arc::clone(&self.ctx.library);
-        let key = (
-            self.marks.stamp(),
-            self.edition.bits.stamp(),
-            Arc::as_ptr(&lib).addr(),
-        );
+        let key = self.tally_key();
         // Tallied again only when the marks or the edition changed.
         let tallies = match self.tallies.take() {
             Some(t) if t.key == key => t,

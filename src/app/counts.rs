@@ -53,13 +53,32 @@ impl Tally {
         s: SectionId,
         at: usize,
     ) {
+        let (unread, starred) = (!marks.is_read(s), marks.is_starred(s));
+        self.count(lib, rows.topics(at), s, (unread, starred), false);
+    }
+
+    /// Counts section `s` (its topic mask `topics` where every topic fits
+    /// in one) as unread and starred or not, into every entry that lists
+    /// it; `remove`: takes it out again instead.
+    fn count(
+        &mut self,
+        lib: &Library,
+        topics: Option<u64>,
+        s: SectionId,
+        (unread, starred): (bool, bool),
+        remove: bool,
+    ) {
         let add = |slot: &mut Pair, unread: bool| {
-            slot.0 += 1;
-            slot.1 += usize::from(unread);
+            if remove {
+                slot.0 = slot.0.saturating_sub(1);
+                slot.1 = slot.1.saturating_sub(usize::from(unread));
+            } else {
+                slot.0 += 1;
+                slot.1 += usize::from(unread);
+            }
         };
-        let unread = !marks.is_read(s);
         add(&mut self.all, unread);
-        if marks.is_starred(s) {
+        if starred {
             add(&mut self.starred, unread);
         }
         if !self.by_source.is_empty()
@@ -70,9 +89,9 @@ impl Tally {
         {
             add(slot, unread);
         }
-        // The edition's dense masks (in the pass's order) where every
-        // topic fits in one: no visit to the section itself.
-        if let Some(mask) = rows.topics(at) {
+        // The dense masks where every topic fits in one: no visit to the
+        // section itself.
+        if let Some(mask) = topics {
             if mask == 0 {
                 add(&mut self.untagged, unread);
             }
@@ -118,6 +137,9 @@ impl Tally {
     }
 }
 
+/// A section's marks as the counts see them: (read, starred, new).
+pub(super) type Flags = (bool, bool, bool);
+
 /// What the tallies were made from: the marks' and the edition's stamps
 /// and the library's address.
 pub(super) type TallyKey = (u64, u64, usize);
@@ -129,6 +151,8 @@ pub(super) struct Tallies {
     /// One per distinct actor mask of the edition; `None` when they
     /// would hold more than `cells` counters.
     groups: Option<Vec<(u64, Tally)>>,
+    /// Where each mask's group is in `groups`.
+    index: HashMap<u64, usize>,
     /// New (since the last visit) and unread sections per configured actor.
     pub(super) actor_new: Vec<usize>,
 }
@@ -186,7 +210,48 @@ impl Tallies {
         Self {
             key,
             groups,
+            index,
             actor_new,
+        }
+    }
+
+    /// Follows one section's change of marks without a pass: `before` and
+    /// `after` are its (read, starred, new) flags, `key` the tallies' key
+    /// now. A section outside the edition changes no count.
+    pub(super) fn follow(
+        &mut self,
+        lib: &Library,
+        edition: &Edition,
+        s: SectionId,
+        (before, after): (Flags, Flags),
+        key: TallyKey,
+    ) {
+        self.key = key;
+        let rank = &lib.timeline_rank;
+        let at = edition.sections.partition_point(|&x| rank[x] < rank[s]);
+        if edition.sections.get(at) != Some(&s) {
+            return;
+        }
+        let mask = edition.bits.actors(at);
+        if let Some(groups) = &mut self.groups
+            && let Some(&g) = self.index.get(&mask)
+            && let Some((_, tally)) = groups.get_mut(g)
+        {
+            let topics = edition.bits.topics(at);
+            tally.count(lib, topics, s, (!before.0, before.1), true);
+            tally.count(lib, topics, s, (!after.0, after.1), false);
+        }
+        if before.2 != after.2 {
+            let actors: Vec<usize> = if self.actor_new.len() <= 64 {
+                each_bit(mask).collect()
+            } else {
+                lib.sections[s].actors.clone()
+            };
+            for a in actors {
+                if let Some(c) = self.actor_new.get_mut(a) {
+                    *c = if after.2 { *c + 1 } else { c.saturating_sub(1) };
+                }
+            }
         }
     }
 
@@ -281,25 +346,84 @@ mod tests {
         let marks = Marks::new(&lib, None);
         let everyone = ActorFilter::default().masks().unwrap();
         let per_group = lib.topics.len() + lib.fetched.sources.len() + 3;
+        let build = |cells| {
+            Tallies::build(
+                &lib,
+                &edition,
+                &marks,
+                config.actors.len(),
+                (0, 0, 0),
+                cells,
+            )
+        };
         // Room for one group: the bundled edition has several masks.
-        let one = Tallies::build(
-            &lib,
-            &edition,
-            &marks,
-            config.actors.len(),
-            (0, 0, 0),
-            per_group,
+        assert!(build(per_group).sum(&lib, everyone).is_none());
+        assert!(build(MAX_CELLS).sum(&lib, everyone).is_some());
+    }
+
+    #[test]
+    fn tallies_followed_through_changes_of_marks_equal_new_ones() {
+        let (lib, config) = bundled();
+        let edition = lib.edition("en");
+        let actors = config.actors.len();
+        // Nothing known from the last visit: every section is new.
+        let saved = crate::store::SavedState {
+            version: crate::store::VERSION,
+            read: Vec::new(),
+            starred: Vec::new(),
+            known: Vec::new(),
+            view: None,
+        };
+        let mut marks = Marks::new(&lib, Some(&saved));
+        let flags = |m: &Marks, s| (m.is_read(s), m.is_starred(s), m.is_new(s));
+        let mut tallies = Tallies::build(&lib, &edition, &marks, actors, (0, 0, 0), MAX_CELLS);
+        // Sections of the edition, and one of another language's edition
+        // (not counted here) where there is one.
+        let other = lib.edition("de");
+        let outside = other
+            .sections
+            .iter()
+            .find(|s| !edition.sections.contains(s));
+        let changed: Vec<SectionId> = edition
+            .sections
+            .iter()
+            .step_by(3)
+            .chain(outside)
+            .copied()
+            .collect();
+        for (i, &s) in changed.iter().enumerate() {
+            let before = flags(&marks, s);
+            if i % 2 == 0 {
+                marks.set_read(&lib, s);
+            } else {
+                marks.toggle_star(&lib, s);
+            }
+            let after = flags(&marks, s);
+            tallies.follow(&lib, &edition, s, (before, after), (i as u64 + 1, 0, 0));
+        }
+        let fresh = Tallies::build(&lib, &edition, &marks, actors, (0, 0, 0), MAX_CELLS);
+        assert_eq!(tallies.actor_new, fresh.actor_new);
+        assert_ne!(
+            fresh.actor_new,
+            vec![0; actors],
+            "sections left unread are still new"
         );
-        assert!(one.sum(&lib, everyone).is_none());
-        let all = Tallies::build(
-            &lib,
-            &edition,
-            &marks,
-            config.actors.len(),
-            (0, 0, 0),
-            MAX_CELLS,
-        );
-        assert!(all.sum(&lib, everyone).is_some());
+        let mut shown = ActorFilter::default();
+        shown.toggle(0);
+        for filter in [ActorFilter::default(), shown] {
+            let through = filter.masks().unwrap();
+            let (followed, made) = (
+                tallies.sum(&lib, through).unwrap(),
+                fresh.sum(&lib, through).unwrap(),
+            );
+            for choice in entries(&lib) {
+                assert_eq!(
+                    followed.of(choice),
+                    made.of(choice),
+                    "{filter:?} {choice:?}"
+                );
+            }
+        }
     }
 
     #[test]

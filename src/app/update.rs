@@ -485,6 +485,9 @@ impl App {
                 // Every section behind the listed rows: a story's other
                 // outlets too.
                 let listed: Vec<SectionId> = self.listed().collect();
+                // Tallied again once, rather than followed section by
+                // section (each a search of the edition).
+                self.tallies = None;
                 let count: usize = listed.into_iter().map(|s| self.set_row_read(s)).sum();
                 self.refresh_counts();
                 self.say(self.strings.count(
@@ -501,8 +504,7 @@ impl App {
                     self.reader.open
                 };
                 if let Some(s) = target {
-                    let lib = Arc::clone(&self.ctx.library);
-                    let on = self.marks.toggle_star(&lib, s);
+                    let on = self.change_marks(s, |marks, lib| marks.toggle_star(lib, s));
                     self.refresh_counts();
                     // Only the Starred list itself changes with a star.
                     if self.topic_choice() == super::TopicChoice::Starred {

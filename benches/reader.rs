@@ -4,7 +4,10 @@
 //! five sections each), then runs each scenario in a fresh child process so
 //! that its peak memory (`VmHWM`) is its own. Figures are printed as a table;
 //! nothing here asserts a time. `cargo bench --bench reader -- --generate DIR N`
-//! writes a corpus of N articles to DIR, to try the real binary on.
+//! writes a corpus of N articles to DIR, to try the real binary on;
+//! `-- --scenario DIR` measures that corpus alone in this process (with
+//! each key's median and slowest press: 200,000 articles is the
+//! 1,000,000-section size of issue 12).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark fails loudly
 
@@ -23,7 +26,7 @@ mod corpus;
 #[path = "support/measure.rs"]
 mod measure;
 use corpus::generate;
-use measure::{KEY_SCRIPT, ms, peak_memory_kib};
+use measure::{KEY_SCRIPT, ms, peak_memory_kib, per_key_lines};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -55,6 +58,7 @@ fn scenario(roots: &[ContentRoot]) {
             let _ = round;
         }
     }
+    let per_key = per_key_lines(&times);
     times.sort();
     let median = times[times.len() / 2];
     let p99 = times[times.len() * 99 / 100];
@@ -65,6 +69,9 @@ fn scenario(roots: &[ContentRoot]) {
     println!("key_median_ms={:.3}", ms(median));
     println!("key_p99_ms={:.3}", ms(p99));
     println!("key_max_ms={:.3}", ms(max));
+    for line in per_key {
+        println!("{line}");
+    }
     println!(
         "peak_mib={:.1}",
         f64::from(u32::try_from(peak_memory_kib()).unwrap_or(u32::MAX)) / 1024.0

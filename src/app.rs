@@ -4,6 +4,7 @@
 //! the state without changing it.
 
 mod activity;
+mod counts;
 pub mod layout;
 pub mod marks;
 mod refresh;
@@ -219,6 +220,8 @@ pub struct App {
     pub filter: ActorFilter,
     /// Sections of the edition that pass the actor filter, timeline order.
     pub visible: Vec<SectionId>,
+    /// Their places in the edition (`edition.sections`, `edition.bits`).
+    visible_at: Vec<usize>,
     pub topics: Vec<TopicRow>,
     pub topic_cursor: ListCursor,
     pub timeline: Vec<TimelineRow>,
@@ -273,6 +276,9 @@ pub struct App {
     /// Where this reader's state is kept (set by whoever runs the app).
     pub keeping: Keeping,
     reflow_cache: HashMap<(SectionId, u16, String), Arc<Vec<Line>>>,
+    /// The topic counts by actor mask and the new counts per actor, kept
+    /// while the marks and the edition stay the same.
+    tallies: Option<counts::Tallies>,
     /// Folded text of every section, built at the first search.
     search_index: Option<Arc<Vec<String>>>,
     /// The timer that will mark the open section read.
@@ -323,6 +329,7 @@ impl App {
             edition,
             filter: ActorFilter::default(),
             visible: Vec::new(),
+            visible_at: Vec::new(),
             topics: Vec::new(),
             topic_cursor: ListCursor::default(),
             timeline: Vec::new(),
@@ -352,6 +359,7 @@ impl App {
             messages: Vec::new(),
             keeping: Keeping::default(),
             reflow_cache: HashMap::new(),
+            tallies: None,
             search_index: None,
             read_timer: None,
             next_token: 0,
@@ -495,12 +503,44 @@ impl App {
 
     /// Marks every section behind a row read; how many were unread.
     fn set_row_read(&mut self, row: SectionId) -> usize {
-        let lib = Arc::clone(&self.ctx.library);
         let sections: Vec<SectionId> = self.row_sections(row).collect();
         sections
             .into_iter()
-            .filter(|&s| self.marks.set_read(&lib, s))
+            .filter(|&s| self.change_marks(s, |marks, lib| marks.set_read(lib, s)))
             .count()
+    }
+
+    /// The key the topic tallies are made for: the marks, the edition
+    /// and the library now.
+    fn tally_key(&self) -> counts::TallyKey {
+        (
+            self.marks.stamp(),
+            self.edition.bits.stamp(),
+            Arc::as_ptr(&self.ctx.library).addr(),
+        )
+    }
+
+    /// Changes one section's marks through `change`, and the tallies with
+    /// them when they were made for the marks before (one section's
+    /// counts moved, instead of a pass over the edition at the next count).
+    pub(super) fn change_marks<R>(
+        &mut self,
+        s: SectionId,
+        change: impl FnOnce(&mut Marks, &Library) -> R,
+    ) -> R {
+        let lib = Arc::clone(&self.ctx.library);
+        let flags = |m: &Marks| (m.is_read(s), m.is_starred(s), m.is_new(s));
+        let (key, before) = (self.tally_key(), flags(&self.marks));
+        let result = change(&mut self.marks, &lib);
+        let now = self.tally_key();
+        if let Some(tallies) = &mut self.tallies
+            && tallies.key == key
+            && now != key
+        {
+            let after = flags(&self.marks);
+            tallies.follow(&lib, &self.edition, s, (before, after), now);
+        }
+        result
     }
 
     /// Shows a short message in the status line (results of effects).
@@ -552,17 +592,28 @@ impl App {
             }
             hit
         });
+        // One pass in edition order over its dense rows (the masks where
+        // the filter's actors fit in one), into the last pass's vectors.
         let passes = self.filter.matcher(&lib);
-        let visible = self
-            .edition
-            .sections
-            .iter()
-            .copied()
-            .filter(|&s| passes(s))
-            .filter(|&s| hits.as_ref().is_none_or(|h| h[s]))
-            .collect();
+        let masks = self.filter.masks();
+        let rows = &self.edition.bits;
+        let mut visible = std::mem::take(&mut self.visible);
+        let mut visible_at = std::mem::take(&mut self.visible_at);
+        visible.clear();
+        visible_at.clear();
+        for (at, &s) in self.edition.sections.iter().enumerate() {
+            let shown = match masks {
+                Some(m) => m.passes(rows.actors(at)),
+                None => passes(s),
+            };
+            if shown && hits.as_ref().is_none_or(|h| h[s]) {
+                visible.push(s);
+                visible_at.push(at);
+            }
+        }
         drop(passes);
         self.visible = visible;
+        self.visible_at = visible_at;
         let chosen = self.topic_choice();
         let rows: Vec<TopicRow> = self
             .topic_entries
@@ -583,47 +634,63 @@ impl App {
         self.rebuild_timeline();
     }
 
-    fn count_new_by_actor(&mut self) {
-        let lib = &self.ctx.library;
-        let mut counts = vec![0; self.ctx.config.actors.len()];
-        for &s in &self.edition.sections {
-            if self.marks.is_new(s) {
-                for &a in &lib.sections[s].actors {
-                    if let Some(c) = counts.get_mut(a) {
-                        *c += 1;
-                    }
-                }
-            }
+    /// `in_topic` for the visible section at `at` in the edition, on the
+    /// edition's masks where they hold every topic.
+    fn in_topic_at(&self, choice: TopicChoice, s: SectionId, at: usize) -> bool {
+        match (choice, self.edition.bits.topics(at)) {
+            (TopicChoice::All, _) => true,
+            (TopicChoice::Topic(t), Some(mask)) if t < 64 => mask & 1 << t != 0,
+            (TopicChoice::Untagged, Some(mask)) => mask == 0,
+            _ => self.in_topic(choice, s),
         }
-        self.actor_new = counts;
     }
 
     fn rebuild_timeline(&mut self) {
         let lib = Arc::clone(&self.ctx.library);
         let chosen = self.topic_choice();
-        // Sections plus a few year and month headers.
-        let mut rows = Vec::with_capacity(self.visible.len() + self.visible.len() / 8 + 16);
+        // Sections plus a few year and month headers, into the last
+        // build's vector.
+        let mut rows = std::mem::take(&mut self.timeline);
+        rows.clear();
         let mut listed = 0;
         let mut last: Option<(u16, Option<u8>)> = None;
-        let in_topic: Vec<SectionId> = self
-            .visible
-            .iter()
-            .copied()
-            .filter(|&s| self.in_topic(chosen, s))
-            .collect();
-        // The chart counts the list before any narrowing to one month.
-        self.rebuild_chart(&in_topic);
+        // The chart counts the list before any narrowing to one month
+        // (its own list, made only while it is shown).
+        if self.timeline_view == TimelineView::Chart {
+            let in_topic: Vec<SectionId> = self
+                .visible
+                .iter()
+                .zip(&self.visible_at)
+                .filter(|&(&s, &at)| self.in_topic_at(chosen, s, at))
+                .map(|(&s, _)| s)
+                .collect();
+            self.rebuild_chart(&in_topic);
+        } else {
+            self.rebuild_chart(&[]);
+        }
         let period = self.period;
-        let bits = lib.bits();
-        let narrowed = in_topic
-            .iter()
-            .filter(|&&s| period.is_none_or(|p| p.contains(bits.date(s))));
+        let edition = &self.edition.bits;
+        // Where the open section stands in the edition: the reader stays
+        // on it, else on the first row listed after it (timeline order is
+        // edition order).
+        let rank = &lib.timeline_rank;
+        let open_at = self.reader.open.map(|open| {
+            self.edition
+                .sections
+                .partition_point(|&s| rank[s] < rank[open])
+        });
+        let mut target: Option<(SectionId, usize)> = None;
         // One story told by several outlets is one row: its first listed
         // section, with the others behind it.
         let mut story_rows: HashMap<usize, SectionId> = HashMap::new();
         let mut behind: HashMap<SectionId, Vec<SectionId>> = HashMap::new();
         let mut sections = 0;
-        for &s in narrowed {
+        for (&s, &at) in self.visible.iter().zip(&self.visible_at) {
+            if !self.in_topic_at(chosen, s, at)
+                || period.is_some_and(|p| !p.contains(edition.date(at)))
+            {
+                continue;
+            }
             sections += 1;
             if let Some(story) = lib.fetched.story_id(s) {
                 match story_rows.entry(story) {
@@ -636,7 +703,7 @@ impl App {
                     }
                 }
             }
-            let date = bits.date(s);
+            let date = edition.date(at);
             let (year, month) = (date.year(), date.month());
             if last.map(|l| l.0) != Some(year) {
                 rows.push(TimelineRow::Year(year));
@@ -648,6 +715,9 @@ impl App {
                 rows.push(TimelineRow::Month(year, m));
                 last = Some((year, Some(m)));
             }
+            if target.is_none() && open_at.is_some_and(|o| at >= o) {
+                target = Some((s, rows.len()));
+            }
             rows.push(TimelineRow::Section(s));
             listed += 1;
         }
@@ -655,7 +725,7 @@ impl App {
         self.listed_sections = sections;
         self.behind = behind;
         self.timeline = rows;
-        self.keep_reader_visible();
+        self.keep_reader_visible(target);
     }
 
     /// The sections in the timeline, in order.
@@ -668,21 +738,31 @@ impl App {
 
     /// After the list changed: keep the open section if it is still listed,
     /// else move to the nearest listed one (by timeline position).
-    fn keep_reader_visible(&mut self) {
-        // One walk over the timeline, no copy of it: the open section if
-        // listed, else the first listed at or after it (by timeline rank).
-        let rank = &self.ctx.library.timeline_rank;
-        let last = self.listed().last();
-        let target = match self.reader.open {
-            Some(open) => self
-                .listed()
-                .find(|&s| s == open || rank[s] >= rank[open])
-                .or(last),
-            None => last,
-        };
+    /// `found`: the open section if listed, else the first listed after it
+    /// (by timeline rank), with its row, as the timeline's build found it.
+    fn keep_reader_visible(&mut self, found: Option<(SectionId, usize)>) {
+        // Else the last listed row, found from the end.
+        let found = found.or_else(|| {
+            self.timeline
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(i, r)| match r {
+                    TimelineRow::Section(s) => Some((*s, i)),
+                    _ => None,
+                })
+        });
+        let target = found.map(|(s, _)| s);
         let keep_scroll = target == self.reader.open;
         self.open_section(target, keep_scroll);
-        self.select_open_in_timeline();
+        match found {
+            // The row of the open section, known without a walk.
+            Some((_, row)) => {
+                self.timeline_cursor.selected = row;
+                self.follow_cursors();
+            }
+            None => self.select_open_in_timeline(),
+        }
     }
 
     fn select_open_in_timeline(&mut self) {
@@ -744,55 +824,39 @@ impl App {
     /// Recounts the topic list (stars and read marks changed) without
     /// moving any cursor.
     pub(crate) fn refresh_counts(&mut self) {
-        // One pass over the visible sections, counting into every entry
-        // that lists each one.
         let lib = Arc::clone(&self.ctx.library);
-        let bits = lib.bits();
-        let mut by_topic = vec![(0usize, 0usize); lib.topics.len()];
-        let mut by_source = vec![(0usize, 0usize); lib.fetched.sources.len()];
-        let (mut all, mut starred, mut untagged) = ((0, 0), (0, 0), (0, 0));
-        let add = |slot: &mut (usize, usize), unread: bool| {
-            slot.0 += 1;
-            slot.1 += usize::from(unread);
+        let key = self.tally_key();
+        // Tallied again only when the marks or the edition changed.
+        let tallies = match self.tallies.take() {
+            Some(t) if t.key == key => t,
+            _ => counts::Tallies::build(
+                &lib,
+                &self.edition,
+                &self.marks,
+                self.ctx.config.actors.len(),
+                key,
+                counts::MAX_CELLS,
+            ),
         };
-        for &s in &self.visible {
-            let unread = !self.marks.is_read(s);
-            add(&mut all, unread);
-            if self.marks.is_starred(s) {
-                add(&mut starred, unread);
+        // Without a search the listed sections are the edition's that the
+        // filter lets through: summed from the tallies. Else one pass over
+        // the listed sections, counting into every entry that lists each.
+        let grouped = match (&self.search.hits, self.filter.masks()) {
+            (None, Some(masks)) => tallies.sum(&lib, masks),
+            _ => None,
+        };
+        let tally = grouped.unwrap_or_else(|| {
+            let mut tally = counts::Tally::new(&lib);
+            for (&s, &at) in self.visible.iter().zip(&self.visible_at) {
+                tally.add(&lib, &self.edition.bits, &self.marks, s, at);
             }
-            if let Some(slot) = lib.fetched.source(s).and_then(|i| by_source.get_mut(i)) {
-                add(slot, unread);
-            }
-            // The dense masks where every topic fits in one: no visit to
-            // the section itself.
-            if let Some(mask) = bits.topics(s) {
-                if mask == 0 {
-                    add(&mut untagged, unread);
-                }
-                for t in crate::content::bits::each_bit(mask) {
-                    add(&mut by_topic[t], unread);
-                }
-                continue;
-            }
-            let topics = &lib.sections[s].topics;
-            if topics.is_empty() {
-                add(&mut untagged, unread);
-            }
-            for &t in topics {
-                add(&mut by_topic[t], unread);
-            }
-        }
+            tally
+        });
         for row in &mut self.topics {
-            (row.count, row.unread) = match row.choice {
-                TopicChoice::All => all,
-                TopicChoice::Starred => starred,
-                TopicChoice::Untagged => untagged,
-                TopicChoice::Topic(t) => by_topic[t],
-                TopicChoice::Source(i) => by_source.get(i).copied().unwrap_or_default(),
-            };
+            (row.count, row.unread) = tally.of(row.choice);
         }
-        self.count_new_by_actor();
+        self.actor_new.clone_from(&tallies.actor_new);
+        self.tallies = Some(tallies);
     }
 
     /// Says where this reader's state is kept (the runtime knows: local,

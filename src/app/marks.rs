@@ -2,6 +2,7 @@
 //! kept by stable section key so they survive edits to other files.
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::content::{Library, SectionId};
 use crate::store::{SavedState, SavedView};
@@ -21,6 +22,16 @@ pub struct Marks {
     arrived_keys: BTreeSet<String>,
     /// Whether a saved state was given: without one nothing counts as new.
     remembered: bool,
+    /// Changes whenever a flag may have changed, and differs between any
+    /// two marks made apart: what was counted from them is still right
+    /// while it stays the same.
+    stamp: u64,
+}
+
+/// A stamp no marks had before.
+fn fresh_stamp() -> u64 {
+    static STAMPS: AtomicU64 = AtomicU64::new(1);
+    STAMPS.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Marks {
@@ -34,6 +45,7 @@ impl Marks {
                 read: vec![false; n],
                 starred: vec![false; n],
                 new: vec![false; n],
+                stamp: fresh_stamp(),
                 ..Self::default()
             };
         };
@@ -94,6 +106,12 @@ impl Marks {
             new.push((self.remembered && !known.contains(k)) || arrived.contains(k));
         }
         (self.read, self.starred, self.new) = (is_read, starred, new);
+        self.stamp = fresh_stamp();
+    }
+
+    /// See `stamp`: equal stamps, equal flags.
+    pub fn stamp(&self) -> u64 {
+        self.stamp
     }
 
     /// The same marks for another library (read again after a sync): each
@@ -148,6 +166,7 @@ impl Marks {
     /// Counts the sections of `library` whose keys are not in `before`
     /// as new: they arrived while the reader ran.
     pub fn mark_arrived(&mut self, library: &Library, before: &BTreeSet<String>) {
+        self.stamp = fresh_stamp();
         for s in 0..library.sections.len() {
             let key = library.section_key(s);
             if !before.contains(&key) {
@@ -170,6 +189,7 @@ impl Marks {
             return false;
         }
         self.read[s] = true;
+        self.stamp = fresh_stamp();
         self.read_keys.insert(library.section_key(s));
         true
     }
@@ -180,6 +200,7 @@ impl Marks {
             return false;
         };
         *slot = !*slot;
+        self.stamp = fresh_stamp();
         let key = library.section_key(s);
         if *slot {
             self.star_keys.insert(key);

@@ -68,6 +68,60 @@ impl SectionBits {
     }
 }
 
+/// The masks and dates of an edition's sections, by place in the edition
+/// (timeline order), not by section id. Section ids do not follow the
+/// timeline, so a pass over an edition that looked up `SectionBits` by id
+/// missed the cache at every section (at 1,000,000 sections, 60-170 ms a
+/// filter key); here the pass reads the rows one after another. Each
+/// column apart, so that a pass reads only what it tests (the actor
+/// filter 8 bytes a section, the timeline's dates 4).
+#[derive(Debug, Clone, Default)]
+pub struct EditionBits {
+    actors: Vec<u64>,
+    topics: Vec<u64>,
+    dates: Vec<NewsDate>,
+    topics_fit: bool,
+    /// Differs between any two gathered: what was counted from one
+    /// edition is known apart from another's.
+    stamp: u64,
+}
+
+impl EditionBits {
+    /// The rows of `sections` (an edition's, in its order), copied once.
+    pub fn gather(bits: &SectionBits, sections: &[SectionId]) -> Self {
+        static STAMPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let column = |get: fn(&Row) -> u64| sections.iter().map(|&s| get(&bits.rows[s])).collect();
+        Self {
+            actors: column(|r| r.actors),
+            topics: column(|r| r.topics),
+            dates: sections.iter().map(|&s| bits.rows[s].date).collect(),
+            topics_fit: bits.topics_fit,
+            stamp: STAMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// See `stamp`: 0 for the empty default.
+    pub fn stamp(&self) -> u64 {
+        self.stamp
+    }
+
+    /// Bit `i` set when the edition's section at `at` involves actor `i`
+    /// (below 64).
+    pub fn actors(&self, at: usize) -> u64 {
+        self.actors[at]
+    }
+
+    /// Bit `t` set for each topic `t` of the section at `at`; `None` when
+    /// some topic of the library does not fit in a mask.
+    pub fn topics(&self, at: usize) -> Option<u64> {
+        self.topics_fit.then(|| self.topics[at])
+    }
+
+    pub fn date(&self, at: usize) -> NewsDate {
+        self.dates[at]
+    }
+}
+
 /// The set bits of `mask`, lowest first.
 pub fn each_bit(mut mask: u64) -> impl Iterator<Item = usize> {
     std::iter::from_fn(move || {
@@ -111,5 +165,20 @@ mod tests {
 
         let wide = SectionBits::new(&[section(vec![64], 0)]);
         assert_eq!(wide.topics(0), None);
+    }
+
+    #[test]
+    fn edition_rows_follow_the_edition_order() {
+        let bits = SectionBits::new(&[
+            section(vec![1], 0b1),
+            section(vec![2], 0b10),
+            section(vec![3], 0b100),
+        ]);
+        let edition = EditionBits::gather(&bits, &[2, 0]);
+        assert_eq!((edition.actors(0), edition.actors(1)), (0b100, 0b1));
+        assert_eq!(edition.topics(0), Some(1 << 3));
+        assert_eq!(edition.date(1), bits.date(0));
+        let wide = SectionBits::new(&[section(vec![64], 0)]);
+        assert_eq!(EditionBits::gather(&wide, &[0]).topics(0), None);
     }
 }

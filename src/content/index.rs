@@ -106,6 +106,8 @@ pub struct Edition {
     pub lang: String,
     /// Sections of the chosen articles, in timeline order.
     pub sections: Vec<SectionId>,
+    /// Their masks and dates in the same order, for passes over the edition.
+    pub bits: super::bits::EditionBits,
 }
 
 impl Library {
@@ -422,14 +424,16 @@ impl Library {
         for (_, _, i) in best.values() {
             chosen[*i] = true;
         }
+        let sections: Vec<SectionId> = self
+            .timeline
+            .iter()
+            .copied()
+            .filter(|&s| chosen[self.sections[s].article])
+            .collect();
         Edition {
             lang: wanted,
-            sections: self
-                .timeline
-                .iter()
-                .copied()
-                .filter(|&s| chosen[self.sections[s].article])
-                .collect(),
+            bits: super::bits::EditionBits::gather(self.bits(), &sections),
+            sections,
         }
     }
 

@@ -81,6 +81,36 @@ impl ActorFilter {
     }
 }
 
+impl ActorFilter {
+    /// The filter as masks, to test a section's actor mask alone (as an
+    /// edition's rows hold it); `None` when an actor of the sets does not
+    /// fit in a mask.
+    pub fn masks(&self) -> Option<ActorMasks> {
+        let fits = |set: &[usize]| set.iter().all(|&a| a < 64);
+        (fits(&self.active) && fits(&self.excluded)).then(|| ActorMasks {
+            any: self.active.is_empty(),
+            active: mask(&self.active),
+            excluded: mask(&self.excluded),
+        })
+    }
+}
+
+/// An actor filter whose actors all fit in a mask (`ActorFilter::masks`).
+#[derive(Debug, Clone, Copy)]
+pub struct ActorMasks {
+    /// No actor shown: every section passes but the hidden ones.
+    any: bool,
+    active: u64,
+    excluded: u64,
+}
+
+impl ActorMasks {
+    /// `ActorFilter::matches` for a section whose actor mask is `actors`.
+    pub fn passes(self, actors: u64) -> bool {
+        (self.any || actors & self.active != 0) && actors & self.excluded == 0
+    }
+}
+
 /// Adds or removes an actor, keeping the set in actor (config) order, so
 /// every list of actors reads the same way whatever order keys were pressed.
 fn toggle_in(set: &mut Vec<usize>, actor: usize) {

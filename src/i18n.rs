@@ -147,6 +147,7 @@ pub struct Ui {
     pub more_sources_one: String,
     pub sources_label: String,
     pub syncing: String,
+    pub sync_put_off: String,
     /// Between groups of three digits in large numbers ("1,204").
     pub thousands: String,
     pub fetching: String,

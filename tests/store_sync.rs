@@ -608,3 +608,80 @@ fn an_early_sync_of_a_partial_store_finishes_the_build_after_the_first_frame() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Another program holds the store's write lock at start (the sqlite3
+/// shell in a transaction). Nothing changed: the sync takes no lock and is
+/// done at once, with nothing said. A file changed: the reader is told
+/// calmly that the store is busy (it heard nothing for 10 s, then an
+/// error), the sync tries again, and the new text comes once the lock is
+/// free.
+#[test]
+fn a_sync_met_by_another_writer_says_the_store_is_busy_and_brings_the_edit_later() {
+    let (_dir, content, store) = news(20, "Old words");
+    let roots = [ContentRoot::Dir(content.clone())];
+    let actors = Config::built_in().unwrap().actor_directory();
+    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
+    let writer = rusqlite::Connection::open(&store).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let (tx, events) = std::sync::mpsc::channel();
+    let _syncing = syncer::spawn(sync_job(&store, &content), move |e| tx.send(e).is_ok());
+    assert_eq!(outcome(&events), SyncEvent::Done(None), "no lock, no wait");
+
+    write_article(&content, "n07", 10, "Brandnew words");
+    let (tx, events) = std::sync::mpsc::channel();
+    let syncing = syncer::spawn(sync_job(&store, &content), move |e| tx.send(e).is_ok());
+    let event = outcome(&events);
+    assert_eq!(event, SyncEvent::Busy);
+    assert!(syncing.is_running(), "it tries again");
+    let mut app = bundled("en", 120, 40);
+    app.handle(Input::Sync(event));
+    let shown = screen(&app);
+    assert!(
+        shown.contains("The library is being written by another program"),
+        "{shown}"
+    );
+
+    writer.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(outcome(&events), SyncEvent::TextChanged, "told once only");
+    let stored = LibraryStore::open_stored(&store, &actors).unwrap();
+    let library = stored.library;
+    let n07 = (0..library.sections.len())
+        .find(|&s| library.sections[s].heading == "n07 part 1")
+        .unwrap();
+    let body = library.body(n07).unwrap();
+    assert!(format!("{body:?}").contains("Brandnew words"), "{body:?}");
+}
+
+/// The sync reads the stored rows once and takes the write lock only when
+/// there is work; when another writer committed between its read and its
+/// lock, it plans again under the lock and writes what the store now needs.
+#[test]
+fn a_sync_plans_again_when_another_writer_came_between_its_read_and_its_lock() {
+    let (_dir, content, store) = news(20, "Old words");
+    let roots = [ContentRoot::Dir(content.clone())];
+    let actors = Config::built_in().unwrap().actor_directory();
+    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
+    write_article(&content, "n03", 10, "New words");
+    write_article(&content, "n21", 10, "New words");
+
+    let mut opened = LibraryStore::open(&store).unwrap().store;
+    let mut heard = Vec::new();
+    let report = opened
+        .sync_walked(
+            library_store::walk(&roots),
+            &mut |_, _| true,
+            Some(&mut |count| {
+                heard.push(count);
+                // Another sync brings both files in meanwhile.
+                let mut other = LibraryStore::open(&store).unwrap().store;
+                let report = other.sync(&roots).unwrap();
+                assert_eq!((report.added, report.changed), (1, 1));
+                true
+            }),
+        )
+        .unwrap();
+    assert_eq!(heard, [2]);
+    assert_eq!((report.parsed, report.unchanged), (0, 21), "{report:?}");
+    assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 21);
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::bodies::{SECTION_BITS, search_rowid};
-use crate::content::load::{Discovered, PendingFile, discover, parse_files};
+use crate::content::load::{Discovered, PendingFile, discover_stat, parse_files};
 use crate::content::parse::{ParsedFile, RawArticle, RawSection};
 use crate::content::{Block, ContentRoot};
 use crate::diag::{Diagnostic, Severity};
@@ -82,10 +82,10 @@ pub struct Walked {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Lists and stamps the files of `roots` (`content::load::discover`, then
-/// a `stat` of each).
+/// Lists and stamps the files of `roots` (`content::load::discover_stat`:
+/// each file's `stat` made through its folder's handle as it is listed).
 pub fn walk(roots: &[ContentRoot]) -> Walked {
-    let Discovered { files, diagnostics } = discover(roots);
+    let Discovered { files, diagnostics } = discover_stat(roots);
     let now = SystemTime::now();
     let stamps = files.iter().map(|f| stamp(f, now)).collect();
     Walked {
@@ -496,7 +496,13 @@ fn stamp(file: &PendingFile, now: SystemTime) -> Option<Stamp> {
             hash: Some(fnv1a(text.as_bytes())),
         });
     }
-    let meta = std::fs::metadata(file.disk_path()?).ok()?;
+    let read;
+    let meta = if let Some(meta) = file.metadata() {
+        meta
+    } else {
+        read = std::fs::metadata(file.disk_path()?).ok()?;
+        &read
+    };
     let modified = meta.modified().ok()?;
     let recent = now
         .duration_since(modified)

@@ -385,6 +385,14 @@ impl Driver<Backend> for LocalDriver {
                 self.pending_search = Some(effect);
                 None
             }
+            // The store's vocabulary is read once the sync is over (performed
+            // from `after_draw` once its last event was handled): read beside
+            // it, it takes the second core from the sync of an edited file,
+            // and that file's text change forgets it again.
+            Effect::PrepareSearch if self.sync_running() || self.pending_sync.is_some() => {
+                self.pending_search = Some(effect);
+                None
+            }
             Effect::BuildSearchIndex => {
                 let library = Arc::clone(&self.library);
                 let tx = self.inputs.clone();
@@ -395,6 +403,7 @@ impl Driver<Backend> for LocalDriver {
                 None
             }
             Effect::PrepareSearch => {
+                self.pending_search = None;
                 let library = Arc::clone(&self.library);
                 thread::spawn(move || {
                     // A failure here is met again, and said, by the search.
@@ -451,12 +460,11 @@ impl Driver<Backend> for LocalDriver {
                 tx.send(Input::Sync(event)).is_ok()
             }));
         }
-        if !self.drawn {
-            self.drawn = true;
-            if let Some(effect) = self.pending_search.take() {
-                // Nothing comes back from these two but an input later.
-                let _ = self.perform(effect, terminal);
-            }
+        self.drawn = true;
+        if let Some(effect) = self.pending_search.take() {
+            // Nothing comes back from these two but an input later; put
+            // off again while the sync runs.
+            let _ = self.perform(effect, terminal);
         }
         self.saves.touched();
         if !self.links {

@@ -27,7 +27,26 @@ pub struct PendingFile {
     source: FileSource,
     /// What the listing learnt of the file when asked to (`discover_stat`):
     /// the sync's stamp, without a second lookup of the path.
-    metadata: Option<fs::Metadata>,
+    stat: Option<FileStat>,
+}
+
+/// A file's size and modification time, as a listing read them: all a
+/// sync compares (kept small: a whole `Metadata` per file of 10,000 made
+/// the listing's vectors grow through megabytes of fresh pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    pub len: u64,
+    /// `None` when the system gives no modification time.
+    pub modified: Option<std::time::SystemTime>,
+}
+
+impl FileStat {
+    pub fn of(metadata: &fs::Metadata) -> Self {
+        Self {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
 }
 
 enum FileSource {
@@ -51,10 +70,11 @@ impl PendingFile {
         }
     }
 
-    /// The file's metadata as the listing found it (`discover_stat`), links
-    /// followed; `None` when it was not asked for or could not be read.
-    pub fn metadata(&self) -> Option<&fs::Metadata> {
-        self.metadata.as_ref()
+    /// The file's size and time as the listing found them
+    /// (`discover_stat`), links followed; `None` when they were not asked
+    /// for or could not be read.
+    pub fn stat(&self) -> Option<FileStat> {
+        self.stat
     }
 
     /// The text of a bundled file, or `None` for a file on disk.
@@ -94,7 +114,7 @@ pub fn discover(roots: &[ContentRoot]) -> Discovered {
     discover_with(roots, false)
 }
 
-/// `discover`, with each disk file's metadata (`PendingFile::metadata`),
+/// `discover`, with each disk file's size and time (`PendingFile::stat`),
 /// read through its folder's open handle as it is listed (`fstatat`), not
 /// by its whole path again.
 pub fn discover_stat(roots: &[ContentRoot]) -> Discovered {
@@ -114,7 +134,7 @@ fn discover_with(roots: &[ContentRoot], stat: bool) -> Discovered {
                     path,
                     default_id: id,
                     source: FileSource::Bundled(text),
-                    metadata: None,
+                    stat: None,
                 }));
             }
             ContentRoot::Bundled => {}
@@ -240,7 +260,7 @@ fn collect_dir(
                 path: display_root,
                 default_id,
                 source: FileSource::Disk(root.to_path_buf()),
-                metadata: stat.then_some(m),
+                stat: stat.then(|| FileStat::of(&m)),
             });
             return;
         }
@@ -261,7 +281,8 @@ fn collect_dir(
     }
     let mut files = Vec::new();
     walk(root, stat, &mut files, diagnostics);
-    for (path, metadata) in files {
+    pending.reserve(files.len());
+    for (path, stat) in files {
         let display = path.display().to_string();
         let rel = path.strip_prefix(root).unwrap_or(&path).with_extension("");
         let default_id = rel
@@ -273,7 +294,7 @@ fn collect_dir(
             path: display,
             default_id,
             source: FileSource::Disk(path),
-            metadata,
+            stat,
         });
     }
 }
@@ -287,7 +308,7 @@ fn collect_dir(
 fn walk(
     dir: &Path,
     stat: bool,
-    files: &mut Vec<(PathBuf, Option<fs::Metadata>)>,
+    files: &mut Vec<(PathBuf, Option<FileStat>)>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let entries = match fs::read_dir(dir) {
@@ -317,15 +338,19 @@ fn walk(
         } else if path.extension().is_some_and(|e| e == "toml") {
             if kind.is_file() {
                 // Not a link: the entry's own metadata is the file's.
-                let metadata = if stat { entry.metadata().ok() } else { None };
-                files.push((path, metadata));
+                let listed = if stat {
+                    entry.metadata().ok().map(|m| FileStat::of(&m))
+                } else {
+                    None
+                };
+                files.push((path, listed));
                 continue;
             }
             // A link is followed to a file; a pipe, socket or device (which
             // would hang or never end a read) or a broken link is said as
             // skipped, never dropped without a word.
             match fs::metadata(&path) {
-                Ok(m) if m.is_file() => files.push((path, stat.then_some(m))),
+                Ok(m) if m.is_file() => files.push((path, stat.then(|| FileStat::of(&m)))),
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => diagnostics.push(whole_file_error(
                     &path.display().to_string(),
@@ -384,7 +409,7 @@ mod tests {
                 path: format!("f{i}.toml"),
                 default_id: format!("f{i}"),
                 source: FileSource::Bundled(""),
-                metadata: None,
+                stat: None,
             })
             .collect()
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::bodies::{SECTION_BITS, search_rowid};
-use crate::content::load::{Discovered, PendingFile, discover_stat, parse_files};
+use crate::content::load::{Discovered, FileStat, PendingFile, discover_stat, parse_files};
 use crate::content::parse::{ParsedFile, RawArticle, RawSection};
 use crate::content::{Block, ContentRoot};
 use crate::diag::{Diagnostic, Severity};
@@ -496,14 +496,11 @@ fn stamp(file: &PendingFile, now: SystemTime) -> Option<Stamp> {
             hash: Some(fnv1a(text.as_bytes())),
         });
     }
-    let read;
-    let meta = if let Some(meta) = file.metadata() {
-        meta
-    } else {
-        read = std::fs::metadata(file.disk_path()?).ok()?;
-        &read
+    let listed = match file.stat() {
+        Some(listed) => listed,
+        None => FileStat::of(&std::fs::metadata(file.disk_path()?).ok()?),
     };
-    let modified = meta.modified().ok()?;
+    let modified = listed.modified?;
     let recent = now
         .duration_since(modified)
         .map_or(true, |age| age < RACY_WINDOW);
@@ -513,7 +510,7 @@ fn stamp(file: &PendingFile, now: SystemTime) -> Option<Stamp> {
         .and_then(|d| i64::try_from(d.as_nanos()).ok())
         .filter(|_| !recent);
     Some(Stamp {
-        size: i64::try_from(meta.len()).ok()?,
+        size: i64::try_from(listed.len).ok()?,
         mtime_ns,
         hash: None,
     })

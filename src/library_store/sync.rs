@@ -106,9 +106,9 @@ struct Plan {
     moved: Vec<(i64, i64)>,
     /// Rows of files no longer listed.
     removed: Vec<i64>,
-    parser_current: bool,
-    /// Whether a sync ever finished (`meta.built`).
-    built: bool,
+    /// A sync finished (`meta.built`) with this build's parser: the store
+    /// holds a whole library as this build reads it.
+    whole: bool,
     /// No row stored, or no sync finished: committed batch by batch.
     first_build: bool,
     /// The folders' problems differ from the stored ones.
@@ -119,8 +119,7 @@ impl Plan {
     /// Nothing to write: every file as stored, the folders' problems too,
     /// and the store stamped by this parser as whole.
     fn is_empty(&self) -> bool {
-        self.built
-            && self.parser_current
+        self.whole
             && self.work.is_empty()
             && self.moved.is_empty()
             && self.removed.is_empty()
@@ -190,8 +189,7 @@ fn plan(tx: &Transaction<'_>, walked: &Walked) -> rusqlite::Result<Plan> {
         work,
         moved,
         removed,
-        parser_current,
-        built,
+        whole: built && parser_current,
         first_build,
         root_diagnostics_changed,
     })

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use aiwatch_tui::app::{App, TopicChoice};
 use aiwatch_tui::config::Config;
-use aiwatch_tui::content::{ContentRoot, load_library};
+use aiwatch_tui::content::{ActorDirectory, ContentRoot, load_library};
 use aiwatch_tui::input::{Input, SyncEvent, SyncedLibrary};
 use aiwatch_tui::library_store::{self, LibraryStore};
 use aiwatch_tui::runtime::syncer::{self, SyncJob};
@@ -456,18 +456,25 @@ fn outcome(events: &std::sync::mpsc::Receiver<SyncEvent>) -> SyncEvent {
     }
 }
 
+/// 20 articles synced into a store, then one of them edited and one added
+/// (`n03`, `n21`): the folder, the store, its roots and the actors.
+fn synced_then_two_edits() -> (tempfile::TempDir, PathBuf, [ContentRoot; 1], ActorDirectory) {
+    let (dir, content, store) = news(20, "Old words");
+    let roots = [ContentRoot::Dir(content.clone())];
+    let actors = Config::built_in().unwrap().actor_directory();
+    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
+    write_article(&content, "n03", 10, "New words");
+    write_article(&content, "n21", 10, "New words");
+    (dir, store, roots, actors)
+}
+
 /// The walk of the folders is done before the store is touched: the sync
 /// tells how many files it will parse before it takes the write lock
 /// (another writer gets it meanwhile), and a sync stopped there writes
 /// nothing.
 #[test]
 fn a_sync_tells_what_it_will_parse_before_it_takes_the_write_lock() {
-    let (_dir, content, store) = news(20, "Old words");
-    let roots = [ContentRoot::Dir(content.clone())];
-    let actors = Config::built_in().unwrap().actor_directory();
-    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
-    write_article(&content, "n03", 10, "New words");
-    write_article(&content, "n21", 10, "New words");
+    let (_dir, store, roots, actors) = synced_then_two_edits();
 
     let walked = library_store::walk(&roots);
     let mut opened = LibraryStore::open(&store).unwrap().store;
@@ -572,13 +579,17 @@ fn an_early_sync_brings_an_edit_before_the_first_frame_and_leaves_an_unready_sto
     let (_syncing, frame, events) = early.split();
     assert_eq!(outcome(&events), SyncEvent::TextChanged);
     frame.out();
-    let stored = LibraryStore::open_stored(&store, &actors).unwrap();
-    let library = stored.library;
-    let n07 = (0..library.sections.len())
-        .find(|&s| library.sections[s].heading == "n07 part 1")
+    let body = stored_body(&store, &actors, "n07 part 1");
+    assert!(body.contains("Brandnew words"), "{body}");
+}
+
+/// The body of the section headed `heading`, as the store holds it now.
+fn stored_body(store: &Path, actors: &ActorDirectory, heading: &str) -> String {
+    let library = LibraryStore::open_stored(store, actors).unwrap().library;
+    let section = (0..library.sections.len())
+        .find(|&s| library.sections[s].heading == heading)
         .unwrap();
-    let body = library.body(n07).unwrap();
-    assert!(format!("{body:?}").contains("Brandnew words"), "{body:?}");
+    format!("{:?}", library.body(section).unwrap())
 }
 
 /// A store whose first build was cut short holds part of the library: its
@@ -644,13 +655,8 @@ fn a_sync_met_by_another_writer_says_the_store_is_busy_and_brings_the_edit_later
 
     writer.execute_batch("ROLLBACK").unwrap();
     assert_eq!(outcome(&events), SyncEvent::TextChanged, "told once only");
-    let stored = LibraryStore::open_stored(&store, &actors).unwrap();
-    let library = stored.library;
-    let n07 = (0..library.sections.len())
-        .find(|&s| library.sections[s].heading == "n07 part 1")
-        .unwrap();
-    let body = library.body(n07).unwrap();
-    assert!(format!("{body:?}").contains("Brandnew words"), "{body:?}");
+    let body = stored_body(&store, &actors, "n07 part 1");
+    assert!(body.contains("Brandnew words"), "{body}");
 }
 
 /// The sync reads the stored rows once and takes the write lock only when
@@ -658,12 +664,7 @@ fn a_sync_met_by_another_writer_says_the_store_is_busy_and_brings_the_edit_later
 /// lock, it plans again under the lock and writes what the store now needs.
 #[test]
 fn a_sync_plans_again_when_another_writer_came_between_its_read_and_its_lock() {
-    let (_dir, content, store) = news(20, "Old words");
-    let roots = [ContentRoot::Dir(content.clone())];
-    let actors = Config::built_in().unwrap().actor_directory();
-    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
-    write_article(&content, "n03", 10, "New words");
-    write_article(&content, "n21", 10, "New words");
+    let (_dir, store, roots, actors) = synced_then_two_edits();
 
     let mut opened = LibraryStore::open(&store).unwrap().store;
     let mut heard = Vec::new();

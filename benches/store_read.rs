@@ -77,12 +77,6 @@ fn scenario(store: &Path, content: &Path, early_mode: Option<&str>) {
     let sections = library.sections.len();
     let mut app = App::new(Context::new(library, config), "en");
     let effects = app.handle(Input::Resize(120, 40));
-    // As the local runtime does: the store's search is prepared off the
-    // input path (its vocabulary read) while the reader runs.
-    if effects.contains(&Effect::PrepareSearch) {
-        let library = std::sync::Arc::clone(&app.ctx.library);
-        std::thread::spawn(move || library.bodies().prepare_search());
-    }
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     runtime::draw(&mut terminal, &app).unwrap();
     let first_frame = start.elapsed();
@@ -102,6 +96,12 @@ fn scenario(store: &Path, content: &Path, early_mode: Option<&str>) {
         events
     };
     background_sync(&mut app, &mut terminal, &events, start);
+    // As the local runtime does: the store's search is prepared off the
+    // input path (its vocabulary read) once the sync is over.
+    if effects.contains(&Effect::PrepareSearch) {
+        let library = std::sync::Arc::clone(&app.ctx.library);
+        std::thread::spawn(move || library.bodies().prepare_search());
+    }
 
     // Key presses, as the reader bench presses them (each shows a body).
     let mut keys = Vec::new();

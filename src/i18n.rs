@@ -152,6 +152,7 @@ pub struct Ui {
     /// store yet, or none used), and the line under it on a first run.
     pub reading_content: String,
     pub reading_content_first: String,
+    pub sync_put_off: String,
     /// Between groups of three digits in large numbers ("1,204").
     pub thousands: String,
     pub fetching: String,

@@ -121,6 +121,10 @@ pub enum SyncEvent {
     TextChanged,
     /// The sync could not be done (why); the stored library stays shown.
     Failed(String),
+    /// Files changed, but another program holds the store's write lock:
+    /// the stored library stays shown and the sync tries again until the
+    /// lock is free (then `Done` or `TextChanged` follows).
+    Busy,
 }
 
 /// A library read back after a sync; equal only to itself.

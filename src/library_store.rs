@@ -31,7 +31,12 @@ pub use schema::SCHEMA_VERSION;
 pub use sync::{BeforeParse, Progress, SyncReport, Walked, walk};
 
 /// How long a writer waits for another process's write to finish.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long `list` and `show` wait for another program's write lock when
+/// files changed: past it they print the library as stored, with a notice
+/// (a sync that finds nothing changed takes no lock and never waits).
+pub const COMMAND_SYNC_WAIT: Duration = Duration::from_secs(1);
 
 /// How long a reader's save waits for another process's write (a fetch,
 /// `sqlite3` in a transaction) before it is put off and tried again
@@ -310,10 +315,23 @@ impl LibraryStore {
         roots: &[ContentRoot],
         actors: &ActorDirectory,
     ) -> Result<Synced, StoreError> {
+        Self::open_synced_within(path, roots, actors, BUSY_TIMEOUT)
+    }
+
+    /// `open_synced`, waiting at most `wait` for another connection's
+    /// write lock when there are files to write (a sync that finds nothing
+    /// changed takes no lock). Past it the error `is_locked`.
+    pub fn open_synced_within(
+        path: &Path,
+        roots: &[ContentRoot],
+        actors: &ActorDirectory,
+        wait: Duration,
+    ) -> Result<Synced, StoreError> {
         let Opened {
             mut store,
             moved_aside,
         } = Self::open(path)?;
+        store.wait_for_writers(wait)?;
         // A sync writes: a log left large is cut back first, if it can be
         // at once. One that cannot be (read by another process, a disk
         // error) is no reason not to sync; the next writer tries again.
@@ -384,6 +402,9 @@ impl LibraryStore {
         actors: &ActorDirectory,
     ) -> Result<(SyncReport, Library), StoreError> {
         let report = self.sync(roots)?;
+        // The wait for writers is the usual one again for what comes next
+        // (the reading state's saves set their own).
+        self.wait_for_writers(BUSY_TIMEOUT)?;
         Ok((report, self.load_library(actors)?))
     }
 

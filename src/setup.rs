@@ -3,6 +3,7 @@
 //! nothing of terminals.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use etcetera::BaseStrategy;
 
@@ -11,7 +12,7 @@ use crate::cli::Sources;
 use crate::config::Config;
 use crate::content::{ActorDirectory, ContentRoot, Library, load_library};
 use crate::diag::{Diagnostic, Severity};
-use crate::library_store::{LibraryStore, SyncReport};
+use crate::library_store::{BUSY_TIMEOUT, COMMAND_SYNC_WAIT, LibraryStore, SyncReport};
 use crate::runtime::syncer::{BackgroundSync, SyncJob};
 
 /// The user's config file: `--config`, else the XDG one when it exists.
@@ -224,6 +225,18 @@ pub fn open_library(
     roots: &[ContentRoot],
     actors: &ActorDirectory,
 ) -> LibrarySource {
+    open_library_within(path, roots, actors, BUSY_TIMEOUT)
+}
+
+/// `open_library`, waiting at most `wait` for another program's write
+/// lock when files changed; past it, the library as stored, with a notice
+/// (it lacks those changes). Nothing changed: no lock, no wait.
+pub fn open_library_within(
+    path: Option<&Path>,
+    roots: &[ContentRoot],
+    actors: &ActorDirectory,
+    wait: Duration,
+) -> LibrarySource {
     let from_files = |notices| LibrarySource {
         library: load_library(roots, actors),
         store: None,
@@ -233,7 +246,7 @@ pub fn open_library(
     let Some(path) = path else {
         return from_files(Vec::new());
     };
-    match LibraryStore::open_synced(path, roots, actors) {
+    match LibraryStore::open_synced_within(path, roots, actors, wait) {
         Ok(synced) => {
             let mut notices = Vec::new();
             if let Some(aside) = &synced.moved_aside {
@@ -247,8 +260,27 @@ pub fn open_library(
                 notices,
             }
         }
+        Err(e) if e.is_locked() => match LibraryStore::open_stored(path, actors) {
+            Ok(stored) if stored.synced_before => LibrarySource {
+                library: stored.library,
+                notices: vec![stored_while_busy(path, wait)],
+                store: Some(stored.store),
+                report: None,
+            },
+            _ => from_files(vec![read_directly(&e)]),
+        },
         Err(e) => from_files(vec![read_directly(&e)]),
     }
+}
+
+/// Files changed, but another program held the store's write lock: what
+/// is shown is the library as stored, without those changes.
+fn stored_while_busy(path: &Path, wait: Duration) -> String {
+    format!(
+        "{}: the library store is being written by another program (its lock was held for more than {} ms): shown as stored, without the content files changed since; they are brought in at the next start once it is free",
+        path.display(),
+        wait.as_millis()
+    )
 }
 
 /// The reader's way in: the library as stored, shown at once, and the sync
@@ -296,7 +328,10 @@ pub fn open_library_stored(
             };
             return (source, None);
         }
-        _ => return (open_library(Some(path), roots, actors), None),
+        _ => {
+            let source = open_library(Some(path), roots, actors);
+            return (source, None);
+        }
     };
     let notices = stored
         .moved_aside
@@ -433,7 +468,12 @@ fn start_from(
         before_library(&config, path.as_deref());
         open_library_stored(path.as_deref(), roots, &config.actor_directory())
     } else {
-        let source = open_library(path.as_deref(), roots, &config.actor_directory());
+        let source = open_library_within(
+            path.as_deref(),
+            roots,
+            &config.actor_directory(),
+            COMMAND_SYNC_WAIT,
+        );
         (source, None)
     };
     let depth = config.color_depth(|name| std::env::var(name).ok());

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use aiwatch_tui::app::{App, TopicChoice};
 use aiwatch_tui::config::Config;
-use aiwatch_tui::content::{ContentRoot, load_library};
+use aiwatch_tui::content::{ActorDirectory, ContentRoot, load_library};
 use aiwatch_tui::input::{Input, SyncEvent, SyncedLibrary};
 use aiwatch_tui::library_store::{self, LibraryStore};
 use aiwatch_tui::runtime::syncer::{self, SyncJob};
@@ -456,18 +456,25 @@ fn outcome(events: &std::sync::mpsc::Receiver<SyncEvent>) -> SyncEvent {
     }
 }
 
+/// 20 articles synced into a store, then one of them edited and one added
+/// (`n03`, `n21`): the folder, the store, its roots and the actors.
+fn synced_then_two_edits() -> (tempfile::TempDir, PathBuf, [ContentRoot; 1], ActorDirectory) {
+    let (dir, content, store) = news(20, "Old words");
+    let roots = [ContentRoot::Dir(content.clone())];
+    let actors = Config::built_in().unwrap().actor_directory();
+    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
+    write_article(&content, "n03", 10, "New words");
+    write_article(&content, "n21", 10, "New words");
+    (dir, store, roots, actors)
+}
+
 /// The walk of the folders is done before the store is touched: the sync
 /// tells how many files it will parse before it takes the write lock
 /// (another writer gets it meanwhile), and a sync stopped there writes
 /// nothing.
 #[test]
 fn a_sync_tells_what_it_will_parse_before_it_takes_the_write_lock() {
-    let (_dir, content, store) = news(20, "Old words");
-    let roots = [ContentRoot::Dir(content.clone())];
-    let actors = Config::built_in().unwrap().actor_directory();
-    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
-    write_article(&content, "n03", 10, "New words");
-    write_article(&content, "n21", 10, "New words");
+    let (_dir, store, roots, actors) = synced_then_two_edits();
 
     let walked = library_store::walk(&roots);
     let mut opened = LibraryStore::open(&store).unwrap().store;
@@ -572,13 +579,17 @@ fn an_early_sync_brings_an_edit_before_the_first_frame_and_leaves_an_unready_sto
     let (_syncing, frame, events) = early.split();
     assert_eq!(outcome(&events), SyncEvent::TextChanged);
     frame.out();
-    let stored = LibraryStore::open_stored(&store, &actors).unwrap();
-    let library = stored.library;
-    let n07 = (0..library.sections.len())
-        .find(|&s| library.sections[s].heading == "n07 part 1")
+    let body = stored_body(&store, &actors, "n07 part 1");
+    assert!(body.contains("Brandnew words"), "{body}");
+}
+
+/// The body of the section headed `heading`, as the store holds it now.
+fn stored_body(store: &Path, actors: &ActorDirectory, heading: &str) -> String {
+    let library = LibraryStore::open_stored(store, actors).unwrap().library;
+    let section = (0..library.sections.len())
+        .find(|&s| library.sections[s].heading == heading)
         .unwrap();
-    let body = library.body(n07).unwrap();
-    assert!(format!("{body:?}").contains("Brandnew words"), "{body:?}");
+    format!("{:?}", library.body(section).unwrap())
 }
 
 /// A store whose first build was cut short holds part of the library: its
@@ -607,4 +618,71 @@ fn an_early_sync_of_a_partial_store_finishes_the_build_after_the_first_frame() {
         SyncEvent::Done(Some(SyncedLibrary(library))) => assert_eq!(library.articles.len(), 300),
         other => panic!("{other:?}"),
     }
+}
+
+/// Another program holds the store's write lock at start (the sqlite3
+/// shell in a transaction). Nothing changed: the sync takes no lock and is
+/// done at once, with nothing said. A file changed: the reader is told
+/// calmly that the store is busy (it heard nothing for 10 s, then an
+/// error), the sync tries again, and the new text comes once the lock is
+/// free.
+#[test]
+fn a_sync_met_by_another_writer_says_the_store_is_busy_and_brings_the_edit_later() {
+    let (_dir, content, store) = news(20, "Old words");
+    let roots = [ContentRoot::Dir(content.clone())];
+    let actors = Config::built_in().unwrap().actor_directory();
+    drop(LibraryStore::open_synced(&store, &roots, &actors).unwrap());
+    let writer = rusqlite::Connection::open(&store).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let (tx, events) = std::sync::mpsc::channel();
+    let _syncing = syncer::spawn(sync_job(&store, &content), move |e| tx.send(e).is_ok());
+    assert_eq!(outcome(&events), SyncEvent::Done(None), "no lock, no wait");
+
+    write_article(&content, "n07", 10, "Brandnew words");
+    let (tx, events) = std::sync::mpsc::channel();
+    let syncing = syncer::spawn(sync_job(&store, &content), move |e| tx.send(e).is_ok());
+    let event = outcome(&events);
+    assert_eq!(event, SyncEvent::Busy);
+    assert!(syncing.is_running(), "it tries again");
+    let mut app = bundled("en", 120, 40);
+    app.handle(Input::Sync(event));
+    let shown = screen(&app);
+    assert!(
+        shown.contains("The library is being written by another program"),
+        "{shown}"
+    );
+
+    writer.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(outcome(&events), SyncEvent::TextChanged, "told once only");
+    let body = stored_body(&store, &actors, "n07 part 1");
+    assert!(body.contains("Brandnew words"), "{body}");
+}
+
+/// The sync reads the stored rows once and takes the write lock only when
+/// there is work; when another writer committed between its read and its
+/// lock, it plans again under the lock and writes what the store now needs.
+#[test]
+fn a_sync_plans_again_when_another_writer_came_between_its_read_and_its_lock() {
+    let (_dir, store, roots, actors) = synced_then_two_edits();
+
+    let mut opened = LibraryStore::open(&store).unwrap().store;
+    let mut heard = Vec::new();
+    let report = opened
+        .sync_walked(
+            library_store::walk(&roots),
+            &mut |_, _| true,
+            Some(&mut |count| {
+                heard.push(count);
+                // Another sync brings both files in meanwhile.
+                let mut other = LibraryStore::open(&store).unwrap().store;
+                let report = other.sync(&roots).unwrap();
+                assert_eq!((report.added, report.changed), (1, 1));
+                true
+            }),
+        )
+        .unwrap();
+    assert_eq!(heard, [2]);
+    assert_eq!((report.parsed, report.unchanged), (0, 21), "{report:?}");
+    assert_eq!(opened.load_library(&actors).unwrap().articles.len(), 21);
 }

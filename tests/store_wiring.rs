@@ -376,3 +376,57 @@ fn the_library_key_is_a_path_beside_the_config_file() {
     );
     assert!(Config::built_in().unwrap().library.is_none());
 }
+
+/// Another program holds the store's write lock (the sqlite3 shell in a
+/// transaction, a `fetch` from cron). With no file changed, `list` and
+/// `show` take no lock and answer from the store without a word (they
+/// waited 10 s, then read every file again with an error on stderr). With
+/// a file changed, they print the library as stored, its old text, and
+/// say on stderr why it lacks the change.
+#[test]
+fn list_and_show_under_another_programs_write_lock_print_from_the_store() {
+    let home = Home::new();
+    let content = home.content();
+    let first = home.list(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let show = ["--content", content.to_str().unwrap(), "show", "beta"];
+
+    let writer = rusqlite::Connection::open(home.default_store()).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let unchanged = home.list(&[]);
+    assert!(unchanged.status.success(), "{}", stderr(&unchanged));
+    assert_eq!(stdout(&unchanged), stdout(&first));
+    assert_eq!(stderr(&unchanged), stderr(&first), "no notice, no error");
+    let shown = home.run(&show);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(
+        stdout(&shown).contains("Beta heading"),
+        "{}",
+        stdout(&shown)
+    );
+    assert!(
+        !stderr(&shown).contains("library store"),
+        "{}",
+        stderr(&shown)
+    );
+
+    write_old(&content.join("b.toml"), &article("beta", "Beta renamed"));
+    for out in [home.list(&[]), home.run(&show)] {
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("Beta heading"), "{}", stdout(&out));
+        assert!(!stdout(&out).contains("Beta renamed"), "{}", stdout(&out));
+        let said = stderr(&out);
+        assert!(
+            said.contains("being written by another program")
+                && said.contains("shown as stored, without the content files changed since"),
+            "{said}"
+        );
+        assert!(!said.contains("read directly"), "{said}");
+    }
+    writer.execute_batch("ROLLBACK").unwrap();
+
+    // The lock is free: the change is brought in, and nothing is said.
+    let out = home.list(&[]);
+    assert!(stdout(&out).contains("Beta renamed"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("library store"), "{}", stderr(&out));
+}

@@ -77,6 +77,11 @@ impl App {
                 self.sync = None;
                 self.notify(error);
             }
+            SyncEvent::Busy => {
+                self.sync = None;
+                let said = self.strings.ui.sync_put_off.clone();
+                self.notify(said);
+            }
         }
     }
 

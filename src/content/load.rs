@@ -25,6 +25,28 @@ pub struct PendingFile {
     path: String,
     default_id: String,
     source: FileSource,
+    /// What the listing learnt of the file when asked to (`discover_stat`):
+    /// the sync's stamp, without a second lookup of the path.
+    stat: Option<FileStat>,
+}
+
+/// A file's size and modification time, as a listing read them: all a
+/// sync compares (kept small: a whole `Metadata` per file of 10,000 made
+/// the listing's vectors grow through megabytes of fresh pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    pub len: u64,
+    /// `None` when the system gives no modification time.
+    pub modified: Option<std::time::SystemTime>,
+}
+
+impl FileStat {
+    pub fn of(metadata: &fs::Metadata) -> Self {
+        Self {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
 }
 
 enum FileSource {
@@ -46,6 +68,13 @@ impl PendingFile {
             FileSource::Disk(p) => Some(p),
             FileSource::Bundled(_) => None,
         }
+    }
+
+    /// The file's size and time as the listing found them
+    /// (`discover_stat`), links followed; `None` when they were not asked
+    /// for or could not be read.
+    pub fn stat(&self) -> Option<FileStat> {
+        self.stat
     }
 
     /// The text of a bundled file, or `None` for a file on disk.
@@ -82,6 +111,17 @@ pub fn load_library(roots: &[ContentRoot], actors: &ActorDirectory) -> Library {
 /// Lists the files of every root, in the order `load_library` reads them.
 /// A folder given twice (by any spelling) is listed once.
 pub fn discover(roots: &[ContentRoot]) -> Discovered {
+    discover_with(roots, false)
+}
+
+/// `discover`, with each disk file's size and time (`PendingFile::stat`),
+/// read through its folder's open handle as it is listed (`fstatat`), not
+/// by its whole path again.
+pub fn discover_stat(roots: &[ContentRoot]) -> Discovered {
+    discover_with(roots, true)
+}
+
+fn discover_with(roots: &[ContentRoot], stat: bool) -> Discovered {
     let mut diagnostics = Vec::new();
     let mut pending = Vec::new();
     let mut seen: Vec<PathBuf> = Vec::new();
@@ -94,6 +134,7 @@ pub fn discover(roots: &[ContentRoot]) -> Discovered {
                     path,
                     default_id: id,
                     source: FileSource::Bundled(text),
+                    stat: None,
                 }));
             }
             ContentRoot::Bundled => {}
@@ -103,7 +144,7 @@ pub fn discover(roots: &[ContentRoot]) -> Discovered {
                     continue;
                 }
                 seen.push(canonical);
-                collect_dir(&tidy_path(dir), &mut pending, &mut diagnostics);
+                collect_dir(&tidy_path(dir), stat, &mut pending, &mut diagnostics);
             }
         }
     }
@@ -199,7 +240,12 @@ fn parse_one(file: &PendingFile) -> ParsedFile {
     }
 }
 
-fn collect_dir(root: &Path, pending: &mut Vec<PendingFile>, diagnostics: &mut Vec<Diagnostic>) {
+fn collect_dir(
+    root: &Path,
+    stat: bool,
+    pending: &mut Vec<PendingFile>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let display_root = root.display().to_string();
     match fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
@@ -214,6 +260,7 @@ fn collect_dir(root: &Path, pending: &mut Vec<PendingFile>, diagnostics: &mut Ve
                 path: display_root,
                 default_id,
                 source: FileSource::Disk(root.to_path_buf()),
+                stat: stat.then(|| FileStat::of(&m)),
             });
             return;
         }
@@ -233,9 +280,9 @@ fn collect_dir(root: &Path, pending: &mut Vec<PendingFile>, diagnostics: &mut Ve
         }
     }
     let mut files = Vec::new();
-    walk(root, &mut files, diagnostics);
-    files.sort();
-    for path in files {
+    walk(root, stat, &mut files, diagnostics);
+    pending.reserve(files.len());
+    for (path, stat) in files {
         let display = path.display().to_string();
         let rel = path.strip_prefix(root).unwrap_or(&path).with_extension("");
         let default_id = rel
@@ -247,13 +294,23 @@ fn collect_dir(root: &Path, pending: &mut Vec<PendingFile>, diagnostics: &mut Ve
             path: display,
             default_id,
             source: FileSource::Disk(path),
+            stat,
         });
     }
 }
 
-/// Every `*.toml` below `dir`, skipping hidden entries. Symbolic links to
-/// folders are not followed, so a link loop cannot hang the loader.
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
+/// Every `*.toml` below `dir`, skipping hidden entries, in path order
+/// (each folder's entries sorted by name, a subfolder's files where its
+/// name falls: the order of sorting the whole paths, without comparing
+/// them component by component). Symbolic links to folders are not
+/// followed, so a link loop cannot hang the loader. `stat`: each file's
+/// metadata too, through the folder's handle.
+fn walk(
+    dir: &Path,
+    stat: bool,
+    files: &mut Vec<(PathBuf, Option<FileStat>)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -264,26 +321,36 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>)
             return;
         }
     };
-    for entry in entries.flatten() {
+    // Each name asked for once: `DirEntry::file_name` makes a new string.
+    let mut entries: Vec<(std::ffi::OsString, fs::DirEntry)> = entries
+        .flatten()
+        .map(|e| (e.file_name(), e))
+        .filter(|(name, _)| !name.as_encoded_bytes().starts_with(b"."))
+        .collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, entry) in entries {
         let path = entry.path();
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
         let Ok(kind) = entry.file_type() else {
             continue;
         };
         if kind.is_dir() {
-            walk(&path, files, diagnostics);
+            walk(&path, stat, files, diagnostics);
         } else if path.extension().is_some_and(|e| e == "toml") {
             if kind.is_file() {
-                files.push(path);
+                // Not a link: the entry's own metadata is the file's.
+                let listed = if stat {
+                    entry.metadata().ok().map(|m| FileStat::of(&m))
+                } else {
+                    None
+                };
+                files.push((path, listed));
                 continue;
             }
             // A link is followed to a file; a pipe, socket or device (which
             // would hang or never end a read) or a broken link is said as
             // skipped, never dropped without a word.
             match fs::metadata(&path) {
-                Ok(m) if m.is_file() => files.push(path),
+                Ok(m) if m.is_file() => files.push((path, stat.then(|| FileStat::of(&m)))),
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => diagnostics.push(whole_file_error(
                     &path.display().to_string(),
@@ -342,6 +409,7 @@ mod tests {
                 path: format!("f{i}.toml"),
                 default_id: format!("f{i}"),
                 source: FileSource::Bundled(""),
+                stat: None,
             })
             .collect()
     }

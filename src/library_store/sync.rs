@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::bodies::{SECTION_BITS, search_rowid};
-use crate::content::load::{Discovered, PendingFile, discover, parse_files};
+use crate::content::load::{Discovered, FileStat, PendingFile, discover_stat, parse_files};
 use crate::content::parse::{ParsedFile, RawArticle, RawSection};
 use crate::content::{Block, ContentRoot};
 use crate::diag::{Diagnostic, Severity};
@@ -82,10 +82,10 @@ pub struct Walked {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Lists and stamps the files of `roots` (`content::load::discover`, then
-/// a `stat` of each).
+/// Lists and stamps the files of `roots` (`content::load::discover_stat`:
+/// each file's `stat` made through its folder's handle as it is listed).
 pub fn walk(roots: &[ContentRoot]) -> Walked {
-    let Discovered { files, diagnostics } = discover(roots);
+    let Discovered { files, diagnostics } = discover_stat(roots);
     let now = SystemTime::now();
     let stamps = files.iter().map(|f| stamp(f, now)).collect();
     Walked {
@@ -95,21 +95,104 @@ pub fn walk(roots: &[ContentRoot]) -> Walked {
     }
 }
 
-/// How many of the walked files a sync would parse, read without a lock.
-fn files_to_parse(conn: &mut Connection, walked: &Walked) -> rusqlite::Result<usize> {
-    let tx = conn.transaction()?;
-    let parser_current = parser_is_current(&tx)?;
-    let stored = stored_files(&tx)?;
-    Ok(walked
-        .files
-        .iter()
-        .zip(&walked.stamps)
-        .filter(|(file, stamp)| {
-            !stored
-                .get(file.path())
-                .is_some_and(|old| unchanged(parser_current, **stamp, old))
-        })
-        .count())
+/// What a sync has to do, worked out from the walked files and the stored
+/// rows (read once, under a read transaction: no lock is taken to find
+/// that nothing changed).
+struct Plan {
+    report: SyncReport,
+    /// Files to parse, in load order; `Work::file` indexes the walk.
+    work: Vec<Work>,
+    /// Unchanged files that moved in the load order: (row id, new order).
+    moved: Vec<(i64, i64)>,
+    /// Rows of files no longer listed.
+    removed: Vec<i64>,
+    /// A sync finished (`meta.built`) with this build's parser: the store
+    /// holds a whole library as this build reads it.
+    whole: bool,
+    /// No row stored, or no sync finished: committed batch by batch.
+    first_build: bool,
+    /// The folders' problems differ from the stored ones.
+    root_diagnostics_changed: bool,
+}
+
+impl Plan {
+    /// Nothing to write: every file as stored, the folders' problems too,
+    /// and the store stamped by this parser as whole.
+    fn is_empty(&self) -> bool {
+        self.whole
+            && self.work.is_empty()
+            && self.moved.is_empty()
+            && self.removed.is_empty()
+            && !self.root_diagnostics_changed
+    }
+}
+
+/// Compares the walked files with the stored rows.
+fn plan(tx: &Transaction<'_>, walked: &Walked) -> rusqlite::Result<Plan> {
+    let parser_current = parser_is_current(tx)?;
+    let mut stored = stored_files(tx)?;
+    // A first build (no sync has ever finished) commits batch by batch, so
+    // a reader that quits (or is killed) keeps what was built and the next
+    // start goes on from there, batch by batch again; a store holding a
+    // whole library changes in one transaction, so it always holds the old
+    // or the new library, whole.
+    let built = tx
+        .query_row("SELECT 1 FROM meta WHERE key = 'built'", [], |_| Ok(()))
+        .optional()?
+        .is_some();
+    let first_build = stored.is_empty() || !built;
+    let mut report = SyncReport::default();
+    let mut work = Vec::new();
+    let mut moved = Vec::new();
+    for (index, (ord, (file, stamp))) in (0i64..)
+        .zip(walked.files.iter().zip(&walked.stamps))
+        .enumerate()
+    {
+        let stamp = *stamp;
+        match stored.remove(file.path()) {
+            Some(old) if unchanged(parser_current, stamp, &old) => {
+                report.unchanged += 1;
+                if old.ord != ord {
+                    report.index_changed = true;
+                    moved.push((old.id, ord));
+                }
+            }
+            Some(old) => {
+                report.changed += 1;
+                report.index_changed |= old.ord != ord;
+                work.push(Work {
+                    file: index,
+                    ord,
+                    existing: Some((old.id, old.index_hash)),
+                    stamp,
+                });
+            }
+            None => {
+                report.added += 1;
+                report.index_changed = true;
+                work.push(Work {
+                    file: index,
+                    ord,
+                    existing: None,
+                    stamp,
+                });
+            }
+        }
+    }
+    let removed: Vec<i64> = stored.values().map(|old| old.id).collect();
+    report.removed = removed.len();
+    report.index_changed |= !removed.is_empty();
+    let root_diagnostics_changed = stored_root_diagnostics(tx)? != walked.diagnostics;
+    report.index_changed |= root_diagnostics_changed;
+    Ok(Plan {
+        report,
+        work,
+        moved,
+        removed,
+        whole: built && parser_current,
+        first_build,
+        root_diagnostics_changed,
+    })
 }
 
 /// Whether the stored row of a file still stands for it.
@@ -129,80 +212,65 @@ fn parser_is_current(tx: &Transaction<'_>) -> rusqlite::Result<bool> {
 /// Brings the store in line with the walked files; `before_parse`, when
 /// given, hears how many files are to be parsed before the write lock is
 /// taken.
+///
+/// The stored rows are compared under a read transaction, which takes no
+/// lock (WAL): a sync that finds nothing to do never waits for another
+/// writer. Only when there is work is the write lock taken; when another
+/// connection committed in between (`PRAGMA data_version`), the plan is
+/// made again under the lock.
 pub fn sync_walked(
     conn: &mut Connection,
     walked: Walked,
     progress: Progress<'_>,
     before_parse: Option<BeforeParse<'_>>,
 ) -> rusqlite::Result<SyncReport> {
-    if let Some(before_parse) = before_parse {
-        let count = files_to_parse(conn, &walked)?;
-        if !before_parse(count) {
-            return Err(cancelled());
-        }
+    let (mut plan, version) = {
+        let tx = conn.transaction()?;
+        let plan = plan(&tx, &walked)?;
+        (plan, data_version(&tx)?)
+    };
+    if plan.is_empty() {
+        return Ok(plan.report);
     }
-    let Walked {
-        files,
-        stamps,
-        diagnostics,
-    } = walked;
+    if let Some(before_parse) = before_parse
+        && !before_parse(plan.work.len())
+    {
+        return Err(cancelled());
+    }
     // Immediate: one writer at a time; readers keep the last commit (WAL).
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let parser_current = parser_is_current(&tx)?;
-    let mut stored = stored_files(&tx)?;
-    // A first build (no sync has ever finished) commits batch by batch, so
-    // a reader that quits (or is killed) keeps what was built and the next
-    // start goes on from there, batch by batch again; a store holding a
-    // whole library changes in one transaction, so it always holds the old
-    // or the new library, whole.
-    let built = tx
-        .query_row("SELECT 1 FROM meta WHERE key = 'built'", [], |_| Ok(()))
-        .optional()?
-        .is_some();
-    let first_build = stored.is_empty() || !built;
-    let mut report = SyncReport::default();
-    let mut work: Vec<Work> = Vec::new();
-    let mut to_parse: Vec<PendingFile> = Vec::new();
-    for ((ord, file), stamp) in (0i64..).zip(files).zip(stamps) {
-        match stored.remove(file.path()) {
-            Some(old) if unchanged(parser_current, stamp, &old) => {
-                report.unchanged += 1;
-                if old.ord != ord {
-                    report.index_changed = true;
-                    tx.execute(
-                        "UPDATE files SET ord = ?1 WHERE id = ?2",
-                        params![ord, old.id],
-                    )?;
-                }
-            }
-            Some(old) => {
-                report.changed += 1;
-                report.index_changed |= old.ord != ord;
-                work.push(Work {
-                    ord,
-                    existing: Some((old.id, old.index_hash)),
-                    stamp,
-                });
-                to_parse.push(file);
-            }
-            None => {
-                report.added += 1;
-                report.index_changed = true;
-                work.push(Work {
-                    ord,
-                    existing: None,
-                    stamp,
-                });
-                to_parse.push(file);
-            }
+    if data_version(&tx)? != version {
+        plan = self::plan(&tx, &walked)?;
+        if plan.is_empty() {
+            tx.rollback()?;
+            return Ok(plan.report);
         }
     }
-    for old in stored.values() {
-        delete_contents(&tx, old.id)?;
-        tx.execute("DELETE FROM files WHERE id = ?1", [old.id])?;
-        report.removed += 1;
-        report.index_changed = true;
+    let Plan {
+        mut report,
+        mut work,
+        moved,
+        removed,
+        first_build,
+        ..
+    } = plan;
+    for (id, ord) in moved {
+        tx.execute("UPDATE files SET ord = ?1 WHERE id = ?2", params![ord, id])?;
     }
+    for id in removed {
+        delete_contents(&tx, id)?;
+        tx.execute("DELETE FROM files WHERE id = ?1", [id])?;
+    }
+    let Walked {
+        files, diagnostics, ..
+    } = walked;
+    // The files to parse, moved out of the walk in the plan's order.
+    let mut files: Vec<Option<PendingFile>> = files.into_iter().map(Some).collect();
+    let to_parse: Vec<PendingFile> = work
+        .iter()
+        .filter_map(|w| files.get_mut(w.file).and_then(Option::take))
+        .collect();
+    drop(files);
     // Parsed and written batch by batch, so progress can be told and only
     // one batch of parsed files is in memory; still one transaction.
     let total = to_parse.len();
@@ -236,11 +304,7 @@ pub fn sync_walked(
         }
         start = end;
     }
-    report.index_changed |= write_root_diagnostics(&tx, &diagnostics)?;
-    // Nothing changed (a removal sets `index_changed`): no commit, so the store's stamps stay.
-    if built && parser_current && work.is_empty() && !report.index_changed {
-        return tx.rollback().map(|()| report);
-    }
+    write_root_diagnostics(&tx, &diagnostics)?;
     mark_built(&tx)?;
     tx.commit()?;
     Ok(report)
@@ -331,20 +395,20 @@ fn write_batch(
     Ok(())
 }
 
-/// A file to parse: its load position, its existing row and that row's
-/// index hash (a changed file), and its stamp.
+/// A file to parse: its place in the walk, its load position, its
+/// existing row and that row's index hash (a changed file), and its stamp.
 struct Work {
+    file: usize,
     ord: i64,
     existing: Option<(i64, Option<i64>)>,
     stamp: Option<Stamp>,
 }
 
-/// Replaces the folders' problems; whether they changed.
+/// Replaces the folders' problems.
 fn write_root_diagnostics(
     tx: &Transaction<'_>,
     diagnostics: &[Diagnostic],
-) -> rusqlite::Result<bool> {
-    let changed = stored_root_diagnostics(tx)? != diagnostics;
+) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM root_diagnostics", [])?;
     for (seq, d) in (0i64..).zip(diagnostics) {
         tx.execute(
@@ -360,7 +424,7 @@ fn write_root_diagnostics(
             ],
         )?;
     }
-    Ok(changed)
+    Ok(())
 }
 
 struct StoredFile {
@@ -430,8 +494,11 @@ fn stamp(file: &PendingFile, now: SystemTime) -> Option<Stamp> {
             hash: Some(fnv1a(text.as_bytes())),
         });
     }
-    let meta = std::fs::metadata(file.disk_path()?).ok()?;
-    let modified = meta.modified().ok()?;
+    let listed = match file.stat() {
+        Some(listed) => listed,
+        None => FileStat::of(&std::fs::metadata(file.disk_path()?).ok()?),
+    };
+    let modified = listed.modified?;
     let recent = now
         .duration_since(modified)
         .map_or(true, |age| age < RACY_WINDOW);
@@ -441,7 +508,7 @@ fn stamp(file: &PendingFile, now: SystemTime) -> Option<Stamp> {
         .and_then(|d| i64::try_from(d.as_nanos()).ok())
         .filter(|_| !recent);
     Some(Stamp {
-        size: i64::try_from(meta.len()).ok()?,
+        size: i64::try_from(listed.len).ok()?,
         mtime_ns,
         hash: None,
     })

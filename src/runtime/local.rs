@@ -32,7 +32,7 @@ use super::{Driver, FrameSink, osc};
 use crate::app::{App, Effect};
 use crate::config::{LinkMode, Role};
 use crate::content::Library;
-use crate::input::{Input, Key, Mouse, Outcome};
+use crate::input::{Input, Key, Mouse, Outcome, SyncEvent};
 use crate::store::SavedState;
 use crate::view::{LinkSpan, link_spans};
 
@@ -222,6 +222,7 @@ pub fn run(
         drawn: false,
         pending_search: None,
         syncing,
+        long_sync: Arc::new(AtomicBool::new(false)),
         first_frame,
         fetch,
         last_state: None,
@@ -356,6 +357,9 @@ struct LocalDriver {
     /// The search preparation asked for before the first frame.
     pending_search: Option<Effect>,
     syncing: Option<Syncing>,
+    /// Set when the sync found more than `SEARCH_WAITS_FOR` files to parse
+    /// (a build): the search's vocabulary does not wait for it.
+    long_sync: Arc<AtomicBool>,
     /// Held until the first frame is out (a sync started with the reader).
     first_frame: Option<FirstFrame>,
     /// Where `r` fetches feeds to (none without a library store).
@@ -403,6 +407,14 @@ impl Driver<Backend> for LocalDriver {
                 self.pending_search = Some(effect);
                 None
             }
+            // The store's vocabulary is read once the sync is over (performed
+            // from `after_draw` once its last event was handled): read beside
+            // it, it takes the second core from the sync of an edited file,
+            // and that file's text change forgets it again.
+            Effect::PrepareSearch if self.search_waits() => {
+                self.pending_search = Some(effect);
+                None
+            }
             Effect::BuildSearchIndex => {
                 let library = Arc::clone(&self.library);
                 let tx = self.inputs.clone();
@@ -413,6 +425,7 @@ impl Driver<Backend> for LocalDriver {
                 None
             }
             Effect::PrepareSearch => {
+                self.pending_search = None;
                 let library = Arc::clone(&self.library);
                 thread::spawn(move || {
                     // A failure here is met again, and said, by the search.
@@ -465,16 +478,19 @@ impl Driver<Backend> for LocalDriver {
         if let Some(job) = self.pending_sync.take() {
             // The first frame is out: now the sync may use the cores.
             let tx = self.inputs.clone();
+            let long = Arc::clone(&self.long_sync);
             self.syncing = Some(syncer::spawn(job, move |event| {
+                if matches!(event, SyncEvent::Progress { total, .. } if total > SEARCH_WAITS_FOR) {
+                    long.store(true, Ordering::SeqCst);
+                }
                 tx.send(Input::Sync(event)).is_ok()
             }));
         }
-        if !self.drawn {
-            self.drawn = true;
-            if let Some(effect) = self.pending_search.take() {
-                // Nothing comes back from these two but an input later.
-                let _ = self.perform(effect, terminal);
-            }
+        self.drawn = true;
+        if let Some(effect) = self.pending_search.take() {
+            // Nothing comes back from these two but an input later; put
+            // off again while the sync runs.
+            let _ = self.perform(effect, terminal);
         }
         self.saves.touched();
         if !self.links {
@@ -515,6 +531,14 @@ impl LocalDriver {
         self.syncing.as_ref().is_some_and(Syncing::is_running)
     }
 
+    /// Whether the search's vocabulary waits for the sync: one still to
+    /// start, or running with a few files to parse (not a build, whose
+    /// seconds a search typed meanwhile would wait for).
+    fn search_waits(&self) -> bool {
+        self.pending_sync.is_some()
+            || (self.sync_running() && !self.long_sync.load(Ordering::SeqCst))
+    }
+
     /// Whether a sync or a fetch's put holds the store's write lock (for
     /// seconds): a save now would keep the keys waiting for it.
     fn store_busy(&self) -> bool {
@@ -542,6 +566,10 @@ impl LocalDriver {
             .finish(self.last_state.take(), QUIT_WAIT, waiting)
     }
 }
+
+/// Files a sync may parse and still have the search's vocabulary read
+/// after it (see `LocalDriver::search_waits`).
+const SEARCH_WAITS_FOR: usize = 64;
 
 /// How long a quitting reader waits for a stopped put to end (it ends at
 /// its next item, in milliseconds; a store busy with another program's

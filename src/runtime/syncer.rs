@@ -23,6 +23,15 @@ use crate::library_store::{self, LibraryStore, StoreError, Walked};
 /// Progress goes to the app at most this often (plus the first and last).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
+/// How long a sync first waits for another program's write lock before
+/// the reader is told the store is busy: another reader's sync of a few
+/// edited files holds it for less.
+const FIRST_WAIT: Duration = Duration::from_millis(250);
+
+/// How long each later try waits for the lock; between tries the sync
+/// looks whether it was asked to stop (the reader quit).
+const RETRY_WAIT: Duration = Duration::from_secs(1);
+
 /// Files an early sync parses before the first frame is out, at most (a
 /// few edited files: a few milliseconds of one core). More wait for it.
 const PARSE_BEFORE_FIRST_FRAME: usize = 64;
@@ -154,7 +163,19 @@ fn spawn_gated(
             running.store(false, Ordering::SeqCst);
             return;
         }
-        let result = run(&job, walked, gates.first_frame, &stop, &send);
+        let mut result = run(&job, walked, gates.first_frame, FIRST_WAIT, &stop, &send);
+        // Another program holds the write lock (a `fetch`, the sqlite3
+        // shell in a transaction): the reader is told once, calmly, and the
+        // sync tries again until the lock is free or the reader quits; the
+        // folders are walked again each time (they may change meanwhile).
+        let mut told = false;
+        while matches!(&result, Err(e) if e.is_locked()) && !stop.load(Ordering::SeqCst) {
+            if !std::mem::replace(&mut told, true) && !send(SyncEvent::Busy) {
+                break;
+            }
+            let walked = library_store::walk(&job.roots);
+            result = run(&job, walked, None, RETRY_WAIT, &stop, &send);
+        }
         // Not running before the last event: whoever waits to write the
         // store (the state saver) may do so once it hears of the end.
         running.store(false, Ordering::SeqCst);
@@ -207,15 +228,19 @@ enum Synced {
 /// text of sections (reading 50,000 sections back costs far more than
 /// the sync of one edited file).
 /// `first_frame`, when given, is waited for when more than a few files
-/// are to be parsed (and the frame is not out yet).
+/// are to be parsed (and the frame is not out yet). `wait`: how long the
+/// write lock is waited for when there is work (none is taken when
+/// nothing changed).
 fn run(
     job: &SyncJob,
     walked: Walked,
     first_frame: Option<Receiver<()>>,
+    wait: Duration,
     stop: &AtomicBool,
     send: &impl Fn(SyncEvent) -> bool,
 ) -> Result<Synced, StoreError> {
     let mut store = LibraryStore::open(&job.path)?.store;
+    store.wait_for_writers(wait)?;
     let mut last: Option<Instant> = None;
     let mut progress = |done, total| {
         if stop.load(Ordering::SeqCst) {

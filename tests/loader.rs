@@ -230,6 +230,20 @@ fn pipes_and_broken_links_in_a_folder_are_skipped_and_said() {
             .any(|m| m.starts_with("broken.toml:") && m.contains("cannot read file")),
         "{said:?}"
     );
+    // Counted as the files they are: skipped, not folders unreadable.
+    assert_eq!((lib.files_loaded, lib.files_skipped), (2, 2));
+    assert_eq!(lib.folders_unreadable, 0);
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        .arg("check")
+        .arg(dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("no-config"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        out.contains("checked 4 files: 2 loaded, 2 skipped; 2 errors"),
+        "{out}"
+    );
 }
 
 #[test]

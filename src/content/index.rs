@@ -118,9 +118,15 @@ impl Library {
         mut diagnostics: Vec<Diagnostic>,
         directory: &ActorDirectory,
     ) -> Self {
+        // What the loader passes in is about folders, and files it found
+        // but could not read (a pipe, a broken link): skipped files.
+        let folders = diagnostics
+            .iter()
+            .filter(|d| crate::content::load::is_folder_problem(d))
+            .count();
         let mut lib = Self {
-            // What the loader passes in is about folders, not files.
-            folders_unreadable: diagnostics.len(),
+            folders_unreadable: folders,
+            files_skipped: diagnostics.len() - folders,
             ..Self::default()
         };
         let mut interner = Interner::new(directory, &mut lib.actors);

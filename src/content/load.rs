@@ -265,16 +265,13 @@ fn collect_dir(
             return;
         }
         Ok(_) => {
-            diagnostics.push(whole_file_error(
-                &display_root,
-                "content root is not a folder",
-            ));
+            diagnostics.push(whole_file_error(&display_root, ROOT_NOT_A_FOLDER));
             return;
         }
         Err(e) => {
             diagnostics.push(whole_file_error(
                 &display_root,
-                format!("cannot read content root: {e}"),
+                format!("{ROOT_UNREADABLE}: {e}"),
             ));
             return;
         }
@@ -316,7 +313,7 @@ fn walk(
         Err(e) => {
             diagnostics.push(whole_file_error(
                 &dir.display().to_string(),
-                format!("cannot read folder: {e}"),
+                format!("{FOLDER_UNREADABLE}: {e}"),
             ));
             return;
         }
@@ -388,6 +385,20 @@ fn read_text(path: &Path, display: &str) -> Result<String, Diagnostic> {
             message: "invalid UTF-8: content files must be UTF-8 text".to_owned(),
         }
     })
+}
+
+/// What the walk says of a root or folder it cannot read; everything else
+/// it says is about one file (a pipe, a broken link), skipped as a file.
+const ROOT_NOT_A_FOLDER: &str = "content root is not a folder";
+const ROOT_UNREADABLE: &str = "cannot read content root";
+const FOLDER_UNREADABLE: &str = "cannot read folder";
+
+/// Whether a problem the walk found is a folder's (counted as a folder
+/// unreadable) rather than a file's (counted as a file skipped).
+pub fn is_folder_problem(diagnostic: &Diagnostic) -> bool {
+    [ROOT_NOT_A_FOLDER, ROOT_UNREADABLE, FOLDER_UNREADABLE]
+        .iter()
+        .any(|p| diagnostic.message.starts_with(p))
 }
 
 fn whole_file_error(path: &str, message: impl Into<String>) -> Diagnostic {

@@ -57,6 +57,32 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Writes the user's own file (the config) as `write_atomically` does,
+/// but a symbolic link at `path` is kept: its target is written, whole or
+/// not at all, beside the target (a dotfiles setup links `config.toml` to
+/// a file in a repository; replacing the link by a file would leave the
+/// repository's copy stale). Caches never use this: they replace a link.
+pub fn write_atomically_through_link(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomically(&link_target(path), bytes)
+}
+
+/// Links followed before giving up, as the kernel does (`ELOOP`).
+const MAX_LINKS: u32 = 40;
+
+/// The file a chain of symbolic links at `path` ends at (it may not
+/// exist yet: a dangling link names the file to create); `path` itself
+/// when it is no link.
+fn link_target(path: &Path) -> PathBuf {
+    let mut at = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        let Ok(next) = fs::read_link(&at) else {
+            return at;
+        };
+        at = folder_of(&at).join(next);
+    }
+    at
+}
+
 /// How many names a write tries for its temporary file before giving up:
 /// each taken one is another writer's (or something planted there).
 const TEMPORARY_TRIES: u32 = 64;
@@ -186,6 +212,27 @@ fn lock(_folder: &File) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_users_linked_file_is_written_at_its_target_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let dotfiles = dir.path().join("dotfiles");
+        fs::create_dir(&dotfiles).unwrap();
+        fs::write(dotfiles.join("config.toml"), "old").unwrap();
+        let path = dir.path().join("config.toml");
+        std::os::unix::fs::symlink("dotfiles/config.toml", &path).unwrap();
+        write_atomically_through_link(&path, b"new").unwrap();
+        assert!(fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert_eq!(
+            fs::read_to_string(dotfiles.join("config.toml")).unwrap(),
+            "new"
+        );
+        // A plain file is written as before.
+        let plain = dir.path().join("plain.toml");
+        write_atomically_through_link(&plain, b"plain").unwrap();
+        assert_eq!(fs::read_to_string(&plain).unwrap(), "plain");
+    }
 
     #[cfg(unix)]
     #[test]

@@ -574,8 +574,9 @@ fn a_config_linked_into_dotfiles_stays_a_link_and_the_dotfiles_copy_changes() {
     // Nothing left behind in either folder.
     for dir in [home.dir.path(), dotfiles.as_path()] {
         for entry in fs::read_dir(dir).unwrap() {
-            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(!name.ends_with(".tmp"), "{name} left in {}", dir.display());
+            let path = entry.unwrap().path();
+            let temporary = path.extension().is_some_and(|e| e == "tmp");
+            assert!(!temporary, "{} left behind", path.display());
         }
     }
 }

@@ -166,6 +166,9 @@ pub enum Outcome {
     SaveLanded,
     /// The client's window is larger than the server draws: clamped to this.
     WindowClamped { width: u16, height: u16 },
+    /// The local terminal is larger than the reader draws
+    /// (`runtime::local::MAX_SIZE`): drawn at this size.
+    WindowBounded { width: u16, height: u16 },
     /// The client's window fits again: a clamp notice still shown goes.
     WindowFits,
     /// The server closes in this many seconds (it drains before a stop or

@@ -300,7 +300,11 @@ fn keep_first_screen(
 ) {
     let kept = (|| {
         let size = ratatui::crossterm::terminal::size().ok()?;
-        if app.ctx.library.sections.len() > MAX_SECTIONS_KEPT {
+        // A screen too large to keep is not drawn at all (a pty of
+        // 65535 x 65535 would take gigabytes to draw off screen).
+        if usize::from(size.0) * usize::from(size.1) > first_screen::MAX_CELLS
+            || app.ctx.library.sections.len() > MAX_SECTIONS_KEPT
+        {
             return None;
         }
         let library = setup::library_path(&cli.sources, app.config())?;

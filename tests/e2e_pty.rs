@@ -615,3 +615,47 @@ fn a_kept_first_screen_is_not_painted_when_anything_that_decides_it_changed() {
         }
     }
 }
+
+/// A terminal past the reader's bound (`runtime::local::MAX_SIZE`,
+/// 1000 x 500) is drawn at the bound, said once on the status line, and
+/// the reader answers keys as usual.
+#[rstest::rstest]
+#[case(1001, 24, "1000x24")]
+#[case(300, 501, "300x500")]
+fn a_terminal_past_the_bound_is_drawn_at_the_bound_and_said(
+    #[case] cols: u16,
+    #[case] rows: u16,
+    #[case] shown: &str,
+) {
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::open(cols, rows);
+    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for(&format!(
+        "Your terminal is larger than the reader draws: shown at {shown}."
+    ));
+    {
+        let parser = pty.screen.lock().unwrap();
+        let screen = parser.screen();
+        // Nothing drawn past the bound: the last column (or row) is blank.
+        let (w, h) = shown.split_once('x').unwrap();
+        let (w, h): (u16, u16) = (w.parse().unwrap(), h.parse().unwrap());
+        if cols > w {
+            let column: String = (0..rows)
+                .map(|y| screen.contents_between(y, w, y, cols))
+                .collect();
+            assert!(column.trim().is_empty(), "{column:?}");
+        }
+        if rows > h {
+            assert!(
+                screen
+                    .contents_between(h, 0, rows - 1, cols)
+                    .trim()
+                    .is_empty()
+            );
+        }
+    }
+    pty.send(b"d");
+    pty.wait_for("Showing DeepSeek");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+}

@@ -108,6 +108,9 @@ impl App {
     /// What became of an effect, said in the status line.
     fn outcome(&mut self, outcome: Outcome) {
         let ui = &self.strings.ui;
+        // A served window is clamped by its server; the local terminal by
+        // the reader's own bound.
+        let served_clamp = matches!(outcome, Outcome::WindowClamped { .. });
         let notice = match outcome {
             Outcome::Copied { bytes, in_tmux } => {
                 let copied = fill(&ui.copied, &[("bytes", &bytes.to_string())]);
@@ -123,9 +126,14 @@ impl App {
             Outcome::SaveFailed(error) => fill(&ui.state_unwritable, &[("error", &error)]),
             Outcome::SavePutOff => ui.state_put_off.clone(),
             Outcome::SaveLanded => ui.state_saved_late.clone(),
-            Outcome::WindowClamped { width, height } => {
+            Outcome::WindowClamped { width, height } | Outcome::WindowBounded { width, height } => {
+                let template = if served_clamp {
+                    &ui.window_clamped
+                } else {
+                    &ui.window_bounded
+                };
                 let notice = fill(
-                    &ui.window_clamped,
+                    template,
                     &[
                         ("width", &width.to_string()),
                         ("height", &height.to_string()),

@@ -49,6 +49,41 @@ const MOUSE_OFF: &str = "\u{1b}[?1006l\u{1b}[?1002l\u{1b}[?1000l";
 /// Fewer bytes per frame than stock output (see `lean`).
 type Backend = LeanBackend<Stdout>;
 
+/// The largest area the reader draws on its own terminal, columns and
+/// rows: a larger terminal is drawn at this size, top left, and told so
+/// once on the status line (as `serve` does for its own, smaller bound).
+/// Generous for any screen a person reads (a 4K screen with a small font
+/// is about 480 x 135), and a bound on the frame buffers and the time a
+/// frame takes: a pty of 65535 x 65535 took gigabytes, unbounded.
+pub const MAX_SIZE: (u16, u16) = (1000, 500);
+
+/// A terminal's size within `MAX_SIZE`, and whether it was cut.
+pub fn bounded_size(width: u16, height: u16) -> ((u16, u16), bool) {
+    let (max_w, max_h) = MAX_SIZE;
+    (
+        (width.min(max_w), height.min(max_h)),
+        width > max_w || height > max_h,
+    )
+}
+
+/// What to tell the app when the terminal's size went from (or into)
+/// past the bound: said once per size, taken back when it fits again.
+fn bound_notice(said: &mut Option<(u16, u16)>, size: (u16, u16), cut: bool) -> Option<Input> {
+    let now = cut.then_some(size);
+    if now == *said {
+        return None;
+    }
+    *said = now;
+    Some(Input::Outcome(if cut {
+        Outcome::WindowBounded {
+            width: size.0,
+            height: size.1,
+        }
+    } else {
+        Outcome::WindowFits
+    }))
+}
+
 /// Owns the terminal's raw mode and alternate screen while alive.
 pub struct TerminalGuard {
     pub terminal: Terminal<Backend>,
@@ -80,7 +115,9 @@ impl TerminalGuard {
                 return Err(e);
             }
         }
-        let terminal = Terminal::new(LeanBackend::new(stdout)).inspect_err(|_| restore())?;
+        let (max_w, max_h) = MAX_SIZE;
+        let backend = LeanBackend::new(stdout).bounded(max_w, max_h);
+        let terminal = Terminal::new(backend).inspect_err(|_| restore())?;
         Ok(Self { terminal })
     }
 }
@@ -189,9 +226,16 @@ pub fn run(
         spawn_signals(tx.clone(), Arc::clone(&ended_by))?;
         (TerminalGuard::enter(mouse)?, tx, rx, ended_by)
     };
+    // The size the terminal has, within the bound: said when cut.
+    let raw = ratatui::crossterm::terminal::size().ok();
+    let size = guard.terminal.size()?;
+    let (_, cut) = raw.map_or(((0, 0), false), |(w, h)| bounded_size(w, h));
+    let mut said = None;
+    let mut first = vec![Input::Resize(size.width, size.height)];
+    first.extend(bound_notice(&mut said, (size.width, size.height), cut));
     // Keys pressed on a painted screen wait in the terminal's input (raw
     // mode is on) and are read from here on, in order.
-    spawn_events(tx.clone());
+    spawn_events(tx.clone(), said);
     spawn_watchdog(tx.clone());
     let (mut pending_sync, mut syncing, mut first_frame) = (None, None, None);
     match sync {
@@ -226,8 +270,6 @@ pub fn run(
         in_tmux: env("TMUX").is_some(),
         last_links: Vec::new(),
     };
-    let size = guard.terminal.size()?;
-    let first = [Input::Resize(size.width, size.height)];
     let result = super::run(&mut guard.terminal, &mut app, first, &rx, &mut driver);
     if result.is_err() {
         // A frame failed (the terminal went away while a sync's progress
@@ -560,12 +602,21 @@ fn open_in_browser(url: &str, env: impl Fn(&str) -> Option<String>) -> io::Resul
 
 /// Reads terminal events. A read error means the terminal is gone: the
 /// thread says so once and ends, rather than spinning on a dead tty.
-fn spawn_events(tx: Sender<Input>) {
+/// A size past `MAX_SIZE` comes as the bound, said once (`said`: the cut
+/// size told already, if any).
+fn spawn_events(tx: Sender<Input>, mut said: Option<(u16, u16)>) {
     thread::spawn(move || {
         loop {
             let input = match event::read() {
                 Ok(Event::Key(key)) => Key::from_crossterm(&key).map(Input::Key),
-                Ok(Event::Resize(w, h)) => Some(Input::Resize(w, h)),
+                Ok(Event::Resize(w, h)) => {
+                    let (size, cut) = bounded_size(w, h);
+                    let notice = bound_notice(&mut said, size, cut);
+                    if notice.is_some_and(|n| tx.send(n).is_err()) {
+                        return;
+                    }
+                    Some(Input::Resize(size.0, size.1))
+                }
                 Ok(Event::Mouse(m)) => Mouse::from_crossterm(&m).map(Input::Mouse),
                 // Bracketed paste: text for the search line, never keys.
                 Ok(Event::Paste(text)) => Some(Input::Paste(crate::input::cap_paste(text))),
@@ -647,6 +698,35 @@ mod tests {
             LinkMode::Always,
             env(&[("TERM", "screen")])
         ));
+    }
+
+    #[test]
+    fn a_terminal_past_the_bound_is_cut_to_it_and_said_once() {
+        let (max_w, max_h) = MAX_SIZE;
+        assert_eq!(bounded_size(80, 24), ((80, 24), false));
+        assert_eq!(bounded_size(max_w, max_h), ((max_w, max_h), false));
+        assert_eq!(bounded_size(u16::MAX, u16::MAX), ((max_w, max_h), true));
+        assert_eq!(bounded_size(max_w + 1, 10), ((max_w, 10), true));
+        let mut said = None;
+        let bounded =
+            |width, height| Some(Input::Outcome(Outcome::WindowBounded { width, height }));
+        assert_eq!(bound_notice(&mut said, (80, 24), false), None);
+        assert_eq!(
+            bound_notice(&mut said, (max_w, 30), true),
+            bounded(max_w, 30)
+        );
+        // The same cut size again (the terminal grew further): not again.
+        assert_eq!(bound_notice(&mut said, (max_w, 30), true), None);
+        assert_eq!(
+            bound_notice(&mut said, (max_w, 40), true),
+            bounded(max_w, 40)
+        );
+        // Fits again: the notice is taken back, once.
+        assert_eq!(
+            bound_notice(&mut said, (90, 40), false),
+            Some(Input::Outcome(Outcome::WindowFits))
+        );
+        assert_eq!(bound_notice(&mut said, (91, 40), false), None);
     }
 
     #[test]

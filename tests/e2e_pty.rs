@@ -659,3 +659,32 @@ fn a_terminal_past_the_bound_is_drawn_at_the_bound_and_said(
     pty.send(b"q");
     assert!(wait_exit(&mut child).success());
 }
+
+/// Output on a terminal but input from a file or a pipe: said, status 2,
+/// the terminal never touched (as for output that is no terminal).
+#[rstest::rstest]
+#[case::dev_null("exec \"$0\" < /dev/null")]
+#[case::pipe("echo | \"$0\"")]
+fn input_that_is_no_terminal_is_refused_with_status_2(#[case] script: &str) {
+    let home = tempfile::tempdir().unwrap();
+    let pty = Pty::open(80, 24);
+    let mut child = pty.spawn_program(
+        "sh",
+        &["-c", script, env!("CARGO_BIN_EXE_aiwatch-tui")],
+        home.path(),
+    );
+    assert_eq!(wait_exit(&mut child).exit_code(), 2);
+    pty.wait_until("the message", |_, raw| {
+        raw.windows(b"the reader needs one".len())
+            .any(|w| w == b"the reader needs one")
+    });
+    let raw = String::from_utf8_lossy(&pty.raw.lock().unwrap()).into_owned();
+    assert!(
+        raw.contains("aiwatch-tui: standard input is not a terminal; the reader needs one"),
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("\u{1b}[?1049h"),
+        "the alternate screen was never entered"
+    );
+}

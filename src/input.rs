@@ -50,6 +50,9 @@ pub enum Input {
     Resize(u16, u16),
     /// The terminal or connection went away, or a signal asked us to stop.
     Stop,
+    /// The process was asked to stop for job control (SIGTSTP): suspended
+    /// as Ctrl-Z does (`Effect::Suspend`).
+    Suspend,
     /// A timer the app asked for (`Effect::Timer`) has run out.
     Timer(u64),
     /// A mouse button or wheel at a cell.

@@ -688,3 +688,77 @@ fn input_that_is_no_terminal_is_refused_with_status_2(#[case] script: &str) {
         "the alternate screen was never entered"
     );
 }
+
+/// The state letter of a process (`T` when stopped), from /proc.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+fn wait_for_state(pid: u32, wanted: char) {
+    let start = Instant::now();
+    while process_state(pid) != Some(wanted) {
+        assert!(
+            start.elapsed() < pty::TIMEOUT,
+            "process never in state {wanted}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Ctrl-Z (a key in raw mode) and SIGTSTP suspend the reader as job
+/// control does: the terminal is given back (main screen, cursor shown,
+/// cooked mode) before the process stops; on SIGCONT (`fg`) it is taken
+/// again, drawn whole, and keys work.
+#[rstest::rstest]
+#[case::ctrl_z(true)]
+#[case::sigtstp(false)]
+fn suspend_gives_the_terminal_back_and_fg_draws_it_again(#[case] key: bool) {
+    if !std::path::Path::new("/proc/self/stat").exists() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::open(100, 30);
+    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for("Showing all actors");
+    let pid = child.process_id().unwrap();
+    for round in 0..2 {
+        if key {
+            pty.send(b"\x1a");
+        } else {
+            let sent = std::process::Command::new("kill")
+                .args(["-TSTP", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success());
+        }
+        wait_for_state(pid, 'T');
+        // Written before it stopped (what it wrote may still be on its way).
+        pty.wait_until(
+            &format!("the terminal given back (round {round})"),
+            |screen, _| !screen.alternate_screen() && !screen.hide_cursor(),
+        );
+        let modes = pty.local_modes();
+        for mode in ["ICANON", "ECHO", "ISIG"] {
+            assert!(modes.iter().any(|m| m == mode), "{mode} on: {modes:?}");
+        }
+        pty.raw.lock().unwrap().clear();
+        let sent = std::process::Command::new("kill")
+            .args(["-CONT", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        // Taken again and drawn whole on a cleared screen.
+        pty.wait_until("the reader drawn again", |screen, _| {
+            screen.alternate_screen() && screen.contents().contains("Showing all actors")
+        });
+        assert!(
+            !pty.local_modes().iter().any(|m| m == "ICANON"),
+            "raw again"
+        );
+    }
+    pty.send(b"d");
+    pty.wait_for("Showing DeepSeek");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+}

@@ -77,6 +77,7 @@ impl App {
                 }
                 effects
             }
+            Input::Suspend => self.update(Action::Suspend),
             // The terminal went away or a signal came: save, then go.
             Input::Stop => {
                 self.quit = true;
@@ -356,9 +357,24 @@ impl App {
         false
     }
 
+    /// Job control's stop, saved first as a quit would be (a suspended
+    /// reader may be killed, or its terminal closed). A served session
+    /// has no job control: nothing happens.
+    fn suspend(&mut self) -> Vec<Effect> {
+        if self.keeping == super::Keeping::Local {
+            vec![Effect::Save(self.snapshot()), Effect::Suspend]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Applies one action.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         self.dirty = true;
+        // Whatever is open: the shell's Ctrl-Z works everywhere.
+        if action == Action::Suspend {
+            return self.suspend();
+        }
         if self.overlay.is_some() {
             return self.update_overlay(action);
         }
@@ -373,6 +389,7 @@ impl App {
                 self.quit = true;
                 return vec![Effect::Save(self.snapshot()), Effect::Quit];
             }
+            Action::Suspend => return self.suspend(),
             Action::Search
             | Action::SearchNext
             | Action::SearchPrev
@@ -926,6 +943,8 @@ impl App {
         let mut rows: Vec<(String, String)> = Action::BINDABLE
             .iter()
             .filter(|a| !keymap.keys(**a).is_empty())
+            // A served session has no job control to suspend to.
+            .filter(|a| **a != Action::Suspend || self.keeping == super::Keeping::Local)
             .map(|&a| {
                 let keys: Vec<String> = keymap.keys(a).iter().map(ToString::to_string).collect();
                 (keys.join(" "), self.strings.action(a).to_owned())

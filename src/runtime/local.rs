@@ -1,5 +1,6 @@
 //! The local terminal: raw mode and the alternate screen, restored on
-//! every path (normal exit, error, panic, SIGTERM, SIGHUP); key and resize
+//! every path (normal exit, error, panic, SIGTERM, SIGHUP), and given back
+//! for a suspend (Ctrl-Z, SIGTSTP) and taken again on `fg`; key and resize
 //! events from a crossterm thread; signals from a signal-hook thread; a
 //! watchdog that notices a terminal that went away. Effects (clipboard,
 //! browser) and hyperlinks are carried out here.
@@ -18,10 +19,10 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event};
 use ratatui::crossterm::style::{Attribute, Print, ResetColor, SetAttribute, SetForegroundColor};
 use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::crossterm::{cursor, execute, queue};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
 use signal_hook::iterator::Signals;
 
 use super::lean::LeanBackend;
@@ -92,34 +93,69 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter(mouse: bool) -> io::Result<Self> {
         install_panic_hook();
-        RESTORED.store(false, Ordering::SeqCst);
-        enable_raw_mode()?;
-        let mut stdout = io::stdout();
-        // Bracketed paste, as over SSH: a pasted "q" is text, not a command.
-        if let Err(e) = execute!(
-            stdout,
-            EnterAlternateScreen,
-            cursor::Hide,
-            EnableBracketedPaste
-        ) {
+        enter_modes(mouse)?;
+        let terminal = new_terminal().inspect_err(|_| restore())?;
+        Ok(Self { terminal })
+    }
+}
+
+/// A terminal on standard output, drawn within `MAX_SIZE`.
+fn new_terminal() -> io::Result<Terminal<Backend>> {
+    let (max_w, max_h) = MAX_SIZE;
+    Terminal::new(LeanBackend::new(io::stdout()).bounded(max_w, max_h))
+}
+
+/// Raw mode, the alternate screen, the cursor hidden, bracketed paste and
+/// (when asked) mouse reporting: at start, and again after a suspend.
+/// Restored (`restore`) when any step fails.
+fn enter_modes(mouse: bool) -> io::Result<()> {
+    RESTORED.store(false, Ordering::SeqCst);
+    enable_raw_mode()?;
+    let mut stdout = io::stdout();
+    // Bracketed paste, as over SSH: a pasted "q" is text, not a command.
+    if let Err(e) = execute!(
+        stdout,
+        EnterAlternateScreen,
+        cursor::Hide,
+        EnableBracketedPaste
+    ) {
+        restore();
+        return Err(e);
+    }
+    if mouse {
+        MOUSE.store(true, Ordering::SeqCst);
+        if let Err(e) = stdout
+            .write_all(MOUSE_ON.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
             restore();
             return Err(e);
         }
-        if mouse {
-            MOUSE.store(true, Ordering::SeqCst);
-            if let Err(e) = stdout
-                .write_all(MOUSE_ON.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                restore();
-                return Err(e);
-            }
-        }
-        let (max_w, max_h) = MAX_SIZE;
-        let backend = LeanBackend::new(stdout).bounded(max_w, max_h);
-        let terminal = Terminal::new(backend).inspect_err(|_| restore())?;
-        Ok(Self { terminal })
     }
+    Ok(())
+}
+
+/// Job control's stop (Ctrl-Z, SIGTSTP), done as well-behaved programs
+/// do: the terminal given back to the shell as it was (main screen,
+/// cursor shown, mouse and paste off, cooked mode), the process stopped,
+/// and on `fg` (SIGCONT) the terminal taken again and drawn whole. The
+/// size it has then comes back, so the app lays out anew.
+fn suspend(terminal: &mut Terminal<Backend>) -> io::Result<Input> {
+    // Mouse reporting, if it was on, is turned on again.
+    let mouse = MOUSE.load(Ordering::SeqCst);
+    restore();
+    // Stops here until continued: SIGTSTP is caught, so its default
+    // (stop) is done by hand, with SIGSTOP.
+    signal_hook::low_level::emulate_default_handler(SIGTSTP)?;
+    enter_modes(mouse)?;
+    // What the terminal shows now is not the last frame: a blank screen
+    // and a new terminal (ratatui's `clear` would ask the terminal where
+    // its cursor is, and the answer goes to the events thread), so the
+    // next frame is drawn whole.
+    execute!(io::stdout(), Clear(ClearType::All))?;
+    *terminal = new_terminal()?;
+    let size = terminal.size()?;
+    Ok(Input::Resize(size.width, size.height))
 }
 
 impl Drop for TerminalGuard {
@@ -402,6 +438,14 @@ impl Driver<Backend> for LocalDriver {
             // The local reader keeps nothing on a server (`Keeping::Local`
             // never asks).
             Effect::Quit | Effect::Timer { .. } | Effect::ForgetMe => None,
+            Effect::Suspend => {
+                return match suspend(terminal) {
+                    Ok(resized) => Some(resized),
+                    // The terminal could not be taken again: nothing can
+                    // be drawn, so the reader ends as when it went away.
+                    Err(_) => Some(Input::Stop),
+                };
+            }
             // Tried at once with a short wait, else put off (see `Saves`);
             // the last one put off is written by `finish`.
             Effect::Save(state) => {
@@ -648,12 +692,21 @@ fn spawn_watchdog(tx: Sender<Input>) {
 
 /// A signal stops the reader as `q` would (state saved, terminal
 /// restored); which one is kept, so the exit status says it (128 + N).
+/// SIGTSTP (`kill -TSTP`, a shell's suspend) suspends it as Ctrl-Z does:
+/// the loop restores the terminal before the process stops.
 fn spawn_signals(tx: Sender<Input>, ended_by: Arc<AtomicI32>) -> io::Result<()> {
-    let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
+    let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP])?;
     thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
+        for signal in signals.forever() {
+            if signal == SIGTSTP {
+                if tx.send(Input::Suspend).is_err() {
+                    return;
+                }
+                continue;
+            }
             ended_by.store(signal, Ordering::Relaxed);
             let _ = tx.send(Input::Stop);
+            return;
         }
     });
     Ok(())

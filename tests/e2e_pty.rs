@@ -762,3 +762,39 @@ fn suspend_gives_the_terminal_back_and_fg_draws_it_again(#[case] key: bool) {
     pty.send(b"q");
     assert!(wait_exit(&mut child).success());
 }
+
+/// Stopped by a signal it cannot catch (`kill -STOP`), the reader keeps
+/// the terminal (nothing can run meanwhile); continued, it takes the
+/// terminal again (a shell may have put it in cooked mode and written
+/// over the screen) and draws it whole.
+#[test]
+fn continued_after_a_stop_it_did_not_make_the_reader_draws_whole_again() {
+    if !std::path::Path::new("/proc/self/stat").exists() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::open(100, 30);
+    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for("Showing all actors");
+    let pid = child.process_id().unwrap().to_string();
+    let kill = |signal: &str| {
+        let sent = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    kill("-STOP");
+    wait_for_state(child.process_id().unwrap(), 'T');
+    pty.raw.lock().unwrap().clear();
+    kill("-CONT");
+    // Cleared and drawn whole: the header's actor keys come again.
+    pty.wait_until("the screen drawn again", |screen, raw| {
+        raw.windows(4).any(|w| w == b"\x1b[2J") && screen.contents().contains("Showing all actors")
+    });
+    assert!(!pty.local_modes().iter().any(|m| m == "ICANON"), "raw mode");
+    pty.send(b"d");
+    pty.wait_for("Showing DeepSeek");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+}

@@ -22,7 +22,7 @@ use ratatui::crossterm::terminal::{
     Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::crossterm::{cursor, execute, queue};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
+use signal_hook::consts::{SIGCONT, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
 use signal_hook::iterator::Signals;
 
 use super::lean::LeanBackend;
@@ -145,17 +145,37 @@ fn suspend(terminal: &mut Terminal<Backend>) -> io::Result<Input> {
     let mouse = MOUSE.load(Ordering::SeqCst);
     restore();
     // Stops here until continued: SIGTSTP is caught, so its default
-    // (stop) is done by hand, with SIGSTOP.
+    // (stop) is done by hand, with SIGSTOP. The SIGCONT that continues
+    // it is this stop's: the terminal is taken again here, not twice.
+    SELF_STOPPED.store(true, Ordering::SeqCst);
     signal_hook::low_level::emulate_default_handler(SIGTSTP)?;
-    enter_modes(mouse)?;
-    // What the terminal shows now is not the last frame: a blank screen
-    // and a new terminal (ratatui's `clear` would ask the terminal where
-    // its cursor is, and the answer goes to the events thread), so the
-    // next frame is drawn whole.
-    execute!(io::stdout(), Clear(ClearType::All))?;
-    *terminal = new_terminal()?;
+    retake(terminal, mouse)?;
     let size = terminal.size()?;
     Ok(Input::Resize(size.width, size.height))
+}
+
+/// Set just before the reader stops itself (`suspend`), taken back by
+/// the SIGCONT that continues it.
+static SELF_STOPPED: AtomicBool = AtomicBool::new(false);
+
+/// Set when a SIGCONT continued the reader after a stop it did not ask
+/// for (`kill -STOP`): the shell may have put the terminal in cooked mode
+/// and written over the screen meanwhile, so the next resize (sent with
+/// it) takes the terminal again (`LocalDriver::resized`).
+static CONTINUED: AtomicBool = AtomicBool::new(false);
+
+/// Raw mode, the alternate screen and the rest taken again, whatever the
+/// terminal's modes are now, and the next frame drawn whole: on a blank
+/// screen, with a new terminal (ratatui's `clear` would ask the terminal
+/// where its cursor is, and the answer would go to the events thread).
+fn retake(terminal: &mut Terminal<Backend>, mouse: bool) -> io::Result<()> {
+    // Raw mode is entered again even when crossterm thinks it is on: a
+    // shell that stopped us may have put the terminal back in cooked mode.
+    let _ = disable_raw_mode();
+    enter_modes(mouse)?;
+    execute!(io::stdout(), Clear(ClearType::All))?;
+    *terminal = new_terminal()?;
+    Ok(())
 }
 
 impl Drop for TerminalGuard {
@@ -510,6 +530,15 @@ impl Driver<Backend> for LocalDriver {
         outcome.map(Input::Outcome)
     }
 
+    /// A resize sent with a SIGCONT the reader did not expect takes the
+    /// terminal again first (see `CONTINUED`).
+    fn resized(&mut self, terminal: &mut Terminal<Backend>, _: u16, _: u16) -> io::Result<()> {
+        if CONTINUED.swap(false, Ordering::SeqCst) {
+            retake(terminal, MOUSE.load(Ordering::SeqCst))?;
+        }
+        Ok(())
+    }
+
     fn wake_at(&self) -> Option<Instant> {
         self.saves.wake_at()
     }
@@ -695,18 +724,29 @@ fn spawn_watchdog(tx: Sender<Input>) {
 /// SIGTSTP (`kill -TSTP`, a shell's suspend) suspends it as Ctrl-Z does:
 /// the loop restores the terminal before the process stops.
 fn spawn_signals(tx: Sender<Input>, ended_by: Arc<AtomicI32>) -> io::Result<()> {
-    let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP])?;
+    let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGCONT])?;
     thread::spawn(move || {
         for signal in signals.forever() {
-            if signal == SIGTSTP {
-                if tx.send(Input::Suspend).is_err() {
+            let input = match signal {
+                SIGTSTP => Some(Input::Suspend),
+                // Continued after a stop it did not make itself: the
+                // terminal is taken again and drawn whole.
+                SIGCONT if !SELF_STOPPED.swap(false, Ordering::SeqCst) => {
+                    CONTINUED.store(true, Ordering::SeqCst);
+                    let (w, h) = ratatui::crossterm::terminal::size().unwrap_or((80, 24));
+                    let ((w, h), _) = bounded_size(w, h);
+                    Some(Input::Resize(w, h))
+                }
+                SIGCONT => None,
+                _ => {
+                    ended_by.store(signal, Ordering::Relaxed);
+                    let _ = tx.send(Input::Stop);
                     return;
                 }
-                continue;
+            };
+            if input.is_some_and(|i| tx.send(i).is_err()) {
+                return;
             }
-            ended_by.store(signal, Ordering::Relaxed);
-            let _ = tx.send(Input::Stop);
-            return;
         }
     });
     Ok(())

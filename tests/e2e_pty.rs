@@ -706,6 +706,31 @@ fn wait_for_state(pid: u32, wanted: char) {
     }
 }
 
+/// The reader started on a pty, its first screen drawn; `None` where
+/// processes cannot be watched (no /proc).
+fn reader_for_job_control() -> Option<(
+    tempfile::TempDir,
+    Pty,
+    Box<dyn portable_pty::Child + Send + Sync>,
+)> {
+    if !std::path::Path::new("/proc/self/stat").exists() {
+        return None;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let pty = Pty::open(100, 30);
+    let child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for("Showing all actors");
+    Some((home, pty, child))
+}
+
+fn send_signal(pid: u32, signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
 /// Ctrl-Z (a key in raw mode) and SIGTSTP suspend the reader as job
 /// control does: the terminal is given back (main screen, cursor shown,
 /// cooked mode) before the process stops; on SIGCONT (`fg`) it is taken
@@ -714,23 +739,15 @@ fn wait_for_state(pid: u32, wanted: char) {
 #[case::ctrl_z(true)]
 #[case::sigtstp(false)]
 fn suspend_gives_the_terminal_back_and_fg_draws_it_again(#[case] key: bool) {
-    if !std::path::Path::new("/proc/self/stat").exists() {
+    let Some((_home, mut pty, mut child)) = reader_for_job_control() else {
         return;
-    }
-    let home = tempfile::tempdir().unwrap();
-    let mut pty = Pty::open(100, 30);
-    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
-    pty.wait_for("Showing all actors");
+    };
     let pid = child.process_id().unwrap();
     for round in 0..2 {
         if key {
             pty.send(b"\x1a");
         } else {
-            let sent = std::process::Command::new("kill")
-                .args(["-TSTP", &pid.to_string()])
-                .status()
-                .unwrap();
-            assert!(sent.success());
+            send_signal(pid, "-TSTP");
         }
         wait_for_state(pid, 'T');
         // Written before it stopped (what it wrote may still be on its way).
@@ -743,11 +760,7 @@ fn suspend_gives_the_terminal_back_and_fg_draws_it_again(#[case] key: bool) {
             assert!(modes.iter().any(|m| m == mode), "{mode} on: {modes:?}");
         }
         pty.raw.lock().unwrap().clear();
-        let sent = std::process::Command::new("kill")
-            .args(["-CONT", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
+        send_signal(pid, "-CONT");
         // Taken again and drawn whole on a cleared screen.
         pty.wait_until("the reader drawn again", |screen, _| {
             screen.alternate_screen() && screen.contents().contains("Showing all actors")
@@ -769,25 +782,14 @@ fn suspend_gives_the_terminal_back_and_fg_draws_it_again(#[case] key: bool) {
 /// over the screen) and draws it whole.
 #[test]
 fn continued_after_a_stop_it_did_not_make_the_reader_draws_whole_again() {
-    if !std::path::Path::new("/proc/self/stat").exists() {
+    let Some((_home, mut pty, mut child)) = reader_for_job_control() else {
         return;
-    }
-    let home = tempfile::tempdir().unwrap();
-    let mut pty = Pty::open(100, 30);
-    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
-    pty.wait_for("Showing all actors");
-    let pid = child.process_id().unwrap().to_string();
-    let kill = |signal: &str| {
-        let sent = std::process::Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .unwrap();
-        assert!(sent.success());
     };
-    kill("-STOP");
-    wait_for_state(child.process_id().unwrap(), 'T');
+    let pid = child.process_id().unwrap();
+    send_signal(pid, "-STOP");
+    wait_for_state(pid, 'T');
     pty.raw.lock().unwrap().clear();
-    kill("-CONT");
+    send_signal(pid, "-CONT");
     // Cleared and drawn whole: the header's actor keys come again.
     pty.wait_until("the screen drawn again", |screen, raw| {
         raw.windows(4).any(|w| w == b"\x1b[2J") && screen.contents().contains("Showing all actors")

@@ -9,6 +9,10 @@ use std::fmt;
 pub enum Action {
     /// Leave the reader (or close the open overlay).
     Quit,
+    /// Suspend the reader to the shell, as Ctrl-Z does other programs
+    /// (`fg` brings it back). The local reader only: a served session has
+    /// no job control.
+    Suspend,
     /// Show every key binding.
     Help,
     /// Show the files that were skipped and why, and other warnings.
@@ -109,6 +113,7 @@ impl Action {
         Self::ForgetMe,
         Self::Help,
         Self::Back,
+        Self::Suspend,
         Self::Quit,
     ];
 
@@ -116,6 +121,7 @@ impl Action {
     pub fn name(self) -> &'static str {
         match self {
             Self::Quit => "quit",
+            Self::Suspend => "suspend",
             Self::Help => "help",
             Self::Warnings => "warnings",
             Self::Account => "account",

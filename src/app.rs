@@ -61,6 +61,10 @@ pub enum Effect {
     /// Erase what the server keeps for this reader (confirmed by them);
     /// the app has already let go of its marks.
     ForgetMe,
+    /// Stop the process as job control does (Ctrl-Z, SIGTSTP): the
+    /// terminal restored first, taken again and drawn whole on `fg`
+    /// (the local reader only).
+    Suspend,
 }
 
 /// Where this reader's state is kept, as the account overlay says it.

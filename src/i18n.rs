@@ -109,6 +109,7 @@ pub struct Ui {
     pub new_since: String,
     pub search_limit: String,
     pub window_clamped: String,
+    pub window_bounded: String,
     pub server_closing: String,
     pub bye_idle: String,
     pub bye_shutdown: String,

@@ -50,6 +50,9 @@ pub enum Input {
     Resize(u16, u16),
     /// The terminal or connection went away, or a signal asked us to stop.
     Stop,
+    /// The process was asked to stop for job control (SIGTSTP): suspended
+    /// as Ctrl-Z does (`Effect::Suspend`).
+    Suspend,
     /// A timer the app asked for (`Effect::Timer`) has run out.
     Timer(u64),
     /// A mouse button or wheel at a cell.
@@ -170,6 +173,9 @@ pub enum Outcome {
     SaveLanded,
     /// The client's window is larger than the server draws: clamped to this.
     WindowClamped { width: u16, height: u16 },
+    /// The local terminal is larger than the reader draws
+    /// (`runtime::local::MAX_SIZE`): drawn at this size.
+    WindowBounded { width: u16, height: u16 },
     /// The client's window fits again: a clamp notice still shown goes.
     WindowFits,
     /// The server closes in this many seconds (it drains before a stop or

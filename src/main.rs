@@ -88,6 +88,14 @@ fn read(cli: &Cli) -> u8 {
         );
         return 2;
     }
+    // Nor read keys from a pipe or a file: the reader would draw one frame
+    // and end at once (its watchdog ends it when input is no terminal).
+    if !std::io::stdin().is_terminal() {
+        report(
+            "aiwatch-tui: standard input is not a terminal; the reader needs one (for scripts: `aiwatch-tui list`)",
+        );
+        return 2;
+    }
     let kept = first_screen::default_path();
     // The first screen the last session kept, painted before the library
     // is read when nothing that decides it changed; what would be said on
@@ -349,7 +357,11 @@ fn keep_first_screen(
 ) {
     let kept = (|| {
         let size = ratatui::crossterm::terminal::size().ok()?;
-        if app.ctx.library.sections.len() > MAX_SECTIONS_KEPT {
+        // A screen too large to keep is not drawn at all (a pty of
+        // 65535 x 65535 would take gigabytes to draw off screen).
+        if usize::from(size.0) * usize::from(size.1) > first_screen::MAX_CELLS
+            || app.ctx.library.sections.len() > MAX_SECTIONS_KEPT
+        {
             return None;
         }
         let library = setup::library_path(&cli.sources, app.config())?;

@@ -914,3 +914,41 @@ fn resizes_keep_the_place_in_the_open_section() {
         "{scroll} of {len}"
     );
 }
+
+/// Ctrl-Z (and SIGTSTP, as `Input::Suspend`) asks the local reader's
+/// runtime to suspend, its state saved first, from any overlay; a served
+/// session has no job control: nothing happens, and its help does not
+/// offer it.
+#[test]
+fn ctrl_z_suspends_the_local_reader_and_nothing_in_a_served_one() {
+    use aiwatch_tui::app::{Effect, Keeping};
+    let config = Config::built_in().unwrap();
+    let library =
+        aiwatch_tui::content::load_library(&[ContentRoot::Bundled], &config.actor_directory());
+    let ctx = aiwatch_tui::app::Context::new(library, config);
+    let mut app = aiwatch_tui::app::App::new(ctx, "en");
+    app.handle(Input::Resize(80, 24));
+    let suspends = |effects: &[Effect]| matches!(effects, [Effect::Save(_), Effect::Suspend]);
+    let ctrl_z = Key::parse("ctrl-z").unwrap();
+    assert!(suspends(&app.handle(Input::Key(ctrl_z))));
+    assert!(suspends(&app.handle(Input::Suspend)));
+    app.handle(Input::Key(Key::parse("?").unwrap()));
+    assert!(app.overlay.is_some(), "the help is open");
+    assert!(
+        suspends(&app.handle(Input::Key(ctrl_z))),
+        "from the help too"
+    );
+    assert!(!app.should_quit());
+
+    app.keeping = Keeping::Anonymous;
+    assert!(app.handle(Input::Key(ctrl_z)).is_empty());
+    assert!(app.handle(Input::Suspend).is_empty());
+    assert!(!app.should_quit());
+    // Its help lists no ctrl-z (scrolled to the end, where it would be).
+    app.handle(Input::Key(Key::parse("esc").unwrap()));
+    app.handle(Input::Key(Key::parse("?").unwrap()));
+    app.handle(Input::Key(Key::parse("G").unwrap()));
+    let help = screen(&app);
+    assert!(help.contains("ctrl-c"), "{help}");
+    assert!(!help.contains("ctrl-z"), "{help}");
+}

@@ -657,3 +657,188 @@ fn a_kept_first_screen_is_not_painted_when_anything_that_decides_it_changed() {
         }
     }
 }
+
+/// A terminal past the reader's bound (`runtime::local::MAX_SIZE`,
+/// 1000 x 500) is drawn at the bound, said once on the status line, and
+/// the reader answers keys as usual.
+#[rstest::rstest]
+#[case(1001, 24, "1000x24")]
+#[case(300, 501, "300x500")]
+fn a_terminal_past_the_bound_is_drawn_at_the_bound_and_said(
+    #[case] cols: u16,
+    #[case] rows: u16,
+    #[case] shown: &str,
+) {
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::open(cols, rows);
+    let mut child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for(&format!(
+        "Your terminal is larger than the reader draws: shown at {shown}."
+    ));
+    {
+        let parser = pty.screen.lock().unwrap();
+        let screen = parser.screen();
+        // Nothing drawn past the bound: the last column (or row) is blank.
+        let (w, h) = shown.split_once('x').unwrap();
+        let (w, h): (u16, u16) = (w.parse().unwrap(), h.parse().unwrap());
+        if cols > w {
+            let column: String = (0..rows)
+                .map(|y| screen.contents_between(y, w, y, cols))
+                .collect();
+            assert!(column.trim().is_empty(), "{column:?}");
+        }
+        if rows > h {
+            assert!(
+                screen
+                    .contents_between(h, 0, rows - 1, cols)
+                    .trim()
+                    .is_empty()
+            );
+        }
+    }
+    pty.send(b"d");
+    pty.wait_for("Showing DeepSeek");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+}
+
+/// Output on a terminal but input from a file or a pipe: said, status 2,
+/// the terminal never touched (as for output that is no terminal).
+#[rstest::rstest]
+#[case::dev_null("exec \"$0\" < /dev/null")]
+#[case::pipe("echo | \"$0\"")]
+fn input_that_is_no_terminal_is_refused_with_status_2(#[case] script: &str) {
+    let home = tempfile::tempdir().unwrap();
+    let pty = Pty::open(80, 24);
+    let mut child = pty.spawn_program(
+        "sh",
+        &["-c", script, env!("CARGO_BIN_EXE_aiwatch-tui")],
+        home.path(),
+    );
+    assert_eq!(wait_exit(&mut child).exit_code(), 2);
+    pty.wait_until("the message", |_, raw| {
+        raw.windows(b"the reader needs one".len())
+            .any(|w| w == b"the reader needs one")
+    });
+    let raw = String::from_utf8_lossy(&pty.raw.lock().unwrap()).into_owned();
+    assert!(
+        raw.contains("aiwatch-tui: standard input is not a terminal; the reader needs one"),
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("\u{1b}[?1049h"),
+        "the alternate screen was never entered"
+    );
+}
+
+/// The state letter of a process (`T` when stopped), from /proc.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+fn wait_for_state(pid: u32, wanted: char) {
+    let start = Instant::now();
+    while process_state(pid) != Some(wanted) {
+        assert!(
+            start.elapsed() < pty::TIMEOUT,
+            "process never in state {wanted}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The reader started on a pty, its first screen drawn; `None` where
+/// processes cannot be watched (no /proc).
+fn reader_for_job_control() -> Option<(
+    tempfile::TempDir,
+    Pty,
+    Box<dyn portable_pty::Child + Send + Sync>,
+)> {
+    if !std::path::Path::new("/proc/self/stat").exists() {
+        return None;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let pty = Pty::open(100, 30);
+    let child = pty.spawn_program(env!("CARGO_BIN_EXE_aiwatch-tui"), &[], home.path());
+    pty.wait_for("Showing all actors");
+    Some((home, pty, child))
+}
+
+fn send_signal(pid: u32, signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Ctrl-Z (a key in raw mode) and SIGTSTP suspend the reader as job
+/// control does: the terminal is given back (main screen, cursor shown,
+/// cooked mode) before the process stops; on SIGCONT (`fg`) it is taken
+/// again, drawn whole, and keys work.
+#[rstest::rstest]
+#[case::ctrl_z(true)]
+#[case::sigtstp(false)]
+fn suspend_gives_the_terminal_back_and_fg_draws_it_again(#[case] key: bool) {
+    let Some((_home, mut pty, mut child)) = reader_for_job_control() else {
+        return;
+    };
+    let pid = child.process_id().unwrap();
+    for round in 0..2 {
+        if key {
+            pty.send(b"\x1a");
+        } else {
+            send_signal(pid, "-TSTP");
+        }
+        wait_for_state(pid, 'T');
+        // Written before it stopped (what it wrote may still be on its way).
+        pty.wait_until(
+            &format!("the terminal given back (round {round})"),
+            |screen, _| !screen.alternate_screen() && !screen.hide_cursor(),
+        );
+        let modes = pty.local_modes();
+        for mode in ["ICANON", "ECHO", "ISIG"] {
+            assert!(modes.iter().any(|m| m == mode), "{mode} on: {modes:?}");
+        }
+        pty.raw.lock().unwrap().clear();
+        send_signal(pid, "-CONT");
+        // Taken again and drawn whole on a cleared screen.
+        pty.wait_until("the reader drawn again", |screen, _| {
+            screen.alternate_screen() && screen.contents().contains("Showing all actors")
+        });
+        assert!(
+            !pty.local_modes().iter().any(|m| m == "ICANON"),
+            "raw again"
+        );
+    }
+    pty.send(b"d");
+    pty.wait_for("Showing DeepSeek");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+}
+
+/// Stopped by a signal it cannot catch (`kill -STOP`), the reader keeps
+/// the terminal (nothing can run meanwhile); continued, it takes the
+/// terminal again (a shell may have put it in cooked mode and written
+/// over the screen) and draws it whole.
+#[test]
+fn continued_after_a_stop_it_did_not_make_the_reader_draws_whole_again() {
+    let Some((_home, mut pty, mut child)) = reader_for_job_control() else {
+        return;
+    };
+    let pid = child.process_id().unwrap();
+    send_signal(pid, "-STOP");
+    wait_for_state(pid, 'T');
+    pty.raw.lock().unwrap().clear();
+    send_signal(pid, "-CONT");
+    // Cleared and drawn whole: the header's actor keys come again.
+    pty.wait_until("the screen drawn again", |screen, raw| {
+        raw.windows(4).any(|w| w == b"\x1b[2J") && screen.contents().contains("Showing all actors")
+    });
+    assert!(!pty.local_modes().iter().any(|m| m == "ICANON"), "raw mode");
+    pty.send(b"d");
+    pty.wait_for("Showing DeepSeek");
+    pty.send(b"q");
+    assert!(wait_exit(&mut child).success());
+}

@@ -614,3 +614,32 @@ fn add_of_a_missing_file_with_control_characters_says_so_visibly() {
     assert!(!said.contains('\u{1b}'), "{said:?}");
     assert!(said.contains("sm\u{241b}[2Jall.xml"), "{said}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_config_linked_into_dotfiles_stays_a_link_and_the_dotfiles_copy_changes() {
+    let home = Home::new("");
+    let dotfiles = home.dir.path().join("dotfiles");
+    fs::create_dir(&dotfiles).unwrap();
+    fs::write(dotfiles.join("config.toml"), MINE).unwrap();
+    fs::remove_file(home.config()).unwrap();
+    std::os::unix::fs::symlink("dotfiles/config.toml", home.config()).unwrap();
+    let out = home.run(&["feeds", "remove", "old portal"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = home.run(&["feeds", "add", &file_url("heise-de.rss"), "--topic", "KI"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta = fs::symlink_metadata(home.config()).unwrap();
+    assert!(meta.is_symlink(), "config.toml is still the user's link");
+    let text = fs::read_to_string(dotfiles.join("config.toml")).unwrap();
+    assert!(!text.contains("portal.example.com"), "{text}");
+    assert!(text.contains("heise-de.rss"), "{text}");
+    assert!(text.starts_with("# My aiwatch settings\n"), "{text}");
+    // Nothing left behind in either folder.
+    for dir in [home.dir.path(), dotfiles.as_path()] {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let temporary = path.extension().is_some_and(|e| e == "tmp");
+            assert!(!temporary, "{} left behind", path.display());
+        }
+    }
+}

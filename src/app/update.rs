@@ -77,6 +77,7 @@ impl App {
                 }
                 effects
             }
+            Input::Suspend => self.update(Action::Suspend),
             // The terminal went away or a signal came: save, then go.
             Input::Stop => {
                 self.quit = true;
@@ -108,6 +109,9 @@ impl App {
     /// What became of an effect, said in the status line.
     fn outcome(&mut self, outcome: Outcome) {
         let ui = &self.strings.ui;
+        // A served window is clamped by its server; the local terminal by
+        // the reader's own bound.
+        let served_clamp = matches!(outcome, Outcome::WindowClamped { .. });
         let notice = match outcome {
             Outcome::Copied { bytes, in_tmux } => {
                 let copied = fill(&ui.copied, &[("bytes", &bytes.to_string())]);
@@ -123,9 +127,14 @@ impl App {
             Outcome::SaveFailed(error) => fill(&ui.state_unwritable, &[("error", &error)]),
             Outcome::SavePutOff => ui.state_put_off.clone(),
             Outcome::SaveLanded => ui.state_saved_late.clone(),
-            Outcome::WindowClamped { width, height } => {
+            Outcome::WindowClamped { width, height } | Outcome::WindowBounded { width, height } => {
+                let template = if served_clamp {
+                    &ui.window_clamped
+                } else {
+                    &ui.window_bounded
+                };
                 let notice = fill(
-                    &ui.window_clamped,
+                    template,
                     &[
                         ("width", &width.to_string()),
                         ("height", &height.to_string()),
@@ -353,9 +362,24 @@ impl App {
         false
     }
 
+    /// Job control's stop, saved first as a quit would be (a suspended
+    /// reader may be killed, or its terminal closed). A served session
+    /// has no job control: nothing happens.
+    fn suspend(&mut self) -> Vec<Effect> {
+        if self.keeping == super::Keeping::Local {
+            vec![Effect::Save(self.snapshot()), Effect::Suspend]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Applies one action.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         self.dirty = true;
+        // Whatever is open: the shell's Ctrl-Z works everywhere.
+        if action == Action::Suspend {
+            return self.suspend();
+        }
         if self.overlay.is_some() {
             return self.update_overlay(action);
         }
@@ -370,6 +394,7 @@ impl App {
                 self.quit = true;
                 return vec![Effect::Save(self.snapshot()), Effect::Quit];
             }
+            Action::Suspend => return self.suspend(),
             Action::Search
             | Action::SearchNext
             | Action::SearchPrev
@@ -925,6 +950,8 @@ impl App {
         let mut rows: Vec<(String, String)> = Action::BINDABLE
             .iter()
             .filter(|a| !keymap.keys(**a).is_empty())
+            // A served session has no job control to suspend to.
+            .filter(|a| **a != Action::Suspend || self.keeping == super::Keeping::Local)
             .map(|&a| {
                 let keys: Vec<String> = keymap.keys(a).iter().map(ToString::to_string).collect();
                 (keys.join(" "), self.strings.action(a).to_owned())

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
-use crate::atomic_file::write_atomically;
+use crate::atomic_file::write_atomically_through_link;
 use crate::config::Config;
 
 /// A subscription to write.
@@ -222,7 +222,7 @@ impl ConfigFile {
                 .collect();
             return Err(EditError::Invalid(list.join("\n")));
         }
-        write_atomically(path, text.as_bytes()).map_err(|source| EditError::Write {
+        write_atomically_through_link(path, text.as_bytes()).map_err(|source| EditError::Write {
             path: self.path.clone(),
             source,
         })

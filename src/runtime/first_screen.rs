@@ -169,6 +169,9 @@ pub fn encode(key: Key, buffer: &Buffer) -> Option<Vec<u8>> {
         if cell.diff_option != ratatui::buffer::CellDiffOption::None {
             return None;
         }
+        if cell.symbol().chars().any(char::is_control) {
+            return None;
+        }
         let symbol = cell.symbol().as_bytes();
         let len = u8::try_from(symbol.len())
             .ok()
@@ -184,7 +187,8 @@ pub fn encode(key: Key, buffer: &Buffer) -> Option<Vec<u8>> {
 }
 
 /// The screen in `bytes` when it was kept under `key`; `None` for any
-/// other key, format, or a file that is short, long or malformed.
+/// other key, format, or a file that is short, long or malformed, or that
+/// has a control character in a cell (it would be painted raw).
 pub fn decode(key: Key, bytes: &[u8]) -> Option<Buffer> {
     let mut r = Reader(bytes);
     if r.take(MAGIC.len())? != MAGIC
@@ -212,6 +216,13 @@ fn read_cell(r: &mut Reader<'_>, cell: &mut Cell) -> Option<()> {
         return None;
     }
     let symbol = std::str::from_utf8(r.take(len)?).ok()?;
+    // The cells are written to the terminal as they are: a control
+    // character (C0, DEL, C1) in one would be a command to it (a crafted
+    // file's `ESC ] 2 ; ... BEL` set the window title). The reader never
+    // draws one, so a file holding one is not its own.
+    if symbol.chars().any(char::is_control) {
+        return None;
+    }
     cell.set_symbol(symbol);
     cell.fg = color_of(u32::from_le_bytes(r.array()?))?;
     cell.bg = color_of(u32::from_le_bytes(r.array()?))?;
@@ -436,6 +447,34 @@ mod tests {
                 .collect();
             assert_eq!(decode(key, &junk), None);
         }
+    }
+
+    #[test]
+    fn a_file_with_a_control_character_in_a_cell_is_not_painted() {
+        let key = Key([9; 16]);
+        for evil in [
+            "\u{1b}]2;PWNED\u{7}A",
+            "\u{7}",
+            "\t",
+            "\n",
+            "\u{7f}",
+            "\u{9b}2J",
+        ] {
+            let mut buffer = screen();
+            // Written as a file would hold it: the encoder refuses it.
+            buffer.content[1].set_symbol(evil);
+            assert_eq!(encode(key, &buffer), None, "{evil:?} kept");
+            buffer.content[1].set_symbol("x");
+            let mut bytes = encode(key, &buffer).unwrap();
+            let at = bytes[HEADER..].iter().position(|&b| b == b'x').unwrap() + HEADER;
+            assert_eq!(bytes[at - 1], 1, "the symbol's length");
+            bytes[at - 1] = u8::try_from(evil.len()).unwrap();
+            bytes.splice(at..=at, evil.bytes());
+            assert_eq!(decode(key, &bytes), None, "{evil:?} painted");
+        }
+        // The same file with a printable symbol there is painted.
+        let bytes = encode(key, &screen()).unwrap();
+        assert!(decode(key, &bytes).is_some());
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct LeanBackend<W: Write> {
     /// backend never asks the process's own terminal; such a backend
     /// draws frame by frame (`draw_frame`).
     fixed_size: Option<Size>,
+    /// The largest size drawn on the process's own terminal (see
+    /// `bounded`): a larger terminal is drawn at this size, top left.
+    bound: Option<Size>,
     /// Between two frames drawn frame by frame, the copy packed (and
     /// `shadow` empty).
     packed: Option<Packed>,
@@ -514,6 +517,7 @@ impl<W: Write> LeanBackend<W> {
             inner: CrosstermBackend::new(writer),
             shadow: Shadow::default(),
             fixed_size: None,
+            bound: None,
             packed: None,
             gate: None,
             released: false,
@@ -536,6 +540,15 @@ impl<W: Write> LeanBackend<W> {
     #[must_use]
     pub fn with_gate(mut self, gate: Arc<FrameGate>) -> Self {
         self.gate = Some(gate);
+        self
+    }
+
+    /// The process's own terminal is drawn at most `width` x `height`:
+    /// its size is the terminal's, each side cut to the bound (a pty of
+    /// 65535 x 65535 would otherwise take gigabytes of buffers).
+    #[must_use]
+    pub fn bounded(mut self, width: u16, height: u16) -> Self {
+        self.bound = Some(Size::new(width, height));
         self
     }
 
@@ -582,6 +595,13 @@ impl<W: Write> LeanBackend<W> {
         self.shadow = Shadow::blank(width, height);
         self.pack();
         Ok(())
+    }
+
+    fn within_bound(&self, size: Size) -> Size {
+        match self.bound {
+            Some(bound) => Size::new(size.width.min(bound.width), size.height.min(bound.height)),
+            None => size,
+        }
     }
 
     /// Whether frames are drawn frame by frame (`draw_frame`): a backend
@@ -776,7 +796,7 @@ impl<W: Write> Backend for LeanBackend<W> {
     fn size(&self) -> io::Result<Size> {
         match self.fixed_size {
             Some(size) => Ok(size),
-            None => self.inner.size(),
+            None => self.inner.size().map(|size| self.within_bound(size)),
         }
     }
 
@@ -786,7 +806,10 @@ impl<W: Write> Backend for LeanBackend<W> {
                 columns_rows,
                 pixels: Size::new(0, 0),
             }),
-            None => self.inner.window_size(),
+            None => self.inner.window_size().map(|w| WindowSize {
+                columns_rows: self.within_bound(w.columns_rows),
+                ..w
+            }),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The local terminal: raw mode and the alternate screen, restored on
-//! every path (normal exit, error, panic, SIGTERM, SIGHUP); key and resize
+//! every path (normal exit, error, panic, SIGTERM, SIGHUP), and given back
+//! for a suspend (Ctrl-Z, SIGTSTP) and taken again on `fg`; key and resize
 //! events from a crossterm thread; signals from a signal-hook thread; a
 //! watchdog that notices a terminal that went away. Effects (clipboard,
 //! browser) and hyperlinks are carried out here.
@@ -18,10 +19,10 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event};
 use ratatui::crossterm::style::{Attribute, Print, ResetColor, SetAttribute, SetForegroundColor};
 use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::crossterm::{cursor, execute, queue};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+use signal_hook::consts::{SIGCONT, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
 use signal_hook::iterator::Signals;
 
 use super::lean::LeanBackend;
@@ -49,6 +50,41 @@ const MOUSE_OFF: &str = "\u{1b}[?1006l\u{1b}[?1002l\u{1b}[?1000l";
 /// Fewer bytes per frame than stock output (see `lean`).
 type Backend = LeanBackend<Stdout>;
 
+/// The largest area the reader draws on its own terminal, columns and
+/// rows: a larger terminal is drawn at this size, top left, and told so
+/// once on the status line (as `serve` does for its own, smaller bound).
+/// Generous for any screen a person reads (a 4K screen with a small font
+/// is about 480 x 135), and a bound on the frame buffers and the time a
+/// frame takes: a pty of 65535 x 65535 took gigabytes, unbounded.
+pub const MAX_SIZE: (u16, u16) = (1000, 500);
+
+/// A terminal's size within `MAX_SIZE`, and whether it was cut.
+pub fn bounded_size(width: u16, height: u16) -> ((u16, u16), bool) {
+    let (max_w, max_h) = MAX_SIZE;
+    (
+        (width.min(max_w), height.min(max_h)),
+        width > max_w || height > max_h,
+    )
+}
+
+/// What to tell the app when the terminal's size went from (or into)
+/// past the bound: said once per size, taken back when it fits again.
+fn bound_notice(said: &mut Option<(u16, u16)>, size: (u16, u16), cut: bool) -> Option<Input> {
+    let now = cut.then_some(size);
+    if now == *said {
+        return None;
+    }
+    *said = now;
+    Some(Input::Outcome(if cut {
+        Outcome::WindowBounded {
+            width: size.0,
+            height: size.1,
+        }
+    } else {
+        Outcome::WindowFits
+    }))
+}
+
 /// Owns the terminal's raw mode and alternate screen while alive.
 pub struct TerminalGuard {
     pub terminal: Terminal<Backend>,
@@ -57,32 +93,89 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter(mouse: bool) -> io::Result<Self> {
         install_panic_hook();
-        RESTORED.store(false, Ordering::SeqCst);
-        enable_raw_mode()?;
-        let mut stdout = io::stdout();
-        // Bracketed paste, as over SSH: a pasted "q" is text, not a command.
-        if let Err(e) = execute!(
-            stdout,
-            EnterAlternateScreen,
-            cursor::Hide,
-            EnableBracketedPaste
-        ) {
+        enter_modes(mouse)?;
+        let terminal = new_terminal().inspect_err(|_| restore())?;
+        Ok(Self { terminal })
+    }
+}
+
+/// A terminal on standard output, drawn within `MAX_SIZE`.
+fn new_terminal() -> io::Result<Terminal<Backend>> {
+    let (max_w, max_h) = MAX_SIZE;
+    Terminal::new(LeanBackend::new(io::stdout()).bounded(max_w, max_h))
+}
+
+/// Raw mode, the alternate screen, the cursor hidden, bracketed paste and
+/// (when asked) mouse reporting: at start, and again after a suspend.
+/// Restored (`restore`) when any step fails.
+fn enter_modes(mouse: bool) -> io::Result<()> {
+    RESTORED.store(false, Ordering::SeqCst);
+    enable_raw_mode()?;
+    let mut stdout = io::stdout();
+    // Bracketed paste, as over SSH: a pasted "q" is text, not a command.
+    if let Err(e) = execute!(
+        stdout,
+        EnterAlternateScreen,
+        cursor::Hide,
+        EnableBracketedPaste
+    ) {
+        restore();
+        return Err(e);
+    }
+    if mouse {
+        MOUSE.store(true, Ordering::SeqCst);
+        if let Err(e) = stdout
+            .write_all(MOUSE_ON.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
             restore();
             return Err(e);
         }
-        if mouse {
-            MOUSE.store(true, Ordering::SeqCst);
-            if let Err(e) = stdout
-                .write_all(MOUSE_ON.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                restore();
-                return Err(e);
-            }
-        }
-        let terminal = Terminal::new(LeanBackend::new(stdout)).inspect_err(|_| restore())?;
-        Ok(Self { terminal })
     }
+    Ok(())
+}
+
+/// Job control's stop (Ctrl-Z, SIGTSTP), done as well-behaved programs
+/// do: the terminal given back to the shell as it was (main screen,
+/// cursor shown, mouse and paste off, cooked mode), the process stopped,
+/// and on `fg` (SIGCONT) the terminal taken again and drawn whole. The
+/// size it has then comes back, so the app lays out anew.
+fn suspend(terminal: &mut Terminal<Backend>) -> io::Result<Input> {
+    // Mouse reporting, if it was on, is turned on again.
+    let mouse = MOUSE.load(Ordering::SeqCst);
+    restore();
+    // Stops here until continued: SIGTSTP is caught, so its default
+    // (stop) is done by hand, with SIGSTOP. The SIGCONT that continues
+    // it is this stop's: the terminal is taken again here, not twice.
+    SELF_STOPPED.store(true, Ordering::SeqCst);
+    signal_hook::low_level::emulate_default_handler(SIGTSTP)?;
+    retake(terminal, mouse)?;
+    let size = terminal.size()?;
+    Ok(Input::Resize(size.width, size.height))
+}
+
+/// Set just before the reader stops itself (`suspend`), taken back by
+/// the SIGCONT that continues it.
+static SELF_STOPPED: AtomicBool = AtomicBool::new(false);
+
+/// Set when a SIGCONT continued the reader after a stop it did not ask
+/// for (`kill -STOP`): the shell may have put the terminal in cooked mode
+/// and written over the screen meanwhile, so the next resize (sent with
+/// it) takes the terminal again (`LocalDriver::resized`).
+static CONTINUED: AtomicBool = AtomicBool::new(false);
+
+/// Raw mode, the alternate screen and the rest taken again, whatever the
+/// terminal's modes are now, and the next frame drawn whole: on a blank
+/// screen, with a new terminal (ratatui's `clear` would ask the terminal
+/// where its cursor is, and the answer would go to the events thread).
+fn retake(terminal: &mut Terminal<Backend>, mouse: bool) -> io::Result<()> {
+    // Raw mode is entered again even when crossterm thinks it is on: a
+    // shell that stopped us may have put the terminal back in cooked mode.
+    let _ = disable_raw_mode();
+    enter_modes(mouse)?;
+    execute!(io::stdout(), Clear(ClearType::All))?;
+    *terminal = new_terminal()?;
+    Ok(())
 }
 
 impl Drop for TerminalGuard {
@@ -194,9 +287,16 @@ pub fn run(
         spawn_signals(tx.clone(), Arc::clone(&ended_by))?;
         (TerminalGuard::enter(mouse)?, tx, rx, ended_by)
     };
+    // The size the terminal has, within the bound: said when cut.
+    let raw = ratatui::crossterm::terminal::size().ok();
+    let size = guard.terminal.size()?;
+    let (_, cut) = raw.map_or(((0, 0), false), |(w, h)| bounded_size(w, h));
+    let mut said = None;
+    let mut first = vec![Input::Resize(size.width, size.height)];
+    first.extend(bound_notice(&mut said, (size.width, size.height), cut));
     // Keys pressed on a painted screen wait in the terminal's input (raw
     // mode is on) and are read from here on, in order.
-    spawn_events(tx.clone());
+    spawn_events(tx.clone(), said);
     spawn_watchdog(tx.clone());
     let (mut pending_sync, mut syncing, mut first_frame) = (None, None, None);
     match sync {
@@ -232,8 +332,6 @@ pub fn run(
         in_tmux: env("TMUX").is_some(),
         last_links: Vec::new(),
     };
-    let size = guard.terminal.size()?;
-    let first = [Input::Resize(size.width, size.height)];
     let result = super::run(&mut guard.terminal, &mut app, first, &rx, &mut driver);
     if result.is_err() {
         // A frame failed (the terminal went away while a sync's progress
@@ -382,6 +480,14 @@ impl Driver<Backend> for LocalDriver {
             // The local reader keeps nothing on a server (`Keeping::Local`
             // never asks).
             Effect::Quit | Effect::Timer { .. } | Effect::ForgetMe => None,
+            Effect::Suspend => {
+                return match suspend(terminal) {
+                    Ok(resized) => Some(resized),
+                    // The terminal could not be taken again: nothing can
+                    // be drawn, so the reader ends as when it went away.
+                    Err(_) => Some(Input::Stop),
+                };
+            }
             // Tried at once with a short wait, else put off (see `Saves`);
             // the last one put off is written by `finish`.
             Effect::Save(state) => {
@@ -453,6 +559,15 @@ impl Driver<Backend> for LocalDriver {
             }
         };
         outcome.map(Input::Outcome)
+    }
+
+    /// A resize sent with a SIGCONT the reader did not expect takes the
+    /// terminal again first (see `CONTINUED`).
+    fn resized(&mut self, terminal: &mut Terminal<Backend>, _: u16, _: u16) -> io::Result<()> {
+        if CONTINUED.swap(false, Ordering::SeqCst) {
+            retake(terminal, MOUSE.load(Ordering::SeqCst))?;
+        }
+        Ok(())
     }
 
     fn wake_at(&self) -> Option<Instant> {
@@ -608,12 +723,21 @@ fn open_in_browser(url: &str, env: impl Fn(&str) -> Option<String>) -> io::Resul
 
 /// Reads terminal events. A read error means the terminal is gone: the
 /// thread says so once and ends, rather than spinning on a dead tty.
-fn spawn_events(tx: Sender<Input>) {
+/// A size past `MAX_SIZE` comes as the bound, said once (`said`: the cut
+/// size told already, if any).
+fn spawn_events(tx: Sender<Input>, mut said: Option<(u16, u16)>) {
     thread::spawn(move || {
         loop {
             let input = match event::read() {
                 Ok(Event::Key(key)) => Key::from_crossterm(&key).map(Input::Key),
-                Ok(Event::Resize(w, h)) => Some(Input::Resize(w, h)),
+                Ok(Event::Resize(w, h)) => {
+                    let (size, cut) = bounded_size(w, h);
+                    let notice = bound_notice(&mut said, size, cut);
+                    if notice.is_some_and(|n| tx.send(n).is_err()) {
+                        return;
+                    }
+                    Some(Input::Resize(size.0, size.1))
+                }
                 Ok(Event::Mouse(m)) => Mouse::from_crossterm(&m).map(Input::Mouse),
                 // Bracketed paste: text for the search line, never keys.
                 Ok(Event::Paste(text)) => Some(Input::Paste(crate::input::cap_paste(text))),
@@ -645,12 +769,32 @@ fn spawn_watchdog(tx: Sender<Input>) {
 
 /// A signal stops the reader as `q` would (state saved, terminal
 /// restored); which one is kept, so the exit status says it (128 + N).
+/// SIGTSTP (`kill -TSTP`, a shell's suspend) suspends it as Ctrl-Z does:
+/// the loop restores the terminal before the process stops.
 fn spawn_signals(tx: Sender<Input>, ended_by: Arc<AtomicI32>) -> io::Result<()> {
-    let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
+    let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGCONT])?;
     thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            ended_by.store(signal, Ordering::Relaxed);
-            let _ = tx.send(Input::Stop);
+        for signal in signals.forever() {
+            let input = match signal {
+                SIGTSTP => Some(Input::Suspend),
+                // Continued after a stop it did not make itself: the
+                // terminal is taken again and drawn whole.
+                SIGCONT if !SELF_STOPPED.swap(false, Ordering::SeqCst) => {
+                    CONTINUED.store(true, Ordering::SeqCst);
+                    let (w, h) = ratatui::crossterm::terminal::size().unwrap_or((80, 24));
+                    let ((w, h), _) = bounded_size(w, h);
+                    Some(Input::Resize(w, h))
+                }
+                SIGCONT => None,
+                _ => {
+                    ended_by.store(signal, Ordering::Relaxed);
+                    let _ = tx.send(Input::Stop);
+                    return;
+                }
+            };
+            if input.is_some_and(|i| tx.send(i).is_err()) {
+                return;
+            }
         }
     });
     Ok(())
@@ -695,6 +839,35 @@ mod tests {
             LinkMode::Always,
             env(&[("TERM", "screen")])
         ));
+    }
+
+    #[test]
+    fn a_terminal_past_the_bound_is_cut_to_it_and_said_once() {
+        let (max_w, max_h) = MAX_SIZE;
+        assert_eq!(bounded_size(80, 24), ((80, 24), false));
+        assert_eq!(bounded_size(max_w, max_h), ((max_w, max_h), false));
+        assert_eq!(bounded_size(u16::MAX, u16::MAX), ((max_w, max_h), true));
+        assert_eq!(bounded_size(max_w + 1, 10), ((max_w, 10), true));
+        let mut said = None;
+        let bounded =
+            |width, height| Some(Input::Outcome(Outcome::WindowBounded { width, height }));
+        assert_eq!(bound_notice(&mut said, (80, 24), false), None);
+        assert_eq!(
+            bound_notice(&mut said, (max_w, 30), true),
+            bounded(max_w, 30)
+        );
+        // The same cut size again (the terminal grew further): not again.
+        assert_eq!(bound_notice(&mut said, (max_w, 30), true), None);
+        assert_eq!(
+            bound_notice(&mut said, (max_w, 40), true),
+            bounded(max_w, 40)
+        );
+        // Fits again: the notice is taken back, once.
+        assert_eq!(
+            bound_notice(&mut said, (90, 40), false),
+            Some(Input::Outcome(Outcome::WindowFits))
+        );
+        assert_eq!(bound_notice(&mut said, (91, 40), false), None);
     }
 
     #[test]

@@ -364,6 +364,7 @@ impl Driver<Backend> for SessionDriver {
             // Feeds are the server's to fetch (the app does not ask: its
             // fetch mode says `Served`).
             Effect::Quit
+            | Effect::Suspend
             | Effect::BuildSearchIndex
             | Effect::PrepareSearch
             | Effect::FetchFeeds

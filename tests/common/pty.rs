@@ -56,6 +56,17 @@ impl Pty {
         }
     }
 
+    /// The terminal's local modes as the program on it left them, by name
+    /// (`ICANON`, `ECHO`, `ISIG`, ...): raw mode has none of these three.
+    pub fn local_modes(&self) -> Vec<String> {
+        let termios = self.pair.master.get_termios().expect("the pty's modes");
+        format!("{:?}", termios.local_flags)
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Starts the binary with `home` as HOME, config and state folders, and
     /// working directory, plus `env` over a plain English environment.
     pub fn spawn(

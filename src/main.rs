@@ -329,8 +329,9 @@ fn paint_reading(
     .ok()?;
     let strings = aiwatch_tui::i18n::Locales::embedded().get(&language.code);
     let (width, height) = ratatui::crossterm::terminal::size().ok()?;
-    // One line in the middle: no buffer of a huge terminal's size for it.
-    let (width, height) = (width.min(1000), height.min(500));
+    // Within the bound the reader draws in (a huge pty is drawn top left).
+    let (max_width, max_height) = runtime::local::MAX_SIZE;
+    let (width, height) = (width.min(max_width), height.min(max_height));
     let mut screen =
         ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, width, height));
     aiwatch_tui::view::reading_content(&mut screen, &strings, first_run);

@@ -170,6 +170,8 @@ pub struct Ui {
     pub fetch_no_store: String,
     pub fetch_served: String,
     pub fetch_error: String,
+    /// The config read again for `r` has an error: nothing fetched.
+    pub fetch_config_error: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -89,6 +89,9 @@ pub enum FetchEvent {
     /// Nothing could be fetched (the store could not be opened, the
     /// config has errors): why.
     Failed(String),
+    /// The config, read again for `r`, has errors (the first, with its
+    /// place): nothing fetched.
+    ConfigBroken(String),
     /// The config, read again for `r`, subscribes to no feed.
     NoFeeds,
     /// `serve` fetched on its own schedule: the library as now stored,

@@ -641,3 +641,24 @@ fn a_sync_read_before_a_fetch_does_not_take_the_fetched_items_away() {
     app.handle(Input::Sync(SyncEvent::Done(Some(later))));
     assert_eq!(app.edition.sections.len(), 9, "a later read is shown");
 }
+
+/// A config broken since the start is said in the reader's language, with
+/// its place; nothing of it stays in English in a German notice.
+#[test]
+fn a_config_broken_meanwhile_is_said_in_the_readers_language() {
+    let dir = tempfile::tempdir().unwrap();
+    write_article(dir.path(), "a", 1);
+    let mut app = folder_app(dir.path(), config_with_feeds(), "de");
+    r(&mut app);
+    app.handle(Input::Fetch(FetchEvent::ConfigBroken(
+        "config.toml:9:6: error: config file is not valid UTF-8".into(),
+    )));
+    assert_eq!(app.fetching, None);
+    let line = status_line(&app);
+    assert!(line.contains("geholt werden: config.toml:9:6"), "{line}");
+    let said = app.notice.clone().unwrap_or_default();
+    assert!(
+        said.ends_with("(die Konfiguration wurde für diesen Abruf neu gelesen)"),
+        "{said}"
+    );
+}

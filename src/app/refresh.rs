@@ -101,6 +101,12 @@ impl App {
                 let message = fill(&self.strings.ui.fetch_error, &[("reason", &reason)]);
                 self.say(message);
             }
+            FetchEvent::ConfigBroken(reason) => {
+                self.fetching = None;
+                self.storing = None;
+                let message = fill(&self.strings.ui.fetch_config_error, &[("reason", &reason)]);
+                self.say(message);
+            }
             FetchEvent::NoFeeds => {
                 self.fetching = None;
                 self.storing = None;

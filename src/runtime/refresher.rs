@@ -41,12 +41,11 @@ impl FetchJob {
         crate::setup::load_config(path.as_deref())
             .map(Arc::new)
             .map_err(|errors| {
-                let first = errors
+                errors
                     .iter()
                     .find(|d| d.severity == crate::diag::Severity::Error)
                     .or(errors.first())
-                    .map_or_else(String::new, ToString::to_string);
-                format!("{first} (the config was read again for this fetch)")
+                    .map_or_else(String::new, ToString::to_string)
             })
     }
 }
@@ -82,7 +81,7 @@ pub fn spawn(job: FetchJob, send: impl Fn(FetchEvent) -> bool + Send + Sync + 's
         let config = match job.current_config() {
             Ok(config) => config,
             Err(reason) => {
-                send(FetchEvent::Failed(reason));
+                send(FetchEvent::ConfigBroken(reason));
                 return;
             }
         };

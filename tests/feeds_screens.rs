@@ -334,9 +334,13 @@ fn an_undetermined_language_is_no_edition_of_its_own() {
         )],
     );
     assert!(app.library().languages().is_empty());
+    // `L` still switches the reader's own words (English, Deutsch).
     press(&mut app, "L");
+    assert_eq!(app.edition.lang, "de");
     let shown = common::screen(&app);
     assert!(!shown.contains("UND"), "{shown}");
+    press(&mut app, "L");
+    assert_eq!(app.edition.lang, "en");
     assert!(shown.contains("OpenAI ships a new model"), "{shown}");
     app.set_language("de");
     assert!(common::screen(&app).contains("OpenAI ships a new model"));

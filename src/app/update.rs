@@ -854,8 +854,18 @@ impl App {
             .map_or(TopicChoice::All, |v| TopicChoice::Topic(v.0))
     }
 
+    /// The next language: of the content and of the reader's own words
+    /// (English and Deutsch), so `L` switches the words too where every
+    /// article has one language.
     fn switch_language(&mut self) {
-        let languages = self.ctx.library.languages();
+        let mut languages: Vec<String> = self.ctx.library.languages().to_vec();
+        languages.extend(
+            crate::i18n::available_languages()
+                .iter()
+                .map(|l| (*l).to_owned()),
+        );
+        languages.sort();
+        languages.dedup();
         if languages.len() < 2 {
             return;
         }

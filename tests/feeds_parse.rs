@@ -376,12 +376,20 @@ fn a_json_feed_with_numeric_ids_is_read_with_the_ids_as_text() {
     assert_eq!(feed.items.len(), 2);
     assert_eq!(feed.items[0].guid.as_deref(), Some("12345"));
     assert_eq!(feed.items[1].guid.as_deref(), Some("a-2"));
+    // An id of another kind: that item has none, the others are read.
+    let body = br#"{"version":"https://jsonfeed.org/version/1.1","title":"Odd","items":[
+        {"id":true,"title":"Flag","url":"https://feeds.example/flag","content_text":"x"},
+        {"id":{"a":1},"title":"Object","content_text":"y"},
+        {"id":"ok","title":"Fine","content_text":"z"}]}"#;
+    let feed = parse(body, None, Some("https://feeds.example/o.json")).unwrap();
+    let guids: Vec<Option<&str>> = feed.items.iter().map(|i| i.guid.as_deref()).collect();
+    assert_eq!(guids, [None, None, Some("ok")]);
 }
 
 #[test]
 fn a_broken_json_feed_gives_its_place_once() {
     let body =
-        br#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{"id":[1]}]}"#;
+        br#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{"id":"1","title":5}]}"#;
     let e = parse(body, None, None).unwrap_err();
     let said = e.to_string();
     assert!(said.contains("invalid JSON Feed"), "{said}");

@@ -211,15 +211,26 @@ fn text_of(text: &feed_rs::model::Text) -> String {
 }
 
 /// The JSON text with every item's numeric `id` (and the feed's own) as a
-/// string, or `None` when it has none or is no JSON object at all.
+/// string and any other kind of id left empty, or `None` when it has none
+/// or is no JSON object at all.
 fn json_ids_as_strings(text: &str) -> Option<String> {
     use serde_json::Value;
     let mut doc: Value = serde_json::from_str(text).ok()?;
     let mut changed = false;
     let mut mend = |object: &mut serde_json::Map<String, Value>| {
-        if let Some(id) = object.get_mut("id").filter(|id| id.is_number()) {
-            *id = Value::String(id.to_string());
-            changed = true;
+        match object.get_mut("id") {
+            Some(id) if id.is_number() => {
+                *id = Value::String(id.to_string());
+                changed = true;
+            }
+            // `true`, `null`, a list: no id at all (the item is known by
+            // its link, else its title and date), rather than the whole
+            // feed refused for one item.
+            Some(id) if !id.is_string() => {
+                *id = Value::String(String::new());
+                changed = true;
+            }
+            _ => {}
         }
     };
     let root = doc.as_object_mut()?;

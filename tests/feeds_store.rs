@@ -1290,3 +1290,35 @@ fn r_reads_back_what_another_process_stored() {
         "cron's item shows too"
     );
 }
+
+/// A store of fetched items gets its index image, so a warm start does not
+/// read every row (each item's row keeps the hash of its index); a changed
+/// item makes the image stale, and the next one shows its new title.
+#[test]
+fn a_store_of_fetched_items_gets_its_index_image_and_a_changed_item_renews_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let actors = config.actor_directory();
+    let mut store = open(dir.path());
+    put(&mut store, &config, &[A, B]);
+    let rows = library(&mut store, &config);
+    assert!(store.refresh_image(&actors).unwrap(), "an image is written");
+    let mut warm = open(dir.path());
+    let from_image = library(&mut warm, &config);
+    assert!(warm.read_from_image(), "the image was read");
+    // (`fetched` is attached after either read; a map, in no fixed order.)
+    let index = |l: &Library| format!("{:#?}", (&l.articles, &l.sections, &l.diagnostics));
+    assert_eq!(index(&from_image), index(&rows));
+    // The same item with another title: stale image, renewed.
+    let changed = (A.0, A.1, "OpenAI shows a newer model", A.3);
+    put(&mut store, &config, &[changed, B]);
+    let mut next = open(dir.path());
+    let stale = library(&mut next, &config);
+    assert!(!next.read_from_image(), "a stale image is not used");
+    assert!(headings(&stale).contains(&"OpenAI shows a newer model".to_owned()));
+    assert!(next.refresh_image(&actors).unwrap());
+    let mut last = open(dir.path());
+    let renewed = library(&mut last, &config);
+    assert!(last.read_from_image());
+    assert_eq!(headings(&renewed), headings(&stale));
+}

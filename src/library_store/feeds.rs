@@ -18,7 +18,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::sync::{delete_contents, search_texts, write_article_searched};
+use super::sync::{delete_contents, index_hash, search_texts, write_article_searched};
 use super::{LibraryStore, StoreError};
 use crate::content::Block;
 use crate::content::parse::RawArticle;
@@ -873,6 +873,7 @@ fn insert(
     article.path.clone_from(&path);
     let file_id = tx.last_insert_rowid();
     write_article_searched(tx, file_id, &article, Some(item.search))?;
+    set_index_hash(tx, file_id, &article)?;
     tx.prepare_cached(
         "INSERT INTO feed_items
          (file_id, feed, key, guid, link, title, at, first_seen, last_seen, last_put, hash, story)
@@ -1150,6 +1151,7 @@ fn update(
     }
     delete_contents(tx, old.file_id)?;
     write_article_searched(tx, old.file_id, &article, Some(item.search))?;
+    set_index_hash(tx, old.file_id, &article)?;
     tx.prepare_cached(
         "UPDATE feed_items SET key = ?2, guid = ?3, link = ?4, title = ?5, at = ?6,
                 last_seen = ?7, last_put = ?8, hash = ?9
@@ -1224,4 +1226,18 @@ fn purge(
         tx.execute("DELETE FROM feed_items WHERE file_id = ?1", [file_id])?;
     }
     Ok(doomed.len())
+}
+
+/// Keeps the hash of what a fetched item's article gives the library (as a
+/// content file's row keeps it): a store holding fetched items then has its
+/// index image too, where one row without it made every start read the
+/// rows again (1.2 s at 50,000 items).
+fn set_index_hash(
+    tx: &Transaction<'_>,
+    file_id: i64,
+    article: &RawArticle,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE files SET index_hash = ?1 WHERE id = ?2")?
+        .execute(params![index_hash(Some(article), &[]), file_id])?;
+    Ok(())
 }

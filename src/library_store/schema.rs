@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     V_INDEX,
     V_READERS,
     V_STORY_BOUNDS,
+    V_FEED_INDEX,
 ];
 
 /// The schema this build writes.
@@ -442,6 +443,16 @@ fn described(conn: &Connection) -> rusqlite::Result<Vec<(String, Vec<u8>)>> {
 /// ([`split_unbounded_stories`]). Stories within the bounds stay.
 const V_STORY_BOUNDS: &str = "-- feed_items.story: bounded stories (see split_unbounded_stories)";
 
+/// Fetched items stored before their rows kept an index hash
+/// (`feeds::set_index_hash`) left the store without an index image, read
+/// row by row at every start: their item's text hash stands for it (it
+/// changes whenever the article does), and the next put of a changed item
+/// writes its own.
+const V_FEED_INDEX: &str = "
+UPDATE files SET index_hash = (SELECT hash FROM feed_items WHERE feed_items.file_id = files.id)
+WHERE index_hash IS NULL AND id IN (SELECT file_id FROM feed_items);
+";
+
 /// What [`V_STORY_BOUNDS`] does; the number of items set apart.
 fn split_unbounded_stories(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<usize> {
     use crate::feeds::group::{MAX_STORY, WINDOW_HOURS};
@@ -609,5 +620,39 @@ mod tests {
             stories,
             [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 6)]
         );
+    }
+
+    #[test]
+    fn fetched_items_stored_before_get_an_index_hash_and_content_files_do_not() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS.iter().position(|m| *m == V_FEED_INDEX).unwrap();
+        for migration in &MIGRATIONS[..before] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", i64::try_from(before).unwrap())
+            .unwrap();
+        // File 1 a fetched item, file 2 a content file not yet hashed.
+        for (id, path) in [(1, "https://x/feed#1"), (2, "content/a.toml")] {
+            conn.execute(
+                "INSERT INTO files (id, path, ord, loaded) VALUES (?1, ?2, ?1, 1)",
+                rusqlite::params![id, path],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO feed_items (file_id, feed, key, title, at, first_seen, last_seen,
+             last_put, hash, story) VALUES (1, 'f', 'k', 't', 0, 0, 0, 1, 77, 1)",
+            [],
+        )
+        .unwrap();
+        assert!(matches!(migrate(&mut conn).unwrap(), Migrated::Current));
+        let hashes: Vec<Option<i64>> = conn
+            .prepare("SELECT index_hash FROM files ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(hashes, [Some(77), None]);
     }
 }

@@ -369,7 +369,7 @@ fn write_batch(
 ) -> rusqlite::Result<()> {
     let parsed = parse_files(files);
     for ((w, file), parsed) in work.iter().zip(files).zip(parsed) {
-        let hash = index_hash(&parsed);
+        let hash = index_hash(parsed.article.as_ref(), &parsed.diagnostics);
         report.index_changed |= w.existing.and_then(|(_, old)| old) != Some(hash);
         // A file that could not be read (permission denied) is read again
         // at the next sync: the user may fix that with `chmod`, which
@@ -526,8 +526,10 @@ fn fnv1a(bytes: &[u8]) -> i64 {
 /// A hash of everything a parse gives apart from the bodies: what the
 /// library read back holds of the file (article, headings, dates, urls,
 /// tags as written, diagnostics). Equal before and after an edit: only
-/// text changed, and the library in memory still holds.
-fn index_hash(parsed: &ParsedFile) -> i64 {
+/// text changed, and the library in memory still holds. A fetched item
+/// is an article without diagnostics: its row has one too, so a store of
+/// fetched items gets its index image (`image::rows_stamp`).
+pub(super) fn index_hash(article: Option<&RawArticle>, diagnostics: &[Diagnostic]) -> i64 {
     // Each field ends with a byte no text holds here (a NUL; text fields
     // are sanitised), so fields cannot run into each other.
     let mut text = String::with_capacity(512);
@@ -535,14 +537,14 @@ fn index_hash(parsed: &ParsedFile) -> i64 {
         use std::fmt::Write as _;
         let _ = write!(text, "{value}\0");
     };
-    field(&parsed.diagnostics.len());
-    for d in &parsed.diagnostics {
+    field(&diagnostics.len());
+    for d in diagnostics {
         field(&d.path);
         field(&format_args!("{:?}", d.position));
         field(&severity_name(d.severity));
         field(&d.message);
     }
-    if let Some(a) = &parsed.article {
+    if let Some(a) = article {
         field(&a.sections.len());
         field(&a.id);
         field(&a.lang);

@@ -70,8 +70,9 @@ pub fn downgrade_to_tag_rows(path: &Path) {
     )
     .unwrap();
     // Before the tags were packed, and before readers were remembered
-    // (and so before stories were bounded, the migration after those).
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION - 3)
+    // (and so before stories were bounded and fetched items hashed, the
+    // migrations after those).
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION - 4)
         .unwrap();
     tx.commit().unwrap();
 }

@@ -465,13 +465,17 @@ impl LibraryStore {
         // so opening never waits for another process's sync.
         let migrated = if found == SCHEMA_VERSION {
             schema::Migrated::Current
-        } else if tables > 0 && !schema::differs_from_built(&conn).map_err(wrap)? {
+        } else if found < SCHEMA_VERSION
+            && tables > 0
+            && !schema::differs_from_built(&conn).map_err(wrap)?
+        {
             // Every table of this version is there as built and only the
-            // version number says otherwise (set by hand, or damaged):
-            // migrating would fail at every start ("table meta already
-            // exists"); the number is put right instead.
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-                .map_err(wrap)?;
+            // version number says otherwise (set by hand, damaged, or a
+            // store from before a migration of rows only): the schema's
+            // migrations would fail at every start ("table meta already
+            // exists"); the rows' run and the number is put right. (A
+            // newer number is never put right: `migrate` refuses it.)
+            schema::put_number_right(&mut conn, found).map_err(wrap)?;
             schema::Migrated::Current
         } else {
             schema::migrate(&mut conn).map_err(wrap)?

@@ -1322,3 +1322,31 @@ fn a_store_of_fetched_items_gets_its_index_image_and_a_changed_item_renews_it() 
     assert!(last.read_from_image());
     assert_eq!(headings(&renewed), headings(&stale));
 }
+
+/// A store from before fetched items kept their index hash (its schema as
+/// now, its number one lower): opening it fills them in, so it gets its
+/// index image like any other.
+#[test]
+fn fetched_items_stored_before_their_hash_was_kept_get_it_when_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("");
+    let mut store = open(dir.path());
+    put(&mut store, &config, &[A, B]);
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join("library.sqlite")).unwrap();
+    conn.execute_batch(&format!(
+        "UPDATE files SET index_hash = NULL; PRAGMA user_version = {};",
+        aiwatch_tui::library_store::SCHEMA_VERSION - 1
+    ))
+    .unwrap();
+    drop(conn);
+    let mut store = open(dir.path());
+    assert!(
+        store.refresh_image(&config.actor_directory()).unwrap(),
+        "an image is written"
+    );
+    let mut warm = open(dir.path());
+    let library = library(&mut warm, &config);
+    assert!(warm.read_from_image());
+    assert_eq!(library.sections.len(), 2);
+}

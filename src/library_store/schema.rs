@@ -390,18 +390,44 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
         return Ok(Migrated::Current);
     }
     for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
-        tx.execute_batch(migration)?;
-        if *migration == V_TERMS {
-            fill_terms(&tx)?;
-        }
-        if *migration == V_STORY_BOUNDS {
-            split_unbounded_stories(&tx)?;
-        }
+        run(&tx, migration)?;
     }
     tx.pragma_update(None, "application_id", super::APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(Migrated::Current)
+}
+
+/// One migration: its statements, and the rows it fills in code.
+fn run(tx: &rusqlite::Transaction<'_>, migration: &str) -> rusqlite::Result<()> {
+    tx.execute_batch(migration)?;
+    if migration == V_TERMS {
+        fill_terms(tx)?;
+    }
+    if migration == V_STORY_BOUNDS {
+        split_unbounded_stories(tx)?;
+    }
+    Ok(())
+}
+
+/// Migrations that change rows only, never the schema: a store at an
+/// older number whose schema is already as built still needs them.
+const ROWS_ONLY: &[&str] = &[V_STORY_BOUNDS, V_FEED_INDEX];
+
+/// A store whose schema is as built but whose number is older (set by
+/// hand, damaged, or simply before a migration of rows only): the
+/// migrations of rows after `found` run (each can run again safely), then
+/// the number is put right. Running the schema's migrations again would
+/// fail ("table meta already exists").
+pub fn put_number_right(conn: &mut Connection, found: i64) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        if ROWS_ONLY.contains(migration) {
+            run(&tx, migration)?;
+        }
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()
 }
 
 /// Whether the schema in `conn` lacks a table, index, trigger or view that

@@ -93,6 +93,8 @@ pub struct Ui {
     pub no_matches: String,
     pub starred_on: String,
     pub starred_off: String,
+    /// `s` with no section selected or open.
+    pub nothing_to_star: String,
     pub all_read: String,
     pub no_unread: String,
     pub filter_without: String,

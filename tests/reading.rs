@@ -270,6 +270,27 @@ fn stars_gather_under_starred() {
     );
 }
 
+/// `s` on an empty list (Starred before any star) says there is nothing
+/// to star, as `R` and `u` say their nothing; no star is given.
+#[test]
+fn s_with_nothing_listed_says_so() {
+    let mut app = bundled("en", 120, 40);
+    press(&mut app, "K g j");
+    assert_eq!(app.topic_choice(), TopicChoice::Starred);
+    press(&mut app, "J");
+    assert!(app.selected_section().is_none());
+    press(&mut app, "s");
+    assert!(screen(&app).contains("No section to star here."));
+    assert_eq!(
+        app.topics
+            .iter()
+            .find(|t| t.choice == TopicChoice::Starred)
+            .unwrap()
+            .count,
+        0
+    );
+}
+
 #[test]
 fn shift_and_an_actor_key_hides_that_actor() {
     let mut app = bundled("en", 120, 40);

@@ -546,6 +546,9 @@ impl App {
                     });
                     return vec![Effect::Save(self.snapshot())];
                 }
+                // Nothing selected or open (an empty list): said, as `R`
+                // and `u` say it, never a key that seems ignored.
+                self.say(self.strings.ui.nothing_to_star.clone());
             }
             Action::ToggleChart => {
                 self.timeline_view = match self.timeline_view {

@@ -44,21 +44,16 @@ impl Home {
 
     fn run(&self, args: &[&str]) -> Output {
         let config = self.config();
-        Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"));
+        // Web addresses are read by `add`: no proxy of this machine in
+        // between the binary and the local test server.
+        http::without_proxies(&mut cmd)
             .arg("--config")
             .arg(&config)
             .args(args)
             .current_dir(self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
             .env("LANG", "en_US.UTF-8")
-            // Web addresses are read by `add`: the test server is local,
-            // no proxy of this machine in between.
-            .env_remove("HTTP_PROXY")
-            .env_remove("http_proxy")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("https_proxy")
-            .env_remove("ALL_PROXY")
-            .env_remove("all_proxy")
             .output()
             .unwrap()
     }

@@ -299,20 +299,20 @@ fn one_feed_app(dir: &std::path::Path, items: &[(&str, &str, &str, &str)]) -> Ap
     app
 }
 
+/// One item of a feed that says no language.
+const NEW_MODEL: (&str, &str, &str, &str) = (
+    "https://news.example/a",
+    "OpenAI ships a new model",
+    "Mon, 27 Jan 2025 10:00:00 +0000",
+    "<p>The model is out today.</p>",
+);
+
 /// Items of a feed that says no language (most real feeds): the reading
 /// pane names no language code ("shown in und"), it just shows them.
 #[test]
 fn an_item_of_unknown_language_has_no_fallback_note() {
     let dir = tempfile::tempdir().unwrap();
-    let mut app = one_feed_app(
-        dir.path(),
-        &[(
-            "https://news.example/a",
-            "OpenAI ships a new model",
-            "Mon, 27 Jan 2025 10:00:00 +0000",
-            "<p>The model is out today.</p>",
-        )],
-    );
+    let mut app = one_feed_app(dir.path(), &[NEW_MODEL]);
     press(&mut app, "enter");
     let shown = common::screen(&app);
     assert!(shown.contains("The model is out today."), "{shown}");
@@ -324,15 +324,7 @@ fn an_item_of_unknown_language_has_no_fallback_note() {
 #[test]
 fn an_undetermined_language_is_no_edition_of_its_own() {
     let dir = tempfile::tempdir().unwrap();
-    let mut app = one_feed_app(
-        dir.path(),
-        &[(
-            "https://news.example/a",
-            "OpenAI ships a new model",
-            "Mon, 27 Jan 2025 10:00:00 +0000",
-            "<p>The model is out today.</p>",
-        )],
-    );
+    let mut app = one_feed_app(dir.path(), &[NEW_MODEL]);
     assert!(app.library().languages().is_empty());
     // `L` still switches the reader's own words (English, Deutsch).
     press(&mut app, "L");

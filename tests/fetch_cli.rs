@@ -38,7 +38,9 @@ impl Home {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aiwatch-tui"));
+        // The test server is local: no proxy of this machine in between.
+        http::without_proxies(&mut cmd)
             .arg("--config")
             .arg(self.dir.path().join("config.toml"))
             .arg("--library")
@@ -48,13 +50,6 @@ impl Home {
             .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
             .env("LANG", "en_US.UTF-8")
-            // The test server is local: no proxy of this machine in between.
-            .env_remove("HTTP_PROXY")
-            .env_remove("http_proxy")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("https_proxy")
-            .env_remove("ALL_PROXY")
-            .env_remove("all_proxy")
             .output()
             .unwrap()
     }

@@ -350,3 +350,18 @@ pub fn rss(prefix: &str, n: usize) -> String {
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>{prefix}</title>{items}</channel></rss>"
     )
 }
+
+/// `cmd` without the machine's proxy settings: the test server is local.
+pub fn without_proxies(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for name in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd
+}

@@ -316,13 +316,13 @@ fn paint_reading(
     {
         return None;
     }
+    // With a store, only its first run reads the files; without one
+    // (`--no-store`), every start does.
     let first_run = match library {
-        Some(path) => !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0),
+        Some(path) if setup::is_first_run(path) => true,
+        Some(_) => return None,
         None => false,
     };
-    if library.is_some() && !first_run {
-        return None;
-    }
     let language = setup::choose_language(cli.sources.lang.as_deref(), config, |name| {
         std::env::var(name).ok()
     })

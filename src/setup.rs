@@ -283,6 +283,12 @@ fn stored_while_busy(path: &Path, wait: Duration) -> String {
     )
 }
 
+/// Whether the store at `path` is still to be made (a missing or empty
+/// file): the library is then read from the content files.
+pub fn is_first_run(path: &Path) -> bool {
+    !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
 /// The reader's way in: the library as stored, shown at once, and the sync
 /// to run after the first frame (`runtime::syncer`). A new store (first run) has
 /// nothing to show yet: the files are read directly, as without a store,
@@ -302,11 +308,10 @@ pub fn open_library_stored(
         roots: roots.to_vec(),
         actors: actors.clone(),
     };
-    // A missing or empty file is a first run, whose loader needs both
-    // cores: the files are read at once, and the new store is made
-    // meanwhile (its schema and the waits for the disk, little of a core).
-    let first_run = !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
-    let (opened, loaded) = if first_run {
+    // A first run's loader needs both cores: the files are read at once,
+    // and the new store is made meanwhile (its schema and the waits for
+    // the disk, little of a core).
+    let (opened, loaded) = if is_first_run(path) {
         std::thread::scope(|scope| {
             let opening = scope.spawn(|| LibraryStore::open_stored(path, actors));
             let library = load_library(roots, actors);
